@@ -1,0 +1,44 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "trainsim",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "trainsim", targets: ["trainsim"]),
+        .library(name: "TrainSimCore", targets: ["TrainSimCore"]),
+        .library(name: "CollectiveKernels", targets: ["CollectiveKernels"]),
+        .library(name: "TrainSimMPI", targets: ["TrainSimMPI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+    ],
+    targets: [
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi", providers: [.apt(["libopenmpi-dev"])]),
+        .target(
+            name: "CollectiveKernels",
+            swiftSettings: [.unsafeFlags(["-Ounchecked"])]
+        ),
+        .target(
+            name: "TrainSimCore",
+            dependencies: [
+                .product(name: "Collections", package: "swift-collections"),
+                .product(name: "Numerics", package: "swift-numerics"),
+            ]
+        ),
+        .target(name: "TrainSimMPI", dependencies: ["CMPI", "CollectiveKernels", "TrainSimCore"]),
+        .executableTarget(
+            name: "trainsim",
+            dependencies: [
+                "TrainSimCore", "TrainSimMPI", "CollectiveKernels",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "TrainSimCoreTests", dependencies: ["TrainSimCore"]),
+        .testTarget(name: "CollectiveKernelsTests", dependencies: ["CollectiveKernels"]),
+        .testTarget(name: "TrainSimMPITests", dependencies: ["TrainSimMPI", "CollectiveKernels", "TrainSimCore"]),
+        .testTarget(name: "CLITests", dependencies: ["TrainSimCore"]),
+    ]
+)

@@ -1,0 +1,99 @@
+import Foundation
+
+/// One accelerator: peaks, memory, power, and the achieved-efficiency data that turns peaks
+/// into kernel times. Read from `Topologies/devices/NAME.json`; every figure carries its source.
+public struct DeviceSpec: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var vendor: String
+    /// Dense peak TFLOP/s by precision ("bf16", "fp16", "fp8").
+    public var peakTFLOPs: [String: Double]
+    public var hbmGiB: Double
+    public var hbmGBps: Double
+    public var tdpWatts: Double
+    /// Average board power as a fraction of TDP while training at full load.
+    public var trainingPowerFraction: Double
+    /// GEMM efficiency (fraction of peak) by the GEMM's FLOP count.
+    public var gemmEfficiency: EfficiencyCurve
+    /// Extra factor on GEMM efficiency in fp8 (fp8 kernels reach a smaller share of their peak).
+    public var fp8GemmEfficiencyFactor: Double
+    /// Attention kernel (flash attention) efficiency by FLOPs per kernel.
+    public var attentionEfficiency: EfficiencyCurve
+    /// Fraction of HBM bandwidth that memory-bound kernels reach.
+    public var memoryBoundEfficiency: Double
+    /// Fixed cost per kernel launch, in microseconds.
+    public var kernelOverheadUs: Double
+    /// Memory reserved by the runtime and allocator fragmentation, GiB.
+    public var reservedGiB: Double
+    /// Fraction of the data-parallel gradient communication hidden behind backward compute.
+    public var dpOverlap: Double
+    /// Fraction of tensor-parallel communication hidden (async TP / comm-compute overlap).
+    public var tpOverlap: Double
+    /// Fraction of expert-parallel all-to-all hidden behind compute (DualPipe-style overlap raises it).
+    public var epOverlap: Double
+    /// Every figure's source, keyed by field name, for reports.
+    public var sources: [String: String]
+
+    public func peakFLOPs(_ precision: Precision) -> Double {
+        (peakTFLOPs[precision.rawValue] ?? peakTFLOPs["bf16"] ?? 0) * 1e12
+    }
+}
+
+extension DeviceSpec {
+    /// Loads a device by id (e.g. "h800") or path.
+    public static func load(_ reference: String, relativeTo: URL?, referencedFrom: String?, keyPath: String) throws(TrainSimError) -> DeviceSpec {
+        guard let url = DataLocator.resolve(reference, folder: "Topologies/devices", relativeTo: relativeTo)
+            ?? DataLocator.resolve("devices/" + reference, folder: "Topologies", relativeTo: relativeTo) else {
+            let known = DataLocator.presets(in: "Topologies/devices")
+            let hint = closestMatch(reference, in: known).map { "; did you mean \"\($0)\"?" } ?? (known.isEmpty ? "" : " (known: \(known.joined(separator: ", ")))")
+            throw TrainSimError(file: referencedFrom, path: keyPath, "device \"\(reference)\" not found\(hint)")
+        }
+        let json = try DataLocator.readJSON(url, displayName: url.lastPathComponent)
+        return try decode(json, id: url.deletingPathExtension().lastPathComponent, file: url.lastPathComponent)
+    }
+
+    public static func decode(_ json: JSONValue, id: String, file: String?) throws(TrainSimError) -> DeviceSpec {
+        let r = try ObjectReader(json, path: "", file: file)
+        _ = try r.int("schemaVersion", in: 1...1)
+        let name = try r.requiredString("name")
+        let vendor = try r.string("vendor") ?? ""
+        _ = try r.string("description")
+        var sources: [String: String] = [:]
+        func note(_ k: String, _ s: Sourced) -> Double {
+            if let src = s.source { sources[k] = src + (s.confidence.map { " [\($0)]" } ?? "") }
+            return s.value
+        }
+        let peaks = try r.requiredObject("peakTFLOPs")
+        var peak: [String: Double] = [:]
+        for p in ["bf16", "fp16", "fp8"] {
+            if let s = try peaks.sourced(p, in: 0.1...1e5, positive: true) { peak[p] = note("peakTFLOPs." + p, s) }
+        }
+        try peaks.finish()
+        guard peak["bf16"] != nil || peak["fp16"] != nil else { throw peaks.error("bf16", "missing required key") }
+        if peak["bf16"] == nil { peak["bf16"] = peak["fp16"] }
+        if peak["fp16"] == nil { peak["fp16"] = peak["bf16"] }
+        let hbm = note("hbmGiB", try r.requiredSourced("hbmGiB", in: 1...4096, positive: true))
+        let hbmBW = note("hbmGBps", try r.requiredSourced("hbmGBps", in: 1...1e6, positive: true))
+        let tdp = note("tdpWatts", try r.requiredSourced("tdpWatts", in: 1...1e5, positive: true))
+        let powerFrac = note("trainingPowerFraction", try r.sourced("trainingPowerFraction", in: 0.05...1.0) ?? Sourced(value: 0.8))
+        let eff = try r.requiredObject("efficiency")
+        guard let gemm = try EfficiencyCurve.read(eff, "gemm") else { throw eff.error("gemm", "missing required key") }
+        if let s = gemm.source { sources["efficiency.gemm"] = s }
+        let attn = try EfficiencyCurve.read(eff, "attention") ?? gemm
+        if let s = attn.source { sources["efficiency.attention"] = s }
+        let fp8f = note("efficiency.fp8GemmFactor", try eff.sourced("fp8GemmFactor", in: 0.05...1) ?? Sourced(value: 0.7))
+        let mem = note("efficiency.memoryBound", try eff.sourced("memoryBound", in: 0.05...1) ?? Sourced(value: 0.7))
+        let launch = note("efficiency.kernelOverheadUs", try eff.sourced("kernelOverheadUs", in: 0...1000) ?? Sourced(value: 5))
+        let dpo = note("efficiency.dpOverlap", try eff.sourced("dpOverlap", in: 0...1) ?? Sourced(value: 0.8))
+        let tpo = note("efficiency.tpOverlap", try eff.sourced("tpOverlap", in: 0...1) ?? Sourced(value: 0))
+        let epo = note("efficiency.epOverlap", try eff.sourced("epOverlap", in: 0...1) ?? Sourced(value: 0))
+        try eff.finish()
+        let reserved = note("reservedGiB", try r.sourced("reservedGiB", in: 0...512) ?? Sourced(value: 2))
+        try r.finish()
+        return DeviceSpec(
+            id: id, name: name, vendor: vendor, peakTFLOPs: peak, hbmGiB: hbm, hbmGBps: hbmBW, tdpWatts: tdp,
+            trainingPowerFraction: powerFrac, gemmEfficiency: gemm, fp8GemmEfficiencyFactor: fp8f,
+            attentionEfficiency: attn, memoryBoundEfficiency: mem, kernelOverheadUs: launch, reservedGiB: reserved,
+            dpOverlap: dpo, tpOverlap: tpo, epOverlap: epo, sources: sources)
+    }
+}

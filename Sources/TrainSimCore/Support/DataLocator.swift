@@ -1,0 +1,86 @@
+import Foundation
+
+/// Finds trainsim's data files (Topologies/, device files) for a name or a relative path:
+/// first beside the file that refers to it, then in the current folder, then in the
+/// Topologies/ shipped with trainsim (`TRAINSIM_HOME`, or found upward from the executable).
+public enum DataLocator {
+    /// The folder holding the shipped `Topologies/` and `Experiments/`, if it can be found.
+    public static var home: URL? {
+        let fm = FileManager.default
+        if let h = ProcessInfo.processInfo.environment["TRAINSIM_HOME"], !h.isEmpty {
+            return URL(fileURLWithPath: h)
+        }
+        var candidates: [URL] = []
+        let exe = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        var dir = exe.deletingLastPathComponent()
+        for _ in 0..<6 {
+            candidates.append(dir)
+            dir = dir.deletingLastPathComponent()
+        }
+        candidates.append(URL(fileURLWithPath: fm.currentDirectoryPath))
+        for c in candidates {
+            var isDir: ObjCBool = false
+            if fm.fileExists(atPath: c.appendingPathComponent("Topologies").path, isDirectory: &isDir), isDir.boolValue {
+                return c
+            }
+        }
+        return nil
+    }
+
+    /// Resolves `reference` (a preset name like "h800-ib" or a path) to a file URL.
+    /// - Parameters:
+    ///   - folder: the shipped folder to look in for presets, e.g. "Topologies" or "Topologies/devices".
+    ///   - relativeTo: the folder of the file that made the reference.
+    public static func resolve(_ reference: String, folder: String, relativeTo: URL?) -> URL? {
+        let fm = FileManager.default
+        var names = [reference]
+        if !reference.hasSuffix(".json") { names.append(reference + ".json") }
+        var bases: [URL] = []
+        if let r = relativeTo { bases.append(r) }
+        bases.append(URL(fileURLWithPath: fm.currentDirectoryPath))
+        if let h = home {
+            bases.append(h.appendingPathComponent(folder))
+            bases.append(h)
+        }
+        for name in names {
+            if name.hasPrefix("/") {
+                if fm.fileExists(atPath: name) { return URL(fileURLWithPath: name) }
+                continue
+            }
+            for b in bases {
+                let u = b.appendingPathComponent(name).standardizedFileURL
+                var isDir: ObjCBool = false
+                if fm.fileExists(atPath: u.path, isDirectory: &isDir), !isDir.boolValue { return u }
+            }
+        }
+        return nil
+    }
+
+    /// Names of the shipped presets in a folder (file names without .json), sorted.
+    public static func presets(in folder: String) -> [String] {
+        guard let h = home else { return [] }
+        let dir = h.appendingPathComponent(folder)
+        let items = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        return items.filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
+    }
+
+    /// Reads and parses a JSON file, turning every failure into one clear line.
+    public static func readJSON(_ url: URL, displayName: String? = nil) throws(TrainSimError) -> JSONValue {
+        let name = displayName ?? url.path
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else {
+            throw TrainSimError(file: name, "no such file")
+        }
+        if isDir.boolValue { throw TrainSimError(file: name, "is a directory, not a JSON file") }
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw TrainSimError(.environment, file: name, "cannot be read (\(error.localizedDescription))")
+        }
+        if data.count > 64 << 20 { throw TrainSimError(file: name, "is larger than 64 MiB; not an experiment file") }
+        do {
+            return try JSONParser.parse(data)
+        } catch {
+            throw TrainSimError(file: name, "line \(error.line), column \(error.column): \(error.message)")
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// A JSON document as read from a file: objects keep their key order, so sweeps expand
+/// in the order the user wrote and output is deterministic.
+public indirect enum JSONValue: Equatable, Sendable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([(String, JSONValue)])
+
+    public static func == (a: JSONValue, b: JSONValue) -> Bool {
+        switch (a, b) {
+        case (.null, .null): return true
+        case let (.bool(x), .bool(y)): return x == y
+        case let (.number(x), .number(y)): return x == y
+        case let (.string(x), .string(y)): return x == y
+        case let (.array(x), .array(y)): return x == y
+        case let (.object(x), .object(y)):
+            return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        default: return false
+        }
+    }
+
+    /// A short name of the value's type, for error messages.
+    public var typeName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "a boolean"
+        case .number: return "a number"
+        case .string: return "a string"
+        case .array: return "a list"
+        case .object: return "an object"
+        }
+    }
+
+    public subscript(key: String) -> JSONValue? {
+        if case let .object(pairs) = self { return pairs.first { $0.0 == key }?.1 }
+        return nil
+    }
+
+    /// Returns a copy with the value at a dotted key path replaced (objects created on the way).
+    public func setting(_ path: [String], to newValue: JSONValue) -> JSONValue {
+        guard let head = path.first else { return newValue }
+        var pairs: [(String, JSONValue)]
+        if case let .object(p) = self { pairs = p } else { pairs = [] }
+        let rest = Array(path.dropFirst())
+        if let i = pairs.firstIndex(where: { $0.0 == head }) {
+            pairs[i].1 = pairs[i].1.setting(rest, to: newValue)
+        } else {
+            pairs.append((head, JSONValue.object([]).setting(rest, to: newValue)))
+        }
+        return .object(pairs)
+    }
+
+    /// Returns a copy without the given top-level key.
+    public func removing(_ key: String) -> JSONValue {
+        if case let .object(p) = self { return .object(p.filter { $0.0 != key }) }
+        return self
+    }
+
+    public func value(at path: [String]) -> JSONValue? {
+        var v: JSONValue? = self
+        for k in path { v = v?[k] }
+        return v
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+
+/// Reads one JSON object strictly: each key read is marked, `finish()` rejects the rest as
+/// unknown (with a "did you mean"), and each value is checked for type and range, so every
+/// mistake becomes one line naming the file and the key path.
+public final class ObjectReader {
+    public let path: String
+    public let file: String?
+    private let pairs: [(String, JSONValue)]
+    private var known: [String] = []
+
+    public init(_ value: JSONValue, path: String, file: String?) throws(TrainSimError) {
+        guard case let .object(p) = value else {
+            throw TrainSimError(file: file, path: path.isEmpty ? nil : path, "expected an object, found \(value.typeName)")
+        }
+        self.pairs = p
+        self.path = path
+        self.file = file
+    }
+
+    public func keyPath(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
+
+    public func error(_ key: String, _ message: String) -> TrainSimError {
+        TrainSimError(file: file, path: keyPath(key), message)
+    }
+
+    public func has(_ key: String) -> Bool { pairs.contains { $0.0 == key } }
+
+    /// The raw value of a key, marking it as known.
+    public func raw(_ key: String) -> JSONValue? {
+        known.append(key)
+        guard let v = pairs.first(where: { $0.0 == key })?.1 else { return nil }
+        if case .null = v { return nil }
+        return v
+    }
+
+    public func object(_ key: String) throws(TrainSimError) -> ObjectReader? {
+        guard let v = raw(key) else { return nil }
+        return try ObjectReader(v, path: keyPath(key), file: file)
+    }
+
+    public func requiredObject(_ key: String) throws(TrainSimError) -> ObjectReader {
+        guard let o = try object(key) else { throw error(key, "missing required key") }
+        return o
+    }
+
+    public func string(_ key: String) throws(TrainSimError) -> String? {
+        guard let v = raw(key) else { return nil }
+        guard case let .string(s) = v else { throw error(key, "expected a string, found \(v.typeName)") }
+        if s.isEmpty { throw error(key, "must not be empty") }
+        return s
+    }
+
+    public func requiredString(_ key: String) throws(TrainSimError) -> String {
+        guard let s = try string(key) else { throw error(key, "missing required key") }
+        return s
+    }
+
+    /// A string that must be one of the given choices.
+    public func choice(_ key: String, _ choices: [String]) throws(TrainSimError) -> String? {
+        guard let s = try string(key) else { return nil }
+        guard choices.contains(s) else {
+            let hint = closestMatch(s, in: choices).map { "; did you mean \"\($0)\"?" } ?? ""
+            throw error(key, "\"\(s)\" is not one of \(choices.map { "\"\($0)\"" }.joined(separator: ", "))\(hint)")
+        }
+        return s
+    }
+
+    public func bool(_ key: String) throws(TrainSimError) -> Bool? {
+        guard let v = raw(key) else { return nil }
+        guard case let .bool(b) = v else { throw error(key, "expected true or false, found \(v.typeName)") }
+        return b
+    }
+
+    /// A finite number in `range` (inclusive); `positive` excludes zero.
+    public func number(_ key: String, in range: ClosedRange<Double> = 0...1e30, positive: Bool = false) throws(TrainSimError) -> Double? {
+        guard let v = raw(key) else { return nil }
+        guard case let .number(d) = v else { throw error(key, "expected a number, found \(v.typeName)") }
+        return try check(key, d, range: range, positive: positive)
+    }
+
+    func check(_ key: String, _ d: Double, range: ClosedRange<Double>, positive: Bool) throws(TrainSimError) -> Double {
+        if positive && d <= 0 { throw error(key, "must be greater than 0, found \(JSONWriter.number(d))") }
+        if d < range.lowerBound { throw error(key, "must be at least \(JSONWriter.number(range.lowerBound)), found \(JSONWriter.number(d))") }
+        if d > range.upperBound { throw error(key, "\(JSONWriter.number(d)) is out of range (at most \(JSONWriter.number(range.upperBound)))") }
+        return d
+    }
+
+    public func requiredNumber(_ key: String, in range: ClosedRange<Double> = 0...1e30, positive: Bool = false) throws(TrainSimError) -> Double {
+        guard let d = try number(key, in: range, positive: positive) else { throw error(key, "missing required key") }
+        return d
+    }
+
+    /// A whole number in `range`.
+    public func int(_ key: String, in range: ClosedRange<Int> = 0...Int(Int32.max)) throws(TrainSimError) -> Int? {
+        guard let v = raw(key) else { return nil }
+        guard case let .number(d) = v else { throw error(key, "expected a whole number, found \(v.typeName)") }
+        guard d == d.rounded() else { throw error(key, "expected a whole number, found \(JSONWriter.number(d))") }
+        if d < Double(range.lowerBound) {
+            throw error(key, range.lowerBound == 1 ? "must be at least 1, found \(JSONWriter.number(d))" : "must be at least \(range.lowerBound), found \(JSONWriter.number(d))")
+        }
+        if d > Double(range.upperBound) { throw error(key, "\(JSONWriter.number(d)) is out of range (at most \(range.upperBound))") }
+        return Int(d)
+    }
+
+    public func requiredInt(_ key: String, in range: ClosedRange<Int> = 0...Int(Int32.max)) throws(TrainSimError) -> Int {
+        guard let n = try int(key, in: range) else { throw error(key, "missing required key") }
+        return n
+    }
+
+    /// A figure that may be given as a plain number or as `{"value", "source", "confidence"}`.
+    public func sourced(_ key: String, in range: ClosedRange<Double> = 0...1e30, positive: Bool = false) throws(TrainSimError) -> Sourced? {
+        guard let v = raw(key) else { return nil }
+        switch v {
+        case let .number(d):
+            return Sourced(value: try check(key, d, range: range, positive: positive), source: nil, confidence: nil)
+        case .object:
+            let o = try ObjectReader(v, path: keyPath(key), file: file)
+            let d = try o.requiredNumber("value", in: range, positive: positive)
+            let s = Sourced(value: d, source: try o.string("source"), confidence: try o.choice("confidence", Sourced.confidences))
+            try o.finish()
+            return s
+        default:
+            throw error(key, "expected a number or {\"value\", \"source\", \"confidence\"}, found \(v.typeName)")
+        }
+    }
+
+    public func requiredSourced(_ key: String, in range: ClosedRange<Double> = 0...1e30, positive: Bool = false) throws(TrainSimError) -> Sourced {
+        guard let s = try sourced(key, in: range, positive: positive) else { throw error(key, "missing required key") }
+        return s
+    }
+
+    public func list(_ key: String) throws(TrainSimError) -> [JSONValue]? {
+        guard let v = raw(key) else { return nil }
+        guard case let .array(items) = v else { throw error(key, "expected a list, found \(v.typeName)") }
+        return items
+    }
+
+    /// Rejects every key that was not read, suggesting the closest known one.
+    public func finish() throws(TrainSimError) {
+        for (k, _) in pairs where !known.contains(k) {
+            let hint = closestMatch(k, in: known).map { "; did you mean \"\($0)\"?" } ?? ""
+            throw error(k, "unknown key\(hint)")
+        }
+    }
+}
+
+/// A figure with where it came from: [P] primary, [S] secondary, [UNC] unconfirmed estimate,
+/// [CAL] set by calibration against a published run.
+public struct Sourced: Sendable, Equatable {
+    public static let confidences = ["P", "S", "UNC", "CAL"]
+    public var value: Double
+    public var source: String?
+    public var confidence: String?
+    public init(value: Double, source: String? = nil, confidence: String? = nil) {
+        self.value = value
+        self.source = source
+        self.confidence = confidence
+    }
+}

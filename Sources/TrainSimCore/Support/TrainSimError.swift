@@ -1,0 +1,69 @@
+import Foundation
+
+/// Every error trainsim reports: typed, with the file and key path it came from.
+/// The CLI prints `description` as one line and maps `kind` to the exit code.
+public struct TrainSimError: Error, CustomStringConvertible, Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// The input is wrong (exit code 2).
+        case badInput
+        /// The input is valid but the run cannot work, e.g. out of memory (exit code 1).
+        case cannotRun
+        /// The environment failed (file system, MPI) (exit code 2).
+        case environment
+    }
+
+    public var kind: Kind
+    public var file: String?
+    public var path: String?
+    public var message: String
+
+    public init(_ kind: Kind = .badInput, file: String? = nil, path: String? = nil, _ message: String) {
+        self.kind = kind
+        self.file = file
+        self.path = path
+        self.message = message
+    }
+
+    public var description: String {
+        var parts: [String] = []
+        if let file { parts.append(file) }
+        if let path, !path.isEmpty { parts.append(path) }
+        parts.append(message)
+        return parts.joined(separator: ": ").replacingOccurrences(of: "\n", with: " ")
+    }
+
+    public var exitCode: Int32 { kind == .cannotRun ? 1 : 2 }
+
+    /// The same error, attributed to a file when it has none yet.
+    public func inFile(_ f: String) -> TrainSimError {
+        var e = self
+        if e.file == nil { e.file = f }
+        return e
+    }
+}
+
+/// Levenshtein distance, for "did you mean" hints.
+public func editDistance(_ a: String, _ b: String) -> Int {
+    let x = Array(a.lowercased()), y = Array(b.lowercased())
+    if x.isEmpty { return y.count }
+    if y.isEmpty { return x.count }
+    var prev = Array(0...y.count), cur = [Int](repeating: 0, count: y.count + 1)
+    for i in 1...x.count {
+        cur[0] = i
+        for j in 1...y.count {
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
+        }
+        swap(&prev, &cur)
+    }
+    return prev[y.count]
+}
+
+/// The closest candidate to a misspelt word, if one is close enough to be a likely typo.
+public func closestMatch(_ word: String, in candidates: [String]) -> String? {
+    let scored = candidates.map { ($0, editDistance(word, $0)) }.sorted { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }
+    guard let best = scored.first else { return nil }
+    let limit = max(1, min(3, word.count / 2))
+    if best.1 <= limit { return best.0 }
+    if best.0.lowercased().hasPrefix(word.lowercased()) || word.lowercased().hasPrefix(best.0.lowercased()) { return best.0 }
+    return nil
+}
