@@ -47,11 +47,16 @@ public func editDistance(_ a: String, _ b: String) -> Int {
     let x = Array(a.lowercased()), y = Array(b.lowercased())
     if x.isEmpty { return y.count }
     if y.isEmpty { return x.count }
-    var prev = Array(0...y.count), cur = [Int](repeating: 0, count: y.count + 1)
+    var prev: [Int] = Array(0...y.count)
+    var cur: [Int] = [Int](repeating: 0, count: y.count + 1)
     for i in 1...x.count {
         cur[0] = i
         for j in 1...y.count {
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
+            let sub: Int = prev[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1)
+            let del: Int = prev[j] + 1
+            let ins: Int = cur[j - 1] + 1
+            let best: Int = sub < del ? sub : del
+            cur[j] = best < ins ? best : ins
         }
         swap(&prev, &cur)
     }
@@ -60,8 +65,13 @@ public func editDistance(_ a: String, _ b: String) -> Int {
 
 /// The closest candidate to a misspelt word, if one is close enough to be a likely typo.
 public func closestMatch(_ word: String, in candidates: [String]) -> String? {
-    let scored = candidates.map { ($0, editDistance(word, $0)) }.sorted { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }
-    guard let best = scored.first else { return nil }
+    var best: (String, Int)?
+    for c in candidates {
+        let d: Int = editDistance(word, c)
+        if let b = best, b.1 < d || (b.1 == d && b.0 <= c) { continue }
+        best = (c, d)
+    }
+    guard let best else { return nil }
     let limit = max(1, min(3, word.count / 2))
     if best.1 <= limit { return best.0 }
     if best.0.lowercased().hasPrefix(word.lowercased()) || word.lowercased().hasPrefix(best.0.lowercased()) { return best.0 }

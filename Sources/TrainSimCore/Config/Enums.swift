@@ -1,0 +1,22 @@
+/// Numeric precision of the training math.
+public enum Precision: String, Sendable, CaseIterable {
+    case bf16, fp16, fp8
+}
+
+/// Activation recomputation strategy.
+public enum Recompute: String, Sendable, CaseIterable {
+    case none, selective, full
+}
+
+/// Pipeline-parallel schedule.
+public enum PipelineSchedule: String, Sendable, CaseIterable {
+    case oneFOneB = "1f1b"
+    case interleaved
+    case zeroBubble = "zero-bubble"
+    case dualpipe
+}
+
+/// How collective costs are computed.
+public enum NetworkMode: String, Sendable, CaseIterable {
+    case analytical, flow
+}

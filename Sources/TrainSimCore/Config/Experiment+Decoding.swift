@@ -1,0 +1,148 @@
+import Foundation
+
+extension Experiment {
+    /// Reads and validates an experiment file.
+    public static func load(path: String) throws(TrainSimError) -> Experiment {
+        let url = URL(fileURLWithPath: path)
+        let json = try DataLocator.readJSON(url, displayName: path)
+        return try decode(json, file: path, folder: url.deletingLastPathComponent())
+    }
+
+    /// Decodes an experiment from a JSON document, strictly.
+    public static func decode(_ json: JSONValue, file: String?, folder: URL?) throws(TrainSimError) -> Experiment {
+        let r = try ObjectReader(json, path: "", file: file)
+        _ = try r.int("schemaVersion", in: 1...1)
+        _ = try r.string("description")
+        let name = try r.string("name") ?? (file.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } ?? "experiment")
+        let model = try ModelSpec.read(r, folder: folder)
+        let training = try readTraining(try r.requiredObject("training"))
+        let cluster = try readCluster(try r.requiredObject("cluster"), folder: folder)
+        let par = try readParallelism(try r.requiredObject("parallelism"))
+        let cost = try readCost(try r.object("cost"))
+        let sweep = try readSweep(r)
+        let search = try readSearch(try r.object("search"))
+        let data = r.raw("data")
+        let reliability = r.raw("reliability")
+        try r.finish()
+        var e = Experiment(name: name, model: model, training: training, cluster: cluster, parallelism: par, cost: cost,
+                           sweep: sweep, search: search, data: data, reliability: reliability, raw: json, file: file, folder: folder)
+        try e.validatePlan()
+        return e
+    }
+
+    static func readTraining(_ t: ObjectReader) throws(TrainSimError) -> TrainingSpec {
+        let tokens = try t.requiredNumber("tokens", in: 1...1e17, positive: true)
+        let seq = try t.requiredInt("sequenceLength", in: 1...16_777_216)
+        var gbs = try t.int("globalBatchSequences", in: 1...100_000_000)
+        if let gbt = try t.number("globalBatchTokens", in: 1...1e13, positive: true) {
+            if gbs != nil { throw t.error("globalBatchTokens", "give globalBatchSequences or globalBatchTokens, not both") }
+            let s = gbt / Double(seq)
+            guard s >= 1, s == s.rounded() else {
+                throw t.error("globalBatchTokens", "\(JSONWriter.number(gbt)) is not a whole number of \(seq)-token sequences")
+            }
+            gbs = Int(s)
+        }
+        guard let global = gbs else { throw t.error("globalBatchSequences", "missing required key (or give globalBatchTokens)") }
+        let micro = try t.int("microBatchSequences", in: 1...1_000_000) ?? 1
+        let precision = Precision(rawValue: try t.choice("precision", Precision.allCases.map(\.rawValue)) ?? "bf16")!
+        let recompute = Recompute(rawValue: try t.choice("recompute", Recompute.allCases.map(\.rawValue)) ?? "selective")!
+        try t.finish()
+        if Double(global) * Double(seq) > tokens * 1.0000001 {
+            throw t.error("tokens", "\(JSONWriter.number(tokens)) tokens are fewer than one global batch (\(global) x \(seq))")
+        }
+        return TrainingSpec(tokens: tokens, sequenceLength: seq, globalBatchSequences: global, microBatchSequences: micro,
+                            precision: precision, recompute: recompute)
+    }
+
+    static func readCluster(_ c: ObjectReader, folder: URL?) throws(TrainSimError) -> ClusterSpec {
+        let ref = try c.requiredString("topology")
+        let devices = try c.requiredInt("devices", in: 1...10_000_000)
+        let network = NetworkMode(rawValue: try c.choice("network", NetworkMode.allCases.map(\.rawValue)) ?? "analytical")!
+        try c.finish()
+        let topo = try TopologySpec.load(ref, relativeTo: folder, referencedFrom: c.file, keyPath: c.keyPath("topology"))
+        return ClusterSpec(topologyReference: ref, topology: topo, devices: devices, network: network)
+    }
+
+    static func readParallelism(_ p: ObjectReader) throws(TrainSimError) -> ParallelismSpec {
+        let tp = try p.int("tp", in: 1...65_536) ?? 1
+        let pp = try p.int("pp", in: 1...65_536) ?? 1
+        let vpp = try p.int("vpp", in: 1...1024) ?? 1
+        let dp = try p.int("dp", in: 1...10_000_000) ?? 0
+        let ep = try p.int("ep", in: 1...1_000_000) ?? 1
+        let cp = try p.int("cp", in: 1...65_536) ?? 1
+        let sp = try p.bool("sequenceParallel") ?? (tp > 1)
+        let zero = try p.int("zero", in: 0...3) ?? 1
+        let defaultSchedule: PipelineSchedule = vpp > 1 ? .interleaved : .oneFOneB
+        let schedule = PipelineSchedule(rawValue: try p.choice("schedule", PipelineSchedule.allCases.map(\.rawValue)) ?? defaultSchedule.rawValue)!
+        let dims = ["tp", "cp", "ep", "pp", "dp"]
+        var order = dims
+        if let o = try p.string("order") {
+            let parts = o.split(separator: "-").map(String.init)
+            guard parts.sorted() == dims.sorted() else {
+                throw p.error("order", "\"\(o)\" must name tp, cp, ep, pp and dp once each, innermost first, like \"tp-cp-ep-pp-dp\"")
+            }
+            order = parts
+        }
+        var split: [Int]?
+        if let items = try p.list("layerSplit") {
+            var s: [Int] = []
+            for (i, it) in items.enumerated() {
+                guard case let .number(d) = it, d >= 0, d <= 100_000, d == d.rounded() else {
+                    throw p.error("layerSplit[\(i)]", "expected a whole number of layers")
+                }
+                s.append(Int(d))
+            }
+            split = s
+        }
+        try p.finish()
+        return ParallelismSpec(tp: tp, pp: pp, vpp: vpp, dp: dp, ep: ep, cp: cp, sequenceParallel: sp, zero: zero,
+                               schedule: schedule, order: order, layerSplit: split)
+    }
+
+    static func readCost(_ c: ObjectReader?) throws(TrainSimError) -> CostSpec {
+        guard let c else { return CostSpec(currency: "USD", devicePricePerHour: nil, electricityPricePerKWh: nil, pue: nil, pricing: "rental") }
+        let cur = try c.choice("currency", ["USD", "CNY"]) ?? "USD"
+        let spec = CostSpec(currency: cur,
+                            devicePricePerHour: try c.number("devicePricePerHour", in: 0...1e5),
+                            electricityPricePerKWh: try c.number("electricityPricePerKWh", in: 0...1e3),
+                            pue: try c.number("pue", in: 1...5),
+                            pricing: try c.choice("pricing", ["rental", "owned"]) ?? "rental")
+        try c.finish()
+        return spec
+    }
+
+    static func readSweep(_ r: ObjectReader) throws(TrainSimError) -> [(path: String, values: [JSONValue])] {
+        guard let s = try r.object("sweep") else { return [] }
+        var out: [(String, [JSONValue])] = []
+        guard case let .object(pairs)? = r.raw("sweep") else { return [] }
+        for (k, v) in pairs {
+            guard case let .array(values) = v else { throw s.error(k, "expected a list of values, found \(v.typeName)") }
+            if values.isEmpty { throw s.error(k, "the list of values is empty") }
+            let parts = k.split(separator: ".").map(String.init)
+            guard parts.count >= 2, ["model", "training", "cluster", "parallelism", "cost", "data", "reliability"].contains(parts[0]) else {
+                throw s.error(k, "not a key path into the experiment (like \"parallelism.tp\")")
+            }
+            _ = s.raw(k)
+            out.append((k, values))
+        }
+        try s.finish()
+        return out
+    }
+
+    static func readSearch(_ s: ObjectReader?) throws(TrainSimError) -> SearchSpec? {
+        guard let s else { return nil }
+        let objective = try s.choice("objective", ["time", "cost"]) ?? "time"
+        let top = try s.int("top", in: 1...1000) ?? 10
+        var space: [(String, [JSONValue])] = []
+        if let sp = try s.object("space"), case let .object(pairs)? = s.raw("space") {
+            for (k, v) in pairs {
+                guard case let .array(values) = v, !values.isEmpty else { throw sp.error(k, "expected a non-empty list of values") }
+                _ = sp.raw(k)
+                space.append((k, values))
+            }
+            try sp.finish()
+        }
+        try s.finish()
+        return SearchSpec(objective: objective, top: top, space: space)
+    }
+}

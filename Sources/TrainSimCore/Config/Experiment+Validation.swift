@@ -1,0 +1,72 @@
+import Foundation
+
+extension Experiment {
+    /// The number of micro-batches each pipeline runs per step.
+    public var microBatches: Int {
+        training.globalBatchSequences / (parallelism.dp * training.microBatchSequences)
+    }
+
+    /// Checks that the plan multiplies out and divides, filling in `dp` when it was left out.
+    mutating func validatePlan() throws(TrainSimError) {
+        var p = parallelism
+        let devices = cluster.devices
+        func fail(_ key: String, _ message: String) -> TrainSimError {
+            TrainSimError(file: file, path: key, message)
+        }
+        let mp = p.tp * p.cp * p.pp
+        if p.dp == 0 {
+            guard devices % mp == 0 else {
+                throw fail("parallelism", "tp x cp x pp = \(p.tp) x \(p.cp) x \(p.pp) = \(mp) does not divide cluster.devices (\(devices))")
+            }
+            p.dp = devices / mp
+        } else if mp * p.dp != devices {
+            throw fail("parallelism.dp", "tp x cp x pp x dp = \(p.tp) x \(p.cp) x \(p.pp) x \(p.dp) = \(mp * p.dp), but cluster.devices is \(devices)")
+        }
+        if model.heads % p.tp != 0 { throw fail("parallelism.tp", "\(p.tp) does not divide the model's \(model.heads) attention heads") }
+        if model.ffnHidden % p.tp != 0 { throw fail("parallelism.tp", "\(p.tp) does not divide model.ffnHidden (\(model.ffnHidden))") }
+        if let moe = model.moe {
+            if moe.experts % p.ep != 0 { throw fail("parallelism.ep", "\(p.ep) does not divide the model's \(moe.experts) experts") }
+            if (p.dp * p.cp) % p.ep != 0 {
+                throw fail("parallelism.ep", "\(p.ep) does not divide dp x cp = \(p.dp * p.cp) (experts are spread over data-parallel ranks)")
+            }
+        } else if p.ep != 1 {
+            throw fail("parallelism.ep", "is \(p.ep), but the model has no experts (ep must be 1)")
+        }
+        if training.sequenceLength % p.cp != 0 {
+            throw fail("parallelism.cp", "\(p.cp) does not divide training.sequenceLength (\(training.sequenceLength))")
+        }
+        if p.sequenceParallel, p.tp > 1, (training.sequenceLength / p.cp) % p.tp != 0 {
+            throw fail("parallelism.sequenceParallel", "the sequence (\(training.sequenceLength / p.cp) per CP rank) does not divide over tp = \(p.tp)")
+        }
+        let stages = p.pp * p.vpp
+        if stages > model.layers {
+            throw fail("parallelism.pp", "pp x vpp = \(stages) stages is more than the model's \(model.layers) layers")
+        }
+        if p.vpp > 1, p.pp == 1 { throw fail("parallelism.vpp", "virtual stages need pp > 1") }
+        if p.vpp > 1, p.schedule != .interleaved {
+            throw fail("parallelism.vpp", "vpp = \(p.vpp) needs schedule \"interleaved\", found \"\(p.schedule.rawValue)\"")
+        }
+        if p.schedule == .dualpipe, p.pp % 2 != 0 { throw fail("parallelism.pp", "DualPipe needs an even pp, found \(p.pp)") }
+        let per = p.dp * training.microBatchSequences
+        if training.globalBatchSequences % per != 0 {
+            throw fail("training.globalBatchSequences", "\(training.globalBatchSequences) is not a multiple of dp x microBatchSequences = \(p.dp) x \(training.microBatchSequences) = \(per)")
+        }
+        let m = training.globalBatchSequences / per
+        if p.schedule == .interleaved, p.vpp > 1, m % p.pp != 0 {
+            throw fail("training.globalBatchSequences", "the interleaved schedule needs micro-batches (\(m)) to be a multiple of pp (\(p.pp))")
+        }
+        if p.schedule == .dualpipe, m < 2 * p.pp {
+            throw fail("training.globalBatchSequences", "DualPipe needs at least 2 x pp = \(2 * p.pp) micro-batches, found \(m)")
+        }
+        if let split = p.layerSplit {
+            if split.count != stages { throw fail("parallelism.layerSplit", "has \(split.count) entries; pp x vpp = \(stages)") }
+            if split.reduce(0, +) != model.layers { throw fail("parallelism.layerSplit", "adds up to \(split.reduce(0, +)) layers; the model has \(model.layers)") }
+        }
+        do {
+            _ = try Cluster(spec: cluster.topology, devices: devices)
+        } catch {
+            throw error.inFile(file ?? "experiment")
+        }
+        parallelism = p
+    }
+}

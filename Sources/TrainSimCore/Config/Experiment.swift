@@ -1,0 +1,74 @@
+import Foundation
+
+/// One experiment, decoded and validated: a model, how it is trained, on what cluster,
+/// with which parallel plan, and at what price.
+public struct Experiment: Sendable {
+    public var name: String
+    public var model: ModelSpec
+    public var training: TrainingSpec
+    public var cluster: ClusterSpec
+    public var parallelism: ParallelismSpec
+    public var cost: CostSpec
+    /// `sweep`: key paths and the values each takes, in file order.
+    public var sweep: [(path: String, values: [JSONValue])]
+    public var search: SearchSpec?
+    /// The optional `data` and `reliability` objects, decoded by the Run stage.
+    public var data: JSONValue?
+    public var reliability: JSONValue?
+    /// The document as read (sweeps rewrite it), the file's display name and folder.
+    public var raw: JSONValue
+    public var file: String?
+    public var folder: URL?
+}
+
+public struct TrainingSpec: Sendable, Equatable {
+    public var tokens: Double
+    public var sequenceLength: Int
+    public var globalBatchSequences: Int
+    public var microBatchSequences: Int
+    public var precision: Precision
+    public var recompute: Recompute
+    public var globalBatchTokens: Double { Double(globalBatchSequences * sequenceLength) }
+}
+
+public struct ClusterSpec: Sendable {
+    public var topologyReference: String
+    public var topology: TopologySpec
+    public var devices: Int
+    public var network: NetworkMode
+}
+
+public struct ParallelismSpec: Sendable, Equatable {
+    public var tp: Int
+    public var pp: Int
+    public var vpp: Int
+    public var dp: Int
+    public var ep: Int
+    public var cp: Int
+    public var sequenceParallel: Bool
+    public var zero: Int
+    public var schedule: PipelineSchedule
+    /// Placement order, innermost first (default "tp-cp-ep-pp-dp").
+    public var order: [String]
+    /// Layers per pipeline stage, when given explicitly.
+    public var layerSplit: [Int]?
+}
+
+public struct CostSpec: Sendable, Equatable {
+    public var currency: String
+    public var devicePricePerHour: Double?
+    public var electricityPricePerKWh: Double?
+    public var pue: Double?
+    /// "rental" (price per device-hour) or "owned" (capital cost amortized over its years).
+    public var pricing: String
+}
+
+public struct SearchSpec: Sendable, Equatable {
+    public var objective: String
+    public var top: Int
+    /// Candidate values per key, when given; otherwise trainsim chooses.
+    public var space: [(path: String, values: [JSONValue])]
+    public static func == (a: SearchSpec, b: SearchSpec) -> Bool {
+        a.objective == b.objective && a.top == b.top && a.space.map(\.path) == b.space.map(\.path)
+    }
+}

@@ -1,0 +1,55 @@
+/// A transformer's architecture, as in the experiment file's `model` object.
+public struct ModelSpec: Sendable, Equatable {
+    public var name: String
+    public var layers: Int
+    public var hidden: Int
+    public var ffnHidden: Int
+    public var heads: Int
+    public var kvHeads: Int
+    public var headDim: Int
+    public var vocab: Int
+    /// SwiGLU-style MLP with three matrices (true) or a plain two-matrix MLP (false).
+    public var gatedMLP: Bool
+    public var tiedEmbeddings: Bool
+    public var moe: MoESpec?
+    public var mla: MLASpec?
+
+    public init(name: String, layers: Int, hidden: Int, ffnHidden: Int, heads: Int, kvHeads: Int? = nil,
+                headDim: Int? = nil, vocab: Int, gatedMLP: Bool = true, tiedEmbeddings: Bool = false,
+                moe: MoESpec? = nil, mla: MLASpec? = nil) {
+        self.name = name; self.layers = layers; self.hidden = hidden; self.ffnHidden = ffnHidden
+        self.heads = heads; self.kvHeads = kvHeads ?? heads; self.headDim = headDim ?? hidden / heads
+        self.vocab = vocab; self.gatedMLP = gatedMLP; self.tiedEmbeddings = tiedEmbeddings
+        self.moe = moe; self.mla = mla
+    }
+}
+
+/// Mixture-of-experts layers.
+public struct MoESpec: Sendable, Equatable {
+    public var experts: Int
+    public var topK: Int
+    public var sharedExperts: Int
+    public var expertFfnHidden: Int
+    /// Leading layers that keep a dense MLP.
+    public var denseLayers: Int
+    /// Load of the busiest expert over the mean (1 = perfectly balanced).
+    public var imbalance: Double
+    public init(experts: Int, topK: Int, sharedExperts: Int = 0, expertFfnHidden: Int, denseLayers: Int = 0, imbalance: Double = 1.1) {
+        self.experts = experts; self.topK = topK; self.sharedExperts = sharedExperts
+        self.expertFfnHidden = expertFfnHidden; self.denseLayers = denseLayers; self.imbalance = imbalance
+    }
+}
+
+/// DeepSeek-style multi-head latent attention.
+public struct MLASpec: Sendable, Equatable {
+    public var qLoraRank: Int
+    public var kvLoraRank: Int
+    public var ropeHeadDim: Int
+    /// Per-head dimension of the non-rotary part of q and k.
+    public var headDim: Int
+    public var vHeadDim: Int
+    public init(qLoraRank: Int, kvLoraRank: Int, ropeHeadDim: Int, headDim: Int, vHeadDim: Int? = nil) {
+        self.qLoraRank = qLoraRank; self.kvLoraRank = kvLoraRank; self.ropeHeadDim = ropeHeadDim
+        self.headDim = headDim; self.vHeadDim = vHeadDim ?? headDim
+    }
+}
