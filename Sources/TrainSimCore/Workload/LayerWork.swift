@@ -1,0 +1,158 @@
+/// One GEMM (or a group of equal GEMMs): its FLOPs in total and the FLOPs of one call,
+/// which sets the achieved efficiency.
+public struct GemmWork: Sendable, Equatable {
+    public var flops: Double
+    public var callFLOPs: Double
+}
+
+/// The forward work one device does for one layer and one micro-batch, under a plan.
+/// Backward is twice the GEMM and attention work; recompute repeats parts of the forward.
+public struct LayerWork: Sendable, Equatable {
+    public var gemms: [GemmWork] = []
+    /// Attention-core FLOPs as executed (causal: half the score matrix).
+    public var attentionFLOPs: Double = 0
+    /// Bytes moved by memory-bound kernels (norms, activations, residuals, routing permutes).
+    public var memoryBytes: Double = 0
+    public var kernels: Double = 0
+    public var gemmFLOPs: Double { gemms.reduce(0) { $0 + $1.flops } }
+}
+
+/// Builds per-layer work from the model and the plan.
+public struct WorkloadBuilder: Sendable {
+    public let model: ModelSpec
+    public let tp: Int, cp: Int, ep: Int
+    public let sequenceParallel: Bool
+    public let seq: Int
+    public let microBatch: Int
+    /// Elementwise passes over the hidden state per layer forward (from the device file).
+    public let elementwisePasses: Double
+    public let bytesPerElement: Double
+
+    public init(model: ModelSpec, tp: Int, cp: Int, ep: Int, sequenceParallel: Bool, seq: Int, microBatch: Int,
+                elementwisePasses: Double, bytesPerElement: Double = 2) {
+        self.model = model; self.tp = tp; self.cp = cp; self.ep = ep; self.sequenceParallel = sequenceParallel
+        self.seq = seq; self.microBatch = microBatch; self.elementwisePasses = elementwisePasses
+        self.bytesPerElement = bytesPerElement
+    }
+
+    /// Tokens of one micro-batch on one CP rank.
+    public var tokens: Double { Double(microBatch * seq / cp) }
+
+    private func gemm(_ m: Double, _ k: Double, _ n: Double, count: Double = 1) -> GemmWork {
+        let call = 2 * m * k * n
+        return GemmWork(flops: call * count, callFLOPs: call)
+    }
+
+    /// Attention block forward (projections and core).
+    func attention(into w: inout LayerWork) {
+        let T = tokens, h = Double(model.hidden), t = Double(tp)
+        let hq = Double(model.heads), hkv = Double(model.kvHeads), d = Double(model.headDim)
+        let s = Double(seq)
+        if let mla = model.mla {
+            let qr = Double(mla.qLoraRank), kvr = Double(mla.kvLoraRank)
+            let dn = Double(mla.headDim), dr = Double(mla.ropeHeadDim), dv = Double(mla.vHeadDim)
+            if qr > 0 {
+                w.gemms.append(gemm(T, h, qr))
+                w.gemms.append(gemm(T, qr, hq * (dn + dr) / t))
+            } else {
+                w.gemms.append(gemm(T, h, hq * (dn + dr) / t))
+            }
+            w.gemms.append(gemm(T, h, kvr + dr))
+            w.gemms.append(gemm(T, kvr, hq * (dn + dv) / t))
+            w.attentionFLOPs += 0.5 * 2 * T * s * hq / t * (dn + dr + dv)
+            w.gemms.append(gemm(T, hq * dv / t, h))
+            w.kernels += 10
+        } else {
+            w.gemms.append(gemm(T, h, (hq * d + 2 * hkv * d) / t))
+            w.attentionFLOPs += 0.5 * 4 * T * s * hq * d / t
+            w.gemms.append(gemm(T, hq * d / t, h))
+            w.kernels += 6
+        }
+    }
+
+    /// Dense MLP forward.
+    func denseMLP(into w: inout LayerWork, ffn: Double) {
+        let T = tokens, h = Double(model.hidden), t = Double(tp)
+        let up = model.gatedMLP ? 2 * ffn : ffn
+        w.gemms.append(gemm(T, h, up / t))
+        w.gemms.append(gemm(T, ffn / t, h))
+        w.memoryBytes += T * (up + ffn) / t * bytesPerElement
+        w.kernels += 3
+    }
+
+    /// Forward work of a dense layer.
+    public func denseLayer() -> LayerWork {
+        var w = LayerWork()
+        attention(into: &w)
+        denseMLP(into: &w, ffn: Double(model.ffnHidden))
+        w.memoryBytes += residualBytes
+        w.kernels += 6
+        return w
+    }
+
+    /// Forward work of an MoE layer: router, shared experts, routed experts (with imbalance).
+    public func moeLayer() -> LayerWork {
+        guard let moe = model.moe else { return denseLayer() }
+        var w = LayerWork()
+        attention(into: &w)
+        let T = tokens, h = Double(model.hidden), t = Double(tp)
+        let fe = Double(moe.expertFfnHidden)
+        w.gemms.append(gemm(T, h, Double(moe.experts)))
+        if moe.sharedExperts > 0 { denseMLP(into: &w, ffn: fe * Double(moe.sharedExperts)) }
+        // Routed tokens this device computes: each device sends T x topK token-slots and, on
+        // average, receives as many; the busiest device gets `imbalance` times the mean.
+        let slots = T * Double(moe.topK) * moe.imbalance / t
+        let localExperts = Double(moe.experts) / Double(ep)
+        let perExpert = slots / max(localExperts, 1)
+        let up = model.gatedMLP ? 2 * fe : fe
+        w.gemms.append(gemm(perExpert, h, up, count: localExperts))
+        w.gemms.append(gemm(perExpert, fe, h, count: localExperts))
+        w.memoryBytes += slots * (up + fe) * bytesPerElement
+        // Permute and unpermute the routed tokens, twice each way.
+        w.memoryBytes += 4 * slots * h * bytesPerElement
+        w.memoryBytes += residualBytes
+        w.kernels += 14
+        return w
+    }
+
+    /// Bytes of the elementwise work on the hidden state (norms, residuals, dropout, rotary).
+    var residualBytes: Double {
+        let Tsp = sequenceParallel ? tokens / Double(tp) : tokens
+        return elementwisePasses * Tsp * Double(model.hidden) * bytesPerElement
+    }
+
+    /// Forward work of the output layer and loss (on the last pipeline stage).
+    public func outputLayer() -> LayerWork {
+        var w = LayerWork()
+        let T = tokens, h = Double(model.hidden), V = Double(model.vocab), t = Double(tp)
+        w.gemms.append(gemm(T, h, V / t))
+        w.memoryBytes += 3 * T * V / t * 4
+        w.kernels += 4
+        return w
+    }
+
+    /// Forward work of the embedding lookup (on the first pipeline stage).
+    public func embeddingLayer() -> LayerWork {
+        var w = LayerWork()
+        w.memoryBytes = 2 * tokens * Double(model.hidden) * bytesPerElement
+        w.kernels = 2
+        return w
+    }
+}
+
+/// Model FLOPs per token, as the Megatron and PaLM papers count them: 6 x the active
+/// parameters that multiply (output layer included, embedding lookup not) plus attention with
+/// the full, non-causal score matrix (12 x s x heads x head-dim per layer).
+public func modelFLOPsPerToken(_ m: ModelSpec, seq: Int) -> Double {
+    let p = ParameterCount(m)
+    let s = Double(seq)
+    var attn: Double
+    if let mla = m.mla {
+        attn = 6 * s * Double(m.heads) * Double(mla.headDim + mla.ropeHeadDim + mla.vHeadDim)
+    } else {
+        attn = 12 * s * Double(m.heads) * Double(m.headDim)
+    }
+    attn *= Double(m.layers)
+    let matmulParams = p.active - p.embedding + (m.tiedEmbeddings ? p.embedding : 0)
+    return 6 * matmulParams + attn
+}
