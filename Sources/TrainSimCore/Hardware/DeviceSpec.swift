@@ -21,6 +21,9 @@ public struct DeviceSpec: Sendable, Equatable {
     public var attentionEfficiency: EfficiencyCurve
     /// Fraction of HBM bandwidth that memory-bound kernels reach.
     public var memoryBoundEfficiency: Double
+    /// Elementwise passes over the hidden state per layer forward (norms, residuals, dropout,
+    /// rotary), in units of tokens x hidden x 2 bytes: a property of the framework's kernel fusion.
+    public var elementwisePasses: Double
     /// Fixed cost per kernel launch, in microseconds.
     public var kernelOverheadUs: Double
     /// Memory reserved by the runtime and allocator fragmentation, GiB.
@@ -42,8 +45,8 @@ public struct DeviceSpec: Sendable, Equatable {
 extension DeviceSpec {
     /// Loads a device by id (e.g. "h800") or path.
     public static func load(_ reference: String, relativeTo: URL?, referencedFrom: String?, keyPath: String) throws(TrainSimError) -> DeviceSpec {
-        guard let url = DataLocator.resolve(reference, folder: "Topologies/devices", relativeTo: relativeTo)
-            ?? DataLocator.resolve("devices/" + reference, folder: "Topologies", relativeTo: relativeTo) else {
+        guard let url = DataLocator.resolve("devices/" + reference, folder: "Topologies", relativeTo: relativeTo)
+            ?? DataLocator.resolve(reference, folder: "Topologies/devices", relativeTo: relativeTo) else {
             let known = DataLocator.presets(in: "Topologies/devices")
             let hint = closestMatch(reference, in: known).map { "; did you mean \"\($0)\"?" } ?? (known.isEmpty ? "" : " (known: \(known.joined(separator: ", ")))")
             throw TrainSimError(file: referencedFrom, path: keyPath, "device \"\(reference)\" not found\(hint)")
@@ -83,6 +86,7 @@ extension DeviceSpec {
         if let s = attn.source { sources["efficiency.attention"] = s }
         let fp8f = note("efficiency.fp8GemmFactor", try eff.sourced("fp8GemmFactor", in: 0.05...1) ?? Sourced(value: 0.7))
         let mem = note("efficiency.memoryBound", try eff.sourced("memoryBound", in: 0.05...1) ?? Sourced(value: 0.7))
+        let passes = note("efficiency.elementwisePasses", try eff.sourced("elementwisePasses", in: 0...200) ?? Sourced(value: 16))
         let launch = note("efficiency.kernelOverheadUs", try eff.sourced("kernelOverheadUs", in: 0...1000) ?? Sourced(value: 5))
         let dpo = note("efficiency.dpOverlap", try eff.sourced("dpOverlap", in: 0...1) ?? Sourced(value: 0.8))
         let tpo = note("efficiency.tpOverlap", try eff.sourced("tpOverlap", in: 0...1) ?? Sourced(value: 0))
@@ -93,7 +97,7 @@ extension DeviceSpec {
         return DeviceSpec(
             id: id, name: name, vendor: vendor, peakTFLOPs: peak, hbmGiB: hbm, hbmGBps: hbmBW, tdpWatts: tdp,
             trainingPowerFraction: powerFrac, gemmEfficiency: gemm, fp8GemmEfficiencyFactor: fp8f,
-            attentionEfficiency: attn, memoryBoundEfficiency: mem, kernelOverheadUs: launch, reservedGiB: reserved,
+            attentionEfficiency: attn, memoryBoundEfficiency: mem, elementwisePasses: passes, kernelOverheadUs: launch, reservedGiB: reserved,
             dpOverlap: dpo, tpOverlap: tpo, epOverlap: epo, sources: sources)
     }
 }

@@ -40,6 +40,10 @@ public struct Cluster: Sendable, Equatable {
         maxDevices = cap
         maxDevicesReason = reason
         nodesPerTierSubtree = spans
+        if spec.node.scaleUp.kind == "supernode", devices > spec.node.scaleUp.domainDevices,
+           devices % spec.node.scaleUp.domainDevices != 0 {
+            throw TrainSimError(path: "cluster.devices", "\(devices) devices are not whole supernodes of \(spec.node.scaleUp.domainDevices) on \(spec.id)")
+        }
         if devices > cap {
             throw TrainSimError(path: "cluster.devices", "\(devices) devices exceed what \(spec.id) can build: at most \(cap) (\(reason))")
         }
@@ -84,9 +88,6 @@ public struct Cluster: Sendable, Equatable {
             spans = [nodesPerSwitch, g * nodesPerSwitch, nodesCap]
         }
         if let m = f.maxDevices, m < cap { cap = m; reason = "the design's stated limit (fabric.maxDevices)" }
-        if spec.node.scaleUp.kind == "supernode", spec.node.scaleUp.domainDevices > dpn {
-            // A supernode design is built from whole supernodes.
-        }
         return (cap, reason, spans)
     }
 

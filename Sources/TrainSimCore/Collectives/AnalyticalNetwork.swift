@@ -1,0 +1,78 @@
+import Foundation
+
+/// Closed-form collective costs (Hockney alpha-beta per tier) with the algorithm a real
+/// library would pick on the hierarchy: ring or double binary tree inside a scale-up domain,
+/// hierarchical (intra reduce-scatter, inter all-reduce, intra all-gather) across domains,
+/// pairwise all-to-all, point-to-point for pipeline stages. NCCL's and HCCL's choices reduce
+/// to these costs for large messages; the latency terms pick tree/NHR for small ones.
+public struct AnalyticalNetwork: CollectiveCostModel {
+    public let cluster: Cluster
+    public var name: String { "analytical" }
+    public init(cluster: Cluster) { self.cluster = cluster }
+
+    /// Achieved one-direction bandwidth per device at a fabric level (bytes/s), with the
+    /// oversubscription of the tiers below it.
+    func outBandwidth(level: Int) -> Double {
+        cluster.scaleOutBytesPerSecond / cluster.oversubscription(toLevel: level)
+    }
+
+    public func cost(_ r: CollectiveRequest) -> CollectiveCost {
+        let n = r.group.size
+        guard n > 1, r.bytes > 0 else { return .zero }
+        let shape = GroupShape(r.group, on: cluster)
+        let S = r.bytes
+        let bUp = cluster.scaleUpBytesPerSecond
+        let aUp = cluster.latency(level: 0)
+        let nL = Double(shape.perDomain), nD = Double(shape.domains)
+        let bOut = outBandwidth(level: shape.level)
+        let aOut = cluster.latency(level: shape.level)
+        let tierName = cluster.levelName(shape.level)
+        let log2 = { (x: Double) -> Double in x <= 1 ? 0 : ceil(Foundation.log2(x)) }
+        let inNetwork = cluster.spec.fabric.inNetworkReduction
+
+        switch r.kind {
+        case .allReduce:
+            var upBW = 2 * (nL - 1) / nL * S / bUp
+            if cluster.spec.node.scaleUp.inNetworkReduction, nL > 1 { upBW = S / bUp * nL / (nL + 1) * 2 * (nL - 1) / nL }
+            let up = upBW + 2 * (nL - 1) * aUp
+            guard nD > 1 else {
+                let tree = 2 * S / bUp + 2 * log2(nL) * aUp
+                return up <= tree ? CollectiveCost(seconds: up, perTier: ["scale-up": up], algorithm: "ring")
+                    : CollectiveCost(seconds: tree, perTier: ["scale-up": tree], algorithm: "tree")
+            }
+            let chunk = S / nL
+            let outFactor = inNetwork ? 1.0 : 2 * (nD - 1) / nD
+            let ringOut = outFactor * chunk / bOut + 2 * (nD - 1) * aOut
+            let treeOut = (inNetwork ? 1.0 : 2.0) * chunk / bOut + 2 * log2(nD) * aOut
+            let out = min(ringOut, treeOut)
+            return CollectiveCost(seconds: up + out, perTier: ["scale-up": up, tierName: out],
+                                  algorithm: nL > 1 ? "hierarchical" : (ringOut <= treeOut ? "ring" : "tree"))
+        case .reduceScatter, .allGather:
+            let up = (nL - 1) / nL * S / bUp + (nL - 1) * aUp
+            guard nD > 1 else { return CollectiveCost(seconds: up, perTier: ["scale-up": up], algorithm: "ring") }
+            let out = (nD - 1) / nD * (S / nL) / bOut + min(nD - 1, 2 * log2(nD)) * aOut
+            return CollectiveCost(seconds: up + out, perTier: ["scale-up": up, tierName: out],
+                                  algorithm: nL > 1 ? "hierarchical" : "ring")
+        case .allToAll:
+            let local = (nL - 1) / Double(n) * S
+            let remote = (Double(n) - nL) / Double(n) * S
+            let up = local / bUp + aUp
+            guard nD > 1 else { return CollectiveCost(seconds: up, perTier: ["scale-up": up], algorithm: "pairwise") }
+            let out = remote / bOut + aOut + (Double(n) - 1) * aOut / 16
+            let t = max(up, out)
+            return CollectiveCost(seconds: t, perTier: ["scale-up": min(up, t), tierName: out >= up ? out : 0], algorithm: "pairwise")
+        case .sendRecv:
+            if nD > 1 {
+                let t = S / bOut + aOut
+                return CollectiveCost(seconds: t, perTier: [tierName: t], algorithm: "p2p")
+            }
+            let t = S / bUp + aUp
+            return CollectiveCost(seconds: t, perTier: ["scale-up": t], algorithm: "p2p")
+        case .broadcast:
+            let b = nD > 1 ? bOut : bUp
+            let a = nD > 1 ? aOut : aUp
+            let t = S / b + log2(Double(n)) * a
+            return CollectiveCost(seconds: t, perTier: [nD > 1 ? tierName : "scale-up": t], algorithm: "pipelined-tree")
+        }
+    }
+}

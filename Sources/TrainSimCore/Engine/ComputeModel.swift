@@ -1,0 +1,59 @@
+/// Turns work into seconds on a device: GEMMs at the achieved efficiency for their size,
+/// attention at the attention-kernel efficiency, memory-bound kernels at achieved HBM
+/// bandwidth, plus a fixed cost per kernel launch.
+public struct ComputeModel: Sendable {
+    public let device: DeviceSpec
+    public let precision: Precision
+    /// Multiplies every peak (for invariance tests and what-if studies).
+    public var flopsScale: Double = 1
+
+    public init(device: DeviceSpec, precision: Precision) {
+        self.device = device
+        self.precision = precision
+    }
+
+    var gemmPeak: Double { device.peakFLOPs(precision) * flopsScale }
+    var gemmFactor: Double { precision == .fp8 && device.peakTFLOPs["fp8"] != nil ? device.fp8GemmEfficiencyFactor : 1 }
+    /// Attention runs in bf16/fp16 even in fp8 training.
+    var attentionPeak: Double { device.peakFLOPs(.bf16) * flopsScale }
+
+    public func gemmSeconds(_ g: GemmWork) -> Double {
+        guard g.flops > 0 else { return 0 }
+        return g.flops / (gemmPeak * device.gemmEfficiency(g.callFLOPs) * gemmFactor)
+    }
+
+    public func attentionSeconds(_ flops: Double, callFLOPs: Double) -> Double {
+        guard flops > 0 else { return 0 }
+        return flops / (attentionPeak * device.attentionEfficiency(callFLOPs))
+    }
+
+    public func memorySeconds(_ bytes: Double) -> Double {
+        bytes / (device.hbmGBps * 1e9 * device.memoryBoundEfficiency)
+    }
+
+    /// Forward seconds of a layer's work; `attentionCalls` is how many attention kernels
+    /// share its attention FLOPs (micro-batch sequences), for the efficiency lookup.
+    public func forwardSeconds(_ w: LayerWork, attentionCalls: Double) -> LayerTime {
+        let g = w.gemms.reduce(0) { $0 + gemmSeconds($1) }
+        let a = attentionSeconds(w.attentionFLOPs, callFLOPs: w.attentionFLOPs / max(attentionCalls, 1))
+        let m = memorySeconds(w.memoryBytes)
+        let k = w.kernels * device.kernelOverheadUs * 1e-6
+        return LayerTime(gemm: g, attention: a, memory: m, overhead: k)
+    }
+}
+
+/// Seconds of one layer's forward, by kind of kernel.
+public struct LayerTime: Sendable, Equatable {
+    public var gemm: Double, attention: Double, memory: Double, overhead: Double
+    public var forward: Double { gemm + attention + memory + overhead }
+    /// Backward: twice the GEMMs (input and weight gradients), 2.5x attention (flash attention
+    /// recomputes scores), twice the memory-bound work.
+    public var backward: Double { 2 * gemm + 2.5 * attention + 2 * memory + 2 * overhead }
+    public static let zero = LayerTime(gemm: 0, attention: 0, memory: 0, overhead: 0)
+    public static func + (a: LayerTime, b: LayerTime) -> LayerTime {
+        LayerTime(gemm: a.gemm + b.gemm, attention: a.attention + b.attention, memory: a.memory + b.memory, overhead: a.overhead + b.overhead)
+    }
+    public static func * (a: LayerTime, k: Double) -> LayerTime {
+        LayerTime(gemm: a.gemm * k, attention: a.attention * k, memory: a.memory * k, overhead: a.overhead * k)
+    }
+}

@@ -1,0 +1,189 @@
+/// The communication of a step: what each layer sends per micro-batch (TP, CP, EP), the
+/// pipeline's send/recv, and data-parallel synchronisation, costed by the network backend and
+/// reduced to the part compute does not hide.
+final class LayerComm {
+    let e: Experiment
+    let place: Placement
+    let network: CollectiveCostModel
+    let wb: WorkloadBuilder
+    private(set) var records: [CollectiveRecord] = []
+    private var cache: [String: CollectiveCost] = [:]
+
+    init(e: Experiment, place: Placement, network: CollectiveCostModel, wb: WorkloadBuilder) {
+        self.e = e; self.place = place; self.network = network; self.wb = wb
+    }
+
+    struct Exposed {
+        var tp = 0.0, cp = 0.0, ep = 0.0
+        var forwardExposed = 0.0, backwardExposed = 0.0
+        static func * (a: Exposed, k: Double) -> Exposed {
+            Exposed(tp: a.tp * k, cp: a.cp * k, ep: a.ep * k, forwardExposed: a.forwardExposed * k, backwardExposed: a.backwardExposed * k)
+        }
+        static func + (a: Exposed, b: Exposed) -> Exposed {
+            Exposed(tp: a.tp + b.tp, cp: a.cp + b.cp, ep: a.ep + b.ep,
+                    forwardExposed: a.forwardExposed + b.forwardExposed, backwardExposed: a.backwardExposed + b.backwardExposed)
+        }
+    }
+
+    func cost(_ r: CollectiveRequest) -> CollectiveCost {
+        let key = "\(r.kind.rawValue)|\(r.label)|\(r.bytes)"
+        if let c = cache[key] { return c }
+        let c = network.cost(r)
+        cache[key] = c
+        return c
+    }
+
+    private func record(_ r: CollectiveRequest, _ c: CollectiveCost, calls: Double, exposed: Double) {
+        if let i = records.firstIndex(where: { $0.label == r.label && $0.kind == r.kind && $0.bytes == r.bytes }) {
+            records[i].callsPerStep += calls
+            records[i].exposedSeconds += exposed
+        } else {
+            records.append(CollectiveRecord(label: r.label, kind: r.kind, groupSize: r.group.size, bytes: r.bytes,
+                                            callsPerStep: calls, cost: c, exposedSeconds: exposed))
+        }
+    }
+
+    var layersOfKind: (dense: Double, moe: Double) {
+        let m = e.model
+        let moe = m.moe.map { Double(m.layers - $0.denseLayers) } ?? 0
+        return (Double(m.layers) - moe, moe)
+    }
+
+    /// Exposed communication of one layer and one micro-batch on one device.
+    func perLayer(moe: Bool, fwd: LayerTime, bwd: Double) -> Exposed {
+        let par = e.parallelism, m = e.model
+        var x = Exposed()
+        let dev = e.cluster.topology.device
+        let mb = Double(e.microBatches)
+        let layersThisKind = (moe ? layersOfKind.moe : layersOfKind.dense) / Double(par.pp)
+        let T = wb.tokens, h = Double(m.hidden)
+        let recomputeRepeats = e.training.recompute == .full ? 1.0 : 0.0
+        if par.tp > 1 {
+            let bytes = T * h * 2
+            let sp = par.sequenceParallel
+            let kinds: [CollectiveKind] = sp ? [.allGather, .reduceScatter] : [.allReduce]
+            var t = 0.0
+            for k in kinds {
+                let r = CollectiveRequest(kind: k, bytes: bytes, group: place.tpGroup, label: "tp")
+                let c = cost(r)
+                let perLayerCalls = sp ? 2.0 : 2.0 // two sublayers (attention, MLP)
+                let callsFwd = perLayerCalls * (1 + recomputeRepeats), callsBwd = perLayerCalls
+                t += c.seconds * (callsFwd + callsBwd)
+                record(r, c, calls: (callsFwd + callsBwd) * mb * layersThisKind,
+                       exposed: c.seconds * (callsFwd + callsBwd) * (1 - dev.tpOverlap) * mb * layersThisKind)
+            }
+            x.tp = t * (1 - dev.tpOverlap)
+            x.forwardExposed += x.tp * (1 + recomputeRepeats) / (2 + recomputeRepeats)
+            x.backwardExposed += x.tp / (2 + recomputeRepeats)
+        }
+        if par.cp > 1 {
+            // Ring attention: each step passes this rank's K and V chunk to its neighbour while
+            // it computes attention on the chunk it holds.
+            let kvWidth: Double
+            if let mla = m.mla { kvWidth = Double(m.heads * (mla.headDim + mla.ropeHeadDim + mla.vHeadDim)) / Double(par.tp) }
+            else { kvWidth = 2 * Double(m.kvHeads * m.headDim) / Double(max(1, min(par.tp, m.kvHeads))) }
+            let bytes = T * kvWidth * 2
+            let r = CollectiveRequest(kind: .sendRecv, bytes: bytes, group: place.cpGroup, label: "cp")
+            let c = cost(r)
+            let steps = Double(par.cp - 1)
+            let attnStep = fwd.attention / Double(par.cp)
+            let f = steps * max(0, c.seconds - attnStep)
+            let b = steps * max(0, 2 * c.seconds - 2.5 * attnStep)
+            x.cp = f + b
+            x.forwardExposed += f; x.backwardExposed += b
+            record(r, c, calls: steps * 3 * mb * layersThisKind, exposed: x.cp * mb * layersThisKind)
+        }
+        if moe, par.ep > 1, let spec = m.moe {
+            let tokensHere = (par.sequenceParallel && par.tp > 1) ? T / Double(par.tp) : T
+            let dispatchBytes = e.training.precision == .fp8 ? 1.0 : 2.0
+            let slots = tokensHere * Double(spec.topK)
+            let d = CollectiveRequest(kind: .allToAll, bytes: slots * h * dispatchBytes, group: place.epGroup, label: "ep")
+            let cmb = CollectiveRequest(kind: .allToAll, bytes: slots * h * 2, group: place.epGroup, label: "ep")
+            let cd = cost(d), cc = cost(cmb)
+            let once = (cd.seconds + cc.seconds) * spec.imbalance
+            let fComm = once * (1 + recomputeRepeats), bComm = once
+            var fExp: Double, bExp: Double
+            if par.schedule == .dualpipe {
+                // DualPipe overlaps one micro-batch's all-to-all with another's compute.
+                fExp = max(0, fComm - fwd.forward)
+                bExp = max(0, bComm - bwd)
+            } else {
+                fExp = fComm * (1 - dev.epOverlap)
+                bExp = bComm * (1 - dev.epOverlap)
+            }
+            x.ep = fExp + bExp
+            x.forwardExposed += fExp; x.backwardExposed += bExp
+            let calls = (2 + recomputeRepeats) * mb * layersThisKind
+            let share = (cd.seconds + cc.seconds) > 0 ? cd.seconds / (cd.seconds + cc.seconds) : 0.5
+            record(d, cd, calls: calls, exposed: x.ep * share * mb * layersThisKind)
+            record(cmb, cc, calls: calls, exposed: x.ep * (1 - share) * mb * layersThisKind)
+        }
+        return x
+    }
+
+    /// One micro-batch's activations sent to the next stage.
+    func pipelineTransfer() -> (bytes: Double, cost: CollectiveCost) {
+        let par = e.parallelism
+        let sp = par.sequenceParallel && par.tp > 1
+        let bytes = wb.tokens * Double(e.model.hidden) * 2 / (sp ? Double(par.tp) : 1)
+        guard par.pp > 1 else { return (bytes, .zero) }
+        let r = CollectiveRequest(kind: .sendRecv, bytes: bytes, group: place.ppNeighbours, label: "pp")
+        return (bytes, cost(r))
+    }
+
+    /// Gradient reduction and parameter gathering over data-parallel ranks (ZeRO 0-3): the
+    /// reduce-scatter of the last micro-batch's gradients hides behind its backward, the
+    /// parameter all-gather behind the next forward, each up to the device's overlap factor.
+    func dataParallel(params: ParameterCount, layout: StageLayout, stage: Int, backwardWindow: Double,
+                      forwardWindow: Double, microBatches: Int) -> (exposed: Double, records: [CollectiveRecord]) {
+        let par = e.parallelism, m = e.model
+        let dev = e.cluster.topology.device
+        let t = Double(par.tp)
+        let moeStart = m.moe?.denseLayers ?? m.layers
+        var dense = 0.0, expert = 0.0
+        for l in layout.layers(ofStage: stage) {
+            if m.moe != nil && l >= moeStart {
+                dense += (params.attentionPerLayer + params.routerPerLayer + params.sharedExpertsPerLayer) / t + params.normsPerLayer
+                expert += Double(params.experts / par.ep) * params.expertPerExpert / (par.ep == 1 ? t : 1)
+            } else {
+                dense += (params.attentionPerLayer + params.denseMLPPerLayer) / t + params.normsPerLayer
+            }
+        }
+        if stage == 0 { dense += params.embedding / t }
+        if stage == par.pp - 1 { dense += params.outputLayer / t }
+        var reqs: [(CollectiveRequest, Double, Bool)] = [] // request, calls per step, is-gather
+        func add(_ n: Double, _ g: CommGroup, _ label: String) {
+            guard g.size > 1, n > 0 else { return }
+            switch par.zero {
+            case 0:
+                reqs.append((CollectiveRequest(kind: .allReduce, bytes: n * 2, group: g, label: label), 1, false))
+            case 1, 2:
+                reqs.append((CollectiveRequest(kind: .reduceScatter, bytes: n * 2, group: g, label: label), 1, false))
+                reqs.append((CollectiveRequest(kind: .allGather, bytes: n * 2, group: g, label: label), 1, true))
+            default:
+                reqs.append((CollectiveRequest(kind: .reduceScatter, bytes: n * 2, group: g, label: label), Double(microBatches), false))
+                reqs.append((CollectiveRequest(kind: .allGather, bytes: n * 2, group: g, label: label), Double(2 * microBatches), true))
+            }
+        }
+        add(dense, place.dpGroup, "dp")
+        add(expert, place.expertDPGroup, "dp")
+        let costs = network.costConcurrent(reqs.map(\.0))
+        var gradT = 0.0, gatherT = 0.0
+        for (k, (_, calls, gather)) in reqs.enumerated() {
+            if gather { gatherT += costs[k].seconds * calls } else { gradT += costs[k].seconds * calls }
+        }
+        let windowScale = par.zero == 3 ? Double(microBatches) : 1
+        let gradExposed = max(0, gradT - dev.dpOverlap * backwardWindow * windowScale)
+        let gatherExposed = max(0, gatherT - dev.dpOverlap * forwardWindow * windowScale * (par.zero == 3 ? 3 : 1))
+        let exposed = gradExposed + gatherExposed
+        var recs: [CollectiveRecord] = []
+        for (k, (r, calls, gather)) in reqs.enumerated() {
+            let total = gather ? gatherT : gradT
+            let ex = gather ? gatherExposed : gradExposed
+            let share = total > 0 ? costs[k].seconds * calls / total : 0
+            recs.append(CollectiveRecord(label: r.label, kind: r.kind, groupSize: r.group.size, bytes: r.bytes,
+                                         callsPerStep: calls, cost: costs[k], exposedSeconds: ex * share))
+        }
+        return (exposed, recs)
+    }
+}

@@ -1,0 +1,135 @@
+/// Memory per device: model states under ZeRO 0-3 (bf16 weights, fp32 main gradients, fp32
+/// master weights and two Adam moments: 2 + 4 + 12 bytes per parameter, as Megatron's
+/// distributed optimizer counts them), activations (Korthikanti et al. 2022, generalised to
+/// GQA, MLA, gated and MoE MLPs; flash attention, so no s^2 term), the micro-batches a
+/// pipeline stage keeps in flight, the output layer's logits, and the runtime's reserve.
+public struct MemoryBreakdown: Sendable, Equatable {
+    public var weightsGiB: Double
+    public var gradientsGiB: Double
+    public var optimizerGiB: Double
+    public var activationsGiB: Double
+    public var logitsGiB: Double
+    public var reservedGiB: Double
+    public var capacityGiB: Double
+    public var stage: Int
+    public var peakGiB: Double { weightsGiB + gradientsGiB + optimizerGiB + activationsGiB + logitsGiB + reservedGiB }
+    public var fits: Bool { peakGiB <= capacityGiB }
+}
+
+struct MemoryModel {
+    let e: Experiment
+    let device: DeviceSpec
+    let params: ParameterCount
+    let layout: StageLayout
+
+    static let gib = 1073741824.0
+
+    /// Activation bytes one layer keeps for backward, per micro-batch, per device.
+    func activationBytes(moeLayer: Bool) -> Double {
+        let m = e.model, p = e.parallelism
+        let s = Double(e.training.sequenceLength / p.cp), b = Double(e.training.microBatchSequences)
+        let sb = s * b
+        let h = Double(m.hidden), t = Double(p.tp)
+        let sp = p.sequenceParallel && p.tp > 1
+        if e.training.recompute == .full {
+            return 2 * sb * h / (sp ? t : 1)
+        }
+        // Attention: input, q/k/v, attention output, dropout mask.
+        var qkv: Double
+        if let mla = m.mla {
+            let hq = Double(m.heads)
+            qkv = 2 * (Double(mla.qLoraRank) + Double(mla.kvLoraRank + mla.ropeHeadDim)
+                       + hq * Double(mla.headDim + mla.ropeHeadDim) * 2 + hq * Double(mla.vHeadDim))
+        } else {
+            qkv = 2 * Double(m.heads * m.headDim + 2 * m.kvHeads * m.headDim)
+        }
+        let attnOut = 2 * Double(m.heads * (m.mla?.vHeadDim ?? m.headDim))
+        let shardedAttn = sb * (qkv + attnOut) / t
+        let replicated = sb * (2 * h + h + 4 * h + 2 * h + h) // inputs, masks, norms: Korthikanti's 10sbh
+        var mlp: Double
+        let mats = m.gatedMLP ? 3.0 : 2.0
+        if moeLayer, let moe = m.moe {
+            let fe = Double(moe.expertFfnHidden)
+            let slots = sb * Double(moe.topK) * moe.imbalance
+            mlp = slots * (2 * h + 2 * mats * fe) / t + sb * Double(moe.sharedExperts) * 2 * mats * fe / t + sb * 4 * Double(moe.experts) / t
+        } else {
+            mlp = sb * 2 * mats * Double(m.ffnHidden) / t
+        }
+        return shardedAttn + mlp + replicated / (sp ? t : 1)
+    }
+
+    /// Micro-batches whose activations stage `p` holds at the peak of the schedule.
+    func inFlight(stage p: Int, microBatches: Int) -> Double {
+        let pp = e.parallelism.pp, v = Double(e.parallelism.vpp)
+        let base = Double(min(microBatches, pp - p))
+        switch e.parallelism.schedule {
+        case .oneFOneB, .zeroBubble: return base
+        case .interleaved: return min(Double(microBatches), base * (1 + Double(pp - 1) / (Double(pp) * v)))
+        case .dualpipe: return min(Double(microBatches), Double(pp + 1))
+        }
+    }
+
+    func breakdown(stage p: Int, microBatches: Int) -> MemoryBreakdown {
+        let par = e.parallelism
+        let m = e.model
+        let layers = layout.layers(ofStage: p)
+        let t = Double(par.tp)
+        var dense = 0.0, expert = 0.0
+        var actPerMicro = 0.0
+        let moeStart = m.moe?.denseLayers ?? m.layers
+        for l in layers {
+            let isMoE = m.moe != nil && l >= moeStart
+            if isMoE {
+                dense += (params.attentionPerLayer + params.routerPerLayer + params.sharedExpertsPerLayer) / t + params.normsPerLayer
+                expert += Double(params.experts / par.ep) * params.expertPerExpert / (par.ep == 1 ? t : 1)
+            } else {
+                dense += (params.attentionPerLayer + params.denseMLPPerLayer) / t + params.normsPerLayer
+            }
+            actPerMicro += activationBytes(moeLayer: isMoE)
+        }
+        if p == 0 { dense += params.embedding / t }
+        if p == par.pp - 1 { dense += (m.tiedEmbeddings && par.pp > 1 ? params.embedding : params.outputLayer) / t }
+        let dDense = Double(par.dp * par.cp), dExpert = Double(par.dp * par.cp / par.ep)
+        func states(_ n: Double, _ d: Double) -> (Double, Double, Double) {
+            switch par.zero {
+            case 0: return (2 * n, 4 * n, 12 * n)
+            case 1: return (2 * n, 4 * n, 12 * n / d)
+            case 2: return (2 * n, 4 * n / d, 12 * n / d)
+            default: return (2 * n / d, 4 * n / d, 12 * n / d)
+            }
+        }
+        let a = states(dense, dDense), b = states(expert, dExpert)
+        var weights = a.0 + b.0
+        if par.schedule == .dualpipe { weights *= 2 }
+        if par.zero == 3, let perLayer = layers.isEmpty ? nil : (dense + expert) / Double(layers.count) {
+            weights += 2 * 2 * perLayer // two layers gathered at a time (prefetch)
+        }
+        var act = actPerMicro * inFlight(stage: p, microBatches: microBatches)
+        if e.training.recompute == .full, let worst = layers.map({ l in activationBytes(moeLayer: m.moe != nil && l >= moeStart) }).max() {
+            // One layer's full activations exist while it is recomputed.
+            var full = e
+            full.training.recompute = .none
+            _ = worst
+            act += MemoryModel(e: full, device: device, params: params, layout: layout).activationBytes(moeLayer: m.moe != nil)
+        }
+        var logits = 0.0
+        if p == par.pp - 1 {
+            let tokens = Double(e.training.sequenceLength / par.cp * e.training.microBatchSequences)
+            logits = 2 * tokens * Double(m.vocab) / t * 4
+        }
+        return MemoryBreakdown(weightsGiB: weights / Self.gib, gradientsGiB: (a.1 + b.1) / Self.gib,
+                               optimizerGiB: (a.2 + b.2) / Self.gib, activationsGiB: act / Self.gib,
+                               logitsGiB: logits / Self.gib, reservedGiB: device.reservedGiB,
+                               capacityGiB: device.hbmGiB, stage: p)
+    }
+
+    /// The stage with the highest peak.
+    func peak(microBatches: Int) -> MemoryBreakdown {
+        var best = breakdown(stage: 0, microBatches: microBatches)
+        for p in 1..<e.parallelism.pp {
+            let b = breakdown(stage: p, microBatches: microBatches)
+            if b.peakGiB > best.peakGiB { best = b }
+        }
+        return best
+    }
+}

@@ -1,0 +1,43 @@
+/// Which layers each pipeline stage holds. Layers are split over pp x vpp virtual stages; an
+/// uneven remainder goes to the middle stages first, since the first stage also holds the
+/// embedding and the last the output layer and loss (61 layers on 16 stages: 3 stages of 3,
+/// 13 of 4, the 3s at the ends). Stage p holds virtual chunks p, p + pp, ...
+public struct StageLayout: Sendable, Equatable {
+    /// Layers per virtual stage, in pipeline order.
+    public var chunks: [Int]
+    public let pp: Int, vpp: Int
+
+    public init(layers: Int, pp: Int, vpp: Int, split: [Int]?) {
+        self.pp = pp; self.vpp = vpp
+        let n = pp * vpp
+        if let split, split.count == n { chunks = split; return }
+        let base = layers / n
+        var rem = layers - base * n
+        var c = [Int](repeating: base, count: n)
+        // Hand out the remainder to the inner virtual stages, then the ends.
+        var order = Array(1..<max(n - 1, 1))
+        if n > 1 { order += [n - 1, 0] } else { order = [0] }
+        var k = 0
+        while rem > 0 { c[order[k % order.count]] += 1; rem -= 1; k += 1 }
+        chunks = c
+    }
+
+    /// First global layer index of each virtual stage.
+    public var chunkStarts: [Int] {
+        var s: [Int] = []
+        var acc = 0
+        for c in chunks { s.append(acc); acc += c }
+        return s
+    }
+
+    /// Global layer indices held by physical stage p.
+    public func layers(ofStage p: Int) -> [Int] {
+        let starts = chunkStarts
+        var out: [Int] = []
+        for v in 0..<vpp {
+            let c = p + v * pp
+            out += Array(starts[c]..<(starts[c] + chunks[c]))
+        }
+        return out
+    }
+}
