@@ -1,1 +1,43 @@
-print("trainsim")
+import ArgumentParser
+import Foundation
+import TrainSimCore
+
+struct Trainsim: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trainsim",
+        abstract: "Simulate large-scale LLM training: how long a run takes on a cluster, what it costs, and which plan is best.",
+        discussion: """
+        trainsim FILE            is trainsim run FILE.
+        Under mpirun, sweeps, searches and Monte Carlo trials are shared among ranks; rank 0 prints.
+        Data files (Topologies/) are found beside the experiment, in the current folder, or via TRAINSIM_HOME.
+        """,
+        subcommands: [RunCommand.self, ValidateCommand.self],
+        defaultSubcommand: RunCommand.self)
+}
+
+// Entry point: parse, run, and map every error to one line on stderr and an exit code
+// (0 ok, 1 valid input that cannot run, 2 bad input). Never a trap or a stack trace.
+let code: Int32
+do {
+    var command = try Trainsim.parseAsRoot()
+    try command.run()
+    code = pendingExitCode
+} catch let e as TrainSimError {
+    if Ranks.isRoot { FileHandle.standardError.write(Data(("trainsim: " + e.description + "\n").utf8)) }
+    code = e.exitCode
+} catch let e as CLIError {
+    if Ranks.isRoot { FileHandle.standardError.write(Data(("trainsim: " + e.description + "\n").utf8)) }
+    code = e.exitCode
+} catch {
+    let exit = Trainsim.exitCode(for: error)
+    let message = Trainsim.fullMessage(for: error)
+    if exit == .success {
+        if Ranks.isRoot { print(message) }
+        code = 0
+    } else {
+        let first = message.split(separator: "\n").first.map(String.init) ?? "bad arguments"
+        if Ranks.isRoot { FileHandle.standardError.write(Data(("trainsim: " + first.replacingOccurrences(of: "Error: ", with: "") + "\n").utf8)) }
+        code = 2
+    }
+}
+Ranks.finish(code)

@@ -1,0 +1,114 @@
+import Foundation
+
+/// Published runs used as the test oracle (shared/reference/calibration-runs.md): each case is
+/// an experiment plus the published figure. Cases marked `calibration` set device constants;
+/// accuracy is claimed on the others.
+public struct CalibrationCase: Sendable {
+    public var id: String
+    public var source: String
+    /// "hardwareTFLOPsPerDevice", "stepTimeSeconds", "tokensPerSecondPerDevice" or "mfu".
+    public var metric: String
+    public var published: Double
+    public var calibration: Bool
+    public var experiment: Experiment
+}
+
+public struct CalibrationResult: Sendable {
+    public var `case`: CalibrationCase
+    public var predicted: Double
+    /// (predicted - published) / published.
+    public var error: Double
+}
+
+public enum CalibrationSuite {
+    static let metrics = ["hardwareTFLOPsPerDevice", "stepTimeSeconds", "tokensPerSecondPerDevice", "mfu"]
+
+    /// Where the shipped cases live.
+    public static var defaultPath: String? {
+        DataLocator.home.map { $0.appendingPathComponent("Tests/Calibration/cases.json").path }
+    }
+
+    public static func load(path: String) throws(TrainSimError) -> [CalibrationCase] {
+        let url = URL(fileURLWithPath: path)
+        let json = try DataLocator.readJSON(url, displayName: path)
+        let r = try ObjectReader(json, path: "", file: path)
+        _ = try r.int("schemaVersion", in: 1...1)
+        _ = try r.string("description")
+        guard let items = try r.list("cases") else { throw r.error("cases", "missing required key") }
+        try r.finish()
+        var out: [CalibrationCase] = []
+        for (i, it) in items.enumerated() {
+            let c = try ObjectReader(it, path: "cases[\(i)]", file: path)
+            let id = try c.requiredString("id")
+            let source = try c.requiredString("source")
+            guard let metric = try c.choice("metric", metrics) else { throw c.error("metric", "missing required key") }
+            let published = try c.requiredNumber("published", positive: true)
+            let cal = try c.bool("calibration") ?? false
+            guard let ex = c.raw("experiment") else { throw c.error("experiment", "missing required key") }
+            try c.finish()
+            let e = try Experiment.decode(ex, file: path + " (\(id))", folder: url.deletingLastPathComponent())
+            out.append(CalibrationCase(id: id, source: source, metric: metric, published: published, calibration: cal, experiment: e))
+        }
+        return out
+    }
+
+    public static func predict(_ c: CalibrationCase) throws(TrainSimError) -> Double {
+        let a = try Analysis.analyze(c.experiment)
+        switch c.metric {
+        case "hardwareTFLOPsPerDevice": return a.tokensPerSecondPerDevice * a.step.hardwareFLOPsPerToken / 1e12
+        case "stepTimeSeconds": return a.step.stepSeconds
+        case "tokensPerSecondPerDevice": return a.tokensPerSecondPerDevice
+        default: return a.mfu
+        }
+    }
+
+    public static func evaluate(_ cases: [CalibrationCase]) throws(TrainSimError) -> [CalibrationResult] {
+        var out: [CalibrationResult] = []
+        for c in cases {
+            let p = try predict(c)
+            out.append(CalibrationResult(case: c, predicted: p, error: (p - c.published) / c.published))
+        }
+        return out
+    }
+
+    public static func median(_ xs: [Double]) -> Double {
+        let s = xs.sorted()
+        guard !s.isEmpty else { return 0 }
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+
+    public static func render(_ results: [CalibrationResult], format: ReportFormat) -> String {
+        let held = results.filter { !$0.case.calibration }.map { abs($0.error) }
+        let all = results.map { abs($0.error) }
+        switch format {
+        case .json:
+            let rows: [JSONValue] = results.map { r in
+                .object([("id", .string(r.case.id)), ("metric", .string(r.case.metric)), ("published", .number(r.case.published)),
+                         ("predicted", .number(Analysis.round(r.predicted))), ("error", .number(Analysis.round(r.error))),
+                         ("calibration", .bool(r.case.calibration)), ("source", .string(r.case.source))])
+            }
+            return JSONWriter.write(.object([("cases", .array(rows)), ("medianAbsError", .number(Analysis.round(median(all)))),
+                                             ("medianAbsErrorHeldOut", .number(Analysis.round(median(held)))),
+                                             ("maxAbsError", .number(Analysis.round(all.max() ?? 0)))])) + "\n"
+        case .csv:
+            return "id,metric,published,predicted,error,calibration\n" + results.map {
+                "\($0.case.id),\($0.case.metric),\(JSONWriter.number($0.case.published)),\(JSONWriter.number(Analysis.round($0.predicted))),\(JSONWriter.number(Analysis.round($0.error))),\($0.case.calibration)"
+            }.joined(separator: "\n") + "\n"
+        case .md, .text:
+            var s = format == .md ? "| case | metric | published | predicted | error | role |\n|---|---|---|---|---|---|\n" : ""
+            for r in results {
+                let role = r.case.calibration ? "sets constants" : "held out"
+                if format == .md {
+                    s += "| \(r.case.id) | \(r.case.metric) | \(Fmt.num(r.case.published)) | \(Fmt.num(r.predicted)) | \(String(format: "%+.1f %%", r.error * 100)) | \(role) |\n"
+                } else {
+                    s += r.case.id.padding(toLength: 24, withPad: " ", startingAt: 0)
+                        + r.case.metric.padding(toLength: 26, withPad: " ", startingAt: 0)
+                        + String(format: "published %9.4g  predicted %9.4g  error %+6.1f %%  ", r.case.published, r.predicted, r.error * 100) + role + "\n"
+                }
+            }
+            s += String(format: "\nmedian |error| %.1f %% over all %d cases; %.1f %% over the %d held-out cases; worst %.1f %%\n",
+                        median(all) * 100, all.count, median(held) * 100, held.count, (all.max() ?? 0) * 100)
+            return s
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+
+extension Analysis {
+    /// The report as the DESIGN fixes it: SI units, fractions 0..1, keys in a stable order.
+    public func reportJSON() -> JSONValue {
+        let e = experiment, s = step, r = run, b = s.breakdown, m = s.memory
+        func n(_ x: Double) -> JSONValue { .number(Analysis.round(x)) }
+        var pairs: [(String, JSONValue)] = [
+            ("name", .string(e.name)),
+            ("stepTimeSeconds", n(s.stepSeconds)),
+            ("tokensPerSecond", n(tokensPerSecond)),
+            ("tokensPerSecondPerDevice", n(tokensPerSecondPerDevice)),
+            ("achievedTFLOPsPerDevice", n(achievedTFLOPsPerDevice)),
+            ("mfu", n(mfu)),
+            ("hfu", n(hfu)),
+            ("trainingDays", n(r.trainingDays)),
+            ("deviceHours", n(r.deviceHours)),
+            ("energyMWh", n(r.energyMWh)),
+            ("cost", .object([
+                ("currency", .string(r.currency)), ("total", n(r.totalCost)), ("compute", n(r.computeCost)),
+                ("energy", n(r.energyCost)), ("totalUSD", n(r.totalCostUSD)), ("totalCNY", n(r.totalCostCNY)),
+                ("pricePerDeviceHour", n(r.pricePerDeviceHour)), ("electricityPricePerKWh", n(r.electricityPricePerKWh)),
+                ("pricing", .string(r.pricing)),
+            ])),
+            ("memory", .object([
+                ("peakGiBPerDevice", n(m.peakGiB)), ("fits", .bool(m.fits)), ("capacityGiB", n(m.capacityGiB)),
+                ("weightsGiB", n(m.weightsGiB)), ("gradientsGiB", n(m.gradientsGiB)), ("optimizerGiB", n(m.optimizerGiB)),
+                ("activationsGiB", n(m.activationsGiB)), ("logitsGiB", n(m.logitsGiB)), ("reservedGiB", n(m.reservedGiB)),
+                ("peakStage", .number(Double(m.stage))),
+            ])),
+            ("breakdown", .object([
+                ("compute", n(b.compute)), ("bubble", n(b.bubble)), ("tp", n(b.tp)), ("pp", n(b.pp)),
+                ("dp", n(b.dp)), ("ep", n(b.ep)), ("cp", n(b.cp)), ("optimizer", n(b.optimizer)),
+            ])),
+            ("plan", .object([
+                ("devices", .number(Double(e.cluster.devices))), ("topology", .string(e.cluster.topology.id)),
+                ("accelerator", .string(e.cluster.topology.device.name)), ("network", .string(s.networkBackend)),
+                ("tp", .number(Double(e.parallelism.tp))), ("pp", .number(Double(e.parallelism.pp))),
+                ("vpp", .number(Double(e.parallelism.vpp))), ("dp", .number(Double(e.parallelism.dp))),
+                ("ep", .number(Double(e.parallelism.ep))), ("cp", .number(Double(e.parallelism.cp))),
+                ("sequenceParallel", .bool(e.parallelism.sequenceParallel)), ("zero", .number(Double(e.parallelism.zero))),
+                ("schedule", .string(e.parallelism.schedule.rawValue)), ("microBatches", .number(Double(s.microBatches))),
+                ("precision", .string(e.training.precision.rawValue)), ("recompute", .string(e.training.recompute.rawValue)),
+            ])),
+            ("model", .object([
+                ("name", .string(e.model.name)), ("parameters", n(s.parameters)), ("activeParameters", n(s.activeParameters)),
+                ("modelFLOPsPerToken", n(s.modelFLOPsPerToken)), ("hardwareFLOPsPerToken", n(s.hardwareFLOPsPerToken)),
+            ])),
+            ("run", .object([
+                ("tokens", n(e.training.tokens)), ("tokensPerStep", n(s.tokensPerStep)), ("steps", n(r.steps)),
+                ("facilityPowerKW", n(r.facilityPowerKW)), ("pue", n(r.pue)),
+            ])),
+            ("exposedCommunicationByTier", .object(s.exposedByTier.keys.sorted().map { ($0, n(s.exposedByTier[$0]!)) })),
+            ("collectives", .array(s.collectives.map { c in
+                .object([
+                    ("label", .string(c.label)), ("kind", .string(c.kind.rawValue)), ("groupSize", .number(Double(c.groupSize))),
+                    ("bytes", n(c.bytes)), ("seconds", n(c.cost.seconds)), ("algorithm", .string(c.cost.algorithm)),
+                    ("busbwGBps", n(c.cost.seconds > 0 ? c.bytes * c.kind.busFactor(c.groupSize) / c.cost.seconds / 1e9 : 0)),
+                    ("callsPerStep", n(c.callsPerStep)), ("exposedSecondsPerStep", n(c.exposedSeconds)),
+                ])
+            })),
+        ]
+        pairs.append(contentsOf: sections)
+        return .object(pairs)
+    }
+
+    /// Rounds to 6 significant digits so reports diff cleanly and are identical across machines.
+    public static func round(_ x: Double) -> Double {
+        guard x.isFinite, x != 0 else { return x.isFinite ? 0 : 0 }
+        let digits = 6 - Int(floor(log10(abs(x)))) - 1
+        if digits <= 0 { return x.rounded() }
+        let f = pow(10.0, Double(min(digits, 15)))
+        return (x * f).rounded() / f
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+extension Analysis {
+    /// The report in the requested format.
+    public func render(_ format: ReportFormat) -> String {
+        switch format {
+        case .json: return JSONWriter.write(reportJSON()) + "\n"
+        case .csv:
+            let cols = flattenReport(reportJSON())
+            return cols.map { csvField($0.0) }.joined(separator: ",") + "\n" + cols.map { csvField($0.1) }.joined(separator: ",") + "\n"
+        case .md: return markdown()
+        case .text: return text()
+        }
+    }
+
+    var breakdownRows: [(String, Double)] {
+        let b = step.breakdown
+        return [("compute", b.compute), ("pipeline bubble", b.bubble), ("TP comm (exposed)", b.tp), ("PP comm (exposed)", b.pp),
+                ("DP comm (exposed)", b.dp), ("EP comm (exposed)", b.ep), ("CP comm (exposed)", b.cp), ("optimizer", b.optimizer)]
+    }
+
+    func text() -> String {
+        let e = experiment, s = step, r = run, m = s.memory, p = e.parallelism
+        var out = ""
+        func line(_ k: String, _ v: String) { out += k.padding(toLength: 28, withPad: " ", startingAt: 0) + v + "\n" }
+        out += "\(e.name): \(e.model.name) on \(e.cluster.devices) x \(e.cluster.topology.device.name) (\(e.cluster.topology.id), \(s.networkBackend) network)\n"
+        out += "plan: tp \(p.tp), pp \(p.pp)\(p.vpp > 1 ? " (vpp \(p.vpp))" : ""), dp \(p.dp), ep \(p.ep), cp \(p.cp), ZeRO-\(p.zero), \(p.schedule.rawValue), "
+            + "\(s.microBatches) micro-batches of \(e.training.microBatchSequences), \(e.training.precision.rawValue), recompute \(e.training.recompute.rawValue)\n\n"
+        line("step time", Fmt.secs(s.stepSeconds))
+        line("tokens/s", Fmt.num(tokensPerSecond) + "  (" + Fmt.num(tokensPerSecondPerDevice) + " per device)")
+        line("achieved TFLOP/s/device", String(format: "%.1f", achievedTFLOPsPerDevice))
+        line("MFU / HFU", Fmt.pct(mfu) + " / " + Fmt.pct(hfu))
+        out += "\nstep breakdown\n"
+        for (k, v) in breakdownRows where v > 0 || k == "compute" {
+            line("  " + k, Fmt.secs(v) + String(format: "  %5.1f %%", 100 * v / max(s.stepSeconds, 1e-30)))
+        }
+        out += "\nmemory per device (stage \(m.stage))\n"
+        line("  weights / grads / optim", String(format: "%.1f / %.1f / %.1f GiB", m.weightsGiB, m.gradientsGiB, m.optimizerGiB))
+        line("  activations / logits", String(format: "%.1f / %.1f GiB", m.activationsGiB, m.logitsGiB))
+        line("  peak", String(format: "%.1f of %.1f GiB: %@", m.peakGiB, m.capacityGiB, m.fits ? "fits" : "OUT OF MEMORY"))
+        out += "\nwhole run\n"
+        line("  tokens", Fmt.num(e.training.tokens) + " in " + Fmt.num(r.steps) + " steps")
+        line("  days", String(format: "%.1f", r.trainingDays))
+        line("  device-hours", Fmt.num(r.deviceHours))
+        line("  energy", String(format: "%.1f MWh (%.0f kW at PUE %.2f)", r.energyMWh, r.facilityPowerKW, r.pue))
+        line("  cost", Fmt.money(r.totalCost, r.currency) + " (compute " + Fmt.money(r.computeCost, r.currency)
+             + ", energy " + Fmt.money(r.energyCost, r.currency) + ")")
+        line("  cost (USD / CNY)", Fmt.money(r.totalCostUSD, "USD") + " / " + Fmt.money(r.totalCostCNY, "CNY"))
+        if !s.exposedByTier.isEmpty {
+            out += "\nexposed communication per tier (per step)\n"
+            for k in s.exposedByTier.keys.sorted() { line("  " + k, Fmt.secs(s.exposedByTier[k]!)) }
+        }
+        for (k, v) in sections { out += "\n" + sectionText(k, v) }
+        return out
+    }
+
+    func sectionText(_ title: String, _ v: JSONValue) -> String {
+        var out = title + "\n"
+        for (k, val) in flattenReport(v) { out += "  " + k.padding(toLength: 26, withPad: " ", startingAt: 0) + val + "\n" }
+        return out
+    }
+
+    func markdown() -> String {
+        var out = "| metric | value |\n|---|---|\n"
+        for (k, v) in flattenReport(reportJSON()) { out += "| \(k) | \(v) |\n" }
+        return out
+    }
+}

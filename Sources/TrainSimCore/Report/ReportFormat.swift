@@ -1,0 +1,68 @@
+import Foundation
+
+/// Output formats every verb supports.
+public enum ReportFormat: String, Sendable, CaseIterable {
+    case text, json, csv, md
+}
+
+/// Flattens a report object into dotted scalar columns (lists are left out), for CSV rows.
+public func flattenReport(_ v: JSONValue, prefix: String = "") -> [(String, String)] {
+    guard case let .object(pairs) = v else { return [] }
+    var out: [(String, String)] = []
+    for (k, val) in pairs {
+        let key = prefix.isEmpty ? k : prefix + "." + k
+        switch val {
+        case .object: out += flattenReport(val, prefix: key)
+        case .array: continue
+        case let .number(d): out.append((key, JSONWriter.number(d)))
+        case let .string(s): out.append((key, s))
+        case let .bool(b): out.append((key, b ? "true" : "false"))
+        case .null: out.append((key, ""))
+        }
+    }
+    return out
+}
+
+/// Quotes a CSV field when it needs it.
+public func csvField(_ s: String) -> String {
+    if s.contains(",") || s.contains("\"") || s.contains("\n") { return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+    return s
+}
+
+/// Human-friendly number formatting for text and markdown reports.
+public enum Fmt {
+    public static func num(_ x: Double, _ digits: Int = 3) -> String {
+        if x == 0 { return "0" }
+        let a = abs(x)
+        if a >= 1e15 { return String(format: "%.\(digits)g", x) }
+        if a >= 100 { return grouped(x.rounded()) }
+        return String(format: "%.\(digits)g", x)
+    }
+    public static func grouped(_ x: Double) -> String {
+        let s = String(Int64(x))
+        var out = ""
+        for (i, ch) in s.reversed().enumerated() {
+            if i > 0 && i % 3 == 0 && ch != "-" { out.append(",") }
+            out.append(ch)
+        }
+        return String(out.reversed())
+    }
+    public static func pct(_ x: Double) -> String { String(format: "%.1f %%", x * 100) }
+    public static func secs(_ x: Double) -> String {
+        if x == 0 { return "0 s" }
+        if x < 1e-3 { return String(format: "%.1f us", x * 1e6) }
+        if x < 1 { return String(format: "%.1f ms", x * 1e3) }
+        return String(format: "%.3f s", x)
+    }
+    public static func bytes(_ x: Double) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var v = x, u = 0
+        while v >= 1024 && u < units.count - 1 { v /= 1024; u += 1 }
+        return String(format: u == 0 ? "%.0f %@" : "%.1f %@", v, units[u])
+    }
+    public static func money(_ x: Double, _ cur: String) -> String {
+        let sym = cur == "CNY" ? "CNY " : "USD "
+        if x >= 1e6 { return sym + String(format: "%.2f M", x / 1e6) }
+        return sym + grouped(x.rounded())
+    }
+}

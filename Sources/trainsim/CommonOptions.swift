@@ -1,0 +1,13 @@
+import ArgumentParser
+import TrainSimCore
+
+/// Options every reporting verb takes.
+struct OutputOptions: ParsableArguments {
+    @Option(name: .long, help: "Output format: text, json, csv or md.")
+    var format: ReportFormat = .text
+
+    @Option(name: .long, help: "Write the report to FILE instead of standard output.")
+    var output: String?
+}
+
+extension ReportFormat: ExpressibleByArgument {}
