@@ -24,7 +24,7 @@ extension KernelBench.Result {
     public func renderText() -> String {
         var lines: [String] = []
         let chosen = ElementType.allCases.map { "\($0) \(ReductionKernel.best(.sum, $0).isa)" }.joined(separator: ", ")
-        lines.append("# trainsim bench kernels: dst op= src over unsafe buffers; GB/s = operand bytes per second, best of \(options.trials) trials")
+        lines.append("# trainsim bench kernels: dst op= src over unsafe buffers; GB/s = operand bytes per second of thread CPU time, best of \(options.trials) trials")
         lines.append("# kernel paths on this CPU: \(availablePaths.map(\.description).joined(separator: " ")); sums use \(chosen)")
         var header = "# " + "kernel".padding(toLength: 27, withPad: " ", startingAt: 0) + "path".padding(toLength: 11, withPad: " ", startingAt: 0)
         for bytes in options.sizes {
