@@ -75,7 +75,7 @@ final class NetworkTopologyTests: XCTestCase {
     }
 
     func testTopoSummary() throws {
-        let s = try TopoSummary.make(spec: NetFixtures.h800(), devices: 2048, groupSizes: [8, 64])
+        let s = try TopoSummary.make(spec: NetFixtures.h800(), devices: 2048, groupSizes: [8, 32])
         XCTAssertEqual(s.devices, 2048)
         XCTAssertEqual(s.nodes, 256)
         XCTAssertEqual(s.tiers.map(\.name), ["scale-up", "leaf", "spine"])

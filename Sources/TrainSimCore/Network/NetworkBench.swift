@@ -16,56 +16,46 @@ public enum NetworkBench {
         public init() {}
     }
 
-    /// One step plan's parallel layout: TP innermost, then EP (inside DP), then PP, then DP.
-    public struct Plan: Sendable {
-        public var tp: Int, ep: Int, pp: Int
-        public init(tp: Int, ep: Int, pp: Int) { self.tp = tp; self.ep = ep; self.pp = pp }
-
-        /// The collectives one step issues, with representative sizes.
-        public func requests(devices: Int) -> [CollectiveRequest] {
-            let dp = devices / (tp * pp)
-            var r: [CollectiveRequest] = []
-            if tp > 1 { r.append(CollectiveRequest(kind: .allReduce, bytes: 64 * 1_048_576, group: CommGroup(size: tp, stride: 1), label: "tp")) }
-            if ep > 1 { r.append(CollectiveRequest(kind: .allToAll, bytes: 256 * 1_048_576, group: CommGroup(size: ep, stride: tp), label: "ep")) }
-            if pp > 1 { r.append(CollectiveRequest(kind: .sendRecv, bytes: 32 * 1_048_576, group: CommGroup(size: pp, stride: tp * ep), label: "pp")) }
-            if dp > 1 {
-                // Dense parameters: all DP ranks; expert parameters: DP ranks outside the EP group.
-                let outer = GroupDim(size: dp / ep, stride: tp * ep * pp)
-                r.append(CollectiveRequest(kind: .allReduce, bytes: 2 * 1_073_741_824, group: CommGroup([GroupDim(size: ep, stride: tp), outer]), label: "dp"))
-                if ep > 1 { r.append(CollectiveRequest(kind: .allReduce, bytes: 4 * 1_073_741_824, group: CommGroup([outer]), label: "dp-expert")) }
-            }
-            return r
-        }
-    }
-
     public static func run(_ options: Options = Options()) throws(TrainSimError) -> String {
         var out = "network benchmark\n"
-        let moeSpec = try TopologySpec.load(options.moeTopology, relativeTo: nil, referencedFrom: nil, keyPath: "bench")
-        let moe = try Cluster(spec: moeSpec, devices: options.moeDevices)
-        out += solverRatio(moe, plan: Plan(tp: 2, ep: 16, pp: 12), repeats: options.repeats)
-        out += step(moe, plan: Plan(tp: 2, ep: 16, pp: 12), title: "MoE TP2 EP16 PP12")
-        let dense = try denseCluster(options)
-        out += step(dense, plan: Plan(tp: 8, ep: 1, pp: 10), title: "dense TP8 PP10")
+        let moe = try experiment(name: "bench-moe", model: "deepseek-v3", topology: options.moeTopology,
+                                 devices: options.moeDevices, tp: 2, pp: 12, ep: 16, microBatchesPerReplica: 8)
+        let moeCluster = try Cluster(spec: moe.cluster.topology, devices: moe.cluster.devices)
+        out += solverRatio(moeCluster, tp: 2, ep: 16, repeats: options.repeats)
+        out += try step(moe, title: "MoE deepseek-v3 TP2 EP16 PP12")
+        let dense = try experiment(name: "bench-dense", model: "llama3-405b", topology: options.denseTopology,
+                                   devices: options.denseDevices, tp: 8, pp: 10, ep: 1, microBatchesPerReplica: 4)
+        out += try step(dense, title: "dense llama3-405b TP8 PP10")
         return out
     }
 
-    /// The dense cluster: the named design, or h800-ib grown to three tiers when it is missing
-    /// or too small.
-    static func denseCluster(_ o: Options) throws(TrainSimError) -> Cluster {
-        if let spec = try? TopologySpec.load(o.denseTopology, relativeTo: nil, referencedFrom: nil, keyPath: "bench"),
-           let c = try? Cluster(spec: spec, devices: o.denseDevices) { return c }
-        var spec = try TopologySpec.load("h800-ib", relativeTo: nil, referencedFrom: nil, keyPath: "bench")
-        if spec.fabric.tiers.count < 3, let top = spec.fabric.tiers.last {
-            var core = top
-            core.name = "core"
-            spec.fabric.tiers.append(core)
-        }
-        return try Cluster(spec: spec, devices: o.denseDevices)
+    /// A benchmark experiment (layout TP innermost, then EP inside DP, then PP, then DP).
+    static func experiment(name: String, model: String, topology: String, devices: Int, tp: Int, pp: Int, ep: Int,
+                           microBatchesPerReplica: Int) throws(TrainSimError) -> Experiment {
+        let dp = devices / (tp * pp)
+        let text = """
+        {"name": "\(name)", "model": "\(model)",
+         "training": {"tokens": 1e12, "sequenceLength": 4096, "globalBatchSequences": \(dp * microBatchesPerReplica),
+                      "microBatchSequences": 1, "precision": "bf16", "recompute": "selective"},
+         "cluster": {"topology": "\(topology)", "devices": \(devices), "network": "flow"},
+         "parallelism": {"tp": \(tp), "pp": \(pp), "ep": \(ep), "schedule": "1f1b"}}
+        """
+        let json: JSONValue
+        do { json = try JSONParser.parse(text) } catch { throw TrainSimError(.environment, path: "bench", "benchmark experiment does not parse: \(error)") }
+        return try Experiment.decode(json, file: nil, folder: nil)
     }
 
+    /// Wall-clock seconds.
     static func now() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    /// CPU seconds of this thread: steadier than wall time on a shared machine.
+    static func cpu() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 
@@ -88,10 +78,10 @@ public enum NetworkBench {
 
     /// SIMD solver vs the scalar reference on two flow sets of the MoE cluster: the EP
     /// all-to-all of the step, and random device pairs (many bottleneck levels).
-    static func solverRatio(_ cluster: Cluster, plan: Plan, repeats: Int) -> String {
+    static func solverRatio(_ cluster: Cluster, tp: Int, ep: Int, repeats: Int) -> String {
         let g = TopologyGraph(cluster: cluster)
         var sets: [(String, FlowSet)] = []
-        if let s = FlowScheduleBuilder.make(graph: g, kind: .allToAll, group: CommGroup(size: plan.ep, stride: plan.tp), algorithm: .pairwise) {
+        if let s = FlowScheduleBuilder.make(graph: g, kind: .allToAll, group: CommGroup(size: ep, stride: tp), algorithm: .pairwise) {
             sets.append(("EP all-to-all", s.flows))
         }
         var rng = SplitMix(seed: 42)
@@ -104,7 +94,7 @@ public enum NetworkBench {
             fsb.add(b, volume: 1)
         }
         sets.append(("random pairs", fsb.set))
-        var s = "\nmax-min solver, \(cluster.devices) devices, \(g.linkCount) links\n"
+        var s = "\nmax-min solver, \(cluster.devices) devices, \(g.linkCount) links (best of \(max(1, repeats)), thread CPU time)\n"
         let solver = MaxMinSolver(capacity: g.linkCapacity)
         for (name, fs) in sets {
             let active = (0..<fs.count).map { Int32($0) }
@@ -113,11 +103,11 @@ public enum NetworkBench {
             var tFast = Double.infinity, tRef = Double.infinity
             var ref: [Double] = []
             for _ in 0..<max(1, repeats) {
-                let t0 = now()
+                let t0 = cpu()
                 solver.solve(fs, active: active, rates: &rates, bottleneck: &bn)
-                let t1 = now()
+                let t1 = cpu()
                 ref = ReferenceMaxMinSolver.solve(fs, capacity: g.linkCapacity).rates
-                let t2 = now()
+                let t2 = cpu()
                 tFast = min(tFast, t1 - t0)
                 tRef = min(tRef, t2 - t1)
             }
@@ -129,33 +119,37 @@ public enum NetworkBench {
         return s
     }
 
-    /// Builds the flow network and costs one step's collectives (alone, and DP all-reduce
-    /// concurrently with the EP all-to-all), timing it all.
-    static func step(_ cluster: Cluster, plan: Plan, title: String) -> String {
-        let t0 = now()
+    /// Builds the flow network and simulates one step with the engine; then costs the DP
+    /// all-reduce and the EP all-to-all concurrently (they share NICs).
+    static func step(_ e: Experiment, title: String) throws(TrainSimError) -> String {
+        let t0 = now(), c0 = cpu()
+        let cluster = try Cluster(spec: e.cluster.topology, devices: e.cluster.devices)
         let net = FlowNetwork(cluster: cluster)
         let t1 = now()
-        let reqs = plan.requests(devices: cluster.devices)
+        let r = try Engine.simulateStep(e, network: net)
+        let t2 = now(), c2 = cpu()
         var lines = ""
-        for r in reqs {
-            let c0 = now()
-            let c = net.cost(r)
-            lines += "    \(r.label.padding(toLength: 10, withPad: " ", startingAt: 0)) \(r.kind.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)) group \(r.group.size): \(fmt(c.seconds * 1e3, 3)) ms (\(c.algorithm)), solved in \(fmt(now() - c0, 3)) s\n"
+        for c in r.collectives {
+            lines += "    \(c.label.padding(toLength: 10, withPad: " ", startingAt: 0)) \(c.kind.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0))"
+                + " group \(c.groupSize), \(fmt(c.bytes / 1_048_576, 1)) MiB: \(fmt(c.cost.seconds * 1e3, 3)) ms (\(c.cost.algorithm)), \(fmt(c.callsPerStep, 0)) calls\n"
         }
-        if let dp = reqs.first(where: { $0.label == "dp" }), let ep = reqs.first(where: { $0.label == "ep" }) {
-            let c0 = now()
+        let place = Placement(e.parallelism)
+        var concurrent = ""
+        if e.parallelism.ep > 1 {
+            let dp = CollectiveRequest(kind: .allReduce, bytes: 1_073_741_824, group: place.dpGroup, label: "dp")
+            let ep = CollectiveRequest(kind: .allToAll, bytes: 268_435_456, group: place.epGroup, label: "ep")
+            let s0 = now()
+            let alone = [net.cost(dp).seconds, net.cost(ep).seconds]
             let cc = net.costConcurrent([dp, ep])
-            lines += "    dp + ep concurrently: \(fmt(cc[0].seconds * 1e3, 3)) ms, \(fmt(cc[1].seconds * 1e3, 3)) ms, solved in \(fmt(now() - c0, 3)) s\n"
+            concurrent = "    DP all-reduce 1 GiB + EP all-to-all 256 MiB at once: \(fmt(cc[0].seconds * 1e3, 2)) ms and \(fmt(cc[1].seconds * 1e3, 2)) ms"
+                + " (alone \(fmt(alone[0] * 1e3, 2)) and \(fmt(alone[1] * 1e3, 2)) ms), solved in \(fmt(now() - s0, 2)) s\n"
         }
-        let t2 = now()
-        // A second step hits the caches.
-        for r in reqs { _ = net.cost(r) }
-        let t3 = now()
         let goal = cluster.devices > 20_000 ? "< 10 s" : "< 2 s"
         return "\nstep, \(title), \(cluster.devices) devices on \(cluster.spec.id), flow mode\n"
             + "    graph: \(net.graph.vertexCount) vertices, \(net.graph.linkCount) links, built in \(fmt(t1 - t0, 3)) s\n"
             + lines
-            + "  total \(fmt(t2 - t0, 2)) s (goal \(goal)); next step (cached) \(fmt((t3 - t2) * 1e3, 2)) ms; peak memory \(fmt(peakMemoryGiB(), 2)) GiB (goal < 2)\n"
+            + "  step time \(fmt(r.stepSeconds, 3)) s simulated in \(fmt(t2 - t0, 2)) s wall, \(fmt(c2 - c0, 2)) s CPU, graph included (goal \(goal)); peak memory \(fmt(peakMemoryGiB(), 2)) GiB (goal < 2)\n"
+            + concurrent
     }
 }
 
