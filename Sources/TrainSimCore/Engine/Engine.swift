@@ -26,9 +26,10 @@ public struct Engine: Sendable {
         let params = ParameterCount(m)
         let layout = StageLayout(layers: m.layers, pp: par.pp, vpp: par.vpp, split: par.layerSplit)
         let mb = e.microBatches
-        let wb = WorkloadBuilder(model: m, tp: par.tp, cp: par.cp, ep: par.ep, sequenceParallel: par.sequenceParallel && par.tp > 1,
+        var wb = WorkloadBuilder(model: m, tp: par.tp, cp: par.cp, ep: par.ep, sequenceParallel: par.sequenceParallel && par.tp > 1,
                                  seq: e.training.sequenceLength, microBatch: e.training.microBatchSequences,
                                  elementwisePasses: dev.elementwisePasses)
+        wb.unfusedAttention = e.training.attention == .unfused
         let calls = Double(e.training.microBatchSequences)
         let denseW = wb.denseLayer(), moeW = wb.moeLayer()
         let denseT = compute.forwardSeconds(denseW, attentionCalls: calls)
