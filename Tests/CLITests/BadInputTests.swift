@@ -63,7 +63,7 @@ final class BadInputTests: XCTestCase {
             ("sweep bad path", edit("\"name\": \"t\",", "\"name\": \"t\", \"sweep\": {\"tp\": [1]},"), ["sweep.tp", "not a key path"]),
             ("search objective", edit("\"name\": \"t\",", "\"name\": \"t\", \"search\": {\"objective\": \"speed\"},"), ["search.objective", "not one of"]),
             ("trailing comma", edit("\"USD\"}}", "\"USD\",}}"), ["line", "quoted key"]),
-            ("truncated", String(base.prefix(120)), ["line", "end of file"]),
+            ("truncated", String(base.prefix(120)), ["line", "unterminated string"]),
             ("duplicate key", edit("\"tp\": 2,", "\"tp\": 2, \"tp\": 4,"), ["duplicate key \"tp\""]),
             ("top level list", "[1, 2, 3]", ["expected an object"]),
             ("empty file", "", ["empty"]),

@@ -26,9 +26,10 @@ public struct Engine: Sendable {
         let params = ParameterCount(m)
         let layout = StageLayout(layers: m.layers, pp: par.pp, vpp: par.vpp, split: par.layerSplit)
         let mb = e.microBatches
-        let wb = WorkloadBuilder(model: m, tp: par.tp, cp: par.cp, ep: par.ep, sequenceParallel: par.sequenceParallel && par.tp > 1,
+        var wb = WorkloadBuilder(model: m, tp: par.tp, cp: par.cp, ep: par.ep, sequenceParallel: par.sequenceParallel && par.tp > 1,
                                  seq: e.training.sequenceLength, microBatch: e.training.microBatchSequences,
                                  elementwisePasses: dev.elementwisePasses)
+        wb.unfusedAttention = e.training.attention == .unfused
         let calls = Double(e.training.microBatchSequences)
         let denseW = wb.denseLayer(), moeW = wb.moeLayer()
         let denseT = compute.forwardSeconds(denseW, attentionCalls: calls)
@@ -53,10 +54,19 @@ public struct Engine: Sendable {
             let ls = layout.layers(ofStage: p)
             let nMoE = Double(ls.filter { m.moe != nil && $0 >= moeStart }.count)
             let nDense = Double(ls.count) - nMoE
-            var f = nDense * denseT.forward + nMoE * moeT.forward
-            var b = nDense * (denseT.backward + recompute(denseT)) + nMoE * (moeT.backward + recompute(moeT))
+            // Communication kernels that run alongside compute (DualPipe's all-to-all) take SMs from it.
+            let slow = (par.schedule == .dualpipe && par.ep > 1) ? 1 / (1 - dev.overlapSMFraction) : 1
+            var f = nDense * denseT.forward + nMoE * moeT.forward * slow
+            var b = nDense * (denseT.backward + recompute(denseT)) + nMoE * (moeT.backward + recompute(moeT)) * slow
             if p == 0 { f += embT.forward; b += embT.backward }
-            if p == par.pp - 1 { f += outT.forward; b += outT.backward }
+            if p == par.pp - 1 {
+                f += outT.forward; b += outT.backward
+                // Multi-token prediction: one more layer and output head per module.
+                let mtpLayer = m.moe != nil ? moeT : denseT
+                let mtp = Double(m.mtpLayers)
+                f += mtp * (mtpLayer.forward + outT.forward)
+                b += mtp * (mtpLayer.backward + recompute(mtpLayer) + outT.backward)
+            }
             let c = denseC * nDense + moeC * nMoE
             comp.append(f + b)
             fwd.append(f + c.forwardExposed)

@@ -61,7 +61,12 @@ struct MemoryModel {
         }
         // FP8 training caches the inputs of its FP8 GEMMs in FP8 (DeepSeek-V3 report, sec. 3.3).
         let gemmInputs = e.training.precision == .fp8 ? 0.5 : 1.0
-        return (shardedAttn + mlp) * gemmInputs + replicated / (sp ? t : 1)
+        // Unfused attention without selective recompute keeps the score matrix: 5 a s^2 b / t.
+        var scores = 0.0
+        if e.training.attention == .unfused, e.training.recompute == .none {
+            scores = 5 * Double(m.heads) * s * Double(e.training.sequenceLength) * b / t
+        }
+        return (shardedAttn + mlp) * gemmInputs + replicated / (sp ? t : 1) + scores
     }
 
     /// Micro-batches whose activations stage `p` holds at the peak of the schedule.
