@@ -32,9 +32,10 @@ extension DataSpec {
                 let p = try ObjectReader(item, path: r.keyPath("phases[\(i)]"), file: experiment.file)
                 phases.append(try readPhase(p, index: i))
                 let name = phases[i].name
-                if name == "base" || phases[..<i].contains(where: { $0.name == name }) || name.hasPrefix("ramp-") {
-                    throw p.error("name", "\"\(name)\" is used twice (\"base\" and \"ramp-N\" name the base phase and its ramp)")
+                if name == "base" || name.hasPrefix("ramp-") {
+                    throw p.error("name", "\"\(name)\" is taken (\"base\" and \"ramp-N\" name the base phase and its ramp); choose another name")
                 }
+                if phases[..<i].contains(where: { $0.name == name }) { throw p.error("name", "\"\(name)\" names two phases") }
             }
         }
         try r.finish()
