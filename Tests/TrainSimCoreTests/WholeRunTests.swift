@@ -110,6 +110,13 @@ final class WholeRunTests: XCTestCase {
         }
     }
 
+    func testTrialsThatWouldTakeForeverAreRefused() throws {
+        let a = try Analysis.analyze(try experiment(#""reliability": {"deviceMTBFHours": 10}"#))
+        XCTAssertThrowsError(try WholeRun.wholeRun(for: a, trials: 10_000_000)) { error in
+            XCTAssertEqual((error as? TrainSimError)?.path, "--trials")
+        }
+    }
+
     func testMonteCarloSectionAndEveryFormat() throws {
         let (a, w) = try whole(try experiment(), trials: 300)
         let mc = try XCTUnwrap(w.monteCarlo)

@@ -83,6 +83,8 @@ extension WholeRun {
             ("restartMinutes", .string(describe(options.restartMinutes))),
             ("checkpointBytesPerParameter", .string("\(JSONWriter.number(options.checkpointBytesPerParameter)): " + ReliabilityOptions.checkpointBytesSource)),
             ("chinchillaOptimal", .string(DataSpec.chinchillaSource)),
+            ("failureModel", .string("job failures are a Poisson process (devices / deviceMTBFHours + nodes / nodeMTBFHours); each loses the work since the last checkpoint and costs a restart\(failures.failuresDuringRestart ? ", which a failure may interrupt" : "") (Daly 2006)")),
+            ("cost", .string("devices, energy (at training power) and storage accrue over the whole wall time, restarts and lost work included; storage holds the dataset (datasetTokens x bytesPerToken, else the requested tokens) and the kept checkpoints")),
         ]
         for (k, v) in data.defaults { sources.append((k, .string(v))) }
         pairs.append(("sources", .object(sources)))

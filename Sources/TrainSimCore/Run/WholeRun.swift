@@ -55,6 +55,10 @@ public struct WholeRun: Sendable {
                            computeCostPerSecond: Double(e.cluster.devices) * r.pricePerDeviceHour / 3600,
                            energyCostPerSecond: r.facilityPowerKW / 3600 * r.electricityPricePerKWh,
                            activeParameters: analysis.step.activeParameters, tokensRequested: e.training.tokens, monteCarlo: nil)
+        let draws = Double(trials) * (fm.expectedFailures * (1 + fm.rate * fm.restartSeconds) + 1)
+        if draws > 4e9 {
+            throw TrainSimError(path: "--trials", "\(trials) trials would draw ~\(Fmt.num(draws)) failure times (\(Fmt.num(fm.expectedFailures)) failures per run); use fewer trials")
+        }
         if trials > 0 {
             let model = fm, perSecond = run.costPerSecond
             let outcomes = trialRunner(trials) { i in
