@@ -60,12 +60,13 @@ public enum MonteCarlo {
         let rate = m.rate, seg = m.segmentSeconds, n = m.fullSegments, last = m.lastSegmentSeconds
         var t = 0.0, done = 0, lastDone = last <= 0
         var x = rng.exponential(rate: rate)
+        // A restart is hit by a failure with probability 1 - e^{-rate R}; only then is the time drawn.
+        let hit = m.failuresDuringRestart ? -expm1(-rate * m.restartSeconds) : 0
         func restart() {
-            guard m.failuresDuringRestart else { t += m.restartSeconds; return }
             while true {
-                let y = rng.exponential(rate: rate)
-                if y >= m.restartSeconds { t += m.restartSeconds; return }
-                t += y
+                let u = rng.unit()
+                if u >= hit { t += m.restartSeconds; return }
+                t += -log1p(-u) / rate
             }
         }
         while done < n || !lastDone {
