@@ -67,6 +67,18 @@ final class WholeRunTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(w.idealSeconds, a.run.trainingSeconds * 0.999)
     }
 
+    func testDeepSeekV3RampFrom3072To15360SequencesOverTheFirst469BTokens() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        var e = try Experiment.load(path: root.appendingPathComponent("Experiments/deepseek-v3-h800-2048.json").path)
+        e.data = try JSONParser.parse(Data(#"{"batchRamp": {"fromSequences": 3072, "tokens": 469e9, "stages": 4}}"#.utf8))
+        let (a, w) = try whole(e)
+        XCTAssertEqual(w.phases.map(\.experiment.training.globalBatchSequences), [4608, 7680, 10752, 13824, 15360])
+        XCTAssertEqual(w.phases.last!.tokens, 14.8e12 - 469e9, accuracy: 1)
+        // Smaller batches fill DualPipe worse: the ramp costs a little time over the full batch throughout.
+        XCTAssertGreaterThan(w.idealSeconds, a.run.trainingSeconds)
+        XCTAssertLessThan(w.idealSeconds, a.run.trainingSeconds * 1.02)
+    }
+
     func testDataVolumesCompareRequestedWithAvailableAndChinchilla() throws {
         let e = try experiment(#""data": {"datasetTokens": 2e10, "maxEpochs": 2}"#)
         let (_, w) = try whole(e)
