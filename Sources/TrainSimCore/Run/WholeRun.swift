@@ -56,7 +56,7 @@ public struct WholeRun: Sendable {
                            energyCostPerSecond: r.facilityPowerKW / 3600 * r.electricityPricePerKWh,
                            activeParameters: analysis.step.activeParameters, tokensRequested: e.training.tokens, monteCarlo: nil)
         let draws = Double(trials) * (fm.expectedFailures * (1 + fm.rate * fm.restartSeconds) + 1)
-        if draws > 4e9 {
+        if draws > 1e9 {
             throw TrainSimError(path: "--trials", "\(trials) trials would draw ~\(Fmt.num(draws)) failure times (\(Fmt.num(fm.expectedFailures)) failures per run); use fewer trials")
         }
         if trials > 0 {
@@ -74,7 +74,7 @@ public struct WholeRun: Sendable {
     public var costPerSecond: Double { computeCostPerSecond + energyCostPerSecond + storage.costPerSecond }
     /// Training time without failures, stalls or checkpoints, summed over phases.
     public var idealSeconds: Double { phases.reduce(0) { $0 + $1.idealSeconds } }
-    public var dataStallSeconds: Double { failures.workSeconds - idealSeconds }
+    public var dataStallSeconds: Double { zip(phases, pipelines).reduce(0) { $0 + $1.0.idealSeconds * $1.1.stallFraction } }
     public var expectedSeconds: Double { failures.expectedSeconds }
     public var idealDays: Double { idealSeconds / 86400 }
     public var expectedDays: Double { expectedSeconds / 86400 }
