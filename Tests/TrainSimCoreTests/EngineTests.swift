@@ -118,6 +118,20 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(busbw / c.scaleUpBytesPerSecond, 1, accuracy: 0.01)
     }
 
+    func testFlowModeReportsLinksAndNeverBeatsContentionFreeBandwidth() throws {
+        var e = try moe()
+        let analytical = try Engine.simulateStep(e)
+        e.cluster.network = .flow
+        let flow = try Engine.simulateStep(e)
+        XCTAssertEqual(flow.networkBackend, "flow")
+        XCTAssertFalse(flow.linkUtilization.flatMap { $0 }.isEmpty)
+        XCTAssertEqual(flow.breakdown.compute, analytical.breakdown.compute, accuracy: 1e-9)
+        // More NIC bandwidth never slows a flow-mode step either.
+        let base = flow.stepSeconds
+        e.cluster.topology.node.nicGBps *= 2
+        XCTAssertLessThanOrEqual(try Engine.simulateStep(e).stepSeconds, base * (1 + 1e-9))
+    }
+
     func testMeshGivesSmallGroupsOnlyTheirLinks() throws {
         let spec = try TopologySpec.load("ascend-910b-a2", relativeTo: nil, referencedFrom: nil, keyPath: "t")
         let net = AnalyticalNetwork(cluster: try Cluster(spec: spec, devices: 8))
