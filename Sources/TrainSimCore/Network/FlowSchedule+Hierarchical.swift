@@ -2,16 +2,17 @@ import Foundation
 
 extension FlowScheduleBuilder {
     /// Splits a copy's members by scale-up domain, keeping rank order; nil unless every domain
-    /// holds the same number of members.
-    func domainSplit(_ m: [Int]) -> [[Int]]? {
+    /// holds the same number of members (or, with `unequal`, unless all are in one domain).
+    func domainSplit(_ m: [Int], unequal: Bool = false) -> [[Int]]? {
         var index: [Int: Int] = [:]
         var parts: [[Int]] = []
         for d in m {
             let dom = graph.scaleUp.present ? graph.domain(of: d) : d
             if let i = index[dom] { parts[i].append(d) } else { index[dom] = parts.count; parts.append([d]) }
         }
-        guard let l = parts.first?.count, parts.allSatisfy({ $0.count == l }) else { return nil }
-        return parts
+        guard let l = parts.first?.count else { return nil }
+        if unequal { return parts }
+        return parts.allSatisfy({ $0.count == l }) ? parts : nil
     }
 
     /// Hierarchical all-reduce: ring reduce-scatter inside each domain, all-reduce of 1/l of the

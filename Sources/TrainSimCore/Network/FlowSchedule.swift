@@ -141,12 +141,12 @@ struct FlowScheduleBuilder {
             let volume = (ar ? 2 : 1) * (nd - 1) / nd, steps = (ar ? 2 : 1) * (n - 1)
             for (c, m) in copies.enumerated() {
                 // Channels: a group with l > 1 members in each of several domains runs l rings
-                // (NCCL channels), ring k entering each domain at its k-th member, so the l
-                // rings leave each domain through l different NICs. One ring otherwise.
-                if let parts = domainSplit(m), parts.count > 1, parts[0].count > 1 {
-                    let l = parts[0].count
+                // (NCCL channels; l = the fewest members a domain holds), ring k entering each
+                // domain at its k-th member, so the rings leave each domain through l different
+                // NICs. One ring otherwise.
+                if let parts = domainSplit(m, unequal: true), parts.count > 1, let l = parts.map(\.count).min(), l > 1 {
                     for k in 0..<l {
-                        let order = parts.flatMap { p in (0..<l).map { p[($0 + k) % l] } }
+                        let order = parts.flatMap { p in (0..<p.count).map { p[($0 + k) % p.count] } }
                         coupled(order, closed: true, volume: volume / Double(l), steps: steps, copy: c)
                     }
                 } else {
