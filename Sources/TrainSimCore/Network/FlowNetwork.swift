@@ -78,7 +78,7 @@ public final class FlowNetwork: CollectiveCostModel, @unchecked Sendable {
         let mesh: [CollectiveAlgorithm] = graph.scaleUp.isMesh && span < graph.scaleUp.domainDevices ? [.mesh] : []
         switch kind {
         case .allReduce: return options.allReduceCandidates + mesh
-        case .reduceScatter, .allGather: return [.ring] + mesh
+        case .reduceScatter, .allGather: return [.ring, .hierarchical] + mesh
         case .allToAll: return [.pairwise]
         case .sendRecv: return [.pointToPoint]
         case .broadcast: return [.chain]

@@ -207,8 +207,8 @@ struct FlowScheduleBuilder {
             }
             endPhase()
             if kind == .allReduce { order = [0, 0] }
-        case (.allReduce, .hierarchical), (.allReduce, .inNetwork):
-            return buildHierarchical(copies: copies, inNetwork: algorithm == .inNetwork)
+        case (.allReduce, .hierarchical), (.allReduce, .inNetwork), (.reduceScatter, .hierarchical), (.allGather, .hierarchical):
+            return buildHierarchical(kind: kind, copies: copies, inNetwork: algorithm == .inNetwork)
         case (.allToAll, .pairwise):
             for (c, m) in copies.enumerated() {
                 for i in 0..<n { for j in 0..<n where j != i { single(m[i], m[j], volume: 1 / nd, copy: c) } }
