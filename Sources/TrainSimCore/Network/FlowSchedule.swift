@@ -85,6 +85,9 @@ struct FlowScheduleBuilder {
 
     var order: [Int]?
 
+    /// Most flows one concurrent all-to-all builds (memory stays well under a GiB).
+    static let pairwiseFlowBudget = 2_000_000
+
     // MARK: Phases and flows
 
     mutating func endPhase() {
@@ -210,8 +213,13 @@ struct FlowScheduleBuilder {
         case (.allReduce, .hierarchical), (.allReduce, .inNetwork), (.reduceScatter, .hierarchical), (.allGather, .hierarchical):
             return buildHierarchical(kind: kind, copies: copies, inNetwork: algorithm == .inNetwork)
         case (.allToAll, .pairwise):
+            // Every pair at once; past `pairwiseFlowBudget` flows, K evenly spread shifts each
+            // carry (n-1)/K peers' bytes (the same bytes per rank, spread the same way).
+            let K = min(n - 1, max(1, Self.pairwiseFlowBudget / max(1, n * copies.count)))
+            let shifts = (0..<K).map { 1 + $0 * (n - 1) / K }
+            let v = (nd - 1) / nd / Double(K)
             for (c, m) in copies.enumerated() {
-                for i in 0..<n { for j in 0..<n where j != i { single(m[i], m[j], volume: 1 / nd, copy: c) } }
+                for i in 0..<n { for k in shifts { single(m[i], m[(i + k) % n], volume: v, copy: c) } }
             }
             endPhase()
         case (.allToAll, .pairwiseSteps):
