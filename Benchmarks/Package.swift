@@ -1,5 +1,6 @@
 // swift-tools-version: 6.1
-// Micro-benchmarks of trainsim's data-plane kernels with ordo-one/benchmark. Not built by CI.
+// Micro-benchmarks of trainsim's data-plane kernels and flow-level network kernel with ordo-one/benchmark.
+// Not built by CI.
 // Run from this folder: swift package benchmark   (the full table with MPI: trainsim bench kernels)
 import Foundation
 import PackageDescription
@@ -22,6 +23,15 @@ let package = Package(
                 .product(name: "CollectiveKernels", package: root),
             ],
             path: "Benchmarks/KernelBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "NetworkBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "TrainSimCore", package: root),
+            ],
+            path: "Benchmarks/NetworkBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ]

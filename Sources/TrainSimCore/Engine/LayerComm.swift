@@ -184,7 +184,14 @@ final class LayerComm {
         }
         add(dense, place.dpGroup, "dp")
         add(expert, place.expertDPGroup, "dp")
-        let costs = network.costConcurrent(reqs.map(\.0))
+        // Gradient reduce-scatters (dense and expert) run together after backward; parameter
+        // all-gathers together before the next forward: two concurrent sets, not one.
+        var costs = [CollectiveCost](repeating: .zero, count: reqs.count)
+        for gather in [false, true] {
+            let idx = reqs.indices.filter { reqs[$0].2 == gather }
+            let c = network.costConcurrent(idx.map { reqs[$0].0 })
+            for (k, i) in idx.enumerated() { costs[i] = c[k] }
+        }
         var gradT = 0.0, gatherT = 0.0
         for (k, (_, calls, gather)) in reqs.enumerated() {
             if gather { gatherT += costs[k].seconds * calls } else { gradT += costs[k].seconds * calls }
