@@ -11,7 +11,7 @@ struct Trainsim: ParsableCommand {
         Under mpirun, sweeps, searches and Monte Carlo trials are shared among ranks; rank 0 prints.
         Data files (Topologies/) are found beside the experiment, in the current folder, or via TRAINSIM_HOME.
         """,
-        subcommands: [RunCommand.self, ValidateCommand.self],
+        subcommands: [RunCommand.self, ValidateCommand.self, SweepCommand.self, SearchCommand.self, CompareCommand.self],
         defaultSubcommand: RunCommand.self)
 }
 
