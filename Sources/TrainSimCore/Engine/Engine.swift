@@ -50,9 +50,9 @@ public struct Engine: Sendable {
         var fwd: [Double] = [], bwd: [Double] = [], comp: [Double] = []
         var exposed: [LayerComm.Exposed] = []
         for p in 0..<par.pp {
-            let ls = layout.layers(ofStage: p)
-            let nMoE = Double(ls.filter { m.moe != nil && $0 >= moeStart }.count)
-            let nDense = Double(ls.count) - nMoE
+            let counts = layout.layerCounts(ofStage: p, moeStart: m.moe != nil ? moeStart : Int.max)
+            let nMoE = Double(counts.moe)
+            let nDense = Double(counts.dense + counts.moe) - nMoE
             var f = nDense * denseT.forward + nMoE * moeT.forward
             var b = nDense * (denseT.backward + recompute(denseT)) + nMoE * (moeT.backward + recompute(moeT))
             if p == 0 { f += embT.forward; b += embT.backward }
