@@ -60,7 +60,14 @@ public enum SweepOutput {
             out += "sweep \(SweepPoint.text(name)): \(points.count) of \(plan.count) points, "
                 + "\(points.filter { $0.status == .ok }.count) work\n\n"
         }
-        out += TextTable.render(header: header, rows: rows, markdown: markdown, rightAligned: Set(header.indices.dropFirst()))
+        // Numbers right-aligned: the index, numeric axes and the metrics; words and reasons left.
+        var right: Set<Int> = [0]
+        for (k, axis) in plan.axes.enumerated() where axis.values.allSatisfy({ if case .number = $0 { return true }; return false }) {
+            right.insert(k + 1)
+        }
+        let metrics = plan.axes.count + 2
+        right.formUnion(metrics..<(metrics + 5))
+        out += TextTable.render(header: header, rows: rows, markdown: markdown, rightAligned: right)
         if let best = best(points) {
             out += "\nfastest: #\(best.index) (\(best.label))" + (best.metric("stepTimeSeconds").map { ", " + Fmt.secs($0) + " per step" } ?? "") + "\n"
         }
