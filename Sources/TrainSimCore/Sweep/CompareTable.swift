@@ -16,7 +16,8 @@ public struct CompareTable: Sendable {
     public struct Row: Sendable {
         public var metric: String
         public var cells: [String]
-        /// Columns holding the best value (empty when the row is not ranked or all are equal).
+        /// Columns holding the best value among runs that fit in memory (empty when the row is not
+    /// ranked or all are equal).
         public var best: [Int]
     }
 
@@ -55,7 +56,8 @@ public struct CompareTable: Sendable {
         func text(_ metric: String, _ f: (Column) -> String) { rows.append(Row(metric: metric, cells: columns.map(f), best: [])) }
         func ranked(_ metric: String, _ path: String, _ better: Better, key: String? = nil, _ f: (Double, Column) -> String) {
             let values = columns.map { number($0, path) }
-            let keys = columns.map { number($0, key ?? path) }
+            // Only runs that fit in memory can be best.
+            let keys = columns.map { string($0, "memory.fits") == "false" ? nil : number($0, key ?? path) }
             var best: [Int] = []
             let present = keys.compactMap { $0 }
             if better != .none, present.count > 1, Set(present).count > 1 {
@@ -113,7 +115,7 @@ public struct CompareTable: Sendable {
             }
             var out = TextTable.render(header: ["metric"] + columns.map(\.label), rows: body, markdown: md,
                                        rightAligned: Set(1...max(1, columns.count)))
-            out += md ? "\n**bold**: best of the row\n" : "\n* best of the row\n"
+            out += md ? "\n**bold**: best of the row, among runs that fit in memory\n" : "\n* best of the row, among runs that fit in memory\n"
             return out
         }
     }
