@@ -62,12 +62,19 @@ AVX2 static inline __m256i max_bf16x16(__m256i a, __m256i b) {
     return _mm256_blend_epi16(_mm256_srli_epi32(_mm256_castps_si256(me), 16), _mm256_castps_si256(mo), 0xaa);
 }
 
+/* Software prefetch distance for the 16-bit kernels: their extra arithmetic fills the out-of-order window,
+ * so without it fewer memory loads are in flight and memory-bound throughput drops by about 20%. */
+#define PREFETCH_BYTES 1024
+#define PREFETCH2(d, s) do { _mm_prefetch((const char *)(d) + PREFETCH_BYTES, _MM_HINT_T0); \
+                             _mm_prefetch((const char *)(s) + PREFETCH_BYTES, _MM_HINT_T0); } while (0)
+
 #define LOADI(p) _mm256_loadu_si256((const __m256i *)(p))
 #define STOREI(p, v) _mm256_storeu_si256((__m256i *)(p), (v))
 
 AVX2 static void sum_bf16(void *dv, const void *sv, size_t n) {
     uint16_t *d = dv; const uint16_t *s = sv; size_t i = 0;
     for (; i + 32 <= n; i += 32) {
+        PREFETCH2(d + i, s + i);
         __m256i r0 = sum_bf16x16(LOADI(d + i), LOADI(s + i));
         __m256i r1 = sum_bf16x16(LOADI(d + i + 16), LOADI(s + i + 16));
         STOREI(d + i, r0); STOREI(d + i + 16, r1);
@@ -78,6 +85,12 @@ AVX2 static void sum_bf16(void *dv, const void *sv, size_t n) {
 
 AVX2 static void max_bf16(void *dv, const void *sv, size_t n) {
     uint16_t *d = dv; const uint16_t *s = sv; size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        PREFETCH2(d + i, s + i);
+        __m256i r0 = max_bf16x16(LOADI(d + i), LOADI(s + i));
+        __m256i r1 = max_bf16x16(LOADI(d + i + 16), LOADI(s + i + 16));
+        STOREI(d + i, r0); STOREI(d + i + 16, r1);
+    }
     for (; i + 16 <= n; i += 16) STOREI(d + i, max_bf16x16(LOADI(d + i), LOADI(s + i)));
     ck_tail_max_bf16(d, s, i, n);
 }
@@ -90,6 +103,7 @@ AVX2 static void max_bf16(void *dv, const void *sv, size_t n) {
 AVX2 static void sum_f16(void *dv, const void *sv, size_t n) {
     uint16_t *d = dv; const uint16_t *s = sv; size_t i = 0;
     for (; i + 32 <= n; i += 32) {
+        PREFETCH2(d + i, s + i);
         __m256 a0 = _mm256_add_ps(LOADH(d + i), LOADH(s + i));
         __m256 a1 = _mm256_add_ps(LOADH(d + i + 8), LOADH(s + i + 8));
         __m256 a2 = _mm256_add_ps(LOADH(d + i + 16), LOADH(s + i + 16));
@@ -102,9 +116,11 @@ AVX2 static void sum_f16(void *dv, const void *sv, size_t n) {
 
 AVX2 static void max_f16(void *dv, const void *sv, size_t n) {
     uint16_t *d = dv; const uint16_t *s = sv; size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
+    for (; i + 32 <= n; i += 32) {
+        PREFETCH2(d + i, s + i);
         __m256 a0 = max8(LOADH(d + i), LOADH(s + i)), a1 = max8(LOADH(d + i + 8), LOADH(s + i + 8));
-        STOREH(d + i, a0); STOREH(d + i + 8, a1);
+        __m256 a2 = max8(LOADH(d + i + 16), LOADH(s + i + 16)), a3 = max8(LOADH(d + i + 24), LOADH(s + i + 24));
+        STOREH(d + i, a0); STOREH(d + i + 8, a1); STOREH(d + i + 16, a2); STOREH(d + i + 24, a3);
     }
     for (; i + 8 <= n; i += 8) STOREH(d + i, max8(LOADH(d + i), LOADH(s + i)));
     ck_tail_max_f16(d, s, i, n);

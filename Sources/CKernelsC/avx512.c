@@ -4,6 +4,10 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
+#define PREFETCH_BYTES 1024 /* see avx2.c */
+#define PREFETCH2(d, s) do { _mm_prefetch((const char *)(d) + PREFETCH_BYTES, _MM_HINT_T0); \
+                             _mm_prefetch((const char *)(s) + PREFETCH_BYTES, _MM_HINT_T0); } while (0)
+
 #define AVX512 __attribute__((target("avx512f,avx2,f16c,fma")))
 #define AVX512BF16 __attribute__((target("avx512f,avx512dq,avx512bf16,avx2,f16c,fma")))
 #define AVX512FP16 __attribute__((target("avx512f,avx512bw,avx512fp16,avx2,f16c,fma")))
@@ -70,13 +74,19 @@ AVX512 static inline __m512i max_bf16x32(__m512i a, __m512i b) {
 
 AVX512 static void sum_bf16(void *dv, const void *sv, size_t n) {
     uint16_t *d = dv; const uint16_t *s = sv; size_t i = 0;
-    for (; i + 32 <= n; i += 32) _mm512_storeu_si512(d + i, sum_bf16x32(_mm512_loadu_si512(d + i), _mm512_loadu_si512(s + i)));
+    for (; i + 32 <= n; i += 32) {
+        PREFETCH2(d + i, s + i);
+        _mm512_storeu_si512(d + i, sum_bf16x32(_mm512_loadu_si512(d + i), _mm512_loadu_si512(s + i)));
+    }
     ck_tail_sum_bf16(d, s, i, n);
 }
 
 AVX512 static void max_bf16(void *dv, const void *sv, size_t n) {
     uint16_t *d = dv; const uint16_t *s = sv; size_t i = 0;
-    for (; i + 32 <= n; i += 32) _mm512_storeu_si512(d + i, max_bf16x32(_mm512_loadu_si512(d + i), _mm512_loadu_si512(s + i)));
+    for (; i + 32 <= n; i += 32) {
+        PREFETCH2(d + i, s + i);
+        _mm512_storeu_si512(d + i, max_bf16x32(_mm512_loadu_si512(d + i), _mm512_loadu_si512(s + i)));
+    }
     ck_tail_max_bf16(d, s, i, n);
 }
 
@@ -86,6 +96,7 @@ AVX512 static void max_bf16(void *dv, const void *sv, size_t n) {
 AVX512 static void sum_f16(void *dv, const void *sv, size_t n) {
     uint16_t *d = dv; const uint16_t *s = sv; size_t i = 0;
     for (; i + 32 <= n; i += 32) {
+        PREFETCH2(d + i, s + i);
         __m512 a0 = _mm512_add_ps(LOADH16(d + i), LOADH16(s + i));
         __m512 a1 = _mm512_add_ps(LOADH16(d + i + 16), LOADH16(s + i + 16));
         STOREH16(d + i, a0); STOREH16(d + i + 16, a1);
@@ -114,6 +125,7 @@ AVX512BF16 static inline __m512 widen_bf16(__m256i h) { return _mm512_castsi512_
 AVX512BF16 static void sum_bf16_native(void *dv, const void *sv, size_t n) {
     uint16_t *d = dv; const uint16_t *s = sv; size_t i = 0;
     for (; i + 32 <= n; i += 32) {
+        PREFETCH2(d + i, s + i);
         __m512 lo = _mm512_add_ps(widen_bf16(_mm256_loadu_si256((const __m256i *)(d + i))), widen_bf16(_mm256_loadu_si256((const __m256i *)(s + i))));
         __m512 hi = _mm512_add_ps(widen_bf16(_mm256_loadu_si256((const __m256i *)(d + i + 16))), widen_bf16(_mm256_loadu_si256((const __m256i *)(s + i + 16))));
         __mmask16 sub = _mm512_fpclass_ps_mask(lo, 0x20) | _mm512_fpclass_ps_mask(hi, 0x20);

@@ -4,7 +4,13 @@ import TrainSimMPI
 /// This process's place among MPI ranks. MPI is initialized only when mpirun started us, so a
 /// laptop run pays nothing for it.
 enum Ranks {
-    static let mpi: MPIContext? = MPIContext.launchedByMPIRun ? MPIContext.shared : nil
+    nonisolated(unsafe) static var mpi: MPIContext? = MPIContext.launchedByMPIRun ? MPIContext.shared : nil
+
+    /// MPI for verbs that always need it (calibrate), even as a single rank.
+    static func require() -> MPIContext {
+        if mpi == nil { mpi = MPIContext.shared }
+        return mpi!
+    }
     static var rank: Int { mpi?.rank ?? 0 }
     static var size: Int { mpi?.size ?? 1 }
     static var isRoot: Bool { rank == 0 }

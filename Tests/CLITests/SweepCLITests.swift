@@ -5,58 +5,17 @@ import XCTest
 /// number of ranks, and --resume computing only the missing points. Needs the release binary
 /// in TRAINSIM_BIN (`make test` sets it) and mpirun.
 final class SweepCLITests: XCTestCase {
-    static var root: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    }
     static let sweepFile = "Experiments/sweep-llama3-70b-h800.json"
 
-    var binary: String!
     var folder: URL!
 
-    override func setUpWithError() throws {
-        guard let b = ProcessInfo.processInfo.environment["TRAINSIM_BIN"], !b.isEmpty else {
-            throw XCTSkip("TRAINSIM_BIN is not set (make test sets it)")
-        }
-        binary = b
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("trainsim-sweep-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
+    override func setUp() { folder = CLI.tempDir() }
+    override func tearDown() { if let folder { try? FileManager.default.removeItem(at: folder) } }
 
-    override func tearDown() {
-        if let folder { try? FileManager.default.removeItem(at: folder) }
-    }
-
-    static var mpirun: String? {
-        ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-
-    /// Runs trainsim (under mpirun with `ranks`), returning exit status, stdout and stderr.
+    /// Runs trainsim in the package folder, under mpirun when `ranks` is given.
     func run(_ args: [String], ranks: Int? = nil) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        if let ranks {
-            guard let m = Self.mpirun else { throw XCTSkip("mpirun not found") }
-            p.executableURL = URL(fileURLWithPath: m)
-            p.arguments = ["--oversubscribe", "-np", String(ranks), binary] + args
-        } else {
-            p.executableURL = URL(fileURLWithPath: binary)
-            p.arguments = args
-        }
-        var env = ProcessInfo.processInfo.environment
-        env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
-        env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
-        p.environment = env
-        p.currentDirectoryURL = Self.root
-        let out = Pipe()
-        let errFile = folder.appendingPathComponent("stderr-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: errFile.path, contents: nil)
-        p.standardOutput = out
-        p.standardError = try FileHandle(forWritingTo: errFile)
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let err = (try? String(contentsOf: errFile, encoding: .utf8)) ?? ""
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self), err)
+        let r = try ranks.map { try CLI.mpirun($0, args, oversubscribe: true) } ?? CLI.trainsim(args, cwd: CLI.packageRoot)
+        return (r.code, r.stdout, r.stderr)
     }
 
     func testSweepOutputIsByteIdenticalForAnyRankCount() throws {

@@ -16,6 +16,13 @@ public enum PipelineSchedule: String, Sendable, CaseIterable {
     case dualpipe
 }
 
+/// How attention is computed: FlashAttention (fused, causal work only, no score matrix in
+/// memory) or unfused (score matrix materialised, softmax and dropout memory-bound), as
+/// Megatron ran before FlashAttention.
+public enum AttentionKernel: String, Sendable, CaseIterable {
+    case flash, unfused
+}
+
 /// How collective costs are computed.
 public enum NetworkMode: String, Sendable, CaseIterable {
     case analytical, flow

@@ -47,12 +47,13 @@ extension Experiment {
         let micro = try t.int("microBatchSequences", in: 1...1_000_000) ?? 1
         let precision = Precision(rawValue: try t.choice("precision", Precision.allCases.map(\.rawValue)) ?? "bf16")!
         let recompute = Recompute(rawValue: try t.choice("recompute", Recompute.allCases.map(\.rawValue)) ?? "selective")!
+        let attention = AttentionKernel(rawValue: try t.choice("attention", AttentionKernel.allCases.map(\.rawValue)) ?? "flash")!
         try t.finish()
         if Double(global) * Double(seq) > tokens * 1.0000001 {
             throw t.error("tokens", "\(JSONWriter.number(tokens)) tokens are fewer than one global batch (\(global) x \(seq))")
         }
         return TrainingSpec(tokens: tokens, sequenceLength: seq, globalBatchSequences: global, microBatchSequences: micro,
-                            precision: precision, recompute: recompute)
+                            precision: precision, recompute: recompute, attention: attention)
     }
 
     static func readCluster(_ c: ObjectReader, folder: URL?) throws(TrainSimError) -> ClusterSpec {

@@ -13,6 +13,11 @@ extension Experiment {
         func fail(_ key: String, _ message: String) -> TrainSimError {
             TrainSimError(file: file, path: key, message)
         }
+        do {
+            _ = try Cluster(spec: cluster.topology, devices: devices)
+        } catch {
+            throw error.inFile(file ?? "experiment")
+        }
         let mp = p.tp * p.cp * p.pp
         if p.dp == 0 {
             guard devices % mp == 0 else {
@@ -61,11 +66,6 @@ extension Experiment {
         if let split = p.layerSplit {
             if split.count != stages { throw fail("parallelism.layerSplit", "has \(split.count) entries; pp x vpp = \(stages)") }
             if split.reduce(0, +) != model.layers { throw fail("parallelism.layerSplit", "adds up to \(split.reduce(0, +)) layers; the model has \(model.layers)") }
-        }
-        do {
-            _ = try Cluster(spec: cluster.topology, devices: devices)
-        } catch {
-            throw error.inFile(file ?? "experiment")
         }
         parallelism = p
     }

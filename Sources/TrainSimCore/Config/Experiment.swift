@@ -28,6 +28,7 @@ public struct TrainingSpec: Sendable, Equatable {
     public var microBatchSequences: Int
     public var precision: Precision
     public var recompute: Recompute
+    public var attention: AttentionKernel = .flash
     public var globalBatchTokens: Double { Double(globalBatchSequences * sequenceLength) }
 }
 

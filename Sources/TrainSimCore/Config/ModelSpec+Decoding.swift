@@ -64,7 +64,8 @@ extension ModelSpec {
                           sharedExperts: try o.int("sharedExperts", in: 0...1024) ?? 0,
                           expertFfnHidden: try o.requiredInt("expertFfnHidden", in: 1...16_777_216),
                           denseLayers: dense,
-                          imbalance: try o.number("imbalance", in: 1...64) ?? 1.1)
+                          imbalance: try o.number("imbalance", in: 1...64) ?? 1.1,
+                          nodeLimit: try o.int("nodeLimit", in: 1...100_000))
             try o.finish()
         }
         var mla = base?.mla
@@ -76,8 +77,11 @@ extension ModelSpec {
                           vHeadDim: try o.int("vHeadDim", in: 1...65_536))
             try o.finish()
         }
+        let mtp = try m.int("mtpLayers", in: 0...16) ?? base?.mtpLayers ?? 0
         try m.finish()
-        return ModelSpec(name: name, layers: layers, hidden: hidden, ffnHidden: ffn, heads: heads, kvHeads: kvHeads,
+        var spec = ModelSpec(name: name, layers: layers, hidden: hidden, ffnHidden: ffn, heads: heads, kvHeads: kvHeads,
                          headDim: headDim, vocab: vocab, gatedMLP: gated, tiedEmbeddings: tied, moe: moe, mla: mla)
+        spec.mtpLayers = mtp
+        return spec
     }
 }

@@ -13,6 +13,9 @@ public struct ModelSpec: Sendable, Equatable {
     public var tiedEmbeddings: Bool
     public var moe: MoESpec?
     public var mla: MLASpec?
+    /// Multi-token-prediction modules (DeepSeek-V3: 1), each one more layer and output head on
+    /// the last pipeline stage.
+    public var mtpLayers: Int = 0
 
     public init(name: String, layers: Int, hidden: Int, ffnHidden: Int, heads: Int, kvHeads: Int? = nil,
                 headDim: Int? = nil, vocab: Int, gatedMLP: Bool = true, tiedEmbeddings: Bool = false,
@@ -34,7 +37,11 @@ public struct MoESpec: Sendable, Equatable {
     public var denseLayers: Int
     /// Load of the busiest expert over the mean (1 = perfectly balanced).
     public var imbalance: Double
-    public init(experts: Int, topK: Int, sharedExperts: Int = 0, expertFfnHidden: Int, denseLayers: Int = 0, imbalance: Double = 1.1) {
+    /// Node-limited routing: a token goes to experts on at most this many nodes, and crosses the
+    /// fabric once per node (DeepSeek-V3: 4). Nil: unrestricted.
+    public var nodeLimit: Int?
+    public init(experts: Int, topK: Int, sharedExperts: Int = 0, expertFfnHidden: Int, denseLayers: Int = 0, imbalance: Double = 1.1, nodeLimit: Int? = nil) {
+        self.nodeLimit = nodeLimit
         self.experts = experts; self.topK = topK; self.sharedExperts = sharedExperts
         self.expertFfnHidden = expertFfnHidden; self.denseLayers = denseLayers; self.imbalance = imbalance
     }

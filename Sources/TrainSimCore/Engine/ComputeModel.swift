@@ -35,7 +35,10 @@ public struct ComputeModel: Sendable {
     /// share its attention FLOPs (micro-batch sequences), for the efficiency lookup.
     public func forwardSeconds(_ w: LayerWork, attentionCalls: Double) -> LayerTime {
         let g = w.gemms.reduce(0) { $0 + gemmSeconds($1) }
-        let a = attentionSeconds(w.attentionFLOPs, callFLOPs: w.attentionFLOPs / max(attentionCalls, 1))
+        let a = w.attentionUnfused
+            ? gemmSeconds(GemmWork(flops: w.attentionFLOPs, callFLOPs: w.attentionCallFLOPs)) * (gemmPeak / attentionPeak) / gemmFactor
+                + memorySeconds(w.attentionMemoryBytes)
+            : attentionSeconds(w.attentionFLOPs, callFLOPs: w.attentionFLOPs / max(attentionCalls, 1))
         let m = memorySeconds(w.memoryBytes)
         let k = w.kernels * device.kernelOverheadUs * 1e-6
         return LayerTime(gemm: g, attention: a, memory: m, overhead: k)

@@ -26,9 +26,10 @@ public struct Engine: Sendable {
         let params = ParameterCount(m)
         let layout = StageLayout(layers: m.layers, pp: par.pp, vpp: par.vpp, split: par.layerSplit)
         let mb = e.microBatches
-        let wb = WorkloadBuilder(model: m, tp: par.tp, cp: par.cp, ep: par.ep, sequenceParallel: par.sequenceParallel && par.tp > 1,
+        var wb = WorkloadBuilder(model: m, tp: par.tp, cp: par.cp, ep: par.ep, sequenceParallel: par.sequenceParallel && par.tp > 1,
                                  seq: e.training.sequenceLength, microBatch: e.training.microBatchSequences,
                                  elementwisePasses: dev.elementwisePasses)
+        wb.unfusedAttention = e.training.attention == .unfused
         let calls = Double(e.training.microBatchSequences)
         let denseW = wb.denseLayer(), moeW = wb.moeLayer()
         let denseT = compute.forwardSeconds(denseW, attentionCalls: calls)
@@ -43,21 +44,13 @@ public struct Engine: Sendable {
 
         let recomputeFull = e.training.recompute == .full
         let recomputeSel = e.training.recompute == .selective
-        func recompute(_ t: LayerTime) -> Double {
-            recomputeFull ? t.forward : (recomputeSel ? t.attention : 0)
-        }
-        let moeStart = m.moe?.denseLayers ?? m.layers
+        let stages = StageCompute(model: m, parallelism: par, recompute: e.training.recompute, device: dev, layout: layout,
+                                  dense: denseT, moe: moeT, output: outT, embedding: embT)
         var fwd: [Double] = [], bwd: [Double] = [], comp: [Double] = []
         var exposed: [LayerComm.Exposed] = []
         for p in 0..<par.pp {
-            let counts = layout.layerCounts(ofStage: p, moeStart: m.moe != nil ? moeStart : Int.max)
-            let nMoE = Double(counts.moe)
-            let nDense = Double(counts.dense + counts.moe) - nMoE
-            var f = nDense * denseT.forward + nMoE * moeT.forward
-            var b = nDense * (denseT.backward + recompute(denseT)) + nMoE * (moeT.backward + recompute(moeT))
-            if p == 0 { f += embT.forward; b += embT.backward }
-            if p == par.pp - 1 { f += outT.forward; b += outT.backward }
-            let c = denseC * nDense + moeC * nMoE
+            let f = stages.forward[p], b = stages.backward[p]
+            let c = denseC * stages.dense[p] + moeC * stages.moe[p]
             comp.append(f + b)
             fwd.append(f + c.forwardExposed)
             bwd.append(b + c.backwardExposed)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The communication of a step: what each layer sends per micro-batch (TP, CP, EP), the
 /// pipeline's send/recv, and data-parallel synchronisation, costed by the network backend and
 /// reduced to the part compute does not hide.
@@ -96,7 +98,22 @@ final class LayerComm {
         if moe, par.ep > 1, let spec = m.moe {
             let tokensHere = (par.sequenceParallel && par.tp > 1) ? T / Double(par.tp) : T
             let dispatchBytes = e.training.precision == .fp8 ? 1.0 : 2.0
-            let slots = tokensHere * Double(spec.topK)
+            var slots = tokensHere * Double(spec.topK)
+            if let limit = spec.nodeLimit {
+                // Node-limited routing sends each token once per target node over the fabric and
+                // fans it out inside the node: remote traffic per token is the expected number of
+                // distinct remote nodes (at most `limit`), not top-k.
+                let cluster = (network as? AnalyticalNetwork)?.cluster ?? (try? Cluster(spec: e.cluster.topology, devices: e.cluster.devices))
+                if let cluster {
+                    let shape = GroupShape(place.epGroup, on: cluster)
+                    let n = Double(shape.size), nL = Double(shape.perDomain), nD = Double(shape.domains)
+                    if nD > 1 {
+                        let distinct = min(Double(limit), nD * (1 - pow(1 - 1 / nD, Double(spec.topK))))
+                        let remoteNodes = distinct * (nD - 1) / nD
+                        slots = min(slots, tokensHere * remoteNodes * n / (n - nL))
+                    }
+                }
+            }
             let d = CollectiveRequest(kind: .allToAll, bytes: slots * h * dispatchBytes, group: place.epGroup, label: "ep")
             let cmb = CollectiveRequest(kind: .allToAll, bytes: slots * h * 2, group: place.epGroup, label: "ep")
             let cd = cost(d), cc = cost(cmb)

@@ -37,7 +37,11 @@ struct MemoryModel {
         }
         // Attention: input, q/k/v, attention output, dropout mask.
         var qkv: Double
-        if let mla = m.mla {
+        if let mla = m.mla, e.training.recompute == .selective {
+            // Selective recompute of MLA keeps only the compressed latents and recomputes the
+            // up-projections (DeepSeek-V3 report, sec. 3.2.3).
+            qkv = 2 * Double(mla.qLoraRank + mla.kvLoraRank + mla.ropeHeadDim) * t
+        } else if let mla = m.mla {
             let hq = Double(m.heads)
             qkv = 2 * (Double(mla.qLoraRank) + Double(mla.kvLoraRank + mla.ropeHeadDim)
                        + hq * Double(mla.headDim + mla.ropeHeadDim) * 2 + hq * Double(mla.vHeadDim))
@@ -56,7 +60,14 @@ struct MemoryModel {
         } else {
             mlp = sb * 2 * mats * Double(m.ffnHidden) / t
         }
-        return shardedAttn + mlp + replicated / (sp ? t : 1)
+        // FP8 training caches the inputs of its FP8 GEMMs in FP8 (DeepSeek-V3 report, sec. 3.3).
+        let gemmInputs = e.training.precision == .fp8 ? 0.5 : 1.0
+        // Unfused attention without selective recompute keeps the score matrix: 5 a s^2 b / t.
+        var scores = 0.0
+        if e.training.attention == .unfused, e.training.recompute == .none {
+            scores = 5 * Double(m.heads) * s * Double(e.training.sequenceLength) * b / t
+        }
+        return (shardedAttn + mlp) * gemmInputs + replicated / (sp ? t : 1) + scores
     }
 
     /// Micro-batches whose activations stage `p` holds at the peak of the schedule.
@@ -66,7 +77,9 @@ struct MemoryModel {
         switch e.parallelism.schedule {
         case .oneFOneB, .zeroBubble: return base
         case .interleaved: return min(Double(microBatches), base * (1 + Double(pp - 1) / (Double(pp) * v)))
-        case .dualpipe: return min(Double(microBatches), Double(pp + 1))
+        // DualPipe holds PP + 1 micro-batches of one chunk, and a device's chunk is half its
+        // layers (two chunks, one per direction): DeepSeek-V3 report, table 2.
+        case .dualpipe: return min(Double(microBatches), Double(pp + 1) / 2)
         }
     }
 

@@ -34,6 +34,8 @@ public struct DeviceSpec: Sendable, Equatable {
     public var tpOverlap: Double
     /// Fraction of expert-parallel all-to-all hidden behind compute (DualPipe-style overlap raises it).
     public var epOverlap: Double
+    /// Fraction of the device's compute units that overlapped communication kernels occupy.
+    public var overlapSMFraction: Double
     /// Every figure's source, keyed by field name, for reports.
     public var sources: [String: String]
 
@@ -91,6 +93,7 @@ extension DeviceSpec {
         let dpo = note("efficiency.dpOverlap", try eff.sourced("dpOverlap", in: 0...1) ?? Sourced(value: 0.8))
         let tpo = note("efficiency.tpOverlap", try eff.sourced("tpOverlap", in: 0...1) ?? Sourced(value: 0))
         let epo = note("efficiency.epOverlap", try eff.sourced("epOverlap", in: 0...1) ?? Sourced(value: 0))
+        let smFrac = note("efficiency.overlapSMFraction", try eff.sourced("overlapSMFraction", in: 0...0.9) ?? Sourced(value: 0))
         try eff.finish()
         let reserved = note("reservedGiB", try r.sourced("reservedGiB", in: 0...512) ?? Sourced(value: 2))
         try r.finish()
@@ -98,6 +101,6 @@ extension DeviceSpec {
             id: id, name: name, vendor: vendor, peakTFLOPs: peak, hbmGiB: hbm, hbmGBps: hbmBW, tdpWatts: tdp,
             trainingPowerFraction: powerFrac, gemmEfficiency: gemm, fp8GemmEfficiencyFactor: fp8f,
             attentionEfficiency: attn, memoryBoundEfficiency: mem, elementwisePasses: passes, kernelOverheadUs: launch, reservedGiB: reserved,
-            dpOverlap: dpo, tpOverlap: tpo, epOverlap: epo, sources: sources)
+            dpOverlap: dpo, tpOverlap: tpo, epOverlap: epo, overlapSMFraction: smFrac, sources: sources)
     }
 }

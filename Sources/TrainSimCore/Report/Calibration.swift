@@ -6,7 +6,7 @@ import Foundation
 public struct CalibrationCase: Sendable {
     public var id: String
     public var source: String
-    /// "hardwareTFLOPsPerDevice", "stepTimeSeconds", "tokensPerSecondPerDevice" or "mfu".
+    /// "hardwareTFLOPsPerDevice", "stepTimeSeconds", "tokensPerSecondPerDevice", "mfu" or "deviceHours".
     public var metric: String
     public var published: Double
     public var calibration: Bool
@@ -21,7 +21,7 @@ public struct CalibrationResult: Sendable {
 }
 
 public enum CalibrationSuite {
-    static let metrics = ["hardwareTFLOPsPerDevice", "stepTimeSeconds", "tokensPerSecondPerDevice", "mfu"]
+    static let metrics = ["hardwareTFLOPsPerDevice", "stepTimeSeconds", "tokensPerSecondPerDevice", "mfu", "deviceHours"]
 
     /// Where the shipped cases live.
     public static var defaultPath: String? {
@@ -58,6 +58,7 @@ public enum CalibrationSuite {
         case "hardwareTFLOPsPerDevice": return a.tokensPerSecondPerDevice * a.step.hardwareFLOPsPerToken / 1e12
         case "stepTimeSeconds": return a.step.stepSeconds
         case "tokensPerSecondPerDevice": return a.tokensPerSecondPerDevice
+        case "deviceHours": return a.run.deviceHours
         default: return a.mfu
         }
     }

@@ -65,10 +65,18 @@ public func editDistance(_ a: String, _ b: String) -> Int {
 
 /// The closest candidate to a misspelt word, if one is close enough to be a likely typo.
 public func closestMatch(_ word: String, in candidates: [String]) -> String? {
+    // Closest by edit distance; ties go to the longest shared prefix, then alphabetical order.
+    func sharedPrefix(_ c: String) -> Int { zip(word.lowercased(), c.lowercased()).prefix { $0 == $1 }.count }
     var best: (String, Int)?
     for c in candidates {
         let d: Int = editDistance(word, c)
-        if let b = best, b.1 < d || (b.1 == d && b.0 <= c) { continue }
+        if let b = best {
+            if b.1 < d { continue }
+            if b.1 == d {
+                let pb = sharedPrefix(b.0), pc = sharedPrefix(c)
+                if pb > pc || (pb == pc && b.0 <= c) { continue }
+            }
+        }
         best = (c, d)
     }
     guard let best else { return nil }

@@ -1,8 +1,8 @@
-/// Lower bounds of a plan's step time from compute alone, as `Engine.step` computes compute:
+/// Lower bounds of a plan's step time from compute alone, with the engine's own `StageCompute`:
 /// the busiest stage's forward and backward (with recomputation) for every micro-batch, plus
 /// the schedule's bubble. Communication, overlap losses and the optimizer only add to a step,
 /// so the bound never exceeds the simulated time. Layer times are cached per (tp, cp, ep,
-/// micro-batch) and stage layer counts per (pp, vpp), so a bound costs a few dozen flops.
+/// micro-batch) and stage layouts per (pp, vpp).
 struct BoundCache {
     let e: Experiment
     let compute: ComputeModel
@@ -12,8 +12,7 @@ struct BoundCache {
     struct Times { var dense: LayerTime, moe: LayerTime, output: LayerTime, embedding: LayerTime }
     struct LayoutKey: Hashable { var pp: Int, vpp: Int }
     private var times: [TimesKey: Times] = [:]
-    /// Dense and MoE layers held by each physical stage.
-    private var layouts: [LayoutKey: [(dense: Double, moe: Double)]] = [:]
+    private var layouts: [LayoutKey: StageLayout] = [:]
 
     init(e: Experiment, sequenceParallel: Bool) {
         self.e = e
@@ -23,9 +22,10 @@ struct BoundCache {
 
     mutating func layerTimes(_ k: TimesKey) -> Times {
         if let t = times[k] { return t }
-        let wb = WorkloadBuilder(model: e.model, tp: k.tp, cp: k.cp, ep: k.ep, sequenceParallel: sequenceParallel && k.tp > 1,
+        var wb = WorkloadBuilder(model: e.model, tp: k.tp, cp: k.cp, ep: k.ep, sequenceParallel: sequenceParallel && k.tp > 1,
                                  seq: e.training.sequenceLength, microBatch: k.microBatch,
                                  elementwisePasses: compute.device.elementwisePasses)
+        wb.unfusedAttention = e.training.attention == .unfused
         let calls = Double(k.microBatch)
         let t = Times(dense: compute.forwardSeconds(wb.denseLayer(), attentionCalls: calls),
                       moe: compute.forwardSeconds(wb.moeLayer(), attentionCalls: calls),
@@ -35,37 +35,23 @@ struct BoundCache {
         return t
     }
 
-    mutating func stages(_ k: LayoutKey) -> [(dense: Double, moe: Double)] {
-        if let s = layouts[k] { return s }
-        let m = e.model
-        let layout = StageLayout(layers: m.layers, pp: k.pp, vpp: k.vpp, split: nil)
-        let moeStart = m.moe?.denseLayers ?? m.layers
-        let s = (0..<k.pp).map { p -> (dense: Double, moe: Double) in
-            let ls = layout.layers(ofStage: p)
-            let nMoE = Double(ls.filter { m.moe != nil && $0 >= moeStart }.count)
-            return (Double(ls.count) - nMoE, nMoE)
-        }
-        layouts[k] = s
-        return s
-    }
-
     mutating func seconds(tp: Int, cp: Int, pp: Int, dp: Int, ep: Int, schedule: PipelineSchedule, vpp: Int,
                           microBatch: Int, recompute: Recompute) -> Double {
         let t = layerTimes(TimesKey(tp: tp, cp: cp, ep: ep, microBatch: microBatch))
-        let st = stages(LayoutKey(pp: pp, vpp: vpp))
-        func extra(_ x: LayerTime) -> Double {
-            recompute == .full ? x.forward : (recompute == .selective ? x.attention : 0)
-        }
-        let bDense = t.dense.backward + extra(t.dense), bMoE = t.moe.backward + extra(t.moe)
+        let lk = LayoutKey(pp: pp, vpp: vpp)
+        let layout = layouts[lk] ?? StageLayout(layers: e.model.layers, pp: pp, vpp: vpp, split: nil)
+        layouts[lk] = layout
+        let par = ParallelismSpec(tp: tp, pp: pp, vpp: vpp, dp: dp, ep: ep, cp: cp, sequenceParallel: sequenceParallel && tp > 1,
+                                  zero: 0, schedule: schedule, order: [], layerSplit: nil)
+        let st = StageCompute(model: e.model, parallelism: par, recompute: recompute, device: compute.device, layout: layout,
+                              dense: t.dense, moe: t.moe, output: t.output, embedding: t.embedding)
         var maxStage = 0.0, minForward = Double.infinity
-        for (p, s) in st.enumerated() {
-            var f = s.dense * t.dense.forward + s.moe * t.moe.forward
-            var b = s.dense * bDense + s.moe * bMoE
-            if p == 0 { f += t.embedding.forward; b += t.embedding.backward }
-            if p == pp - 1 { f += t.output.forward; b += t.output.backward }
-            maxStage = max(maxStage, f + b)
-            minForward = min(minForward, f)
+        for p in 0..<pp {
+            maxStage = max(maxStage, st.forward[p] + st.backward[p])
+            minForward = min(minForward, st.forward[p])
         }
+        // The bottleneck stage's forward and backward, with its exposed communication, is at
+        // least the largest stage's compute; its forward at least the smallest stage's.
         let microBatches = Double(e.training.globalBatchSequences / (dp * microBatch))
         let ppF = Double(pp - 1)
         let bubble: Double

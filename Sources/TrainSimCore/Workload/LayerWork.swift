@@ -11,6 +11,11 @@ public struct LayerWork: Sendable, Equatable {
     public var gemms: [GemmWork] = []
     /// Attention-core FLOPs as executed (causal: half the score matrix).
     public var attentionFLOPs: Double = 0
+    /// Unfused attention: the score GEMMs run at GEMM efficiency and softmax, mask and dropout
+    /// move `attentionMemoryBytes` through HBM.
+    public var attentionUnfused = false
+    public var attentionCallFLOPs: Double = 0
+    public var attentionMemoryBytes: Double = 0
     /// Bytes moved by memory-bound kernels (norms, activations, residuals, routing permutes).
     public var memoryBytes: Double = 0
     public var kernels: Double = 0
@@ -27,6 +32,7 @@ public struct WorkloadBuilder: Sendable {
     /// Elementwise passes over the hidden state per layer forward (from the device file).
     public let elementwisePasses: Double
     public let bytesPerElement: Double
+    public var unfusedAttention = false
 
     public init(model: ModelSpec, tp: Int, cp: Int, ep: Int, sequenceParallel: Bool, seq: Int, microBatch: Int,
                 elementwisePasses: Double, bytesPerElement: Double = 2) {
@@ -62,6 +68,17 @@ public struct WorkloadBuilder: Sendable {
             w.attentionFLOPs += 0.5 * 2 * T * s * hq / t * (dn + dr + dv)
             w.gemms.append(gemm(T, hq * dv / t, h))
             w.kernels += 10
+        } else if unfusedAttention {
+            // QK^T and AV as batched GEMMs over the full (masked, not skipped) score matrix;
+            // fused scale-mask-softmax reads and writes 2 bytes per score, dropout reads 2,
+            // writes 2 and a 1-byte mask: 9 bytes per score forward.
+            w.gemms.append(gemm(T, h, (hq * d + 2 * hkv * d) / t))
+            w.attentionUnfused = true
+            w.attentionFLOPs += 4 * T * s * hq * d / t
+            w.attentionCallFLOPs = 4 * T * s * hq * d / t
+            w.attentionMemoryBytes += 9 * T * s * hq / t
+            w.gemms.append(gemm(T, hq * d / t, h))
+            w.kernels += 8
         } else {
             w.gemms.append(gemm(T, h, (hq * d + 2 * hkv * d) / t))
             w.attentionFLOPs += 0.5 * 4 * T * s * hq * d / t

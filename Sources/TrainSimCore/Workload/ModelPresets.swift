@@ -8,9 +8,9 @@ public enum ModelPresets {
         "llama3-70b": ModelSpec(name: "llama3-70b", layers: 80, hidden: 8192, ffnHidden: 28672, heads: 64, kvHeads: 8, vocab: 128256),
         "llama3-405b": ModelSpec(name: "llama3-405b", layers: 126, hidden: 16384, ffnHidden: 53248, heads: 128, kvHeads: 8, vocab: 128256),
         // DeepSeek-V3 technical report and config.json: 671B total, 37B active.
-        "deepseek-v3": ModelSpec(name: "deepseek-v3", layers: 61, hidden: 7168, ffnHidden: 18432, heads: 128, kvHeads: 128, headDim: 128, vocab: 129280,
-                                 moe: MoESpec(experts: 256, topK: 8, sharedExperts: 1, expertFfnHidden: 2048, denseLayers: 3),
-                                 mla: MLASpec(qLoraRank: 1536, kvLoraRank: 512, ropeHeadDim: 64, headDim: 128, vHeadDim: 128)),
+        "deepseek-v3": withMTP(ModelSpec(name: "deepseek-v3", layers: 61, hidden: 7168, ffnHidden: 18432, heads: 128, kvHeads: 128, headDim: 128, vocab: 129280,
+                                 moe: MoESpec(experts: 256, topK: 8, sharedExperts: 1, expertFfnHidden: 2048, denseLayers: 3, nodeLimit: 4),
+                                 mla: MLASpec(qLoraRank: 1536, kvLoraRank: 512, ropeHeadDim: 64, headDim: 128, vHeadDim: 128)), 1),
         // DeepSeek-V2 paper and config.json: 236B total, 21B active.
         "deepseek-v2": ModelSpec(name: "deepseek-v2", layers: 60, hidden: 5120, ffnHidden: 12288, heads: 128, kvHeads: 128, headDim: 128, vocab: 102400,
                                  moe: MoESpec(experts: 160, topK: 6, sharedExperts: 2, expertFfnHidden: 1536, denseLayers: 1),
@@ -30,4 +30,6 @@ public enum ModelPresets {
     ]
 
     public static var names: [String] { all.keys.sorted() }
+
+    static func withMTP(_ m: ModelSpec, _ n: Int) -> ModelSpec { var x = m; x.mtpLayers = n; return x }
 }

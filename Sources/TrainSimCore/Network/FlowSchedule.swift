@@ -1,0 +1,215 @@
+import Foundation
+
+/// Algorithms a collective can run as, each a schedule of flows.
+public enum CollectiveAlgorithm: String, Sendable, CaseIterable {
+    /// Ring (NCCL ring): 2(n-1) steps of bytes/n for all-reduce, n-1 for reduce-scatter/all-gather.
+    case ring
+    /// Two pipelined binary trees, each carrying half the buffer (NCCL tree).
+    case doubleBinaryTree = "double-binary-tree"
+    /// Recursive halving (reduce-scatter) then doubling (all-gather), power-of-two groups.
+    case halvingDoubling = "halving-doubling"
+    /// Reduce-scatter inside each scale-up domain, all-reduce across domains, all-gather inside.
+    case hierarchical
+    /// HCCL's non-uniform hierarchical ring: log2 steps of shrinking chunks for any group size.
+    case nhr
+    /// In-network reduction: NVLS in the scale-up switch, SHARP-like in the fabric.
+    case inNetwork = "in-network"
+    /// All-to-all as every pair at once (NCCL grouped send/recv).
+    case pairwise
+    /// All-to-all as n-1 synchronised steps, step k sending to rank + k (HCCL pairwise).
+    case pairwiseSteps = "pairwise-steps"
+    /// Point to point: rank i sends to rank i+1 (pipeline stages).
+    case pointToPoint = "p2p"
+    /// Pipelined chain from rank 0 (broadcast).
+    case chain
+}
+
+/// One phase of a schedule: flows that start together; the phase ends when the last ends.
+struct FlowPhase: Sendable {
+    var flows: Range<Int>
+    /// Copy of the group each flow belongs to (parallel to `flows`).
+    var copyOf: [Int32]
+    /// Latency the phase adds (steps x per-step latency), seconds.
+    var latency: Double
+    /// Highest fabric level a hop of the phase climbs (for per-tier attribution of latency).
+    var level: Int
+}
+
+/// A collective on all copies of its group, as phases of flows. `order` lists the phases in the
+/// order they run (a phase may run more than once, e.g. the halving and doubling halves).
+struct FlowSchedule: Sendable {
+    var flows: FlowSet
+    var phases: [FlowPhase]
+    var order: [Int]
+    var algorithm: CollectiveAlgorithm
+    var copies: Int
+}
+
+/// Turns collectives into flow schedules on a topology graph.
+struct FlowScheduleBuilder {
+    let graph: TopologyGraph
+    var fsb: FlowSetBuilder
+    var buf = RouteBuffer()
+    var phases: [FlowPhase] = []
+    var phaseStart = 0
+    var copyOf: [Int32] = []
+    var latency = 0.0
+    var level = 0
+
+    init(graph: TopologyGraph) {
+        self.graph = graph
+        fsb = FlowSetBuilder(linkCount: graph.linkCount)
+    }
+
+    /// Members of every copy of `group` that fits in the cluster, in group-rank order.
+    static func copies(of group: CommGroup, devices: Int) -> [[Int]] {
+        let offsets = group.members(base: 0)
+        let span = offsets.max() ?? 0
+        return group.copyBases(devices: devices).compactMap { b in b + span < devices ? offsets.map { $0 + b } : nil }
+    }
+
+    /// The schedule of `kind` on `group` by `algorithm`, or nil when the algorithm does not apply.
+    static func make(graph: TopologyGraph, kind: CollectiveKind, group: CommGroup, algorithm: CollectiveAlgorithm) -> FlowSchedule? {
+        let copies = Self.copies(of: group, devices: graph.devices)
+        guard let first = copies.first, first.count > 1 else { return nil }
+        var b = FlowScheduleBuilder(graph: graph)
+        let ok = b.build(kind: kind, algorithm: algorithm, copies: copies)
+        guard ok, !b.phases.isEmpty else { return nil }
+        let order = b.order ?? Array(b.phases.indices)
+        return FlowSchedule(flows: b.fsb.set, phases: b.phases, order: order, algorithm: algorithm, copies: copies.count)
+    }
+
+    var order: [Int]?
+
+    // MARK: Phases and flows
+
+    mutating func endPhase() {
+        guard fsb.set.count > phaseStart else { return }
+        phases.append(FlowPhase(flows: phaseStart..<fsb.set.count, copyOf: copyOf, latency: latency, level: level))
+        phaseStart = fsb.set.count
+        copyOf = []
+        latency = 0
+        level = 0
+    }
+
+    /// One coupled flow over the hops members[i] -> members[i+1] (a ring closes the loop):
+    /// every hop moves `volume` at the same rate. `steps` latencies are paid.
+    mutating func coupled(_ m: [Int], closed: Bool, volume: Double, steps: Int, copy: Int) {
+        buf.removeAll()
+        var hop = 0.0
+        let n = m.count
+        for i in 0..<(closed ? n : n - 1) {
+            let lv = graph.route(m[i], m[(i + 1) % n], salt: UInt64(copy), into: &buf)
+            hop = max(hop, graph.latency(level: lv))
+            level = max(level, lv)
+        }
+        fsb.add(buf, volume: volume)
+        copyOf.append(Int32(copy))
+        latency = max(latency, Double(steps) * hop)
+    }
+
+    /// A flow over a prepared route.
+    mutating func addFlow(_ route: RouteBuffer, volume: Double, sum: Bool, copy: Int, latency lat: Double, level lv: Int) {
+        fsb.add(route, volume: volume, sum: sum)
+        copyOf.append(Int32(copy))
+        latency = max(latency, lat)
+        level = max(level, lv)
+    }
+
+    /// One independent flow a -> b.
+    mutating func single(_ a: Int, _ b: Int, volume: Double, copy: Int) {
+        buf.removeAll()
+        let lv = graph.route(a, b, salt: UInt64(copy), into: &buf)
+        fsb.add(buf, volume: volume)
+        copyOf.append(Int32(copy))
+        latency = max(latency, graph.latency(level: lv))
+        level = max(level, lv)
+    }
+
+    // MARK: Algorithms
+
+    private mutating func build(kind: CollectiveKind, algorithm: CollectiveAlgorithm, copies: [[Int]]) -> Bool {
+        let n = copies[0].count
+        let nd = Double(n)
+        switch (kind, algorithm) {
+        case (.allReduce, .ring), (.reduceScatter, .ring), (.allGather, .ring):
+            let ar = kind == .allReduce
+            for (c, m) in copies.enumerated() {
+                coupled(m, closed: true, volume: (ar ? 2 : 1) * (nd - 1) / nd, steps: (ar ? 2 : 1) * (n - 1), copy: c)
+            }
+            endPhase()
+        case (.allReduce, .doubleBinaryTree):
+            for (c, m) in copies.enumerated() {
+                for shift in [0, n / 2] {
+                    let r = (0..<n).map { m[($0 + shift) % n] }
+                    var edges: [Int] = []   // tree as parent-child pairs in heap layout
+                    for i in 1..<n { edges.append(r[(i - 1) / 2]); edges.append(r[i]) }
+                    buf.removeAll()
+                    var hop = 0.0
+                    for e in stride(from: 0, to: edges.count, by: 2) {
+                        let l1 = graph.route(edges[e + 1], edges[e], salt: UInt64(c), into: &buf)
+                        let l2 = graph.route(edges[e], edges[e + 1], salt: UInt64(c), into: &buf)
+                        hop = max(hop, graph.latency(level: max(l1, l2)))
+                        level = max(level, l1, l2)
+                    }
+                    fsb.add(buf, volume: 0.5)
+                    copyOf.append(Int32(c))
+                    let depth = Int(log2(Double(n)).rounded(.down)) + 1
+                    latency = max(latency, Double(2 * depth) * hop)
+                }
+            }
+            endPhase()
+        case (.allReduce, .halvingDoubling), (.reduceScatter, .halvingDoubling), (.allGather, .halvingDoubling):
+            guard n & (n - 1) == 0 else { return false }
+            let s = n.trailingZeroBitCount
+            for k in 0..<s {
+                let delta = n >> (k + 1)
+                for (c, m) in copies.enumerated() {
+                    for i in 0..<n { single(m[i], m[i ^ delta], volume: 1 / Double(1 << (k + 1)), copy: c) }
+                }
+                endPhase()
+            }
+            let rs = Array(0..<s)
+            order = kind == .allReduce ? rs + rs.reversed() : kind == .reduceScatter ? rs : rs.reversed()
+        case (.allReduce, .nhr), (.reduceScatter, .nhr), (.allGather, .nhr):
+            var s = 0
+            while (1 << s) < n { s += 1 }
+            let total = Double((1 << s) - 1)
+            for k in 0..<s {
+                let delta = 1 << (s - 1 - k)
+                let v = (nd - 1) / nd * Double(delta) / total
+                for (c, m) in copies.enumerated() {
+                    for i in 0..<n { single(m[i], m[(i + delta) % n], volume: v, copy: c) }
+                }
+                endPhase()
+            }
+            let rs = Array(0..<s)
+            order = kind == .allReduce ? rs + rs.reversed() : kind == .reduceScatter ? rs : rs.reversed()
+        case (.allReduce, .hierarchical), (.allReduce, .inNetwork):
+            return buildHierarchical(copies: copies, inNetwork: algorithm == .inNetwork)
+        case (.allToAll, .pairwise):
+            for (c, m) in copies.enumerated() {
+                for i in 0..<n { for j in 0..<n where j != i { single(m[i], m[j], volume: 1 / nd, copy: c) } }
+            }
+            endPhase()
+        case (.allToAll, .pairwiseSteps):
+            for k in 1..<n {
+                for (c, m) in copies.enumerated() {
+                    for i in 0..<n { single(m[i], m[(i + k) % n], volume: 1 / nd, copy: c) }
+                }
+                endPhase()
+            }
+        case (.sendRecv, .pointToPoint):
+            for (c, m) in copies.enumerated() {
+                for i in 0..<(n - 1) { single(m[i], m[i + 1], volume: 1, copy: c) }
+            }
+            endPhase()
+        case (.broadcast, .chain):
+            for (c, m) in copies.enumerated() { coupled(m, closed: false, volume: 1, steps: n - 1, copy: c) }
+            endPhase()
+        default:
+            return false
+        }
+        return true
+    }
+}

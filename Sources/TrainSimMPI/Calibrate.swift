@@ -1,0 +1,175 @@
+import CMPI
+import CollectiveKernels
+import Foundation
+
+/// `mpirun -np N trainsim calibrate`: measures every collective on this host, with trainsim's algorithms and the
+/// MPI library's, from 8 B up to ``Options/maxBytes``, fits alpha-beta(-gamma) per algorithm, and predicts each
+/// measurement from point-to-point figures alone (see ``CalibrationResult`` for the profile it writes).
+///
+/// Every rank must call ``run(options:context:)``; all ranks get the same result, and only rank 0 should print it
+/// or write it. Sizes double from ``Options/minBytes``; fp32 sum.
+public enum Calibrate {
+    public struct Options: Sendable {
+        public var minBytes = 8
+        /// Largest size measured (`--max-bytes`).
+        public var maxBytes = 256 << 20
+        public var collectives: [CollectiveKind] = CollectiveKind.allCases
+        /// Also measure the MPI library's own collectives.
+        public var includeLibrary = true
+        /// Target duration of the timed iterations of one (algorithm, size).
+        public var targetSeconds = 0.05
+        public var maxIterations = 1000
+        public var chunkBytes = 256 << 10
+        public var pipelineDepth = 4
+        public init() {}
+    }
+
+    public static func run(options: Options = Options(), context: MPIContext = .shared) throws -> CalibrationResult {
+        guard options.minBytes > 0, options.maxBytes >= options.minBytes else {
+            throw CalibrateError.invalidSizes(minBytes: options.minBytes, maxBytes: options.maxBytes)
+        }
+        let transport = context.makeTransport()
+        let n = transport.size
+        let runner = CollectiveRunner(transport: transport, chunkBytes: options.chunkBytes, pipelineDepth: options.pipelineDepth)
+        var sizes: [Int] = []
+        var s = options.minBytes
+        while s <= options.maxBytes {
+            sizes.append(s)
+            s *= 2
+        }
+        let capacity = sizes.last!
+        let a = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
+        let b = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
+        defer { a.deallocate(); b.deallocate() }
+        memset(a, 0, capacity)
+        memset(b, 0, capacity)
+
+        let p2p = pointToPoint(transport, context: context, maxBytes: Swift.min(capacity, 64 << 20))
+        let gamma = reductionCost(bytes: Swift.min(Swift.max(capacity, 1 << 20), 64 << 20), context: context)
+
+        var measurements: [CalibrationResult.Measurement] = []
+        var fits: [CalibrationResult.AlgorithmFit] = []
+        for collective in options.collectives {
+            let algorithms = collective.algorithms.map(\.rawValue) + (options.includeLibrary ? ["mpi"] : [])
+            for algorithm in algorithms {
+                var rows: [CalibrationResult.Measurement] = []
+                for bytes in sizes {
+                    let count = bytes / 4
+                    let perRank = count / n
+                    if collective != .allReduce && perRank == 0 { continue }
+                    if count == 0 { continue }
+                    let body: () -> Void
+                    switch (collective, algorithm) {
+                    case (.allReduce, "mpi"): body = { transport.libraryAllReduce(a, count: count, type: .fp32, op: .sum) }
+                    case (.allReduce, _):
+                        let alg = CollectiveAlgorithm(rawValue: algorithm)!
+                        body = { runner.allReduce(a, count: count, type: .fp32, op: .sum, algorithm: alg) }
+                    case (.reduceScatter, "mpi"):
+                        body = { transport.libraryReduceScatter(send: a, receive: b, countPerRank: perRank, type: .fp32, op: .sum) }
+                    case (.reduceScatter, _): body = { runner.reduceScatter(a, count: perRank * n, type: .fp32, op: .sum) }
+                    case (.allGather, "mpi"): body = { transport.libraryAllGather(a, countPerRank: perRank, type: .fp32) }
+                    case (.allGather, _): body = { runner.allGather(a, count: perRank * n, type: .fp32) }
+                    case (.allToAll, "mpi"): body = { transport.libraryAllToAll(send: a, receive: b, countPerRank: perRank, type: .fp32) }
+                    case (.allToAll, _): body = { runner.allToAll(send: a, receive: b, countPerRank: perRank, type: .fp32) }
+                    }
+                    let elements = collective == .allReduce ? count : perRank * n
+                    let seconds = time(body, transport: transport, context: context, options: options)
+                    let nominal = Double(elements * 4)
+                    let terms = costTerms(collective, algorithm: algorithm, bytes: nominal, ranks: n, chunkBytes: options.chunkBytes)
+                    let predicted = terms.time(alpha: p2p.alpha, beta: p2p.beta, gamma: gamma)
+                    let algbw = nominal / seconds / 1e9
+                    rows.append(CalibrationResult.Measurement(
+                        collective: collective.rawValue, algorithm: algorithm, bytes: elements * 4, count: elements,
+                        timeUs: seconds * 1e6, algbwGBps: algbw, busbwGBps: algbw * busBandwidthFactor(collective, ranks: n),
+                        predictedUs: predicted * 1e6))
+                }
+                let fit = fit(rows, collective: collective, algorithm: algorithm, ranks: n, chunkBytes: options.chunkBytes, gamma: gamma)
+                fits.append(CalibrationResult.AlgorithmFit(
+                    collective: collective.rawValue, algorithm: algorithm, alphaUs: fit.alpha * 1e6, betaUsPerByte: fit.beta * 1e6,
+                    gammaUsPerByte: gamma * 1e6, busbwGBps: rows.map(\.busbwGBps).max() ?? 0, fitErrorPercent: fit.rmsRelativeError * 100))
+                measurements += rows
+            }
+        }
+        return CalibrationResult(
+            host: ProcessInfo.processInfo.hostName, ranks: n, mpiLibrary: libraryVersion(), chunkBytes: options.chunkBytes,
+            pointToPoint: .init(alphaUs: p2p.alpha * 1e6, betaUsPerByte: p2p.beta * 1e6, bandwidthGBps: p2p.beta > 0 ? 1e-9 / p2p.beta : 0),
+            gammaUsPerByte: gamma * 1e6, algorithms: fits, measurements: measurements)
+    }
+
+    /// Seconds per call: one warm-up, one timed call to pick the iteration count (the same on every rank), then
+    /// three timed blocks; a block's time is the slowest rank's average, and the best block is kept (so a
+    /// block disturbed by other work on the host does not count).
+    static func time(_ body: () -> Void, transport: MPITransport, context: MPIContext, options: Options) -> Double {
+        body()
+        transport.barrier()
+        let first = context.wallTime()
+        body()
+        let once = context.allReduceMax(context.wallTime() - first)
+        let iterations = Swift.max(1, Swift.min(options.maxIterations, Int(options.targetSeconds / 3 / Swift.max(once, 1e-7))))
+        var best = Double.infinity
+        for _ in 0..<3 {
+            transport.barrier()
+            let start = context.wallTime()
+            for _ in 0..<iterations { body() }
+            best = Swift.min(best, context.allReduceMax((context.wallTime() - start) / Double(iterations)))
+        }
+        return best
+    }
+
+    /// Alpha and beta of one message between ranks 0 and 1 (ping-pong, half the round trip), over the same
+    /// transport the algorithms use; zero on one rank.
+    static func pointToPoint(_ transport: MPITransport, context: MPIContext, maxBytes: Int) -> (alpha: Double, beta: Double) {
+        guard transport.size > 1 else { return (0, 0) }
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: maxBytes, alignment: 64)
+        defer { buffer.deallocate() }
+        memset(buffer, 0, maxBytes)
+        var sizes: [Int] = [8]
+        while sizes.last! * 4 <= maxBytes { sizes.append(sizes.last! * 4) }
+        var times: [Double] = []
+        for bytes in sizes {
+            let raw = UnsafeMutableRawBufferPointer(start: buffer, count: bytes)
+            let pingPong = {
+                switch transport.rank {
+                case 0:
+                    transport.wait(transport.isend(UnsafeRawBufferPointer(raw), to: 1, tag: 9))
+                    transport.wait(transport.irecv(raw, from: 1, tag: 9))
+                case 1:
+                    transport.wait(transport.irecv(raw, from: 0, tag: 9))
+                    transport.wait(transport.isend(UnsafeRawBufferPointer(raw), to: 0, tag: 9))
+                default: break
+                }
+            }
+            var options = Options()
+            options.targetSeconds = 0.02
+            times.append(time(pingPong, transport: transport, context: context, options: options) / 2)
+        }
+        let fit = nonNegativeFit(x1: sizes.map { _ in 1.0 }, x2: sizes.map(Double.init), y: times, w: times.map { 1 / Swift.max($0 * $0, 1e-18) })
+        return (fit.a, fit.b)
+    }
+
+    /// Seconds per operand byte of the fastest fp32 sum kernel on `bytes`-sized buffers (best of three, slowest rank).
+    static func reductionCost(bytes: Int, context: MPIContext) -> Double {
+        let d = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        let s = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        defer { d.deallocate(); s.deallocate() }
+        memset(d, 0, bytes)
+        memset(s, 0, bytes)
+        let kernel = ReductionKernel.best(.sum, .fp32)
+        var best = Double.infinity
+        for _ in 0..<3 {
+            let start = context.wallTime()
+            kernel(d, s, count: bytes / 4)
+            best = Swift.min(best, context.wallTime() - start)
+        }
+        return context.allReduceMax(best / Double(bytes))
+    }
+
+    static func libraryVersion() -> String {
+        var buffer = [CChar](repeating: 0, count: Int(MPI_MAX_LIBRARY_VERSION_STRING) + 1)
+        var length: Int32 = 0
+        MPI_Get_library_version(&buffer, &length)
+        let bytes = buffer.prefix(Int(length)).prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        let text = String(decoding: bytes, as: UTF8.self)
+        return text.split(separator: "\n").first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? "unknown"
+    }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import TrainSimCore
+
+struct TopoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "topo",
+        abstract: "Describe a cluster design: devices, switches and links per tier, bisection bandwidth, oversubscription, diameter, and the busbw each collective reaches.",
+        discussion: "FILE is a Topologies/ preset name (h800-ib) or path, or an experiment file (its cluster is used).")
+
+    @Argument(help: "A topology preset or file, or an experiment file.")
+    var file: String
+
+    @Option(name: .long, help: "Devices to build the design for (default: the experiment's, or enough for the largest group).")
+    var devices: Int?
+
+    @Option(name: .long, help: "Comma-separated group sizes for the busbw table.")
+    var groupSizes: String = "8,64,512"
+
+    @OptionGroup var out: OutputOptions
+
+    func run() throws {
+        let sizes = try groupSizes.split(separator: ",").map { s -> Int in
+            guard let n = Int(s.trimmingCharacters(in: .whitespaces)), n >= 2, n <= 10_000_000 else {
+                throw CLIError.badInput("--group-sizes: \"\(s)\" is not a group size from 2 to 10,000,000")
+            }
+            return n
+        }
+        var spec: TopologySpec
+        var count = devices
+        if file.hasSuffix(".json"), FileManager.default.fileExists(atPath: file),
+           let json = try? DataLocator.readJSON(URL(fileURLWithPath: file)), json["model"] != nil {
+            let e = try Experiment.load(path: file)
+            spec = e.cluster.topology
+            if count == nil { count = e.cluster.devices }
+        } else {
+            spec = try TopologySpec.load(file, relativeTo: nil, referencedFrom: nil, keyPath: "topology")
+        }
+        let summary = try TopoSummary.make(spec: spec, devices: count, groupSizes: sizes)
+        try Output.emit(summary.render(format: out.format.rawValue), to: out.output)
+    }
+}
