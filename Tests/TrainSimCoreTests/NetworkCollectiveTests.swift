@@ -93,6 +93,18 @@ final class NetworkCollectiveTests: XCTestCase {
         XCTAssertEqual(1 / sharp.secondsPerByte / sc.scaleOutBytesPerSecond, 1, accuracy: 0.01)
     }
 
+    func testFullMeshUsesEveryLink() {
+        // HCCS-like mesh: a ring uses one of the seven links; direct exchange uses all of them.
+        let c = NetFixtures.cluster(NetFixtures.mesh(), 64)
+        let net = FlowNetwork(cluster: c)
+        let g = CommGroup(size: 8, stride: 1)
+        let cost = net.cost(CollectiveRequest(kind: .allReduce, bytes: GiB, group: g, label: "tp"))
+        XCTAssertEqual(cost.algorithm, "mesh")
+        XCTAssertEqual(busbw(net, .allReduce, g) / c.scaleUpBytesPerSecond, 1, accuracy: 0.01)
+        XCTAssertEqual(busbw(net, .allToAll, g) / c.scaleUpBytesPerSecond, 1, accuracy: 0.01)
+        XCTAssertFalse(net.candidates(.allReduce, CommGroup(size: 16, stride: 1)).contains(.mesh))
+    }
+
     func testOtherAlgorithmsApproachRing() {
         let c = NetFixtures.cluster(NetFixtures.h800(), 128)
         let net = FlowNetwork(cluster: c)
@@ -142,15 +154,16 @@ final class NetworkCollectiveTests: XCTestCase {
             (.allGather, CommGroup([GroupDim(size: 2, stride: 1), GroupDim(size: 4, stride: 16)])),
             (.allReduce, CommGroup(size: 32, stride: 2)),
         ]
-        for (spec, n) in specs {
-            for routing in RoutingPolicy.allCases {
+        for (k, (spec, n)) in specs.enumerated() {
+            // Routing policies differ only on fat-trees; try both on the first.
+            for routing in k == 0 ? RoutingPolicy.allCases : [.destinationModK] {
                 var fast = FlowNetwork.Options(), full = FlowNetwork.Options()
                 fast.routing = routing; full.routing = routing
                 full.symmetry = false
                 let c = NetFixtures.cluster(spec, n)
                 let a = FlowNetwork(cluster: c, options: fast), b = FlowNetwork(cluster: c, options: full)
                 for (kind, g) in requests {
-                    for alg in a.candidates(kind) + [.halvingDoubling, .hierarchical] {
+                    for alg in a.candidates(kind, g) + [.halvingDoubling, .hierarchical, .mesh] {
                         let pa = a.profile(kind, g, alg), pb = b.profile(kind, g, alg)
                         XCTAssertEqual(pa == nil, pb == nil)
                         guard let pa, let pb else { continue }

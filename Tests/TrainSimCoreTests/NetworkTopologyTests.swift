@@ -80,7 +80,7 @@ final class NetworkTopologyTests: XCTestCase {
         XCTAssertEqual(s.nodes, 256)
         XCTAssertEqual(s.tiers.map(\.name), ["scale-up", "leaf", "spine"])
         XCTAssertEqual(s.tiers[1].switches, 64)       // 8 leaves x 8 rails
-        XCTAssertEqual(s.tiers[2].switches, 256)      // 32 spines x 8 rails
+        XCTAssertEqual(s.tiers[2].switches, 32)       // 8 leaves x 32 uplinks x 8 rails / radix 64
         XCTAssertEqual(s.oversubscription, 1)
         XCTAssertEqual(s.diameterHops, 6)
         // Non-blocking: the half-shift permutation gets the full NIC injection.

@@ -64,18 +64,21 @@ public final class FlowNetwork: CollectiveCostModel, @unchecked Sendable {
     public init(cluster: Cluster, options: Options = Options()) {
         self.cluster = cluster
         self.options = options
-        var g = TopologyGraph(cluster: cluster)
+        let g = TopologyGraph(cluster: cluster)
         g.setRouting(options.routing)
         graph = g
         sim = FlowSimulator(graph: g)
     }
 
-    /// Algorithms tried for a kind.
-    public func candidates(_ kind: CollectiveKind) -> [CollectiveAlgorithm] {
+    /// Algorithms tried for a kind on a group (the direct-exchange `mesh` algorithm only inside
+    /// one full-mesh scale-up domain).
+    public func candidates(_ kind: CollectiveKind, _ group: CommGroup = CommGroup([])) -> [CollectiveAlgorithm] {
         if let a = options.algorithm { return [a] }
+        let span = group.dims.reduce(0) { $0 + ($1.size - 1) * $1.stride }
+        let mesh: [CollectiveAlgorithm] = graph.scaleUp.isMesh && span < graph.scaleUp.domainDevices ? [.mesh] : []
         switch kind {
-        case .allReduce: return options.allReduceCandidates
-        case .reduceScatter, .allGather: return [.ring]
+        case .allReduce: return options.allReduceCandidates + mesh
+        case .reduceScatter, .allGather: return [.ring] + mesh
         case .allToAll: return [.pairwise]
         case .sendRecv: return [.pointToPoint]
         case .broadcast: return [.chain]
@@ -85,7 +88,7 @@ public final class FlowNetwork: CollectiveCostModel, @unchecked Sendable {
     public func cost(_ request: CollectiveRequest) -> CollectiveCost {
         guard request.group.size > 1, request.bytes > 0 else { return .zero }
         var best: FlowProfile?
-        for a in candidates(request.kind) {
+        for a in candidates(request.kind, request.group) {
             guard let p = profile(request.kind, request.group, a) else { continue }
             if best == nil || p.seconds(bytes: request.bytes) < best!.seconds(bytes: request.bytes) { best = p }
         }

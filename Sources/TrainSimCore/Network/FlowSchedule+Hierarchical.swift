@@ -42,8 +42,16 @@ extension FlowScheduleBuilder {
         guard splits.allSatisfy({ $0.count == g }) else { return false }
         let gd = Double(g), ld = Double(l)
         if l > 1 {
+            // Inside a full mesh every rank sends its chunks straight to the others.
+            let meshed = graph.scaleUp.isMesh
             for (c, parts) in splits.enumerated() {
-                for p in parts { coupled(p, closed: true, volume: (ld - 1) / ld, steps: l - 1, copy: c) }
+                for p in parts {
+                    if meshed {
+                        for i in 0..<l { for j in 0..<l where j != i { single(p[i], p[j], volume: 1 / ld, copy: c) } }
+                    } else {
+                        coupled(p, closed: true, volume: (ld - 1) / ld, steps: l - 1, copy: c)
+                    }
+                }
             }
             endPhase()
         }

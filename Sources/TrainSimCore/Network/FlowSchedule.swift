@@ -14,6 +14,9 @@ public enum CollectiveAlgorithm: String, Sendable, CaseIterable {
     case nhr
     /// In-network reduction: NVLS in the scale-up switch, SHARP-like in the fabric.
     case inNetwork = "in-network"
+    /// Every rank exchanges its chunks directly with every other at once: reduce-scatter, then
+    /// all-gather (HCCL's mesh algorithm inside an HCCS full mesh).
+    case mesh
     /// All-to-all as every pair at once (NCCL grouped send/recv).
     case pairwise
     /// All-to-all as n-1 synchronised steps, step k sending to rank + k (HCCL pairwise).
@@ -185,6 +188,12 @@ struct FlowScheduleBuilder {
             }
             let rs = Array(0..<s)
             order = kind == .allReduce ? rs + rs.reversed() : kind == .reduceScatter ? rs : rs.reversed()
+        case (.allReduce, .mesh), (.reduceScatter, .mesh), (.allGather, .mesh):
+            for (c, m) in copies.enumerated() {
+                for i in 0..<n { for j in 0..<n where j != i { single(m[i], m[j], volume: 1 / nd, copy: c) } }
+            }
+            endPhase()
+            if kind == .allReduce { order = [0, 0] }
         case (.allReduce, .hierarchical), (.allReduce, .inNetwork):
             return buildHierarchical(copies: copies, inNetwork: algorithm == .inNetwork)
         case (.allToAll, .pairwise):

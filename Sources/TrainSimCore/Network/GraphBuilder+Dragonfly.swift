@@ -3,7 +3,7 @@ import Foundation
 /// A dragonfly: groups of `g` switches in a full mesh (local links), each switch with `h`
 /// global links spread over the other groups, `p` nodes per switch. With fewer groups than the
 /// design's g x h + 1, each pair of groups gets several global links. Minimal routing.
-struct DragonflyLayout: Sendable {
+final class DragonflyLayout: @unchecked Sendable {  // immutable once built
     var g = 1, h = 1, p = 1, groups = 1
     var portsPerNode = 1
     var switchBase: Int32 = 0
@@ -27,11 +27,11 @@ struct DragonflyLayout: Sendable {
 }
 
 extension TopologyGraph {
-    mutating func buildDragonfly() {
+    func buildDragonfly() {
         let spec = cluster.spec
         let f = spec.fabric
         planes = 1
-        var df = DragonflyLayout()
+        let df = DragonflyLayout()
         df.g = max(1, f.dragonflyGroupSwitches)
         df.h = max(1, f.dragonflyGlobalLinksPerSwitch)
         let nics = nicLayout

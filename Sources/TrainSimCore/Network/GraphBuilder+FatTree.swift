@@ -4,7 +4,7 @@ import Foundation
 /// Tier t (0 = leaf) switches have `down[t]` ports down and `up[t]` = down/oversubscription up;
 /// the top tier uses all its ports down. A tier-t switch is (subtree s, column c); its up port
 /// k goes to the tier-(t+1) switch of column c x up[t] + k in the parent subtree.
-struct FatTreeLayout: Sendable {
+final class FatTreeLayout: @unchecked Sendable {  // immutable once built
     var tiers = 1
     var trees = 1
     var railOptimized = false
@@ -28,7 +28,6 @@ struct FatTreeLayout: Sendable {
     /// Switch vertex base per tier (tree-major inside the tier).
     var switchBase: [Int32] = []
     var switchesPerTree: [Int] = []
-    var ecmpHash = false
 
     @inline(__always) func upLink(tree: Int, tier t: Int, subtree s: Int, column c: Int, k: Int) -> Int {
         tree * upLinksPerTree[t] + (s * columns[t] + c) * up[t] + k
@@ -36,11 +35,11 @@ struct FatTreeLayout: Sendable {
 }
 
 extension TopologyGraph {
-    mutating func buildFatTree() {
+    func buildFatTree() {
         let spec = cluster.spec
         let f = spec.fabric
         let nics = nicLayout
-        var ft = FatTreeLayout()
+        let ft = FatTreeLayout()
         ft.tiers = max(1, f.tiers.count)
         ft.railOptimized = f.railOptimized && scaleUp.present && nics.nicsPerNode > 1
         let rails = ft.railOptimized ? nics.nicsPerNode : 1
@@ -73,7 +72,6 @@ extension TopologyGraph {
             ft.upLinksPerTree.append(ft.subtrees[t] * ft.columns[t] * ft.up[t])
             ft.switchesPerTree.append(ft.subtrees[t] * ft.columns[t])
         }
-        ft.ecmpHash = false
 
         // Switch vertices.
         for t in 0..<T {
@@ -155,12 +153,12 @@ extension TopologyGraph {
         // Up: choose a column at each tier (D-mod-k on the destination port, or an ECMP hash).
         var ks = SIMD4<Int>()
         var col = 0
-        var h = ft.ecmpHash ? Routing.mix(UInt64(pa) << 32 | UInt64(pb), salt &+ UInt64(plane)) : 0
+        var h = ecmpHash ? Routing.mix(UInt64(pa) << 32 | UInt64(pb), salt &+ UInt64(plane)) : 0
         var div = 1
         for t in 0..<top {
             let u = ft.up[t]
             let k: Int
-            if ft.ecmpHash { k = Int(h % UInt64(u)); h = Routing.mix(h, UInt64(t + 1)) }
+            if ecmpHash { k = Int(h % UInt64(u)); h = Routing.mix(h, UInt64(t + 1)) }
             else { k = ((pb + plane) / div) % u; div *= u }
             ks[t] = k
             let s = la / ft.leavesPerSubtree[t]

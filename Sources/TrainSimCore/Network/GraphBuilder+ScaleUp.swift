@@ -4,7 +4,7 @@ extension TopologyGraph {
     /// Scale-up domains: a non-blocking switch per domain ("switch", "supernode": NVSwitch, UB),
     /// or direct links between every pair ("mesh": HCCS), each pair getting an equal share of
     /// the device's scale-up bandwidth. Meshes wider than 32 are built as switches.
-    mutating func buildScaleUp() {
+    func buildScaleUp() {
         let spec = cluster.spec.node.scaleUp
         scaleUp.kind = spec.kind
         scaleUp.domainDevices = max(1, cluster.domainDevices)

@@ -3,7 +3,7 @@ import Foundation
 /// A 1-3D torus of nodes: one router per node, a link each way to both neighbours in every
 /// dimension. The node's NIC bandwidth is split evenly over its 2 x dims torus ports.
 /// A cluster smaller than the torus keeps the full ring in each dimension (idle routers).
-struct TorusLayout: Sendable {
+final class TorusLayout: @unchecked Sendable {  // immutable once built
     var dims: [Int] = []
     var routers = 0
     var routerBase: Int32 = 0
@@ -17,10 +17,10 @@ struct TorusLayout: Sendable {
 }
 
 extension TopologyGraph {
-    mutating func buildTorus() {
+    func buildTorus() {
         let spec = cluster.spec
         planes = 1
-        var tl = TorusLayout()
+        let tl = TorusLayout()
         tl.dims = spec.fabric.torusDims.isEmpty ? [cluster.nodes] : spec.fabric.torusDims
         tl.routers = tl.dims.reduce(1, *)
         let tier = tierIndex(named: spec.fabric.tiers.first?.name ?? "torus")

@@ -33,11 +33,8 @@ enum Routing {
 
 extension TopologyGraph {
     /// Sets the ECMP policy of a fat-tree fabric.
-    mutating func setRouting(_ policy: RoutingPolicy) {
-        if case .fatTree(var ft) = fabric {
-            ft.ecmpHash = policy == .ecmpHash
-            fabric = .fatTree(ft)
-        }
+    func setRouting(_ policy: RoutingPolicy) {
+        ecmpHash = policy == .ecmpHash
     }
 
     /// Appends the links device `a` -> device `b` crosses to `out`, each weighted by `coef`

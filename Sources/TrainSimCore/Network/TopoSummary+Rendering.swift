@@ -46,9 +46,10 @@ extension TopoSummary {
     public var text: String {
         var s = "\(name) [\(id)]\n"
         for (k, v) in headerLines { s += "  " + k.padding(toLength: 17, withPad: " ", startingAt: 0) + v + "\n" }
-        s += "\n  tier        switches     links   GB/s per link\n"
+        let w = max(10, (tiers.map(\.name.count).max() ?? 0) + 1)
+        s += "\n  " + "tier".padding(toLength: w, withPad: " ", startingAt: 0) + "  switches     links   GB/s per link\n"
         for t in tiers {
-            s += "  " + t.name.padding(toLength: 10, withPad: " ", startingAt: 0)
+            s += "  " + t.name.padding(toLength: w, withPad: " ", startingAt: 0)
                 + String(repeating: " ", count: max(0, 10 - "\(t.switches)".count)) + "\(t.switches)"
                 + String(repeating: " ", count: max(0, 10 - "\(t.links)".count)) + "\(t.links)"
                 + "   " + Self.f(t.linkGBps) + "\n"

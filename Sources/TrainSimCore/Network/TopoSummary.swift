@@ -48,9 +48,12 @@ public struct TopoSummary: Sendable {
     /// Builds the summary. `devices` defaults to the largest group size (whole nodes).
     public static func make(spec: TopologySpec, devices: Int? = nil, groupSizes: [Int] = [8, 64, 512],
                             messageBytes: Double = 1_073_741_824, routing: RoutingPolicy = .destinationModK) throws(TrainSimError) -> TopoSummary {
+        // Default size: the largest group, in whole nodes (whole supernodes when they span nodes).
         let dpn = spec.node.devicesPerNode
-        let want = devices ?? max(groupSizes.max() ?? dpn, dpn)
-        let n = devices == nil ? (want + dpn - 1) / dpn * dpn : want
+        let su = spec.node.scaleUp
+        let unit = su.kind == "supernode" && su.domainDevices % dpn == 0 ? su.domainDevices : dpn
+        let want = devices ?? max(groupSizes.max() ?? unit, unit)
+        let n = devices == nil ? (want + unit - 1) / unit * unit : want
         let cluster = try Cluster(spec: spec, devices: n)
         var options = FlowNetwork.Options()
         options.routing = routing
@@ -73,6 +76,12 @@ public struct TopoSummary: Sendable {
                     if g.vertexTier[v] > 0, ti > 0, tierOfSwitch(g, Int(g.vertexTier[v])) == ti { switches += 1 }
                 case .device: break
                 }
+            }
+            // The graph gives each top-tier column a switch; a cluster smaller than the design
+            // needs only enough switches for the links that reach the top.
+            if case .fatTree(let ft) = g.fabric, ft.tiers > 1, ti == tierOfSwitch(g, ft.tiers) {
+                let radix = spec.fabric.tiers[ft.tiers - 1].switchRadix
+                switches = min(switches, (links / 2 + radix - 1) / radix)
             }
             if links > 0 || switches > 0 { tiers.append(Tier(name: tname, switches: switches, links: links / 2, linkGBps: cap / 1e9)) }
         }

@@ -6,11 +6,12 @@ import Foundation
 ///
 /// Link ids are laid out arithmetically by the builders (`GraphBuilder+*.swift`), so routing
 /// (`Routing.swift`) computes a route without searching the graph.
-public struct TopologyGraph: Sendable {
+public final class TopologyGraph: @unchecked Sendable {  // immutable once built
     public enum VertexKind: UInt8, Sendable { case device, scaleUpSwitch, fabricSwitch, router }
 
     public let cluster: Cluster
-    public var devices: Int { cluster.devices }
+    public let devices: Int
+    var deviceCount: Int { devices }
 
     // Vertices.
     public internal(set) var vertexKind: [VertexKind] = []
@@ -33,6 +34,13 @@ public struct TopologyGraph: Sendable {
     // Layout used by routing.
     var scaleUp = ScaleUpLayout()
     var fabric: FabricLayout = .none
+    /// ECMP hashing instead of destination-mod-k on fat-trees.
+    var ecmpHash = false
+    private(set) var latencyTable: [Double] = [0]
+    // Figures routing reads on every call, kept out of `cluster`.
+    let devicesPerNode: Int
+    let nicsPerNode: Int
+    let nicBytesPerSecond: Double
 
     public var linkCount: Int { linkCapacity.count }
     public var vertexCount: Int { vertexKind.count }
@@ -40,6 +48,11 @@ public struct TopologyGraph: Sendable {
     /// Builds the graph of `cluster` (all devices, all planes).
     public init(cluster: Cluster) {
         self.cluster = cluster
+        devices = cluster.devices
+        let spec = cluster.spec
+        devicesPerNode = spec.node.devicesPerNode
+        nicsPerNode = max(1, min(spec.node.nicsPerNode, devicesPerNode))
+        nicBytesPerSecond = Double(spec.node.nicsPerNode) * spec.node.nicGBps * 1e9 * spec.fabric.efficiency / Double(nicsPerNode)
         planes = max(1, cluster.spec.fabric.planes)
         for _ in 0..<cluster.devices { addVertex(.device, tier: 0) }
         buildScaleUp()
@@ -48,17 +61,18 @@ public struct TopologyGraph: Sendable {
         case "dragonfly": buildDragonfly()
         default: buildFatTree()
         }
+        latencyTable = Self.latencyTable(cluster, fabric)
     }
 
     @discardableResult
-    mutating func addVertex(_ kind: VertexKind, tier: Int) -> Int32 {
+    func addVertex(_ kind: VertexKind, tier: Int) -> Int32 {
         vertexKind.append(kind)
         vertexTier.append(UInt8(tier))
         return Int32(vertexKind.count - 1)
     }
 
     @discardableResult
-    mutating func addLink(_ a: Int32, _ b: Int32, capacity: Double, tier: Int) -> Int32 {
+    func addLink(_ a: Int32, _ b: Int32, capacity: Double, tier: Int) -> Int32 {
         linkSrc.append(a)
         linkDst.append(b)
         linkCapacity.append(capacity)
@@ -66,7 +80,7 @@ public struct TopologyGraph: Sendable {
         return Int32(linkCapacity.count - 1)
     }
 
-    mutating func tierIndex(named name: String) -> Int {
+    func tierIndex(named name: String) -> Int {
         if let i = tierNames.firstIndex(of: name) { return i }
         tierNames.append(name)
         return tierNames.count - 1
@@ -74,13 +88,17 @@ public struct TopologyGraph: Sendable {
 
     /// Per-message latency of a transfer that climbs to fabric `level` (0 = scale-up), seconds.
     /// Torus and dragonfly levels count router hops.
-    func latency(level: Int) -> Double {
-        switch fabric {
-        case .fatTree, .none: return cluster.latency(level: level)
-        case .torus, .dragonfly:
-            if level == 0 { return cluster.latency(level: 0) }
-            let hopUs = cluster.spec.fabric.tiers.first?.latencyUs ?? 0.5
-            return (cluster.spec.fabric.baseLatencyUs + hopUs * Double(level)) * 1e-6
+    @inline(__always) func latency(level: Int) -> Double { latencyTable[min(max(level, 0), latencyTable.count - 1)] }
+
+    static func latencyTable(_ cluster: Cluster, _ fabric: FabricLayout) -> [Double] {
+        (0..<64).map { level in
+            switch fabric {
+            case .fatTree, .none: return cluster.latency(level: level)
+            case .torus, .dragonfly:
+                if level == 0 { return cluster.latency(level: 0) }
+                let hopUs = cluster.spec.fabric.tiers.first?.latencyUs ?? 0.5
+                return (cluster.spec.fabric.baseLatencyUs + hopUs * Double(level)) * 1e-6
+            }
         }
     }
 
@@ -90,29 +108,23 @@ public struct TopologyGraph: Sendable {
     @inline(__always) func domain(of d: Int) -> Int { d / scaleUp.domainDevices }
 
     /// Node of a device.
-    @inline(__always) func node(of d: Int) -> Int { d / cluster.devicesPerNode }
+    @inline(__always) func node(of d: Int) -> Int { d / devicesPerNode }
 
     /// Logical NIC (rail) a device sends through.
-    @inline(__always) func rail(of d: Int) -> Int { (d % cluster.devicesPerNode) * nicLayout.nicsPerNode / cluster.devicesPerNode }
+    @inline(__always) func rail(of d: Int) -> Int { (d % devicesPerNode) * nicsPerNode / devicesPerNode }
 
     /// Logical NICs of a node and the capacity of one, bytes/s (all planes together).
-    var nicLayout: (nicsPerNode: Int, bytesPerSecond: Double) {
-        let spec = cluster.spec
-        let dpn = cluster.devicesPerNode
-        let nics = max(1, min(spec.node.nicsPerNode, dpn))
-        let total = Double(spec.node.nicsPerNode) * spec.node.nicGBps * 1e9 * spec.fabric.efficiency
-        return (nics, total / Double(nics))
-    }
+    var nicLayout: (nicsPerNode: Int, bytesPerSecond: Double) { (nicsPerNode, nicBytesPerSecond) }
 
     /// A device of the same node on rail `r` (the PXN relay for rail-aware routing).
     @inline(__always) func device(inNodeOf d: Int, rail r: Int) -> Int {
-        let dpn = cluster.devicesPerNode
-        let nics = nicLayout.nicsPerNode
+        let dpn = devicesPerNode
+        let nics = nicsPerNode
         let base = node(of: d) * dpn
         // The device of that rail closest to d's position among the devices sharing the rail.
         let perRail = dpn / nics
         let offset = (d % dpn) % max(perRail, 1)
-        return min(base + r * perRail + offset, cluster.devices - 1)
+        return min(base + r * perRail + offset, deviceCount - 1)
     }
 }
 
