@@ -14,53 +14,78 @@ public enum SweepBench {
     /// - Parameters:
     ///   - experiment: a search experiment (default: Experiments/search-deepseek-v3-h800.json).
     ///   - binary: the trainsim executable, for the 1-vs-2-rank speedup (nil, or no mpirun: skipped).
-    ///   - seconds: how long to time the single-rank simulation rate.
-    public static func run(experiment: String? = nil, binary: String? = nil, seconds: Double = 2) -> String {
+    ///   - trials: runs of each rank count for the speedup; the fastest counts (wall time on a shared host is noisy).
+    public static func run(experiment: String? = nil, binary: String? = nil, trials: Int = 2) -> String {
         guard let path = experiment ?? defaultExperiment else { return "sweep bench: cannot find Experiments/search-deepseek-v3-h800.json\n" }
         var out = "sweep and search benchmarks (\(path))\n"
         do {
             let url = URL(fileURLWithPath: path)
             let e = try Experiment.decode(try DataLocator.readJSON(url, displayName: path), file: path,
                                           folder: url.deletingLastPathComponent(), validatingPlan: false)
-            var t0 = Date()
+            let t0 = threadCPUTime()
             let search = try PlanSearch(e)
-            let enumerate = Date().timeIntervalSince(t0)
+            let enumerate = threadCPUTime() - t0
             out += "  candidates: \(search.candidates.count), enumerated with bounds in \(String(format: "%.3f", enumerate)) s\n"
 
-            // Full simulations per second: candidates in search order that fit, each simulated in full.
-            var simulated = 0, tried = 0
-            t0 = Date()
-            var elapsed = 0.0
-            var position = 0
-            while elapsed < seconds, position < search.order.count {
-                if case .scored = search.evaluate(search.order[position]) { simulated += 1 }
+            // Full simulations per second, in CPU time of this thread (robust on a shared host): the
+            // first plans of the search order that fit, each simulated in full, best of five trials.
+            var ids: [Int] = []
+            var tried = 0
+            let checkStart = threadCPUTime()
+            for id in search.order where ids.count < 2000 {
                 tried += 1
-                position += 1
-                if tried % 64 == 0 { elapsed = Date().timeIntervalSince(t0) }
+                if case .scored = search.evaluate(id) { ids.append(id) }
             }
-            elapsed = Date().timeIntervalSince(t0)
-            out += "  one rank, analytical network: \(Int((Double(simulated) / elapsed).rounded())) plans simulated per second "
-                + "(\(Int((Double(tried) / elapsed).rounded())) candidates checked per second incl. out-of-memory and invalid)\n"
+            let checkRate = Double(tried) / max(threadCPUTime() - checkStart, 1e-9)
+            var best = Double.infinity
+            for _ in 0..<5 {
+                let t = threadCPUTime()
+                for id in ids { _ = search.evaluate(id) }
+                best = min(best, threadCPUTime() - t)
+            }
+            out += "  one rank, analytical network: \(Int((Double(ids.count) / best).rounded())) plans simulated per CPU-second "
+                + "(\(ids.count) plans that fit, best of 5); \(Int(checkRate.rounded())) candidates checked per CPU-second "
+                + "incl. those out of memory\n"
 
-            t0 = Date()
+            let wall = Date()
+            let cpu = threadCPUTime()
             var state = SearchState(search)
             for p in search.order.indices { state.consider(position: p, in: search) }
-            let whole = Date().timeIntervalSince(t0) + enumerate
-            out += "  pruned search, one rank: \(String(format: "%.2f", whole)) s for \(search.candidates.count) candidates "
-                + "(\(state.evaluated) simulated, \(state.pruned) pruned): \(Int((Double(search.candidates.count) / whole).rounded())) candidates per second\n"
+            let cpuSeconds = threadCPUTime() - cpu + enumerate
+            out += "  pruned search, one rank: \(String(format: "%.2f", cpuSeconds)) CPU-s (\(String(format: "%.2f", Date().timeIntervalSince(wall) + enumerate)) s wall) "
+                + "for \(search.candidates.count) candidates (\(state.evaluated) simulated, \(state.pruned) pruned, \(state.outOfMemory) out of memory): "
+                + "\(Int((Double(search.candidates.count) / cpuSeconds).rounded())) candidates per CPU-second\n"
         } catch {
             return out + "  failed: \(error)\n"
         }
         if let binary, let mpirun = findMPIRun() {
             let args = ["search", path, "--exhaustive", "--format", "json"]
-            if let one = time(mpirun, ["-np", "1", binary] + args), let two = time(mpirun, ["-np", "2", binary] + args) {
-                out += "  exhaustive search under mpirun: 1 rank \(String(format: "%.2f", one.seconds)) s, 2 ranks \(String(format: "%.2f", two.seconds)) s: "
-                    + "speedup \(String(format: "%.2f", one.seconds / two.seconds))x; outputs \(one.output == two.output ? "identical" : "DIFFER")\n"
+            func fastest(_ np: Int) -> (seconds: Double, output: Data)? {
+                let runs = (0..<max(1, trials)).compactMap { _ in time(mpirun, ["-np", String(np), binary] + args) }
+                return runs.min { $0.seconds < $1.seconds }
+            }
+            if let one = fastest(1), let two = fastest(2) {
+                out += "  exhaustive search under mpirun (load average \(loadAverage)), fastest of \(trials): 1 rank \(String(format: "%.2f", one.seconds)) s, "
+                    + "2 ranks \(String(format: "%.2f", two.seconds)) s: speedup \(String(format: "%.2f", one.seconds / two.seconds))x; "
+                    + "outputs \(one.output == two.output ? "identical" : "DIFFER")\n"
             } else {
                 out += "  mpirun speedup: could not run \(mpirun)\n"
             }
         }
         return out
+    }
+
+    /// CPU time of the calling thread, seconds (time spent descheduled by other processes is not counted).
+    static func threadCPUTime() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    /// The 1-minute load average, to judge wall-clock figures on a shared host.
+    static var loadAverage: String {
+        var l = [0.0, 0.0, 0.0]
+        return getloadavg(&l, 3) > 0 ? String(format: "%.1f", l[0]) : "unknown"
     }
 
     static func findMPIRun() -> String? {
