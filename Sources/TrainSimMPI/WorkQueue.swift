@@ -5,7 +5,8 @@ import Foundation
 /// Rank 0 hands out chunks of item indices on request and computes items itself between
 /// requests, one at a time, so a slow item never holds other ranks back for long. Chunks are
 /// guided: a share of what is left, at most `maxChunk`, so items whose costs differ by 1000x
-/// still end together. Each rank returns the results of a chunk when it asks for the next;
+/// still end together. Each rank asks for its next chunk before it computes the current one
+/// and returns a chunk's results with the request after it;
 /// rank 0 receives every result, tagged with its index, in completion order (the caller sorts
 /// by index, so the output does not depend on the number of ranks). Without MPI, or with one
 /// rank, the items run locally in order.
@@ -13,6 +14,8 @@ public struct WorkQueue {
     public let mpi: MPIContext?
     public let maxChunk: Int
     static let requestTag = 7101, assignTag = 7102
+    /// Nanoseconds between rank 0's polls for requests while it computes.
+    static let pollInterval: UInt64 = 200_000
 
     public init(mpi: MPIContext?, maxChunk: Int = 64) {
         self.mpi = (mpi?.size ?? 1) > 1 ? mpi : nil
@@ -33,18 +36,31 @@ public struct WorkQueue {
     private func coordinate(_ mpi: MPIContext, _ items: [Int], work: (Int) -> Data, collect: (Int, Data) -> Void) {
         var cursor = 0
         var running = mpi.size - 1
+        var stopped = [Bool](repeating: false, count: mpi.size)
         func answer(_ message: (data: Data, source: Int, tag: Int)) {
             Self.decodeResults(message.data, into: collect)
+            // A rank told to stop sends its last results once more; it needs no answer.
+            if stopped[message.source] {
+                running -= 1
+                return
+            }
             let left = items.count - cursor
             let n = left == 0 ? 0 : max(1, min(maxChunk, left / (2 * mpi.size)))
             let chunk = Array(items[cursor..<(cursor + n)])
             cursor += n
-            if n == 0 { running -= 1 }
+            if n == 0 { stopped[message.source] = true }
             mpi.send(Self.encode(chunk), to: message.source, tag: Self.assignTag)
         }
+        // Polling MPI costs about as much as a cheap item (it drives every transport's progress),
+        // so rank 0 polls at most every `pollInterval`; workers ask ahead and never wait that long.
+        var lastPoll: UInt64 = 0
         while running > 0 || cursor < items.count {
-            while mpi.probeIfWaiting(tag: Self.requestTag) != nil {
-                answer(mpi.receive(tag: Self.requestTag))
+            let now = DispatchTime.now().uptimeNanoseconds
+            if now - lastPoll >= Self.pollInterval || cursor >= items.count {
+                lastPoll = now
+                while mpi.probeIfWaiting(tag: Self.requestTag) != nil {
+                    answer(mpi.receive(tag: Self.requestTag))
+                }
             }
             if cursor < items.count {
                 let i = items[cursor]
@@ -56,15 +72,19 @@ public struct WorkQueue {
         }
     }
 
+    /// A worker asks for its next chunk before computing the current one (sending the results of
+    /// the one before), so the answer is waiting when it finishes and it never idles on rank 0.
     private func serve(_ mpi: MPIContext, work: (Int) -> Data) {
+        mpi.send(Data(), to: 0, tag: Self.requestTag)
+        var chunk = Self.decodeIndices(mpi.receive(from: 0, tag: Self.assignTag).data)
         var results = Data()
-        while true {
+        while !chunk.isEmpty {
             mpi.send(results, to: 0, tag: Self.requestTag)
             results = Data()
-            let chunk = Self.decodeIndices(mpi.receive(from: 0, tag: Self.assignTag).data)
-            if chunk.isEmpty { return }
             for i in chunk { Self.append(i, work(i), to: &results) }
+            chunk = Self.decodeIndices(mpi.receive(from: 0, tag: Self.assignTag).data)
         }
+        mpi.send(results, to: 0, tag: Self.requestTag)
     }
 
     static func encode(_ indices: [Int]) -> Data {

@@ -13,6 +13,8 @@ struct BoundCache {
     struct LayoutKey: Hashable { var pp: Int, vpp: Int }
     private var times: [TimesKey: Times] = [:]
     private var layouts: [LayoutKey: StageLayout] = [:]
+    /// The last bound asked for: consecutive candidates differ only in the ZeRO stage, which the bound ignores.
+    private var last: (key: [Int], seconds: Double)?
 
     init(e: Experiment, sequenceParallel: Bool) {
         self.e = e
@@ -37,6 +39,9 @@ struct BoundCache {
 
     mutating func seconds(tp: Int, cp: Int, pp: Int, dp: Int, ep: Int, schedule: PipelineSchedule, vpp: Int,
                           microBatch: Int, recompute: Recompute) -> Double {
+        let key = [tp, cp, pp, dp, ep, vpp, microBatch, PipelineSchedule.allCases.firstIndex(of: schedule)!,
+                   Recompute.allCases.firstIndex(of: recompute)!]
+        if let last, last.key == key { return last.seconds }
         let t = layerTimes(TimesKey(tp: tp, cp: cp, ep: ep, microBatch: microBatch))
         let lk = LayoutKey(pp: pp, vpp: vpp)
         let layout = layouts[lk] ?? StageLayout(layers: e.model.layers, pp: pp, vpp: vpp, split: nil)
@@ -61,6 +66,8 @@ struct BoundCache {
         case .zeroBubble: bubble = ppF * minForward
         case .dualpipe: bubble = Double(max(0, pp / 2 - 1)) * minForward
         }
-        return microBatches * maxStage + bubble
+        let seconds = microBatches * maxStage + bubble
+        last = (key, seconds)
+        return seconds
     }
 }
