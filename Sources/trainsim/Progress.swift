@@ -9,7 +9,8 @@ struct Progress {
     let enabled: Bool
     let start = Date()
     var done = 0
-    var lastDraw = Date.distantPast
+    /// The first line is drawn after 0.2 s, when the rate means something.
+    var lastDraw = Date()
 
     init(total: Int, what: String) {
         self.total = total

@@ -48,7 +48,7 @@ public struct SearchReport: Sendable {
         let title = "search: \(e?.model.name ?? "model") on "
             + (variesCluster ? "\(search.clusters.count) clusters" : "\(e?.cluster.devices ?? 0) x \(e?.cluster.topology.device.name ?? "") (\(e?.cluster.topologyReference ?? ""))")
             + ", \(search.candidates.count) candidate plans, best by \(search.objective.rawValue)"
-        out += markdown ? "**\(title)**\n\n" : title + "\n"
+        out += markdown ? "**\(title)**\n" : title + "\n"
         for u in search.unbuildable { out += (markdown ? "- " : "  ") + "skipped: " + u + "\n" }
         let header = ["#"] + (variesCluster ? ["devices", "topology"] : []) + Self.planColumns.map { $0 == "microBatch" ? "mb" : $0 }
             + ["step", "MFU", "days", "cost", "memory GiB"]
