@@ -22,36 +22,36 @@ public enum SweepBench {
             let url = URL(fileURLWithPath: path)
             let e = try Experiment.decode(try DataLocator.readJSON(url, displayName: path), file: path,
                                           folder: url.deletingLastPathComponent(), validatingPlan: false)
-            let t0 = threadCPUTime()
+            let t0 = KernelBench.threadCPUTime()
             let search = try PlanSearch(e)
-            let enumerate = threadCPUTime() - t0
+            let enumerate = KernelBench.threadCPUTime() - t0
             out += "  candidates: \(search.candidates.count), enumerated with bounds in \(String(format: "%.3f", enumerate)) s\n"
 
             // Full simulations per second, in CPU time of this thread (robust on a shared host): the
             // first plans of the search order that fit, each simulated in full, best of five trials.
             var ids: [Int] = []
             var tried = 0
-            let checkStart = threadCPUTime()
+            let checkStart = KernelBench.threadCPUTime()
             for id in search.order where ids.count < 2000 {
                 tried += 1
                 if case .scored = search.evaluate(id) { ids.append(id) }
             }
-            let checkRate = Double(tried) / max(threadCPUTime() - checkStart, 1e-9)
+            let checkRate = Double(tried) / max(KernelBench.threadCPUTime() - checkStart, 1e-9)
             var best = Double.infinity
             for _ in 0..<5 {
-                let t = threadCPUTime()
+                let t = KernelBench.threadCPUTime()
                 for id in ids { _ = search.evaluate(id) }
-                best = min(best, threadCPUTime() - t)
+                best = min(best, KernelBench.threadCPUTime() - t)
             }
             out += "  one rank, analytical network: \(Int((Double(ids.count) / best).rounded())) plans simulated per CPU-second "
                 + "(\(ids.count) plans that fit, best of 5); \(Int(checkRate.rounded())) candidates checked per CPU-second "
                 + "incl. those out of memory\n"
 
             let wall = Date()
-            let cpu = threadCPUTime()
+            let cpu = KernelBench.threadCPUTime()
             var state = SearchState(search)
             for p in search.order.indices { state.consider(position: p, in: search) }
-            let cpuSeconds = threadCPUTime() - cpu + enumerate
+            let cpuSeconds = KernelBench.threadCPUTime() - cpu + enumerate
             out += "  pruned search, one rank: \(String(format: "%.2f", cpuSeconds)) CPU-s (\(String(format: "%.2f", Date().timeIntervalSince(wall) + enumerate)) s wall) "
                 + "for \(search.candidates.count) candidates (\(state.evaluated) simulated, \(state.pruned) pruned, \(state.outOfMemory) out of memory): "
                 + "\(Int((Double(search.candidates.count) / cpuSeconds).rounded())) candidates per CPU-second\n"
@@ -73,13 +73,6 @@ public enum SweepBench {
             }
         }
         return out
-    }
-
-    /// CPU time of the calling thread, seconds (time spent descheduled by other processes is not counted).
-    static func threadCPUTime() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 
     /// The 1-minute load average, to judge wall-clock figures on a shared host.
