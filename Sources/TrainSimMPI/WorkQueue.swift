@@ -1,8 +1,8 @@
 import Foundation
 
-/// Shares independent work items among MPI ranks with dynamic load balancing.
+/// Shares independent work items `0..<count` among MPI ranks with dynamic load balancing.
 ///
-/// Rank 0 hands out chunks of item indices on request and computes items itself between
+/// Rank 0 hands out chunks (runs of item numbers) on request and computes items itself between
 /// requests, one at a time, so a slow item never holds other ranks back for long. Chunks are
 /// guided: a share of what is left, at most `maxChunk`, so items whose costs differ by 1000x
 /// still end together. Each rank asks for its next chunk before it computes the current one
@@ -22,50 +22,53 @@ public struct WorkQueue {
         self.maxChunk = max(1, maxChunk)
     }
 
-    /// Runs `work` on every index of `items` (rank 0's list; other ranks' is ignored) and calls
-    /// `collect` on rank 0 with each result. Every rank must call it; it returns on every rank
-    /// when all items are done.
-    public func run(_ items: [Int], work: (Int) -> Data, collect: (Int, Data) -> Void) {
+    /// Runs `work` on every item `0..<count` and calls `collect` on rank 0 with each result that
+    /// is not nil, and `progress` with how many items just finished. Every rank must call it with
+    /// the same count; it returns on every rank when all items are done.
+    public func run(count: Int, work: (Int) -> Data?, collect: (Int, Data) -> Void, progress: (Int) -> Void = { _ in }) {
         guard let mpi else {
-            for i in items { collect(i, work(i)) }
+            for i in 0..<count {
+                if let r = work(i) { collect(i, r) }
+                progress(1)
+            }
             return
         }
-        if mpi.isRoot { coordinate(mpi, items, work: work, collect: collect) } else { serve(mpi, work: work) }
+        if mpi.isRoot { coordinate(mpi, count, work: work, collect: collect, progress: progress) } else { serve(mpi, work: work) }
     }
 
-    private func coordinate(_ mpi: MPIContext, _ items: [Int], work: (Int) -> Data, collect: (Int, Data) -> Void) {
+    private func coordinate(_ mpi: MPIContext, _ count: Int, work: (Int) -> Data?, collect: (Int, Data) -> Void, progress: (Int) -> Void) {
         var cursor = 0
         var running = mpi.size - 1
         var stopped = [Bool](repeating: false, count: mpi.size)
         func answer(_ message: (data: Data, source: Int, tag: Int)) {
-            Self.decodeResults(message.data, into: collect)
+            progress(Self.decodeResults(message.data, into: collect))
             // A rank told to stop sends its last results once more; it needs no answer.
             if stopped[message.source] {
                 running -= 1
                 return
             }
-            let left = items.count - cursor
+            let left = count - cursor
             let n = left == 0 ? 0 : max(1, min(maxChunk, left / (2 * mpi.size)))
-            let chunk = Array(items[cursor..<(cursor + n)])
+            mpi.send(Self.encode([cursor, n]), to: message.source, tag: Self.assignTag)
             cursor += n
             if n == 0 { stopped[message.source] = true }
-            mpi.send(Self.encode(chunk), to: message.source, tag: Self.assignTag)
         }
         // Polling MPI costs about as much as a cheap item (it drives every transport's progress),
         // so rank 0 polls at most every `pollInterval`; workers ask ahead and never wait that long.
         var lastPoll: UInt64 = 0
-        while running > 0 || cursor < items.count {
+        while running > 0 || cursor < count {
             let now = DispatchTime.now().uptimeNanoseconds
-            if now - lastPoll >= Self.pollInterval || cursor >= items.count {
+            if now - lastPoll >= Self.pollInterval || cursor >= count {
                 lastPoll = now
                 while mpi.probeIfWaiting(tag: Self.requestTag) != nil {
                     answer(mpi.receive(tag: Self.requestTag))
                 }
             }
-            if cursor < items.count {
-                let i = items[cursor]
+            if cursor < count {
+                let i = cursor
                 cursor += 1
-                collect(i, work(i))
+                if let r = work(i) { collect(i, r) }
+                progress(1)
             } else if running > 0 {
                 answer(mpi.receive(tag: Self.requestTag))
             }
@@ -74,22 +77,24 @@ public struct WorkQueue {
 
     /// A worker asks for its next chunk before computing the current one (sending the results of
     /// the one before), so the answer is waiting when it finishes and it never idles on rank 0.
-    private func serve(_ mpi: MPIContext, work: (Int) -> Data) {
-        mpi.send(Data(), to: 0, tag: Self.requestTag)
+    private func serve(_ mpi: MPIContext, work: (Int) -> Data?) {
+        mpi.send(Self.encode([0]), to: 0, tag: Self.requestTag)
         var chunk = Self.decodeIndices(mpi.receive(from: 0, tag: Self.assignTag).data)
-        var results = Data()
-        while !chunk.isEmpty {
+        var results = Self.encode([0])
+        while chunk[1] > 0 {
             mpi.send(results, to: 0, tag: Self.requestTag)
-            results = Data()
-            for i in chunk { Self.append(i, work(i), to: &results) }
+            results = Self.encode([chunk[1]])
+            for i in chunk[0]..<(chunk[0] + chunk[1]) {
+                if let r = work(i) { Self.append(i, r, to: &results) }
+            }
             chunk = Self.decodeIndices(mpi.receive(from: 0, tag: Self.assignTag).data)
         }
         mpi.send(results, to: 0, tag: Self.requestTag)
     }
 
-    static func encode(_ indices: [Int]) -> Data {
-        var d = Data(capacity: indices.count * 8)
-        for i in indices { withUnsafeBytes(of: Int64(i).littleEndian) { d.append(contentsOf: $0) } }
+    static func encode(_ values: [Int]) -> Data {
+        var d = Data(capacity: values.count * 8)
+        for i in values { withUnsafeBytes(of: Int64(i).littleEndian) { d.append(contentsOf: $0) } }
         return d
     }
 
@@ -108,10 +113,14 @@ public struct WorkQueue {
         d.append(result)
     }
 
-    static func decodeResults(_ d: Data, into collect: (Int, Data) -> Void) {
+    /// Results message: the number of items done, then (index, length, bytes) per result. Returns the number done.
+    static func decodeResults(_ d: Data, into collect: (Int, Data) -> Void) -> Int {
         var items: [(Int, Data)] = []
+        var done = 0
         d.withUnsafeBytes { raw in
-            var o = 0
+            guard raw.count >= 8 else { return }
+            done = Int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 0, as: Int64.self)))
+            var o = 8
             while o + 16 <= raw.count {
                 let i = Int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: Int64.self)))
                 let n = Int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: o + 8, as: Int64.self)))
@@ -121,10 +130,16 @@ public struct WorkQueue {
             }
         }
         for (i, r) in items { collect(i, r) }
+        return done
     }
 }
 
 extension MPIContext {
+    /// Rank `root`'s numbers, on every rank.
+    public func broadcast(_ values: [Int], root: Int = 0) -> [Int] {
+        WorkQueue.decodeIndices(broadcast(WorkQueue.encode(values), root: root))
+    }
+
     /// Every rank's numbers, in rank order, on rank 0; nil on the other ranks.
     public func gather(_ values: [Double]) -> [[Double]]? {
         var d = Data(capacity: values.count * 8)

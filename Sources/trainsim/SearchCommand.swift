@@ -59,10 +59,10 @@ struct SearchCommand: ParsableCommand {
         var state = SearchState(search)
         var progress = Progress(total: search.order.count, what: "search candidates")
         let pruning = !exhaustive
-        WorkQueue(mpi: Ranks.mpi, maxChunk: 256).run(Array(search.order.indices), work: { position in
+        WorkQueue(mpi: Ranks.mpi, maxChunk: 256).run(count: search.order.count, work: { position in
             state.consider(position: position, in: search, pruning: pruning)
-            return Data()
-        }, collect: { _, _ in progress.advance() })
+            return nil
+        }, collect: { _, _ in }, progress: { progress.advance($0) })
         progress.finish()
         var merged = state
         if let mpi = Ranks.mpi {

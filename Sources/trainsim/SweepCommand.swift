@@ -49,17 +49,17 @@ struct SweepCommand: ParsableCommand {
             if failure == nil, !message.isEmpty { failure = CLIError.environment(String(decoding: message, as: UTF8.self)) }
         }
         if let failure { throw failure }
+        if let mpi = Ranks.mpi { todo = mpi.broadcast(todo) }
 
         var progress = Progress(total: todo.count, what: "sweep points")
         if let h = handle { write(journal.ready(), to: h) }
-        WorkQueue(mpi: Ranks.mpi, maxChunk: 16).run(todo, work: { i in
-            Data(plan.evaluate(i).jsonLine.utf8)
-        }, collect: { i, data in
-            let line = String(decoding: data, as: UTF8.self)
+        WorkQueue(mpi: Ranks.mpi, maxChunk: 16).run(count: todo.count, work: { k in
+            Data(plan.evaluate(todo[k]).jsonLine.utf8)
+        }, collect: { k, data in
+            let i = todo[k], line = String(decoding: data, as: UTF8.self)
             lines[i] = line
             if let h = handle { write(journal.add(index: i, line: line), to: h) }
-            progress.advance()
-        })
+        }, progress: { progress.advance($0) })
         progress.finish()
         guard Ranks.isRoot else { return }
         if let h = handle, h !== FileHandle.standardOutput { try? h.close() }
