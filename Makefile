@@ -24,7 +24,7 @@ run: build
 
 test: deps
 	$(SWIFT) build -c release --product trainsim
-	TRAINSIM_BIN=$(CURDIR)/.build/release/trainsim $(SWIFT) test --no-parallel
+	TRAINSIM_BIN=$(CURDIR)/.build/release/trainsim $(SWIFT) test --no-parallel --disable-swift-testing
 
 bench: build
 	./.build/release/trainsim bench

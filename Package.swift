@@ -17,8 +17,11 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CMPI", pkgConfig: "ompi", providers: [.apt(["libopenmpi-dev"])]),
+        // The reduction kernels: one C function per instruction set, chosen at run time.
+        .target(name: "CKernelsC"),
         .target(
             name: "CollectiveKernels",
+            dependencies: ["CKernelsC"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"])]
         ),
         .target(

@@ -51,43 +51,32 @@ public enum Calibrate {
         var fits: [CalibrationResult.AlgorithmFit] = []
         for collective in options.collectives {
             let algorithms = collective.algorithms.map(\.rawValue) + (options.includeLibrary ? ["mpi"] : [])
-            for algorithm in algorithms {
-                var rows: [CalibrationResult.Measurement] = []
-                for bytes in sizes {
-                    let count = bytes / 4
-                    let perRank = count / n
-                    if collective != .allReduce && perRank == 0 { continue }
-                    if count == 0 { continue }
-                    let body: () -> Void
-                    switch (collective, algorithm) {
-                    case (.allReduce, "mpi"): body = { transport.libraryAllReduce(a, count: count, type: .fp32, op: .sum) }
-                    case (.allReduce, _):
-                        let alg = CollectiveAlgorithm(rawValue: algorithm)!
-                        body = { runner.allReduce(a, count: count, type: .fp32, op: .sum, algorithm: alg) }
-                    case (.reduceScatter, "mpi"):
-                        body = { transport.libraryReduceScatter(send: a, receive: b, countPerRank: perRank, type: .fp32, op: .sum) }
-                    case (.reduceScatter, _): body = { runner.reduceScatter(a, count: perRank * n, type: .fp32, op: .sum) }
-                    case (.allGather, "mpi"): body = { transport.libraryAllGather(a, countPerRank: perRank, type: .fp32) }
-                    case (.allGather, _): body = { runner.allGather(a, count: perRank * n, type: .fp32) }
-                    case (.allToAll, "mpi"): body = { transport.libraryAllToAll(send: a, receive: b, countPerRank: perRank, type: .fp32) }
-                    case (.allToAll, _): body = { runner.allToAll(send: a, receive: b, countPerRank: perRank, type: .fp32) }
-                    }
-                    let elements = collective == .allReduce ? count : perRank * n
-                    let seconds = time(body, transport: transport, context: context, options: options)
+            var rows = [[CalibrationResult.Measurement]](repeating: [], count: algorithms.count)
+            for bytes in sizes {
+                let count = bytes / 4, perRank = count / n
+                if count == 0 || (collective != .allReduce && perRank == 0) { continue }
+                let elements = collective == .allReduce ? count : perRank * n
+                // The algorithms of one size are timed in turns, so they see the same state of a shared host.
+                let bodies = algorithms.map { algorithm in
+                    call(collective, algorithm, elements: elements, a: a, b: b, transport: transport, runner: runner)
+                }
+                let seconds = time(bodies, transport: transport, context: context, options: options)
+                for (i, algorithm) in algorithms.enumerated() {
                     let nominal = Double(elements * 4)
                     let terms = costTerms(collective, algorithm: algorithm, bytes: nominal, ranks: n, chunkBytes: options.chunkBytes)
-                    let predicted = terms.time(alpha: p2p.alpha, beta: p2p.beta, gamma: gamma)
-                    let algbw = nominal / seconds / 1e9
-                    rows.append(CalibrationResult.Measurement(
+                    let algbw = nominal / seconds[i] / 1e9
+                    rows[i].append(CalibrationResult.Measurement(
                         collective: collective.rawValue, algorithm: algorithm, bytes: elements * 4, count: elements,
-                        timeUs: seconds * 1e6, algbwGBps: algbw, busbwGBps: algbw * busBandwidthFactor(collective, ranks: n),
-                        predictedUs: predicted * 1e6))
+                        timeUs: seconds[i] * 1e6, algbwGBps: algbw, busbwGBps: algbw * busBandwidthFactor(collective, ranks: n),
+                        predictedUs: terms.time(alpha: p2p.alpha, beta: p2p.beta, gamma: gamma) * 1e6))
                 }
-                let fit = fit(rows, collective: collective, algorithm: algorithm, ranks: n, chunkBytes: options.chunkBytes, gamma: gamma)
+            }
+            for (i, algorithm) in algorithms.enumerated() {
+                let fit = fit(rows[i], collective: collective, algorithm: algorithm, ranks: n, chunkBytes: options.chunkBytes, gamma: gamma)
                 fits.append(CalibrationResult.AlgorithmFit(
                     collective: collective.rawValue, algorithm: algorithm, alphaUs: fit.alpha * 1e6, betaUsPerByte: fit.beta * 1e6,
-                    gammaUsPerByte: gamma * 1e6, busbwGBps: rows.map(\.busbwGBps).max() ?? 0, fitErrorPercent: fit.rmsRelativeError * 100))
-                measurements += rows
+                    gammaUsPerByte: gamma * 1e6, busbwGBps: rows[i].map(\.busbwGBps).max() ?? 0, fitErrorPercent: fit.rmsRelativeError * 100))
+                measurements += rows[i]
             }
         }
         return CalibrationResult(
@@ -96,22 +85,50 @@ public enum Calibrate {
             gammaUsPerByte: gamma * 1e6, algorithms: fits, measurements: measurements)
     }
 
-    /// Seconds per call: one warm-up, one timed call to pick the iteration count (the same on every rank), then
-    /// three timed blocks; a block's time is the slowest rank's average, and the best block is kept (so a
-    /// block disturbed by other work on the host does not count).
-    static func time(_ body: () -> Void, transport: MPITransport, context: MPIContext, options: Options) -> Double {
-        body()
-        transport.barrier()
-        let first = context.wallTime()
-        body()
-        let once = context.allReduceMax(context.wallTime() - first)
-        let iterations = Swift.max(1, Swift.min(options.maxIterations, Int(options.targetSeconds / 3 / Swift.max(once, 1e-7))))
-        var best = Double.infinity
-        for _ in 0..<3 {
+    /// One call of `algorithm` (or the MPI library's, for "mpi") on `elements` fp32 values: the whole buffer `a`
+    /// for all-reduce, `size` equal blocks otherwise (`b` receives where the collective is out of place).
+    static func call(
+        _ collective: CollectiveKind, _ algorithm: String, elements: Int,
+        a: UnsafeMutableRawPointer, b: UnsafeMutableRawPointer, transport: MPITransport, runner: CollectiveRunner
+    ) -> () -> Void {
+        let perRank = elements / transport.size
+        switch (collective, algorithm) {
+        case (.allReduce, "mpi"): return { transport.libraryAllReduce(a, count: elements, type: .fp32, op: .sum) }
+        case (.allReduce, _):
+            let chosen = CollectiveAlgorithm(rawValue: algorithm)!
+            return { runner.allReduce(a, count: elements, type: .fp32, op: .sum, algorithm: chosen) }
+        case (.reduceScatter, "mpi"):
+            return { transport.libraryReduceScatter(send: a, receive: b, countPerRank: perRank, type: .fp32, op: .sum) }
+        case (.reduceScatter, _): return { runner.reduceScatter(a, count: elements, type: .fp32, op: .sum) }
+        case (.allGather, "mpi"): return { transport.libraryAllGather(a, countPerRank: perRank, type: .fp32) }
+        case (.allGather, _): return { runner.allGather(a, count: elements, type: .fp32) }
+        case (.allToAll, "mpi"): return { transport.libraryAllToAll(send: a, receive: b, countPerRank: perRank, type: .fp32) }
+        case (.allToAll, _): return { runner.allToAll(send: a, receive: b, countPerRank: perRank, type: .fp32) }
+        }
+    }
+
+    /// Seconds per call of each body: a warm-up and one timed call each pick its iteration count (the same on
+    /// every rank), then three rounds (five when every call is under 1 ms) time a block of each body in turn.
+    /// A block's time is the slowest rank's average; each body keeps its best block, so a block disturbed by
+    /// other work on the host does not count, and all bodies are drawn from the same stretch of time.
+    static func time(_ bodies: [() -> Void], transport: MPITransport, context: MPIContext, options: Options) -> [Double] {
+        let iterations = bodies.map { body -> Int in
+            body()
             transport.barrier()
-            let start = context.wallTime()
-            for _ in 0..<iterations { body() }
-            best = Swift.min(best, context.allReduceMax((context.wallTime() - start) / Double(iterations)))
+            let first = context.wallTime()
+            body()
+            let once = context.allReduceMax(context.wallTime() - first)
+            return Swift.max(1, Swift.min(options.maxIterations, Int(options.targetSeconds / 3 / Swift.max(once, 1e-7))))
+        }
+        let short = zip(bodies.indices, iterations).allSatisfy { _, k in k > 1 && options.targetSeconds / 3 / Double(k) < 1e-3 }
+        var best = [Double](repeating: .infinity, count: bodies.count)
+        for _ in 0..<(short ? 5 : 3) {
+            for (i, body) in bodies.enumerated() {
+                transport.barrier()
+                let start = context.wallTime()
+                for _ in 0..<iterations[i] { body() }
+                best[i] = Swift.min(best[i], context.allReduceMax((context.wallTime() - start) / Double(iterations[i])))
+            }
         }
         return best
     }
@@ -141,13 +158,14 @@ public enum Calibrate {
             }
             var options = Options()
             options.targetSeconds = 0.02
-            times.append(time(pingPong, transport: transport, context: context, options: options) / 2)
+            times.append(time([pingPong], transport: transport, context: context, options: options)[0] / 2)
         }
         let fit = nonNegativeFit(x1: sizes.map { _ in 1.0 }, x2: sizes.map(Double.init), y: times, w: times.map { 1 / Swift.max($0 * $0, 1e-18) })
         return (fit.a, fit.b)
     }
 
-    /// Seconds per operand byte of the fastest fp32 sum kernel on `bytes`-sized buffers (best of three, slowest rank).
+    /// Seconds per operand byte of the fastest fp32 sum kernel on `bytes`-sized buffers (thread CPU time, best of
+    /// three, slowest rank).
     static func reductionCost(bytes: Int, context: MPIContext) -> Double {
         let d = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
         let s = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
@@ -156,10 +174,15 @@ public enum Calibrate {
         memset(s, 0, bytes)
         let kernel = ReductionKernel.best(.sum, .fp32)
         var best = Double.infinity
+        func cpuTime() -> Double {
+            var ts = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+            return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+        }
         for _ in 0..<3 {
-            let start = context.wallTime()
+            let start = cpuTime()
             kernel(d, s, count: bytes / 4)
-            best = Swift.min(best, context.wallTime() - start)
+            best = Swift.min(best, cpuTime() - start)
         }
         return context.allReduceMax(best / Double(bytes))
     }

@@ -10,14 +10,15 @@ struct BenchCommand: ParsableCommand {
         discussion: """
         kernels   GB/s of fp32/bf16/fp16 sum and max at 256 KiB and 256 MiB, beside memcpy and MPI_Reduce_local.
         network   the SIMD max-min solver vs a scalar reference; one step of a 9,216-device MoE plan and a 100,000-device dense plan in flow mode, with peak memory.
+        montecarlo  whole-run Monte Carlo trials per second on one worker and the speedup on two.
         all       everything above.
         """)
 
-    @Argument(help: "What to measure: kernels, network or all.")
+    @Argument(help: "What to measure: kernels, network, montecarlo or all.")
     var what: String = "all"
 
     func run() throws {
-        let choices = ["kernels", "network", "all"]
+        let choices = ["kernels", "network", "montecarlo", "all"]
         guard choices.contains(what) else {
             throw CLIError.badInput("bench: \"\(what)\" is not one of \(choices.joined(separator: ", "))")
         }
@@ -28,6 +29,10 @@ struct BenchCommand: ParsableCommand {
         }
         if what == "network" || what == "all" {
             text += try NetworkBench.run()
+            try Output.emit(text, to: nil); text = ""
+        }
+        if what == "montecarlo" || what == "all" {
+            text += MonteCarloBench.run()
         }
         try Output.emit(text, to: nil)
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TrainSimCore
+import TrainSimMPI
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -8,8 +9,13 @@ struct RunCommand: ParsableCommand {
         abstract: "Simulate one experiment: step time, throughput, MFU, memory, and the whole run's days, energy and cost.",
         discussion: """
         FILE is an experiment file (see README). `trainsim FILE` is the same as `trainsim run FILE`.
-        Exit status: 0 on success, 1 when the plan does not fit in memory (the report is still printed),
-        2 on bad input.
+        The report ends with the whole run (section wholeRun): phases, tokens, input pipeline, checkpoints,
+        failures and restarts, expected days and cost vs ideal, goodput. The experiment's optional `data` and
+        `reliability` objects refine it; the topology file gives storage and failure rates.
+        With --trials N, N Monte Carlo trials of failures and restarts give P50, P90 and P99 of days and cost;
+        under mpirun the trials are shared among ranks and the result is the same for any number of ranks.
+        Exit status: 0 on success, 1 when a phase does not fit in memory (the report is still printed) or
+        failures leave the run no chance to finish, 2 on bad input.
         """)
 
     @Argument(help: "The experiment file (JSON).")
@@ -23,14 +29,44 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Write a self-contained HTML report to FILE.")
     var html: String?
 
+    @Option(name: .long, help: "Monte Carlo trials of failures and restarts over the whole run (0: expected values only).")
+    var trials: Int = 0
+
+    @Option(name: .long, help: "Seed of the Monte Carlo trials (each trial is seeded from it and its index).")
+    var seed: UInt64 = 1
+
+    func validate() throws {
+        guard (0...100_000_000).contains(trials) else { throw ValidationError("--trials must be from 0 to 100000000, found \(trials)") }
+    }
+
     func run() throws {
         let e = try Experiment.load(path: file)
-        let a = try Analysis.analyze(e)
+        var a = try Analysis.analyze(e)
+        let runner: TrialRunner = Ranks.mpi.map { MonteCarloMPI.runner($0) } ?? MonteCarlo.serial
+        var whole: WholeRun?
+        var cannotFinish: TrainSimError?
+        do {
+            let w = try WholeRun.wholeRun(for: a, trials: trials, seed: seed, trialRunner: runner)
+            a.addWholeRun(w)
+            whole = w
+        } catch {
+            guard error.kind == .cannotRun else { throw error }
+            cannotFinish = error
+        }
         try Output.emit(a.render(out.format), to: out.output)
         if let trace { try Output.emit(JSONWriter.write(PipelineTrace(analysis: a).traceJSON(), pretty: false) + "\n", to: trace) }
         if let html { try Output.emit(HTMLReport.render([a]), to: html) }
         if !a.fits {
             Output.note("\(file): the plan needs \(String(format: "%.1f", a.step.memory.peakGiB)) GiB per device; \(a.experiment.cluster.topology.device.name) has \(String(format: "%.1f", a.step.memory.capacityGiB)) GiB (out of memory)")
+            pendingExitCode = 1
+        } else if let whole, !whole.fits {
+            for p in whole.phases where !p.analysis.fits {
+                Output.note("\(file): phase \(p.name) needs \(String(format: "%.1f", p.analysis.step.memory.peakGiB)) GiB per device; \(a.experiment.cluster.topology.device.name) has \(String(format: "%.1f", p.analysis.step.memory.capacityGiB)) GiB (out of memory)")
+            }
+            pendingExitCode = 1
+        }
+        if let cannotFinish {
+            Output.note("trainsim: " + cannotFinish.description)
             pendingExitCode = 1
         }
     }

@@ -118,6 +118,31 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(busbw / c.scaleUpBytesPerSecond, 1, accuracy: 0.01)
     }
 
+    func testFlowModeReportsLinksAndNeverBeatsContentionFreeBandwidth() throws {
+        var e = try moe()
+        let analytical = try Engine.simulateStep(e)
+        e.cluster.network = .flow
+        let flow = try Engine.simulateStep(e)
+        XCTAssertEqual(flow.networkBackend, "flow")
+        XCTAssertFalse(flow.linkUtilization.flatMap { $0 }.isEmpty)
+        XCTAssertEqual(flow.breakdown.compute, analytical.breakdown.compute, accuracy: 1e-9)
+        // More NIC bandwidth never slows a flow-mode step either.
+        let base = flow.stepSeconds
+        e.cluster.topology.node.nicGBps *= 2
+        XCTAssertLessThanOrEqual(try Engine.simulateStep(e).stepSeconds, base * (1 + 1e-9))
+    }
+
+    func testMeshGivesSmallGroupsOnlyTheirLinks() throws {
+        let spec = try TopologySpec.load("ascend-910b-a2", relativeTo: nil, referencedFrom: nil, keyPath: "t")
+        let net = AnalyticalNetwork(cluster: try Cluster(spec: spec, devices: 8))
+        func busbw(_ n: Int) -> Double {
+            let r = net.cost(CollectiveRequest(kind: .allReduce, bytes: 1e9, group: CommGroup(size: n, stride: 1), label: "t"))
+            return 1e9 * CollectiveKind.allReduce.busFactor(n) / r.seconds
+        }
+        // HCCS full mesh: a pair uses one of seven peer links.
+        XCTAssertEqual(busbw(8) / busbw(2), 7, accuracy: 0.3)
+    }
+
     func testPlacementKeepsTPInsideNode() throws {
         let p = Placement(try moe(2, pp: 4, ep: 8).parallelism)
         XCTAssertEqual(p.tpGroup.members(), [0, 1])

@@ -72,12 +72,18 @@ final class NetworkCollectiveTests: XCTestCase {
     func testHierarchicalAndInNetwork() {
         let c = NetFixtures.cluster(NetFixtures.h800(), 128)
         let net = FlowNetwork(cluster: c)
-        // A group of all 128 devices: the hierarchical all-reduce beats the flat ring.
+        // A group of all 128 devices: eight rings, each leaving a node through its own NIC
+        // (PXN), are NVLink-bound; the hierarchical all-reduce pays the NICs at 1/8 of the buffer.
         let g = CommGroup(size: 128, stride: 1)
-        let ring = net.profile(.allReduce, g, .ring)!.seconds(bytes: GiB)
-        let hier = net.profile(.allReduce, g, .hierarchical)!.seconds(bytes: GiB)
-        XCTAssertLessThan(hier, ring)
-        XCTAssertEqual(net.cost(CollectiveRequest(kind: .allReduce, bytes: GiB, group: g, label: "dp")).algorithm, "hierarchical")
+        let ring = net.profile(.allReduce, g, .ring)!
+        let hier = net.profile(.allReduce, g, .hierarchical)!
+        XCTAssertEqual(CollectiveKind.allReduce.busFactor(128) / ring.secondsPerByte / c.scaleUpBytesPerSecond, 1, accuracy: 0.01)
+        let hierBus = 2 * 7.0 / 8 / c.scaleUpBytesPerSecond + 2 * 15.0 / 16 / 8 / c.scaleOutBytesPerSecond
+        XCTAssertEqual(hier.secondsPerByte / hierBus, 1, accuracy: 0.01)
+        XCTAssertEqual(net.cost(CollectiveRequest(kind: .allReduce, bytes: GiB, group: g, label: "dp")).algorithm, "ring")
+        // Reduce-scatter over 4 devices in each of 16 nodes: 4 rings use 4 NICs per node.
+        let rs = net.profile(.reduceScatter, CommGroup([GroupDim(size: 4, stride: 2), GroupDim(size: 16, stride: 8)]), .ring)!
+        XCTAssertEqual(63.0 / 64 / rs.secondsPerByte / min(c.scaleUpBytesPerSecond, 4 * c.scaleOutBytesPerSecond), 1, accuracy: 0.01)
         XCTAssertNil(net.profile(.allReduce, g, .inNetwork))   // h800-ib has no SHARP
 
         // NVLS in a supernode's switch: each device sends and receives the buffer once.

@@ -21,7 +21,7 @@ public struct AnalyticalNetwork: CollectiveCostModel {
         guard n > 1, r.bytes > 0 else { return .zero }
         let shape = GroupShape(r.group, on: cluster)
         let S = r.bytes
-        let bUp = cluster.scaleUpBytesPerSecond
+        let bUp = cluster.scaleUpBytesPerSecond(groupMembers: shape.perDomain)
         let aUp = cluster.latency(level: 0)
         let nL = Double(shape.perDomain), nD = Double(shape.domains)
         let bOut = outBandwidth(level: shape.level)

@@ -95,9 +95,19 @@ public struct Engine: Sendable {
             hf = mf + attentionModelFLOPs(m, seq: e.training.sequenceLength) / 3
         }
         var records = comm.records
+        var utilization: [[LinkTierUtilization]] = []
         records.append(contentsOf: dp.records)
         if par.pp > 1 { records.append(CollectiveRecord(label: "pp", kind: .sendRecv, groupSize: 2, bytes: p2p.bytes,
-                                                        callsPerStep: Double(2 * mb * par.vpp), cost: p2p.cost, exposedSeconds: bd.pp)) }
+                                                        callsPerStep: Double(2 * mb * par.vpp), cost: p2p.cost, exposedSeconds: bd.pp,
+                                                        group: place.ppNeighbours)) }
+        // The flow kernel also reports how busy each tier's links are during each collective.
+        if let flow = network as? FlowNetwork {
+            for i in records.indices {
+                guard let g = records[i].group else { continue }
+                let r = CollectiveRequest(kind: records[i].kind, bytes: records[i].bytes, group: g, label: records[i].label)
+                utilization.append(flow.linkUtilization(r))
+            }
+        }
         var byTier: [String: Double] = [:]
         for r in records where r.exposedSeconds > 0 && r.cost.seconds > 0 {
             for (tier, s) in r.cost.perTier { byTier[tier, default: 0] += r.exposedSeconds * s / r.cost.seconds }
@@ -106,7 +116,8 @@ public struct Engine: Sendable {
         return StepResult(stepSeconds: step, breakdown: bd, memory: mem, microBatches: mb, tokensPerStep: tokens,
                           modelFLOPsPerToken: mf, hardwareFLOPsPerToken: hf, parameters: params.total,
                           activeParameters: params.active, stageForwardSeconds: fwd, stageBackwardSeconds: bwd,
-                          bottleneckStage: bottleneck, collectives: records, networkBackend: network.name, exposedByTier: byTier)
+                          bottleneckStage: bottleneck, collectives: records, networkBackend: network.name, exposedByTier: byTier,
+                          linkUtilization: utilization)
     }
 
     /// Adam step over the local shard: ~30 bytes read and written per parameter.

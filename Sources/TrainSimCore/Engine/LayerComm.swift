@@ -41,7 +41,7 @@ final class LayerComm {
             records[i].exposedSeconds += exposed
         } else {
             records.append(CollectiveRecord(label: r.label, kind: r.kind, groupSize: r.group.size, bytes: r.bytes,
-                                            callsPerStep: calls, cost: c, exposedSeconds: exposed))
+                                            callsPerStep: calls, cost: c, exposedSeconds: exposed, group: r.group))
         }
     }
 
@@ -203,7 +203,7 @@ final class LayerComm {
             let ex = gather ? gatherExposed : gradExposed
             let share = total > 0 ? costs[k].seconds * calls / total : 0
             recs.append(CollectiveRecord(label: r.label, kind: r.kind, groupSize: r.group.size, bytes: r.bytes,
-                                         callsPerStep: calls, cost: costs[k], exposedSeconds: ex * share))
+                                         callsPerStep: calls, cost: costs[k], exposedSeconds: ex * share, group: r.group))
         }
         return (exposed, recs)
     }

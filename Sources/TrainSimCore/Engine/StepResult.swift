@@ -15,6 +15,8 @@ public struct CollectiveRecord: Sendable, Equatable {
     public var cost: CollectiveCost
     /// Seconds per step this collective adds to the step after overlap.
     public var exposedSeconds: Double
+    /// The group, for backends that report per-link detail.
+    public var group: CommGroup? = nil
 }
 
 /// Everything the engine computes for one step of an experiment.
@@ -37,4 +39,6 @@ public struct StepResult: Sendable {
     public var networkBackend: String
     /// Exposed communication seconds per network tier.
     public var exposedByTier: [String: Double]
+    /// Flow mode: per collective (in `collectives` order, those with a group), link utilization per tier.
+    public var linkUtilization: [[LinkTierUtilization]] = []
 }

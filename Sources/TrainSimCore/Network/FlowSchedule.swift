@@ -2,7 +2,8 @@ import Foundation
 
 /// Algorithms a collective can run as, each a schedule of flows.
 public enum CollectiveAlgorithm: String, Sendable, CaseIterable {
-    /// Ring (NCCL ring): 2(n-1) steps of bytes/n for all-reduce, n-1 for reduce-scatter/all-gather.
+    /// Ring (NCCL ring): 2(n-1) steps of bytes/n for all-reduce, n-1 for reduce-scatter/all-gather;
+    /// one ring per member of a domain (channels) when the group spans domains.
     case ring
     /// Two pipelined binary trees, each carrying half the buffer (NCCL tree).
     case doubleBinaryTree = "double-binary-tree"
@@ -137,8 +138,20 @@ struct FlowScheduleBuilder {
         switch (kind, algorithm) {
         case (.allReduce, .ring), (.reduceScatter, .ring), (.allGather, .ring):
             let ar = kind == .allReduce
+            let volume = (ar ? 2 : 1) * (nd - 1) / nd, steps = (ar ? 2 : 1) * (n - 1)
             for (c, m) in copies.enumerated() {
-                coupled(m, closed: true, volume: (ar ? 2 : 1) * (nd - 1) / nd, steps: (ar ? 2 : 1) * (n - 1), copy: c)
+                // Channels: a group with l > 1 members in each of several domains runs l rings
+                // (NCCL channels), ring k entering each domain at its k-th member, so the l
+                // rings leave each domain through l different NICs. One ring otherwise.
+                if let parts = domainSplit(m), parts.count > 1, parts[0].count > 1 {
+                    let l = parts[0].count
+                    for k in 0..<l {
+                        let order = parts.flatMap { p in (0..<l).map { p[($0 + k) % l] } }
+                        coupled(order, closed: true, volume: volume / Double(l), steps: steps, copy: c)
+                    }
+                } else {
+                    coupled(m, closed: true, volume: volume, steps: steps, copy: c)
+                }
             }
             endPhase()
         case (.allReduce, .doubleBinaryTree):

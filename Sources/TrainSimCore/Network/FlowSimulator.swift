@@ -60,8 +60,9 @@ final class FlowSimulator {
     }
 
     /// Runs schedules side by side, each from time 0 with its own byte count; phases of one
-    /// schedule run in order, each after its latency. Returns each schedule's end time and the
-    /// seconds attributed to each tier.
+    /// schedule run in order. A phase moves its data first and then pays its latency (its steps'
+    /// start-up costs), so concurrent collectives contend from the start. Returns each
+    /// schedule's end time and the seconds attributed to each tier.
     func runConcurrent(_ schedules: [FlowSchedule], bytes: [Double]) -> [(seconds: Double, perTier: [String: Double])] {
         // Merge all flows into one set.
         var merged = FlowSet()
@@ -73,28 +74,29 @@ final class FlowSimulator {
         ensure(merged.count)
         let S = schedules.count
         var pos = [Int](repeating: 0, count: S)
-        var wake = [Double](repeating: 0, count: S)
+        var wake = [Double](repeating: .infinity, count: S)
         var running = [Bool](repeating: false, count: S)
         var started = [Double](repeating: 0, count: S)
         var pending = [[Int32]](repeating: [], count: S)
         var lastLink = [Int32](repeating: -1, count: S)
         var result = [(seconds: Double, perTier: [String: Double])](repeating: (0, [:]), count: S)
         var done = [Bool](repeating: false, count: S)
+        func start(_ s: Int, at t: Double) {
+            let ph = schedules[s].phases[schedules[s].order[pos[s]]]
+            running[s] = true
+            started[s] = t
+            pending[s] = ph.flows.map { Int32($0 + offsets[s]) }.filter { merged.volume[Int($0)] > 0 }
+            for f in pending[s] { remaining[Int(f)] = merged.volume[Int(f)] * bytes[s] }
+        }
         for s in 0..<S {
-            if schedules[s].order.isEmpty || bytes[s] <= 0 { done[s] = true; continue }
-            let ph = schedules[s].phases[schedules[s].order[0]]
-            wake[s] = ph.latency
-            result[s].perTier[graph.cluster.levelName(ph.level), default: 0] += ph.latency
+            if schedules[s].order.isEmpty || bytes[s] <= 0 { done[s] = true } else { start(s, at: 0) }
         }
         var t = 0.0
         while done.contains(false) {
-            // Start phases whose latency has passed.
+            // Streams whose latency has passed go on to their next phase, or finish.
             for s in 0..<S where !done[s] && !running[s] && wake[s] <= t * (1 + 1e-12) + 1e-15 {
-                let ph = schedules[s].phases[schedules[s].order[pos[s]]]
-                running[s] = true
-                started[s] = t
-                pending[s] = ph.flows.map { Int32($0 + offsets[s]) }.filter { merged.volume[Int($0)] > 0 }
-                for f in pending[s] { remaining[Int(f)] = merged.volume[Int(f)] * bytes[s] }
+                pos[s] += 1
+                if pos[s] == schedules[s].order.count { done[s] = true; result[s].seconds = wake[s] } else { start(s, at: t) }
             }
             var active: [Int32] = []
             for s in 0..<S where running[s] { active.append(contentsOf: pending[s]) }
@@ -104,6 +106,7 @@ final class FlowSimulator {
                 solver.solve(merged, active: active, rates: &rates, bottleneck: &bottleneck)
                 for f in active { let i = Int(f); if rates[i] > 0 { dt = min(dt, remaining[i] / rates[i]) } }
             }
+            if !done.contains(false) { break }
             if dt == .infinity { for s in 0..<S where !done[s] { result[s].seconds = .infinity; done[s] = true }; break }
             dt = max(dt, 0)
             t += dt
@@ -118,13 +121,11 @@ final class FlowSimulator {
                 pending[s] = next
                 if next.isEmpty {
                     running[s] = false
+                    let ph = schedules[s].phases[schedules[s].order[pos[s]]]
                     let tier = lastLink[s] >= 0 ? graph.tierNames[Int(graph.linkTier[Int(lastLink[s])])] : "scale-up"
                     result[s].perTier[tier, default: 0] += t - started[s]
-                    pos[s] += 1
-                    if pos[s] == schedules[s].order.count { done[s] = true; result[s].seconds = t; continue }
-                    let ph = schedules[s].phases[schedules[s].order[pos[s]]]
-                    wake[s] = t + ph.latency
                     result[s].perTier[graph.cluster.levelName(ph.level), default: 0] += ph.latency
+                    wake[s] = t + ph.latency
                 }
             }
         }

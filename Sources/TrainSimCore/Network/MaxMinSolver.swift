@@ -18,13 +18,14 @@ public final class MaxMinSolver {
     private let linkIds: UnsafeMutablePointer<Int32>
     /// Remaining capacity, unfrozen weight and flow count of a link, together: the freezing
     /// pass updates all three at random links, so one cache line serves all.
-    struct LinkState { var rem: Double; var wsum: Double; var left: Int32; var mark: UInt8 }
+    struct LinkState { var rem: Double; var wsum: Double; var left: Int32; var mark: UInt8 }  // mark: dirty
     private let ls: UnsafeMutablePointer<LinkState>
     private let revStart: UnsafeMutablePointer<Int32>
     private let posOf: UnsafeMutablePointer<Int32>
     private let share: UnsafeMutablePointer<Double>     // compact
     private let idC: UnsafeMutablePointer<Int32>        // compact -> local
     private let dirty: UnsafeMutablePointer<Int32>
+    private let hitMark: UnsafeMutablePointer<UInt8>    // small and hot: links at this round's level
     private let hits: UnsafeMutablePointer<Int32>
     // Per active flow (frozen flag, start of its entries) and per entry (local link, weight),
     // copied in active order so the freezing passes read memory sequentially.
@@ -51,12 +52,13 @@ public final class MaxMinSolver {
         share = UnsafeMutableRawPointer.allocate(byteCount: (n + 16) * 8, alignment: 64).bindMemory(to: Double.self, capacity: n + 16)
         idC = .allocate(capacity: n + 16)
         dirty = .allocate(capacity: n)
+        hitMark = .allocate(capacity: n); hitMark.initialize(repeating: 0, count: n)
         hits = .allocate(capacity: n)
     }
 
     deinit {
         for p in [localOf, linkIds, revStart, posOf, idC, dirty, hits] as [UnsafeMutablePointer<Int32>] { p.deallocate() }
-        ls.deallocate(); UnsafeMutableRawPointer(share).deallocate()
+        ls.deallocate(); hitMark.deallocate(); UnsafeMutableRawPointer(share).deallocate()
         frozen.free(); aStart.free(); eLocal.free(); eCoef.free(); revFlow.free()
     }
 
@@ -129,19 +131,37 @@ public final class MaxMinSolver {
                 let thr = level + Swift.max(level * 1e-9, 1e-300)
                 let nh = Self.simdCollect(share, idC, cnt, thr, into: hits)
                 var nd = 0
+                if nh == cnt {
+                    // Every link left is at this level: every unfrozen flow freezes here, and no
+                    // link state needs updating. Each flow's bottleneck is its tightest link.
+                    for a in 0..<A where fz[a] == 0 {
+                        var best = Int(el[Int(ast[a])])
+                        var bestShare = Double.infinity
+                        for e in Int(ast[a])..<Int(ast[a + 1]) {
+                            let jj = Int(el[e])
+                            let sh = share[Int(posOf[jj])]
+                            if sh < bestShare { bestShare = sh; best = jj }
+                        }
+                        fz[a] = 1
+                        let f = Int(act[a])
+                        rt[f] = level
+                        bn[f] = linkIds[best]
+                    }
+                    break
+                }
                 var onHits = 0
                 for h in 0..<nh { onHits += Int(ls[Int(hits[h])].left) }
                 if onHits * 8 >= unfrozen {
                     // Many flows freeze: one sequential pass over the unfrozen flows.
-                    for h in 0..<nh { ls[Int(hits[h])].mark |= 2 }
+                    for h in 0..<nh { hitMark[Int(hits[h])] = 1 }
                     for a in 0..<A where fz[a] == 0 {
-                        for e in Int(ast[a])..<Int(ast[a + 1]) where ls[Int(el[e])].mark & 2 != 0 {
+                        for e in Int(ast[a])..<Int(ast[a + 1]) where hitMark[Int(el[e])] != 0 {
                             freeze(a, level, Int(el[e]), &nd)
                             unfrozen -= 1
                             break
                         }
                     }
-                    for h in 0..<nh { ls[Int(hits[h])].mark &= ~2 }
+                    for h in 0..<nh { hitMark[Int(hits[h])] = 0 }
                 } else {
                     // Few flows freeze: follow the bottleneck links' flow lists.
                     if !haveReverse { buildReverse(A, m, fz, ast, el); haveReverse = true }

@@ -6,7 +6,7 @@ import Foundation
 public struct CalibrationCase: Sendable {
     public var id: String
     public var source: String
-    /// "hardwareTFLOPsPerDevice", "stepTimeSeconds", "tokensPerSecondPerDevice", "mfu" or "deviceHours".
+    /// "hardwareTFLOPsPerDevice", "stepTimeSeconds", "tokensPerSecondPerDevice", "mfu", "deviceHours" or "achievedTFLOPsPerDevice" (model FLOPs).
     public var metric: String
     public var published: Double
     public var calibration: Bool
@@ -21,7 +21,7 @@ public struct CalibrationResult: Sendable {
 }
 
 public enum CalibrationSuite {
-    static let metrics = ["hardwareTFLOPsPerDevice", "stepTimeSeconds", "tokensPerSecondPerDevice", "mfu", "deviceHours"]
+    static let metrics = ["hardwareTFLOPsPerDevice", "stepTimeSeconds", "tokensPerSecondPerDevice", "mfu", "deviceHours", "achievedTFLOPsPerDevice"]
 
     /// Where the shipped cases live.
     public static var defaultPath: String? {
@@ -59,6 +59,7 @@ public enum CalibrationSuite {
         case "stepTimeSeconds": return a.step.stepSeconds
         case "tokensPerSecondPerDevice": return a.tokensPerSecondPerDevice
         case "deviceHours": return a.run.deviceHours
+        case "achievedTFLOPsPerDevice": return a.achievedTFLOPsPerDevice
         default: return a.mfu
         }
     }

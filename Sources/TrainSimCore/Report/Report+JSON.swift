@@ -51,12 +51,16 @@ extension Analysis {
                 ("facilityPowerKW", n(r.facilityPowerKW)), ("pue", n(r.pue)),
             ])),
             ("exposedCommunicationByTier", .object(s.exposedByTier.keys.sorted().map { ($0, n(s.exposedByTier[$0]!)) })),
-            ("collectives", .array(s.collectives.map { c in
+            ("collectives", .array(s.collectives.enumerated().map { (i, c) in
                 .object([
                     ("label", .string(c.label)), ("kind", .string(c.kind.rawValue)), ("groupSize", .number(Double(c.groupSize))),
                     ("bytes", n(c.bytes)), ("seconds", n(c.cost.seconds)), ("algorithm", .string(c.cost.algorithm)),
                     ("busbwGBps", n(c.cost.seconds > 0 ? c.bytes * c.kind.busFactor(c.groupSize) / c.cost.seconds / 1e9 : 0)),
                     ("callsPerStep", n(c.callsPerStep)), ("exposedSecondsPerStep", n(c.exposedSeconds)),
+                    ("perTierSeconds", .object(c.cost.perTier.keys.sorted().map { ($0, n(c.cost.perTier[$0]!)) })),
+                    ("linkUtilization", .array(i < s.linkUtilization.count ? s.linkUtilization[i].map { u in
+                        .object([("tier", .string(u.tier)), ("links", .number(Double(u.links))), ("mean", n(u.mean)), ("max", n(u.max))])
+                    } : [])),
                 ])
             })),
         ]

@@ -56,7 +56,7 @@ extension Analysis {
 
     func sectionText(_ title: String, _ v: JSONValue) -> String {
         var out = title + "\n"
-        for (k, val) in flattenReport(v) { out += "  " + k.padding(toLength: 26, withPad: " ", startingAt: 0) + val + "\n" }
+        for (k, val) in flattenReport(v) { out += "  " + k.padding(toLength: max(26, k.count + 1), withPad: " ", startingAt: 0) + val + "\n" }
         return out
     }
 

@@ -22,6 +22,16 @@ public struct Cluster: Sendable, Equatable {
     /// Achieved one-direction bandwidth per device inside the scale-up domain, bytes/s.
     public var scaleUpBytesPerSecond: Double { spec.node.scaleUp.linkGBps * spec.node.scaleUp.efficiency * 1e9 }
 
+    /// Achieved one-direction bandwidth per device for a group with `members` devices in the
+    /// domain. In a full mesh (HCCS) each peer has its own link (`linkGBps` is the device's total
+    /// over domain - 1 links), so a group reaches only its members' links; a switch gives any group
+    /// the full bandwidth.
+    public func scaleUpBytesPerSecond(groupMembers members: Int) -> Double {
+        let domain = max(2, spec.node.scaleUp.domainDevices)
+        guard spec.node.scaleUp.kind == "mesh", members < domain else { return scaleUpBytesPerSecond }
+        return scaleUpBytesPerSecond * Double(max(1, members - 1)) / Double(domain - 1)
+    }
+
     /// Achieved one-direction scale-out bandwidth per device (its share of the node's NICs), bytes/s.
     public var scaleOutBytesPerSecond: Double {
         Double(spec.node.nicsPerNode) * spec.node.nicGBps * spec.fabric.efficiency * 1e9 / Double(devicesPerNode)
