@@ -20,7 +20,11 @@ public struct Engine: Sendable {
         try Engine(e, network: network).step()
     }
 
-    public func step() -> StepResult {
+    public func step() -> StepResult { step(memory: nil) }
+
+    /// The step, with its memory peak when the caller has it already (a plan search checks
+    /// memory before it simulates).
+    func step(memory known: MemoryBreakdown?) -> StepResult {
         let e = experiment, par = e.parallelism, m = e.model, dev = compute.device
         let place = Placement(par)
         let params = ParameterCount(m)
@@ -112,7 +116,7 @@ public struct Engine: Sendable {
         for r in records where r.exposedSeconds > 0 && r.cost.seconds > 0 {
             for (tier, s) in r.cost.perTier { byTier[tier, default: 0] += r.exposedSeconds * s / r.cost.seconds }
         }
-        let mem = MemoryModel(e: e, device: dev, params: params, layout: layout).peak(microBatches: mb)
+        let mem = known ?? MemoryModel(e: e, device: dev, params: params, layout: layout).peak(microBatches: mb)
         return StepResult(stepSeconds: step, breakdown: bd, memory: mem, microBatches: mb, tokensPerStep: tokens,
                           modelFLOPsPerToken: mf, hardwareFLOPsPerToken: hf, parameters: params.total,
                           activeParameters: params.active, stageForwardSeconds: fwd, stageBackwardSeconds: bwd,

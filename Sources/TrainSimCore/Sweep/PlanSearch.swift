@@ -112,7 +112,7 @@ public struct PlanSearch: Sendable {
         let layout = StageLayout(layers: e.model.layers, pp: e.parallelism.pp, vpp: e.parallelism.vpp, split: nil)
         let memory = MemoryModel(e: e, device: e.cluster.topology.device, params: params, layout: layout).peak(microBatches: e.microBatches)
         guard memory.fits else { return .outOfMemory }
-        guard let step = try? Engine.simulateStep(e) else { return .invalid }
+        guard let step = try? Engine(e).step(memory: memory) else { return .invalid }
         let run = RunEstimate(experiment: e, step: step)
         return .scored(ScoredPlan(id: id, seconds: step.stepSeconds, cost: run.totalCost))
     }
