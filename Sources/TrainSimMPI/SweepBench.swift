@@ -60,14 +60,16 @@ public enum SweepBench {
         }
         if let binary, let mpirun = findMPIRun() {
             let args = ["search", path, "--exhaustive", "--format", "json"]
-            func fastest(_ np: Int) -> (seconds: Double, output: Data)? {
+            func fastest(_ np: Int) -> (seconds: Double, cpu: Double, output: Data)? {
                 let runs = (0..<max(1, trials)).compactMap { _ in time(mpirun, ["-np", String(np), binary] + args) }
-                return runs.min { $0.seconds < $1.seconds }
+                guard let best = runs.min(by: { $0.seconds < $1.seconds }) else { return nil }
+                return (best.seconds, runs.map(\.busiestCPU).min()!, best.output)
             }
             if let one = fastest(1), let two = fastest(2) {
-                out += "  exhaustive search under mpirun (load average \(loadAverage)), fastest of \(trials): 1 rank \(String(format: "%.2f", one.seconds)) s, "
+                out += "  exhaustive search under mpirun, fastest of \(trials) (load average \(loadAverage)): wall 1 rank \(String(format: "%.2f", one.seconds)) s, "
                     + "2 ranks \(String(format: "%.2f", two.seconds)) s: speedup \(String(format: "%.2f", one.seconds / two.seconds))x; "
-                    + "outputs \(one.output == two.output ? "identical" : "DIFFER")\n"
+                    + "CPU of the busiest rank \(String(format: "%.2f", one.cpu)) s vs \(String(format: "%.2f", two.cpu)) s: "
+                    + "\(String(format: "%.2f", one.cpu / max(two.cpu, 1e-9)))x in CPU time of the busiest rank (the wall-clock speedup of an idle machine, process start aside); outputs \(one.output == two.output ? "identical" : "DIFFER")\n"
             } else {
                 out += "  mpirun speedup: could not run \(mpirun)\n"
             }
@@ -86,8 +88,9 @@ public enum SweepBench {
         return dirs.map { $0 + "/mpirun" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    /// Runs a command to the end; its wall time and standard output, or nil if it failed.
-    static func time(_ exe: String, _ args: [String]) -> (seconds: Double, output: Data)? {
+    /// Runs a command to the end: its wall time, the CPU seconds of its busiest rank (from the
+    /// search's note on stderr) and its standard output; nil if it failed.
+    static func time(_ exe: String, _ args: [String]) -> (seconds: Double, busiestCPU: Double, output: Data)? {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: exe)
         p.arguments = args
@@ -97,14 +100,25 @@ public enum SweepBench {
         env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
         p.environment = env
         let pipe = Pipe()
+        let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("trainsim-bench-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errURL) }
+        guard let err = try? FileHandle(forWritingTo: errURL) else { return nil }
         p.standardOutput = pipe
-        p.standardError = FileHandle.nullDevice
+        p.standardError = err
         p.standardInput = FileHandle.nullDevice
         let t0 = Date()
         do { try p.run() } catch { return nil }
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
+        let seconds = Date().timeIntervalSince(t0)
+        try? err.close()
         guard p.terminationStatus == 0 else { return nil }
-        return (Date().timeIntervalSince(t0), data)
+        let note = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+        var cpu = Double.nan
+        if let r = note.range(of: "busiest rank: ") {
+            cpu = Double(note[r.upperBound...].prefix { $0.isNumber || $0 == "." }) ?? .nan
+        }
+        return (seconds, cpu, data)
     }
 }

@@ -65,6 +65,11 @@ struct SearchCommand: ParsableCommand {
         }, collect: { _, _ in }, progress: { progress.advance($0) })
         progress.finish()
         var merged = state
+        // CPU seconds of the busiest rank: the wall time a search would take on an idle machine.
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        let cpu = Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+        let busiest = Ranks.mpi?.allReduceMax(cpu) ?? cpu
         if let mpi = Ranks.mpi {
             guard let packs = mpi.gather(state.packed) else { return }
             merged = SearchState(merging: packs, search: search)
@@ -75,7 +80,8 @@ struct SearchCommand: ParsableCommand {
         let seconds = Date().timeIntervalSince(started)
         Output.note("\(file): \(search.candidates.count) candidates: \(merged.evaluated) simulated, \(merged.pruned) pruned, "
             + "\(merged.outOfMemory) out of memory, \(merged.invalid) invalid, in \(String(format: "%.2f", seconds)) s "
-            + "(\(Fmt.num(Double(search.candidates.count) / max(seconds, 1e-9))) candidates/s on \(Ranks.size) rank\(Ranks.size == 1 ? "" : "s"))")
+            + "(\(Fmt.num(Double(search.candidates.count) / max(seconds, 1e-9))) candidates/s on \(Ranks.size) rank\(Ranks.size == 1 ? "" : "s"); "
+            + "busiest rank: \(String(format: "%.3f", busiest)) CPU-s)")
         if report.best.isEmpty {
             Output.note("\(file): no candidate plan fits in memory")
             pendingExitCode = 1
