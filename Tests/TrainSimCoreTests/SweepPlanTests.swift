@@ -109,5 +109,8 @@ final class SweepPlanTests: XCTestCase {
         let table = CompareTable(columns: points.compactMap { pt in pt.report.map { CompareTable.Column(label: pt.label, report: $0) } })
         let md = table.render(.md)
         XCTAssertTrue(md.contains("| step time |") && md.contains("**"), md)
+        // The sweep's own table puts the topologies side by side for each tp.
+        let text = SweepOutput.render(points, plan: p, format: .text)
+        XCTAssertTrue(text.contains("topologies side by side (tp=8)") && text.contains("exposed comm: scale-up"), text)
     }
 }

@@ -71,6 +71,30 @@ public enum SweepOutput {
         if let best = best(points) {
             out += "\nfastest: #\(best.index) (\(best.label))" + (best.metric("stepTimeSeconds").map { ", " + Fmt.secs($0) + " per step" } ?? "") + "\n"
         }
+        out += topologyTables(points, plan: plan, markdown: markdown)
+        return out
+    }
+
+    /// With a `cluster.topology` axis: for each setting of the other axes, the topologies side by
+    /// side on that workload (points that cannot work are left out; the table above says why).
+    static func topologyTables(_ points: [SweepPoint], plan: SweepPlan, markdown: Bool) -> String {
+        guard let t = plan.axes.firstIndex(where: { $0.path == "cluster.topology" }) else { return "" }
+        var groups: [(label: String, columns: [CompareTable.Column])] = []
+        for p in points {
+            guard let report = p.report else { continue }
+            var rest = p.assignment
+            let topology = SweepPoint.text(rest.remove(at: t).value)
+            let label = rest.map { a in (a.path.split(separator: ".").last.map(String.init) ?? a.path) + "=" + SweepPoint.text(a.value) }
+                .joined(separator: ", ")
+            if groups.last?.label != label { groups.append((label, [])) }
+            groups[groups.count - 1].columns.append(CompareTable.Column(label: topology, report: report))
+        }
+        var out = ""
+        for g in groups where g.columns.count > 1 {
+            let title = "topologies side by side" + (g.label.isEmpty ? "" : " (\(g.label))")
+            out += markdown ? "\n**\(title)**\n\n" : "\n\(title)\n"
+            out += CompareTable(columns: g.columns).render(markdown ? .md : .text)
+        }
         return out
     }
 
