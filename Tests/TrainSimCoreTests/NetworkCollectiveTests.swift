@@ -111,6 +111,18 @@ final class NetworkCollectiveTests: XCTestCase {
         XCTAssertFalse(net.candidates(.allReduce, CommGroup(size: 16, stride: 1)).contains(.mesh))
     }
 
+    func testRingsAcrossUnequalDomainsAndOversizedGroups() {
+        // 48 members in one supernode, 16 in the next: 16 rings, bound by the UB links.
+        let sn = NetFixtures.cluster(NetFixtures.supernode(), 768)
+        let net = FlowNetwork(cluster: sn)
+        let g = CommGroup(size: 64, stride: 8)
+        let ring = net.profile(.allReduce, g, .ring)!
+        XCTAssertEqual(CollectiveKind.allReduce.busFactor(64) / ring.secondsPerByte / sn.scaleUpBytesPerSecond, 1, accuracy: 0.01)
+        // A group wider than the cluster falls back to the closed forms rather than costing 0.
+        let wide = CollectiveRequest(kind: .allReduce, bytes: GiB, group: CommGroup(size: 256, stride: 8), label: "dp")
+        XCTAssertEqual(net.cost(wide), AnalyticalNetwork(cluster: sn).cost(wide))
+    }
+
     func testOtherAlgorithmsApproachRing() {
         let c = NetFixtures.cluster(NetFixtures.h800(), 128)
         let net = FlowNetwork(cluster: c)

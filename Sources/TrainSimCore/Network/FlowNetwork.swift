@@ -78,7 +78,7 @@ public final class FlowNetwork: CollectiveCostModel, @unchecked Sendable {
         let mesh: [CollectiveAlgorithm] = graph.scaleUp.isMesh && span < graph.scaleUp.domainDevices ? [.mesh] : []
         switch kind {
         case .allReduce: return options.allReduceCandidates + mesh
-        case .reduceScatter, .allGather: return [.ring] + mesh
+        case .reduceScatter, .allGather: return [.ring, .hierarchical] + mesh
         case .allToAll: return [.pairwise]
         case .sendRecv: return [.pointToPoint]
         case .broadcast: return [.chain]
@@ -87,6 +87,9 @@ public final class FlowNetwork: CollectiveCostModel, @unchecked Sendable {
 
     public func cost(_ request: CollectiveRequest) -> CollectiveCost {
         guard request.group.size > 1, request.bytes > 0 else { return .zero }
+        // A group wider than the cluster has no copy to place: closed forms instead.
+        let span = request.group.dims.reduce(0) { $0 + ($1.size - 1) * $1.stride }
+        if span >= cluster.devices { return AnalyticalNetwork(cluster: cluster).cost(request) }
         var best: FlowProfile?
         for a in candidates(request.kind, request.group) {
             guard let p = profile(request.kind, request.group, a) else { continue }

@@ -2,22 +2,24 @@ import Foundation
 
 extension FlowScheduleBuilder {
     /// Splits a copy's members by scale-up domain, keeping rank order; nil unless every domain
-    /// holds the same number of members.
-    func domainSplit(_ m: [Int]) -> [[Int]]? {
+    /// holds the same number of members (or, with `unequal`, unless all are in one domain).
+    func domainSplit(_ m: [Int], unequal: Bool = false) -> [[Int]]? {
         var index: [Int: Int] = [:]
         var parts: [[Int]] = []
         for d in m {
             let dom = graph.scaleUp.present ? graph.domain(of: d) : d
             if let i = index[dom] { parts[i].append(d) } else { index[dom] = parts.count; parts.append([d]) }
         }
-        guard let l = parts.first?.count, parts.allSatisfy({ $0.count == l }) else { return nil }
-        return parts
+        guard let l = parts.first?.count else { return nil }
+        if unequal { return parts }
+        return parts.allSatisfy({ $0.count == l }) ? parts : nil
     }
 
     /// Hierarchical all-reduce: ring reduce-scatter inside each domain, all-reduce of 1/l of the
     /// buffer across domains (ring, or an in-network reduction tree), ring all-gather inside.
+    /// Reduce-scatter and all-gather keep their half: inside then across, or across then inside.
     /// With `inNetwork` and the whole group in one domain: NVLS-like reduction in the switch.
-    mutating func buildHierarchical(copies: [[Int]], inNetwork: Bool) -> Bool {
+    mutating func buildHierarchical(kind: CollectiveKind = .allReduce, copies: [[Int]], inNetwork: Bool) -> Bool {
         guard let split = domainSplit(copies[0]) else { return false }
         let g = split.count, l = split[0].count
         let spec = graph.cluster.spec
@@ -61,12 +63,17 @@ extension FlowScheduleBuilder {
                 if let ft = sharp {
                     addReductionTree(ft, sub, volume: 1 / ld, copy: c, salt: c * l + j)
                 } else {
-                    coupled(sub, closed: true, volume: 2 * (gd - 1) / gd / ld, steps: 2 * (g - 1), copy: c)
+                    let ar = kind == .allReduce
+                    coupled(sub, closed: true, volume: (ar ? 2 : 1) * (gd - 1) / gd / ld, steps: (ar ? 2 : 1) * (g - 1), copy: c)
                 }
             }
         }
         endPhase()
-        order = l > 1 ? [0, 1, 0] : [0]
+        switch kind {
+        case .reduceScatter: order = l > 1 ? [0, 1] : [0]
+        case .allGather: order = l > 1 ? [1, 0] : [0]
+        default: order = l > 1 ? [0, 1, 0] : [0]
+        }
         return true
     }
 

@@ -85,6 +85,9 @@ struct FlowScheduleBuilder {
 
     var order: [Int]?
 
+    /// Most flows one concurrent all-to-all builds (memory stays well under a GiB).
+    static let pairwiseFlowBudget = 2_000_000
+
     // MARK: Phases and flows
 
     mutating func endPhase() {
@@ -141,12 +144,12 @@ struct FlowScheduleBuilder {
             let volume = (ar ? 2 : 1) * (nd - 1) / nd, steps = (ar ? 2 : 1) * (n - 1)
             for (c, m) in copies.enumerated() {
                 // Channels: a group with l > 1 members in each of several domains runs l rings
-                // (NCCL channels), ring k entering each domain at its k-th member, so the l
-                // rings leave each domain through l different NICs. One ring otherwise.
-                if let parts = domainSplit(m), parts.count > 1, parts[0].count > 1 {
-                    let l = parts[0].count
+                // (NCCL channels; l = the fewest members a domain holds), ring k entering each
+                // domain at its k-th member, so the rings leave each domain through l different
+                // NICs. One ring otherwise.
+                if let parts = domainSplit(m, unequal: true), parts.count > 1, let l = parts.map(\.count).min(), l > 1 {
                     for k in 0..<l {
-                        let order = parts.flatMap { p in (0..<l).map { p[($0 + k) % l] } }
+                        let order = parts.flatMap { p in (0..<p.count).map { p[($0 + k) % p.count] } }
                         coupled(order, closed: true, volume: volume / Double(l), steps: steps, copy: c)
                     }
                 } else {
@@ -207,11 +210,16 @@ struct FlowScheduleBuilder {
             }
             endPhase()
             if kind == .allReduce { order = [0, 0] }
-        case (.allReduce, .hierarchical), (.allReduce, .inNetwork):
-            return buildHierarchical(copies: copies, inNetwork: algorithm == .inNetwork)
+        case (.allReduce, .hierarchical), (.allReduce, .inNetwork), (.reduceScatter, .hierarchical), (.allGather, .hierarchical):
+            return buildHierarchical(kind: kind, copies: copies, inNetwork: algorithm == .inNetwork)
         case (.allToAll, .pairwise):
+            // Every pair at once; past `pairwiseFlowBudget` flows, K evenly spread shifts each
+            // carry (n-1)/K peers' bytes (the same bytes per rank, spread the same way).
+            let K = min(n - 1, max(1, Self.pairwiseFlowBudget / max(1, n * copies.count)))
+            let shifts = (0..<K).map { 1 + $0 * (n - 1) / K }
+            let v = (nd - 1) / nd / Double(K)
             for (c, m) in copies.enumerated() {
-                for i in 0..<n { for j in 0..<n where j != i { single(m[i], m[j], volume: 1 / nd, copy: c) } }
+                for i in 0..<n { for k in shifts { single(m[i], m[(i + k) % n], volume: v, copy: c) } }
             }
             endPhase()
         case (.allToAll, .pairwiseSteps):

@@ -115,7 +115,6 @@ public struct TopoSummary: Sendable {
         for size in groupSizes where size > 1 && size <= n {
             let group = CommGroup(size: size, stride: 1)
             for kind in [CollectiveKind.allReduce, .reduceScatter, .allGather, .allToAll] {
-                if kind == .allToAll && size > 1024 { continue }
                 let r = CollectiveRequest(kind: kind, bytes: messageBytes, group: group, label: "topo")
                 let c = net.cost(r)
                 let bw = c.seconds > 0 ? messageBytes * kind.busFactor(size) / c.seconds / 1e9 : 0
