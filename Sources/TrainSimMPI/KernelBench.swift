@@ -139,7 +139,7 @@ public enum KernelBench {
         return threadCPUTime() - start
     }
 
-    private static func threadCPUTime() -> Double {
+    static func threadCPUTime() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9

@@ -11,7 +11,8 @@ struct Trainsim: ParsableCommand {
         Under mpirun, sweeps, searches and Monte Carlo trials are shared among ranks; rank 0 prints.
         Data files (Topologies/) are found beside the experiment, in the current folder, or via TRAINSIM_HOME.
         """,
-        subcommands: [RunCommand.self, TopoCommand.self, ValidateCommand.self, CalibrateCommand.self, BenchCommand.self, MPISelfTestCommand.self],
+        subcommands: [RunCommand.self, TopoCommand.self, ValidateCommand.self, CalibrateCommand.self, BenchCommand.self, MPISelfTestCommand.self,
+                      SweepCommand.self, SearchCommand.self, CompareCommand.self],
         defaultSubcommand: RunCommand.self)
 }
 

@@ -20,7 +20,11 @@ public struct Engine: Sendable {
         try Engine(e, network: network).step()
     }
 
-    public func step() -> StepResult {
+    public func step() -> StepResult { step(memory: nil) }
+
+    /// The step, with its memory peak when the caller has it already (a plan search checks
+    /// memory before it simulates).
+    func step(memory known: MemoryBreakdown?) -> StepResult {
         let e = experiment, par = e.parallelism, m = e.model, dev = compute.device
         let place = Placement(par)
         let params = ParameterCount(m)
@@ -44,30 +48,13 @@ public struct Engine: Sendable {
 
         let recomputeFull = e.training.recompute == .full
         let recomputeSel = e.training.recompute == .selective
-        func recompute(_ t: LayerTime) -> Double {
-            recomputeFull ? t.forward : (recomputeSel ? t.attention : 0)
-        }
-        let moeStart = m.moe?.denseLayers ?? m.layers
+        let stages = StageCompute(model: m, parallelism: par, recompute: e.training.recompute, device: dev, layout: layout,
+                                  dense: denseT, moe: moeT, output: outT, embedding: embT)
         var fwd: [Double] = [], bwd: [Double] = [], comp: [Double] = []
         var exposed: [LayerComm.Exposed] = []
         for p in 0..<par.pp {
-            let ls = layout.layers(ofStage: p)
-            let nMoE = Double(ls.filter { m.moe != nil && $0 >= moeStart }.count)
-            let nDense = Double(ls.count) - nMoE
-            // Communication kernels that run alongside compute (DualPipe's all-to-all) take SMs from it.
-            let slow = (par.schedule == .dualpipe && par.ep > 1) ? 1 / (1 - dev.overlapSMFraction) : 1
-            var f = nDense * denseT.forward + nMoE * moeT.forward * slow
-            var b = nDense * (denseT.backward + recompute(denseT)) + nMoE * (moeT.backward + recompute(moeT)) * slow
-            if p == 0 { f += embT.forward; b += embT.backward }
-            if p == par.pp - 1 {
-                f += outT.forward; b += outT.backward
-                // Multi-token prediction: one more layer and output head per module.
-                let mtpLayer = m.moe != nil ? moeT : denseT
-                let mtp = Double(m.mtpLayers)
-                f += mtp * (mtpLayer.forward + outT.forward)
-                b += mtp * (mtpLayer.backward + recompute(mtpLayer) + outT.backward)
-            }
-            let c = denseC * nDense + moeC * nMoE
+            let f = stages.forward[p], b = stages.backward[p]
+            let c = denseC * stages.dense[p] + moeC * stages.moe[p]
             comp.append(f + b)
             fwd.append(f + c.forwardExposed)
             bwd.append(b + c.backwardExposed)
@@ -129,7 +116,7 @@ public struct Engine: Sendable {
         for r in records where r.exposedSeconds > 0 && r.cost.seconds > 0 {
             for (tier, s) in r.cost.perTier { byTier[tier, default: 0] += r.exposedSeconds * s / r.cost.seconds }
         }
-        let mem = MemoryModel(e: e, device: dev, params: params, layout: layout).peak(microBatches: mb)
+        let mem = known ?? MemoryModel(e: e, device: dev, params: params, layout: layout).peak(microBatches: mb)
         return StepResult(stepSeconds: step, breakdown: bd, memory: mem, microBatches: mb, tokensPerStep: tokens,
                           modelFLOPsPerToken: mf, hardwareFLOPsPerToken: hf, parameters: params.total,
                           activeParameters: params.active, stageForwardSeconds: fwd, stageBackwardSeconds: bwd,

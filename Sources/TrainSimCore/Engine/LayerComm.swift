@@ -9,7 +9,8 @@ final class LayerComm {
     let network: CollectiveCostModel
     let wb: WorkloadBuilder
     private(set) var records: [CollectiveRecord] = []
-    private var cache: [String: CollectiveCost] = [:]
+    /// Costs already computed, by kind, label and size (a handful per step: a list beats hashing).
+    private var cache: [(kind: CollectiveKind, label: String, bytes: Double, cost: CollectiveCost)] = []
 
     init(e: Experiment, place: Placement, network: CollectiveCostModel, wb: WorkloadBuilder) {
         self.e = e; self.place = place; self.network = network; self.wb = wb
@@ -28,10 +29,9 @@ final class LayerComm {
     }
 
     func cost(_ r: CollectiveRequest) -> CollectiveCost {
-        let key = "\(r.kind.rawValue)|\(r.label)|\(r.bytes)"
-        if let c = cache[key] { return c }
+        if let hit = cache.first(where: { $0.kind == r.kind && $0.bytes == r.bytes && $0.label == r.label }) { return hit.cost }
         let c = network.cost(r)
-        cache[key] = c
+        cache.append((r.kind, r.label, r.bytes, c))
         return c
     }
 
@@ -158,12 +158,16 @@ final class LayerComm {
         let t = Double(par.tp)
         let moeStart = m.moe?.denseLayers ?? m.layers
         var dense = 0.0, expert = 0.0
-        for l in layout.layers(ofStage: stage) {
-            if m.moe != nil && l >= moeStart {
-                dense += (params.attentionPerLayer + params.routerPerLayer + params.sharedExpertsPerLayer) / t + params.normsPerLayer
-                expert += Double(params.experts / par.ep) * params.expertPerExpert / (par.ep == 1 ? t : 1)
+        let moeDense = (params.attentionPerLayer + params.routerPerLayer + params.sharedExpertsPerLayer) / t + params.normsPerLayer
+        let moeExpert = Double(params.experts / par.ep) * params.expertPerExpert / (par.ep == 1 ? t : 1)
+        let denseLayer = (params.attentionPerLayer + params.denseMLPPerLayer) / t + params.normsPerLayer
+        let hasMoE = m.moe != nil
+        layout.forEachLayer(ofStage: stage) { l in
+            if hasMoE && l >= moeStart {
+                dense += moeDense
+                expert += moeExpert
             } else {
-                dense += (params.attentionPerLayer + params.denseMLPPerLayer) / t + params.normsPerLayer
+                dense += denseLayer
             }
         }
         if stage == 0 { dense += params.embedding / t }

@@ -25,13 +25,14 @@ struct MemoryModel {
     static let gib = 1073741824.0
 
     /// Activation bytes one layer keeps for backward, per micro-batch, per device.
-    func activationBytes(moeLayer: Bool) -> Double {
+    /// `recompute` overrides the experiment's (the layer being recomputed holds its full activations).
+    func activationBytes(moeLayer: Bool, recompute: Recompute? = nil) -> Double {
         let m = e.model, p = e.parallelism
         let s = Double(e.training.sequenceLength / p.cp), b = Double(e.training.microBatchSequences)
         let sb = s * b
         let h = Double(m.hidden), t = Double(p.tp)
         let sp = p.sequenceParallel && p.tp > 1
-        if e.training.recompute == .full {
+        if (recompute ?? e.training.recompute) == .full {
             return 2 * sb * h / (sp ? t : 1)
         }
         // Attention: input, q/k/v, attention output, dropout mask.
@@ -85,20 +86,27 @@ struct MemoryModel {
     func breakdown(stage p: Int, microBatches: Int) -> MemoryBreakdown {
         let par = e.parallelism
         let m = e.model
-        let layers = layout.layers(ofStage: p)
         let t = Double(par.tp)
         var dense = 0.0, expert = 0.0
         var actPerMicro = 0.0
+        var count = 0
         let moeStart = m.moe?.denseLayers ?? m.layers
-        for l in layers {
-            let isMoE = m.moe != nil && l >= moeStart
-            if isMoE {
-                dense += (params.attentionPerLayer + params.routerPerLayer + params.sharedExpertsPerLayer) / t + params.normsPerLayer
-                expert += Double(params.experts / par.ep) * params.expertPerExpert / (par.ep == 1 ? t : 1)
+        // Per-layer figures depend only on the kind of layer: computed once, added per layer.
+        let moeDense = (params.attentionPerLayer + params.routerPerLayer + params.sharedExpertsPerLayer) / t + params.normsPerLayer
+        let moeExpert = Double(params.experts / par.ep) * params.expertPerExpert / (par.ep == 1 ? t : 1)
+        let denseLayer = (params.attentionPerLayer + params.denseMLPPerLayer) / t + params.normsPerLayer
+        let hasMoE = m.moe != nil
+        let actMoE = activationBytes(moeLayer: true), actDense = activationBytes(moeLayer: false)
+        layout.forEachLayer(ofStage: p) { l in
+            count += 1
+            if hasMoE && l >= moeStart {
+                dense += moeDense
+                expert += moeExpert
+                actPerMicro += actMoE
             } else {
-                dense += (params.attentionPerLayer + params.denseMLPPerLayer) / t + params.normsPerLayer
+                dense += denseLayer
+                actPerMicro += actDense
             }
-            actPerMicro += activationBytes(moeLayer: isMoE)
         }
         if p == 0 { dense += params.embedding / t }
         if p == par.pp - 1 { dense += (m.tiedEmbeddings && par.pp > 1 ? params.embedding : params.outputLayer) / t }
@@ -114,16 +122,13 @@ struct MemoryModel {
         let a = states(dense, dDense), b = states(expert, dExpert)
         var weights = a.0 + b.0
         if par.schedule == .dualpipe { weights *= 2 }
-        if par.zero == 3, let perLayer = layers.isEmpty ? nil : (dense + expert) / Double(layers.count) {
+        if par.zero == 3, let perLayer = count == 0 ? nil : (dense + expert) / Double(count) {
             weights += 2 * 2 * perLayer // two layers gathered at a time (prefetch)
         }
         var act = actPerMicro * inFlight(stage: p, microBatches: microBatches)
-        if e.training.recompute == .full, let worst = layers.map({ l in activationBytes(moeLayer: m.moe != nil && l >= moeStart) }).max() {
+        if e.training.recompute == .full, count > 0 {
             // One layer's full activations exist while it is recomputed.
-            var full = e
-            full.training.recompute = .none
-            _ = worst
-            act += MemoryModel(e: full, device: device, params: params, layout: layout).activationBytes(moeLayer: m.moe != nil)
+            act += activationBytes(moeLayer: m.moe != nil, recompute: Recompute.none)
         }
         var logits = 0.0
         if p == par.pp - 1 {

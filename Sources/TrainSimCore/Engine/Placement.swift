@@ -14,15 +14,17 @@ public struct Placement: Sendable, Equatable {
             epFromDp = p.ep / p.cp
             spansCP = true
         }
-        let sizes: [String: Int] = ["tp": p.tp, "cp": p.cp, "ep": epFromDp, "pp": p.pp, "dp": p.dp / epFromDp]
+        // Arrays indexed like `names`, not dictionaries: the engine builds a placement per plan.
+        let names = ["tp", "cp", "ep", "pp", "dp"]
+        let sizes = [p.tp, p.cp, epFromDp, p.pp, p.dp / epFromDp]
         var stride = 1
-        var dims: [String: GroupDim] = [:]
+        var dims = [GroupDim?](repeating: nil, count: names.count)
         for name in p.order {
-            let s = sizes[name] ?? 1
-            dims[name] = GroupDim(size: s, stride: stride)
-            stride *= s
+            guard let k = names.firstIndex(of: name) else { continue }
+            dims[k] = GroupDim(size: sizes[k], stride: stride)
+            stride *= sizes[k]
         }
-        tp = dims["tp"]!; cp = dims["cp"]!; epPart = dims["ep"]!; pp = dims["pp"]!; dpOuter = dims["dp"]!
+        tp = dims[0]!; cp = dims[1]!; epPart = dims[2]!; pp = dims[3]!; dpOuter = dims[4]!
         epSpansCP = spansCP
     }
 

@@ -40,4 +40,22 @@ public struct StageLayout: Sendable, Equatable {
         }
         return out
     }
+
+    /// Calls `body` with each global layer index held by physical stage p, in the order of
+    /// `layers(ofStage:)`, without building the list (the engine's hot path).
+    @inline(__always)
+    public func forEachLayer(ofStage p: Int, _ body: (Int) -> Void) {
+        var start = 0
+        for c in chunks.indices {
+            if c % pp == p { for l in start..<(start + chunks[c]) { body(l) } }
+            start += chunks[c]
+        }
+    }
+
+    /// Dense and MoE layers held by physical stage p (MoE layers are those from `moeStart` on).
+    public func layerCounts(ofStage p: Int, moeStart: Int) -> (dense: Int, moe: Int) {
+        var dense = 0, moe = 0
+        forEachLayer(ofStage: p) { l in if l >= moeStart { moe += 1 } else { dense += 1 } }
+        return (dense, moe)
+    }
 }

@@ -1,0 +1,191 @@
+import Foundation
+
+/// Finds the best parallel plans for a model on a cluster, by step time or by the run's cost,
+/// with memory as a hard limit, and the time-cost Pareto front.
+///
+/// Every candidate gets a cheap lower bound on its step time (its busiest pipeline stage's
+/// compute for every micro-batch, plus the schedule's bubble, all communication taken as free).
+/// Candidates are tried in order of that bound; one whose bound cannot enter the best N and is
+/// dominated on time and cost by a plan already simulated is pruned, so pruning never drops a
+/// plan of the answer. Memory is checked exactly before the full simulation. The answer does
+/// not depend on the order candidates are tried in, so ranks may share them in any way.
+public struct PlanSearch: Sendable {
+    public enum Objective: String, Sendable { case time, cost }
+
+    /// One candidate plan; `cluster` indexes `clusters`.
+    public struct Candidate: Sendable {
+        public var cluster: Int
+        public var tp: Int, cp: Int, pp: Int, dp: Int, ep: Int, vpp: Int, microBatch: Int, zero: Int
+        public var schedule: PipelineSchedule
+        public var recompute: Recompute
+        /// Lower bound of the step time, seconds.
+        public var secondsBound: Double
+    }
+
+    /// A cluster the search may use: a device count on a topology design.
+    public struct ClusterChoice: Sendable {
+        public var devices: Int
+        public var topology: String
+        /// The experiment on this cluster (its plan is replaced per candidate).
+        public var base: Experiment
+        /// Cost of the whole run per second of step time (cost is linear in step time).
+        public var costPerStepSecond: Double
+    }
+
+    public let objective: Objective
+    public let top: Int
+    public let clusters: [ClusterChoice]
+    /// Clusters of the space that cannot be built, with the reason.
+    public let unbuildable: [String]
+    /// Every candidate, in enumeration order; a candidate's id is its index here.
+    public let candidates: [Candidate]
+    /// Candidate ids by increasing bound of the objective (ties by id): the order to try them in.
+    public let order: [Int]
+    let sequenceParallel: Bool
+
+    public init(_ e: Experiment) throws(TrainSimError) {
+        let space = try SearchSpace(e)
+        objective = Objective(rawValue: e.search?.objective ?? "time") ?? .time
+        top = e.search?.top ?? 10
+        if case let .bool(b)? = e.raw.value(at: ["parallelism", "sequenceParallel"]) { sequenceParallel = b } else { sequenceParallel = true }
+        var clusters: [ClusterChoice] = [], unbuildable: [String] = []
+        for ref in space.topologies {
+            let topo = ref == e.cluster.topologyReference ? e.cluster.topology
+                : try TopologySpec.load(ref, relativeTo: e.folder, referencedFrom: e.file, keyPath: "search.space.cluster.topology")
+            for d in space.devices {
+                do { _ = try Cluster(spec: topo, devices: d) } catch {
+                    unbuildable.append("\(d) devices on \(ref): \(error.message)")
+                    continue
+                }
+                var b = e
+                b.cluster = ClusterSpec(topologyReference: ref, topology: topo, devices: d, network: e.cluster.network)
+                b.sweep = []
+                b.search = nil
+                b.parallelism.layerSplit = nil
+                let unit = RunEstimate(experiment: b, step: .unit(tokensPerStep: b.training.globalBatchTokens))
+                clusters.append(ClusterChoice(devices: d, topology: ref, base: b, costPerStepSecond: unit.totalCost))
+            }
+        }
+        self.clusters = clusters
+        self.unbuildable = unbuildable
+        var all: [Candidate] = []
+        for (ci, c) in clusters.enumerated() {
+            let cluster = try? Cluster(spec: c.base.cluster.topology, devices: c.devices)
+            var bounds = BoundCache(e: c.base, sequenceParallel: sequenceParallel)
+            space.plans(model: e.model, training: e.training, devices: c.devices, domainDevices: cluster?.domainDevices ?? 1) {
+                tp, cp, pp, dp, ep, s, vpp, mb, r, z in
+                let b = bounds.seconds(tp: tp, cp: cp, pp: pp, dp: dp, ep: ep, schedule: s, vpp: vpp, microBatch: mb, recompute: r)
+                all.append(Candidate(cluster: ci, tp: tp, cp: cp, pp: pp, dp: dp, ep: ep, vpp: vpp, microBatch: mb, zero: z,
+                                     schedule: s, recompute: r, secondsBound: b * (1 - 1e-9)))
+            }
+        }
+        candidates = all
+        let byTime = objective == .time, perSecond = clusters.map(\.costPerStepSecond)
+        let keys = all.map { byTime ? $0.secondsBound : $0.secondsBound * perSecond[$0.cluster] }
+        order = all.indices.sorted { (keys[$0], $0) < (keys[$1], $1) }
+    }
+
+    /// The validated experiment of candidate `id`.
+    public func experiment(_ id: Int) throws(TrainSimError) -> Experiment {
+        let c = candidates[id]
+        var e = clusters[c.cluster].base
+        let p = e.parallelism
+        e.parallelism = ParallelismSpec(tp: c.tp, pp: c.pp, vpp: c.vpp, dp: c.dp, ep: c.ep, cp: c.cp,
+                                        sequenceParallel: sequenceParallel && c.tp > 1, zero: c.zero, schedule: c.schedule,
+                                        order: p.order, layerSplit: nil)
+        e.training.microBatchSequences = c.microBatch
+        e.training.recompute = c.recompute
+        try e.validatePlan()
+        return e
+    }
+
+    public enum Outcome: Sendable {
+        case invalid
+        case outOfMemory
+        case scored(ScoredPlan)
+    }
+
+    /// Simulates candidate `id` (memory first: a plan that does not fit is not simulated further).
+    public func evaluate(_ id: Int) -> Outcome {
+        guard let e = try? experiment(id) else { return .invalid }
+        let params = ParameterCount(e.model)
+        let layout = StageLayout(layers: e.model.layers, pp: e.parallelism.pp, vpp: e.parallelism.vpp, split: nil)
+        let memory = MemoryModel(e: e, device: e.cluster.topology.device, params: params, layout: layout).peak(microBatches: e.microBatches)
+        guard memory.fits else { return .outOfMemory }
+        guard let step = try? Engine(e).step(memory: memory) else { return .invalid }
+        let run = RunEstimate(experiment: e, step: step)
+        return .scored(ScoredPlan(id: id, seconds: step.stepSeconds, cost: run.totalCost))
+    }
+
+    /// The objective's lower bound for candidate `id`.
+    public func objectiveBound(_ id: Int) -> (seconds: Double, cost: Double) {
+        let c = candidates[id]
+        return (c.secondsBound, c.secondsBound * clusters[c.cluster].costPerStepSecond)
+    }
+}
+
+/// One rank's share of a search: the best plans and the front of what it simulated, and counts.
+public struct SearchState: Sendable {
+    public var best: TopPlans
+    public var front = Pareto.Front()
+    public var evaluated = 0, pruned = 0, invalid = 0, outOfMemory = 0
+
+    public init(_ s: PlanSearch) { best = TopPlans(capacity: s.top, byCost: s.objective == .cost) }
+
+    /// Tries the candidate at `position` of the search order, unless it cannot be in the answer.
+    public mutating func consider(position: Int, in s: PlanSearch, pruning: Bool = true) {
+        let id = s.order[position]
+        if pruning {
+            let (t, c) = s.objectiveBound(id)
+            if (s.objective == .time ? t : c) > best.threshold, front.dominates(t, c) {
+                pruned += 1
+                return
+            }
+        }
+        switch s.evaluate(id) {
+        case .invalid: invalid += 1
+        case .outOfMemory: outOfMemory += 1
+        case let .scored(p):
+            evaluated += 1
+            best.insert(p)
+            front.insert(p)
+        }
+    }
+
+    /// The state as numbers, to send between ranks: 4 counts, then (id, seconds, cost) per plan.
+    public var packed: [Double] {
+        var out = [Double(evaluated), Double(pruned), Double(invalid), Double(outOfMemory)]
+        for p in best.plans + front.plans { out += [Double(p.id), p.seconds, p.cost] }
+        return out
+    }
+
+    /// Merges states packed by every rank.
+    public init(merging packs: [[Double]], search s: PlanSearch) {
+        self.init(s)
+        for pack in packs where pack.count >= 4 {
+            evaluated += Int(pack[0]); pruned += Int(pack[1]); invalid += Int(pack[2]); outOfMemory += Int(pack[3])
+            var i = 4
+            while i + 2 < pack.count {
+                let p = ScoredPlan(id: Int(pack[i]), seconds: pack[i + 1], cost: pack[i + 2])
+                if !best.plans.contains(where: { $0.id == p.id }) { best.insert(p) }
+                front.insert(p)
+                i += 3
+            }
+        }
+    }
+
+    /// The time-cost Pareto front, fastest first.
+    public var paretoFront: [ScoredPlan] { Pareto.front(front.plans) }
+}
+
+extension StepResult {
+    /// A step of one second that moves `tokensPerStep` tokens (the run's cost per step-second).
+    static func unit(tokensPerStep: Double) -> StepResult {
+        StepResult(stepSeconds: 1, breakdown: StepBreakdown(),
+                   memory: MemoryBreakdown(weightsGiB: 0, gradientsGiB: 0, optimizerGiB: 0, activationsGiB: 0, logitsGiB: 0,
+                                           reservedGiB: 0, capacityGiB: 0, stage: 0),
+                   microBatches: 1, tokensPerStep: tokensPerStep, modelFLOPsPerToken: 0, hardwareFLOPsPerToken: 0, parameters: 0,
+                   activeParameters: 0, stageForwardSeconds: [], stageBackwardSeconds: [], bottleneckStage: 0, collectives: [],
+                   networkBackend: "", exposedByTier: [:])
+    }
+}

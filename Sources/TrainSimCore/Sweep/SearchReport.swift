@@ -1,0 +1,115 @@
+import Foundation
+
+/// The answer of a plan search: the best N plans and the time-cost Pareto front, each plan
+/// simulated again in full for its report. It depends only on which plans won, never on how
+/// many were pruned or on which rank, so it is the same for any number of ranks.
+public struct SearchReport: Sendable {
+    public let search: PlanSearch
+    public let best: [Analysis]
+    public let front: [Analysis]
+    public let bestIDs: [Int]
+    public let frontIDs: [Int]
+
+    public init(search: PlanSearch, state: SearchState) throws(TrainSimError) {
+        self.search = search
+        bestIDs = state.best.plans.map(\.id)
+        frontIDs = state.paretoFront.map(\.id)
+        var b: [Analysis] = [], f: [Analysis] = []
+        for id in bestIDs { b.append(try Analysis.analyze(try search.experiment(id))) }
+        for id in frontIDs { f.append(try Analysis.analyze(try search.experiment(id))) }
+        best = b
+        front = f
+    }
+
+    var variesCluster: Bool { search.clusters.count > 1 }
+
+    static let planColumns = ["tp", "pp", "vpp", "dp", "ep", "cp", "microBatch", "zero", "recompute", "schedule"]
+
+    func planCells(_ a: Analysis) -> [String] {
+        let p = a.experiment.parallelism, t = a.experiment.training
+        return [p.tp, p.pp, p.vpp, p.dp, p.ep, p.cp, t.microBatchSequences, p.zero].map(String.init) + [t.recompute.rawValue, p.schedule.rawValue]
+    }
+
+    func clusterCells(_ a: Analysis) -> [String] {
+        variesCluster ? [String(a.devices), a.experiment.cluster.topologyReference] : []
+    }
+
+    public func render(_ format: ReportFormat) -> String {
+        switch format {
+        case .json: return JSONWriter.write(json()) + "\n"
+        case .csv: return csv()
+        case .text, .md: return table(markdown: format == .md)
+        }
+    }
+
+    func table(markdown: Bool) -> String {
+        let e = search.clusters.first?.base
+        var out = ""
+        let title = "search: \(e?.model.name ?? "model") on "
+            + (variesCluster ? "\(search.clusters.count) clusters" : "\(e?.cluster.devices ?? 0) x \(e?.cluster.topology.device.name ?? "") (\(e?.cluster.topologyReference ?? ""))")
+            + ", \(search.candidates.count) candidate plans, best by \(search.objective.rawValue)"
+        out += markdown ? "**\(title)**\n" : title + "\n"
+        for u in search.unbuildable { out += (markdown ? "- " : "  ") + "skipped: " + u + "\n" }
+        let header = ["#"] + (variesCluster ? ["devices", "topology"] : []) + Self.planColumns.map { $0 == "microBatch" ? "mb" : $0 }
+            + ["step", "MFU", "days", "cost", "memory GiB"]
+        func rows(_ list: [Analysis]) -> [[String]] {
+            list.enumerated().map { k, a in
+                [String(k + 1)] + clusterCells(a) + planCells(a)
+                    + [Fmt.secs(a.step.stepSeconds), Fmt.pct(a.mfu), String(format: "%.1f", a.run.trainingDays),
+                       Fmt.money(a.run.totalCost, a.run.currency), String(format: "%.1f", a.step.memory.peakGiB)]
+            }
+        }
+        let right = Set(header.indices.filter { !["topology", "recompute", "schedule"].contains(header[$0]) })
+        if best.isEmpty {
+            out += "\nno plan fits in memory\n"
+            return out
+        }
+        out += (markdown ? "\n**best \(best.count) by \(search.objective.rawValue)**\n\n" : "\nbest \(best.count) by \(search.objective.rawValue)\n")
+        out += TextTable.render(header: header, rows: rows(best), markdown: markdown, rightAligned: right)
+        out += (markdown ? "\n**time-cost Pareto front**\n\n" : "\ntime-cost Pareto front\n")
+        out += TextTable.render(header: header, rows: rows(front), markdown: markdown, rightAligned: right)
+        return out
+    }
+
+    func planJSON(_ a: Analysis, rank: Int) -> JSONValue {
+        var pairs: [(String, JSONValue)] = [("rank", .number(Double(rank)))]
+        pairs.append(contentsOf: a.reportJSON().removing("collectives").objectPairs)
+        return .object(pairs)
+    }
+
+    public func json() -> JSONValue {
+        let e = search.clusters.first?.base
+        return .object([
+            ("name", .string(e?.name ?? "")),
+            ("objective", .string(search.objective.rawValue)),
+            ("candidates", .number(Double(search.candidates.count))),
+            ("skipped", .array(search.unbuildable.map { .string($0) })),
+            ("best", .array(best.enumerated().map { planJSON($1, rank: $0 + 1) })),
+            ("pareto", .array(front.enumerated().map { planJSON($1, rank: $0 + 1) })),
+        ])
+    }
+
+    func csv() -> String {
+        let header = ["set", "rank", "devices", "topology"] + Self.planColumns
+            + ["stepTimeSeconds", "mfu", "trainingDays", "cost.currency", "cost.total", "memory.peakGiBPerDevice"]
+        var out = header.joined(separator: ",") + "\n"
+        for (set, list) in [("best", best), ("pareto", front)] {
+            for (k, a) in list.enumerated() {
+                let row = [set, String(k + 1), String(a.devices), a.experiment.cluster.topologyReference] + planCells(a)
+                    + [JSONWriter.number(Analysis.round(a.step.stepSeconds)), JSONWriter.number(Analysis.round(a.mfu)),
+                       JSONWriter.number(Analysis.round(a.run.trainingDays)), a.run.currency,
+                       JSONWriter.number(Analysis.round(a.run.totalCost)), JSONWriter.number(Analysis.round(a.step.memory.peakGiB))]
+                out += row.map(csvField).joined(separator: ",") + "\n"
+            }
+        }
+        return out
+    }
+}
+
+extension JSONValue {
+    /// The pairs of an object (empty for other values).
+    var objectPairs: [(String, JSONValue)] {
+        if case let .object(p) = self { return p }
+        return []
+    }
+}

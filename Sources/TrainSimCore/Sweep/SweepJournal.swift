@@ -1,0 +1,83 @@
+import Foundation
+
+/// Streams sweep results to the output in point order as soon as every earlier point is done,
+/// and reads a partly written output back for `--resume`. The file is always a run of
+/// complete lines for points 0, 1, 2, ...; so a killed sweep leaves a valid prefix, and the
+/// finished file is byte-identical however many ranks computed it, and whether or not it was resumed.
+public struct SweepJournal: Sendable {
+    /// Points already in the file (its prefix) and the next index to write.
+    public private(set) var next: Int
+    public let count: Int
+    private var pending: [Int: String] = [:]
+
+    /// A journal over `count` points whose first `written` points are in the file already and
+    /// whose other finished lines (`held`, by index) wait for their turn.
+    public init(count: Int, written: Int = 0, held: [Int: String] = [:]) {
+        self.count = count
+        next = written
+        pending = held.filter { $0.key >= written }
+    }
+
+    /// Adds a finished point's line; returns the text that may now be appended (possibly empty).
+    public mutating func add(index: Int, line: String) -> String {
+        guard index >= next else { return "" }
+        pending[index] = line
+        return ready()
+    }
+
+    /// The lines that follow the written prefix without a gap (held lines from a resumed file).
+    public mutating func ready() -> String {
+        var out = ""
+        while let l = pending.removeValue(forKey: next) {
+            out += l
+            next += 1
+        }
+        return out
+    }
+
+    public var isComplete: Bool { next >= count }
+
+    /// What `--resume` found in an existing output.
+    public struct Resumed: Sendable {
+        /// Every finished point, by index, with its line as written.
+        public var lines: [Int: String]
+        /// Points 0..<prefixCount are the file's first lines, in order.
+        public var prefixCount: Int
+        /// Bytes of those lines: the file is cut there before appending (drops a torn last line).
+        public var prefixBytes: Int
+        /// Nothing to resume from.
+        public static let none = Resumed(lines: [:], prefixCount: 0, prefixBytes: 0)
+    }
+
+    /// Reads an output written by an earlier run of the same sweep. Stops at the first line that
+    /// is torn or not a result; a result for another sweep is an error.
+    public static func resume(_ text: String, plan: SweepPlan, file: String) throws(TrainSimError) -> Resumed {
+        var r = Resumed(lines: [:], prefixCount: 0, prefixBytes: 0)
+        var inOrder = true
+        var bytes = 0
+        var lineNumber = 0
+        for sub in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let line = String(sub) + "\n"
+            lineNumber += 1
+            guard bytes + line.utf8.count <= text.utf8.count, !sub.isEmpty,
+                  let p = try? SweepPoint(line: String(sub)) else { break }
+            guard p.index < plan.count else {
+                throw TrainSimError(file: file, path: "line \(lineNumber)", "point #\(p.index) is not in this sweep of \(plan.count) points; was the file written by another sweep?")
+            }
+            let expected = plan.assignment(p.index)
+            guard expected.count == p.assignment.count,
+                  zip(expected, p.assignment).allSatisfy({ $0.path == $1.path && $0.value == $1.value }) else {
+                throw TrainSimError(file: file, path: "line \(lineNumber)", "point #\(p.index) (\(p.label)) is not point #\(p.index) of this sweep; was the file written by another sweep?")
+            }
+            bytes += line.utf8.count
+            r.lines[p.index] = line
+            if inOrder, p.index == r.prefixCount {
+                r.prefixCount += 1
+                r.prefixBytes = bytes
+            } else {
+                inOrder = false
+            }
+        }
+        return r
+    }
+}

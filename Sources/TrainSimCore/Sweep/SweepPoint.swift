@@ -1,0 +1,95 @@
+import Foundation
+
+/// The result of one sweep point, as one JSON line:
+/// `{"index":3,"point":{"parallelism.tp":4},"status":"ok","report":{...}}`. Failed points carry
+/// `reason`. The line is the unit that MPI ranks send to rank 0, that streams to the output
+/// file, and that `--resume` reads back.
+public struct SweepPoint: Sendable {
+    public enum Status: String, Sendable, CaseIterable {
+        case ok
+        /// Valid, but the plan does not fit in device memory (the report is kept).
+        case outOfMemory = "out-of-memory"
+        /// The plan does not multiply out or divide, or the point's input is wrong.
+        case invalid
+    }
+
+    public var index: Int
+    public var assignment: [(path: String, value: JSONValue)]
+    public var status: Status
+    public var reason: String?
+    /// The report (`Analysis.reportJSON()` without the per-collective list), when simulated.
+    public var report: JSONValue?
+
+    public init(index: Int, assignment: [(path: String, value: JSONValue)], status: Status, reason: String?, report: JSONValue?) {
+        self.index = index; self.assignment = assignment; self.status = status; self.reason = reason; self.report = report
+    }
+
+    public init(index: Int, assignment: [(path: String, value: JSONValue)], analysis a: Analysis) {
+        var reason: String?
+        if !a.fits {
+            let m = a.step.memory
+            reason = "needs \(String(format: "%.1f", m.peakGiB)) GiB per device; \(a.experiment.cluster.topology.device.name) has "
+                + "\(String(format: "%.1f", m.capacityGiB)) GiB (out of memory)"
+        }
+        self.init(index: index, assignment: assignment, status: a.fits ? .ok : .outOfMemory, reason: reason,
+                  report: a.reportJSON().removing("collectives"))
+    }
+
+    /// An error as a point's reason: key path and message, without the file name every point shares.
+    public static func reason(_ error: TrainSimError) -> String {
+        (error.path.map { $0.isEmpty ? "" : $0 + ": " } ?? "") + error.message.replacingOccurrences(of: "\n", with: " ")
+    }
+
+    public var json: JSONValue {
+        var pairs: [(String, JSONValue)] = [
+            ("index", .number(Double(index))),
+            ("point", .object(assignment.map { ($0.path, $0.value) })),
+            ("status", .string(status.rawValue)),
+        ]
+        if let reason { pairs.append(("reason", .string(reason))) }
+        if let report { pairs.append(("report", report)) }
+        return .object(pairs)
+    }
+
+    /// The point as one line of JSON, newline-terminated.
+    public var jsonLine: String { JSONWriter.write(json, pretty: false) + "\n" }
+
+    /// Reads a line written by `jsonLine`.
+    public init(line: String) throws(TrainSimError) {
+        let v: JSONValue
+        do { v = try JSONParser.parse(Data(line.utf8)) } catch { throw TrainSimError(path: "line", "not a JSON object") }
+        guard case let .number(i)? = v["index"], i >= 0, i == i.rounded(),
+              case let .object(point)? = v["point"],
+              case let .string(s)? = v["status"], let status = Status(rawValue: s) else {
+            throw TrainSimError(path: "line", "not a sweep result (needs index, point and status)")
+        }
+        var reason: String?
+        if case let .string(r)? = v["reason"] { reason = r }
+        self.init(index: Int(i), assignment: point.map { ($0.0, $0.1) }, status: status, reason: reason, report: v["report"])
+    }
+
+    /// A number from the report at a dotted path ("breakdown.compute").
+    public func metric(_ path: String) -> Double? {
+        guard case let .number(d)? = report?.value(at: path.split(separator: ".").map(String.init)) else { return nil }
+        return d
+    }
+
+    /// A short label of the point's axis values: "tp=4, topology=h800-ib".
+    public var label: String {
+        assignment.map { a in
+            let k = a.path.split(separator: ".").last.map(String.init) ?? a.path
+            return k + "=" + SweepPoint.text(a.value)
+        }.joined(separator: ", ")
+    }
+
+    /// A JSON value as a table cell.
+    public static func text(_ v: JSONValue) -> String {
+        switch v {
+        case let .string(s): return s
+        case let .number(d): return JSONWriter.number(d)
+        case let .bool(b): return b ? "true" : "false"
+        case .null: return "null"
+        default: return JSONWriter.write(v, pretty: false)
+        }
+    }
+}

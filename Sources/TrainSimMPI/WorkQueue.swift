@@ -1,0 +1,153 @@
+import Foundation
+
+/// Shares independent work items `0..<count` among MPI ranks with dynamic load balancing.
+///
+/// Rank 0 hands out chunks (runs of item numbers) on request and computes items itself between
+/// requests, one at a time, so a slow item never holds other ranks back for long. Chunks are
+/// guided: a share of what is left, at most `maxChunk`, so items whose costs differ by 1000x
+/// still end together. Each rank asks for its next chunk before it computes the current one
+/// and returns a chunk's results with the request after it;
+/// rank 0 receives every result, tagged with its index, in completion order (the caller sorts
+/// by index, so the output does not depend on the number of ranks). Without MPI, or with one
+/// rank, the items run locally in order.
+public struct WorkQueue {
+    public let mpi: MPIContext?
+    public let maxChunk: Int
+    static let requestTag = 7101, assignTag = 7102
+    /// Nanoseconds between rank 0's polls for requests while it computes.
+    static let pollInterval: UInt64 = 200_000
+
+    public init(mpi: MPIContext?, maxChunk: Int = 64) {
+        self.mpi = (mpi?.size ?? 1) > 1 ? mpi : nil
+        self.maxChunk = max(1, maxChunk)
+    }
+
+    /// Runs `work` on every item `0..<count` and calls `collect` on rank 0 with each result that
+    /// is not nil, and `progress` with how many items just finished. Every rank must call it with
+    /// the same count; it returns on every rank when all items are done.
+    public func run(count: Int, work: (Int) -> Data?, collect: (Int, Data) -> Void, progress: (Int) -> Void = { _ in }) {
+        guard let mpi else {
+            for i in 0..<count {
+                if let r = work(i) { collect(i, r) }
+                progress(1)
+            }
+            return
+        }
+        if mpi.isRoot { coordinate(mpi, count, work: work, collect: collect, progress: progress) } else { serve(mpi, work: work) }
+    }
+
+    private func coordinate(_ mpi: MPIContext, _ count: Int, work: (Int) -> Data?, collect: (Int, Data) -> Void, progress: (Int) -> Void) {
+        var cursor = 0
+        var running = mpi.size - 1
+        var stopped = [Bool](repeating: false, count: mpi.size)
+        func answer(_ message: (data: Data, source: Int, tag: Int)) {
+            progress(Self.decodeResults(message.data, into: collect))
+            // A rank told to stop sends its last results once more; it needs no answer.
+            if stopped[message.source] {
+                running -= 1
+                return
+            }
+            let left = count - cursor
+            let n = left == 0 ? 0 : max(1, min(maxChunk, left / (2 * mpi.size)))
+            mpi.send(Self.encode([cursor, n]), to: message.source, tag: Self.assignTag)
+            cursor += n
+            if n == 0 { stopped[message.source] = true }
+        }
+        // Polling MPI costs about as much as a cheap item (it drives every transport's progress),
+        // so rank 0 polls at most every `pollInterval`; workers ask ahead and never wait that long.
+        var lastPoll: UInt64 = 0
+        while running > 0 || cursor < count {
+            let now = DispatchTime.now().uptimeNanoseconds
+            if now - lastPoll >= Self.pollInterval || cursor >= count {
+                lastPoll = now
+                while mpi.probeIfWaiting(tag: Self.requestTag) != nil {
+                    answer(mpi.receive(tag: Self.requestTag))
+                }
+            }
+            if cursor < count {
+                let i = cursor
+                cursor += 1
+                if let r = work(i) { collect(i, r) }
+                progress(1)
+            } else if running > 0 {
+                answer(mpi.receive(tag: Self.requestTag))
+            }
+        }
+    }
+
+    /// A worker asks for its next chunk before computing the current one (sending the results of
+    /// the one before), so the answer is waiting when it finishes and it never idles on rank 0.
+    private func serve(_ mpi: MPIContext, work: (Int) -> Data?) {
+        mpi.send(Self.encode([0]), to: 0, tag: Self.requestTag)
+        var chunk = Self.decodeIndices(mpi.receive(from: 0, tag: Self.assignTag).data)
+        var results = Self.encode([0])
+        while chunk[1] > 0 {
+            mpi.send(results, to: 0, tag: Self.requestTag)
+            results = Self.encode([chunk[1]])
+            for i in chunk[0]..<(chunk[0] + chunk[1]) {
+                if let r = work(i) { Self.append(i, r, to: &results) }
+            }
+            chunk = Self.decodeIndices(mpi.receive(from: 0, tag: Self.assignTag).data)
+        }
+        mpi.send(results, to: 0, tag: Self.requestTag)
+    }
+
+    static func encode(_ values: [Int]) -> Data {
+        var d = Data(capacity: values.count * 8)
+        for i in values { withUnsafeBytes(of: Int64(i).littleEndian) { d.append(contentsOf: $0) } }
+        return d
+    }
+
+    static func decodeIndices(_ d: Data) -> [Int] {
+        var out: [Int] = []
+        out.reserveCapacity(d.count / 8)
+        d.withUnsafeBytes { raw in
+            for k in 0..<(raw.count / 8) { out.append(Int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * k, as: Int64.self)))) }
+        }
+        return out
+    }
+
+    static func append(_ index: Int, _ result: Data, to d: inout Data) {
+        withUnsafeBytes(of: Int64(index).littleEndian) { d.append(contentsOf: $0) }
+        withUnsafeBytes(of: Int64(result.count).littleEndian) { d.append(contentsOf: $0) }
+        d.append(result)
+    }
+
+    /// Results message: the number of items done, then (index, length, bytes) per result. Returns the number done.
+    static func decodeResults(_ d: Data, into collect: (Int, Data) -> Void) -> Int {
+        var items: [(Int, Data)] = []
+        var done = 0
+        d.withUnsafeBytes { raw in
+            guard raw.count >= 8 else { return }
+            done = Int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 0, as: Int64.self)))
+            var o = 8
+            while o + 16 <= raw.count {
+                let i = Int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: Int64.self)))
+                let n = Int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: o + 8, as: Int64.self)))
+                o += 16
+                items.append((i, Data(raw[o..<(o + n)])))
+                o += n
+            }
+        }
+        for (i, r) in items { collect(i, r) }
+        return done
+    }
+}
+
+extension MPIContext {
+    /// Rank `root`'s numbers, on every rank.
+    public func broadcast(_ values: [Int], root: Int = 0) -> [Int] {
+        WorkQueue.decodeIndices(broadcast(WorkQueue.encode(values), root: root))
+    }
+
+    /// Every rank's numbers, in rank order, on rank 0; nil on the other ranks.
+    public func gather(_ values: [Double]) -> [[Double]]? {
+        var d = Data(capacity: values.count * 8)
+        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { d.append(contentsOf: $0) } }
+        return gatherv(d)?.map { part in
+            part.withUnsafeBytes { raw in
+                (0..<(raw.count / 8)).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self))) }
+            }
+        }
+    }
+}

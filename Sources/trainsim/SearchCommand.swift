@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import TrainSimCore
+import TrainSimMPI
+
+struct SearchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search",
+        abstract: "Find the best parallel plans for a model on a cluster, by step time or by cost, with memory as a hard limit.",
+        discussion: """
+        FILE is an experiment; its "search" object sets the objective ("time" or "cost"), how many plans to list
+        ("top", default 10) and, optionally, the candidate values per knob ("space": parallelism.tp, .pp, .vpp,
+        .cp, .ep, .zero, .schedule, training.microBatchSequences, .recompute, cluster.devices, cluster.topology).
+        Knobs not listed take trainsim's defaults: tp dividing the heads inside the scale-up domain, pp up to the
+        layers, ep dividing the experts and dp x cp, vpp 2-8 for the interleaved schedule, micro-batches 1-8,
+        ZeRO 0-3, every recompute mode and schedule. The plan in FILE is ignored.
+        Prints the best N plans and the time-cost Pareto front. Candidates that cannot beat the best so far
+        (a compute-only lower bound of the step time) are pruned without being simulated; the answer is the
+        same as simulating all of them, and the same for any number of MPI ranks.
+        """)
+
+    @Argument(help: "The experiment file (JSON).")
+    var file: String
+
+    @OptionGroup var out: OutputOptions
+
+    @Option(name: .long, help: "Rank plans by time or cost (overrides search.objective).")
+    var objective: String?
+
+    @Option(name: .long, help: "How many plans to list (overrides search.top).")
+    var top: Int?
+
+    @Flag(name: .long, help: "Simulate every candidate, pruning none (for checks and benchmarks).")
+    var exhaustive = false
+
+    @Flag(name: .long, help: .hidden)
+    var benchmark = false
+
+    func run() throws {
+        if benchmark {
+            try Output.emit(SweepBench.run(experiment: file, binary: CommandLine.arguments.first), to: out.output)
+            return
+        }
+        let started = Date()
+        let url = URL(fileURLWithPath: file)
+        var e = try Experiment.decode(try DataLocator.readJSON(url, displayName: file), file: file,
+                                      folder: url.deletingLastPathComponent(), validatingPlan: false)
+        var spec = e.search ?? SearchSpec()
+        if let objective {
+            guard ["time", "cost"].contains(objective) else { throw CLIError.badInput("--objective: \"\(objective)\" is not \"time\" or \"cost\"") }
+            spec.objective = objective
+        }
+        if let top {
+            guard (1...1000).contains(top) else { throw CLIError.badInput("--top: \(top) is out of range (1 to 1000)") }
+            spec.top = top
+        }
+        e.search = spec
+        let search = try PlanSearch(e)
+        var state = SearchState(search)
+        var progress = Progress(total: search.order.count, what: "search candidates")
+        let pruning = !exhaustive
+        WorkQueue(mpi: Ranks.mpi, maxChunk: 256).run(count: search.order.count, work: { position in
+            state.consider(position: position, in: search, pruning: pruning)
+            return nil
+        }, collect: { _, _ in }, progress: { progress.advance($0) })
+        progress.finish()
+        var merged = state
+        // CPU seconds of the busiest rank: the wall time a search would take on an idle machine.
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        let cpu = Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+        let busiest = Ranks.mpi?.allReduceMax(cpu) ?? cpu
+        if let mpi = Ranks.mpi {
+            guard let packs = mpi.gather(state.packed) else { return }
+            merged = SearchState(merging: packs, search: search)
+        }
+        guard Ranks.isRoot else { return }
+        let report = try SearchReport(search: search, state: merged)
+        try Output.emit(report.render(out.format), to: out.output)
+        let seconds = Date().timeIntervalSince(started)
+        Output.note("\(file): \(search.candidates.count) candidates: \(merged.evaluated) simulated, \(merged.pruned) pruned, "
+            + "\(merged.outOfMemory) out of memory, \(merged.invalid) invalid, in \(String(format: "%.2f", seconds)) s "
+            + "(\(Fmt.num(Double(search.candidates.count) / max(seconds, 1e-9))) candidates/s on \(Ranks.size) rank\(Ranks.size == 1 ? "" : "s"); "
+            + "busiest rank: \(String(format: "%.3f", busiest)) CPU-s)")
+        if report.best.isEmpty {
+            Output.note("\(file): no candidate plan fits in memory")
+            pendingExitCode = 1
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import TrainSimCore
+import TrainSimMPI
+
+struct SweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Simulate every point of an experiment's `sweep`: the cartesian product of the listed key paths.",
+        discussion: """
+        FILE is an experiment with a "sweep" object mapping key paths to lists of values, e.g.
+        {"parallelism.tp": [1, 2, 4, 8], "cluster.topology": ["h800-ib", "h800-hpn-dualplane"]}.
+        Points are numbered in file order, the last key fastest. Points that cannot work (a plan that does
+        not divide, out of memory) are listed with the reason. Leave parallelism.dp out to let each point derive it.
+
+        Formats: text or md (a table), csv (one row per point, fixed columns), json (JSON lines, one per point).
+        Results stream to the output in point order as they finish: with --format json to FILE itself, otherwise
+        to FILE.jsonl beside it. A killed sweep rerun with --resume computes only the missing points.
+        Under mpirun -np N the points are shared among the ranks; the output is the same for any N.
+        Exit status: 0 when at least one point works, 1 when none does, 2 on bad input.
+        """)
+
+    @Argument(help: "The experiment file with a sweep object (JSON).")
+    var file: String
+
+    @OptionGroup var out: OutputOptions
+
+    @Flag(name: .long, help: "Keep the points already in the output (or FILE.jsonl) and compute only the missing ones.")
+    var resume = false
+
+    func run() throws {
+        let plan = try SweepPlan.load(path: file)
+        let journalPath = out.output.map { out.format == .json ? $0 : $0 + ".jsonl" }
+        var handle: FileHandle?
+        var lines: [Int: String] = [:]
+        var journal = SweepJournal(count: plan.count)
+        var todo: [Int] = []
+        var failure: Error?
+        if Ranks.isRoot {
+            do {
+                (handle, lines, journal) = try openJournal(journalPath, plan: plan)
+                todo = (0..<plan.count).filter { lines[$0] == nil }
+                if resume { Output.note("\(file): resuming: \(plan.count - todo.count) of \(plan.count) points done, computing \(todo.count)") }
+            } catch { failure = error }
+        }
+        // Every rank learns whether rank 0 could start, so none waits for work that never comes.
+        if let mpi = Ranks.mpi {
+            let message = mpi.broadcast(Data((failure.map { "\($0)" } ?? "").utf8))
+            if failure == nil, !message.isEmpty { failure = CLIError.environment(String(decoding: message, as: UTF8.self)) }
+        }
+        if let failure { throw failure }
+        if let mpi = Ranks.mpi { todo = mpi.broadcast(todo) }
+
+        var progress = Progress(total: todo.count, what: "sweep points")
+        if let h = handle { write(journal.ready(), to: h) }
+        WorkQueue(mpi: Ranks.mpi, maxChunk: 16).run(count: todo.count, work: { k in
+            Data(plan.evaluate(todo[k]).jsonLine.utf8)
+        }, collect: { k, data in
+            let i = todo[k], line = String(decoding: data, as: UTF8.self)
+            lines[i] = line
+            if let h = handle { write(journal.add(index: i, line: line), to: h) }
+        }, progress: { progress.advance($0) })
+        progress.finish()
+        guard Ranks.isRoot else { return }
+        if let h = handle, h !== FileHandle.standardOutput { try? h.close() }
+
+        var points: [SweepPoint] = []
+        for i in 0..<plan.count {
+            guard let l = lines[i] else { throw CLIError.environment("sweep: point #\(i) has no result") }
+            points.append(try SweepPoint(line: String(l.dropLast())))
+        }
+        // The same input error at every point is a mistake in the file, not a sweep result.
+        if let first = points.first, first.status == .invalid, points.allSatisfy({ $0.status == .invalid && $0.reason == first.reason }) {
+            throw TrainSimError(file: file, first.reason ?? "no point works")
+        }
+        if out.format != .json { try Output.emit(SweepOutput.render(points, plan: plan, format: out.format), to: out.output) }
+        if !points.contains(where: { $0.status == .ok }) {
+            Output.note("\(file): no point of the sweep works (see the reasons)")
+            pendingExitCode = 1
+        }
+    }
+
+    /// Rank 0: the stream for results (the output file, FILE.jsonl, or stdout for JSON lines),
+    /// with what an interrupted run left in it when resuming.
+    func openJournal(_ path: String?, plan: SweepPlan) throws -> (FileHandle?, [Int: String], SweepJournal) {
+        guard let path else {
+            if resume { throw CLIError.badInput("--resume needs --output FILE: the file the interrupted sweep was writing") }
+            return (out.format == .json ? FileHandle.standardOutput : nil, [:], SweepJournal(count: plan.count))
+        }
+        let fm = FileManager.default
+        var resumed = SweepJournal.Resumed.none
+        if resume, fm.fileExists(atPath: path) {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw CLIError.environment("\(path): cannot read the results to resume from")
+            }
+            resumed = try SweepJournal.resume(text, plan: plan, file: path)
+        }
+        if !fm.fileExists(atPath: path) || !resume {
+            guard fm.createFile(atPath: path, contents: nil) else { throw CLIError.environment("\(path): cannot write") }
+        }
+        guard let h = FileHandle(forWritingAtPath: path) else { throw CLIError.environment("\(path): cannot write") }
+        try h.truncate(atOffset: UInt64(resumed.prefixBytes))
+        try h.seekToEnd()
+        return (h, resumed.lines, SweepJournal(count: plan.count, written: resumed.prefixCount, held: resumed.lines))
+    }
+
+    func write(_ text: String, to h: FileHandle) {
+        if !text.isEmpty { h.write(Data(text.utf8)) }
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import XCTest
+
+/// The sweep, search and compare verbs end to end, under mpirun: output byte-identical for any
+/// number of ranks, and --resume computing only the missing points. Needs the release binary
+/// in TRAINSIM_BIN (`make test` sets it) and mpirun.
+final class SweepCLITests: XCTestCase {
+    static let sweepFile = "Experiments/sweep-llama3-70b-h800.json"
+
+    var folder: URL!
+
+    override func setUp() { folder = CLI.tempDir() }
+    override func tearDown() { if let folder { try? FileManager.default.removeItem(at: folder) } }
+
+    /// Runs trainsim in the package folder, under mpirun when `ranks` is given.
+    func run(_ args: [String], ranks: Int? = nil) throws -> (status: Int32, out: String, err: String) {
+        let r = try ranks.map { try CLI.mpirun($0, args, oversubscribe: true) } ?? CLI.trainsim(args, cwd: CLI.packageRoot)
+        return (r.code, r.stdout, r.stderr)
+    }
+
+    func testSweepOutputIsByteIdenticalForAnyRankCount() throws {
+        let local = try run(["sweep", Self.sweepFile, "--format", "csv"])
+        XCTAssertEqual(local.status, 0, local.err)
+        XCTAssertEqual(local.out.split(separator: "\n").count, 16, local.out)
+        var files: [Data] = []
+        for n in [1, 2, 3] {
+            let path = folder.appendingPathComponent("np\(n).jsonl").path
+            let r = try run(["sweep", Self.sweepFile, "--format", "json", "--output", path], ranks: n)
+            XCTAssertEqual(r.status, 0, r.err)
+            files.append(try Data(contentsOf: URL(fileURLWithPath: path)))
+            let csv = try run(["sweep", Self.sweepFile, "--format", "csv"], ranks: n)
+            XCTAssertEqual(csv.out, local.out, "CSV on \(n) ranks")
+        }
+        XCTAssertEqual(String(decoding: files[0], as: UTF8.self).split(separator: "\n").count, 15)
+        XCTAssertEqual(files[1], files[0], "2 ranks")
+        XCTAssertEqual(files[2], files[0], "3 ranks")
+    }
+
+    func testResumeComputesOnlyMissingPoints() throws {
+        let full = folder.appendingPathComponent("full.jsonl").path
+        XCTAssertEqual(try run(["sweep", Self.sweepFile, "--format", "json", "--output", full]).status, 0)
+        let complete = try String(contentsOfFile: full, encoding: .utf8)
+        let lines = complete.split(separator: "\n").map { String($0) + "\n" }
+        XCTAssertEqual(lines.count, 15)
+        // A killed run: four points done, the fifth torn. Mark point 0 so we can tell it was kept, not recomputed.
+        let marked = lines[0].replacingOccurrences(of: "\"name\":\"llama3-70b-sweep\"", with: "\"name\":\"kept\"")
+        XCTAssertNotEqual(marked, lines[0])
+        let partial = folder.appendingPathComponent("partial.jsonl").path
+        try (marked + lines[1...3].joined() + lines[4].prefix(30)).write(toFile: partial, atomically: true, encoding: .utf8)
+        let r = try run(["sweep", Self.sweepFile, "--format", "json", "--output", partial, "--resume"], ranks: 2)
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.err.contains("4 of 15 points done, computing 11"), r.err)
+        let resumed = try String(contentsOfFile: partial, encoding: .utf8)
+        XCTAssertEqual(resumed, marked + lines[1...].joined())
+        // Nothing missing: nothing computed, file unchanged.
+        let again = try run(["sweep", Self.sweepFile, "--format", "json", "--output", partial, "--resume"])
+        XCTAssertTrue(again.err.contains("computing 0"), again.err)
+        XCTAssertEqual(try String(contentsOfFile: partial, encoding: .utf8), resumed)
+    }
+
+    func testSearchIsTheSameOnTwoRanksAndCompareMarksTheBest() throws {
+        let file = "Experiments/search-deepseek-v3-h800.json"
+        let one = try run(["search", file, "--format", "json", "--top", "3"])
+        XCTAssertEqual(one.status, 0, one.err)
+        XCTAssertTrue(one.out.contains("\"pareto\""))
+        let two = try run(["search", file, "--format", "json", "--top", "3"], ranks: 2)
+        XCTAssertEqual(two.out, one.out)
+        let md = try run(["compare", Self.sweepFile, "--format", "md"])
+        XCTAssertEqual(md.status, 0, md.err)
+        XCTAssertTrue(md.out.contains("| step time |") && md.out.contains("**") && md.out.contains("exposed comm"), md.out)
+        XCTAssertTrue(md.err.contains("left out"), md.err)
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import XCTest
+@testable import TrainSimCore
+
+/// Sweep expansion, per-point results and their JSON lines, the streaming journal and resume.
+final class SweepPlanTests: XCTestCase {
+    static var root: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    static func plan(_ text: String) throws -> SweepPlan {
+        try SweepPlan(document: try JSONParser.parse(text), file: "test.json", folder: root.appendingPathComponent("Experiments"))
+    }
+
+    static let base = """
+    "schemaVersion": 1, "name": "t", "model": "llama3-8b",
+    "training": { "tokens": 1e11, "sequenceLength": 4096, "globalBatchSequences": 256, "precision": "bf16" },
+    "cluster": { "topology": "h800-ib", "devices": 64 },
+    "parallelism": { "tp": 2, "pp": 2 }
+    """
+
+    func testCartesianOrderIsFileOrderLastAxisFastest() throws {
+        let p = try Self.plan("{\(Self.base), \"sweep\": {\"parallelism.tp\": [1, 2, 4], \"parallelism.pp\": [1, 2], \"training.recompute\": [\"none\", \"full\"]}}")
+        XCTAssertEqual(p.count, 12)
+        XCTAssertEqual(p.axes.map(\.path), ["parallelism.tp", "parallelism.pp", "training.recompute"])
+        let expected: [(Double, Double, String)] = [(1, 1, "none"), (1, 1, "full"), (1, 2, "none"), (1, 2, "full"),
+                                                    (2, 1, "none"), (2, 1, "full"), (2, 2, "none"), (2, 2, "full"),
+                                                    (4, 1, "none"), (4, 1, "full"), (4, 2, "none"), (4, 2, "full")]
+        for (i, (tp, pp, r)) in expected.enumerated() {
+            let a = p.assignment(i)
+            XCTAssertEqual(a.map(\.value), [.number(tp), .number(pp), .string(r)], "point \(i)")
+            let doc = p.document(at: i)
+            XCTAssertEqual(doc.value(at: ["parallelism", "tp"]), .number(tp))
+            XCTAssertEqual(doc.value(at: ["training", "recompute"]), .string(r))
+            XCTAssertNil(doc["sweep"])
+        }
+        XCTAssertEqual(p.coordinates(7), [1, 1, 1])
+    }
+
+    func testFailingPointsAreReportedWithReasons() throws {
+        // tp 3 does not divide the devices; 63 devices are not whole nodes; tp 8 on 64 works.
+        let p = try Self.plan("{\(Self.base), \"sweep\": {\"parallelism.tp\": [3, 8], \"cluster.devices\": [63, 64]}}")
+        let points = (0..<p.count).map(p.evaluate)
+        XCTAssertEqual(points.map(\.status), [.invalid, .invalid, .invalid, .ok])
+        XCTAssertTrue(points[1].reason!.contains("= 6 does not divide cluster.devices (64)"), points[1].reason!)
+        XCTAssertTrue(points[2].reason!.contains("cluster.devices"), points[2].reason!)
+        XCTAssertNil(points[3].reason)
+        XCTAssertNotNil(points[3].metric("stepTimeSeconds"))
+        // Out of memory: a 405B model on 8 devices.
+        let oom = try Self.plan("{\(Self.base.replacingOccurrences(of: "llama3-8b", with: "llama3-405b")), \"sweep\": {\"cluster.devices\": [8]}}")
+        let o = oom.evaluate(0)
+        XCTAssertEqual(o.status, .outOfMemory)
+        XCTAssertTrue(o.reason!.contains("out of memory"))
+        XCTAssertNotNil(o.report)
+        // Every format lists every point, failures with their reason.
+        let csv = SweepOutput.render(points, plan: p, format: .csv).split(separator: "\n")
+        XCTAssertEqual(csv.count, 5)
+        XCTAssertTrue(csv[0].hasPrefix("index,parallelism.tp,cluster.devices,status,reason,name,stepTimeSeconds"))
+        XCTAssertTrue(csv[2].contains("does not divide"))
+        let text = SweepOutput.render(points, plan: p, format: .text)
+        XCTAssertTrue(text.contains("invalid") && text.contains("fastest: #3"), text)
+        XCTAssertTrue(SweepOutput.render(points, plan: p, format: .md).contains("|---|"))
+    }
+
+    func testJSONLineRoundTrips() throws {
+        let p = try Self.plan("{\(Self.base), \"sweep\": {\"parallelism.tp\": [2, 3]}}")
+        for i in 0..<2 {
+            let point = p.evaluate(i)
+            let back = try SweepPoint(line: point.jsonLine)
+            XCTAssertEqual(back.jsonLine, point.jsonLine)
+            XCTAssertEqual(back.status, point.status)
+        }
+    }
+
+    func testJournalStreamsInOrderAndResumes() throws {
+        let p = try Self.plan("{\(Self.base), \"sweep\": {\"parallelism.tp\": [1, 2, 4, 8]}}")
+        let lines = (0..<4).map { p.evaluate($0).jsonLine }
+        var j = SweepJournal(count: 4)
+        XCTAssertEqual(j.add(index: 2, line: lines[2]), "")
+        XCTAssertEqual(j.add(index: 0, line: lines[0]), lines[0])
+        XCTAssertEqual(j.add(index: 1, line: lines[1]), lines[1] + lines[2])
+        XCTAssertEqual(j.add(index: 3, line: lines[3]), lines[3])
+        XCTAssertTrue(j.isComplete)
+        // A killed run: two lines and a torn third.
+        let partial = lines[0] + lines[1] + String(lines[2].prefix(40))
+        let r = try SweepJournal.resume(partial, plan: p, file: "out.jsonl")
+        XCTAssertEqual(r.prefixCount, 2)
+        XCTAssertEqual(r.prefixBytes, (lines[0] + lines[1]).utf8.count)
+        XCTAssertEqual(Set(r.lines.keys), [0, 1])
+        // Out-of-order lines are held and written in order.
+        let r2 = try SweepJournal.resume(lines[0] + lines[2], plan: p, file: "out.jsonl")
+        XCTAssertEqual(r2.prefixCount, 1)
+        var j2 = SweepJournal(count: 4, written: r2.prefixCount, held: r2.lines)
+        XCTAssertEqual(j2.ready(), "")
+        XCTAssertEqual(j2.add(index: 1, line: lines[1]), lines[1] + lines[2])
+        // Results of another sweep are refused.
+        let other = try Self.plan("{\(Self.base), \"sweep\": {\"parallelism.pp\": [1, 2, 4, 8]}}")
+        XCTAssertThrowsError(try SweepJournal.resume(lines[0], plan: other, file: "out.jsonl"))
+    }
+
+    func testShippedSweepExample() throws {
+        let url = Self.root.appendingPathComponent("Experiments/sweep-llama3-70b-h800.json")
+        let p = try SweepPlan.load(path: url.path)
+        XCTAssertEqual(p.axes.map(\.path), ["parallelism.tp", "cluster.topology"])
+        let points = (0..<p.count).map(p.evaluate)
+        XCTAssertTrue(points.contains { $0.status == .ok })
+        XCTAssertTrue(points.contains { $0.status == .outOfMemory })
+        XCTAssertTrue(points.contains { $0.status == .invalid })
+        let table = CompareTable(columns: points.compactMap { pt in pt.report.map { CompareTable.Column(label: pt.label, report: $0) } })
+        let md = table.render(.md)
+        XCTAssertTrue(md.contains("| step time |") && md.contains("**"), md)
+        // The sweep's own table puts the topologies side by side for each tp.
+        let text = SweepOutput.render(points, plan: p, format: .text)
+        XCTAssertTrue(text.contains("topologies side by side (tp=8)") && text.contains("exposed comm: scale-up"), text)
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import XCTest
+@testable import TrainSimCore
+
+/// Plan search: pruning never drops a plan of the answer (checked against simulating every
+/// candidate), bounds never exceed the simulated time, the answer does not depend on how the
+/// candidates are shared out, and the Pareto front and top-N lists are right.
+final class SweepSearchTests: XCTestCase {
+    static func experiment(_ search: String, devices: Int = 64) throws -> Experiment {
+        let text = """
+        { "schemaVersion": 1, "name": "s", "model": "llama3-8b",
+          "training": { "tokens": 1e11, "sequenceLength": 4096, "globalBatchSequences": 256, "precision": "bf16" },
+          "cluster": { "topology": "h800-ib", "devices": \(devices) },
+          "parallelism": { "tp": 1 },
+          "search": \(search) }
+        """
+        return try Experiment.decode(try JSONParser.parse(text), file: "s.json",
+                                     folder: SweepPlanTests.root.appendingPathComponent("Experiments"), validatingPlan: false)
+    }
+
+    /// Brute force: every candidate simulated, then ranked.
+    static func bruteForce(_ s: PlanSearch) -> (best: [Int], front: [Int], scored: [ScoredPlan]) {
+        var scored: [ScoredPlan] = []
+        for id in s.candidates.indices { if case let .scored(p) = s.evaluate(id) { scored.append(p) } }
+        let key: (ScoredPlan) -> Double = s.objective == .cost ? { $0.cost } : { $0.seconds }
+        let best = scored.sorted { (key($0), $0.id) < (key($1), $1.id) }.prefix(s.top).map(\.id)
+        return (best, Pareto.front(scored).map(\.id), scored)
+    }
+
+    func check(_ s: PlanSearch, file: StaticString = #filePath, line: UInt = #line) {
+        let truth = Self.bruteForce(s)
+        XCTAssertFalse(truth.best.isEmpty, file: file, line: line)
+        var state = SearchState(s)
+        for p in s.order.indices { state.consider(position: p, in: s) }
+        XCTAssertEqual(state.best.plans.map(\.id), truth.best, "best N", file: file, line: line)
+        XCTAssertEqual(state.paretoFront.map(\.id), truth.front, "Pareto front", file: file, line: line)
+        XCTAssertGreaterThan(state.pruned, 0, "the search should prune", file: file, line: line)
+        for p in truth.scored {
+            XCTAssertLessThanOrEqual(s.candidates[p.id].secondsBound, p.seconds, "bound of #\(p.id)", file: file, line: line)
+        }
+        // Three "ranks" taking candidates round-robin, merged: the same answer.
+        var parts = (0..<3).map { _ in SearchState(s) }
+        for p in s.order.indices { parts[p % 3].consider(position: p, in: s) }
+        let merged = SearchState(merging: parts.map(\.packed), search: s)
+        XCTAssertEqual(merged.best.plans.map(\.id), truth.best, file: file, line: line)
+        XCTAssertEqual(merged.paretoFront.map(\.id), truth.front, file: file, line: line)
+    }
+
+    func testPruningKeepsTheTrueBestByTime() throws {
+        let s = try PlanSearch(try Self.experiment("""
+            {"objective": "time", "top": 5, "space": {"parallelism.zero": [1, 3], "training.microBatchSequences": [1, 2],
+             "training.recompute": ["selective", "full"], "parallelism.vpp": [1, 2]}}
+            """))
+        XCTAssertGreaterThan(s.candidates.count, 100)
+        check(s)
+    }
+
+    func testPruningKeepsTheTrueBestByCostAndFrontOverClusterSizes() throws {
+        let s = try PlanSearch(try Self.experiment("""
+            {"objective": "cost", "top": 3, "space": {"cluster.devices": [16, 32, 64], "parallelism.zero": [1],
+             "training.microBatchSequences": [1, 2], "training.recompute": ["selective"], "parallelism.schedule": ["1f1b", "interleaved"],
+             "parallelism.vpp": [2]}}
+            """))
+        XCTAssertEqual(s.clusters.count, 3)
+        let front = Self.bruteForce(s).front
+        XCTAssertGreaterThan(front.count, 1, "more devices should buy time at a price")
+        check(s)
+    }
+
+    func testSearchSpaceErrors() throws {
+        XCTAssertThrowsError(try PlanSearch(try Self.experiment("{\"space\": {\"parallelism.zer\": [1]}}"))) { error in
+            XCTAssertTrue("\(error)".contains("did you mean \"parallelism.zero\""), "\(error)")
+        }
+        XCTAssertThrowsError(try PlanSearch(try Self.experiment("{\"space\": {\"parallelism.zero\": [5]}}")))
+    }
+
+    func testParetoFront() {
+        let pts = [ScoredPlan(id: 0, seconds: 3, cost: 1), ScoredPlan(id: 1, seconds: 1, cost: 3), ScoredPlan(id: 2, seconds: 2, cost: 2),
+                   ScoredPlan(id: 3, seconds: 2, cost: 2.5), ScoredPlan(id: 4, seconds: 3, cost: 1), ScoredPlan(id: 5, seconds: 4, cost: 1),
+                   ScoredPlan(id: 6, seconds: 1, cost: 3.5)]
+        XCTAssertEqual(Pareto.front(pts).map(\.id), [1, 2, 0])
+        var f = Pareto.Front()
+        for p in pts.reversed() { f.insert(p) }
+        XCTAssertEqual(Pareto.front(f.plans).map(\.id), [1, 2, 0])
+        XCTAssertTrue(f.dominates(2.5, 2.5))
+        XCTAssertFalse(f.dominates(2, 2))
+        XCTAssertFalse(f.dominates(0.5, 10))
+        var top = TopPlans(capacity: 2, byCost: false)
+        for p in pts { top.insert(p) }
+        XCTAssertEqual(top.plans.map(\.id), [1, 6])
+        XCTAssertEqual(top.threshold, 1)
+    }
+
+    func testGroupShapeArithmeticMatchesMembers() throws {
+        for (topo, devices) in [("h800-ib", 2048), ("cloudmatrix384", 768), ("h100-ib-oversub2", 1024)] {
+            let spec = try TopologySpec.load(topo, relativeTo: SweepPlanTests.root.appendingPathComponent("Topologies"), referencedFrom: nil, keyPath: "t")
+            let cluster = try Cluster(spec: spec, devices: devices)
+            for tp in [1, 2, 4, 8, 16] { for cp in [1, 2, 3] { for pp in [1, 2, 4] { for ep in [1, 2, 8] {
+                guard devices % (tp * cp * pp) == 0 else { continue }
+                let dp = devices / (tp * cp * pp)
+                guard dp % ep == 0 || (ep % cp == 0 && dp % (ep / cp) == 0) else { continue }
+                for order in [["tp", "cp", "ep", "pp", "dp"], ["tp", "pp", "cp", "ep", "dp"]] {
+                    let place = Placement(ParallelismSpec(tp: tp, pp: pp, vpp: 1, dp: dp, ep: ep, cp: cp, sequenceParallel: false, zero: 1,
+                                                          schedule: .oneFOneB, order: order, layerSplit: nil))
+                    for g in [place.tpGroup, place.cpGroup, place.ppGroup, place.dpGroup, place.epGroup, place.expertDPGroup, place.ppNeighbours] {
+                        XCTAssertEqual(GroupShape(g, on: cluster), GroupShape(enumerating: g, on: cluster), "\(topo) \(g)")
+                    }
+                }
+            } } } }
+        }
+    }
+
+    func testStageLayoutWithoutLists() {
+        for (layers, pp, vpp) in [(61, 16, 1), (80, 4, 5), (32, 8, 2), (7, 3, 2), (5, 1, 1)] {
+            let l = StageLayout(layers: layers, pp: pp, vpp: vpp, split: nil)
+            for p in 0..<pp {
+                var seen: [Int] = []
+                l.forEachLayer(ofStage: p) { seen.append($0) }
+                XCTAssertEqual(seen, l.layers(ofStage: p))
+                let c = l.layerCounts(ofStage: p, moeStart: 3)
+                XCTAssertEqual(c.moe, seen.filter { $0 >= 3 }.count)
+            }
+        }
+    }
+}
