@@ -11,14 +11,15 @@ struct BenchCommand: ParsableCommand {
         kernels   GB/s of fp32/bf16/fp16 sum and max at 256 KiB and 256 MiB, beside memcpy and MPI_Reduce_local.
         network   the SIMD max-min solver vs a scalar reference; one step of a 9,216-device MoE plan and a 100,000-device dense plan in flow mode, with peak memory.
         montecarlo  whole-run Monte Carlo trials per second on one worker and the speedup on two.
+        sweep     plans simulated per second on one rank (analytical network), and the speedup from 1 to 2 MPI ranks.
         all       everything above.
         """)
 
-    @Argument(help: "What to measure: kernels, network, montecarlo or all.")
+    @Argument(help: "What to measure: kernels, network, montecarlo, sweep or all.")
     var what: String = "all"
 
     func run() throws {
-        let choices = ["kernels", "network", "montecarlo", "all"]
+        let choices = ["kernels", "network", "montecarlo", "sweep", "all"]
         guard choices.contains(what) else {
             throw CLIError.badInput("bench: \"\(what)\" is not one of \(choices.joined(separator: ", "))")
         }
@@ -33,6 +34,10 @@ struct BenchCommand: ParsableCommand {
         }
         if what == "montecarlo" || what == "all" {
             text += MonteCarloBench.run()
+            try Output.emit(text, to: nil); text = ""
+        }
+        if what == "sweep" || what == "all" {
+            text += SweepBench.run(binary: CommandLine.arguments[0])
         }
         try Output.emit(text, to: nil)
     }
