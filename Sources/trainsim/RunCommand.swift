@@ -8,7 +8,8 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Simulate one experiment: step time, throughput, MFU, memory, and the whole run's days, energy and cost.",
         discussion: """
-        FILE is an experiment file (see README). `trainsim FILE` is the same as `trainsim run FILE`.
+        FILE is an experiment file (see README). `trainsim FILE` is the same as `trainsim run FILE`; a file with a
+        "sweep" or "search" object runs that sweep or search.
         The report ends with the whole run (section wholeRun): phases, tokens, input pipeline, checkpoints,
         failures and restarts, expected days and cost vs ideal, goodput. The experiment's optional `data` and
         `reliability` objects refine it; the topology file gives storage and failure rates.
@@ -41,6 +42,19 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let e = try Experiment.load(path: file)
+        // An experiment with a sweep or a search object is that sweep or search (DESIGN: `trainsim FILE`).
+        if !e.sweep.isEmpty || e.search != nil {
+            var args = [file, "--format", out.format.rawValue]
+            if let o = out.output { args += ["--output", o] }
+            if !e.sweep.isEmpty {
+                var sweep = try SweepCommand.parse(args)
+                try sweep.run()
+            } else {
+                var search = try SearchCommand.parse(args)
+                try search.run()
+            }
+            return
+        }
         var a = try Analysis.analyze(e)
         let runner: TrialRunner = Ranks.mpi.map { MonteCarloMPI.runner($0) } ?? MonteCarlo.serial
         var whole: WholeRun?
