@@ -40,6 +40,7 @@ final class BadInputTests: XCTestCase {
             ("missing devices", edit("\"devices\": 64", "\"network\": \"analytical\""), ["cluster.devices", "missing required key"]),
             ("bad precision", edit("\"bf16\"", "\"bf17\""), ["training.precision", "did you mean \"bf16\""]),
             ("bad recompute", edit("\"selective\"", "\"partial\""), ["training.recompute", "not one of"]),
+            ("unknown framework", edit("\"recompute\": \"selective\"", "\"recompute\": \"selective\", \"framework\": \"megatrom\""), ["training.framework", "did you mean \"megatron\""]),
             ("bad network", edit("\"devices\": 64", "\"devices\": 64, \"network\": \"flows\""), ["cluster.network", "did you mean \"flow\""]),
             ("bad schedule", edit("\"zero\": 1", "\"zero\": 1, \"schedule\": \"1f1bb\""), ["parallelism.schedule", "did you mean \"1f1b\""]),
             ("zero stage 4", edit("\"zero\": 1", "\"zero\": 4"), ["parallelism.zero", "out of range"]),

@@ -17,6 +17,6 @@ final class CalibrationTests: XCTestCase {
         }
     }
 
-    static let medianTolerance = 0.10
-    static let caseTolerance = 0.25
+    static let medianTolerance = 0.06
+    static let caseTolerance = 0.20
 }

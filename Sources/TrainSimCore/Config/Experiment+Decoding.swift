@@ -16,7 +16,10 @@ extension Experiment {
         _ = try r.string("description")
         let name = try r.string("name") ?? (file.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } ?? "experiment")
         let model = try ModelSpec.read(r, folder: folder)
-        let training = try readTraining(try r.requiredObject("training"))
+        var training = try readTraining(try r.requiredObject("training"))
+        if let fw = training.frameworkReference {
+            training.framework = try FrameworkSpec.load(fw, relativeTo: folder, referencedFrom: file, keyPath: "training.framework")
+        }
         let cluster = try readCluster(try r.requiredObject("cluster"), folder: folder)
         let par = try readParallelism(try r.requiredObject("parallelism"))
         let cost = try readCost(try r.object("cost"))
@@ -48,12 +51,13 @@ extension Experiment {
         let precision = Precision(rawValue: try t.choice("precision", Precision.allCases.map(\.rawValue)) ?? "bf16")!
         let recompute = Recompute(rawValue: try t.choice("recompute", Recompute.allCases.map(\.rawValue)) ?? "selective")!
         let attention = AttentionKernel(rawValue: try t.choice("attention", AttentionKernel.allCases.map(\.rawValue)) ?? "flash")!
+        let framework = try t.string("framework")
         try t.finish()
         if Double(global) * Double(seq) > tokens * 1.0000001 {
             throw t.error("tokens", "\(JSONWriter.number(tokens)) tokens are fewer than one global batch (\(global) x \(seq))")
         }
         return TrainingSpec(tokens: tokens, sequenceLength: seq, globalBatchSequences: global, microBatchSequences: micro,
-                            precision: precision, recompute: recompute, attention: attention)
+                            precision: precision, recompute: recompute, attention: attention, frameworkReference: framework)
     }
 
     static func readCluster(_ c: ObjectReader, folder: URL?) throws(TrainSimError) -> ClusterSpec {

@@ -29,6 +29,9 @@ public struct TrainingSpec: Sendable, Equatable {
     public var precision: Precision
     public var recompute: Recompute
     public var attention: AttentionKernel = .flash
+    public var framework: FrameworkSpec = .reference
+    /// The `training.framework` name as written, until it is loaded.
+    var frameworkReference: String?
     public var globalBatchTokens: Double { Double(globalBatchSequences * sequenceLength) }
 }
 

@@ -7,9 +7,17 @@ public struct ComputeModel: Sendable {
     /// Multiplies every peak (for invariance tests and what-if studies).
     public var flopsScale: Double = 1
 
+    /// The software stack's share of the device's calibrated efficiency.
+    public var frameworkFactor: Double = 1
+
     public init(device: DeviceSpec, precision: Precision) {
         self.device = device
         self.precision = precision
+    }
+
+    public init(experiment e: Experiment) {
+        self.init(device: e.cluster.topology.device, precision: e.training.precision)
+        frameworkFactor = e.training.framework.efficiencyFactor
     }
 
     var gemmPeak: Double { device.peakFLOPs(precision) * flopsScale }
@@ -19,12 +27,12 @@ public struct ComputeModel: Sendable {
 
     public func gemmSeconds(_ g: GemmWork) -> Double {
         guard g.flops > 0 else { return 0 }
-        return g.flops / (gemmPeak * device.gemmEfficiency(g.callFLOPs) * gemmFactor)
+        return g.flops / (gemmPeak * device.gemmEfficiency(g.callFLOPs) * gemmFactor * frameworkFactor)
     }
 
     public func attentionSeconds(_ flops: Double, callFLOPs: Double) -> Double {
         guard flops > 0 else { return 0 }
-        return flops / (attentionPeak * device.attentionEfficiency(callFLOPs))
+        return flops / (attentionPeak * device.attentionEfficiency(callFLOPs) * frameworkFactor)
     }
 
     public func memorySeconds(_ bytes: Double) -> Double {

@@ -13,7 +13,7 @@ public struct Engine: Sendable {
         experiment = e
         do { cluster = try Cluster(spec: e.cluster.topology, devices: e.cluster.devices) } catch { throw error.inFile(e.file ?? "experiment") }
         self.network = network ?? NetworkBackends.make(e.cluster.network, cluster: cluster)
-        compute = ComputeModel(device: e.cluster.topology.device, precision: e.training.precision)
+        compute = ComputeModel(experiment: e)
     }
 
     public static func simulateStep(_ e: Experiment, network: CollectiveCostModel? = nil) throws(TrainSimError) -> StepResult {

@@ -41,6 +41,7 @@ extension Analysis {
                 ("sequenceParallel", .bool(e.parallelism.sequenceParallel)), ("zero", .number(Double(e.parallelism.zero))),
                 ("schedule", .string(e.parallelism.schedule.rawValue)), ("microBatches", .number(Double(s.microBatches))),
                 ("precision", .string(e.training.precision.rawValue)), ("recompute", .string(e.training.recompute.rawValue)),
+                ("attention", .string(e.training.attention.rawValue)), ("framework", .string(e.training.framework.id)),
             ])),
             ("model", .object([
                 ("name", .string(e.model.name)), ("parameters", n(s.parameters)), ("activeParameters", n(s.activeParameters)),

@@ -19,7 +19,7 @@ struct BoundCache {
     init(e: Experiment, sequenceParallel: Bool) {
         self.e = e
         self.sequenceParallel = sequenceParallel
-        compute = ComputeModel(device: e.cluster.topology.device, precision: e.training.precision)
+        compute = ComputeModel(experiment: e)
     }
 
     mutating func layerTimes(_ k: TimesKey) -> Times {
