@@ -47,12 +47,8 @@ public struct DeviceSpec: Sendable, Equatable {
 extension DeviceSpec {
     /// Loads a device by id (e.g. "h800") or path.
     public static func load(_ reference: String, relativeTo: URL?, referencedFrom: String?, keyPath: String) throws(TrainSimError) -> DeviceSpec {
-        guard let url = DataLocator.resolve("devices/" + reference, folder: "Topologies", relativeTo: relativeTo)
-            ?? DataLocator.resolve(reference, folder: "Topologies/devices", relativeTo: relativeTo) else {
-            let known = DataLocator.presets(in: "Topologies/devices")
-            let hint = closestMatch(reference, in: known).map { "; did you mean \"\($0)\"?" } ?? (known.isEmpty ? "" : " (known: \(known.joined(separator: ", ")))")
-            throw TrainSimError(file: referencedFrom, path: keyPath, "device \"\(reference)\" not found\(hint)")
-        }
+        let url = try DataLocator.locate(reference, kind: "device", subfolder: "devices", folder: "Topologies/devices",
+                                         relativeTo: relativeTo, referencedFrom: referencedFrom, keyPath: keyPath)
         let json = try DataLocator.readJSON(url, displayName: url.lastPathComponent)
         return try decode(json, id: url.deletingPathExtension().lastPathComponent, file: url.lastPathComponent)
     }

@@ -14,12 +14,8 @@ public struct FrameworkSpec: Sendable, Equatable {
     public static let reference = FrameworkSpec(id: "megatron", name: "Megatron-LM (reference)", efficiencyFactor: 1, source: nil)
 
     public static func load(_ reference: String, relativeTo: URL?, referencedFrom: String?, keyPath: String) throws(TrainSimError) -> FrameworkSpec {
-        guard let url = DataLocator.resolve("frameworks/" + reference, folder: "Topologies", relativeTo: relativeTo)
-            ?? DataLocator.resolve(reference, folder: "Topologies/frameworks", relativeTo: relativeTo) else {
-            let known = DataLocator.presets(in: "Topologies/frameworks")
-            let hint = closestMatch(reference, in: known).map { "; did you mean \"\($0)\"?" } ?? (known.isEmpty ? "" : " (known: \(known.joined(separator: ", ")))")
-            throw TrainSimError(file: referencedFrom, path: keyPath, "framework \"\(reference)\" not found\(hint)")
-        }
+        let url = try DataLocator.locate(reference, kind: "framework", subfolder: "frameworks", folder: "Topologies/frameworks",
+                                         relativeTo: relativeTo, referencedFrom: referencedFrom, keyPath: keyPath)
         let json = try DataLocator.readJSON(url, displayName: url.lastPathComponent)
         let r = try ObjectReader(json, path: "", file: url.lastPathComponent)
         _ = try r.int("schemaVersion", in: 1...1)

@@ -56,6 +56,19 @@ public enum DataLocator {
         return nil
     }
 
+    /// Finds a data file that another file names (a design's device, an experiment's topology or
+    /// framework): `subfolder/reference` beside the referring file first, then the shipped
+    /// `folder`. A miss names the closest shipped preset, or lists them.
+    public static func locate(_ reference: String, kind: String, subfolder: String?, folder: String, relativeTo: URL?,
+                              referencedFrom: String?, keyPath: String) throws(TrainSimError) -> URL {
+        if let sub = subfolder, let u = resolve(sub + "/" + reference, folder: "Topologies", relativeTo: relativeTo) { return u }
+        if let u = resolve(reference, folder: folder, relativeTo: relativeTo) { return u }
+        let known = presets(in: folder)
+        let hint = closestMatch(reference, in: known).map { "; did you mean \"\($0)\"?" }
+            ?? (known.isEmpty ? "" : " (presets: \(known.joined(separator: ", ")))")
+        throw TrainSimError(file: referencedFrom, path: keyPath, "\(kind) \"\(reference)\" not found\(hint)")
+    }
+
     /// Names of the shipped presets in a folder (file names without .json), sorted.
     public static func presets(in folder: String) -> [String] {
         guard let h = home else { return [] }

@@ -3,12 +3,8 @@ import Foundation
 extension TopologySpec {
     /// Loads a topology by preset name ("h800-ib") or path, resolved as DESIGN.md says.
     public static func load(_ reference: String, relativeTo: URL?, referencedFrom: String?, keyPath: String) throws(TrainSimError) -> TopologySpec {
-        guard let url = DataLocator.resolve(reference, folder: "Topologies", relativeTo: relativeTo) else {
-            let known = DataLocator.presets(in: "Topologies")
-            let hint = closestMatch(reference, in: known).map { "; did you mean \"\($0)\"?" }
-                ?? (known.isEmpty ? "" : " (presets: \(known.joined(separator: ", ")))")
-            throw TrainSimError(file: referencedFrom, path: keyPath, "topology \"\(reference)\" not found\(hint)")
-        }
+        let url = try DataLocator.locate(reference, kind: "topology", subfolder: nil, folder: "Topologies",
+                                         relativeTo: relativeTo, referencedFrom: referencedFrom, keyPath: keyPath)
         let json = try DataLocator.readJSON(url, displayName: url.lastPathComponent)
         return try decode(json, id: url.deletingPathExtension().lastPathComponent, file: url.lastPathComponent,
                           folder: url.deletingLastPathComponent())
