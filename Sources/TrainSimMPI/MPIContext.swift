@@ -53,14 +53,7 @@ public final class MPIContext: @unchecked Sendable {
             MPI_Query_thread(&provided)
         }
         isThreadSafe = provided >= Int32(MPI_THREAD_MULTIPLE)
-        var comm: MPI_Comm? = nil
-        MPI_Comm_dup(trainsim_mpi_comm_world(), &comm)
-        communicator = comm!
-        var r: Int32 = 0, s: Int32 = 0
-        MPI_Comm_rank(communicator, &r)
-        MPI_Comm_size(communicator, &s)
-        rank = Int(r)
-        size = Int(s)
+        (communicator, rank, size) = duplicateCommunicator(trainsim_mpi_comm_world())
     }
 
     private func serialized<R>(_ body: () -> R) -> R {

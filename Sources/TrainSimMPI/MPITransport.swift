@@ -15,14 +15,7 @@ public final class MPITransport: Transport {
     private var batch: [MPI_Request?] = []
 
     init(duplicating parent: MPI_Comm) {
-        var comm: MPI_Comm? = nil
-        MPI_Comm_dup(parent, &comm)
-        communicator = comm!
-        var r: Int32 = 0, s: Int32 = 0
-        MPI_Comm_rank(communicator, &r)
-        MPI_Comm_size(communicator, &s)
-        rank = Int(r)
-        size = Int(s)
+        (communicator, rank, size) = duplicateCommunicator(parent)
     }
 
     private func store(_ request: MPI_Request?) -> TransportRequest {
@@ -89,4 +82,15 @@ public final class MPITransport: Transport {
         precondition(type == .fp32, "the MPI library has no \(type) reductions")
         return trainsim_mpi_float()
     }
+}
+
+/// A private copy of `parent` (so its messages never match anyone else's), with this process's
+/// rank and the group's size in it.
+func duplicateCommunicator(_ parent: MPI_Comm) -> (MPI_Comm, Int, Int) {
+    var comm: MPI_Comm? = nil
+    MPI_Comm_dup(parent, &comm)
+    var r: Int32 = 0, s: Int32 = 0
+    MPI_Comm_rank(comm!, &r)
+    MPI_Comm_size(comm!, &s)
+    return (comm!, Int(r), Int(s))
 }

@@ -42,7 +42,7 @@ public struct Engine: Sendable {
         let embT = compute.forwardSeconds(wb.embeddingLayer(), attentionCalls: 1)
 
         // Collectives per layer and micro-batch.
-        let comm = LayerComm(e: e, place: place, network: network, wb: wb)
+        let comm = LayerComm(e: e, place: place, network: network, cluster: cluster, wb: wb)
         let denseC = comm.perLayer(moe: false, fwd: denseT, bwd: denseT.backward)
         let moeC = comm.perLayer(moe: true, fwd: moeT, bwd: moeT.backward)
 

@@ -7,12 +7,14 @@ final class LayerComm {
     let e: Experiment
     let place: Placement
     let network: CollectiveCostModel
+    let cluster: Cluster
     let wb: WorkloadBuilder
     private(set) var records: [CollectiveRecord] = []
     /// Costs already computed, by kind, label and size (a handful per step: a list beats hashing).
     private var cache: [(kind: CollectiveKind, label: String, bytes: Double, cost: CollectiveCost)] = []
 
-    init(e: Experiment, place: Placement, network: CollectiveCostModel, wb: WorkloadBuilder) {
+    init(e: Experiment, place: Placement, network: CollectiveCostModel, cluster: Cluster, wb: WorkloadBuilder) {
+        self.cluster = cluster
         self.e = e; self.place = place; self.network = network; self.wb = wb
     }
 
@@ -103,15 +105,12 @@ final class LayerComm {
                 // Node-limited routing sends each token once per target node over the fabric and
                 // fans it out inside the node: remote traffic per token is the expected number of
                 // distinct remote nodes (at most `limit`), not top-k.
-                let cluster = (network as? AnalyticalNetwork)?.cluster ?? (try? Cluster(spec: e.cluster.topology, devices: e.cluster.devices))
-                if let cluster {
-                    let shape = GroupShape(place.epGroup, on: cluster)
-                    let n = Double(shape.size), nL = Double(shape.perDomain), nD = Double(shape.domains)
-                    if nD > 1 {
-                        let distinct = min(Double(limit), nD * (1 - pow(1 - 1 / nD, Double(spec.topK))))
-                        let remoteNodes = distinct * (nD - 1) / nD
-                        slots = min(slots, tokensHere * remoteNodes * n / (n - nL))
-                    }
+                let shape = GroupShape(place.epGroup, on: cluster)
+                let n = Double(shape.size), nL = Double(shape.perDomain), nD = Double(shape.domains)
+                if nD > 1 {
+                    let distinct = min(Double(limit), nD * (1 - pow(1 - 1 / nD, Double(spec.topK))))
+                    let remoteNodes = distinct * (nD - 1) / nD
+                    slots = min(slots, tokensHere * remoteNodes * n / (n - nL))
                 }
             }
             let d = CollectiveRequest(kind: .allToAll, bytes: slots * h * dispatchBytes, group: place.epGroup, label: "ep")
