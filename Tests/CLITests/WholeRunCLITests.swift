@@ -32,8 +32,9 @@ final class WholeRunCLITests: XCTestCase {
         XCTAssertNotEqual(a.stdout, c.stdout)
         XCTAssertTrue(a.stdout.contains("wholeRun.monteCarlo.p99Days"))
         let text = try CLI.trainsim(["run", Self.example, "--trials", "20"])
-        XCTAssertTrue(text.stdout.contains("monteCarlo.p90Days"), text.stdout)
-        XCTAssertTrue(text.stdout.contains("phases.long-context-128k.plan"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("days P50 / P90"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("long-context-128k: "), text.stdout)
+        XCTAssertTrue(text.stdout.contains("tp 8 pp 16 cp 16 ep 1 dp 8"), text.stdout)
     }
 
     func testBadWholeRunInputIsOneLineAndExitTwo() throws {

@@ -141,8 +141,9 @@ final class WholeRunTests: XCTestCase {
         XCTAssertTrue(a.render(.csv).contains("wholeRun.monteCarlo.p90Days"))
         XCTAssertTrue(a.render(.md).contains("| wholeRun.expectedDays |"))
         let text = a.render(.text)
-        XCTAssertTrue(text.contains("wholeRun\n"))
-        XCTAssertTrue(text.contains("phases.base.globalBatchSequences 512"), "long keys are not cut in text")
+        XCTAssertTrue(text.contains("whole run, with failures, restarts and checkpoints\n"), text)
+        XCTAssertTrue(text.contains(String(format: "days P50 / P90            %.1f / %.1f  (300 Monte Carlo trials)", mc.p50Days, mc.p90Days)), text)
+        XCTAssertTrue(text.contains("    base: ") && text.contains("batch 512, "), text)
     }
 
     func testBadDataAndReliabilityInputAreOneLineErrorsWithTheKeyPath() throws {

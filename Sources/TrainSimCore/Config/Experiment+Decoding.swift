@@ -17,9 +17,9 @@ extension Experiment {
         let name = try r.string("name") ?? (file.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } ?? "experiment")
         let model = try ModelSpec.read(r, folder: folder)
         var training = try readTraining(try r.requiredObject("training"))
-        if let fw = training.frameworkReference {
-            training.framework = try FrameworkSpec.load(fw, relativeTo: folder, referencedFrom: file, keyPath: "training.framework")
-        }
+        // Without `training.framework` the reference stack's file (Megatron-LM) applies.
+        training.framework = try FrameworkSpec.load(training.frameworkReference ?? FrameworkSpec.reference.id, relativeTo: folder,
+                                                    referencedFrom: file, keyPath: "training.framework")
         let cluster = try readCluster(try r.requiredObject("cluster"), folder: folder)
         let par = try readParallelism(try r.requiredObject("parallelism"))
         let cost = try readCost(try r.object("cost"))

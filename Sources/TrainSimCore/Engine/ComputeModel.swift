@@ -49,22 +49,34 @@ public struct ComputeModel: Sendable {
             : attentionSeconds(w.attentionFLOPs, callFLOPs: w.attentionFLOPs / max(attentionCalls, 1))
         let m = memorySeconds(w.memoryBytes)
         let k = w.kernels * device.kernelOverheadUs * 1e-6
-        return LayerTime(gemm: g, attention: a, memory: m, overhead: k)
+        var t = LayerTime(gemm: g, attention: a, memory: m, overhead: k)
+        t.columnGemm = w.gemms.reduce(0) { $0 + ($1.columnParallel ? gemmSeconds($1) : 0) }
+        return t
     }
 }
 
 /// Seconds of one layer's forward, by kind of kernel.
 public struct LayerTime: Sendable, Equatable {
     public var gemm: Double, attention: Double, memory: Double, overhead: Double
+    /// Forward seconds of the column-parallel GEMMs (part of `gemm`): their backward (dgrad and
+    /// wgrad, twice this) is the window in which frameworks hide the backward TP collectives.
+    public var columnGemm = 0.0
+    public init(gemm: Double, attention: Double, memory: Double, overhead: Double) {
+        self.gemm = gemm; self.attention = attention; self.memory = memory; self.overhead = overhead
+    }
     public var forward: Double { gemm + attention + memory + overhead }
     /// Backward: twice the GEMMs (input and weight gradients), 2.5x attention (flash attention
     /// recomputes scores), twice the memory-bound work.
     public var backward: Double { 2 * gemm + 2.5 * attention + 2 * memory + 2 * overhead }
     public static let zero = LayerTime(gemm: 0, attention: 0, memory: 0, overhead: 0)
     public static func + (a: LayerTime, b: LayerTime) -> LayerTime {
-        LayerTime(gemm: a.gemm + b.gemm, attention: a.attention + b.attention, memory: a.memory + b.memory, overhead: a.overhead + b.overhead)
+        var t = LayerTime(gemm: a.gemm + b.gemm, attention: a.attention + b.attention, memory: a.memory + b.memory, overhead: a.overhead + b.overhead)
+        t.columnGemm = a.columnGemm + b.columnGemm
+        return t
     }
     public static func * (a: LayerTime, k: Double) -> LayerTime {
-        LayerTime(gemm: a.gemm * k, attention: a.attention * k, memory: a.memory * k, overhead: a.overhead * k)
+        var t = LayerTime(gemm: a.gemm * k, attention: a.attention * k, memory: a.memory * k, overhead: a.overhead * k)
+        t.columnGemm = a.columnGemm * k
+        return t
     }
 }

@@ -63,22 +63,40 @@ final class LayerComm {
         let T = wb.tokens, h = Double(m.hidden)
         let recomputeRepeats = e.training.recompute == .full ? 1.0 : 0.0
         if par.tp > 1 {
+            // Megatron-style TP: per layer two column-parallel linears (QKV, MLP up) and two
+            // row-parallel ones (attention out, MLP down). Forward: without SP an all-reduce after
+            // each row-parallel linear; with SP an all-gather before each column-parallel linear and
+            // a reduce-scatter after each row-parallel one (recompute repeats them). Backward:
+            // without SP the all-reduce of each column-parallel linear's input gradient; with SP the
+            // all-gather of each row-parallel linear's output gradient (its dgrad waits for it), and
+            // per column-parallel linear a re-gather of its input and a reduce-scatter of its input
+            // gradient. The column-parallel collectives can run under that linear's dgrad and wgrad
+            // GEMMs: the stack file says what share it hides.
             let bytes = T * h * 2
             let sp = par.sequenceParallel
-            let kinds: [CollectiveKind] = sp ? [.allGather, .reduceScatter] : [.allReduce]
-            var t = 0.0
-            for k in kinds {
+            func req(_ k: CollectiveKind) -> (CollectiveRequest, CollectiveCost) {
                 let r = CollectiveRequest(kind: k, bytes: bytes, group: place.tpGroup, label: "tp")
-                let c = cost(r)
-                let perLayerCalls = sp ? 2.0 : 2.0 // two sublayers (attention, MLP)
-                let callsFwd = perLayerCalls * (1 + recomputeRepeats), callsBwd = perLayerCalls
-                t += c.seconds * (callsFwd + callsBwd)
-                record(r, c, calls: (callsFwd + callsBwd) * mb * layersThisKind,
-                       exposed: c.seconds * (callsFwd + callsBwd) * (1 - dev.tpOverlap) * mb * layersThisKind)
+                return (r, cost(r))
             }
-            x.tp = t * (1 - dev.tpOverlap)
-            x.forwardExposed += x.tp * (1 + recomputeRepeats) / (2 + recomputeRepeats)
-            x.backwardExposed += x.tp / (2 + recomputeRepeats)
+            // (collective, calls per layer in forward once, exposed calls in backward, overlappable calls in backward)
+            let plan: [(CollectiveRequest, CollectiveCost, fwd: Double, bwdFixed: Double, bwdOverlap: Double)] = sp
+                ? [({ let q = req(.allGather); return (q.0, q.1, 2, 2, 2) })(), ({ let q = req(.reduceScatter); return (q.0, q.1, 2, 0, 2) })()]
+                : [({ let q = req(.allReduce); return (q.0, q.1, 2, 0, 2) })()]
+            let fwdSeconds = plan.reduce(0) { $0 + $1.1.seconds * $1.fwd } * (1 + recomputeRepeats)
+            let fixedSeconds = plan.reduce(0) { $0 + $1.1.seconds * $1.bwdFixed }
+            let overlappable = plan.reduce(0) { $0 + $1.1.seconds * $1.bwdOverlap }
+            let hidden = min(overlappable, 2 * fwd.columnGemm) * e.training.framework.tpBackwardOverlap
+            let bwdSeconds = fixedSeconds + overlappable - hidden
+            let keep = 1 - dev.tpOverlap
+            x.tp = (fwdSeconds + bwdSeconds) * keep
+            x.forwardExposed += fwdSeconds * keep
+            x.backwardExposed += bwdSeconds * keep
+            let total = fwdSeconds + fixedSeconds + overlappable
+            for (r, c, f, b1, b2) in plan {
+                let calls = f * (1 + recomputeRepeats) + b1 + b2
+                let share = total > 0 ? c.seconds * calls / total : 0
+                record(r, c, calls: calls * mb * layersThisKind, exposed: x.tp * share * mb * layersThisKind)
+            }
         }
         if par.cp > 1 {
             // Ring attention: each step passes this rank's K and V chunk to its neighbour while

@@ -10,6 +10,10 @@ public struct CalibrationCase: Sendable {
     public var metric: String
     public var published: Double
     public var calibration: Bool
+    /// How a setting the source leaves unstated was read, and why (shown with the case).
+    public var reading: String? = nil
+    /// The largest |error| the case accepts (the test suite and `validate`'s exit code hold it).
+    public var tolerance: Double = 0.10
     public var experiment: Experiment
 }
 
@@ -18,6 +22,7 @@ public struct CalibrationResult: Sendable {
     public var predicted: Double
     /// (predicted - published) / published.
     public var error: Double
+    public var withinTolerance: Bool { abs(error) <= `case`.tolerance }
 }
 
 public enum CalibrationSuite {
@@ -44,10 +49,12 @@ public enum CalibrationSuite {
             guard let metric = try c.choice("metric", metrics) else { throw c.error("metric", "missing required key") }
             let published = try c.requiredNumber("published", positive: true)
             let cal = try c.bool("calibration") ?? false
+            let reading = try c.string("reading")
+            let tolerance = try c.number("tolerance", in: 0.01...1) ?? 0.10
             guard let ex = c.raw("experiment") else { throw c.error("experiment", "missing required key") }
             try c.finish()
             let e = try Experiment.decode(ex, file: path + " (\(id))", folder: url.deletingLastPathComponent())
-            out.append(CalibrationCase(id: id, source: source, metric: metric, published: published, calibration: cal, experiment: e))
+            out.append(CalibrationCase(id: id, source: source, metric: metric, published: published, calibration: cal, reading: reading, tolerance: tolerance, experiment: e))
         }
         return out
     }
@@ -87,29 +94,36 @@ public enum CalibrationSuite {
             let rows: [JSONValue] = results.map { r in
                 .object([("id", .string(r.case.id)), ("metric", .string(r.case.metric)), ("published", .number(r.case.published)),
                          ("predicted", .number(Analysis.round(r.predicted))), ("error", .number(Analysis.round(r.error))),
-                         ("calibration", .bool(r.case.calibration)), ("source", .string(r.case.source))])
+                         ("tolerance", .number(r.case.tolerance)), ("withinTolerance", .bool(r.withinTolerance)),
+                         ("calibration", .bool(r.case.calibration)), ("source", .string(r.case.source))]
+                        + (r.case.reading.map { [("reading", JSONValue.string($0))] } ?? []))
             }
             return JSONWriter.write(.object([("cases", .array(rows)), ("medianAbsError", .number(Analysis.round(median(all)))),
                                              ("medianAbsErrorHeldOut", .number(Analysis.round(median(held)))),
-                                             ("maxAbsError", .number(Analysis.round(all.max() ?? 0)))])) + "\n"
+                                             ("maxAbsError", .number(Analysis.round(all.max() ?? 0))),
+                                             ("outsideTolerance", .array(results.filter { !$0.withinTolerance }.map { .string($0.case.id) }))])) + "\n"
         case .csv:
-            return "id,metric,published,predicted,error,calibration\n" + results.map {
-                "\($0.case.id),\($0.case.metric),\(JSONWriter.number($0.case.published)),\(JSONWriter.number(Analysis.round($0.predicted))),\(JSONWriter.number(Analysis.round($0.error))),\($0.case.calibration)"
+            return "id,metric,published,predicted,error,tolerance,calibration\n" + results.map {
+                "\($0.case.id),\($0.case.metric),\(JSONWriter.number($0.case.published)),\(JSONWriter.number(Analysis.round($0.predicted))),\(JSONWriter.number(Analysis.round($0.error))),\(JSONWriter.number($0.case.tolerance)),\($0.case.calibration)"
             }.joined(separator: "\n") + "\n"
         case .md, .text:
-            var s = format == .md ? "| case | metric | published | predicted | error | role |\n|---|---|---|---|---|---|\n" : ""
+            var s = format == .md ? "| case | metric | published | predicted | error | tolerance | role |\n|---|---|---|---|---|---|---|\n" : ""
             for r in results {
-                let role = r.case.calibration ? "sets constants" : "held out"
+                let role = (r.case.calibration ? "sets constants" : "held out") + (r.case.reading != nil ? " *" : "")
                 if format == .md {
-                    s += "| \(r.case.id) | \(r.case.metric) | \(Fmt.num(r.case.published)) | \(Fmt.num(r.predicted)) | \(String(format: "%+.1f %%", r.error * 100)) | \(role) |\n"
+                    s += "| \(r.case.id) | \(r.case.metric) | \(Fmt.num(r.case.published)) | \(Fmt.num(r.predicted)) | \(String(format: "%+.1f %%", r.error * 100)) | \(String(format: "%.0f %%", r.case.tolerance * 100))\(r.withinTolerance ? "" : " OUTSIDE") | \(role) |\n"
                 } else {
                     s += r.case.id.padding(toLength: 24, withPad: " ", startingAt: 0)
                         + r.case.metric.padding(toLength: 26, withPad: " ", startingAt: 0)
-                        + String(format: "published %9.4g  predicted %9.4g  error %+6.1f %%  ", r.case.published, r.predicted, r.error * 100) + role + "\n"
+                        + String(format: "published %9.4g  predicted %9.4g  error %+6.1f %% (limit %2.0f %%)  ", r.case.published, r.predicted,
+                                  r.error * 100, r.case.tolerance * 100) + (r.withinTolerance ? "" : "OUTSIDE  ") + role + "\n"
                 }
             }
             s += String(format: "\nmedian |error| %.1f %% over all %d cases; %.1f %% over the %d held-out cases; worst %.1f %%\n",
                         median(all) * 100, all.count, median(held) * 100, held.count, (all.max() ?? 0) * 100)
+            if results.contains(where: { $0.case.reading != nil }) {
+                s += "* the source leaves a setting unstated; how it was read, and why, is the case's \"reading\" in Tests/Calibration/cases.json\n"
+            }
             return s
         }
     }

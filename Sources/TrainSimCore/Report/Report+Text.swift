@@ -50,7 +50,7 @@ extension Analysis {
             out += "\nexposed communication per tier (per step)\n"
             for k in s.exposedByTier.keys.sorted() { line("  " + k, Fmt.secs(s.exposedByTier[k]!)) }
         }
-        for (k, v) in sections { out += "\n" + sectionText(k, v) }
+        for (k, v) in sections { out += "\n" + (k == WholeRun.sectionName ? WholeRun.text(v) : sectionText(k, v)) }
         return out
     }
 

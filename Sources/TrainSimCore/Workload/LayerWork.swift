@@ -3,6 +3,9 @@
 public struct GemmWork: Sendable, Equatable {
     public var flops: Double
     public var callFLOPs: Double
+    /// A column-parallel linear under TP (QKV, MLP up/gate): its backward carries the TP
+    /// collectives that frameworks overlap with its dgrad and wgrad GEMMs.
+    public var columnParallel = false
 }
 
 /// The forward work one device does for one layer and one micro-batch, under a plan.
@@ -44,9 +47,9 @@ public struct WorkloadBuilder: Sendable {
     /// Tokens of one micro-batch on one CP rank.
     public var tokens: Double { Double(microBatch * seq / cp) }
 
-    private func gemm(_ m: Double, _ k: Double, _ n: Double, count: Double = 1) -> GemmWork {
+    private func gemm(_ m: Double, _ k: Double, _ n: Double, count: Double = 1, column: Bool = false) -> GemmWork {
         let call = 2 * m * k * n
-        return GemmWork(flops: call * count, callFLOPs: call)
+        return GemmWork(flops: call * count, callFLOPs: call, columnParallel: column)
     }
 
     /// Attention block forward (projections and core).
@@ -59,12 +62,12 @@ public struct WorkloadBuilder: Sendable {
             let dn = Double(mla.headDim), dr = Double(mla.ropeHeadDim), dv = Double(mla.vHeadDim)
             if qr > 0 {
                 w.gemms.append(gemm(T, h, qr))
-                w.gemms.append(gemm(T, qr, hq * (dn + dr) / t))
+                w.gemms.append(gemm(T, qr, hq * (dn + dr) / t, column: true))
             } else {
-                w.gemms.append(gemm(T, h, hq * (dn + dr) / t))
+                w.gemms.append(gemm(T, h, hq * (dn + dr) / t, column: true))
             }
             w.gemms.append(gemm(T, h, kvr + dr))
-            w.gemms.append(gemm(T, kvr, hq * (dn + dv) / t))
+            w.gemms.append(gemm(T, kvr, hq * (dn + dv) / t, column: true))
             w.attentionFLOPs += 0.5 * 2 * T * s * hq / t * (dn + dr + dv)
             w.gemms.append(gemm(T, hq * dv / t, h))
             w.kernels += 10
@@ -72,7 +75,7 @@ public struct WorkloadBuilder: Sendable {
             // QK^T and AV as batched GEMMs over the full (masked, not skipped) score matrix;
             // fused scale-mask-softmax reads and writes 2 bytes per score, dropout reads 2,
             // writes 2 and a 1-byte mask: 9 bytes per score forward.
-            w.gemms.append(gemm(T, h, (hq * d + 2 * hkv * d) / t))
+            w.gemms.append(gemm(T, h, (hq * d + 2 * hkv * d) / t, column: true))
             w.attentionUnfused = true
             w.attentionFLOPs += 4 * T * s * hq * d / t
             w.attentionCallFLOPs = 4 * T * s * hq * d / t
@@ -80,7 +83,7 @@ public struct WorkloadBuilder: Sendable {
             w.gemms.append(gemm(T, hq * d / t, h))
             w.kernels += 8
         } else {
-            w.gemms.append(gemm(T, h, (hq * d + 2 * hkv * d) / t))
+            w.gemms.append(gemm(T, h, (hq * d + 2 * hkv * d) / t, column: true))
             w.attentionFLOPs += 0.5 * 4 * T * s * hq * d / t
             w.gemms.append(gemm(T, hq * d / t, h))
             w.kernels += 6
@@ -91,7 +94,7 @@ public struct WorkloadBuilder: Sendable {
     func denseMLP(into w: inout LayerWork, ffn: Double) {
         let T = tokens, h = Double(model.hidden), t = Double(tp)
         let up = model.gatedMLP ? 2 * ffn : ffn
-        w.gemms.append(gemm(T, h, up / t))
+        w.gemms.append(gemm(T, h, up / t, column: true))
         w.gemms.append(gemm(T, ffn / t, h))
         w.memoryBytes += T * (up + ffn) / t * bytesPerElement
         w.kernels += 3
