@@ -95,7 +95,12 @@ public struct Engine: Sendable {
         let tokens = e.training.globalBatchTokens
         let mf = modelFLOPsPerToken(m, seq: e.training.sequenceLength)
         var hf = mf
-        if recomputeFull { hf = mf * 4 / 3 } else if recomputeSel {
+        if recomputeFull {
+            // Full recompute repeats the layers' forward, not the output layer's: Megatron's
+            // 96 B s l h^2 (1 + s/6h + V/16lh) per iteration (Narayanan et al. 2021).
+            let outputFLOPs = 6 * Double(m.vocab) * Double(m.hidden)
+            hf = mf + (mf - outputFLOPs) / 3
+        } else if recomputeSel {
             hf = mf + attentionModelFLOPs(m, seq: e.training.sequenceLength) / 3
         }
         var records = comm.records
