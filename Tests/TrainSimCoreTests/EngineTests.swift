@@ -78,6 +78,22 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(try tp("megatron", sp: true) / tp("internlm", sp: true), 6.0 / 10.0, accuracy: 1e-6)
     }
 
+    func testScaleUpDomainsSmallerThanANodeTalkThroughTheNIC() throws {
+        // Two-device domains in eight-device nodes: a TP 8 group spans four domains in one node,
+        // so its traffic leaves through the NICs and the leaf tier, in both backends.
+        var e = try dense(tp: 8, pp: 1)
+        e.cluster.topology.node.scaleUp.domainDevices = 2
+        for mode in NetworkMode.allCases {
+            e.cluster.network = mode
+            let r = try Engine.simulateStep(e)
+            XCTAssertGreaterThan(r.exposedByTier["leaf"] ?? 0, 0, "\(mode)")
+            XCTAssertTrue(r.stepSeconds.isFinite && r.stepSeconds > 0)
+        }
+        var whole = try dense(tp: 8, pp: 1)
+        whole.cluster.topology.node.scaleUp.domainDevices = 8
+        XCTAssertGreaterThan(try Engine.simulateStep(e).stepSeconds, try Engine.simulateStep(whole).stepSeconds)
+    }
+
     func testMoreMicroBatchesNeverGrowBubbleFraction() throws {
         var last = Double.infinity
         for gbs in [128, 256, 512, 1024, 2048] {

@@ -116,6 +116,19 @@ final class ShippedTopologyTests: XCTestCase {
         }
     }
 
+    func testTierNamesMustBeDistinct() throws {
+        let url = URL(fileURLWithPath: FileManager.default.currentDirectoryPath + "/Topologies/h100-ib.json")
+        let json = try JSONParser.parse(Data(contentsOf: url))
+        for bad in ["scale-up", "spine"] {
+            let edited = json.setting(["fabric", "tiers"], to: .array([
+                .object([("name", .string("spine")), ("switchRadix", .number(64))]),
+                .object([("name", .string(bad)), ("switchRadix", .number(64))])]))
+            XCTAssertThrowsError(try TopologySpec.decode(edited, id: "t", file: "t.json", folder: url.deletingLastPathComponent())) { e in
+                XCTAssertTrue("\(e)".contains("fabric.tiers[1].name"), "\(e)")
+            }
+        }
+    }
+
     // MARK: - Sources
 
     func testEveryFigureHasSourceAndConfidence() throws {

@@ -16,6 +16,13 @@ public struct AnalyticalNetwork: CollectiveCostModel {
         cluster.scaleOutBytesPerSecond / cluster.oversubscription(toLevel: level)
     }
 
+    /// Seconds per tier; two parts on the same tier add up.
+    private func split(_ parts: (String, Double)...) -> [String: Double] {
+        var d: [String: Double] = [:]
+        for (k, v) in parts { d[k, default: 0] += v }
+        return d
+    }
+
     public func cost(_ r: CollectiveRequest) -> CollectiveCost {
         let n = r.group.size
         guard n > 1, r.bytes > 0 else { return .zero }
@@ -45,13 +52,13 @@ public struct AnalyticalNetwork: CollectiveCostModel {
             let ringOut = outFactor * chunk / bOut + 2 * (nD - 1) * aOut
             let treeOut = (inNetwork ? 1.0 : 2.0) * chunk / bOut + 2 * log2(nD) * aOut
             let out = min(ringOut, treeOut)
-            return CollectiveCost(seconds: up + out, perTier: ["scale-up": up, tierName: out],
+            return CollectiveCost(seconds: up + out, perTier: split(("scale-up", up), (tierName, out)),
                                   algorithm: nL > 1 ? "hierarchical" : (ringOut <= treeOut ? "ring" : "tree"))
         case .reduceScatter, .allGather:
             let up = (nL - 1) / nL * S / bUp + (nL - 1) * aUp
             guard nD > 1 else { return CollectiveCost(seconds: up, perTier: ["scale-up": up], algorithm: "ring") }
             let out = (nD - 1) / nD * (S / nL) / bOut + min(nD - 1, 2 * log2(nD)) * aOut
-            return CollectiveCost(seconds: up + out, perTier: ["scale-up": up, tierName: out],
+            return CollectiveCost(seconds: up + out, perTier: split(("scale-up", up), (tierName, out)),
                                   algorithm: nL > 1 ? "hierarchical" : "ring")
         case .allToAll:
             let local = (nL - 1) / Double(n) * S
@@ -60,7 +67,7 @@ public struct AnalyticalNetwork: CollectiveCostModel {
             guard nD > 1 else { return CollectiveCost(seconds: up, perTier: ["scale-up": up], algorithm: "pairwise") }
             let out = remote / bOut + aOut + (Double(n) - 1) * aOut / 16
             let t = max(up, out)
-            return CollectiveCost(seconds: t, perTier: ["scale-up": min(up, t), tierName: out >= up ? out : 0], algorithm: "pairwise")
+            return CollectiveCost(seconds: t, perTier: split(("scale-up", min(up, t)), (tierName, out >= up ? out : 0)), algorithm: "pairwise")
         case .sendRecv:
             if nD > 1 {
                 let t = S / bOut + aOut

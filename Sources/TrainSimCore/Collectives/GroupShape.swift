@@ -27,7 +27,8 @@ public struct GroupShape: Sendable, Equatable {
         var level = 0
         if domains > 1 {
             let last = dims.reduce(0) { $0 + ($1.size - 1) * $1.stride }
-            level = cluster.fabricLevel(spanningNodes: 0, last / cluster.devicesPerNode)
+            // Domains smaller than a node talk through the node's NICs: at least the first tier.
+            level = max(1, cluster.fabricLevel(spanningNodes: 0, last / cluster.devicesPerNode))
         }
         self.init(size: size, perDomain: perDomain, domains: domains, level: level)
     }
@@ -58,7 +59,7 @@ public struct GroupShape: Sendable, Equatable {
         if domains > 1 {
             let dpn = cluster.devicesPerNode
             let nodes = members.map { $0 / dpn }
-            level = cluster.fabricLevel(spanningNodes: nodes.min() ?? 0, nodes.max() ?? 0)
+            level = max(1, cluster.fabricLevel(spanningNodes: nodes.min() ?? 0, nodes.max() ?? 0))
         }
         self.init(size: members.count, perDomain: perDomain, domains: domains, level: level)
     }

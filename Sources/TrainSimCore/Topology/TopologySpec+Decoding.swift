@@ -51,8 +51,13 @@ extension TopologySpec {
         if let items = try f.list("tiers") {
             for (i, it) in items.enumerated() {
                 let t = try ObjectReader(it, path: f.keyPath("tiers[\(i)]"), file: file)
+                let tierName = try t.string("name") ?? "tier\(i + 1)"
+                // Reports key exposed time by tier name: names must differ from each other and from the scale-up domain.
+                if tierName == "scale-up" || tiers.contains(where: { $0.name == tierName }) || tierName == kind {
+                    throw t.error("name", "\"\(tierName)\" is already the name of another level; tier names must be distinct and not \"scale-up\" or \"\(kind)\"")
+                }
                 tiers.append(FabricTier(
-                    name: try t.string("name") ?? "tier\(i + 1)",
+                    name: tierName,
                     switchRadix: try t.requiredInt("switchRadix", in: 2...4096),
                     oversubscription: note("fabric.tiers[\(i)].oversubscription", try t.sourced("oversubscription", in: 1...64) ?? Sourced(value: 1)),
                     latencyUs: note("fabric.tiers[\(i)].latencyUs", try t.sourced("latencyUs", in: 0...1e4) ?? Sourced(value: 0.5))))
