@@ -70,17 +70,21 @@ struct RunCommand: ParsableCommand {
         try Output.emit(a.render(out.format), to: out.output)
         if let trace { try Output.emit(JSONWriter.write(PipelineTrace(analysis: a).traceJSON(), pretty: false) + "\n", to: trace) }
         if let html { try Output.emit(HTMLReport.render([a]), to: html) }
+        // Everything that keeps the run from working, on one line.
+        var problems: [String] = []
         if !a.fits {
-            Output.note("\(file): the plan needs \(String(format: "%.1f", a.step.memory.peakGiB)) GiB per device; \(a.experiment.cluster.topology.device.name) has \(String(format: "%.1f", a.step.memory.capacityGiB)) GiB (out of memory)")
-            pendingExitCode = 1
+            problems.append("the plan needs \(String(format: "%.1f", a.step.memory.peakGiB)) GiB per device; \(a.experiment.cluster.topology.device.name) has \(String(format: "%.1f", a.step.memory.capacityGiB)) GiB (out of memory)")
         } else if let whole, !whole.fits {
             for p in whole.phases where !p.analysis.fits {
-                Output.note("\(file): phase \(p.name) needs \(String(format: "%.1f", p.analysis.step.memory.peakGiB)) GiB per device; \(a.experiment.cluster.topology.device.name) has \(String(format: "%.1f", p.analysis.step.memory.capacityGiB)) GiB (out of memory)")
+                problems.append("phase \(p.name) needs \(String(format: "%.1f", p.analysis.step.memory.peakGiB)) GiB per device; \(a.experiment.cluster.topology.device.name) has \(String(format: "%.1f", p.analysis.step.memory.capacityGiB)) GiB (out of memory)")
             }
-            pendingExitCode = 1
         }
         if let cannotFinish {
-            Output.note("trainsim: " + cannotFinish.description)
+            let text = cannotFinish.description
+            problems.append(text.hasPrefix(file + ": ") ? String(text.dropFirst(file.count + 2)) : text)
+        }
+        if !problems.isEmpty {
+            Output.note("\(file): " + problems.joined(separator: "; "))
             pendingExitCode = 1
         }
     }

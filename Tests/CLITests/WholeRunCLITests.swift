@@ -61,4 +61,22 @@ final class WholeRunCLITests: XCTestCase {
         XCTAssertEqual(neg.code, 2, neg.stderr)
         XCTAssertEqual(neg.stderr.split(separator: "\n").count, 1, neg.stderr)
     }
+
+    func testEverythingThatKeepsARunFromWorkingIsOneLine() throws {
+        // Out of memory and a checkpoint interval that failures never let finish: exit 1, the
+        // report on stdout, both reasons on one stderr line.
+        let dir = CLI.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("both.json")
+        try """
+        {"model": "llama3-70b", "training": {"tokens": 1e11, "sequenceLength": 8192, "globalBatchSequences": 512, "recompute": "none"},
+         "cluster": {"topology": "h100-ib", "devices": 64}, "parallelism": {"tp": 1},
+         "reliability": {"deviceMTBFHours": 1, "checkpointIntervalMinutes": 600}}
+        """.write(to: file, atomically: true, encoding: .utf8)
+        let r = try CLI.trainsim(["run", file.path])
+        XCTAssertEqual(r.code, 1, r.stderr)
+        XCTAssertTrue(r.stdout.contains("OUT OF MEMORY"), r.stdout)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("out of memory") && r.stderr.contains("almost never completes"), r.stderr)
+    }
 }

@@ -34,7 +34,7 @@ public struct EfficiencyCurve: Sendable, Equatable {
     static func read(_ r: ObjectReader, _ key: String) throws(TrainSimError) -> EfficiencyCurve? {
         guard let v = r.raw(key) else { return nil }
         if case let .number(d) = v {
-            guard d > 0, d <= 1 else { throw r.error(key, "efficiency must be in (0, 1], found \(JSONWriter.number(d))") }
+            guard d >= 0.001, d <= 1 else { throw r.error(key, "efficiency must be from 0.001 to 1, found \(JSONWriter.number(d))") }
             return .constant(d)
         }
         let o = try ObjectReader(v, path: r.keyPath(key), file: r.file)
@@ -45,7 +45,7 @@ public struct EfficiencyCurve: Sendable, Equatable {
                 throw o.error("points[\(i)]", "expected [size, efficiency]")
             }
             guard x > 0 else { throw o.error("points[\(i)]", "size must be greater than 0") }
-            guard y > 0, y <= 1 else { throw o.error("points[\(i)]", "efficiency must be in (0, 1], found \(JSONWriter.number(y))") }
+            guard y >= 0.001, y <= 1 else { throw o.error("points[\(i)]", "efficiency must be from 0.001 to 1, found \(JSONWriter.number(y))") }
             pts.append((x, y))
         }
         let src = try o.string("source")
