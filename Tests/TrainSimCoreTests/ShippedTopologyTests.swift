@@ -132,7 +132,7 @@ final class ShippedTopologyTests: XCTestCase {
     // MARK: - Sources
 
     func testEveryFigureHasSourceAndConfidence() throws {
-        let files = Self.jsonFiles("Topologies") + Self.jsonFiles("Topologies/devices")
+        let files = Self.jsonFiles("Topologies") + Self.jsonFiles("Topologies/devices") + Self.jsonFiles("Topologies/run") + Self.jsonFiles("Topologies/frameworks")
         XCTAssertFalse(files.isEmpty)
         for url in files {
             let json = try JSONParser.parse(Data(contentsOf: url))

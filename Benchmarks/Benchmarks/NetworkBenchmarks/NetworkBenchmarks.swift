@@ -31,7 +31,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("flow kernel, DP all-reduce over 1024 devices on h800-ib") { benchmark in
         let e = experiment("flow")
         let cluster = try Cluster(spec: e.cluster.topology, devices: 1024)
-        let request = CollectiveRequest(kind: .allReduce, bytes: 1 << 30, group: CommGroup(size: 128, stride: 8), label: "dp")
+        let request = CollectiveRequest(kind: .allReduce, bytes: Double(1 << 30), group: CommGroup(size: 128, stride: 8), label: "dp")
         for _ in benchmark.scaledIterations {
             blackHole(FlowNetwork(cluster: cluster).cost(request).seconds)
         }

@@ -6,12 +6,17 @@ extension DataSpec {
     public static func decode(_ experiment: Experiment) throws(TrainSimError) -> DataSpec {
         let vocab = experiment.model.vocab
         let defaultBytes: Double = vocab < 65_500 ? 2 : 4
+        let shipped = try RunDefaults.shipped()
+        let defaultMaxEpochs = shipped.maxEpochs.value
+        let defaultMaxEpochsSource = shipped.maxEpochs.source ?? "Topologies/run/defaults.json"
         var defaults: [(String, String)] = []
         guard let raw = experiment.data else {
             defaults.append(("maxEpochs", defaultMaxEpochsSource))
             defaults.append(("bytesPerToken", bytesPerTokenSource))
             return DataSpec(datasetTokens: nil, maxEpochs: defaultMaxEpochs, bytesPerToken: defaultBytes,
-                            batchRamp: nil, phases: [], defaults: defaults)
+                            batchRamp: nil, phases: [], defaults: defaults,
+                            chinchillaTokensPerParameter: shipped.chinchillaTokensPerParameter.value,
+                            chinchillaSource: shipped.chinchillaTokensPerParameter.source ?? "")
         }
         let r = try ObjectReader(raw, path: "data", file: experiment.file)
         let dataset = try r.number("datasetTokens", in: 1...1e17, positive: true)
@@ -40,7 +45,9 @@ extension DataSpec {
         }
         try r.finish()
         return DataSpec(datasetTokens: dataset, maxEpochs: epochs ?? defaultMaxEpochs, bytesPerToken: bytes ?? defaultBytes,
-                        batchRamp: ramp, phases: phases, defaults: defaults)
+                        batchRamp: ramp, phases: phases, defaults: defaults,
+                        chinchillaTokensPerParameter: shipped.chinchillaTokensPerParameter.value,
+                        chinchillaSource: shipped.chinchillaTokensPerParameter.source ?? "")
     }
 
     static func readPhase(_ p: ObjectReader, index: Int) throws(TrainSimError) -> PhaseSpec {
@@ -69,6 +76,8 @@ extension ReliabilityOptions {
     public static func decode(_ experiment: Experiment) throws(TrainSimError) -> ReliabilityOptions {
         let topo = experiment.cluster.topology
         let t = topo.reliability
+        let shipped = try RunDefaults.shipped()
+        let defaultBytes = shipped.checkpointBytesPerParameter.value, defaultKept = Int(shipped.checkpointsKept.value)
         func fromTopology(_ key: String, _ v: Double) -> Sourced {
             Sourced(value: v, source: "topology \(topo.id): " + (topo.sources["reliability." + key] ?? "no source given"), confidence: nil)
         }
@@ -77,7 +86,8 @@ extension ReliabilityOptions {
             nodeMTBFHours: fromTopology("nodeMTBFHours", t.nodeMTBFHours),
             restartMinutes: fromTopology("restartMinutes", t.restartMinutes),
             checkpointIntervalMinutes: nil, checkpointRule: "young", checkpointWriteSeconds: nil,
-            checkpointBytesPerParameter: 14, checkpointsKept: 2, failuresDuringRestart: true)
+            checkpointBytesPerParameter: defaultBytes, checkpointsKept: defaultKept, failuresDuringRestart: true,
+            checkpointBytesSource: shipped.checkpointBytesPerParameter.source ?? "Topologies/run/defaults.json")
         guard let raw = experiment.reliability else { return o }
         let r = try ObjectReader(raw, path: "reliability", file: experiment.file)
         func given(_ s: Sourced?) -> Sourced? {
@@ -94,8 +104,11 @@ extension ReliabilityOptions {
             o.checkpointRule = rule
         }
         o.checkpointWriteSeconds = try r.number("checkpointWriteSeconds", in: 0...1e7)
-        o.checkpointBytesPerParameter = try r.number("checkpointBytesPerParameter", in: 0.1...64, positive: true) ?? 14
-        o.checkpointsKept = try r.int("checkpointsKept", in: 1...1000) ?? 2
+        if let b = try r.number("checkpointBytesPerParameter", in: 0.1...64, positive: true) {
+            o.checkpointBytesPerParameter = b
+            o.checkpointBytesSource = "experiment: given"
+        }
+        o.checkpointsKept = try r.int("checkpointsKept", in: 1...1000) ?? defaultKept
         o.failuresDuringRestart = try r.bool("failuresDuringRestart") ?? true
         try r.finish()
         return o

@@ -15,19 +15,15 @@ public struct DataSpec: Sendable, Equatable {
     public var phases: [PhaseSpec]
     /// Where each default came from, for the report: key -> source.
     public var defaults: [(String, String)]
+    /// Tokens per (active) parameter of a compute-optimal run, with its source (`Topologies/run/defaults.json`).
+    public var chinchillaTokensPerParameter: Double = 20
+    public var chinchillaSource = ""
 
     public static func == (a: DataSpec, b: DataSpec) -> Bool {
         a.datasetTokens == b.datasetTokens && a.maxEpochs == b.maxEpochs && a.bytesPerToken == b.bytesPerToken
             && a.batchRamp == b.batchRamp && a.phases == b.phases && a.defaults.map(\.0) == b.defaults.map(\.0)
     }
 
-    /// Repetition allowed when `maxEpochs` is not given.
-    public static let defaultMaxEpochs = 4.0
-    public static let defaultMaxEpochsSource =
-        "Muennighoff et al. 2023, Scaling Data-Constrained Language Models: up to ~4 epochs of repeated data are worth almost as much as unique data"
-    /// Tokens per (active) parameter for a compute-optimal run.
-    public static let chinchillaTokensPerParameter = 20.0
-    public static let chinchillaSource = "Hoffmann et al. 2022 (Chinchilla): ~20 tokens per parameter; active parameters for MoE models"
     public static let bytesPerTokenSource =
         "Megatron-LM indexed datasets store token ids as uint16 when the vocabulary has fewer than 65,500 entries, else int32"
 }
@@ -66,13 +62,12 @@ public struct ReliabilityOptions: Sendable, Equatable {
     public var checkpointRule: String
     /// Given checkpoint write time, seconds; nil: size over the storage tier's write bandwidth.
     public var checkpointWriteSeconds: Double?
-    /// Bytes saved per parameter (bf16 weights + fp32 master weights and two Adam moments = 2 + 12).
+    /// Bytes saved per parameter (default from `Topologies/run/defaults.json`).
     public var checkpointBytesPerParameter: Double
     /// Checkpoints kept on storage (for the storage bill).
     public var checkpointsKept: Int
     /// Whether a failure can also strike during a restart (Daly's model; true by default).
     public var failuresDuringRestart: Bool
-
-    public static let checkpointBytesSource =
-        "bf16 weights (2 bytes) + fp32 master weights and two Adam moments (12 bytes) per parameter; gradients are not saved (hardware.md: ~16 bytes with fp32 copies)"
+    /// Where `checkpointBytesPerParameter` came from, for the report.
+    public var checkpointBytesSource: String
 }

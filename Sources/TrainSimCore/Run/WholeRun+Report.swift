@@ -81,8 +81,8 @@ extension WholeRun {
             ("deviceMTBFHours", .string(describe(options.deviceMTBFHours))),
             ("nodeMTBFHours", .string(describe(options.nodeMTBFHours))),
             ("restartMinutes", .string(describe(options.restartMinutes))),
-            ("checkpointBytesPerParameter", .string("\(JSONWriter.number(options.checkpointBytesPerParameter)): " + ReliabilityOptions.checkpointBytesSource)),
-            ("chinchillaOptimal", .string(DataSpec.chinchillaSource)),
+            ("checkpointBytesPerParameter", .string("\(JSONWriter.number(options.checkpointBytesPerParameter)): " + options.checkpointBytesSource)),
+            ("chinchillaOptimal", .string("\(JSONWriter.number(data.chinchillaTokensPerParameter)) tokens per parameter: " + data.chinchillaSource)),
             ("failureModel", .string("job failures are a Poisson process (devices / deviceMTBFHours + nodes / nodeMTBFHours); each loses the work since the last checkpoint and costs a restart\(failures.failuresDuringRestart ? ", which a failure may interrupt" : "") (Daly 2006)")),
             ("cost", .string("devices, energy (at training power) and storage accrue over the whole wall time, restarts and lost work included; storage holds the dataset (datasetTokens x bytesPerToken, else the requested tokens) and the kept checkpoints")),
         ]

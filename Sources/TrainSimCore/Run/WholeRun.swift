@@ -92,7 +92,7 @@ public struct WholeRun: Sendable {
 
     /// Tokens the corpus offers with the allowed repetition, if its size is known.
     public var tokensAvailable: Double? { data.datasetTokens.map { $0 * data.maxEpochs } }
-    public var chinchillaTokens: Double { DataSpec.chinchillaTokensPerParameter * activeParameters }
+    public var chinchillaTokens: Double { data.chinchillaTokensPerParameter * activeParameters }
 
     /// Problems worth a line in the report.
     public var warnings: [(String, String)] {
