@@ -2,8 +2,9 @@ import Foundation
 
 /// Closed-form collective costs (Hockney alpha-beta per tier) with the algorithm a real
 /// library would pick on the hierarchy: ring or double binary tree inside a scale-up domain,
-/// hierarchical (intra reduce-scatter, inter all-reduce, intra all-gather) across domains,
-/// pairwise all-to-all, point-to-point for pipeline stages. NCCL's and HCCL's choices reduce
+/// hierarchical (intra reduce-scatter, inter all-reduce, intra all-gather) across domains with
+/// ring, tree or halving-doubling between them, three-level (domain, leaf, above the leaf) when a
+/// group spans leaves, pairwise all-to-all, point-to-point for pipeline stages. NCCL's and HCCL's choices reduce
 /// to these costs for large messages; the latency terms pick tree/NHR for small ones.
 public struct AnalyticalNetwork: CollectiveCostModel {
     public let cluster: Cluster
@@ -48,16 +49,49 @@ public struct AnalyticalNetwork: CollectiveCostModel {
                     : CollectiveCost(seconds: tree, perTier: ["scale-up": tree], algorithm: "tree")
             }
             let chunk = S / nL
-            let outFactor = inNetwork ? 1.0 : 2 * (nD - 1) / nD
-            let ringOut = outFactor * chunk / bOut + 2 * (nD - 1) * aOut
-            let treeOut = (inNetwork ? 1.0 : 2.0) * chunk / bOut + 2 * log2(nD) * aOut
-            let out = min(ringOut, treeOut)
-            return CollectiveCost(seconds: up + out, perTier: split(("scale-up", up), (tierName, out)),
-                                  algorithm: nL > 1 ? "hierarchical" : (ringOut <= treeOut ? "ring" : "tree"))
+            // Across domains: ring, double binary tree, or (power-of-two counts) halving-doubling.
+            func allReduceOut(_ parts: Double, _ bytes: Double, _ b: Double, _ a: Double) -> (Double, String) {
+                let ring = (inNetwork ? 1.0 : 2 * (parts - 1) / parts) * bytes / b + 2 * (parts - 1) * a
+                let tree = (inNetwork ? 1.0 : 2.0) * bytes / b + 2 * log2(parts) * a
+                var best = ring <= tree ? (ring, "ring") : (tree, "tree")
+                if !inNetwork, parts >= 4, Int(parts).nonzeroBitCount == 1 {
+                    let hd = 2 * (parts - 1) / parts * bytes / b + 2 * log2(parts) * a
+                    if hd < best.0 { best = (hd, "halving-doubling") }
+                }
+                return best
+            }
+            let two = allReduceOut(nD, chunk, bOut, aOut)
+            // Three levels when the group spans several leaves: reduce-scatter among the domains under
+            // one leaf, all-reduce of 1/m of the data across leaves, all-gather back. It pays off
+            // where the tiers above the leaf are oversubscribed.
+            let m = Double(max(1, shape.perLeaf / max(1, shape.perDomain))), k = nD / m
+            if shape.level >= 2, m > 1, k > 1, k == k.rounded() {
+                let b1 = outBandwidth(level: 1), a1 = cluster.latency(level: 1)
+                let leaf = 2 * (m - 1) / m * chunk / b1 + 2 * (m - 1) * a1
+                let top = allReduceOut(k, chunk / m, bOut, aOut)
+                if leaf + top.0 < two.0 {
+                    return CollectiveCost(seconds: up + leaf + top.0,
+                                          perTier: split(("scale-up", up), (cluster.levelName(1), leaf), (tierName, top.0)),
+                                          algorithm: "hierarchical-3")
+                }
+            }
+            return CollectiveCost(seconds: up + two.0, perTier: split(("scale-up", up), (tierName, two.0)),
+                                  algorithm: nL > 1 ? "hierarchical" : two.1)
         case .reduceScatter, .allGather:
             let up = (nL - 1) / nL * S / bUp + (nL - 1) * aUp
             guard nD > 1 else { return CollectiveCost(seconds: up, perTier: ["scale-up": up], algorithm: "ring") }
             let out = (nD - 1) / nD * (S / nL) / bOut + min(nD - 1, 2 * log2(nD)) * aOut
+            let m = Double(max(1, shape.perLeaf / max(1, shape.perDomain))), k = nD / m
+            if shape.level >= 2, m > 1, k > 1, k == k.rounded() {
+                let b1 = outBandwidth(level: 1), a1 = cluster.latency(level: 1)
+                let leaf = (m - 1) / m * (S / nL) / b1 + min(m - 1, 2 * log2(m)) * a1
+                let top = (k - 1) / k * (S / nL / m) / bOut + min(k - 1, 2 * log2(k)) * aOut
+                if leaf + top < out {
+                    return CollectiveCost(seconds: up + leaf + top,
+                                          perTier: split(("scale-up", up), (cluster.levelName(1), leaf), (tierName, top)),
+                                          algorithm: "hierarchical-3")
+                }
+            }
             return CollectiveCost(seconds: up + out, perTier: split(("scale-up", up), (tierName, out)),
                                   algorithm: nL > 1 ? "hierarchical" : "ring")
         case .allToAll:

@@ -8,6 +8,9 @@ public struct GroupShape: Sendable, Equatable {
     public var domains: Int
     /// 0 = inside one node or domain; k >= 1 = under one tier-k switch subtree.
     public var level: Int
+    /// Members under one first-tier switch subtree (a leaf and the nodes it serves): the group's
+    /// second level for three-level hierarchical algorithms.
+    public var perLeaf: Int
 
     /// Computed from the group's dimensions, without listing its members, when the dimensions
     /// nest as mixed-radix digits (each stride at least the span of the smaller ones), as every
@@ -30,11 +33,18 @@ public struct GroupShape: Sendable, Equatable {
             // Domains smaller than a node talk through the node's NICs: at least the first tier.
             level = max(1, cluster.fabricLevel(spanningNodes: 0, last / cluster.devicesPerNode))
         }
-        self.init(size: size, perDomain: perDomain, domains: domains, level: level)
+        let perLeaf = max(perDomain, GroupShape.members(below: GroupShape.leafDevices(cluster), dims[...]))
+        self.init(size: size, perDomain: perDomain, domains: domains, level: level, perLeaf: min(size, perLeaf))
     }
 
-    init(size: Int, perDomain: Int, domains: Int, level: Int) {
-        self.size = size; self.perDomain = perDomain; self.domains = domains; self.level = level
+    init(size: Int, perDomain: Int, domains: Int, level: Int, perLeaf: Int) {
+        self.size = size; self.perDomain = perDomain; self.domains = domains; self.level = level; self.perLeaf = perLeaf
+    }
+
+    /// Devices under one first-tier switch subtree, never fewer than a scale-up domain.
+    static func leafDevices(_ cluster: Cluster) -> Int {
+        let nodes = cluster.nodesPerTierSubtree.first ?? cluster.nodes
+        return max(max(1, cluster.domainDevices), nodes * cluster.devicesPerNode)
     }
 
     /// Members of the copy at base 0 whose number is below `limit`, for nested dims sorted by stride.
@@ -61,6 +71,9 @@ public struct GroupShape: Sendable, Equatable {
             let nodes = members.map { $0 / dpn }
             level = max(1, cluster.fabricLevel(spanningNodes: nodes.min() ?? 0, nodes.max() ?? 0))
         }
-        self.init(size: members.count, perDomain: perDomain, domains: domains, level: level)
+        let leaf = GroupShape.leafDevices(cluster)
+        let l0 = members.first.map { $0 / leaf } ?? 0
+        let perLeaf = max(perDomain, members.filter { $0 / leaf == l0 }.count)
+        self.init(size: members.count, perDomain: perDomain, domains: domains, level: level, perLeaf: min(members.count, perLeaf))
     }
 }

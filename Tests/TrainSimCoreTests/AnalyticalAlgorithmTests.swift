@@ -1,0 +1,55 @@
+import XCTest
+@testable import TrainSimCore
+
+/// The analytical backend's algorithm choices against their closed forms (Hockney alpha-beta).
+final class AnalyticalAlgorithmTests: XCTestCase {
+    func cluster(_ topology: String, devices: Int) throws -> Cluster {
+        try Cluster(spec: TopologySpec.load(topology, relativeTo: nil, referencedFrom: nil, keyPath: "t"), devices: devices)
+    }
+
+    func testHalvingDoublingAcrossAPowerOfTwoOfNodes() throws {
+        // One device per node on 8 nodes: halving-doubling moves what a ring moves in log2(8)
+        // steps instead of 7 each way.
+        let c = try cluster("h100-ib", devices: 64)
+        let net = AnalyticalNetwork(cluster: c)
+        let S = 64e6, p = 8.0
+        let r = net.cost(CollectiveRequest(kind: .allReduce, bytes: S, group: CommGroup(size: 8, stride: 8), label: "t"))
+        let shape = GroupShape(CommGroup(size: 8, stride: 8), on: c)
+        let b = net.outBandwidth(level: shape.level), a = c.latency(level: shape.level)
+        XCTAssertEqual(r.algorithm, "halving-doubling")
+        XCTAssertEqual(r.seconds, 2 * (p - 1) / p * S / b + 2 * 3 * a, accuracy: 1e-12)
+        // Seven nodes: no halving-doubling; ring or tree, whichever is faster.
+        let r7 = net.cost(CollectiveRequest(kind: .allReduce, bytes: S, group: CommGroup(size: 7, stride: 8), label: "t"))
+        XCTAssertEqual(r7.seconds, min(2 * 6 / 7 * S / b + 2 * 6 * a, 2 * S / b + 2 * 3 * a), accuracy: 1e-12)
+    }
+
+    func testThreeLevelWhereLeavesAreOversubscribed() throws {
+        // h100-ib-oversub2: 42 nodes under a 2:1 leaf. One device per node over two leaves: reduce-
+        // scatter among the 42 under each leaf at full NIC speed, all-reduce of 1/42 of the data
+        // across the two leaves through the oversubscribed uplinks, all-gather back.
+        let c = try cluster("h100-ib-oversub2", devices: 84 * 8)
+        XCTAssertEqual(c.nodesPerTierSubtree.first, 42)
+        let net = AnalyticalNetwork(cluster: c)
+        let group = CommGroup(size: 84, stride: 8)
+        let shape = GroupShape(group, on: c)
+        XCTAssertEqual(shape.perLeaf, 42)
+        XCTAssertEqual(shape, GroupShape(enumerating: group, on: c))
+        let S = 1e9, m = 42.0
+        let r = net.cost(CollectiveRequest(kind: .allReduce, bytes: S, group: group, label: "t"))
+        let b1 = net.outBandwidth(level: 1), a1 = c.latency(level: 1)
+        let bTop = net.outBandwidth(level: shape.level), aTop = c.latency(level: shape.level)
+        XCTAssertEqual(bTop, b1 / 2, accuracy: 1e-6 * b1)
+        let leaf = 2 * (m - 1) / m * S / b1 + 2 * (m - 1) * a1
+        let top = min(2 * 0.5 * (S / m) / bTop + 2 * aTop, 2 * (S / m) / bTop + 2 * aTop)
+        XCTAssertEqual(r.algorithm, "hierarchical-3")
+        XCTAssertEqual(r.seconds, leaf + top, accuracy: 1e-12)
+        let twoLevel = 2 * (2 * m - 1) / (2 * m) * S / bTop + 2 * (2 * m - 1) * aTop
+        XCTAssertLessThan(r.seconds, 0.6 * twoLevel)
+        XCTAssertEqual(r.perTier["leaf"] ?? 0, leaf, accuracy: 1e-12)
+
+        // On the non-blocking design the same group gains nothing from a third level.
+        let flat = try cluster("h100-ib", devices: 84 * 8)
+        let rf = AnalyticalNetwork(cluster: flat).cost(CollectiveRequest(kind: .allReduce, bytes: S, group: group, label: "t"))
+        XCTAssertNotEqual(rf.algorithm, "hierarchical-3")
+    }
+}
