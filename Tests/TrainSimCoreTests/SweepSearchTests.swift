@@ -67,6 +67,23 @@ final class SweepSearchTests: XCTestCase {
         check(s)
     }
 
+    func testFlowModeSearchSharesOneNetworkPerClusterAndMatchesFreshEngines() throws {
+        var e = try Self.experiment("""
+            {"objective": "time", "top": 3, "space": {"parallelism.zero": [1], "training.recompute": ["selective"]}}
+            """)
+        e.cluster.network = .flow
+        let s = try PlanSearch(e)
+        XCTAssertTrue(s.clusters.allSatisfy { $0.network is FlowNetwork })
+        var compared = 0
+        for id in s.candidates.indices where compared < 8 {
+            guard case let .scored(p) = s.evaluate(id) else { continue }
+            let fresh = try Engine(try s.experiment(id)).step()
+            XCTAssertEqual(p.seconds, fresh.stepSeconds, accuracy: 1e-12 * fresh.stepSeconds, "#\(id)")
+            compared += 1
+        }
+        XCTAssertGreaterThan(compared, 5)
+    }
+
     func testSearchSpaceErrors() throws {
         XCTAssertThrowsError(try PlanSearch(try Self.experiment("{\"space\": {\"parallelism.zer\": [1]}}"))) { error in
             XCTAssertTrue("\(error)".contains("did you mean \"parallelism.zero\""), "\(error)")

@@ -30,6 +30,9 @@ public struct PlanSearch: Sendable {
         public var base: Experiment
         /// Cost of the whole run per second of step time (cost is linear in step time).
         public var costPerStepSecond: Double
+        /// In flow mode, one flow network for every candidate on this cluster: its collective
+        /// profiles (and topology graph) are shared instead of rebuilt per candidate.
+        public var network: CollectiveCostModel? = nil
     }
 
     public let objective: Objective
@@ -53,7 +56,8 @@ public struct PlanSearch: Sendable {
             let topo = ref == e.cluster.topologyReference ? e.cluster.topology
                 : try TopologySpec.load(ref, relativeTo: e.folder, referencedFrom: e.file, keyPath: "search.space.cluster.topology")
             for d in space.devices {
-                do { _ = try Cluster(spec: topo, devices: d) } catch {
+                let built: Cluster
+                do { built = try Cluster(spec: topo, devices: d) } catch {
                     unbuildable.append("\(d) devices on \(ref): \(error.message)")
                     continue
                 }
@@ -63,7 +67,8 @@ public struct PlanSearch: Sendable {
                 b.search = nil
                 b.parallelism.layerSplit = nil
                 let unit = RunEstimate(experiment: b, step: .unit(tokensPerStep: b.training.globalBatchTokens))
-                clusters.append(ClusterChoice(devices: d, topology: ref, base: b, costPerStepSecond: unit.totalCost))
+                clusters.append(ClusterChoice(devices: d, topology: ref, base: b, costPerStepSecond: unit.totalCost,
+                                              network: e.cluster.network == .flow ? FlowNetwork(cluster: built) : nil))
             }
         }
         self.clusters = clusters
@@ -112,7 +117,7 @@ public struct PlanSearch: Sendable {
         let layout = StageLayout(layers: e.model.layers, pp: e.parallelism.pp, vpp: e.parallelism.vpp, split: nil)
         let memory = MemoryModel(e: e, device: e.cluster.topology.device, params: params, layout: layout).peak(microBatches: e.microBatches)
         guard memory.fits else { return .outOfMemory }
-        guard let step = try? Engine(e).step(memory: memory) else { return .invalid }
+        guard let step = try? Engine(e, network: clusters[candidates[id].cluster].network).step(memory: memory) else { return .invalid }
         let run = RunEstimate(experiment: e, step: step)
         return .scored(ScoredPlan(id: id, seconds: step.stepSeconds, cost: run.totalCost))
     }
