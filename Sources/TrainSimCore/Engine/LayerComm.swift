@@ -72,30 +72,27 @@ final class LayerComm {
             // per column-parallel linear a re-gather of its input and a reduce-scatter of its input
             // gradient. The column-parallel collectives can run under that linear's dgrad and wgrad
             // GEMMs: the stack file says what share it hides.
-            let bytes = T * h * 2
-            let sp = par.sequenceParallel
-            func req(_ k: CollectiveKind) -> (CollectiveRequest, CollectiveCost) {
-                let r = CollectiveRequest(kind: k, bytes: bytes, group: place.tpGroup, label: "tp")
-                return (r, cost(r))
+            struct Use { var request: CollectiveRequest; var cost: CollectiveCost; var forward, backwardExposed, backwardHideable: Double }
+            func use(_ k: CollectiveKind, _ forward: Double, _ exposed: Double, _ hideable: Double) -> Use {
+                let r = CollectiveRequest(kind: k, bytes: T * h * 2, group: place.tpGroup, label: "tp")
+                return Use(request: r, cost: cost(r), forward: forward, backwardExposed: exposed, backwardHideable: hideable)
             }
-            // (collective, calls per layer in forward once, exposed calls in backward, overlappable calls in backward)
-            let plan: [(CollectiveRequest, CollectiveCost, fwd: Double, bwdFixed: Double, bwdOverlap: Double)] = sp
-                ? [({ let q = req(.allGather); return (q.0, q.1, 2, 2, 2) })(), ({ let q = req(.reduceScatter); return (q.0, q.1, 2, 0, 2) })()]
-                : [({ let q = req(.allReduce); return (q.0, q.1, 2, 0, 2) })()]
-            let fwdSeconds = plan.reduce(0) { $0 + $1.1.seconds * $1.fwd } * (1 + recomputeRepeats)
-            let fixedSeconds = plan.reduce(0) { $0 + $1.1.seconds * $1.bwdFixed }
-            let overlappable = plan.reduce(0) { $0 + $1.1.seconds * $1.bwdOverlap }
-            let hidden = min(overlappable, 2 * fwd.columnGemm) * e.training.framework.tpBackwardOverlap
-            let bwdSeconds = fixedSeconds + overlappable - hidden
+            // Calls per layer: forward (once; recompute repeats it), backward exposed, backward hideable.
+            let uses = par.sequenceParallel ? [use(.allGather, 2, 2, 2), use(.reduceScatter, 2, 0, 2)] : [use(.allReduce, 2, 0, 2)]
+            let fwdSeconds = uses.reduce(0) { $0 + $1.cost.seconds * $1.forward } * (1 + recomputeRepeats)
+            let fixedSeconds = uses.reduce(0) { $0 + $1.cost.seconds * $1.backwardExposed }
+            let hideable = uses.reduce(0) { $0 + $1.cost.seconds * $1.backwardHideable }
+            let hidden = min(hideable, 2 * fwd.columnGemm) * e.training.framework.tpBackwardOverlap
+            let bwdSeconds = fixedSeconds + hideable - hidden
             let keep = 1 - dev.tpOverlap
             x.tp = (fwdSeconds + bwdSeconds) * keep
             x.forwardExposed += fwdSeconds * keep
             x.backwardExposed += bwdSeconds * keep
-            let total = fwdSeconds + fixedSeconds + overlappable
-            for (r, c, f, b1, b2) in plan {
-                let calls = f * (1 + recomputeRepeats) + b1 + b2
-                let share = total > 0 ? c.seconds * calls / total : 0
-                record(r, c, calls: calls * mb * layersThisKind, exposed: x.tp * share * mb * layersThisKind)
+            let total = fwdSeconds + fixedSeconds + hideable
+            for u in uses {
+                let calls = u.forward * (1 + recomputeRepeats) + u.backwardExposed + u.backwardHideable
+                let share = total > 0 ? u.cost.seconds * calls / total : 0
+                record(u.request, u.cost, calls: calls * mb * layersThisKind, exposed: x.tp * share * mb * layersThisKind)
             }
         }
         if par.cp > 1 {
