@@ -4,7 +4,10 @@ public enum NetworkBackends {
     public static func make(_ mode: NetworkMode, cluster: Cluster) -> CollectiveCostModel {
         switch mode {
         case .analytical: return AnalyticalNetwork(cluster: cluster)
-        case .flow: return FlowNetwork(cluster: cluster)
+        case .flow:
+            var options = FlowNetwork.Options()
+            options.routing = cluster.spec.fabric.routing
+            return FlowNetwork(cluster: cluster, options: options)
         }
     }
 }

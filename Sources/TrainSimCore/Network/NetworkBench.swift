@@ -124,7 +124,9 @@ public enum NetworkBench {
     static func step(_ e: Experiment, title: String) throws(TrainSimError) -> String {
         let t0 = now(), c0 = cpu()
         let cluster = try Cluster(spec: e.cluster.topology, devices: e.cluster.devices)
-        let net = FlowNetwork(cluster: cluster)
+        var options = FlowNetwork.Options()
+        options.routing = cluster.spec.fabric.routing
+        let net = FlowNetwork(cluster: cluster, options: options)
         let t1 = now()
         let r = try Engine.simulateStep(e, network: net)
         let t2 = now(), c2 = cpu()

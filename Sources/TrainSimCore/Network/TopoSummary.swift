@@ -47,7 +47,7 @@ public struct TopoSummary: Sendable {
 
     /// Builds the summary. `devices` defaults to the largest group size (whole nodes).
     public static func make(spec: TopologySpec, devices: Int? = nil, groupSizes: [Int] = [8, 64, 512],
-                            messageBytes: Double = 1_073_741_824, routing: RoutingPolicy = .destinationModK) throws(TrainSimError) -> TopoSummary {
+                            messageBytes: Double = 1_073_741_824, routing: RoutingPolicy? = nil) throws(TrainSimError) -> TopoSummary {
         // Default size: the largest group, in whole nodes (whole supernodes when they span nodes).
         let dpn = spec.node.devicesPerNode
         let su = spec.node.scaleUp
@@ -56,7 +56,7 @@ public struct TopoSummary: Sendable {
         let n = devices == nil ? (want + unit - 1) / unit * unit : want
         let cluster = try Cluster(spec: spec, devices: n)
         var options = FlowNetwork.Options()
-        options.routing = routing
+        options.routing = routing ?? spec.fabric.routing
         let net = FlowNetwork(cluster: cluster, options: options)
         let g = net.graph
         // Switches and links per tier.
@@ -121,7 +121,7 @@ public struct TopoSummary: Sendable {
                 busbw.append(Busbw(collective: kind.rawValue, groupSize: size, copies: n / size, algorithm: c.algorithm, busbwGBps: bw, seconds: c.seconds))
             }
         }
-        return TopoSummary(id: spec.id, name: spec.name, fabric: spec.fabric.kind, devices: n, nodes: cluster.nodes,
+        return TopoSummary(id: spec.id, name: spec.name, fabric: spec.fabric.kind + (options.routing == .ecmpHash ? " (ECMP hashing)" : ""), devices: n, nodes: cluster.nodes,
                            scaleUpDomain: cluster.domainDevices, maxDevices: cluster.maxDevices, maxDevicesReason: cluster.maxDevicesReason,
                            planes: g.planes, railOptimized: spec.fabric.railOptimized, tiers: tiers, bisectionGBps: bisection / 1e9,
                            bisectionRatio: injected > 0 ? bisection / (injected / 2) : 0, oversubscription: over,

@@ -68,7 +68,7 @@ public struct PlanSearch: Sendable {
                 b.parallelism.layerSplit = nil
                 let unit = RunEstimate(experiment: b, step: .unit(tokensPerStep: b.training.globalBatchTokens))
                 clusters.append(ClusterChoice(devices: d, topology: ref, base: b, costPerStepSecond: unit.totalCost,
-                                              network: e.cluster.network == .flow ? FlowNetwork(cluster: built) : nil))
+                                              network: e.cluster.network == .flow ? NetworkBackends.make(.flow, cluster: built) : nil))
             }
         }
         self.clusters = clusters

@@ -80,7 +80,8 @@ extension TopologySpec {
             torusDims: dims,
             dragonflyGroupSwitches: try f.int("dragonflyGroupSwitches", in: 1...4096) ?? 16,
             dragonflyGlobalLinksPerSwitch: try f.int("dragonflyGlobalLinksPerSwitch", in: 1...4096) ?? 4,
-            maxDevices: try f.int("maxDevices", in: 1...100_000_000))
+            maxDevices: try f.int("maxDevices", in: 1...100_000_000),
+            routing: try f.choice("routing", ["d-mod-k", "ecmp"]) == "ecmp" ? .ecmpHash : .destinationModK)
         try f.finish()
 
         let s = try r.requiredObject("storage")

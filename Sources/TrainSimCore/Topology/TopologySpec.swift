@@ -71,6 +71,9 @@ public struct FabricSpec: Sendable, Equatable {
     public var dragonflyGlobalLinksPerSwitch: Int
     /// Hard limit the design states (a supernode's size, a pod's size), if any.
     public var maxDevices: Int?
+    /// How switches pick an up port (flow mode): destination-mod-k as InfiniBand's fat-tree
+    /// routing does, or an ECMP hash as RoCE switches do.
+    public var routing: RoutingPolicy = .destinationModK
 }
 
 public struct StorageSpec: Sendable, Equatable {
