@@ -105,6 +105,12 @@ final class SweepPlanTests: XCTestCase {
         let points = (0..<p.count).map(p.evaluate)
         XCTAssertTrue(points.contains { $0.status == .ok })
         XCTAssertTrue(points.contains { $0.status == .outOfMemory })
+        // Every simulated point carries the run with failures: never shorter than the ideal run.
+        for pt in points where pt.report != nil {
+            let ideal = try XCTUnwrap(pt.metric("trainingDays")), expected = try XCTUnwrap(pt.metric("wholeRun.expectedDays"))
+            XCTAssertGreaterThanOrEqual(expected, ideal * 0.999, pt.label)
+            XCTAssertLessThanOrEqual(try XCTUnwrap(pt.metric("wholeRun.goodput")), 1)
+        }
         // TP 16 leaves the eight-GPU node on the H800 designs but not the 384-device supernode.
         func step(_ label: String) -> Double? {
             guard let pt = points.first(where: { $0.label == label }), case let .number(x)? = pt.report?["stepTimeSeconds"] else { return nil }

@@ -11,7 +11,7 @@ public enum SweepOutput {
         "breakdown.compute", "breakdown.bubble", "breakdown.tp", "breakdown.pp", "breakdown.dp", "breakdown.ep",
         "breakdown.cp", "breakdown.optimizer", "plan.topology", "plan.accelerator", "plan.devices", "plan.tp",
         "plan.pp", "plan.vpp", "plan.dp", "plan.ep", "plan.cp", "plan.zero", "plan.schedule", "plan.microBatches",
-        "plan.recompute",
+        "plan.recompute", "wholeRun.expectedDays", "wholeRun.goodput", "wholeRun.cost",
     ]
 
     public static func render(_ points: [SweepPoint], plan: SweepPlan, format: ReportFormat) -> String {
@@ -40,17 +40,18 @@ public enum SweepOutput {
     }
 
     public static func table(_ points: [SweepPoint], plan: SweepPlan, markdown: Bool) -> String {
-        let header = ["#"] + plan.axes.map(\.shortName) + ["status", "step", "MFU", "days", "cost", "memory GiB", "note"]
+        let header = ["#"] + plan.axes.map(\.shortName) + ["status", "step", "MFU", "days", "with failures", "cost", "memory GiB", "note"]
         var rows: [[String]] = []
         for p in points {
             var r = [String(p.index)] + p.assignment.map { SweepPoint.text($0.value) } + [p.status.rawValue]
             if let step = p.metric("stepTimeSeconds") {
                 let cur = field(p, "cost.currency")
                 r += [Fmt.secs(step), p.metric("mfu").map(Fmt.pct) ?? "", p.metric("trainingDays").map { String(format: "%.1f", $0) } ?? "",
+                      p.metric("wholeRun.expectedDays").map { String(format: "%.1f", $0) } ?? "",
                       p.metric("cost.total").map { Fmt.money($0, cur) } ?? "",
                       p.metric("memory.peakGiBPerDevice").map { String(format: "%.1f", $0) } ?? ""]
             } else {
-                r += ["", "", "", "", ""]
+                r += ["", "", "", "", "", ""]
             }
             r.append(p.reason ?? "")
             rows.append(r)
@@ -66,7 +67,7 @@ public enum SweepOutput {
             right.insert(k + 1)
         }
         let metrics = plan.axes.count + 2
-        right.formUnion(metrics..<(metrics + 5))
+        right.formUnion(metrics..<(metrics + 6))
         out += TextTable.render(header: header, rows: rows, markdown: markdown, rightAligned: right)
         if let best = best(points) {
             out += "\nfastest: #\(best.index) (\(best.label))" + (best.metric("stepTimeSeconds").map { ", " + Fmt.secs($0) + " per step" } ?? "") + "\n"

@@ -83,7 +83,9 @@ public struct SweepPlan: Sendable {
         do {
             let e = try experiment(at: index)
             let a = try Analysis.analyze(e)
-            return SweepPoint(index: index, assignment: assignment, analysis: a)
+            // The run with failures and checkpoints; a point whose run cannot finish keeps its step.
+            let whole = try? WholeRun.wholeRun(for: a)
+            return SweepPoint(index: index, assignment: assignment, analysis: a, whole: whole)
         } catch {
             return SweepPoint(index: index, assignment: assignment, status: .invalid, reason: SweepPoint.reason(error), report: nil)
         }

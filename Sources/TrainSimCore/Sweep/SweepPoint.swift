@@ -24,15 +24,24 @@ public struct SweepPoint: Sendable {
         self.index = index; self.assignment = assignment; self.status = status; self.reason = reason; self.report = report
     }
 
-    public init(index: Int, assignment: [(path: String, value: JSONValue)], analysis a: Analysis) {
+    /// A simulated point; `whole` adds the run with failures, restarts and checkpoints as a
+    /// compact `wholeRun` object (the full section, with its sources, is `trainsim run`'s).
+    public init(index: Int, assignment: [(path: String, value: JSONValue)], analysis a: Analysis, whole: WholeRun? = nil) {
         var reason: String?
         if !a.fits {
             let m = a.step.memory
             reason = "needs \(String(format: "%.1f", m.peakGiB)) GiB per device; \(a.experiment.cluster.topology.device.name) has "
                 + "\(String(format: "%.1f", m.capacityGiB)) GiB (out of memory)"
         }
-        self.init(index: index, assignment: assignment, status: a.fits ? .ok : .outOfMemory, reason: reason,
-                  report: a.reportJSON().removing("collectives"))
+        var report = a.reportJSON().removing("collectives")
+        if let w = whole {
+            func n(_ x: Double) -> JSONValue { .number(Analysis.round(x)) }
+            report = report.setting([WholeRun.sectionName], to: .object([
+                ("idealDays", n(w.idealDays)), ("expectedDays", n(w.expectedDays)), ("goodput", n(w.goodput)),
+                ("deviceHours", n(w.deviceHours)), ("energyMWh", n(w.energyMWh)), ("cost", n(w.totalCost)),
+            ]))
+        }
+        self.init(index: index, assignment: assignment, status: a.fits ? .ok : .outOfMemory, reason: reason, report: report)
     }
 
     /// An error as a point's reason: key path and message, without the file name every point shares.
