@@ -80,6 +80,9 @@ public struct CompareTable: Sendable {
         ranked("tokens/s", "tokensPerSecond", .higher) { v, _ in Fmt.num(v) }
         ranked("MFU", "mfu", .higher) { v, _ in Fmt.pct(v) }
         ranked("training days", "trainingDays", .lower) { v, _ in String(format: "%.1f", v) }
+        if columns.contains(where: { number($0, "wholeRun.expectedDays") != nil }) {
+            ranked("days with failures", "wholeRun.expectedDays", .lower) { v, _ in String(format: "%.1f", v) }
+        }
         ranked("cost", "cost.total", .lower, key: "cost.totalUSD") { v, c in Fmt.money(v, string(c, "cost.currency")) }
         ranked("energy MWh", "energyMWh", .lower) { v, _ in String(format: "%.1f", v) }
         ranked("memory GiB/device", "memory.peakGiBPerDevice", .lower) { v, c in
