@@ -24,6 +24,13 @@ public struct AnalyticalNetwork: CollectiveCostModel {
         return d
     }
 
+    /// Domains per leaf (m) and leaves (k) of a group that spans several leaves evenly, when a
+    /// three-level algorithm applies.
+    private func leafSplit(_ shape: GroupShape) -> (m: Double, k: Double)? {
+        let m = Double(max(1, shape.perLeaf / max(1, shape.perDomain))), k = Double(shape.domains) / m
+        return shape.level >= 2 && m > 1 && k > 1 && k == k.rounded() ? (m, k) : nil
+    }
+
     public func cost(_ r: CollectiveRequest) -> CollectiveCost {
         let n = r.group.size
         guard n > 1, r.bytes > 0 else { return .zero }
@@ -64,8 +71,7 @@ public struct AnalyticalNetwork: CollectiveCostModel {
             // Three levels when the group spans several leaves: reduce-scatter among the domains under
             // one leaf, all-reduce of 1/m of the data across leaves, all-gather back. It pays off
             // where the tiers above the leaf are oversubscribed.
-            let m = Double(max(1, shape.perLeaf / max(1, shape.perDomain))), k = nD / m
-            if shape.level >= 2, m > 1, k > 1, k == k.rounded() {
+            if let (m, k) = leafSplit(shape) {
                 let b1 = outBandwidth(level: 1), a1 = cluster.latency(level: 1)
                 let leaf = 2 * (m - 1) / m * chunk / b1 + 2 * (m - 1) * a1
                 let top = allReduceOut(k, chunk / m, bOut, aOut)
@@ -81,8 +87,7 @@ public struct AnalyticalNetwork: CollectiveCostModel {
             let up = (nL - 1) / nL * S / bUp + (nL - 1) * aUp
             guard nD > 1 else { return CollectiveCost(seconds: up, perTier: ["scale-up": up], algorithm: "ring") }
             let out = (nD - 1) / nD * (S / nL) / bOut + min(nD - 1, 2 * log2(nD)) * aOut
-            let m = Double(max(1, shape.perLeaf / max(1, shape.perDomain))), k = nD / m
-            if shape.level >= 2, m > 1, k > 1, k == k.rounded() {
+            if let (m, k) = leafSplit(shape) {
                 let b1 = outBandwidth(level: 1), a1 = cluster.latency(level: 1)
                 let leaf = (m - 1) / m * (S / nL) / b1 + min(m - 1, 2 * log2(m)) * a1
                 let top = (k - 1) / k * (S / nL / m) / bOut + min(k - 1, 2 * log2(k)) * aOut

@@ -25,9 +25,9 @@ final class FlowSimulator {
     /// Completions within this share of the longest one at current rates end in one event:
     /// otherwise thousands of tiny flows with distinct end times each cost a full solve.
     static let mergeShare = 1e-3
-    /// Solves of this many flows in all, at most, then the flows left finish at their current
-    /// rates. Rates only grow as flows end, so this bounds the time from above; it keeps a
-    /// two-million-flow all-to-all on a hashed, oversubscribed fabric to seconds.
+    /// Solves of this many flows in all, at most; then the flows left finish at the rates of the
+    /// last solve (an approximation: max-min rates mostly grow as flows end). It keeps a
+    /// two-million-flow all-to-all on an oversubscribed fabric to seconds.
     static let flowSolveBudget = 40_000_000
     static func maxEvents(flows: Int) -> Int { max(16, min(256, flowSolveBudget / max(1, flows))) }
 
