@@ -122,6 +122,11 @@ final class BadInputTests: XCTestCase {
         let r = try CLI.trainsim(["run", "--format", "xml", "x.json"])
         XCTAssertEqual(r.code, 2)
         XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        for args in [["topo", "h100-ib", "--devices", "0"], ["validate", "/dev/null"], ["topo", "h100-ib", "--group-sizes", "3,x"]] {
+            let b = try CLI.trainsim(args)
+            XCTAssertEqual(b.code, 2, "\(args)")
+            XCTAssertEqual(b.stderr.split(separator: "\n").count, 1, b.stderr)
+        }
         let h = try CLI.trainsim(["--help"])
         XCTAssertEqual(h.code, 0)
         XCTAssertTrue(h.stdout.contains("run"))

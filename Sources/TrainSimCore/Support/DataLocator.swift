@@ -85,9 +85,15 @@ public enum DataLocator {
             throw TrainSimError(file: name, "no such file")
         }
         if isDir.boolValue { throw TrainSimError(file: name, "is a directory, not a JSON file") }
-        let data: Data
+        var data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw TrainSimError(.environment, file: name, "cannot be read (\(error.localizedDescription))")
+            // A pipe or device (/dev/stdin, a process substitution) is read as a stream, at most 64 MiB.
+            guard let h = FileHandle(forReadingAtPath: url.path) else {
+                throw TrainSimError(.environment, file: name, "cannot be read (\(error.localizedDescription))")
+            }
+            defer { try? h.close() }
+            data = Data()
+            while data.count <= 64 << 20, let chunk = try? h.read(upToCount: 1 << 20), !chunk.isEmpty { data.append(chunk) }
         }
         if data.count > 64 << 20 { throw TrainSimError(file: name, "is larger than 64 MiB; not an experiment file") }
         do {

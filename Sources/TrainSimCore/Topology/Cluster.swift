@@ -41,6 +41,7 @@ public struct Cluster: Sendable, Equatable {
         self.spec = spec
         self.devices = devices
         let dpn = spec.node.devicesPerNode
+        guard devices >= 1 else { throw TrainSimError(path: "cluster.devices", "needs at least 1 device, found \(devices)") }
         guard devices % dpn == 0 || devices < dpn else {
             throw TrainSimError(path: "cluster.devices", "\(devices) devices do not fill whole nodes of \(dpn) on \(spec.id); use a multiple of \(dpn)")
         }
