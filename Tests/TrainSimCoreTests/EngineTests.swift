@@ -123,14 +123,21 @@ final class EngineTests: XCTestCase {
     }
 
     func testKorthikantiActivationMemory() throws {
-        // No recompute, no SP, flash attention: 34 s b h bytes per layer at tp = 1 (5as^2b is gone).
-        let e = try experiment("""
-        {"model": {"layers": 4, "hidden": 1024, "ffnHidden": 4096, "heads": 16, "vocab": 1000, "gatedMLP": false},
-         "training": {"tokens": 1e9, "sequenceLength": 2048, "globalBatchSequences": 8, "recompute": "none"},
-         "cluster": {"topology": "a100-80g-ib", "devices": 8}, "parallelism": {"tp": 1, "pp": 1}}
-        """)
-        let mm = MemoryModel(e: e, device: e.cluster.topology.device, params: ParameterCount(e.model), layout: StageLayout(layers: 4, pp: 1, vpp: 1, split: nil))
-        XCTAssertEqual(mm.activationBytes(moeLayer: false), 34 * 2048 * 1024, accuracy: 1)
+        // No recompute, no SP, flash attention: 34 s b h bytes per layer at tp = 1 (5as^2b is gone);
+        // without dropout its two 1-byte masks are not kept: 32 s b h. Unfused attention adds the
+        // score matrix: 5 a s^2 b with dropout, 2 a s^2 b (the softmax output) without.
+        for (dropout, perToken, scores) in [(0.1, 34.0, 5.0), (0.0, 32.0, 2.0)] {
+            for attention in ["flash", "unfused"] {
+                let e = try experiment("""
+                {"model": {"layers": 4, "hidden": 1024, "ffnHidden": 4096, "heads": 16, "vocab": 1000, "gatedMLP": false, "dropout": \(dropout)},
+                 "training": {"tokens": 1e9, "sequenceLength": 2048, "globalBatchSequences": 8, "recompute": "none", "attention": "\(attention)"},
+                 "cluster": {"topology": "a100-80g-ib", "devices": 8}, "parallelism": {"tp": 1, "pp": 1}}
+                """)
+                let mm = MemoryModel(e: e, device: e.cluster.topology.device, params: ParameterCount(e.model), layout: StageLayout(layers: 4, pp: 1, vpp: 1, split: nil))
+                let expected = perToken * 2048 * 1024 + (attention == "unfused" ? scores * 16 * 2048 * 2048 : 0)
+                XCTAssertEqual(mm.activationBytes(moeLayer: false), expected, accuracy: 1, "dropout \(dropout), \(attention)")
+            }
+        }
     }
 
     func testUnevenLayerSplit() {

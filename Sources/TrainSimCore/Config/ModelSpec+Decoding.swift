@@ -78,10 +78,12 @@ extension ModelSpec {
             try o.finish()
         }
         let mtp = try m.int("mtpLayers", in: 0...16) ?? base?.mtpLayers ?? 0
+        let dropout = try m.number("dropout", in: 0...0.9) ?? base?.dropout ?? 0
         try m.finish()
         var spec = ModelSpec(name: name, layers: layers, hidden: hidden, ffnHidden: ffn, heads: heads, kvHeads: kvHeads,
                          headDim: headDim, vocab: vocab, gatedMLP: gated, tiedEmbeddings: tied, moe: moe, mla: mla)
         spec.mtpLayers = mtp
+        spec.dropout = dropout
         return spec
     }
 }

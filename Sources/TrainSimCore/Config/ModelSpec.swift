@@ -16,6 +16,9 @@ public struct ModelSpec: Sendable, Equatable {
     /// Multi-token-prediction modules (DeepSeek-V3: 1), each one more layer and output head on
     /// the last pipeline stage.
     public var mtpLayers: Int = 0
+    /// Dropout probability on hidden states and attention scores. Today's open models train
+    /// without it (0), and then no dropout masks are kept for backward; Megatron's GPT default is 0.1.
+    public var dropout: Double = 0
 
     public init(name: String, layers: Int, hidden: Int, ffnHidden: Int, heads: Int, kvHeads: Int? = nil,
                 headDim: Int? = nil, vocab: Int, gatedMLP: Bool = true, tiedEmbeddings: Bool = false,

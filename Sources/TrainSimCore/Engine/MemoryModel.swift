@@ -50,7 +50,9 @@ struct MemoryModel {
         }
         let attnOut = 2 * Double(m.heads * (m.mla?.vHeadDim ?? m.headDim))
         let shardedAttn = sb * (qkv + attnOut) / t
-        let replicated = sb * (2 * h + h + 4 * h + 2 * h + h) // inputs, masks, norms: Korthikanti's 10sbh
+        // Inputs and norms (8sbh) and, with dropout, its two 1-byte masks: Korthikanti's 10sbh.
+        let masks = m.dropout > 0 ? 2 * h : 0
+        let replicated = sb * (2 * h + 4 * h + 2 * h + masks)
         var mlp: Double
         let mats = m.gatedMLP ? 3.0 : 2.0
         if moeLayer, let moe = m.moe {
@@ -62,10 +64,11 @@ struct MemoryModel {
         }
         // FP8 training caches the inputs of its FP8 GEMMs in FP8 (DeepSeek-V3 report, sec. 3.3).
         let gemmInputs = e.training.precision == .fp8 ? 0.5 : 1.0
-        // Unfused attention without selective recompute keeps the score matrix: 5 a s^2 b / t.
+        // Unfused attention without selective recompute keeps the score matrix: 5 a s^2 b / t
+        // (softmax output, dropout mask and output); 2 a s^2 b / t without dropout.
         var scores = 0.0
         if e.training.attention == .unfused, e.training.recompute == .none {
-            scores = 5 * Double(m.heads) * s * Double(e.training.sequenceLength) * b / t
+            scores = (m.dropout > 0 ? 5 : 2) * Double(m.heads) * s * Double(e.training.sequenceLength) * b / t
         }
         return (shardedAttn + mlp) * gemmInputs + replicated / (sp ? t : 1) + scores
     }

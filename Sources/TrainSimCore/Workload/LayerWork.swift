@@ -73,13 +73,13 @@ public struct WorkloadBuilder: Sendable {
             w.kernels += 10
         } else if unfusedAttention {
             // QK^T and AV as batched GEMMs over the full (masked, not skipped) score matrix;
-            // fused scale-mask-softmax reads and writes 2 bytes per score, dropout reads 2,
-            // writes 2 and a 1-byte mask: 9 bytes per score forward.
+            // fused scale-mask-softmax reads and writes 2 bytes per score; dropout, when the model
+            // has it, reads 2, writes 2 and a 1-byte mask: 9 bytes per score forward, else 4.
             w.gemms.append(gemm(T, h, (hq * d + 2 * hkv * d) / t, column: true))
             w.attentionUnfused = true
             w.attentionFLOPs += 4 * T * s * hq * d / t
             w.attentionCallFLOPs = 4 * T * s * hq * d / t
-            w.attentionMemoryBytes += 9 * T * s * hq / t
+            w.attentionMemoryBytes += (model.dropout > 0 ? 9 : 4) * T * s * hq / t
             w.gemms.append(gemm(T, hq * d / t, h))
             w.kernels += 8
         } else {

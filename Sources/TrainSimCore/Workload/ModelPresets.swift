@@ -2,7 +2,8 @@
 public enum ModelPresets {
     public static let all: [String: ModelSpec] = [
         // GPT-3 paper (Brown et al. 2020), table 2.1; plain GeLU MLP; vocab padded to 51200 as in Megatron.
-        "gpt3-175b": ModelSpec(name: "gpt3-175b", layers: 96, hidden: 12288, ffnHidden: 49152, heads: 96, vocab: 51200, gatedMLP: false),
+        // Dropout 0.1 as Megatron-LM's GPT runs of it (its --hidden-dropout and --attention-dropout defaults).
+        "gpt3-175b": withDropout(ModelSpec(name: "gpt3-175b", layers: 96, hidden: 12288, ffnHidden: 49152, heads: 96, vocab: 51200, gatedMLP: false), 0.1),
         // Llama 3 herd paper, table 3; config.json.
         "llama3-8b": ModelSpec(name: "llama3-8b", layers: 32, hidden: 4096, ffnHidden: 14336, heads: 32, kvHeads: 8, vocab: 128256),
         "llama3-70b": ModelSpec(name: "llama3-70b", layers: 80, hidden: 8192, ffnHidden: 28672, heads: 64, kvHeads: 8, vocab: 128256),
@@ -32,4 +33,5 @@ public enum ModelPresets {
     public static var names: [String] { all.keys.sorted() }
 
     static func withMTP(_ m: ModelSpec, _ n: Int) -> ModelSpec { var x = m; x.mtpLayers = n; return x }
+    static func withDropout(_ m: ModelSpec, _ p: Double) -> ModelSpec { var x = m; x.dropout = p; return x }
 }
