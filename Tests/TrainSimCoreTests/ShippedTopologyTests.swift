@@ -142,7 +142,7 @@ final class ShippedTopologyTests: XCTestCase {
         }
     }
 
-    /// Walks a raw JSON value: every number must sit in a `{"value", "source", "confidence"}` object,
+    /// Walks a raw JSON value: every number (and a stack file's flags) must sit in a `{"value", "source", "confidence"}` object,
     /// every curve (`{"points", ...}`) must carry a source and confidence, except structural keys.
     static func checkSourced(_ v: JSONValue, path: String, problems: inout [String]) {
         func sub(_ k: String) -> String { path.isEmpty ? k : path + "." + k }
@@ -150,7 +150,10 @@ final class ShippedTopologyTests: XCTestCase {
         case .object(let pairs):
             if v["value"] != nil || v["points"] != nil {
                 if let value = v["value"] {
-                    if case .number = value {} else { problems.append("\(path): value is not a number") }
+                    switch value {
+                    case .number, .bool: break  // figures, and the flags of Topologies/frameworks/
+                    default: problems.append("\(path): value is not a number or a flag")
+                    }
                 }
                 if case .string(let s)? = v["source"], !s.trimmingCharacters(in: .whitespaces).isEmpty {} else {
                     problems.append("\(path): missing or empty \"source\"")

@@ -17,9 +17,7 @@ extension Experiment {
         let name = try r.string("name") ?? (file.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } ?? "experiment")
         let model = try ModelSpec.read(r, folder: folder)
         var training = try readTraining(try r.requiredObject("training"))
-        // Without `training.framework` the reference stack's file (Megatron-LM) applies.
-        training.framework = try FrameworkSpec.load(training.frameworkReference ?? FrameworkSpec.reference.id, relativeTo: folder,
-                                                    referencedFrom: file, keyPath: "training.framework")
+        training.framework = try readFramework(training, folder: folder, file: file)
         let cluster = try readCluster(try r.requiredObject("cluster"), folder: folder)
         let par = try readParallelism(try r.requiredObject("parallelism"))
         let cost = try readCost(try r.object("cost"))
@@ -51,13 +49,42 @@ extension Experiment {
         let precision = Precision(rawValue: try t.choice("precision", Precision.allCases.map(\.rawValue)) ?? "bf16")!
         let recompute = Recompute(rawValue: try t.choice("recompute", Recompute.allCases.map(\.rawValue)) ?? "selective")!
         let attention = AttentionKernel(rawValue: try t.choice("attention", AttentionKernel.allCases.map(\.rawValue)) ?? "flash")!
-        let framework = try t.string("framework")
+        // `framework`: a stack id or path, or {"stack": ID, FLAG: value, ...} (read by readFramework).
+        var framework: String?
+        var frameworkOverrides: JSONValue?
+        if let v = t.raw("framework") {
+            switch v {
+            case let .string(s):
+                if s.isEmpty { throw t.error("framework", "must not be empty") }
+                framework = s
+            case .object:
+                frameworkOverrides = v
+            default:
+                throw t.error("framework", "expected a stack name or {\"stack\": NAME, FLAG: value, ...}, found \(v.typeName)")
+            }
+        }
         try t.finish()
         if Double(global) * Double(seq) > tokens * 1.0000001 {
             throw t.error("tokens", "\(JSONWriter.number(tokens)) tokens are fewer than one global batch (\(global) x \(seq))")
         }
         return TrainingSpec(tokens: tokens, sequenceLength: seq, globalBatchSequences: global, microBatchSequences: micro,
-                            precision: precision, recompute: recompute, attention: attention, frameworkReference: framework)
+                            precision: precision, recompute: recompute, attention: attention, frameworkReference: framework,
+                            frameworkOverrides: frameworkOverrides)
+    }
+
+    /// Loads `training.framework`'s stack file (the reference stack, Megatron-Core, when the
+    /// experiment names none) and applies the flags its object form overrides.
+    static func readFramework(_ t: TrainingSpec, folder: URL?, file: String?) throws(TrainSimError) -> FrameworkSpec {
+        guard let v = t.frameworkOverrides else {
+            return try FrameworkSpec.load(t.frameworkReference ?? FrameworkSpec.reference.id, relativeTo: folder,
+                                          referencedFrom: file, keyPath: "training.framework")
+        }
+        let o = try ObjectReader(v, path: "training.framework", file: file)
+        let stack = try o.string("stack") ?? FrameworkSpec.reference.id
+        var f = try FrameworkSpec.load(stack, relativeTo: folder, referencedFrom: file, keyPath: o.keyPath("stack"))
+        try f.applyOverrides(o)
+        try o.finish()
+        return f
     }
 
     static func readCluster(_ c: ObjectReader, folder: URL?) throws(TrainSimError) -> ClusterSpec {

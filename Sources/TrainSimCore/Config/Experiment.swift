@@ -32,6 +32,8 @@ public struct TrainingSpec: Sendable, Equatable {
     public var framework: FrameworkSpec = .reference
     /// The `training.framework` name as written, until it is loaded.
     var frameworkReference: String?
+    /// `training.framework` in object form (`{"stack": ID, FLAG: value, ...}`), until it is loaded.
+    var frameworkOverrides: JSONValue?
     public var globalBatchTokens: Double { Double(globalBatchSequences * sequenceLength) }
 }
 

@@ -82,7 +82,7 @@ final class LayerComm {
             let fwdSeconds = uses.reduce(0) { $0 + $1.cost.seconds * $1.forward } * (1 + recomputeRepeats)
             let fixedSeconds = uses.reduce(0) { $0 + $1.cost.seconds * $1.backwardExposed }
             let hideable = uses.reduce(0) { $0 + $1.cost.seconds * $1.backwardHideable }
-            let hidden = min(hideable, 2 * fwd.columnGemm) * e.training.framework.tpBackwardOverlap
+            let hidden = min(hideable, 2 * fwd.columnGemm) * (e.training.framework.tpAsyncBackward ? 1.0 : 0.0)
             let bwdSeconds = fixedSeconds + hideable - hidden
             let keep = 1 - dev.tpOverlap
             x.tp = (fwdSeconds + bwdSeconds) * keep

@@ -1,42 +1,155 @@
 import Foundation
 
-/// The training software stack (Megatron-LM, MindSpeed, InternLM, ...): how much of the device's
-/// calibrated kernel efficiency it reaches. Device curves are calibrated on one reference stack
-/// per device family (Megatron-LM on NVIDIA, MindSpeed on Ascend), whose factor is 1; another
-/// stack's factor comes from its own published runs. Read from `Topologies/frameworks/ID.json`.
+/// The training software stack (Megatron-Core, NeMo, PyTorch FSDP, DeepSpeed, MindSpeed, InternLM):
+/// how much of the device's calibrated kernel efficiency it reaches, and which communication
+/// mechanisms it uses to overlap collectives with compute. Device curves are calibrated on one
+/// reference stack per device family (Megatron on NVIDIA, MindSpeed on Ascend), whose factor is 1.
+/// Read from `Topologies/frameworks/ID.json`, where each flag carries its primary source; an
+/// experiment may override any flag (`training.framework: {"stack": ID, FLAG: value, ...}`).
 public struct FrameworkSpec: Sendable, Equatable {
     public var id: String
     public var name: String
     /// Multiplies the device's GEMM and attention efficiency.
     public var efficiencyFactor: Double
     public var source: String?
-    /// Share of the backward TP collectives of column-parallel linears that the stack hides
-    /// behind their dgrad and wgrad GEMMs (Megatron's asynchronous tensor-parallel
-    /// communication); 0 when the stack runs them synchronously.
-    public var tpBackwardOverlap: Double = 0
+    /// Megatron's asynchronous column-parallel backward: input re-gather / grad all-reduce or reduce-scatter issued async under dgrad/wgrad GEMMs.
+    public var tpAsyncBackward: Bool = false
+    /// Fused/pipelined TP overlap: Transformer Engine userbuffers (--tp-comm-overlap) on NVIDIA stacks, MC2/CoC on MindSpeed.
+    public var tpCommOverlap: Bool = false
+    /// Chunks a userbuffers/MC2 GEMM is split into (TE default 4).
+    public var tpOverlapSplits: Int = 4
+    /// Data-parallel gradient reduce-scatter/all-reduce per bucket during the last micro-batch's backward (--overlap-grad-reduce).
+    public var overlapGradReduce: Bool = false
+    /// Parameter all-gather per bucket under the first micro-batch's forward (--overlap-param-gather).
+    public var overlapParamGather: Bool = false
+    /// Parameters per data-parallel bucket; 0 means one bucket per pipeline stage.
+    public var bucketParameters: Double = 40e6
+    /// Bytes per gradient element on the wire (4: fp32 grad reduce, Megatron default with bf16; 2: bf16).
+    public var gradReduceBytes: Double = 4
+    /// MoE expert all-to-all overlapped with another micro-batch's compute (Megatron --overlap-moe-expert-parallel-comm, MindSpeed --moe-fb-overlap, DualPipe).
+    public var moeAllToAllOverlap: Bool = false
+    /// Share of compute throughput lost while an SM-consuming overlapped collective runs beside it (userbuffers, DeepEP). 0...0.9
+    public var overlapSMShare: Double = 0
+    /// Host/launch overhead added to each communication operation, microseconds. 0...10000
+    public var commLaunchUs: Double = 0
+    /// Pipeline send/recv blocks the compute stream (Megatron 1F1B batch_isend_irecv + synchronize; DeepSpeed pipe engine); false = async (interleaved overlap_p2p_comm).
+    public var p2pBlocking: Bool = true
+    /// Gradients are reduced after every micro-batch's backward (FSDP without no_sync, DeepSpeed ZeRO-2/3) instead of only the last.
+    public var gradReduceEveryMicroBatch: Bool = false
+    /// ZeRO-3/FSDP: the next unit's parameter all-gather is prefetched one unit ahead (FSDP backward prefetch / forward prefetch).
+    public var zero3Prefetch: Bool = true
+    /// Where each key's value came from ("source [confidence]", or "experiment override").
+    public var sources: [String: String] = [:]
 
-    public init(id: String, name: String, efficiencyFactor: Double, source: String?, tpBackwardOverlap: Double = 0) {
+    public init(id: String, name: String, efficiencyFactor: Double, source: String?) {
         self.id = id; self.name = name; self.efficiencyFactor = efficiencyFactor; self.source = source
-        self.tpBackwardOverlap = tpBackwardOverlap
     }
 
-    /// Stands in until the experiment's stack file is read (`Topologies/frameworks/megatron.json`
-    /// when the experiment names none).
-    public static let reference = FrameworkSpec(id: "megatron", name: "Megatron-LM (reference)", efficiencyFactor: 1, source: nil)
+    /// Stands in until the experiment's stack file is read (`Topologies/frameworks/megatron-core.json`
+    /// when the experiment names none); its flags are those of that file.
+    public static let reference: FrameworkSpec = {
+        var f = FrameworkSpec(id: "megatron-core", name: "Megatron-Core (reference)", efficiencyFactor: 1, source: nil)
+        f.tpAsyncBackward = true
+        f.overlapGradReduce = true
+        return f
+    }()
+
+    /// Other names a stack may be given by: `megatron`, the id before the stacks were split up.
+    public static let aliases = ["megatron": "megatron-core"]
+
+    /// The flags an experiment may override, with their kinds and ranges (shared by the stack
+    /// file reader, where each is `{"value", "source", "confidence"}`, and the override reader).
+    enum Flag {
+        case bool(WritableKeyPath<FrameworkSpec, Bool>)
+        case number(WritableKeyPath<FrameworkSpec, Double>, ClosedRange<Double>, positive: Bool)
+        case int(WritableKeyPath<FrameworkSpec, Int>, ClosedRange<Int>)
+    }
+
+    static var flags: [(key: String, kind: Flag)] {
+        [("efficiencyFactor", .number(\.efficiencyFactor, 0.1...2, positive: true)),
+         ("tpAsyncBackward", .bool(\.tpAsyncBackward)),
+         ("tpCommOverlap", .bool(\.tpCommOverlap)),
+         ("tpOverlapSplits", .int(\.tpOverlapSplits, 1...64)),
+         ("overlapGradReduce", .bool(\.overlapGradReduce)),
+         ("overlapParamGather", .bool(\.overlapParamGather)),
+         ("bucketParameters", .number(\.bucketParameters, 0...1e13, positive: false)),
+         ("gradReduceBytes", .number(\.gradReduceBytes, 1...4, positive: false)),
+         ("moeAllToAllOverlap", .bool(\.moeAllToAllOverlap)),
+         ("overlapSMShare", .number(\.overlapSMShare, 0...0.9, positive: false)),
+         ("commLaunchUs", .number(\.commLaunchUs, 0...10_000, positive: false)),
+         ("p2pBlocking", .bool(\.p2pBlocking)),
+         ("gradReduceEveryMicroBatch", .bool(\.gradReduceEveryMicroBatch)),
+         ("zero3Prefetch", .bool(\.zero3Prefetch))]
+    }
+
+    /// The keys of a stack file and of an experiment's override object besides `stack`.
+    public static var flagKeys: [String] { flags.map(\.key) }
 
     public static func load(_ reference: String, relativeTo: URL?, referencedFrom: String?, keyPath: String) throws(TrainSimError) -> FrameworkSpec {
-        let url = try DataLocator.locate(reference, kind: "framework", subfolder: "frameworks", folder: "Topologies/frameworks",
+        let reference = aliases[reference] ?? reference
+        let url: URL
+        do {
+            url = try DataLocator.locate(reference, kind: "framework", subfolder: "frameworks", folder: "Topologies/frameworks",
                                          relativeTo: relativeTo, referencedFrom: referencedFrom, keyPath: keyPath)
+        } catch {
+            // Suggest the aliases too ("megatrom" -> "megatron").
+            let known = DataLocator.presets(in: "Topologies/frameworks") + aliases.keys.sorted()
+            guard let hint = closestMatch(reference, in: known) else { throw error }
+            throw TrainSimError(file: referencedFrom, path: keyPath, "framework \"\(reference)\" not found; did you mean \"\(hint)\"?")
+        }
         let json = try DataLocator.readJSON(url, displayName: url.lastPathComponent)
         let r = try ObjectReader(json, path: "", file: url.lastPathComponent)
         _ = try r.int("schemaVersion", in: 1...1)
         let name = try r.requiredString("name")
         _ = try r.string("description")
-        let f = try r.requiredSourced("efficiencyFactor", in: 0.1...2, positive: true)
-        let o = try r.sourced("tpBackwardOverlap", in: 0...1)
+        var spec = FrameworkSpec(id: url.deletingPathExtension().lastPathComponent, name: name, efficiencyFactor: 1, source: nil)
+        func label(_ source: String?, _ confidence: String?) -> String? {
+            source.map { $0 + (confidence.map { " [\($0)]" } ?? "") }
+        }
+        for (key, kind) in flags {
+            switch kind {
+            case let .bool(p):
+                guard let s = try r.sourcedBool(key) else { continue }
+                spec[keyPath: p] = s.value
+                spec.sources[key] = label(s.source, s.confidence)
+            case let .number(p, range, positive):
+                let s: Sourced?
+                if key == "efficiencyFactor" {
+                    s = try r.requiredSourced(key, in: range, positive: positive)
+                } else {
+                    s = try r.sourced(key, in: range, positive: positive)
+                }
+                guard let s else { continue }
+                spec[keyPath: p] = s.value
+                spec.sources[key] = label(s.source, s.confidence)
+            case let .int(p, range):
+                guard let s = try r.sourcedInt(key, in: range) else { continue }
+                spec[keyPath: p] = Int(s.value)
+                spec.sources[key] = label(s.source, s.confidence)
+            }
+        }
+        spec.source = spec.sources["efficiencyFactor"]
         try r.finish()
-        return FrameworkSpec(id: url.deletingPathExtension().lastPathComponent, name: name, efficiencyFactor: f.value,
-                             source: f.source.map { $0 + (f.confidence.map { " [\($0)]" } ?? "") },
-                             tpBackwardOverlap: o?.value ?? 0)
+        return spec
+    }
+
+    /// Applies the plain-valued flags of an experiment's override object (`training.framework`
+    /// in object form). Marks each flag key as read; the caller reads `stack` and calls `finish()`.
+    public mutating func applyOverrides(_ r: ObjectReader) throws(TrainSimError) {
+        for (key, kind) in Self.flags {
+            switch kind {
+            case let .bool(p):
+                guard let b = try r.bool(key) else { continue }
+                self[keyPath: p] = b
+            case let .number(p, range, positive):
+                guard let d = try r.number(key, in: range, positive: positive) else { continue }
+                self[keyPath: p] = d
+            case let .int(p, range):
+                guard let n = try r.int(key, in: range) else { continue }
+                self[keyPath: p] = n
+            }
+            sources[key] = "experiment override"
+            if key == "efficiencyFactor" { source = "experiment override" }
+        }
     }
 }

@@ -130,6 +130,30 @@ public final class ObjectReader {
         return s
     }
 
+    /// A whole number that may be given plain or as `{"value", "source", "confidence"}`.
+    public func sourcedInt(_ key: String, in range: ClosedRange<Int> = 0...Int(Int32.max)) throws(TrainSimError) -> Sourced? {
+        guard let s = try sourced(key, in: Double(range.lowerBound)...Double(range.upperBound)) else { return nil }
+        guard s.value == s.value.rounded() else { throw error(key, "expected a whole number, found \(JSONWriter.number(s.value))") }
+        return s
+    }
+
+    /// A flag that may be given as plain `true`/`false` or as `{"value", "source", "confidence"}`.
+    public func sourcedBool(_ key: String) throws(TrainSimError) -> SourcedFlag? {
+        guard let v = raw(key) else { return nil }
+        switch v {
+        case let .bool(b):
+            return SourcedFlag(value: b, source: nil, confidence: nil)
+        case .object:
+            let o = try ObjectReader(v, path: keyPath(key), file: file)
+            guard let b = try o.bool("value") else { throw o.error("value", "missing required key") }
+            let s = SourcedFlag(value: b, source: try o.string("source"), confidence: try o.choice("confidence", Sourced.confidences))
+            try o.finish()
+            return s
+        default:
+            throw error(key, "expected true, false or {\"value\", \"source\", \"confidence\"}, found \(v.typeName)")
+        }
+    }
+
     public func list(_ key: String) throws(TrainSimError) -> [JSONValue]? {
         guard let v = raw(key) else { return nil }
         guard case let .array(items) = v else { throw error(key, "expected a list, found \(v.typeName)") }
@@ -153,6 +177,18 @@ public struct Sourced: Sendable, Equatable {
     public var source: String?
     public var confidence: String?
     public init(value: Double, source: String? = nil, confidence: String? = nil) {
+        self.value = value
+        self.source = source
+        self.confidence = confidence
+    }
+}
+
+/// A flag with where it came from (see `Sourced`).
+public struct SourcedFlag: Sendable, Equatable {
+    public var value: Bool
+    public var source: String?
+    public var confidence: String?
+    public init(value: Bool, source: String? = nil, confidence: String? = nil) {
         self.value = value
         self.source = source
         self.confidence = confidence
