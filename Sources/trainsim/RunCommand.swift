@@ -24,7 +24,7 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var out: OutputOptions
 
-    @Option(name: .long, help: "Write a Chrome trace (JSON; opens in Perfetto) of one step's pipeline schedule to FILE.")
+    @Option(name: .long, help: "Write a Chrome trace (JSON; opens in Perfetto) of one step's timeline to FILE: a process per pipeline stage, a track per stream.")
     var trace: String?
 
     @Option(name: .long, help: "Write a self-contained HTML report to FILE.")
@@ -68,7 +68,7 @@ struct RunCommand: ParsableCommand {
             cannotFinish = error
         }
         try Output.emit(a.render(out.format), to: out.output)
-        if let trace { try Output.emit(JSONWriter.write(PipelineTrace(analysis: a).traceJSON(), pretty: false) + "\n", to: trace) }
+        if let trace { try Output.emit(JSONWriter.write(try StepTrace(experiment: a.experiment).traceJSON(), pretty: false) + "\n", to: trace) }
         if let html { try Output.emit(HTMLReport.render([a]), to: html) }
         // Everything that keeps the run from working, on one line.
         var problems: [String] = []

@@ -22,11 +22,13 @@ public struct Engine: Sendable {
 
     public func step() -> StepResult { step(memory: nil) }
 
+    /// Simulates every micro-batch instead of extending the steady state (the trace does).
+    public var fullTimeline = false
+
     /// The step, with its memory peak when the caller has it already (a plan search checks
     /// memory before it simulates).
     func step(memory known: MemoryBreakdown?) -> StepResult {
         let e = experiment, par = e.parallelism, m = e.model, dev = compute.device
-        let place = Placement(par)
         let params = ParameterCount(m)
         let layout = StageLayout(layers: m.layers, pp: par.pp, vpp: par.vpp, split: par.layerSplit)
         let mb = e.microBatches
@@ -41,57 +43,16 @@ public struct Engine: Sendable {
         let outT = compute.forwardSeconds(wb.outputLayer(), attentionCalls: 1)
         let embT = compute.forwardSeconds(wb.embeddingLayer(), attentionCalls: 1)
 
-        // Collectives per layer and micro-batch.
-        let comm = LayerComm(e: e, place: place, network: network, cluster: cluster, wb: wb)
-        let denseC = comm.perLayer(moe: false, fwd: denseT, bwd: denseT.backward)
-        let moeC = comm.perLayer(moe: true, fwd: moeT, bwd: moeT.backward)
-
-        let recomputeFull = e.training.recompute == .full
-        let recomputeSel = e.training.recompute == .selective
         let stages = StageCompute(model: m, parallelism: par, recompute: e.training.recompute, device: dev, layout: layout,
                                   dense: denseT, moe: moeT, output: outT, embedding: embT)
-        var fwd: [Double] = [], bwd: [Double] = [], comp: [Double] = []
-        var exposed: [LayerComm.Exposed] = []
-        for p in 0..<par.pp {
-            let f = stages.forward[p], b = stages.backward[p]
-            let c = denseC * stages.dense[p] + moeC * stages.moe[p]
-            comp.append(f + b)
-            fwd.append(f + c.forwardExposed)
-            bwd.append(b + c.backwardExposed)
-            exposed.append(c)
-        }
-        var bottleneck = 0
-        for p in 1..<max(par.pp, 1) {
-            let here: Double = fwd[p] + bwd[p]
-            let best: Double = fwd[bottleneck] + bwd[bottleneck]
-            if here > best { bottleneck = p }
-        }
-        let perMicro = fwd[bottleneck] + bwd[bottleneck]
-        var bd = StepBreakdown()
-        bd.compute = Double(mb) * comp[bottleneck]
-        let ex = exposed[bottleneck]
-        bd.tp = Double(mb) * ex.tp
-        bd.cp = Double(mb) * ex.cp
-        bd.ep = Double(mb) * ex.ep
-        // Pipeline bubble, by schedule (Narayanan 2021; Qi et al. 2024 ZB-H1; DeepSeek-V3 DualPipe).
-        let ppF = Double(par.pp - 1)
-        switch par.schedule {
-        case .oneFOneB: bd.bubble = ppF * perMicro
-        case .interleaved: bd.bubble = ppF * perMicro / Double(par.vpp)
-        case .zeroBubble: bd.bubble = ppF * fwd[bottleneck]
-        case .dualpipe: bd.bubble = max(0, Double(par.pp / 2 - 1)) * fwd[bottleneck]
-        }
-        // Pipeline send/recv: each micro-batch crosses each boundary forward and backward; the
-        // fill and drain path of 2(pp-1) transfers is exposed, the steady state is overlapped.
-        let p2p = comm.pipelineTransfer()
-        bd.pp = par.pp > 1 ? 2 * ppF * Double(par.vpp) * p2p.cost.seconds : 0
-        // Data-parallel gradient and parameter synchronisation.
-        let dp = comm.dataParallel(params: params, layout: layout, stage: bottleneck,
-                                   backwardWindow: bwd[bottleneck], forwardWindow: fwd[bottleneck], microBatches: mb)
-        bd.dp = dp.exposed
-        bd.optimizer = optimizerSeconds(params: params, layout: layout, stage: bottleneck)
-        let step = bd.total
-
+        // The step as simulated events: every figure below is read off the timeline.
+        let (tl, graph) = timelineSummary(full: fullTimeline)
+        let bd = tl.breakdown
+        let step = tl.stepSeconds
+        let bottleneck = tl.stage
+        let fwd = stages.forward, bwd = stages.backward
+        let recomputeFull = e.training.recompute == .full
+        let recomputeSel = e.training.recompute == .selective
         let tokens = e.training.globalBatchTokens
         let mf = modelFLOPsPerToken(m, seq: e.training.sequenceLength)
         var hf = mf
@@ -103,30 +64,38 @@ public struct Engine: Sendable {
         } else if recomputeSel {
             hf = mf + attentionModelFLOPs(m, seq: e.training.sequenceLength) / 3
         }
-        var records = comm.records
+        var records: [CollectiveRecord] = []
+        for (r, req) in graph.requests.enumerated() where tl.calls[r] > 0 {
+            let cost = graph.requestCost[r]
+            if let k = records.firstIndex(where: { $0.label == req.label && $0.kind == req.kind && $0.bytes == req.bytes && $0.group == req.group }) {
+                records[k].callsPerStep += tl.calls[r]; records[k].exposedSeconds += tl.exposed[r]
+            } else {
+                records.append(CollectiveRecord(label: req.label, kind: req.kind, groupSize: req.group.size, bytes: req.bytes,
+                                                callsPerStep: tl.calls[r], cost: cost, exposedSeconds: tl.exposed[r], group: req.group))
+            }
+        }
         var utilization: [[LinkTierUtilization]] = []
-        records.append(contentsOf: dp.records)
-        if par.pp > 1 { records.append(CollectiveRecord(label: "pp", kind: .sendRecv, groupSize: 2, bytes: p2p.bytes,
-                                                        callsPerStep: Double(2 * mb * par.vpp), cost: p2p.cost, exposedSeconds: bd.pp,
-                                                        group: place.ppNeighbours)) }
         // The flow kernel also reports how busy each tier's links are during each collective.
         if let flow = network as? FlowNetwork {
-            for i in records.indices {
-                guard let g = records[i].group else { continue }
-                let r = CollectiveRequest(kind: records[i].kind, bytes: records[i].bytes, group: g, label: records[i].label)
-                utilization.append(flow.linkUtilization(r))
+            for rec in records {
+                guard let g = rec.group else { continue }
+                utilization.append(flow.linkUtilization(CollectiveRequest(kind: rec.kind, bytes: rec.bytes, group: g, label: rec.label)))
             }
         }
         var byTier: [String: Double] = [:]
         for r in records where r.exposedSeconds > 0 && r.cost.seconds > 0 {
-            for (tier, s) in r.cost.perTier { byTier[tier, default: 0] += r.exposedSeconds * s / r.cost.seconds }
+            let total = r.cost.perTier.values.reduce(0, +)
+            guard total > 0 else { continue }
+            for (tier, s) in r.cost.perTier { byTier[tier, default: 0] += r.exposedSeconds * s / total }
         }
+        var busy: [String: Double] = [:]
+        for (t, name) in graph.tierNames.enumerated() where tl.tierBusy[t] > 0 { busy[name] = tl.tierBusy[t] }
         let mem = known ?? MemoryModel(e: e, device: dev, params: params, layout: layout).peak(microBatches: mb)
         return StepResult(stepSeconds: step, breakdown: bd, memory: mem, microBatches: mb, tokensPerStep: tokens,
                           modelFLOPsPerToken: mf, hardwareFLOPsPerToken: hf, parameters: params.total,
                           activeParameters: params.active, stageForwardSeconds: fwd, stageBackwardSeconds: bwd,
                           bottleneckStage: bottleneck, collectives: records, networkBackend: network.name, exposedByTier: byTier,
-                          linkUtilization: utilization)
+                          linkUtilization: utilization, stageBreakdowns: tl.stages, tierBusySeconds: busy)
     }
 
     /// Adam step over the local shard: ~30 bytes read and written per parameter.

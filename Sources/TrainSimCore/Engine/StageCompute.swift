@@ -13,8 +13,8 @@ struct StageCompute {
             recompute == .full ? t.forward : (recompute == .selective ? t.attention : 0)
         }
         let moeStart = m.moe?.denseLayers ?? m.layers
-        // Communication kernels that run alongside compute (DualPipe's all-to-all) take SMs from it.
-        let slow = (par.schedule == .dualpipe && par.ep > 1) ? 1 / (1 - dev.overlapSMFraction) : 1
+        // Compute alone: the SMs that overlapped collectives take are the timeline's to charge.
+        let slow = 1.0
         for p in 0..<par.pp {
             let counts = layout.layerCounts(ofStage: p, moeStart: m.moe != nil ? moeStart : Int.max)
             let nMoE = Double(counts.moe)

@@ -41,4 +41,8 @@ public struct StepResult: Sendable {
     public var exposedByTier: [String: Double]
     /// Flow mode: per collective (in `collectives` order, those with a group), link utilization per tier.
     public var linkUtilization: [[LinkTierUtilization]] = []
+    /// Per pipeline stage, its compute stream's time by what it did or waited for (each adds up to the step).
+    public var stageBreakdowns: [StepBreakdown] = []
+    /// Per network tier, seconds of the reported stage's traffic at full rate in the step.
+    public var tierBusySeconds: [String: Double] = [:]
 }

@@ -112,27 +112,59 @@ public struct WorkloadBuilder: Sendable {
 
     /// Forward work of an MoE layer: router, shared experts, routed experts (with imbalance).
     public func moeLayer() -> LayerWork {
-        guard let moe = model.moe else { return denseLayer() }
+        guard model.moe != nil else { return denseLayer() }
         var w = LayerWork()
         attention(into: &w)
-        let T = tokens, h = Double(model.hidden), t = Double(tp)
-        let fe = Double(moe.expertFfnHidden)
-        w.gemms.append(gemm(T, h, Double(moe.experts)))
-        if moe.sharedExperts > 0 { denseMLP(into: &w, ffn: fe * Double(moe.sharedExperts)) }
-        // Routed tokens this device computes: each device sends T x topK token-slots and, on
-        // average, receives as many; the busiest device gets `imbalance` times the mean.
-        let slots = T * Double(moe.topK) * moe.imbalance / t
+        moeRouter(into: &w)
+        moeShared(into: &w)
+        moeExperts(into: &w)
+        moeUnpermute(into: &w)
+        w.memoryBytes += residualBytes
+        w.kernels += 14 - 4 - 4
+        return w
+    }
+
+    /// Routed token-slots this device computes: each device sends T x topK token-slots and, on
+    /// average, receives as many; the busiest device gets `imbalance` times the mean.
+    var routedSlots: Double {
+        guard let moe = model.moe else { return 0 }
+        return tokens * Double(moe.topK) * moe.imbalance / Double(tp)
+    }
+
+    /// The router's gate GEMM and the permutation of routed tokens before dispatch.
+    func moeRouter(into w: inout LayerWork) {
+        guard let moe = model.moe else { return }
+        w.gemms.append(gemm(tokens, Double(model.hidden), Double(moe.experts)))
+        // Permute and unpermute the routed tokens, twice each way: half before dispatch.
+        w.memoryBytes += 2 * routedSlots * Double(model.hidden) * bytesPerElement
+        w.kernels += 2
+    }
+
+    /// Shared experts (a dense MLP every token passes through).
+    func moeShared(into w: inout LayerWork) {
+        guard let moe = model.moe, moe.sharedExperts > 0 else { return }
+        denseMLP(into: &w, ffn: Double(moe.expertFfnHidden * moe.sharedExperts))
+    }
+
+    /// The routed experts' grouped GEMMs over the tokens dispatched to this device.
+    func moeExperts(into w: inout LayerWork) {
+        guard let moe = model.moe else { return }
+        let h = Double(model.hidden), fe = Double(moe.expertFfnHidden)
+        let slots = routedSlots
         let localExperts = Double(moe.experts) / Double(ep)
         let perExpert = slots / max(localExperts, 1)
         let up = model.gatedMLP ? 2 * fe : fe
         w.gemms.append(gemm(perExpert, h, up, count: localExperts))
         w.gemms.append(gemm(perExpert, fe, h, count: localExperts))
         w.memoryBytes += slots * (up + fe) * bytesPerElement
-        // Permute and unpermute the routed tokens, twice each way.
-        w.memoryBytes += 4 * slots * h * bytesPerElement
-        w.memoryBytes += residualBytes
-        w.kernels += 14
-        return w
+        w.kernels += 4
+    }
+
+    /// Unpermuting the combined tokens back into sequence order.
+    func moeUnpermute(into w: inout LayerWork) {
+        guard model.moe != nil else { return }
+        w.memoryBytes += 2 * routedSlots * Double(model.hidden) * bytesPerElement
+        w.kernels += 2
     }
 
     /// Bytes of the elementwise work on the hidden state (norms, residuals, dropout, rotary).

@@ -1,0 +1,137 @@
+/// Data-parallel synchronisation of a step as the stack runs it (Megatron-LM
+/// `distributed_data_parallel.py` and `param_and_grad_buffer.py`; PyTorch FSDP; DeepSpeed ZeRO):
+/// gradients reduced per bucket, in reverse layer order, as each bucket's last gradient is ready
+/// in the last micro-batch's backward (`overlapGradReduce`) or after the rank's last backward;
+/// parameters gathered per layer under the first forward (`overlapParamGather`) or after the
+/// optimizer; ZeRO-3 gathers every layer before each forward and backward and reduce-scatters
+/// it after each backward. Bucketing applies on pipeline rank 0's first chunk; every other chunk
+/// is one bucket reduced after its last backward, as Megatron does.
+struct DataParallelPlan {
+    struct Bucket { var layers: [Int32]; var dense: Double; var expert: Double }
+    /// Buckets per virtual stage, in the order they become ready.
+    var buckets: [Int: [Bucket]] = [:]
+    var bucketOf: [Int: [Int32: Int]] = [:]
+    var denseParams: [Int32: Double] = [:], expertParams: [Int32: Double] = [:]
+    let overlapGradReduce: Bool, overlapParamGather: Bool, everyMicroBatch: Bool
+    let zero: Int
+    let gradBytes: Double
+    let denseGroup: CommGroup, expertGroup: CommGroup
+
+    init(_ b: StepGraphBuilder) {
+        let e = b.e, par = e.parallelism, m = e.model, fw = b.fw
+        zero = par.zero
+        gradBytes = fw.gradReduceBytes
+        denseGroup = b.place.dpGroup
+        expertGroup = b.place.expertDPGroup
+        let sync = denseGroup.size > 1 || expertGroup.size > 1
+        overlapGradReduce = fw.overlapGradReduce
+        overlapParamGather = fw.overlapParamGather && (1...2).contains(par.zero) && sync
+        everyMicroBatch = fw.gradReduceEveryMicroBatch || par.zero >= 2
+        let params = ParameterCount(m)
+        let t = Double(par.tp)
+        let denseLayer = (params.attentionPerLayer + params.denseMLPPerLayer) / t + params.normsPerLayer
+        let moeDense = (params.attentionPerLayer + params.routerPerLayer + params.sharedExpertsPerLayer) / t + params.normsPerLayer
+        let moeExpert = Double(params.experts / par.ep) * params.expertPerExpert / (par.ep == 1 ? t : 1)
+        for l in 0..<m.layers {
+            let isMoE = m.moe != nil && l >= b.moeStart
+            denseParams[Int32(l)] = isMoE ? moeDense : denseLayer
+            expertParams[Int32(l)] = isMoE ? moeExpert : 0
+        }
+        denseParams[b.outputLayerID] = params.outputLayer / t
+        denseParams[b.embeddingLayerID] = params.embedding / t
+        expertParams[b.outputLayerID] = 0
+        expertParams[b.embeddingLayerID] = 0
+        let order = b.order
+        let totalVS = order.virtualStages * (order.schedule == .dualpipe ? 2 : 1)
+        for vs in 0..<totalVS {
+            // Reverse layer order: the output side's gradients are ready first.
+            var ids: [Int32] = []
+            if order.isLast(vs) { ids.append(b.outputLayerID) }
+            ids += b.layers(ofVirtualStage: vs).reversed().map(Int32.init)
+            if order.isFirst(vs) { ids.append(b.embeddingLayerID) }
+            let bucketed = fw.overlapGradReduce && fw.bucketParameters > 0 && vs == 0
+            var list: [Bucket] = [], cur = Bucket(layers: [], dense: 0, expert: 0)
+            var of: [Int32: Int] = [:]
+            for id in ids {
+                cur.layers.append(id); cur.dense += denseParams[id]!; cur.expert += expertParams[id]!
+                of[id] = list.count
+                if bucketed && cur.dense + cur.expert >= fw.bucketParameters { list.append(cur); cur = Bucket(layers: [], dense: 0, expert: 0) }
+            }
+            if !cur.layers.isEmpty { list.append(cur) }
+            buckets[vs] = list
+            bucketOf[vs] = of
+        }
+    }
+
+    private func reduceRequest(_ n: Double, _ group: CommGroup) -> CollectiveRequest {
+        CollectiveRequest(kind: zero == 0 ? .allReduce : .reduceScatter, bytes: n * gradBytes, group: group, label: "dp")
+    }
+
+    /// Reduces one bucket's gradients (key: virtual stage x 1024 + bucket) after `after`.
+    func reduce(bucket key: Int, rank r: Int, after: Int32, into me: inout StepGraphBuilder) {
+        let b = buckets[key / 1024]![key % 1024]
+        let name = me.g.nameID(zero == 0 ? "dp all-reduce (grad bucket)" : "dp reduce-scatter (grad bucket)")
+        for (n, group) in [(b.dense, denseGroup), (b.expert, expertGroup)] where n > 0 && group.size > 1 {
+            let req = me.request(reduceRequest(n, group))
+            me.g.add(stage: r, stream: .dpReduce, category: .dp, work: me.seconds(req), request: req, deps: [after],
+                     layer: Int(b.layers.last ?? -1), virtualStage: key / 1024, name: name)
+        }
+    }
+
+    /// ZeRO-3: reduce-scatters one layer's gradients; returns the last operation (-1 if none).
+    func reduceLayer(_ l: Int, rank r: Int, after: Int32, microBatch: Int, into me: inout StepGraphBuilder) -> Int32 {
+        var last: Int32 = -1
+        let name = me.g.nameID("dp reduce-scatter (unit)")
+        for (n, group) in [(denseParams[Int32(l)] ?? 0, denseGroup), (expertParams[Int32(l)] ?? 0, expertGroup)] where n > 0 && group.size > 1 {
+            let req = me.request(reduceRequest(n, group))
+            last = me.g.add(stage: r, stream: .dpReduce, category: .dp, work: me.seconds(req), request: req, deps: [after],
+                            layer: l, microBatch: microBatch, name: name)
+        }
+        return last
+    }
+
+    /// Gathers one layer's parameters (bf16) after `after`; returns the last operation (-1 if none).
+    func gather(layer l: Int, rank r: Int, after: Int32, microBatch: Int, into me: inout StepGraphBuilder) -> Int32 {
+        var last: Int32 = -1
+        let name = me.g.nameID("dp all-gather (params)")
+        for (n, group) in [(denseParams[Int32(l)] ?? 0, denseGroup), (expertParams[Int32(l)] ?? 0, expertGroup)] where n > 0 && group.size > 1 {
+            let req = me.request(CollectiveRequest(kind: .allGather, bytes: n * 2, group: group, label: "dp"))
+            last = me.g.add(stage: r, stream: .dpGather, category: .dp, work: me.seconds(req), request: req,
+                            deps: after >= 0 ? [after] : [], layer: l, microBatch: microBatch, name: name)
+        }
+        return last
+    }
+
+    /// The step's end: the gradient-norm all-reduce that every rank waits for (Megatron's
+    /// `clip_grads`, a global synchronisation), the optimizer on each rank's shard, then the
+    /// parameter all-gather when it is not overlapped with the next forward.
+    func finishStep(into me: inout StepGraphBuilder) {
+        let pp = me.e.parallelism.pp
+        var deps: [Int32] = []
+        for r in 0..<pp {
+            for s in [TaskGraph.Stream.compute, .dpReduce, .ppForward, .ppBackward, .dpGather] { deps.append(me.g.last(stage: r, stream: s)) }
+        }
+        var normWork = 0.0, normReq: Int32 = -1
+        if denseGroup.size > 1 {
+            normReq = me.request(CollectiveRequest(kind: .allReduce, bytes: 8, group: denseGroup, label: "dp"))
+            normWork = me.seconds(normReq)
+        }
+        let norm = me.g.add(stage: 0, stream: .dpReduce, category: .dp, work: normWork, request: normReq, deps: deps,
+                            name: me.g.nameID("grad-norm all-reduce"))
+        let order = me.order
+        let totalVS = order.virtualStages * (order.schedule == .dualpipe ? 2 : 1)
+        for r in 0..<pp {
+            let opt = me.g.add(stage: r, stream: .compute, category: .optimizer, work: me.optimizerSeconds[r], deps: [norm],
+                               name: me.g.nameID("optimizer step"))
+            if (1...2).contains(zero) && !overlapParamGather {
+                for vs in 0..<totalVS where order.owner(vs) == r {
+                    for id in (buckets[vs] ?? []).flatMap(\.layers) { _ = gather(layer: Int(id), rank: r, after: opt, microBatch: -1, into: &me) }
+                }
+            }
+            var ends: [Int32] = []
+            for s in TaskGraph.Stream.allCases { ends.append(me.g.last(stage: r, stream: s)) }
+            ends.append(norm)
+            me.g.add(stage: r, stream: .compute, category: .compute, work: 0, deps: ends, name: me.g.nameID("step end"))
+        }
+    }
+}

@@ -1,0 +1,274 @@
+/// One pass (forward, backward, input-gradient or weight-gradient) of one virtual stage, as the
+/// list of steps its stack runs: compute pieces on the compute stream and collectives on their
+/// streams, with when the compute stream waits for each collective. `StepGraphBuilder` turns
+/// the steps into operations of the task graph.
+enum PassStep: Sendable {
+    /// When the compute stream waits for a collective: before its next compute (`now`), at the
+    /// next `join`, or never (a later operation or the step's end waits for it).
+    enum Wait: UInt8, Sendable { case now, later, never }
+    case compute(seconds: Double, layer: Int32, name: UInt16)
+    case comm(request: Int32, seconds: Double, stream: TaskGraph.Stream, category: TaskGraph.Category, smShare: Double,
+              layer: Int32, name: UInt16, wait: Wait)
+    /// Collectives issued with `later` become waits of the next compute.
+    case join
+    /// ZeRO parameter gathers: issue the gather of a layer's parameters; make the next compute wait for it.
+    case gatherIssue(layer: Int32)
+    case gatherWait(layer: Int32)
+    /// The weight gradients of a layer (or of the output layer or embedding) are complete.
+    case gradReady(layer: Int32)
+}
+
+extension StepGraphBuilder {
+    /// Names of the pseudo-layers that hold the output layer and the embedding.
+    var outputLayerID: Int32 { Int32(e.model.layers) }
+    var embeddingLayerID: Int32 { Int32(e.model.layers + 1) }
+
+    /// The steps of one pass of virtual stage `vs`.
+    mutating func steps(_ pass: PipelineOrder.Pass, vs: Int, gather: Bool) -> [PassStep] {
+        var s: [PassStep] = []
+        let layers = self.layers(ofVirtualStage: vs)
+        let first = order.isFirst(vs), last = order.isLast(vs)
+        let zero3 = e.parallelism.zero == 3
+        switch pass {
+        case .forward:
+            if first { s.append(.compute(seconds: embedding.forward, layer: embeddingLayerID, name: g.nameID("embedding F"))) }
+            if zero3 || gather {
+                if let l = layers.first { s.append(.gatherIssue(layer: Int32(l))) }
+            }
+            for l in layers {
+                if zero3 || gather {
+                    if (zero3 && fw.zero3Prefetch) || gather, l + 1 < layers.upperBound { s.append(.gatherIssue(layer: Int32(l + 1))) }
+                    if zero3 && !fw.zero3Prefetch && !gather { s.append(.gatherIssue(layer: Int32(l))) }
+                    s.append(.gatherWait(layer: Int32(l)))
+                }
+                forwardLayer(l, into: &s, recomputing: false)
+            }
+            if last { outputForward(into: &s) }
+        case .backward, .backwardInput:
+            let full = pass == .backward
+            if last {
+                outputBackward(into: &s, weights: full)
+                if full { s.append(.gradReady(layer: outputLayerID)) }
+            }
+            if zero3, let l = layers.last { s.append(.gatherIssue(layer: Int32(l))) }
+            for l in layers.reversed() {
+                if zero3 {
+                    if fw.zero3Prefetch, l - 1 >= layers.lowerBound { s.append(.gatherIssue(layer: Int32(l - 1))) }
+                    if !fw.zero3Prefetch, l != layers.last { s.append(.gatherIssue(layer: Int32(l))) }
+                    s.append(.gatherWait(layer: Int32(l)))
+                }
+                if recompute == .full { forwardLayer(l, into: &s, recomputing: true) }
+                backwardLayer(l, into: &s, weights: full)
+                if full { s.append(.gradReady(layer: Int32(l))) }
+            }
+            if first {
+                s.append(.compute(seconds: embedding.backward, layer: embeddingLayerID, name: g.nameID("embedding B")))
+                if full { s.append(.gradReady(layer: embeddingLayerID)) }
+            }
+        case .weight:
+            if last {
+                let mtp = Double(e.model.mtpLayers)
+                let layer = moeStart < e.model.layers ? moe.total : dense.total
+                s.append(.compute(seconds: output.gemm * (1 + mtp) + mtp * layer.gemm, layer: outputLayerID, name: g.nameID("output W")))
+                s.append(.gradReady(layer: outputLayerID))
+            }
+            for l in layers.reversed() {
+                let p = pieces(layer: l)
+                if sp { s.append(tpComm(tpAG, "tp all-gather (input, wgrad)", l, .now)) }
+                s.append(.compute(seconds: p.total.gemm, layer: Int32(l), name: g.nameID("W")))
+                s.append(.gradReady(layer: Int32(l)))
+            }
+            if first { s.append(.gradReady(layer: embeddingLayerID)) }
+        }
+        return s
+    }
+
+    mutating func tpComm(_ r: Int32, _ name: String, _ l: Int, _ wait: PassStep.Wait, sm: Double = 0) -> PassStep {
+        .comm(request: r, seconds: seconds(r), stream: .tp, category: .tp, smShare: sm, layer: Int32(l), name: g.nameID(name), wait: wait)
+    }
+
+    /// Compute and its TP collective overlapped in chunks (Transformer Engine userbuffers, Ascend
+    /// MC2): an all-gather chunk runs under the previous chunk's GEMM, a reduce-scatter chunk under
+    /// the next one; the collective takes the stack's SM share from the GEMM beside it.
+    mutating func pipelined(gatherFirst: Bool, seconds t: Double, _ l: Int, _ name: String, into s: inout [PassStep]) {
+        let n = max(1, fw.tpOverlapSplits)
+        let nid = g.nameID(name)
+        let cname = gatherFirst ? "tp all-gather (chunk)" : "tp reduce-scatter (chunk)"
+        _ = g.nameID(cname)
+        let r = gatherFirst ? tpAGChunk : tpRSChunk
+        let share = fw.overlapSMShare
+        if gatherFirst {
+            s.append(tpComm(r, cname, l, .now, sm: share))
+            for i in 0..<n {
+                if i + 1 < n { s.append(tpComm(r, cname, l, .later, sm: share)) }
+                s.append(.compute(seconds: t / Double(n), layer: Int32(l), name: nid))
+                s.append(.join)
+            }
+        } else {
+            for _ in 0..<n {
+                s.append(.compute(seconds: t / Double(n), layer: Int32(l), name: nid))
+                s.append(tpComm(r, cname, l, .later, sm: share))
+            }
+            s.append(.join)
+        }
+    }
+
+    /// Column-parallel piece forward: TP all-gather of its input (sequence parallel) then the GEMMs.
+    mutating func columnForward(_ t: LayerTime, _ l: Int, _ name: String, into s: inout [PassStep]) {
+        if sp && fw.tpCommOverlap {
+            pipelined(gatherFirst: true, seconds: t.forward, l, name, into: &s)
+            return
+        }
+        if sp {
+            _ = g.nameID("tp all-gather")
+            s.append(tpComm(tpAG, "tp all-gather", l, .now))
+        }
+        s.append(.compute(seconds: t.forward, layer: Int32(l), name: g.nameID(name)))
+    }
+
+    /// Row-parallel piece forward: the GEMMs, then the TP reduce-scatter (SP) or all-reduce.
+    mutating func rowForward(_ t: LayerTime, _ l: Int, _ name: String, into s: inout [PassStep]) {
+        if tp > 1 && sp && fw.tpCommOverlap {
+            pipelined(gatherFirst: false, seconds: t.forward, l, name, into: &s)
+            return
+        }
+        s.append(.compute(seconds: t.forward, layer: Int32(l), name: g.nameID(name)))
+        if tp > 1 {
+            let n = sp ? "tp reduce-scatter" : "tp all-reduce"
+            _ = g.nameID(n)
+            s.append(tpComm(sp ? tpRS : tpAR, n, l, .now))
+        }
+    }
+
+    /// The attention core, split into context-parallel ring steps when CP > 1.
+    mutating func core(_ seconds: Double, _ l: Int, backward: Bool, into s: inout [PassStep]) {
+        let name = g.nameID(backward ? "attention B" : "attention F")
+        guard cp > 1 else { s.append(.compute(seconds: seconds, layer: Int32(l), name: name)); return }
+        let r = backward ? cpBwd : cpFwd
+        let cname = g.nameID(backward ? "cp ring (KV, dKV)" : "cp ring (KV)")
+        for i in 0..<cp {
+            if i + 1 < cp {
+                s.append(.comm(request: r, seconds: self.seconds(r), stream: .cp, category: .cp, smShare: 0, layer: Int32(l),
+                               name: cname, wait: .later))
+            }
+            s.append(.compute(seconds: seconds / Double(cp), layer: Int32(l), name: name))
+            s.append(.join)
+        }
+    }
+
+    mutating func epComm(_ r: Int32, _ name: String, _ l: Int, into s: inout [PassStep]) {
+        s.append(.comm(request: r, seconds: seconds(r, scale: imbalance), stream: .ep, category: .ep, smShare: device.overlapSMFraction,
+                       layer: Int32(l), name: g.nameID(name), wait: .now))
+    }
+
+    /// One layer's forward (or its recomputation before the backward, which repeats its collectives).
+    mutating func forwardLayer(_ l: Int, into s: inout [PassStep], recomputing: Bool) {
+        let p = pieces(layer: l)
+        let tag = recomputing ? " (recompute)" : ""
+        columnForward(p.qkv, l, "qkv F" + tag, into: &s)
+        core(p.core.forward, l, backward: false, into: &s)
+        rowForward(p.proj, l, "attention proj F" + tag, into: &s)
+        if p.moe && ep > 1 {
+            columnForward(p.up, l, "router F" + tag, into: &s)
+            epComm(epDispatch, "ep dispatch", l, into: &s)
+            s.append(.compute(seconds: p.down.forward, layer: Int32(l), name: g.nameID("experts F" + tag)))
+            epComm(epCombine, "ep combine", l, into: &s)
+            rowForward(p.unpermute, l, "unpermute F" + tag, into: &s)
+        } else if p.moe {
+            columnForward(p.up, l, "router F" + tag, into: &s)
+            s.append(.compute(seconds: p.down.forward, layer: Int32(l), name: g.nameID("experts F" + tag)))
+            rowForward(p.unpermute, l, "unpermute F" + tag, into: &s)
+        } else {
+            columnForward(p.up, l, "mlp up F" + tag, into: &s)
+            rowForward(p.down, l, "mlp down F" + tag, into: &s)
+        }
+    }
+
+    /// Backward of a row-parallel piece: the all-gather of its output gradient (SP) first.
+    mutating func rowBackward(_ t: LayerTime, _ l: Int, _ name: String, weights: Bool, into s: inout [PassStep]) {
+        let secs = weights ? t.backward : t.backward - t.gemm
+        if sp && fw.tpCommOverlap {
+            pipelined(gatherFirst: true, seconds: secs, l, name, into: &s)
+            return
+        }
+        if sp {
+            _ = g.nameID("tp all-gather (grad)")
+            s.append(tpComm(tpAG, "tp all-gather (grad)", l, .now))
+        }
+        s.append(.compute(seconds: secs, layer: Int32(l), name: g.nameID(name)))
+    }
+
+    /// Backward of a column-parallel piece: dgrad, then the TP reduce-scatter (SP) or all-reduce of
+    /// the input gradient; with Megatron's asynchronous TP communication the input re-gather runs
+    /// under dgrad and the reduction under wgrad (`LinearWithGradAccumulationAndAsyncCommunication`).
+    mutating func columnBackward(_ t: LayerTime, _ l: Int, _ name: String, weights: Bool, into s: inout [PassStep]) {
+        let col = t.columnGemm, rest = t.backward - 2 * col - (weights ? 0 : t.gemm - col)
+        let nid = g.nameID(name)
+        guard tp > 1 else {
+            s.append(.compute(seconds: weights ? t.backward : t.backward - t.gemm, layer: Int32(l), name: nid))
+            return
+        }
+        let red = sp ? tpRS : tpAR
+        let redName = sp ? "tp reduce-scatter (grad)" : "tp all-reduce (grad)"
+        _ = g.nameID(redName); _ = g.nameID("tp all-gather (input)")
+        s.append(.compute(seconds: rest, layer: Int32(l), name: nid))
+        let async = fw.tpAsyncBackward || fw.tpCommOverlap
+        if !weights {
+            // Input-gradient pass only (zero bubble): the reduction follows dgrad.
+            s.append(.compute(seconds: col, layer: Int32(l), name: nid))
+            s.append(tpComm(red, redName, l, .now))
+            return
+        }
+        if async {
+            if sp { s.append(tpComm(tpAG, "tp all-gather (input)", l, .later)) }
+            s.append(.compute(seconds: col, layer: Int32(l), name: nid))
+            s.append(.join)
+            s.append(tpComm(red, redName, l, .later, sm: fw.tpCommOverlap ? fw.overlapSMShare : 0))
+            s.append(.compute(seconds: col, layer: Int32(l), name: g.nameID(name + " wgrad")))
+            s.append(.join)
+        } else {
+            if sp { s.append(tpComm(tpAG, "tp all-gather (input)", l, .now)) }
+            s.append(.compute(seconds: col, layer: Int32(l), name: nid))
+            s.append(tpComm(red, redName, l, .now))
+            s.append(.compute(seconds: col, layer: Int32(l), name: g.nameID(name + " wgrad")))
+        }
+    }
+
+    /// One layer's backward; `weights: false` leaves the weight gradients to a later W pass.
+    mutating func backwardLayer(_ l: Int, into s: inout [PassStep], weights: Bool) {
+        let p = pieces(layer: l)
+        if p.moe {
+            rowBackward(p.unpermute, l, "unpermute B", weights: weights, into: &s)
+            if ep > 1 { epComm(epBackward, "ep combine (grad)", l, into: &s) }
+            let d = weights ? p.down.backward : p.down.backward - p.down.gemm
+            s.append(.compute(seconds: d, layer: Int32(l), name: g.nameID("experts B")))
+            if ep > 1 { epComm(epBackward, "ep dispatch (grad)", l, into: &s) }
+            columnBackward(p.up, l, "router B", weights: weights, into: &s)
+        } else {
+            rowBackward(p.down, l, "mlp down B", weights: weights, into: &s)
+            columnBackward(p.up, l, "mlp up B", weights: weights, into: &s)
+        }
+        rowBackward(p.proj, l, "attention proj B", weights: weights, into: &s)
+        // Selective recompute reruns the attention core inside its backward.
+        let coreB = p.core.backward + (recompute == .selective ? p.core.forward : 0)
+        core(coreB, l, backward: true, into: &s)
+        columnBackward(p.qkv, l, "qkv B", weights: weights, into: &s)
+    }
+
+    /// The output layer and loss, and multi-token-prediction modules, on the last stage.
+    mutating func outputForward(into s: inout [PassStep]) {
+        let mtp = Double(e.model.mtpLayers)
+        let layer = moeStart < e.model.layers ? moe.total : dense.total
+        let t = output.forward + mtp * (layer.forward + output.forward)
+        s.append(.compute(seconds: t, layer: outputLayerID, name: g.nameID("output F")))
+    }
+
+    mutating func outputBackward(into s: inout [PassStep], weights: Bool) {
+        let mtp = Double(e.model.mtpLayers)
+        let layer = moeStart < e.model.layers ? moe.total : dense.total
+        let extra = recompute == .full ? layer.forward : (recompute == .selective ? layer.attention : 0)
+        var t = output.backward + mtp * (layer.backward + extra + output.backward)
+        if !weights { t -= output.gemm * (1 + mtp) + mtp * layer.gemm }
+        s.append(.compute(seconds: t, layer: outputLayerID, name: g.nameID("output B")))
+    }
+}

@@ -1,0 +1,164 @@
+/// Turns each rank's passes into operations of the task graph, in the order the rank issues
+/// them, with the data-parallel synchronisation the stack runs around them.
+extension StepGraphBuilder {
+    /// Per pass being emitted: what its next compute waits for.
+    struct Cursor {
+        var steps: [PassStep]
+        var index = 0
+        /// The last operation of this pass that produced data (-2: none yet, the pass's input).
+        var producer: Int32 = -2
+        /// The pipeline transfer this pass's input comes from (key into `sends`; -1 none).
+        var inputKey: Int = -1
+        var waits: [Int32] = []
+        var pending: [Int32] = []
+        var microBatch: Int
+        var virtualStage: Int
+        var reduces: Bool
+        var done: Bool { index >= steps.count }
+    }
+
+    /// Per rank while emitting.
+    struct RankState {
+        var carry: [Int32] = []
+        var gathers: [Int32: Int32] = [:]
+        var lastLayerReduce: Int32 = -1
+        var remaining: [Int32: Int] = [:]
+        var flush: [Int] = []
+    }
+
+    func sendKey(backward: Bool, vs: Int, mb: Int) -> Int {
+        ((backward ? 1 : 0) * order.virtualStages * (order.schedule == .dualpipe ? 2 : 1) + vs) * microBatches + mb
+    }
+
+    /// Builds the whole graph.
+    mutating func build() -> TaskGraph {
+        let pp = e.parallelism.pp
+        let totalVS = order.virtualStages * (order.schedule == .dualpipe ? 2 : 1)
+        var sends = [Int32](repeating: -1, count: 2 * totalVS * microBatches)
+        var external: [(Int32, Int)] = []
+        let dp = DataParallelPlan(self)
+        let pair = fw.moeAllToAllOverlap && ep > 1 && e.model.moe != nil
+        var cache: [Int: [PassStep]] = [:]
+        for r in 0..<pp {
+            let ops = order.ops(rank: r, pairSteadyState: pair)
+            var lastGrad = [Int: Int](), firstForward = [Int: Int]()
+            for (k, op) in ops.enumerated() {
+                if op.pass == .backward || op.pass == .weight { lastGrad[Int(op.virtualStage)] = k }
+                if op.pass == .forward, firstForward[Int(op.virtualStage)] == nil { firstForward[Int(op.virtualStage)] = k }
+            }
+            var st = RankState()
+            for (vs, b) in dp.buckets where order.owner(vs) == r { for (i, bucket) in b.enumerated() { st.remaining[Int32(vs * 1024 + i)] = bucket.layers.count } }
+            func cursor(_ k: Int, _ me: inout StepGraphBuilder) -> Cursor {
+                let op = ops[k], vs = Int(op.virtualStage)
+                let gather = dp.overlapParamGather && op.pass == .forward && firstForward[vs] == k
+                let key = Int(op.pass.rawValue) * 2 * totalVS + vs * 2 + (gather ? 1 : 0)
+                let steps: [PassStep]
+                if let hit = cache[key] { steps = hit } else { steps = me.steps(op.pass, vs: vs, gather: gather); cache[key] = steps }
+                var c = Cursor(steps: steps, microBatch: Int(op.microBatch), virtualStage: vs,
+                               reduces: dp.everyMicroBatch || lastGrad[vs] == k)
+                if op.pass == .forward, let prev = me.order.previous(vs) { c.inputKey = me.sendKey(backward: false, vs: prev, mb: c.microBatch) }
+                if op.pass == .backward || op.pass == .backwardInput, let next = me.order.next(vs) {
+                    c.inputKey = me.sendKey(backward: true, vs: next, mb: c.microBatch)
+                }
+                return c
+            }
+            func finish(_ c: Cursor, _ op: PipelineOrder.Op, _ me: inout StepGraphBuilder) {
+                let vs = Int(op.virtualStage), mb = Int(op.microBatch)
+                guard me.ppSend >= 0 else { return }
+                let blocking = me.fw.p2pBlocking && me.order.schedule == .oneFOneB
+                if op.pass == .forward, me.order.next(vs) != nil {
+                    let id = me.g.add(stage: r, stream: .ppForward, category: .pp, work: me.seconds(me.ppSend), request: me.ppSend,
+                                      deps: [c.producer], microBatch: mb, virtualStage: vs, name: me.g.nameID("pp send activations"))
+                    sends[me.sendKey(backward: false, vs: vs, mb: mb)] = id
+                    if blocking { st.carry.append(id) }
+                } else if op.pass == .backward || op.pass == .backwardInput, me.order.previous(vs) != nil {
+                    let id = me.g.add(stage: r, stream: .ppBackward, category: .pp, work: me.seconds(me.ppSend), request: me.ppSend,
+                                      deps: [c.producer], microBatch: mb, virtualStage: vs, name: me.g.nameID("pp send gradients"))
+                    sends[me.sendKey(backward: true, vs: vs, mb: mb)] = id
+                    if blocking { st.carry.append(id) }
+                }
+            }
+            var k = 0
+            while k < ops.count {
+                if ops[k].pairedWithNext, k + 1 < ops.count {
+                    var a = cursor(k, &self), b = cursor(k + 1, &self)
+                    while !a.done || !b.done {
+                        if !a.done { run(&a, rank: r, state: &st, dp: dp, external: &external, untilBlocked: true) }
+                        if !b.done { run(&b, rank: r, state: &st, dp: dp, external: &external, untilBlocked: true) }
+                    }
+                    finish(a, ops[k], &self)
+                    finish(b, ops[k + 1], &self)
+                    k += 2
+                } else {
+                    var c = cursor(k, &self)
+                    run(&c, rank: r, state: &st, dp: dp, external: &external, untilBlocked: false)
+                    finish(c, ops[k], &self)
+                    k += 1
+                }
+            }
+            // Without overlap, gradients are reduced after the rank's last backward.
+            for b in st.flush { dp.reduce(bucket: b, rank: r, after: g.last(stage: r, stream: .compute), into: &self) }
+        }
+        for (op, key) in external where sends[key] >= 0 { g.extraDependency(op, sends[key]) }
+        dp.finishStep(into: &self)
+        g.finalize()
+        return g
+    }
+
+    /// Emits the steps of a pass; with `untilBlocked`, stops after a collective the pass must
+    /// wait for (so that the other pass of an overlapped pair computes meanwhile).
+    mutating func run(_ c: inout Cursor, rank r: Int, state st: inout RankState, dp: DataParallelPlan,
+                      external: inout [(Int32, Int)], untilBlocked: Bool) {
+        while c.index < c.steps.count {
+            let step = c.steps[c.index]
+            c.index += 1
+            switch step {
+            case let .compute(seconds, layer, name):
+                var deps = c.waits
+                deps.append(contentsOf: st.carry)
+                if c.producer >= 0 { deps.append(c.producer) }
+                let id = g.add(stage: r, stream: .compute, category: .compute, work: seconds, deps: deps, layer: Int(layer),
+                               microBatch: c.microBatch, virtualStage: c.virtualStage, name: name)
+                if c.producer == -2 && c.inputKey >= 0 { external.append((id, c.inputKey)) }
+                c.producer = id
+                c.waits.removeAll(keepingCapacity: true)
+                st.carry.removeAll(keepingCapacity: true)
+            case let .comm(request, seconds, stream, category, smShare, layer, name, wait):
+                let id = g.add(stage: r, stream: stream, category: category, work: seconds, request: request, smShare: smShare,
+                               deps: c.producer >= 0 ? [c.producer] : [], layer: Int(layer), microBatch: c.microBatch,
+                               virtualStage: c.virtualStage, name: name)
+                if c.producer == -2 && c.inputKey >= 0 { external.append((id, c.inputKey)) }
+                switch wait {
+                case .now:
+                    c.waits.append(id)
+                    if untilBlocked { return }
+                case .later: c.pending.append(id)
+                case .never: break
+                }
+            case .join:
+                c.waits.append(contentsOf: c.pending)
+                c.pending.removeAll(keepingCapacity: true)
+            case let .gatherIssue(layer):
+                st.gathers[layer] = dp.gather(layer: Int(layer), rank: r, after: c.producer, microBatch: c.microBatch, into: &self)
+            case let .gatherWait(layer):
+                if let id = st.gathers[layer], id >= 0 { c.waits.append(id) }
+            case let .gradReady(layer):
+                if e.parallelism.zero == 3 {
+                    // FSDP: one reduce-scatter per unit and micro-batch; the next is issued only
+                    // after the previous one is done, so compute waits for it.
+                    let id = dp.reduceLayer(Int(layer), rank: r, after: c.producer, microBatch: c.microBatch, into: &self)
+                    if st.lastLayerReduce >= 0 { c.waits.append(st.lastLayerReduce) }
+                    if id >= 0 { st.lastLayerReduce = id }
+                } else if c.reduces, let b = dp.bucketOf[c.virtualStage]?[layer] {
+                    let key = Int32(c.virtualStage * 1024 + b)
+                    st.remaining[key, default: 0] -= 1
+                    if st.remaining[key]! == 0 {
+                        st.remaining[key] = dp.buckets[c.virtualStage]![b].layers.count
+                        if dp.overlapGradReduce { dp.reduce(bucket: c.virtualStage * 1024 + b, rank: r, after: c.producer, into: &self) }
+                        else if !st.flush.contains(c.virtualStage * 1024 + b) { st.flush.append(c.virtualStage * 1024 + b) }
+                    }
+                }
+            }
+        }
+    }
+}

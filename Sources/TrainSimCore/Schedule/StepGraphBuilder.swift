@@ -1,0 +1,136 @@
+import Foundation
+
+/// Builds the task graph of one training step: for every pipeline rank, the passes its
+/// schedule runs (`PipelineOrder`), each expanded into per-layer compute pieces and the
+/// collectives the software stack issues around them, with the dependencies the stack imposes.
+/// One pipeline stands for its data-parallel replicas (they run the same graph at the same time).
+struct StepGraphBuilder {
+    let e: Experiment
+    let place: Placement
+    let network: CollectiveCostModel
+    let cluster: Cluster
+    let fw: FrameworkSpec
+    let device: DeviceSpec
+    let order: PipelineOrder
+    let layout: StageLayout
+    let chunkStarts: [Int]
+    let dense: LayerPieces, moe: LayerPieces
+    let output: LayerTime, embedding: LayerTime
+    let moeStart: Int
+    let microBatches: Int
+    let tp: Int, cp: Int, ep: Int
+    let sp: Bool
+    let recompute: Recompute
+    var g: TaskGraph
+
+    // Collectives, registered once.
+    var tpAG: Int32 = -1, tpRS: Int32 = -1, tpAR: Int32 = -1, tpAGChunk: Int32 = -1, tpRSChunk: Int32 = -1
+    var cpFwd: Int32 = -1, cpBwd: Int32 = -1
+    var epDispatch: Int32 = -1, epCombine: Int32 = -1, epBackward: Int32 = -1
+    var ppSend: Int32 = -1
+    var imbalance = 1.0
+    /// The optimizer step's seconds on each pipeline rank.
+    var optimizerSeconds: [Double] = []
+    /// Costs of collectives by request, so identical ones are costed once.
+    struct RequestKey: Hashable { var kind: CollectiveKind, bytes: Double, group: CommGroup, label: String }
+    private var known: [RequestKey: Int32] = [:]
+
+    init(engine: Engine, microBatches: Int) {
+        let e = engine.experiment, par = e.parallelism
+        self.e = e
+        place = Placement(par)
+        network = engine.network
+        cluster = engine.cluster
+        fw = e.training.framework
+        device = engine.compute.device
+        tp = par.tp; cp = par.cp; ep = par.ep
+        sp = par.sequenceParallel && par.tp > 1
+        recompute = e.training.recompute
+        self.microBatches = microBatches
+        order = PipelineOrder(pp: par.pp, vpp: par.vpp, microBatches: microBatches, schedule: par.schedule)
+        layout = StageLayout(layers: e.model.layers, pp: par.pp, vpp: par.vpp, split: par.layerSplit)
+        chunkStarts = layout.chunkStarts
+        var wb = WorkloadBuilder(model: e.model, tp: par.tp, cp: par.cp, ep: par.ep, sequenceParallel: sp,
+                                 seq: e.training.sequenceLength, microBatch: e.training.microBatchSequences,
+                                 elementwisePasses: device.elementwisePasses)
+        wb.unfusedAttention = e.training.attention == .unfused
+        let calls = Double(e.training.microBatchSequences)
+        dense = LayerPieces(wb, compute: engine.compute, moe: false, attentionCalls: calls)
+        moe = LayerPieces(wb, compute: engine.compute, moe: e.model.moe != nil, attentionCalls: calls)
+        output = engine.compute.forwardSeconds(wb.outputLayer(), attentionCalls: 1)
+        embedding = engine.compute.forwardSeconds(wb.embeddingLayer(), attentionCalls: 1)
+        moeStart = e.model.moe?.denseLayers ?? e.model.layers
+        g = TaskGraph(stages: par.pp)
+        registerCollectives(wb)
+    }
+
+    mutating func request(_ r: CollectiveRequest) -> Int32 {
+        let key = RequestKey(kind: r.kind, bytes: r.bytes, group: r.group, label: r.label)
+        if let hit = known[key] { return hit }
+        let id = g.register(r, cost: network.cost(r))
+        known[key] = id
+        return id
+    }
+
+    /// Seconds a registered collective takes alone, with the stack's launch overhead.
+    func seconds(_ r: Int32, scale: Double = 1) -> Double {
+        g.requestCost[Int(r)].seconds * scale + fw.commLaunchUs * 1e-6
+    }
+
+    private mutating func registerCollectives(_ wb: WorkloadBuilder) {
+        let m = e.model, h = Double(m.hidden), T = wb.tokens
+        if tp > 1 {
+            let bytes = T * h * 2
+            tpAG = request(CollectiveRequest(kind: .allGather, bytes: bytes, group: place.tpGroup, label: "tp"))
+            tpRS = request(CollectiveRequest(kind: .reduceScatter, bytes: bytes, group: place.tpGroup, label: "tp"))
+            tpAR = request(CollectiveRequest(kind: .allReduce, bytes: bytes, group: place.tpGroup, label: "tp"))
+            let n = Double(max(1, fw.tpOverlapSplits))
+            tpAGChunk = request(CollectiveRequest(kind: .allGather, bytes: bytes / n, group: place.tpGroup, label: "tp"))
+            tpRSChunk = request(CollectiveRequest(kind: .reduceScatter, bytes: bytes / n, group: place.tpGroup, label: "tp"))
+        }
+        if cp > 1 {
+            // Ring attention passes this rank's K and V block to its neighbour each step;
+            // backward passes K, V and their gradients.
+            let kvWidth: Double
+            if let mla = m.mla { kvWidth = Double(m.heads * (mla.headDim + mla.ropeHeadDim + mla.vHeadDim)) / Double(tp) }
+            else { kvWidth = 2 * Double(m.kvHeads * m.headDim) / Double(max(1, min(tp, m.kvHeads))) }
+            cpFwd = request(CollectiveRequest(kind: .sendRecv, bytes: T * kvWidth * 2, group: place.cpGroup, label: "cp"))
+            cpBwd = request(CollectiveRequest(kind: .sendRecv, bytes: 2 * T * kvWidth * 2, group: place.cpGroup, label: "cp"))
+        }
+        if let spec = m.moe, ep > 1 {
+            let tokensHere = sp ? T / Double(tp) : T
+            var slots = tokensHere * Double(spec.topK)
+            if let limit = spec.nodeLimit {
+                // Node-limited routing sends each token once per target node over the fabric and
+                // fans it out inside the node: remote traffic per token is the expected number of
+                // distinct remote nodes (at most `limit`), not top-k.
+                let shape = GroupShape(place.epGroup, on: cluster)
+                let n = Double(shape.size), nL = Double(shape.perDomain), nD = Double(shape.domains)
+                if nD > 1 {
+                    let distinct = min(Double(limit), nD * (1 - pow(1 - 1 / nD, Double(spec.topK))))
+                    let remoteNodes = distinct * (nD - 1) / nD
+                    slots = min(slots, tokensHere * remoteNodes * n / (n - nL))
+                }
+            }
+            let dispatchBytes = e.training.precision == .fp8 ? 1.0 : 2.0
+            epDispatch = request(CollectiveRequest(kind: .allToAll, bytes: slots * h * dispatchBytes, group: place.epGroup, label: "ep"))
+            epCombine = request(CollectiveRequest(kind: .allToAll, bytes: slots * h * 2, group: place.epGroup, label: "ep"))
+            epBackward = epCombine
+            // The busiest rank receives `imbalance` times the mean.
+            imbalance = spec.imbalance
+        }
+        if e.parallelism.pp > 1 {
+            let bytes = T * h * 2 / (sp ? Double(tp) : 1)
+            ppSend = request(CollectiveRequest(kind: .sendRecv, bytes: bytes, group: place.ppNeighbours, label: "pp"))
+        }
+    }
+
+    func pieces(layer l: Int) -> LayerPieces { l >= moeStart ? moe : dense }
+
+    /// Global layer indices of a virtual stage's chunk.
+    func layers(ofVirtualStage vs: Int) -> Range<Int> {
+        let c = order.chunk(vs)
+        let start = chunkStarts[c]
+        return start..<(start + layout.chunks[c])
+    }
+}

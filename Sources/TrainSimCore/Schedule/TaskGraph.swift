@@ -1,0 +1,132 @@
+/// The operations of one training step and what each waits for, as flat arrays (structure of
+/// arrays): one entry per compute kernel group or collective, on a stream of a pipeline stage.
+/// An operation starts when every dependency has ended and the operation before it on its
+/// stream has ended; the timeline decides when that is.
+struct TaskGraph: Sendable {
+    /// What an operation is, for the report's breakdown.
+    enum Category: UInt8, Sendable, CaseIterable {
+        case compute, optimizer, tp, cp, ep, pp, dp
+        var label: String { ["compute", "optimizer", "tp", "cp", "ep", "pp", "dp"][Int(rawValue)] }
+        var isComm: Bool { rawValue >= Category.tp.rawValue }
+    }
+
+    /// The streams of one stage: one compute stream, one per communication kind.
+    enum Stream: Int32, Sendable, CaseIterable {
+        case compute, tp, cp, ep, ppForward, ppBackward, dpReduce, dpGather
+        var name: String { ["compute", "tp comm", "cp comm", "ep comm", "pp send (activations)", "pp send (gradients)",
+                            "dp grad reduce", "dp param gather"][Int(rawValue)] }
+    }
+    static let streamsPerStage = Int32(Stream.allCases.count)
+
+    var stage: [Int32] = []
+    var stream: [Int32] = []
+    var category: [Category] = []
+    /// Seconds the operation takes alone (at full rate).
+    var work: [Double] = []
+    /// Collective index into `requests` (-1 for compute).
+    var request: [Int32] = []
+    /// Share of the device's compute throughput the collective takes while it runs (0 for most).
+    var smShare: [Double] = []
+    /// What the trace names: layer (-1 none), micro-batch (-1 none), virtual stage, name index.
+    var layer: [Int32] = [], microBatch: [Int32] = [], virtualStage: [Int32] = [], name: [UInt16] = []
+    /// Dependencies, compressed: the dependencies of op i are deps[depStart[i]..<depStart[i+1]].
+    var depStart: [Int32] = [0]
+    var deps: [Int32] = []
+    /// Distinct collectives, with their cost alone and their share of time on each network tier.
+    var requests: [CollectiveRequest] = []
+    var requestCost: [CollectiveCost] = []
+    var requestTiers: [[(tier: Int, share: Double)]] = []
+    var tierNames: [String] = []
+    /// Names of operations (the trace's labels), indexed by `name`.
+    var names: [String] = []
+    private var nameIndex: [String: UInt16] = [:]
+    /// The last operation on each stream (stage x streamsPerStage + stream).
+    private var lastOnStream: [Int32]
+    let stages: Int
+
+    init(stages: Int) {
+        self.stages = stages
+        lastOnStream = [Int32](repeating: -1, count: stages * Int(TaskGraph.streamsPerStage))
+    }
+
+    var count: Int { work.count }
+
+    mutating func nameID(_ s: String) -> UInt16 {
+        if let i = nameIndex[s] { return i }
+        let i = UInt16(names.count)
+        names.append(s)
+        nameIndex[s] = i
+        return i
+    }
+
+    /// Adds an operation after the last one on its stream; returns its index.
+    @discardableResult
+    mutating func add(stage s: Int, stream st: Stream, category c: Category, work w: Double, request r: Int32 = -1,
+                      smShare sm: Double = 0, deps d: [Int32], layer l: Int = -1, microBatch mb: Int = -1, virtualStage vs: Int = -1,
+                      name n: UInt16) -> Int32 {
+        let id = Int32(work.count)
+        let slot = s * Int(TaskGraph.streamsPerStage) + Int(st.rawValue)
+        stage.append(Int32(s)); stream.append(Int32(slot)); category.append(c); work.append(max(0, w)); request.append(r)
+        smShare.append(sm)
+        layer.append(Int32(l)); microBatch.append(Int32(mb)); virtualStage.append(Int32(vs)); name.append(n)
+        let prev = lastOnStream[slot]
+        if prev >= 0 { deps.append(prev) }
+        for x in d where x >= 0 && x != prev { deps.append(x) }
+        depStart.append(Int32(deps.count))
+        lastOnStream[slot] = id
+        return id
+    }
+
+    /// Adds a dependency to an operation already added (only to the last one added).
+    mutating func addDependency(_ x: Int32) {
+        guard x >= 0 else { return }
+        deps.append(x)
+        depStart[depStart.count - 1] = Int32(deps.count)
+    }
+
+    /// Registers a collective; returns its index.
+    mutating func register(_ r: CollectiveRequest, cost: CollectiveCost) -> Int32 {
+        let id = Int32(requests.count)
+        requests.append(r)
+        requestCost.append(cost)
+        var tiers: [(Int, Double)] = []
+        let total = cost.perTier.values.reduce(0, +)
+        if total > 0 {
+            for k in cost.perTier.keys.sorted() where cost.perTier[k]! > 0 {
+                let t: Int
+                if let i = tierNames.firstIndex(of: k) { t = i } else { t = tierNames.count; tierNames.append(k) }
+                tiers.append((t, cost.perTier[k]! / total))
+            }
+        }
+        requestTiers.append(tiers)
+        return id
+    }
+
+    /// Dependencies on operations added later (the next stage's transfers), merged by `finalize`.
+    private var extra: [(Int32, Int32)] = []
+
+    mutating func extraDependency(_ op: Int32, _ dep: Int32) { extra.append((op, dep)) }
+
+    /// Merges the dependencies added out of order into the compressed arrays.
+    mutating func finalize() {
+        guard !extra.isEmpty else { return }
+        let n = count
+        var more = [Int32](repeating: 0, count: n)
+        for (op, _) in extra { more[Int(op)] += 1 }
+        var start = [Int32](repeating: 0, count: n + 1)
+        for i in 0..<n { start[i + 1] = start[i] + (depStart[i + 1] - depStart[i]) + more[i] }
+        var out = [Int32](repeating: 0, count: Int(start[n]))
+        var fill = [Int32](repeating: 0, count: n)
+        for i in 0..<n {
+            var k = Int(start[i])
+            for j in Int(depStart[i])..<Int(depStart[i + 1]) { out[k] = deps[j]; k += 1 }
+            fill[i] = Int32(k)
+        }
+        for (op, d) in extra { out[Int(fill[Int(op)])] = d; fill[Int(op)] += 1 }
+        deps = out
+        depStart = start
+        extra.removeAll()
+    }
+
+    func last(stage s: Int, stream st: Stream) -> Int32 { lastOnStream[s * Int(TaskGraph.streamsPerStage) + Int(st.rawValue)] }
+}

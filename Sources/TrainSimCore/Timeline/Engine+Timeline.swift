@@ -1,0 +1,64 @@
+/// The step as a simulated timeline (`StepGraphBuilder` then `TimelineSimulator`), with the cost
+/// made independent of the number of micro-batches: beyond the pipeline's fill and drain, every
+/// further micro-batch (or group of them the schedule needs) adds the same operations in the
+/// same pattern, so the step is simulated for three counts in that steady state and, when their
+/// differences agree, extended linearly to the real count; otherwise it is simulated in full.
+extension Engine {
+    /// The simulated graph and the start and end of each of its operations.
+    struct SimulatedStep {
+        var graph: TaskGraph
+        var start: [Double]
+        var end: [Double]
+        var summary: TimelineSummary
+    }
+
+    func optimizerSecondsPerStage() -> [Double] {
+        let par = experiment.parallelism
+        let params = ParameterCount(experiment.model)
+        let layout = StageLayout(layers: experiment.model.layers, pp: par.pp, vpp: par.vpp, split: par.layerSplit)
+        return (0..<par.pp).map { optimizerSeconds(params: params, layout: layout, stage: $0) }
+    }
+
+    /// Simulates the step with `microBatches` micro-batches, every operation on the timeline.
+    func simulate(microBatches: Int, optimizer: [Double]) -> SimulatedStep {
+        var b = StepGraphBuilder(engine: self, microBatches: microBatches)
+        b.optimizerSeconds = optimizer
+        let g = b.build()
+        var sim = TimelineSimulator(graph: g, sharing: LinkSharing(graph: g, network: network))
+        sim.run()
+        return SimulatedStep(graph: g, start: sim.start, end: sim.end, summary: TimelineSummary(graph: g, start: sim.start, end: sim.end))
+    }
+
+    /// Micro-batches by which the schedule's steady state repeats.
+    var steadyPeriod: Int {
+        let par = experiment.parallelism
+        switch par.schedule {
+        case .interleaved: return par.vpp > 1 ? par.pp : 1
+        case .dualpipe: return 2
+        case .oneFOneB, .zeroBubble: return 1
+        }
+    }
+
+    /// The step's timeline summary and graph (the graph of the last simulation run).
+    func timelineSummary(full: Bool = false) -> (TimelineSummary, TaskGraph) {
+        let m = experiment.microBatches
+        let opt = optimizerSecondsPerStage()
+        let par = experiment.parallelism
+        let q = steadyPeriod
+        // Enough micro-batches that every rank reaches its steady phase.
+        var base = max(2 * par.pp * par.vpp + 2 * q, 8)
+        base += ((m - base) % q + q) % q
+        if full || m <= base + 3 * q {
+            let s = simulate(microBatches: m, optimizer: opt)
+            return (s.summary, s.graph)
+        }
+        let a = simulate(microBatches: base, optimizer: opt)
+        let b = simulate(microBatches: base + q, optimizer: opt)
+        let c = simulate(microBatches: base + 2 * q, optimizer: opt)
+        guard a.graph.requests == c.graph.requests, TimelineSummary.isLinear(a.summary, b.summary, c.summary) else {
+            let s = simulate(microBatches: m, optimizer: opt)
+            return (s.summary, s.graph)
+        }
+        return (TimelineSummary.extrapolate(a.summary, b.summary, Double(m - base) / Double(q)), c.graph)
+    }
+}

@@ -1,0 +1,138 @@
+/// What a simulated step's timeline says, read off it: the step's length, each stage's compute
+/// stream split into compute, optimizer, bubble and the time it waited on each kind of
+/// communication (these add up to the step), and what each collective and network tier did.
+struct TimelineSummary {
+    var stepSeconds: Double
+    /// Per pipeline stage: compute-stream time by what it was doing or waiting for.
+    var stages: [StepBreakdown]
+    /// The stage the report shows: the one with the most compute.
+    var stage: Int
+    /// On that stage, per registered collective: calls, and seconds the compute stream waited on it.
+    var calls: [Double]
+    var exposed: [Double]
+    /// On that stage, per network tier: seconds of traffic at full rate (busy time).
+    var tierBusy: [Double]
+
+    var breakdown: StepBreakdown { stages[stage] }
+
+    init(graph g: TaskGraph, start: [Double], end: [Double]) {
+        let n = g.count
+        var step = 0.0
+        for i in 0..<n { step = max(step, end[i]) }
+        stepSeconds = step
+        let S = g.stages
+        var stages = [StepBreakdown](repeating: StepBreakdown(), count: S)
+        var exposedAll = [[Double]](repeating: [Double](repeating: 0, count: g.requests.count), count: S)
+        var computeBusy = [Double](repeating: 0, count: S)
+        var prevEnd = [Double](repeating: 0, count: S)
+        var prevOp = [Int32](repeating: -1, count: S)
+        func add(_ s: Int, _ c: TaskGraph.Category?, _ seconds: Double) {
+            guard seconds > 0 else { return }
+            switch c {
+            case .compute?: stages[s].compute += seconds
+            case .optimizer?: stages[s].optimizer += seconds
+            case .tp?: stages[s].tp += seconds
+            case .cp?: stages[s].cp += seconds
+            case .ep?: stages[s].ep += seconds
+            case .pp?: stages[s].pp += seconds
+            case .dp?: stages[s].dp += seconds
+            case nil: stages[s].bubble += seconds
+            }
+        }
+        /// Blames the wait [a, b] of stage s's compute stream on operation j, which ended at b:
+        /// the part while j ran goes to j's kind, the part before to what j itself waited for.
+        func blame(_ s: Int, _ a: Double, _ b: Double, _ j0: Int32) {
+            var j = Int(j0), hi = b, depth = 0
+            while hi > a {
+                let c = g.category[j]
+                if !c.isComm || depth > 256 { add(s, nil, hi - a); return }
+                let lo = max(a, start[j])
+                add(s, c, hi - lo)
+                if g.request[j] >= 0 { exposedAll[s][Int(g.request[j])] += hi - lo }
+                hi = lo
+                guard hi > a else { return }
+                // What j waited for: its dependency that ended last.
+                var best = -1, bestEnd = -Double.infinity
+                for k in Int(g.depStart[j])..<Int(g.depStart[j + 1]) {
+                    let d = Int(g.deps[k])
+                    if end[d] > bestEnd { bestEnd = end[d]; best = d }
+                }
+                if best < 0 { add(s, nil, hi - a); return }
+                j = best
+                depth += 1
+            }
+        }
+        for i in 0..<n {
+            let slot = Int(g.stream[i])
+            guard slot % Int(TaskGraph.streamsPerStage) == Int(TaskGraph.Stream.compute.rawValue) else { continue }
+            let s = Int(g.stage[i])
+            let gap = start[i] - prevEnd[s]
+            if gap > 0 {
+                var best = -1, bestEnd = -Double.infinity
+                for k in Int(g.depStart[i])..<Int(g.depStart[i + 1]) {
+                    let d = Int(g.deps[k])
+                    if Int32(d) != prevOp[s], end[d] > bestEnd { bestEnd = end[d]; best = d }
+                }
+                if best >= 0 { blame(s, prevEnd[s], start[i], Int32(best)) } else { add(s, nil, gap) }
+            }
+            let busy = end[i] - start[i]
+            add(s, g.category[i], busy)
+            if g.category[i] == .compute { computeBusy[s] += busy }
+            prevEnd[s] = max(prevEnd[s], end[i])
+            prevOp[s] = Int32(i)
+        }
+        for s in 0..<S {
+            add(s, nil, step - prevEnd[s])
+            // Sums of many intervals: the bubble takes the rounding, so the parts add to the step.
+            var b = stages[s]
+            b.bubble = 0
+            b.bubble = max(0, step - b.total)
+            stages[s] = b
+        }
+        var best = 0
+        for s in 1..<max(S, 1) where computeBusy[s] > computeBusy[best] { best = s }
+        self.stages = stages
+        stage = best
+        exposed = exposedAll[best]
+        calls = [Double](repeating: 0, count: g.requests.count)
+        tierBusy = [Double](repeating: 0, count: g.tierNames.count)
+        for i in 0..<n where Int(g.stage[i]) == best && g.request[i] >= 0 {
+            let r = Int(g.request[i])
+            calls[r] += 1
+            for (t, share) in g.requestTiers[r] { tierBusy[t] += g.work[i] * share }
+        }
+    }
+
+    /// a + (b - a) x, field by field: the step extrapolated along a steady state.
+    static func extrapolate(_ a: TimelineSummary, _ b: TimelineSummary, _ x: Double) -> TimelineSummary {
+        func lin(_ u: Double, _ v: Double) -> Double { u + (v - u) * x }
+        func linB(_ u: StepBreakdown, _ v: StepBreakdown) -> StepBreakdown {
+            StepBreakdown(compute: lin(u.compute, v.compute), bubble: lin(u.bubble, v.bubble), tp: lin(u.tp, v.tp), pp: lin(u.pp, v.pp),
+                          dp: lin(u.dp, v.dp), ep: lin(u.ep, v.ep), cp: lin(u.cp, v.cp), optimizer: lin(u.optimizer, v.optimizer))
+        }
+        var r = a
+        r.stepSeconds = lin(a.stepSeconds, b.stepSeconds)
+        r.stages = zip(a.stages, b.stages).map(linB)
+        r.calls = zip(a.calls, b.calls).map(lin)
+        r.exposed = zip(a.exposed, b.exposed).map(lin)
+        r.tierBusy = zip(a.tierBusy, b.tierBusy).map(lin)
+        return r
+    }
+
+    /// Whether b - a equals c - b (a steady state that repeats), to a relative tolerance.
+    static func isLinear(_ a: TimelineSummary, _ b: TimelineSummary, _ c: TimelineSummary) -> Bool {
+        guard a.stage == b.stage, b.stage == c.stage, a.calls.count == c.calls.count, a.tierBusy.count == c.tierBusy.count else { return false }
+        func same(_ u: Double, _ v: Double, _ w: Double) -> Bool {
+            abs((w - v) - (v - u)) <= 1e-9 * max(abs(w), 1e-12)
+        }
+        guard same(a.stepSeconds, b.stepSeconds, c.stepSeconds) else { return false }
+        for s in a.stages.indices {
+            let (u, v, w) = (a.stages[s], b.stages[s], c.stages[s])
+            for k in [\StepBreakdown.compute, \.bubble, \.tp, \.pp, \.dp, \.ep, \.cp, \.optimizer] where !same(u[keyPath: k], v[keyPath: k], w[keyPath: k]) {
+                return false
+            }
+        }
+        for k in a.exposed.indices where !same(a.exposed[k], b.exposed[k], c.exposed[k]) { return false }
+        return true
+    }
+}
