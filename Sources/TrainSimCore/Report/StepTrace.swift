@@ -61,7 +61,9 @@ public struct StepTrace: Sendable {
                 args.append(("secondsAlone", .number(Analysis.round(g.work[i]))))
             }
             var name = g.names[Int(g.name[i])]
-            if layer >= 0 && layer < experiment.model.layers { name += " L\(layer)" }
+            let k = Int(g.layers[i])
+            if layer >= 0 && layer < experiment.model.layers { name += k > 1 ? " L\(layer)-\(layer + k - 1)" : " L\(layer)" }
+            if k > 1 { args.append(("layers", .number(Double(k)))) }
             if g.microBatch[i] >= 0 { name += " mb\(g.microBatch[i])" }
             let slot = Int(g.stream[i])
             items.append(.object([

@@ -61,4 +61,11 @@ struct LayerPieces: Sendable {
     }
 
     var total: LayerTime { qkv + core + proj + up + down + unpermute }
+
+    func scaled(_ k: Double) -> LayerPieces {
+        guard k != 1 else { return self }
+        var p = self
+        p.qkv = qkv * k; p.core = core * k; p.proj = proj * k; p.up = up * k; p.down = down * k; p.unpermute = unpermute * k
+        return p
+    }
 }

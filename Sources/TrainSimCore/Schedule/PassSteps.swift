@@ -6,9 +6,10 @@ enum PassStep: Sendable {
     /// When the compute stream waits for a collective: before its next compute (`now`), at the
     /// next `join`, or never (a later operation or the step's end waits for it).
     enum Wait: UInt8, Sendable { case now, later, never }
-    case compute(seconds: Double, layer: Int32, name: UInt16)
+    /// `layers`: how many identical layers the step stands for (a block of layers run as one).
+    case compute(seconds: Double, layer: Int32, layers: Int32, name: UInt16)
     case comm(request: Int32, seconds: Double, stream: TaskGraph.Stream, category: TaskGraph.Category, smShare: Double,
-              layer: Int32, name: UInt16, wait: Wait)
+              layer: Int32, layers: Int32, name: UInt16, wait: Wait)
     /// Collectives issued with `later` become waits of the next compute.
     case join
     /// ZeRO parameter gathers: issue the gather of a layer's parameters; make the next compute wait for it.
@@ -23,19 +24,34 @@ extension StepGraphBuilder {
     var outputLayerID: Int32 { Int32(e.model.layers) }
     var embeddingLayerID: Int32 { Int32(e.model.layers + 1) }
 
-    /// The steps of one pass of virtual stage `vs`.
-    mutating func steps(_ pass: PipelineOrder.Pass, vs: Int, gather: Bool) -> [PassStep] {
+    /// Runs of identical consecutive layers (dense, then MoE), each emitted once with its work
+    /// multiplied; per layer where the pass reduces gradients or gathers parameters per layer.
+    func blocks(_ layers: Range<Int>, perLayer: Bool) -> [(Int, Int32)] {
+        if perLayer { return layers.map { ($0, 1) } }
+        var out: [(Int, Int32)] = []
+        for l in layers {
+            if let last = out.last, (last.0 >= moeStart) == (l >= moeStart) { out[out.count - 1].1 += 1 } else { out.append((l, 1)) }
+        }
+        return out
+    }
+
+    /// The steps of one pass of virtual stage `vs`. `gather`: its forward waits for each layer's
+    /// parameter gather; `reduces`: its backward reduces gradients as layers finish.
+    mutating func steps(_ pass: PipelineOrder.Pass, vs: Int, gather: Bool, reduces: Bool) -> [PassStep] {
         var s: [PassStep] = []
         let layers = self.layers(ofVirtualStage: vs)
         let first = order.isFirst(vs), last = order.isLast(vs)
         let zero3 = e.parallelism.zero == 3
+        let marks = zero3 || reduces
+        block = 1
         switch pass {
         case .forward:
-            if first { s.append(.compute(seconds: embedding.forward, layer: embeddingLayerID, name: g.nameID("embedding F"))) }
+            if first { s.append(.compute(seconds: embedding.forward, layer: embeddingLayerID, layers: 1, name: g.nameID("embedding F"))) }
             if zero3 || gather {
                 if let l = layers.first { s.append(.gatherIssue(layer: Int32(l))) }
             }
-            for l in layers {
+            for (l, k) in blocks(layers, perLayer: zero3 || gather) {
+                block = k
                 if zero3 || gather {
                     if (zero3 && fw.zero3Prefetch) || gather, l + 1 < layers.upperBound { s.append(.gatherIssue(layer: Int32(l + 1))) }
                     if zero3 && !fw.zero3Prefetch && !gather { s.append(.gatherIssue(layer: Int32(l))) }
@@ -43,48 +59,71 @@ extension StepGraphBuilder {
                 }
                 forwardLayer(l, into: &s, recomputing: false)
             }
+            block = 1
             if last { outputForward(into: &s) }
         case .backward, .backwardInput:
             let full = pass == .backward
             if last {
                 outputBackward(into: &s, weights: full)
-                if full { s.append(.gradReady(layer: outputLayerID)) }
+                if full && marks { s.append(.gradReady(layer: outputLayerID)) }
             }
             if zero3, let l = layers.last { s.append(.gatherIssue(layer: Int32(l))) }
-            for l in layers.reversed() {
+            for (l0, k) in blocks(layers, perLayer: marks).reversed() {
+                block = k
+                let l = l0 + Int(k) - 1
                 if zero3 {
                     if fw.zero3Prefetch, l - 1 >= layers.lowerBound { s.append(.gatherIssue(layer: Int32(l - 1))) }
                     if !fw.zero3Prefetch, l != layers.last { s.append(.gatherIssue(layer: Int32(l))) }
                     s.append(.gatherWait(layer: Int32(l)))
                 }
-                if recompute == .full { forwardLayer(l, into: &s, recomputing: true) }
-                backwardLayer(l, into: &s, weights: full)
-                if full { s.append(.gradReady(layer: Int32(l))) }
+                if recompute == .full { forwardLayer(l0, into: &s, recomputing: true) }
+                backwardLayer(l0, into: &s, weights: full)
+                if full && marks { s.append(.gradReady(layer: Int32(l))) }
             }
+            block = 1
             if first {
-                s.append(.compute(seconds: embedding.backward, layer: embeddingLayerID, name: g.nameID("embedding B")))
-                if full { s.append(.gradReady(layer: embeddingLayerID)) }
+                s.append(.compute(seconds: embedding.backward, layer: embeddingLayerID, layers: 1, name: g.nameID("embedding B")))
+                if full && marks { s.append(.gradReady(layer: embeddingLayerID)) }
             }
         case .weight:
             if last {
                 let mtp = Double(e.model.mtpLayers)
                 let layer = moeStart < e.model.layers ? moe.total : dense.total
-                s.append(.compute(seconds: output.gemm * (1 + mtp) + mtp * layer.gemm, layer: outputLayerID, name: g.nameID("output W")))
-                s.append(.gradReady(layer: outputLayerID))
+                s.append(.compute(seconds: output.gemm * (1 + mtp) + mtp * layer.gemm, layer: outputLayerID, layers: 1, name: g.nameID("output W")))
+                if marks { s.append(.gradReady(layer: outputLayerID)) }
             }
-            for l in layers.reversed() {
-                let p = pieces(layer: l)
-                if sp { s.append(tpComm(tpAG, "tp all-gather (input, wgrad)", l, .now)) }
-                s.append(.compute(seconds: p.total.gemm, layer: Int32(l), name: g.nameID("W")))
-                s.append(.gradReady(layer: Int32(l)))
+            for (l0, k) in blocks(layers, perLayer: marks).reversed() {
+                block = k
+                let p = pieces(layer: l0)
+                if sp { s.append(tpComm(tpAG, "tp all-gather (input, wgrad)", l0, .now)) }
+                s.append(.compute(seconds: p.total.gemm, layer: Int32(l0), layers: block, name: g.nameID("W")))
+                if marks { s.append(.gradReady(layer: Int32(l0 + Int(k) - 1))) }
             }
-            if first { s.append(.gradReady(layer: embeddingLayerID)) }
+            block = 1
+            if first && marks { s.append(.gradReady(layer: embeddingLayerID)) }
         }
-        return s
+        return merged(s)
+    }
+
+    /// Adjacent compute steps become one operation (nothing is issued between them).
+    mutating func merged(_ s: [PassStep]) -> [PassStep] {
+        var out: [PassStep] = []
+        out.reserveCapacity(s.count)
+        for step in s {
+            if case let .compute(t, l, k, n) = step, let prev = out.last, case let .compute(t0, l0, k0, n0) = prev {
+                _ = (l, k, n)
+                let name = g.names[Int(n0)].hasSuffix(" +") ? n0 : g.nameID(g.names[Int(n0)] + " +")
+                out[out.count - 1] = .compute(seconds: t0 + t, layer: l0, layers: k0, name: name)
+            } else {
+                out.append(step)
+            }
+        }
+        return out
     }
 
     mutating func tpComm(_ r: Int32, _ name: String, _ l: Int, _ wait: PassStep.Wait, sm: Double = 0) -> PassStep {
-        .comm(request: r, seconds: seconds(r), stream: .tp, category: .tp, smShare: sm, layer: Int32(l), name: g.nameID(name), wait: wait)
+        .comm(request: r, seconds: seconds(r, scale: Double(block)), stream: .tp, category: .tp, smShare: sm, layer: Int32(l), layers: block,
+              name: g.nameID(name), wait: wait)
     }
 
     /// Compute and its TP collective overlapped in chunks (Transformer Engine userbuffers, Ascend
@@ -101,12 +140,12 @@ extension StepGraphBuilder {
             s.append(tpComm(r, cname, l, .now, sm: share))
             for i in 0..<n {
                 if i + 1 < n { s.append(tpComm(r, cname, l, .later, sm: share)) }
-                s.append(.compute(seconds: t / Double(n), layer: Int32(l), name: nid))
+                s.append(.compute(seconds: t / Double(n), layer: Int32(l), layers: block, name: nid))
                 s.append(.join)
             }
         } else {
             for _ in 0..<n {
-                s.append(.compute(seconds: t / Double(n), layer: Int32(l), name: nid))
+                s.append(.compute(seconds: t / Double(n), layer: Int32(l), layers: block, name: nid))
                 s.append(tpComm(r, cname, l, .later, sm: share))
             }
             s.append(.join)
@@ -123,7 +162,7 @@ extension StepGraphBuilder {
             _ = g.nameID("tp all-gather")
             s.append(tpComm(tpAG, "tp all-gather", l, .now))
         }
-        s.append(.compute(seconds: t.forward, layer: Int32(l), name: g.nameID(name)))
+        s.append(.compute(seconds: t.forward, layer: Int32(l), layers: block, name: g.nameID(name)))
     }
 
     /// Row-parallel piece forward: the GEMMs, then the TP reduce-scatter (SP) or all-reduce.
@@ -132,7 +171,7 @@ extension StepGraphBuilder {
             pipelined(gatherFirst: false, seconds: t.forward, l, name, into: &s)
             return
         }
-        s.append(.compute(seconds: t.forward, layer: Int32(l), name: g.nameID(name)))
+        s.append(.compute(seconds: t.forward, layer: Int32(l), layers: block, name: g.nameID(name)))
         if tp > 1 {
             let n = sp ? "tp reduce-scatter" : "tp all-reduce"
             _ = g.nameID(n)
@@ -143,22 +182,22 @@ extension StepGraphBuilder {
     /// The attention core, split into context-parallel ring steps when CP > 1.
     mutating func core(_ seconds: Double, _ l: Int, backward: Bool, into s: inout [PassStep]) {
         let name = g.nameID(backward ? "attention B" : "attention F")
-        guard cp > 1 else { s.append(.compute(seconds: seconds, layer: Int32(l), name: name)); return }
+        guard cp > 1 else { s.append(.compute(seconds: seconds, layer: Int32(l), layers: block, name: name)); return }
         let r = backward ? cpBwd : cpFwd
         let cname = g.nameID(backward ? "cp ring (KV, dKV)" : "cp ring (KV)")
         for i in 0..<cp {
             if i + 1 < cp {
-                s.append(.comm(request: r, seconds: self.seconds(r), stream: .cp, category: .cp, smShare: 0, layer: Int32(l),
-                               name: cname, wait: .later))
+                s.append(.comm(request: r, seconds: self.seconds(r, scale: Double(block)), stream: .cp, category: .cp, smShare: 0, layer: Int32(l),
+                               layers: block, name: cname, wait: .later))
             }
-            s.append(.compute(seconds: seconds / Double(cp), layer: Int32(l), name: name))
+            s.append(.compute(seconds: seconds / Double(cp), layer: Int32(l), layers: block, name: name))
             s.append(.join)
         }
     }
 
     mutating func epComm(_ r: Int32, _ name: String, _ l: Int, into s: inout [PassStep]) {
-        s.append(.comm(request: r, seconds: seconds(r, scale: imbalance), stream: .ep, category: .ep, smShare: device.overlapSMFraction,
-                       layer: Int32(l), name: g.nameID(name), wait: .now))
+        s.append(.comm(request: r, seconds: seconds(r, scale: imbalance * Double(block)), stream: .ep, category: .ep,
+                       smShare: device.overlapSMFraction, layer: Int32(l), layers: block, name: g.nameID(name), wait: .now))
     }
 
     /// One layer's forward (or its recomputation before the backward, which repeats its collectives).
@@ -171,12 +210,12 @@ extension StepGraphBuilder {
         if p.moe && ep > 1 {
             columnForward(p.up, l, "router F" + tag, into: &s)
             epComm(epDispatch, "ep dispatch", l, into: &s)
-            s.append(.compute(seconds: p.down.forward, layer: Int32(l), name: g.nameID("experts F" + tag)))
+            s.append(.compute(seconds: p.down.forward, layer: Int32(l), layers: block, name: g.nameID("experts F" + tag)))
             epComm(epCombine, "ep combine", l, into: &s)
             rowForward(p.unpermute, l, "unpermute F" + tag, into: &s)
         } else if p.moe {
             columnForward(p.up, l, "router F" + tag, into: &s)
-            s.append(.compute(seconds: p.down.forward, layer: Int32(l), name: g.nameID("experts F" + tag)))
+            s.append(.compute(seconds: p.down.forward, layer: Int32(l), layers: block, name: g.nameID("experts F" + tag)))
             rowForward(p.unpermute, l, "unpermute F" + tag, into: &s)
         } else {
             columnForward(p.up, l, "mlp up F" + tag, into: &s)
@@ -195,7 +234,7 @@ extension StepGraphBuilder {
             _ = g.nameID("tp all-gather (grad)")
             s.append(tpComm(tpAG, "tp all-gather (grad)", l, .now))
         }
-        s.append(.compute(seconds: secs, layer: Int32(l), name: g.nameID(name)))
+        s.append(.compute(seconds: secs, layer: Int32(l), layers: block, name: g.nameID(name)))
     }
 
     /// Backward of a column-parallel piece: dgrad, then the TP reduce-scatter (SP) or all-reduce of
@@ -205,32 +244,32 @@ extension StepGraphBuilder {
         let col = t.columnGemm, rest = t.backward - 2 * col - (weights ? 0 : t.gemm - col)
         let nid = g.nameID(name)
         guard tp > 1 else {
-            s.append(.compute(seconds: weights ? t.backward : t.backward - t.gemm, layer: Int32(l), name: nid))
+            s.append(.compute(seconds: weights ? t.backward : t.backward - t.gemm, layer: Int32(l), layers: block, name: nid))
             return
         }
         let red = sp ? tpRS : tpAR
         let redName = sp ? "tp reduce-scatter (grad)" : "tp all-reduce (grad)"
         _ = g.nameID(redName); _ = g.nameID("tp all-gather (input)")
-        s.append(.compute(seconds: rest, layer: Int32(l), name: nid))
+        s.append(.compute(seconds: rest, layer: Int32(l), layers: block, name: nid))
         let async = fw.tpAsyncBackward || fw.tpCommOverlap
         if !weights {
             // Input-gradient pass only (zero bubble): the reduction follows dgrad.
-            s.append(.compute(seconds: col, layer: Int32(l), name: nid))
+            s.append(.compute(seconds: col, layer: Int32(l), layers: block, name: nid))
             s.append(tpComm(red, redName, l, .now))
             return
         }
         if async {
             if sp { s.append(tpComm(tpAG, "tp all-gather (input)", l, .later)) }
-            s.append(.compute(seconds: col, layer: Int32(l), name: nid))
+            s.append(.compute(seconds: col, layer: Int32(l), layers: block, name: nid))
             s.append(.join)
             s.append(tpComm(red, redName, l, .later, sm: fw.tpCommOverlap ? fw.overlapSMShare : 0))
-            s.append(.compute(seconds: col, layer: Int32(l), name: g.nameID(name + " wgrad")))
+            s.append(.compute(seconds: col, layer: Int32(l), layers: block, name: g.nameID(name + " wgrad")))
             s.append(.join)
         } else {
             if sp { s.append(tpComm(tpAG, "tp all-gather (input)", l, .now)) }
-            s.append(.compute(seconds: col, layer: Int32(l), name: nid))
+            s.append(.compute(seconds: col, layer: Int32(l), layers: block, name: nid))
             s.append(tpComm(red, redName, l, .now))
-            s.append(.compute(seconds: col, layer: Int32(l), name: g.nameID(name + " wgrad")))
+            s.append(.compute(seconds: col, layer: Int32(l), layers: block, name: g.nameID(name + " wgrad")))
         }
     }
 
@@ -241,7 +280,7 @@ extension StepGraphBuilder {
             rowBackward(p.unpermute, l, "unpermute B", weights: weights, into: &s)
             if ep > 1 { epComm(epBackward, "ep combine (grad)", l, into: &s) }
             let d = weights ? p.down.backward : p.down.backward - p.down.gemm
-            s.append(.compute(seconds: d, layer: Int32(l), name: g.nameID("experts B")))
+            s.append(.compute(seconds: d, layer: Int32(l), layers: block, name: g.nameID("experts B")))
             if ep > 1 { epComm(epBackward, "ep dispatch (grad)", l, into: &s) }
             columnBackward(p.up, l, "router B", weights: weights, into: &s)
         } else {
@@ -260,7 +299,7 @@ extension StepGraphBuilder {
         let mtp = Double(e.model.mtpLayers)
         let layer = moeStart < e.model.layers ? moe.total : dense.total
         let t = output.forward + mtp * (layer.forward + output.forward)
-        s.append(.compute(seconds: t, layer: outputLayerID, name: g.nameID("output F")))
+        s.append(.compute(seconds: t, layer: outputLayerID, layers: block, name: g.nameID("output F")))
     }
 
     mutating func outputBackward(into s: inout [PassStep], weights: Bool) {
@@ -269,6 +308,6 @@ extension StepGraphBuilder {
         let extra = recompute == .full ? layer.forward : (recompute == .selective ? layer.attention : 0)
         var t = output.backward + mtp * (layer.backward + extra + output.backward)
         if !weights { t -= output.gemm * (1 + mtp) + mtp * layer.gemm }
-        s.append(.compute(seconds: t, layer: outputLayerID, name: g.nameID("output B")))
+        s.append(.compute(seconds: t, layer: outputLayerID, layers: block, name: g.nameID("output B")))
     }
 }

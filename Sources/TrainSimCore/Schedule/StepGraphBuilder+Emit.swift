@@ -51,11 +51,11 @@ extension StepGraphBuilder {
             func cursor(_ k: Int, _ me: inout StepGraphBuilder) -> Cursor {
                 let op = ops[k], vs = Int(op.virtualStage)
                 let gather = dp.overlapParamGather && op.pass == .forward && firstForward[vs] == k
-                let key = Int(op.pass.rawValue) * 2 * totalVS + vs * 2 + (gather ? 1 : 0)
+                let reduces = (op.pass == .backward || op.pass == .weight) && (dp.everyMicroBatch || lastGrad[vs] == k)
+                let key = (Int(op.pass.rawValue) * 2 * totalVS + vs * 2 + (gather ? 1 : 0)) * 2 + (reduces ? 1 : 0)
                 let steps: [PassStep]
-                if let hit = cache[key] { steps = hit } else { steps = me.steps(op.pass, vs: vs, gather: gather); cache[key] = steps }
-                var c = Cursor(steps: steps, microBatch: Int(op.microBatch), virtualStage: vs,
-                               reduces: dp.everyMicroBatch || lastGrad[vs] == k)
+                if let hit = cache[key] { steps = hit } else { steps = me.steps(op.pass, vs: vs, gather: gather, reduces: reduces); cache[key] = steps }
+                var c = Cursor(steps: steps, microBatch: Int(op.microBatch), virtualStage: vs, reduces: reduces)
                 if op.pass == .forward, let prev = me.order.previous(vs) { c.inputKey = me.sendKey(backward: false, vs: prev, mb: c.microBatch) }
                 if op.pass == .backward || op.pass == .backwardInput, let next = me.order.next(vs) {
                     c.inputKey = me.sendKey(backward: true, vs: next, mb: c.microBatch)
@@ -113,20 +113,20 @@ extension StepGraphBuilder {
             let step = c.steps[c.index]
             c.index += 1
             switch step {
-            case let .compute(seconds, layer, name):
-                var deps = c.waits
-                deps.append(contentsOf: st.carry)
-                if c.producer >= 0 { deps.append(c.producer) }
-                let id = g.add(stage: r, stream: .compute, category: .compute, work: seconds, deps: deps, layer: Int(layer),
-                               microBatch: c.microBatch, virtualStage: c.virtualStage, name: name)
+            case let .compute(seconds, layer, layers, name):
+                let id = g.add(stage: r, stream: .compute, category: .compute, work: seconds, deps: [], layer: Int(layer),
+                               layers: layers, microBatch: c.microBatch, virtualStage: c.virtualStage, name: name)
+                for d in c.waits { g.addDependency(d) }
+                for d in st.carry { g.addDependency(d) }
+                if c.producer >= 0 { g.addDependency(c.producer) }
                 if c.producer == -2 && c.inputKey >= 0 { external.append((id, c.inputKey)) }
                 c.producer = id
                 c.waits.removeAll(keepingCapacity: true)
                 st.carry.removeAll(keepingCapacity: true)
-            case let .comm(request, seconds, stream, category, smShare, layer, name, wait):
+            case let .comm(request, seconds, stream, category, smShare, layer, layers, name, wait):
                 let id = g.add(stage: r, stream: stream, category: category, work: seconds, request: request, smShare: smShare,
-                               deps: c.producer >= 0 ? [c.producer] : [], layer: Int(layer), microBatch: c.microBatch,
-                               virtualStage: c.virtualStage, name: name)
+                               deps: [], layer: Int(layer), layers: layers, microBatch: c.microBatch, virtualStage: c.virtualStage, name: name)
+                if c.producer >= 0 { g.addDependency(c.producer) }
                 if c.producer == -2 && c.inputKey >= 0 { external.append((id, c.inputKey)) }
                 switch wait {
                 case .now:

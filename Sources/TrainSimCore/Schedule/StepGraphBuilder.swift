@@ -29,6 +29,8 @@ struct StepGraphBuilder {
     var epDispatch: Int32 = -1, epCombine: Int32 = -1, epBackward: Int32 = -1
     var ppSend: Int32 = -1
     var imbalance = 1.0
+    /// Layers in the block being emitted (identical layers run as one block).
+    var block: Int32 = 1
     /// The optimizer step's seconds on each pipeline rank.
     var optimizerSeconds: [Double] = []
     /// Costs of collectives by request, so identical ones are costed once.
@@ -125,7 +127,8 @@ struct StepGraphBuilder {
         }
     }
 
-    func pieces(layer l: Int) -> LayerPieces { l >= moeStart ? moe : dense }
+    /// A layer's pieces, times the layers of the block being emitted.
+    func pieces(layer l: Int) -> LayerPieces { (l >= moeStart ? moe : dense).scaled(Double(block)) }
 
     /// Global layer indices of a virtual stage's chunk.
     func layers(ofVirtualStage vs: Int) -> Range<Int> {

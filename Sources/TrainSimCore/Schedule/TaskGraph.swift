@@ -29,6 +29,8 @@ struct TaskGraph: Sendable {
     var smShare: [Double] = []
     /// What the trace names: layer (-1 none), micro-batch (-1 none), virtual stage, name index.
     var layer: [Int32] = [], microBatch: [Int32] = [], virtualStage: [Int32] = [], name: [UInt16] = []
+    /// Identical layers the operation stands for (its calls, for a collective).
+    var layers: [Int32] = []
     /// Dependencies, compressed: the dependencies of op i are deps[depStart[i]..<depStart[i+1]].
     var depStart: [Int32] = [0]
     var deps: [Int32] = []
@@ -62,13 +64,13 @@ struct TaskGraph: Sendable {
     /// Adds an operation after the last one on its stream; returns its index.
     @discardableResult
     mutating func add(stage s: Int, stream st: Stream, category c: Category, work w: Double, request r: Int32 = -1,
-                      smShare sm: Double = 0, deps d: [Int32], layer l: Int = -1, microBatch mb: Int = -1, virtualStage vs: Int = -1,
+                      smShare sm: Double = 0, deps d: [Int32], layer l: Int = -1, layers k: Int32 = 1, microBatch mb: Int = -1, virtualStage vs: Int = -1,
                       name n: UInt16) -> Int32 {
         let id = Int32(work.count)
         let slot = s * Int(TaskGraph.streamsPerStage) + Int(st.rawValue)
         stage.append(Int32(s)); stream.append(Int32(slot)); category.append(c); work.append(max(0, w)); request.append(r)
         smShare.append(sm)
-        layer.append(Int32(l)); microBatch.append(Int32(mb)); virtualStage.append(Int32(vs)); name.append(n)
+        layer.append(Int32(l)); layers.append(k); microBatch.append(Int32(mb)); virtualStage.append(Int32(vs)); name.append(n)
         let prev = lastOnStream[slot]
         if prev >= 0 { deps.append(prev) }
         for x in d where x >= 0 && x != prev { deps.append(x) }
@@ -80,6 +82,7 @@ struct TaskGraph: Sendable {
     /// Adds a dependency to an operation already added (only to the last one added).
     mutating func addDependency(_ x: Int32) {
         guard x >= 0 else { return }
+        if deps.count > Int(depStart[depStart.count - 2]), deps.last == x { return }
         deps.append(x)
         depStart[depStart.count - 1] = Int32(deps.count)
     }

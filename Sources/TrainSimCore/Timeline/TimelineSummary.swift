@@ -98,7 +98,7 @@ struct TimelineSummary {
         tierBusy = [Double](repeating: 0, count: g.tierNames.count)
         for i in 0..<n where Int(g.stage[i]) == best && g.request[i] >= 0 {
             let r = Int(g.request[i])
-            calls[r] += 1
+            calls[r] += Double(g.layers[i])
             for (t, share) in g.requestTiers[r] { tierBusy[t] += g.work[i] * share }
         }
     }
