@@ -29,7 +29,10 @@ let package = Package(
             dependencies: [
                 .product(name: "Collections", package: "swift-collections"),
                 .product(name: "Numerics", package: "swift-numerics"),
-            ]
+            ],
+            // The simulator is optimised in debug builds too: the test suite simulates thousands
+            // of step timelines (calibration cases, brute-force searches), 10-30x slower at -Onone.
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
         .target(name: "TrainSimMPI", dependencies: ["CMPI", "CollectiveKernels", "TrainSimCore"]),
         .executableTarget(

@@ -9,17 +9,18 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure trainsim's own speed: reduction kernels, the flow-level network kernel, and more; each as a ratio against a baseline measured in the same run.",
         discussion: """
         kernels   GB/s of fp32/bf16/fp16 sum and max at 256 KiB and 256 MiB, beside memcpy and MPI_Reduce_local.
+        timeline  one step's timeline: ms per step and operations for DeepSeek-V3 (DualPipe), a 9,216-device MoE and a 16,384-device dense plan; plans/s and a pruned search over the DeepSeek-V3 space.
         network   the SIMD max-min solver vs a scalar reference; one step of a 9,216-device MoE plan and a 100,000-device dense plan in flow mode, with peak memory.
         montecarlo  whole-run Monte Carlo trials per second on one worker and the speedup on two.
         sweep     plans simulated per second on one rank (analytical network), and the speedup from 1 to 2 MPI ranks.
         all       everything above.
         """)
 
-    @Argument(help: "What to measure: kernels, network, montecarlo, sweep or all.")
+    @Argument(help: "What to measure: kernels, timeline, network, montecarlo, sweep or all.")
     var what: String = "all"
 
     func run() throws {
-        let choices = ["kernels", "network", "montecarlo", "sweep", "all"]
+        let choices = ["kernels", "timeline", "network", "montecarlo", "sweep", "all"]
         guard choices.contains(what) else {
             throw CLIError.badInput("bench: \"\(what)\" is not one of \(choices.joined(separator: ", "))")
         }
@@ -27,6 +28,10 @@ struct BenchCommand: ParsableCommand {
         if what == "kernels" || what == "all" {
             text += KernelBench.run()
             try Output.emit(text, to: nil); text = ""
+        }
+        if what == "timeline" || what == "all" {
+            try Output.emit(try TimelineBench.run(), to: nil)
+            try Output.emit(try TimelineBench.search(), to: nil)
         }
         if what == "network" || what == "all" {
             text += try NetworkBench.run()

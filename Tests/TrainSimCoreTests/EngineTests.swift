@@ -62,22 +62,6 @@ final class EngineTests: XCTestCase {
         }
     }
 
-    func testMegatronHidesBackwardTPCollectivesUnderColumnParallelGEMMs() throws {
-        // Per layer, without SP: two all-reduces forward and two backward, the backward ones under
-        // the column-parallel linears' dgrad and wgrad GEMMs in Megatron. With SP: all-gather and
-        // reduce-scatter twice forward; backward two exposed all-gathers plus a hidden re-gather
-        // and reduce-scatter per column-parallel linear. A synchronous stack exposes everything.
-        func tp(_ framework: String, sp: Bool) throws -> Double {
-            let e = try experiment("""
-            {"model": "llama3-70b", "training": {"tokens": 1e12, "sequenceLength": 4096, "globalBatchSequences": 64, "recompute": "none", "framework": "\(framework)"},
-             "cluster": {"topology": "h100-ib", "devices": 64}, "parallelism": {"tp": 8, "pp": 1, "sequenceParallel": \(sp)}}
-            """)
-            return try Engine.simulateStep(e).breakdown.tp
-        }
-        XCTAssertEqual(try tp("megatron", sp: false) / tp("internlm", sp: false), 2.0 / 4.0, accuracy: 1e-9)
-        XCTAssertEqual(try tp("megatron", sp: true) / tp("internlm", sp: true), 6.0 / 10.0, accuracy: 1e-6)
-    }
-
     func testScaleUpDomainsSmallerThanANodeTalkThroughTheNIC() throws {
         // Two-device domains in eight-device nodes: a TP 8 group spans four domains in one node,
         // so its traffic leaves through the NICs and the leaf tier, in both backends.

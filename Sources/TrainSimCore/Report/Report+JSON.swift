@@ -32,6 +32,16 @@ extension Analysis {
                 ("compute", n(b.compute)), ("bubble", n(b.bubble)), ("tp", n(b.tp)), ("pp", n(b.pp)),
                 ("dp", n(b.dp)), ("ep", n(b.ep)), ("cp", n(b.cp)), ("optimizer", n(b.optimizer)),
             ])),
+            // Read off the simulated timeline: the reported stage (the one with the most compute)
+            // and every stage's compute stream; each adds up to the step.
+            ("breakdownStage", .number(Double(s.bottleneckStage))),
+            ("stages", .array(s.stageBreakdowns.map { x in
+                .object([("compute", n(x.compute)), ("bubble", n(x.bubble)), ("tp", n(x.tp)), ("pp", n(x.pp)), ("dp", n(x.dp)),
+                         ("ep", n(x.ep)), ("cp", n(x.cp)), ("optimizer", n(x.optimizer))])
+            })),
+            ("linkTiers", .object(s.tierBusySeconds.keys.sorted().map { k in
+                (k, .object([("busySeconds", n(s.tierBusySeconds[k]!)), ("utilization", n(s.tierBusySeconds[k]! / max(s.stepSeconds, 1e-30)))]))
+            })),
             ("plan", .object([
                 ("devices", .number(Double(e.cluster.devices))), ("topology", .string(e.cluster.topology.id)),
                 ("accelerator", .string(e.cluster.topology.device.name)), ("network", .string(s.networkBackend)),

@@ -46,6 +46,13 @@ extension Analysis {
         line("  cost", Fmt.money(r.totalCost, r.currency) + " (compute " + Fmt.money(r.computeCost, r.currency)
              + ", energy " + Fmt.money(r.energyCost, r.currency) + ")")
         line("  cost (USD / CNY)", Fmt.money(r.totalCostUSD, "USD") + " / " + Fmt.money(r.totalCostCNY, "CNY"))
+        if !s.tierBusySeconds.isEmpty {
+            out += "\nlink tiers (stage \(s.bottleneckStage): traffic at full rate per step)\n"
+            for k in s.tierBusySeconds.keys.sorted() {
+                let busy = s.tierBusySeconds[k]!
+                line("  " + k, Fmt.secs(busy) + String(format: "  %5.1f %% busy", 100 * busy / max(s.stepSeconds, 1e-30)))
+            }
+        }
         if !s.exposedByTier.isEmpty {
             out += "\nexposed communication per tier (per step)\n"
             for k in s.exposedByTier.keys.sorted() { line("  " + k, Fmt.secs(s.exposedByTier[k]!)) }

@@ -1,7 +1,8 @@
-/// Lower bounds of a plan's step time from compute alone, with the engine's own `StageCompute`:
-/// the busiest stage's forward and backward (with recomputation) for every micro-batch, plus
-/// the schedule's bubble. Communication, overlap losses and the optimizer only add to a step,
-/// so the bound never exceeds the simulated time. Layer times are cached per (tp, cp, ep,
+/// Lower bounds of a plan's step time from compute alone (the closed form the search prunes
+/// with), with the engine's own `StageCompute`: every stage's forward and backward (with
+/// recomputation) for every micro-batch, plus the pipeline fill before it and drain after it
+/// that no schedule can avoid. Communication, overlap losses and the optimizer only add to a
+/// step, so the bound never exceeds the simulated timeline. Layer times are cached per (tp, cp, ep,
 /// micro-batch) and stage layouts per (pp, vpp).
 struct BoundCache {
     let e: Experiment
@@ -50,23 +51,28 @@ struct BoundCache {
                                   zero: 0, schedule: schedule, order: [], layerSplit: nil)
         let st = StageCompute(model: e.model, parallelism: par, recompute: recompute, device: compute.device, layout: layout,
                               dense: t.dense, moe: t.moe, output: t.output, embedding: t.embedding)
-        var maxStage = 0.0, minForward = Double.infinity
-        for p in 0..<pp {
-            maxStage = max(maxStage, st.forward[p] + st.backward[p])
-            minForward = min(minForward, st.forward[p])
-        }
-        // The bottleneck stage's forward and backward, with its exposed communication, is at
-        // least the largest stage's compute; its forward at least the smallest stage's.
+        // Per virtual stage (model chunk): its forward and backward for one micro-batch.
+        let chunkLayout = StageLayout(layers: e.model.layers, pp: pp * vpp, vpp: 1, split: layout.chunks)
+        let chunkPar = ParallelismSpec(tp: tp, pp: pp * vpp, vpp: 1, dp: dp, ep: ep, cp: cp, sequenceParallel: sequenceParallel && tp > 1,
+                                       zero: 0, schedule: .oneFOneB, order: [], layerSplit: nil)
+        let chunks = vpp == 1 ? st : StageCompute(model: e.model, parallelism: chunkPar, recompute: recompute, device: compute.device,
+                                                 layout: chunkLayout, dense: t.dense, moe: t.moe, output: t.output, embedding: t.embedding)
         let microBatches = Double(e.training.globalBatchSequences / (dp * microBatch))
-        let ppF = Double(pp - 1)
-        let bubble: Double
-        switch schedule {
-        case .oneFOneB: bubble = ppF * maxStage
-        case .interleaved: bubble = ppF * maxStage / Double(vpp)
-        case .zeroBubble: bubble = ppF * minForward
-        case .dualpipe: bubble = Double(max(0, pp / 2 - 1)) * minForward
+        // A stage starts no earlier than the first micro-batch's forward through the chunks before
+        // it, and (1F1B, interleaved) ends no earlier than the last micro-batch's backward through
+        // them after its own: every schedule's timeline is at least this long.
+        var bound = 0.0, fill = 0.0, drain = 0.0
+        for p in 0..<pp {
+            let own = microBatches * (st.forward[p] + st.backward[p])
+            switch schedule {
+            case .oneFOneB, .interleaved: bound = max(bound, fill + own + drain)
+            case .zeroBubble: bound = max(bound, fill + own)
+            case .dualpipe: bound = max(bound, own)
+            }
+            fill += chunks.forward[p]
+            drain += chunks.backward[p]
         }
-        let seconds = microBatches * maxStage + bubble
+        let seconds = bound
         last = (key, seconds)
         return seconds
     }

@@ -48,7 +48,8 @@ extension Engine {
         // Enough micro-batches that every rank reaches its steady phase.
         var base = max(2 * par.pp * par.vpp + 2 * q, 8)
         base += ((m - base) % q + q) % q
-        if full || m <= base + 3 * q {
+        // Three short simulations cost less than one long one only well past the fill and drain.
+        if full || m <= 3 * (base + 2 * q) {
             let s = simulate(microBatches: m, optimizer: opt)
             return (s.summary, s.graph)
         }

@@ -20,6 +20,8 @@ final class LinkSharing {
         flow = network as? FlowNetwork
     }
 
+    private var frozen: [Bool] = [], load: [Double] = [], demand: [Double] = []
+
     /// Rates of the collectives `ops` (operation indices) that run together.
     func rates(_ ops: [Int32], into out: inout [Double]) {
         out.removeAll(keepingCapacity: true)
@@ -28,16 +30,16 @@ final class LinkSharing {
         if n == 1 { out.append(1); return }
         if flow != nil { flowRates(ops, into: &out); return }
         out.append(contentsOf: repeatElement(0, count: n))
-        var frozen = [Bool](repeating: false, count: n)
+        frozen.removeAll(keepingCapacity: true); frozen.append(contentsOf: repeatElement(false, count: n))
         let tiers = graph.tierNames.count
-        var load = [Double](repeating: 0, count: tiers)
+        load.removeAll(keepingCapacity: true); load.append(contentsOf: repeatElement(0, count: tiers))
         var remaining = n
         for (i, op) in ops.enumerated() where graph.requestTiers[Int(graph.request[Int(op)])].isEmpty {
             out[i] = 1; frozen[i] = true; remaining -= 1
         }
         var level = 0.0
         while remaining > 0 {
-            var demand = [Double](repeating: 0, count: tiers)
+            demand.removeAll(keepingCapacity: true); demand.append(contentsOf: repeatElement(0, count: tiers))
             for (i, op) in ops.enumerated() where !frozen[i] {
                 for (t, share) in graph.requestTiers[Int(graph.request[Int(op)])] { demand[t] += share }
             }
@@ -49,10 +51,10 @@ final class LinkSharing {
             next = max(next, level)
             level = next
             for (i, op) in ops.enumerated() where !frozen[i] {
-                let uses = bottleneck < 0 || graph.requestTiers[Int(graph.request[Int(op)])].contains { $0.tier == bottleneck }
-                if uses {
+                let tiersOf = graph.requestTiers[Int(graph.request[Int(op)])]
+                if bottleneck < 0 || tiersOf.contains(where: { $0.tier == bottleneck }) {
                     out[i] = level; frozen[i] = true; remaining -= 1
-                    for (t, share) in graph.requestTiers[Int(graph.request[Int(op)])] { load[t] += share * level }
+                    for (t, share) in tiersOf { load[t] += share * level }
                 }
             }
         }

@@ -1,8 +1,13 @@
 /// Runs a step's task graph as events: an operation starts when its dependencies and the
 /// operation before it on its stream have ended; compute runs at the device's rate (slowed by
 /// the SM share of overlapped collectives running beside it), collectives at the rate the links
-/// give them while they share them (`LinkSharing`). Rates change only when an operation starts
+/// give them while they share them (`LinkSharing`). Rates change only when a collective starts
 /// or ends on the same stage; between such events every active operation progresses linearly.
+///
+/// A stage has a handful of operations in flight (one compute, a collective per stream), so the
+/// next event is found by scanning stages for their earliest finish rather than with a heap of
+/// predictions that rate changes would make stale. Ties go to the lower stage, then the lower
+/// operation index: the same graph always gives the same timeline.
 struct TimelineSimulator {
     let g: TaskGraph
     let sharing: LinkSharing
@@ -16,108 +21,142 @@ struct TimelineSimulator {
         end = [Double](repeating: 0, count: graph.count)
     }
 
+    /// Operations a stage may have in flight at once (one per stream, with room to spare).
+    static let slots = 16
+
     mutating func run() {
-        let n = g.count
+        let n = g.count, stages = g.stages, K = TimelineSimulator.slots
         // Successors, compressed.
         var succStart = [Int32](repeating: 0, count: n + 1)
         for d in g.deps { succStart[Int(d) + 1] += 1 }
         for i in 0..<n { succStart[i + 1] += succStart[i] }
         var succ = [Int32](repeating: 0, count: g.deps.count)
-        var fill = succStart
-        var remaining = [Int32](repeating: 0, count: n)
-        for i in 0..<n {
-            let a = Int(g.depStart[i]), b = Int(g.depStart[i + 1])
-            remaining[i] = Int32(b - a)
-            for j in a..<b {
-                let d = Int(g.deps[j])
-                succ[Int(fill[d])] = Int32(i)
-                fill[d] += 1
-            }
-        }
-        var left = [Double](repeating: 0, count: n)
-        var rate = [Double](repeating: 1, count: n)
-        var since = [Double](repeating: 0, count: n)
-        var version = [UInt32](repeating: 0, count: n)
-        let stages = g.stages
-        var comms = [[Int32]](repeating: [], count: stages)
-        var computing = [Int32](repeating: -1, count: stages)
-        var computeRate = [Double](repeating: 1, count: stages)
-        var heap = EventHeap(capacity: n)
-        var rates: [Double] = []
-        var start = self.start, end = self.end
-
-        func reshare(_ s: Int, _ t: Double) {
-            let active = comms[s]
-            for op in active {
-                let i = Int(op)
-                left[i] -= rate[i] * (t - since[i]); since[i] = t
-            }
-            if computing[s] >= 0 {
-                let i = Int(computing[s])
-                left[i] -= rate[i] * (t - since[i]); since[i] = t
-            }
-            sharing.rates(active, into: &rates)
-            var sm = 0.0
-            for (k, op) in active.enumerated() {
-                let i = Int(op)
-                rate[i] = max(rates[k], 1e-9)
-                sm = max(sm, g.smShare[i])
-                version[i] &+= 1
-                heap.push(.init(time: t + max(0, left[i]) / rate[i], op: op, version: version[i]))
-            }
-            let cr = 1 - sm
-            computeRate[s] = cr
-            if computing[s] >= 0 {
-                let i = Int(computing[s])
-                if rate[i] != cr {
-                    rate[i] = cr
-                    version[i] &+= 1
-                    heap.push(.init(time: t + max(0, left[i]) / cr, op: Int32(i), version: version[i]))
+        do {
+            var fill = succStart
+            for i in 0..<n {
+                let a = Int(g.depStart[i]), b = Int(g.depStart[i + 1])
+                for j in a..<b {
+                    let d = Int(g.deps[j])
+                    succ[Int(fill[d])] = Int32(i)
+                    fill[d] += 1
                 }
             }
         }
+        // Hot state in raw buffers: captured by the helpers below without copy-on-write checks.
+        func buffer<T>(_ count: Int, _ value: T) -> UnsafeMutablePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: max(count, 1))
+            p.initialize(repeating: value, count: max(count, 1))
+            return p
+        }
+        let left = buffer(n, 0.0), rate = buffer(n, 1.0), since = buffer(n, 0.0)
+        let startT = buffer(n, 0.0), endT = buffer(n, 0.0)
+        let remaining = buffer(n, Int32(0))
+        for i in 0..<n { remaining[i] = g.depStart[i + 1] - g.depStart[i] }
+        // Per stage: operations in flight (slots), how many, which is the compute one, earliest finish.
+        let active = buffer(stages * K, Int32(-1)), activeCount = buffer(stages, 0)
+        let computing = buffer(stages, Int32(-1)), computeRate = buffer(stages, 1.0)
+        let next = buffer(stages, Double.infinity), nextOp = buffer(stages, Int32(-1))
+        let work = buffer(n, 0.0), isComm = buffer(n, false), smShare = buffer(n, 0.0), stageOf = buffer(n, 0)
+        let succStartP = buffer(n + 1, Int32(0)), succP = buffer(succ.count, Int32(0))
+        for i in 0..<n {
+            work[i] = g.work[i]; isComm[i] = g.category[i].isComm; smShare[i] = g.smShare[i]; stageOf[i] = Int(g.stage[i])
+        }
+        for i in 0...n { succStartP[i] = succStart[i] }
+        for i in succ.indices { succP[i] = succ[i] }
+        defer {
+            for p in [left, rate, since, startT, endT, computeRate, next, work, smShare] as [UnsafeMutablePointer<Double>] { p.deallocate() }
+            for p in [remaining, active, computing, nextOp, succStartP, succP] as [UnsafeMutablePointer<Int32>] { p.deallocate() }
+            activeCount.deallocate(); stageOf.deallocate(); isComm.deallocate()
+        }
+        var comm: [Int32] = [], rates: [Double] = []
+        var ready: [Int32] = []
+
+        func refreshNext(_ s: Int) {
+            var best = Double.infinity, bestOp: Int32 = -1
+            for k in 0..<activeCount[s] {
+                let i = Int(active[s * K + k])
+                let f = since[i] + max(0, left[i]) / rate[i]
+                if f < best || (f == best && Int32(i) < bestOp) { best = f; bestOp = Int32(i) }
+            }
+            next[s] = best; nextOp[s] = bestOp
+        }
+
+        /// Brings a stage's operations to time t and recomputes their rates.
+        func reshare(_ s: Int, _ t: Double) {
+            comm.removeAll(keepingCapacity: true)
+            for k in 0..<activeCount[s] {
+                let i = Int(active[s * K + k])
+                left[i] -= rate[i] * (t - since[i]); since[i] = t
+                if isComm[i] { comm.append(Int32(i)) }
+            }
+            sharing.rates(comm, into: &rates)
+            var sm = 0.0
+            for k in comm.indices {
+                let i = Int(comm[k])
+                rate[i] = max(rates[k], 1e-9)
+                sm = max(sm, smShare[i])
+            }
+            computeRate[s] = 1 - sm
+            if computing[s] >= 0 { rate[Int(computing[s])] = 1 - sm }
+            refreshNext(s)
+        }
 
         func begin(_ i: Int, _ t: Double) {
-            start[i] = t
-            left[i] = g.work[i]
-            since[i] = t
-            let s = Int(g.stage[i])
-            if g.work[i] <= 0 {
-                heap.push(.init(time: t, op: Int32(i), version: version[i]))
-            } else if g.category[i].isComm {
-                comms[s].append(Int32(i))
+            startT[i] = t
+            if work[i] <= 0 { endT[i] = t; ready.append(Int32(i)); return }
+            let s = stageOf[i]
+            left[i] = work[i]; since[i] = t
+            precondition(activeCount[s] < K, "more operations in flight on a stage than streams")
+            active[s * K + activeCount[s]] = Int32(i)
+            activeCount[s] += 1
+            if isComm[i] {
                 reshare(s, t)
             } else {
                 computing[s] = Int32(i)
                 rate[i] = computeRate[s]
-                heap.push(.init(time: t + left[i] / rate[i], op: Int32(i), version: version[i]))
+                let f = t + work[i] / rate[i]
+                if f < next[s] || (f == next[s] && Int32(i) < nextOp[s]) { next[s] = f; nextOp[s] = Int32(i) }
             }
         }
 
-        for i in 0..<n where remaining[i] == 0 { begin(i, 0) }
-        while !heap.isEmpty {
-            let ev = heap.pop()
-            let i = Int(ev.op)
-            guard ev.version == version[i] else { continue }
-            version[i] &+= 1
-            let t = ev.time
-            end[i] = t
-            let s = Int(g.stage[i])
-            if g.work[i] > 0 {
-                if g.category[i].isComm {
-                    if let k = comms[s].firstIndex(of: Int32(i)) { comms[s].remove(at: k) }
-                    reshare(s, t)
-                } else if computing[s] == Int32(i) {
-                    computing[s] = -1
+        /// Releases the successors of operations that ended (zero-length ones end as they start).
+        func release(_ i0: Int32, _ t: Double) {
+            ready.append(i0)
+            while let i = ready.popLast() {
+                for j in Int(succStartP[Int(i)])..<Int(succStartP[Int(i) + 1]) {
+                    let k = Int(succP[j])
+                    remaining[k] -= 1
+                    if remaining[k] == 0 { begin(k, t) }
                 }
             }
-            for j in Int(succStart[i])..<Int(succStart[i + 1]) {
-                let k = Int(succ[j])
-                remaining[k] -= 1
-                if remaining[k] == 0 { begin(k, t) }
-            }
         }
-        self.start = start
-        self.end = end
+
+        var initial: [Int32] = []
+        for i in 0..<n where remaining[i] == 0 { initial.append(Int32(i)) }
+        for i in initial { begin(Int(i), 0) }
+        while let i = ready.popLast() { release(i, 0) }
+        while true {
+            var s = -1, t = Double.infinity
+            for x in 0..<stages where next[x] < t { t = next[x]; s = x }
+            guard s >= 0 else { break }
+            let i = Int(nextOp[s])
+            endT[i] = t
+            // Remove from the stage's slots.
+            for k in 0..<activeCount[s] where active[s * K + k] == Int32(i) {
+                active[s * K + k] = active[s * K + activeCount[s] - 1]
+                activeCount[s] -= 1
+                break
+            }
+            if isComm[i] {
+                reshare(s, t)
+            } else {
+                computing[s] = -1
+                left[i] = 0
+                refreshNext(s)
+            }
+            release(Int32(i), t)
+        }
+        start = Array(UnsafeBufferPointer(start: startT, count: n))
+        end = Array(UnsafeBufferPointer(start: endT, count: n))
     }
 }

@@ -1,0 +1,151 @@
+import XCTest
+@testable import TrainSimCore
+
+/// A network on which every collective is free: the timeline is then compute and schedule only.
+struct FreeNetwork: CollectiveCostModel {
+    var name: String { "free" }
+    func cost(_ request: CollectiveRequest) -> CollectiveCost { .zero }
+}
+
+/// The step as a simulated timeline: its figures add up, obey the invariants, and equal the
+/// closed forms where those are exact.
+final class TimelineTests: XCTestCase {
+    func experiment(_ text: String) throws -> Experiment {
+        try Experiment.decode(try JSONParser.parse(text), file: "test.json", folder: nil)
+    }
+
+    func plan(model: String = "llama3-70b", topology: String = "h100-ib", devices: Int = 64, gbs: Int = 64, tp: Int = 4, pp: Int = 4,
+              vpp: Int = 1, ep: Int = 1, cp: Int = 1, zero: Int = 1, schedule: String = "1f1b", recompute: String = "selective",
+              framework: String = "\"megatron-core\"", seq: Int = 4096) throws -> Experiment {
+        try experiment("""
+        {"model": "\(model)", "training": {"tokens": 1e12, "sequenceLength": \(seq), "globalBatchSequences": \(gbs), "recompute": "\(recompute)",
+         "framework": \(framework)},
+         "cluster": {"topology": "\(topology)", "devices": \(devices)},
+         "parallelism": {"tp": \(tp), "pp": \(pp), "vpp": \(vpp), "ep": \(ep), "cp": \(cp), "zero": \(zero), "schedule": "\(schedule)"}}
+        """)
+    }
+
+    /// A spread of plans: dense and MoE, every schedule, ZeRO 0-3, CP, several stacks.
+    func plans() throws -> [Experiment] {
+        [try plan(), try plan(pp: 4, vpp: 2, schedule: "interleaved"), try plan(schedule: "zero-bubble"), try plan(zero: 3, framework: "\"pytorch-fsdp\""),
+         try plan(zero: 0, framework: "\"deepspeed\""), try plan(cp: 2, framework: "\"nemo\""), try plan(tp: 8, pp: 2, recompute: "full"),
+         try plan(model: "deepseek-v3", topology: "h800-ib", devices: 256, gbs: 128, tp: 1, pp: 8, ep: 32, schedule: "dualpipe"),
+         try plan(model: "deepseek-v3", topology: "h800-ib", devices: 256, gbs: 128, tp: 1, pp: 8, ep: 8, schedule: "1f1b",
+                  framework: "{\"stack\": \"megatron-core\", \"moeAllToAllOverlap\": true}")]
+    }
+
+    func testBreakdownAddsUpToTheStepOnEveryStage() throws {
+        for e in try plans() {
+            let r = try Engine.simulateStep(e)
+            let b = r.breakdown
+            XCTAssertEqual(b.total, r.stepSeconds, accuracy: 1e-9 * r.stepSeconds, e.parallelism.schedule.rawValue)
+            for x in [b.compute, b.bubble, b.tp, b.pp, b.dp, b.ep, b.cp, b.optimizer] { XCTAssertGreaterThanOrEqual(x, 0) }
+            XCTAssertEqual(r.stageBreakdowns.count, e.parallelism.pp)
+            for s in r.stageBreakdowns {
+                XCTAssertEqual(s.total, r.stepSeconds, accuracy: 1e-9 * r.stepSeconds)
+                // The step is at least every stage's compute, and at least any tier's busy time.
+                XCTAssertLessThanOrEqual(s.compute, r.stepSeconds)
+            }
+            for (tier, busy) in r.tierBusySeconds { XCTAssertLessThanOrEqual(busy, r.stepSeconds * (1 + 1e-9), tier) }
+            // Exposed time of every collective is what the compute stream waited: never negative,
+            // and per kind it adds up to the breakdown.
+            let ep = r.collectives.filter { $0.label == "ep" }.reduce(0) { $0 + $1.exposedSeconds }
+            XCTAssertEqual(ep, b.ep, accuracy: 1e-9 * r.stepSeconds + 1e-12)
+            XCTAssertTrue(r.collectives.allSatisfy { $0.exposedSeconds >= 0 })
+        }
+    }
+
+    func testWithFreeCommunicationTheBubbleIsTheClosedForm() throws {
+        // Balanced stages (no output layer or embedding work to speak of, no launch overhead):
+        // 1F1B idles (p - 1)(F + B) per step, interleaved (p - 1)(F + B) / v.
+        for (vpp, schedule) in [(1, "1f1b"), (2, "interleaved"), (4, "interleaved")] {
+            var e = try experiment("""
+            {"model": {"layers": 32, "hidden": 4096, "ffnHidden": 16384, "heads": 32, "vocab": 8, "gatedMLP": false},
+             "training": {"tokens": 1e12, "sequenceLength": 2048, "globalBatchSequences": 32, "recompute": "none"},
+             "cluster": {"topology": "h100-ib", "devices": 32}, "parallelism": {"tp": 1, "pp": 4, "vpp": \(vpp), "schedule": "\(schedule)"}}
+            """)
+            e.cluster.topology.device.kernelOverheadUs = 0
+            let engine = try Engine(e, network: FreeNetwork())
+            let r = engine.step()
+            let perMicroBatch = r.stageForwardSeconds[1] + r.stageBackwardSeconds[1]
+            let expected = 3 * perMicroBatch / Double(vpp)
+            XCTAssertEqual(r.breakdown.bubble / expected, 1, accuracy: 2e-3, schedule + " v\(vpp)")
+            XCTAssertEqual(r.breakdown.compute, Double(r.microBatches) * perMicroBatch, accuracy: 1e-3 * r.breakdown.compute)
+        }
+    }
+
+    func testSteadyStateExtensionEqualsTheFullSimulation() throws {
+        // Up to 256 micro-batches, several schedules and stacks: extending the steady state
+        // gives the full simulation's step and breakdown.
+        let cases: [(Experiment, [Int])] = [
+            (try plan(devices: 64, tp: 4, pp: 4), [64, 200, 256, 1024]),
+            (try plan(devices: 64, tp: 4, pp: 4, vpp: 2, schedule: "interleaved"), [64, 256, 1024]),
+            (try plan(devices: 64, tp: 4, pp: 4, schedule: "zero-bubble"), [96, 256, 1024]),
+            (try plan(devices: 64, tp: 4, pp: 4, zero: 3, framework: "\"pytorch-fsdp\""), [128, 1024]),
+            (try plan(model: "deepseek-v3", topology: "h800-ib", devices: 256, gbs: 128, tp: 1, pp: 8, ep: 32, schedule: "dualpipe"), [512, 1024, 2048]),
+        ]
+        for (base, batches) in cases {
+            for gbs in batches {
+                var e = base
+                e.training.globalBatchSequences = gbs
+                try e.validatePlan()
+                let engine = try Engine(e)
+                let (fast, _) = engine.timelineSummary(full: false)
+                let (full, _) = engine.timelineSummary(full: true)
+                XCTAssertEqual(fast.stepSeconds, full.stepSeconds, accuracy: 1e-9 * full.stepSeconds, "\(e.parallelism.schedule) gbs \(gbs)")
+                XCTAssertEqual(fast.breakdown.bubble, full.breakdown.bubble, accuracy: 1e-8 * full.stepSeconds)
+                XCTAssertEqual(fast.breakdown.dp, full.breakdown.dp, accuracy: 1e-8 * full.stepSeconds)
+            }
+        }
+    }
+
+    func testTraceIsTheTimeline() throws {
+        for e in [try plan(), try plan(model: "deepseek-v3", topology: "h800-ib", devices: 256, gbs: 128, tp: 1, pp: 8, ep: 32, schedule: "dualpipe")] {
+            let step = try Engine.simulateStep(e).stepSeconds
+            let trace = StepTrace(experiment: e)
+            XCTAssertEqual(try trace.spanSeconds(), step, accuracy: 1e-9 * step)
+            guard case let .object(top) = try trace.traceJSON(), case let .array(events)? = top.first(where: { $0.0 == "traceEvents" })?.1 else {
+                return XCTFail("not a trace")
+            }
+            var end = 0.0, processes = Set<Double>(), names = Set<String>()
+            for case let .object(ev) in events {
+                let f = Dictionary(ev, uniquingKeysWith: { a, _ in a })
+                if case .string("process_name")? = f["name"], case let .number(pid)? = f["pid"] { processes.insert(pid) }
+                guard case .string("X")? = f["ph"], case let .number(ts)? = f["ts"], case let .number(dur)? = f["dur"],
+                      case let .string(name)? = f["name"] else { continue }
+                end = max(end, (ts + dur) / 1e6)
+                names.insert(name.components(separatedBy: " L").first ?? name)
+            }
+            XCTAssertEqual(processes.count, e.parallelism.pp)
+            XCTAssertEqual(end, step, accuracy: 1e-9 * step)
+            XCTAssertTrue(names.contains { $0.hasPrefix("optimizer") })
+            if e.parallelism.pp > 1 { XCTAssertTrue(names.contains { $0.hasPrefix("pp send") }) }
+        }
+    }
+
+    func testStacksHideWhatTheirMechanismsHide() throws {
+        // Exposed TP time: a synchronous stack > Megatron's asynchronous backward > userbuffers.
+        func tp(_ framework: String) throws -> Double {
+            try Engine.simulateStep(try plan(tp: 8, pp: 1, recompute: "none", framework: framework)).breakdown.tp
+        }
+        let sync = try tp("{\"stack\": \"megatron-core\", \"tpAsyncBackward\": false}")
+        let async = try tp("\"megatron-core\"")
+        let ub = try tp("{\"stack\": \"megatron-core\", \"tpCommOverlap\": true}")
+        XCTAssertLessThan(async, sync)
+        XCTAssertLessThan(ub, async)
+        // Overlapped gradient reduction exposes less DP time than reducing after the backward.
+        func dp(_ overlap: Bool) throws -> Double {
+            try Engine.simulateStep(try plan(devices: 256, tp: 8, pp: 1, framework: "{\"stack\": \"megatron-core\", \"overlapGradReduce\": \(overlap)}")).breakdown.dp
+        }
+        XCTAssertLessThan(try dp(true), try dp(false))
+    }
+
+    func testNothingHidesMoreThanTheComputeBesideIt() throws {
+        // Data-parallel traffic hides only under the last micro-batch's backward: with one
+        // micro-batch more, the exposed DP time does not shrink.
+        let few = try Engine.simulateStep(try plan(devices: 256, gbs: 16, tp: 8, pp: 1))
+        let many = try Engine.simulateStep(try plan(devices: 256, gbs: 256, tp: 8, pp: 1))
+        XCTAssertEqual(few.breakdown.dp, many.breakdown.dp, accuracy: 0.05 * max(few.breakdown.dp, 1e-3))
+        XCTAssertGreaterThan(few.breakdown.dp, 0)
+    }
+}
