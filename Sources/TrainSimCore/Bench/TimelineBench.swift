@@ -47,7 +47,7 @@ public enum TimelineBench {
     }
 
     /// Plans per second and a whole pruned search over the shipped DeepSeek-V3 search space.
-    public static func search(home: URL? = DataLocator.home) throws(TrainSimError) -> String {
+    public static func search(home: URL? = DataLocator.home, budgetSeconds: Double = 60) throws(TrainSimError) -> String {
         var out = ""
         if let home {
             let path = home.appendingPathComponent("Experiments/search-deepseek-v3-h800.json").path
@@ -62,9 +62,16 @@ public enum TimelineBench {
             out += "  search-deepseek-v3-h800: \(n) plans simulated in \(String(format: "%.2f", dt)) s: \(String(format: "%.0f", Double(n) / dt)) plans/s on one core\n"
             var state = SearchState(search)
             let t1 = NetworkBench.cpu()
-            for p in search.order.indices { state.consider(position: p, in: search) }
+            var done = 0
+            for p in search.order.indices {
+                state.consider(position: p, in: search)
+                done = p + 1
+                if NetworkBench.cpu() - t1 > budgetSeconds { break }
+            }
+            let all = done == search.order.count
             out += "  search-deepseek-v3-h800 pruned search: \(String(format: "%.2f", NetworkBench.cpu() - t1)) s on one core "
-                + "(\(search.candidates.count) candidates, \(state.evaluated) simulated, \(state.pruned) pruned)\n"
+                + "(\(all ? "all" : "stopped at the budget after") \(done) of \(search.candidates.count) candidates: \(state.evaluated) simulated, "
+                + "\(state.pruned) pruned, \(state.outOfMemory) out of memory)\n"
         }
         return out
     }

@@ -63,6 +63,10 @@ extension Experiment {
         if p.schedule == .dualpipe, m < 2 * p.pp {
             throw fail("training.globalBatchSequences", "DualPipe needs at least 2 x pp = \(2 * p.pp) micro-batches, found \(m)")
         }
+        if p.schedule == .dualpipe, m % 2 != 0 {
+            // Half the micro-batches enter from each end (DeepSeek's dualpipe.py asserts an even count).
+            throw fail("training.globalBatchSequences", "DualPipe needs an even number of micro-batches (half enter from each end), found \(m)")
+        }
         if let split = p.layerSplit {
             if split.count != stages { throw fail("parallelism.layerSplit", "has \(split.count) entries; pp x vpp = \(stages)") }
             if split.reduce(0, +) != model.layers { throw fail("parallelism.layerSplit", "adds up to \(split.reduce(0, +)) layers; the model has \(model.layers)") }

@@ -100,23 +100,10 @@ struct StepGraphBuilder {
             cpBwd = request(CollectiveRequest(kind: .sendRecv, bytes: 2 * T * kvWidth * 2, group: place.cpGroup, label: "cp"))
         }
         if let spec = m.moe, ep > 1 {
-            let tokensHere = sp ? T / Double(tp) : T
-            var slots = tokensHere * Double(spec.topK)
-            if let limit = spec.nodeLimit {
-                // Node-limited routing sends each token once per target node over the fabric and
-                // fans it out inside the node: remote traffic per token is the expected number of
-                // distinct remote nodes (at most `limit`), not top-k.
-                let shape = GroupShape(place.epGroup, on: cluster)
-                let n = Double(shape.size), nL = Double(shape.perDomain), nD = Double(shape.domains)
-                if nD > 1 {
-                    let distinct = min(Double(limit), nD * (1 - pow(1 - 1 / nD, Double(spec.topK))))
-                    let remoteNodes = distinct * (nD - 1) / nD
-                    slots = min(slots, tokensHere * remoteNodes * n / (n - nL))
-                }
-            }
-            let dispatchBytes = e.training.precision == .fp8 ? 1.0 : 2.0
-            epDispatch = request(CollectiveRequest(kind: .allToAll, bytes: slots * h * dispatchBytes, group: place.epGroup, label: "ep"))
-            epCombine = request(CollectiveRequest(kind: .allToAll, bytes: slots * h * 2, group: place.epGroup, label: "ep"))
+            let (dispatch, combine) = StepGraphBuilder.expertBytes(model: m, spec: spec, tokens: sp ? T / Double(tp) : T,
+                                                                   precision: e.training.precision, epGroup: place.epGroup, cluster: cluster)
+            epDispatch = request(CollectiveRequest(kind: .allToAll, bytes: dispatch, group: place.epGroup, label: "ep"))
+            epCombine = request(CollectiveRequest(kind: .allToAll, bytes: combine, group: place.epGroup, label: "ep"))
             epBackward = epCombine
             // The busiest rank receives `imbalance` times the mean.
             imbalance = spec.imbalance
@@ -128,6 +115,26 @@ struct StepGraphBuilder {
     }
 
     /// A layer's pieces, times the layers of the block being emitted.
+    /// Bytes each rank sends in the EP dispatch (fp8 in fp8 training) and combine all-to-alls.
+    /// Node-limited routing sends each token once per target node over the fabric and fans it
+    /// out inside the node: remote traffic per token is the expected number of distinct remote
+    /// nodes (at most the limit), not top-k.
+    static func expertBytes(model m: ModelSpec, spec: MoESpec, tokens: Double, precision: Precision, epGroup: CommGroup,
+                            cluster: Cluster) -> (dispatch: Double, combine: Double) {
+        var slots = tokens * Double(spec.topK)
+        if let limit = spec.nodeLimit {
+            let shape = GroupShape(epGroup, on: cluster)
+            let n = Double(shape.size), nL = Double(shape.perDomain), nD = Double(shape.domains)
+            if nD > 1 {
+                let distinct = min(Double(limit), nD * (1 - pow(1 - 1 / nD, Double(spec.topK))))
+                let remoteNodes = distinct * (nD - 1) / nD
+                slots = min(slots, tokens * remoteNodes * n / (n - nL))
+            }
+        }
+        let h = Double(m.hidden)
+        return (slots * h * (precision == .fp8 ? 1 : 2), slots * h * 2)
+    }
+
     func pieces(layer l: Int) -> LayerPieces { (l >= moeStart ? moe : dense).scaled(Double(block)) }
 
     /// Global layer indices of a virtual stage's chunk.

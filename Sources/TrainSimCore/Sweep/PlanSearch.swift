@@ -76,10 +76,11 @@ public struct PlanSearch: Sendable {
         var all: [Candidate] = []
         for (ci, c) in clusters.enumerated() {
             let cluster = try? Cluster(spec: c.base.cluster.topology, devices: c.devices)
-            var bounds = BoundCache(e: c.base, sequenceParallel: sequenceParallel)
+            var bounds = BoundCache(e: c.base, sequenceParallel: sequenceParallel,
+                                    network: c.network ?? cluster.map { NetworkBackends.make(.analytical, cluster: $0) }, cluster: cluster)
             space.plans(model: e.model, training: e.training, devices: c.devices, domainDevices: cluster?.domainDevices ?? 1) {
                 tp, cp, pp, dp, ep, s, vpp, mb, r, z in
-                let b = bounds.seconds(tp: tp, cp: cp, pp: pp, dp: dp, ep: ep, schedule: s, vpp: vpp, microBatch: mb, recompute: r)
+                let b = bounds.seconds(tp: tp, cp: cp, pp: pp, dp: dp, ep: ep, schedule: s, vpp: vpp, microBatch: mb, recompute: r, zero: z)
                 all.append(Candidate(cluster: ci, tp: tp, cp: cp, pp: pp, dp: dp, ep: ep, vpp: vpp, microBatch: mb, zero: z,
                                      schedule: s, recompute: r, secondsBound: b * (1 - 1e-9)))
             }

@@ -14,11 +14,19 @@ struct BoundCache {
     struct LayoutKey: Hashable { var pp: Int, vpp: Int }
     private var times: [TimesKey: Times] = [:]
     private var layouts: [LayoutKey: StageLayout] = [:]
-    /// The last bound asked for: consecutive candidates differ only in the ZeRO stage, which the bound ignores.
+    /// The last bound asked for: consecutive candidates often repeat the same key.
     private var last: (key: [Int], seconds: Double)?
 
-    init(e: Experiment, sequenceParallel: Bool) {
+    /// Costs the collectives the compute stream always waits for (nil: communication taken as free).
+    let network: CollectiveCostModel?
+    let cluster: Cluster?
+    struct CommKey: Hashable { var tp: Int, cp: Int, dp: Int, ep: Int, microBatch: Int, paired: Bool, recompute: Recompute }
+    private var comm: [CommKey: (dense: Double, moe: Double)] = [:]
+
+    init(e: Experiment, sequenceParallel: Bool, network: CollectiveCostModel? = nil, cluster: Cluster? = nil) {
         self.e = e
+        self.network = network
+        self.cluster = cluster
         self.sequenceParallel = sequenceParallel
         compute = ComputeModel(experiment: e)
     }
@@ -38,9 +46,90 @@ struct BoundCache {
         return t
     }
 
+    /// Per micro-batch and layer (dense, MoE): seconds of the collectives after which the stack's
+    /// compute stream always waits, whatever else runs: TP collectives around the linears (the
+    /// forward all-gather and reduce-scatter or all-reduce, the backward output-gradient gather),
+    /// and, when no other micro-batch's compute is paired with it, the EP dispatch and combine.
+    /// Each takes at least its time alone, during which that stream is idle.
+    mutating func blockingComm(_ k: CommKey) -> (dense: Double, moe: Double) {
+        if let c = comm[k] { return c }
+        guard let net = network else { return (0, 0) }
+        let fw = e.training.framework, m = e.model
+        let sp = sequenceParallel && k.tp > 1
+        let par = ParallelismSpec(tp: k.tp, pp: 1, vpp: 1, dp: k.dp, ep: k.ep, cp: k.cp, sequenceParallel: sp, zero: 0,
+                                  schedule: .oneFOneB, order: e.parallelism.order, layerSplit: nil)
+        let place = Placement(par)
+        let tokens = Double(k.microBatch * e.training.sequenceLength / k.cp)
+        let repeats = k.recompute == .full ? 2.0 : 1.0
+        var tp = 0.0
+        if k.tp > 1 && !(sp && fw.tpCommOverlap) {
+            let bytes = tokens * Double(m.hidden) * 2
+            func c(_ kind: CollectiveKind) -> Double {
+                net.cost(CollectiveRequest(kind: kind, bytes: bytes, group: place.tpGroup, label: "tp")).seconds
+            }
+            // Two column-parallel and two row-parallel pieces per layer.
+            let forward = sp ? 2 * c(.allGather) + 2 * c(.reduceScatter) : 2 * c(.allReduce)
+            tp = forward * repeats + (sp ? 2 * c(.allGather) : 0)
+        }
+        var ep = 0.0
+        if let spec = m.moe, k.ep > 1, !k.paired, let cluster {
+            let (dispatch, combine) = StepGraphBuilder.expertBytes(model: m, spec: spec, tokens: sp ? tokens / Double(k.tp) : tokens,
+                                                                   precision: e.training.precision, epGroup: place.epGroup, cluster: cluster)
+            let d = net.cost(CollectiveRequest(kind: .allToAll, bytes: dispatch, group: place.epGroup, label: "ep")).seconds
+            let cb = net.cost(CollectiveRequest(kind: .allToAll, bytes: combine, group: place.epGroup, label: "ep")).seconds
+            ep = ((d + cb) * repeats + 2 * cb) * spec.imbalance
+        }
+        let r = (tp, tp + ep)
+        comm[k] = r
+        return r
+    }
+
+    struct StreamKey: Hashable { var tp: Int, cp: Int, dp: Int, ep: Int, pp: Int, microBatch: Int, zero: Int, recompute: Recompute }
+    /// Per micro-batch, seconds each communication stream must carry (it runs its collectives one
+    /// after another): EP per MoE layer; with ZeRO-3, parameter gathers (forward and backward) and
+    /// gradient reduce-scatters per dense and per MoE layer.
+    struct StreamLoad { var ep = 0.0, gatherDense = 0.0, gatherMoE = 0.0, reduceDense = 0.0, reduceMoE = 0.0 }
+    private var streams: [StreamKey: StreamLoad] = [:]
+
+    mutating func streamLoad(_ k: StreamKey) -> StreamLoad {
+        if let c = streams[k] { return c }
+        guard let net = network else { return StreamLoad() }
+        let m = e.model, fw = e.training.framework
+        let sp = sequenceParallel && k.tp > 1
+        let par = ParallelismSpec(tp: k.tp, pp: k.pp, vpp: 1, dp: k.dp, ep: k.ep, cp: k.cp, sequenceParallel: sp, zero: k.zero,
+                                  schedule: .oneFOneB, order: e.parallelism.order, layerSplit: nil)
+        let place = Placement(par)
+        let tokens = Double(k.microBatch * e.training.sequenceLength / k.cp)
+        var load = StreamLoad()
+        if let spec = m.moe, k.ep > 1, let cluster {
+            let (dispatch, combine) = StepGraphBuilder.expertBytes(model: m, spec: spec, tokens: sp ? tokens / Double(k.tp) : tokens,
+                                                                   precision: e.training.precision, epGroup: place.epGroup, cluster: cluster)
+            let d = net.cost(CollectiveRequest(kind: .allToAll, bytes: dispatch, group: place.epGroup, label: "ep")).seconds
+            let c = net.cost(CollectiveRequest(kind: .allToAll, bytes: combine, group: place.epGroup, label: "ep")).seconds
+            load.ep = ((d + c) * (k.recompute == .full ? 2 : 1) + 2 * c) * spec.imbalance
+        }
+        if k.zero == 3 {
+            let params = ParameterCount(m), t = Double(k.tp)
+            let dense = (params.attentionPerLayer + params.denseMLPPerLayer) / t + params.normsPerLayer
+            let moeDense = (params.attentionPerLayer + params.routerPerLayer + params.sharedExpertsPerLayer) / t + params.normsPerLayer
+            let moeExpert = Double(params.experts / k.ep) * params.expertPerExpert / (k.ep == 1 ? t : 1)
+            func cost(_ kind: CollectiveKind, _ n: Double, _ g: CommGroup, _ bytes: Double) -> Double {
+                guard n > 0, g.size > 1 else { return 0 }
+                return net.cost(CollectiveRequest(kind: kind, bytes: n * bytes, group: g, label: "dp")).seconds
+            }
+            load.gatherDense = 2 * cost(.allGather, dense, place.dpGroup, 2)
+            load.gatherMoE = 2 * (cost(.allGather, moeDense, place.dpGroup, 2) + cost(.allGather, moeExpert, place.expertDPGroup, 2))
+            load.reduceDense = cost(.reduceScatter, dense, place.dpGroup, fw.gradReduceBytes)
+            load.reduceMoE = cost(.reduceScatter, moeDense, place.dpGroup, fw.gradReduceBytes)
+                + cost(.reduceScatter, moeExpert, place.expertDPGroup, fw.gradReduceBytes)
+        }
+        streams[k] = load
+        return load
+    }
+
     mutating func seconds(tp: Int, cp: Int, pp: Int, dp: Int, ep: Int, schedule: PipelineSchedule, vpp: Int,
-                          microBatch: Int, recompute: Recompute) -> Double {
-        let key = [tp, cp, pp, dp, ep, vpp, microBatch, PipelineSchedule.allCases.firstIndex(of: schedule)!,
+                          microBatch: Int, recompute: Recompute, zero: Int) -> Double {
+        let key = [tp, cp, pp, dp, ep, vpp, microBatch, zero, PipelineSchedule.allCases.firstIndex(of: schedule)!,
                    Recompute.allCases.firstIndex(of: recompute)!]
         if let last, last.key == key { return last.seconds }
         let t = layerTimes(TimesKey(tp: tp, cp: cp, ep: ep, microBatch: microBatch))
@@ -61,14 +150,21 @@ struct BoundCache {
         // A stage starts no earlier than the first micro-batch's forward through the chunks before
         // it, and (1F1B, interleaved) ends no earlier than the last micro-batch's backward through
         // them after its own: every schedule's timeline is at least this long.
+        let paired = schedule == .dualpipe || e.training.framework.moeAllToAllOverlap
+        let load = streamLoad(StreamKey(tp: tp, cp: cp, dp: dp, ep: ep, pp: pp, microBatch: microBatch, zero: zero, recompute: recompute))
+        let waits = blockingComm(CommKey(tp: tp, cp: cp, dp: dp, ep: ep, microBatch: microBatch, paired: paired, recompute: recompute))
         var bound = 0.0, fill = 0.0, drain = 0.0
         for p in 0..<pp {
-            let own = microBatches * (st.forward[p] + st.backward[p])
+            let own = microBatches * (st.forward[p] + st.backward[p] + st.dense[p] * waits.dense + st.moe[p] * waits.moe)
             switch schedule {
             case .oneFOneB, .interleaved: bound = max(bound, fill + own + drain)
             case .zeroBubble: bound = max(bound, fill + own)
             case .dualpipe: bound = max(bound, own)
             }
+            // Each communication stream carries its collectives one after another.
+            bound = max(bound, microBatches * st.moe[p] * load.ep,
+                        microBatches * (st.dense[p] * load.gatherDense + st.moe[p] * load.gatherMoE),
+                        microBatches * (st.dense[p] * load.reduceDense + st.moe[p] * load.reduceMoE))
             fill += chunks.forward[p]
             drain += chunks.backward[p]
         }
