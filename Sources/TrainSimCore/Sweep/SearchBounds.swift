@@ -155,16 +155,22 @@ struct BoundCache {
         let waits = blockingComm(CommKey(tp: tp, cp: cp, dp: dp, ep: ep, microBatch: microBatch, paired: paired, recompute: recompute))
         var bound = 0.0, fill = 0.0, drain = 0.0
         for p in 0..<pp {
-            let own = microBatches * (st.forward[p] + st.backward[p] + st.dense[p] * waits.dense + st.moe[p] * waits.moe)
+            // DualPipe: each rank runs half the micro-batches through its chunk and half through the
+            // mirror chunk; there, another micro-batch's compute may run while TP collectives fly.
+            let q = schedule == .dualpipe ? pp - 1 - p : p
+            let w = paired ? (dense: 0.0, moe: 0.0) : waits
+            func per(_ x: Int) -> Double { st.forward[x] + st.backward[x] + st.dense[x] * w.dense + st.moe[x] * w.moe }
+            let own = microBatches * (per(p) + per(q)) / 2
             switch schedule {
             case .oneFOneB, .interleaved: bound = max(bound, fill + own + drain)
             case .zeroBubble: bound = max(bound, fill + own)
             case .dualpipe: bound = max(bound, own)
             }
             // Each communication stream carries its collectives one after another.
-            bound = max(bound, microBatches * st.moe[p] * load.ep,
-                        microBatches * (st.dense[p] * load.gatherDense + st.moe[p] * load.gatherMoE),
-                        microBatches * (st.dense[p] * load.reduceDense + st.moe[p] * load.reduceMoE))
+            let moeLayers = (st.moe[p] + st.moe[q]) / 2, denseLayers = (st.dense[p] + st.dense[q]) / 2
+            bound = max(bound, microBatches * moeLayers * load.ep,
+                        microBatches * (denseLayers * load.gatherDense + moeLayers * load.gatherMoE),
+                        microBatches * (denseLayers * load.reduceDense + moeLayers * load.reduceMoE))
             fill += chunks.forward[p]
             drain += chunks.backward[p]
         }
