@@ -164,7 +164,13 @@ struct BoundCache {
             switch schedule {
             case .oneFOneB, .interleaved: bound = max(bound, fill + own + drain)
             case .zeroBubble: bound = max(bound, fill + own)
-            case .dualpipe: bound = max(bound, own)
+            case .dualpipe:
+                // Rank p's first pass waits for the first micro-batch of one direction to reach it:
+                // chunks 0..<p (direction 0) or 0..<pp-1-p (direction 1), whichever is shorter.
+                var f0 = 0.0, f1 = 0.0
+                for c in 0..<p { f0 += chunks.forward[c] }
+                for c in 0..<(pp - 1 - p) { f1 += chunks.forward[c] }
+                bound = max(bound, min(f0, f1) + own)
             }
             // Each communication stream carries its collectives one after another.
             let moeLayers = (st.moe[p] + st.moe[q]) / 2, denseLayers = (st.dense[p] + st.dense[q]) / 2
