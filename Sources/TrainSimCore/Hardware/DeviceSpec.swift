@@ -28,13 +28,9 @@ public struct DeviceSpec: Sendable, Equatable {
     public var kernelOverheadUs: Double
     /// Memory reserved by the runtime and allocator fragmentation, GiB.
     public var reservedGiB: Double
-    /// Fraction of the data-parallel gradient communication hidden behind backward compute.
-    public var dpOverlap: Double
-    /// Fraction of tensor-parallel communication hidden (async TP / comm-compute overlap).
-    public var tpOverlap: Double
-    /// Fraction of expert-parallel all-to-all hidden behind compute (DualPipe-style overlap raises it).
-    public var epOverlap: Double
-    /// Fraction of the device's compute units that overlapped communication kernels occupy.
+    /// Fraction of the device's compute units that overlapped EP all-to-all kernels (DeepEP-style)
+    /// occupy: the compute beside them runs that much slower on the timeline. (How much traffic is
+    /// hidden is not a device figure: it is whatever the step's timeline overlaps.)
     public var overlapSMFraction: Double
     /// Every figure's source, keyed by field name, for reports.
     public var sources: [String: String]
@@ -86,9 +82,6 @@ extension DeviceSpec {
         let mem = note("efficiency.memoryBound", try eff.sourced("memoryBound", in: 0.05...1) ?? Sourced(value: 0.7))
         let passes = note("efficiency.elementwisePasses", try eff.sourced("elementwisePasses", in: 0...200) ?? Sourced(value: 16))
         let launch = note("efficiency.kernelOverheadUs", try eff.sourced("kernelOverheadUs", in: 0...1000) ?? Sourced(value: 5))
-        let dpo = note("efficiency.dpOverlap", try eff.sourced("dpOverlap", in: 0...1) ?? Sourced(value: 0.8))
-        let tpo = note("efficiency.tpOverlap", try eff.sourced("tpOverlap", in: 0...1) ?? Sourced(value: 0))
-        let epo = note("efficiency.epOverlap", try eff.sourced("epOverlap", in: 0...1) ?? Sourced(value: 0))
         let smFrac = note("efficiency.overlapSMFraction", try eff.sourced("overlapSMFraction", in: 0...0.9) ?? Sourced(value: 0))
         try eff.finish()
         let reserved = note("reservedGiB", try r.sourced("reservedGiB", in: 0...512) ?? Sourced(value: 2))
@@ -97,6 +90,6 @@ extension DeviceSpec {
             id: id, name: name, vendor: vendor, peakTFLOPs: peak, hbmGiB: hbm, hbmGBps: hbmBW, tdpWatts: tdp,
             trainingPowerFraction: powerFrac, gemmEfficiency: gemm, fp8GemmEfficiencyFactor: fp8f,
             attentionEfficiency: attn, memoryBoundEfficiency: mem, elementwisePasses: passes, kernelOverheadUs: launch, reservedGiB: reserved,
-            dpOverlap: dpo, tpOverlap: tpo, epOverlap: epo, overlapSMFraction: smFrac, sources: sources)
+            overlapSMFraction: smFrac, sources: sources)
     }
 }
