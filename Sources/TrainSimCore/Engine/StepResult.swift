@@ -43,6 +43,7 @@ public struct StepResult: Sendable {
     public var linkUtilization: [[LinkTierUtilization]] = []
     /// Per pipeline stage, its compute stream's time by what it did or waited for (each adds up to the step).
     public var stageBreakdowns: [StepBreakdown] = []
-    /// Per network tier, seconds of the reported stage's traffic at full rate in the step.
+    /// Per network tier, on the reported stage: seconds of traffic at full rate (analytical), or
+    /// seconds during which a collective crossing it was in flight (flow mode).
     public var tierBusySeconds: [String: Double] = [:]
 }

@@ -47,7 +47,7 @@ extension Analysis {
              + ", energy " + Fmt.money(r.energyCost, r.currency) + ")")
         line("  cost (USD / CNY)", Fmt.money(r.totalCostUSD, "USD") + " / " + Fmt.money(r.totalCostCNY, "CNY"))
         if !s.tierBusySeconds.isEmpty {
-            out += "\nlink tiers (stage \(s.bottleneckStage): traffic at full rate per step)\n"
+            out += "\nlink tiers (stage \(s.bottleneckStage): " + (s.networkBackend == "flow" ? "time carrying traffic" : "traffic at full rate") + " per step)\n"
             for k in s.tierBusySeconds.keys.sorted() {
                 let busy = s.tierBusySeconds[k]!
                 line("  " + k, Fmt.secs(busy) + String(format: "  %5.1f %% busy", 100 * busy / max(s.stepSeconds, 1e-30)))

@@ -26,7 +26,8 @@ extension Engine {
         let g = b.build()
         var sim = TimelineSimulator(graph: g, sharing: LinkSharing(graph: g, network: network))
         sim.run()
-        return SimulatedStep(graph: g, start: sim.start, end: sim.end, summary: TimelineSummary(graph: g, start: sim.start, end: sim.end))
+        let summary = TimelineSummary(graph: g, start: sim.start, end: sim.end, busyAsTraffic: !(network is FlowNetwork))
+        return SimulatedStep(graph: g, start: sim.start, end: sim.end, summary: summary)
     }
 
     /// Micro-batches by which the schedule's steady state repeats.

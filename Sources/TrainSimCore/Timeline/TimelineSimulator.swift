@@ -135,6 +135,7 @@ struct TimelineSimulator {
         for i in 0..<n where remaining[i] == 0 { initial.append(Int32(i)) }
         for i in initial { begin(Int(i), 0) }
         while let i = ready.popLast() { release(i, 0) }
+        var ended = 0
         while true {
             var s = -1, t = Double.infinity
             for x in 0..<stages where next[x] < t { t = next[x]; s = x }
@@ -156,6 +157,9 @@ struct TimelineSimulator {
             }
             release(Int32(i), t)
         }
+        for i in 0..<n where remaining[i] != 0 { ended -= 1 }
+        // Every operation ran: the graph has no cycle (a schedule that deadlocks is a bug, not a step).
+        precondition(ended == 0, "timeline: \(-ended) operations never became ready")
         start = Array(UnsafeBufferPointer(start: startT, count: n))
         end = Array(UnsafeBufferPointer(start: endT, count: n))
     }

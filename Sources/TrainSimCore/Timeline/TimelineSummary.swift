@@ -15,7 +15,10 @@ struct TimelineSummary {
 
     var breakdown: StepBreakdown { stages[stage] }
 
-    init(graph g: TaskGraph, start: [Double], end: [Double]) {
+    /// `busyAsTraffic`: a tier's busy time is its traffic at full rate (analytical sharing keeps
+    /// that within the step); otherwise (flow mode, whose per-tier split is an attribution, not a
+    /// load) it is the time during which any collective crossing the tier was in flight.
+    init(graph g: TaskGraph, start: [Double], end: [Double], busyAsTraffic: Bool = true) {
         let n = g.count
         var step = 0.0
         for i in 0..<n { step = max(step, end[i]) }
@@ -96,10 +99,24 @@ struct TimelineSummary {
         exposed = exposedAll[best]
         calls = [Double](repeating: 0, count: g.requests.count)
         tierBusy = [Double](repeating: 0, count: g.tierNames.count)
+        var intervals = [[(Double, Double)]](repeating: [], count: g.tierNames.count)
         for i in 0..<n where Int(g.stage[i]) == best && g.request[i] >= 0 {
             let r = Int(g.request[i])
             calls[r] += Double(g.layers[i])
-            for (t, share) in g.requestTiers[r] { tierBusy[t] += g.work[i] * share }
+            for (t, share) in g.requestTiers[r] {
+                if busyAsTraffic { tierBusy[t] += g.work[i] * share } else if end[i] > start[i] { intervals[t].append((start[i], end[i])) }
+            }
+        }
+        if !busyAsTraffic {
+            for t in intervals.indices {
+                var covered = 0.0, reach = -Double.infinity
+                for (a, b) in intervals[t].sorted(by: { $0.0 < $1.0 }) {
+                    if b <= reach { continue }
+                    covered += b - max(a, reach)
+                    reach = b
+                }
+                tierBusy[t] = covered
+            }
         }
     }
 
