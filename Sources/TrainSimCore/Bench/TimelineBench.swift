@@ -21,7 +21,7 @@ public enum TimelineBench {
         var dense = try NetworkBench.experiment(name: "bench-dense", model: "llama3-405b", topology: "h100-ib", devices: 16384, tp: 8, pp: 16,
                                                 ep: 1, microBatchesPerReplica: 16)
         dense.cluster.network = .analytical
-        cases.append(("dense llama3-405b 16,384 TP8 PP16 (128 micro-batches)", dense))
+        cases.append(("dense llama3-405b 16,384 TP8 PP16", dense))
         for (title, e) in cases {
             let engine = try Engine(e)
             var best = Double.infinity, full = Double.infinity
