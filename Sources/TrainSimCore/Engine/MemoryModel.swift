@@ -95,9 +95,7 @@ struct MemoryModel {
         var count = 0
         let moeStart = m.moe?.denseLayers ?? m.layers
         // Per-layer figures depend only on the kind of layer: computed once, added per layer.
-        let moeDense = (params.attentionPerLayer + params.routerPerLayer + params.sharedExpertsPerLayer) / t + params.normsPerLayer
-        let moeExpert = Double(params.experts / par.ep) * params.expertPerExpert / (par.ep == 1 ? t : 1)
-        let denseLayer = (params.attentionPerLayer + params.denseMLPPerLayer) / t + params.normsPerLayer
+        let (denseLayer, moeDense, moeExpert) = params.perDevice(tp: par.tp, ep: par.ep)
         let hasMoE = m.moe != nil
         let actMoE = activationBytes(moeLayer: true), actDense = activationBytes(moeLayer: false)
         layout.forEachLayer(ofStage: p) { l in

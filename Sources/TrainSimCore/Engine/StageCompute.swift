@@ -14,13 +14,12 @@ struct StageCompute {
         }
         let moeStart = m.moe?.denseLayers ?? m.layers
         // Compute alone: the SMs that overlapped collectives take are the timeline's to charge.
-        let slow = 1.0
         for p in 0..<par.pp {
             let counts = layout.layerCounts(ofStage: p, moeStart: m.moe != nil ? moeStart : Int.max)
             let nMoE = Double(counts.moe)
             let nDense = Double(counts.dense + counts.moe) - nMoE
-            var f = nDense * denseT.forward + nMoE * moeT.forward * slow
-            var b = nDense * (denseT.backward + extra(denseT)) + nMoE * (moeT.backward + extra(moeT)) * slow
+            var f = nDense * denseT.forward + nMoE * moeT.forward
+            var b = nDense * (denseT.backward + extra(denseT)) + nMoE * (moeT.backward + extra(moeT))
             if p == 0 { f += embT.forward; b += embT.backward }
             if p == par.pp - 1 {
                 f += outT.forward; b += outT.backward

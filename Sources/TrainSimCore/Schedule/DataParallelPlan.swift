@@ -29,9 +29,7 @@ struct DataParallelPlan {
         everyMicroBatch = fw.gradReduceEveryMicroBatch || par.zero >= 2
         let params = ParameterCount(m)
         let t = Double(par.tp)
-        let denseLayer = (params.attentionPerLayer + params.denseMLPPerLayer) / t + params.normsPerLayer
-        let moeDense = (params.attentionPerLayer + params.routerPerLayer + params.sharedExpertsPerLayer) / t + params.normsPerLayer
-        let moeExpert = Double(params.experts / par.ep) * params.expertPerExpert / (par.ep == 1 ? t : 1)
+        let (denseLayer, moeDense, moeExpert) = params.perDevice(tp: par.tp, ep: par.ep)
         for l in 0..<m.layers {
             let isMoE = m.moe != nil && l >= b.moeStart
             denseParams[Int32(l)] = isMoE ? moeDense : denseLayer

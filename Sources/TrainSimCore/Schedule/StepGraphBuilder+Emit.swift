@@ -39,6 +39,7 @@ extension StepGraphBuilder {
         let dp = DataParallelPlan(self)
         let pair = fw.moeAllToAllOverlap && ep > 1 && e.model.moe != nil
         var cache: [Int: [PassStep]] = [:]
+        let sendActivations = g.nameID("pp send activations"), sendGradients = g.nameID("pp send gradients")
         for r in 0..<pp {
             let ops = order.ops(rank: r, pairSteadyState: pair)
             var lastGrad = [Int: Int](), firstForward = [Int: Int]()
@@ -68,12 +69,12 @@ extension StepGraphBuilder {
                 let blocking = me.fw.p2pBlocking && me.order.schedule == .oneFOneB
                 if op.pass == .forward, me.order.next(vs) != nil {
                     let id = me.g.add(stage: r, stream: .ppForward, category: .pp, work: me.seconds(me.ppSend), request: me.ppSend,
-                                      deps: [c.producer], microBatch: mb, virtualStage: vs, name: me.g.nameID("pp send activations"))
+                                      deps: [c.producer], microBatch: mb, virtualStage: vs, name: sendActivations)
                     sends[me.sendKey(backward: false, vs: vs, mb: mb)] = id
                     if blocking { st.carry.append(id) }
                 } else if op.pass == .backward || op.pass == .backwardInput, me.order.previous(vs) != nil {
                     let id = me.g.add(stage: r, stream: .ppBackward, category: .pp, work: me.seconds(me.ppSend), request: me.ppSend,
-                                      deps: [c.producer], microBatch: mb, virtualStage: vs, name: me.g.nameID("pp send gradients"))
+                                      deps: [c.producer], microBatch: mb, virtualStage: vs, name: sendGradients)
                     sends[me.sendKey(backward: true, vs: vs, mb: mb)] = id
                     if blocking { st.carry.append(id) }
                 }

@@ -109,10 +109,7 @@ struct BoundCache {
             load.ep = ((d + c) * (k.recompute == .full ? 2 : 1) + 2 * c) * spec.imbalance
         }
         if k.zero == 3 {
-            let params = ParameterCount(m), t = Double(k.tp)
-            let dense = (params.attentionPerLayer + params.denseMLPPerLayer) / t + params.normsPerLayer
-            let moeDense = (params.attentionPerLayer + params.routerPerLayer + params.sharedExpertsPerLayer) / t + params.normsPerLayer
-            let moeExpert = Double(params.experts / k.ep) * params.expertPerExpert / (k.ep == 1 ? t : 1)
+            let (dense, moeDense, moeExpert) = ParameterCount(m).perDevice(tp: k.tp, ep: k.ep)
             func cost(_ kind: CollectiveKind, _ n: Double, _ g: CommGroup, _ bytes: Double) -> Double {
                 guard n > 0, g.size > 1 else { return 0 }
                 return net.cost(CollectiveRequest(kind: kind, bytes: n * bytes, group: g, label: "dp")).seconds

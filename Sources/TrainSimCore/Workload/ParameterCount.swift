@@ -53,6 +53,16 @@ public struct ParameterCount: Sendable, Equatable {
     }
     public var denseLayerTotal: Double { attentionPerLayer + denseMLPPerLayer + normsPerLayer }
 
+    /// Parameters one device holds of one layer under TP and EP (norms replicated, experts spread
+    /// over EP and split by TP only without EP): a dense layer, and an MoE layer's non-expert and
+    /// expert parts (their gradients are reduced over different groups).
+    public func perDevice(tp: Int, ep: Int) -> (dense: Double, moeDense: Double, moeExpert: Double) {
+        let t = Double(tp)
+        return ((attentionPerLayer + denseMLPPerLayer) / t + normsPerLayer,
+                (attentionPerLayer + routerPerLayer + sharedExpertsPerLayer) / t + normsPerLayer,
+                Double(experts / ep) * expertPerExpert / (ep == 1 ? t : 1))
+    }
+
     /// All parameters.
     public var total: Double {
         Double(denseLayers) * denseLayerTotal + Double(moeLayers) * moeLayerTotal + embedding + outputLayer + 0
