@@ -38,7 +38,13 @@ final class EngineTests: XCTestCase {
         let m = ModelSpec(name: "gpt", layers: 24, hidden: 2048, ffnHidden: 8192, heads: 16, vocab: 51200, gatedMLP: false)
         let s = 2048.0, h = 2048.0, l = 24.0, V = 51200.0
         let megatron = 72 * s * l * h * h * (1 + s / (6 * h) + V / (12 * l * h)) / s
-        XCTAssertEqual(modelFLOPsPerToken(m, seq: 2048) / megatron, 1, accuracy: 0.01)
+        XCTAssertEqual(FLOPCount.paper(m, seq: 2048) / megatron, 1, accuracy: 0.01)
+        // The reported count halves the causal score matrix: s/(12h) in place of s/(6h).
+        let causal = 72 * s * l * h * h * (1 + s / (12 * h) + V / (12 * l * h)) / s
+        XCTAssertEqual(FLOPCount.model(m, seq: 2048) / causal, 1, accuracy: 0.01)
+        // Full recompute executes the layers' forward again, not the output layer's (Megatron's 96 B s l h^2 (...)).
+        let hardware = 96 * s * l * h * h * (1 + s / (12 * h) + V / (16 * l * h)) / s
+        XCTAssertEqual(FLOPCount.executed(m, seq: 2048, recompute: .full) / hardware, 1, accuracy: 0.01)
     }
 
     func testMoreBandwidthNeverSlowsAStep() throws {

@@ -51,19 +51,9 @@ public struct Engine: Sendable {
         let step = tl.stepSeconds
         let bottleneck = tl.stage
         let fwd = stages.forward, bwd = stages.backward
-        let recomputeFull = e.training.recompute == .full
-        let recomputeSel = e.training.recompute == .selective
         let tokens = e.training.globalBatchTokens
-        let mf = modelFLOPsPerToken(m, seq: e.training.sequenceLength)
-        var hf = mf
-        if recomputeFull {
-            // Full recompute repeats the layers' forward, not the output layer's: Megatron's
-            // 96 B s l h^2 (1 + s/6h + V/16lh) per iteration (Narayanan et al. 2021).
-            let outputFLOPs = 6 * Double(m.vocab) * Double(m.hidden)
-            hf = mf + (mf - outputFLOPs) / 3
-        } else if recomputeSel {
-            hf = mf + attentionModelFLOPs(m, seq: e.training.sequenceLength) / 3
-        }
+        let mf = FLOPCount.model(m, seq: e.training.sequenceLength)
+        let hf = FLOPCount.executed(m, seq: e.training.sequenceLength, recompute: e.training.recompute)
         var records: [CollectiveRecord] = []
         for (r, req) in graph.requests.enumerated() where tl.calls[r] > 0 {
             let cost = graph.requestCost[r]
@@ -100,16 +90,9 @@ public struct Engine: Sendable {
 
     /// Adam step over the local shard: ~30 bytes read and written per parameter.
     func optimizerSeconds(params: ParameterCount, layout: StageLayout, stage: Int) -> Double {
-        let mem = MemoryModel(e: experiment, device: compute.device, params: params, layout: layout).breakdown(stage: stage, microBatches: 1)
-        // Optimizer GiB holds 12 bytes per local parameter.
-        let localParams = mem.optimizerGiB * MemoryModel.gib / 12
+        let model = MemoryModel(e: experiment, device: compute.device, params: params, layout: layout)
+        let mem = model.breakdown(stage: stage, microBatches: 1)
+        let localParams = mem.optimizerGiB * MemoryModel.gib / model.optimizerBytesPerParameter
         return compute.memorySeconds(localParams * 30) + 20 * compute.device.kernelOverheadUs * 1e-6
     }
-}
-
-/// Attention-core model FLOPs per token (full score matrix), all layers.
-func attentionModelFLOPs(_ m: ModelSpec, seq: Int) -> Double {
-    let s = Double(seq)
-    if let mla = m.mla { return 6 * s * Double(m.heads) * Double(mla.headDim + mla.ropeHeadDim + mla.vHeadDim) * Double(m.layers) }
-    return 12 * s * Double(m.heads * m.headDim) * Double(m.layers)
 }

@@ -1,6 +1,8 @@
-/// Memory per device: model states under ZeRO 0-3 (bf16 weights, fp32 main gradients, fp32
-/// master weights and two Adam moments: 2 + 4 + 12 bytes per parameter, as Megatron's
-/// distributed optimizer counts them), activations (Korthikanti et al. 2022, generalised to
+/// Memory per device: model states under ZeRO 0-3 (bf16 weights, main gradients in the stack's
+/// gradient-reduction dtype (`gradReduceBytes`: fp32 unless the stack reduces in bf16, as
+/// Megatron-Core's `grad_reduce_in_fp32` decides the dtype of its gradient buffer), fp32 master
+/// weights and two Adam moments: 2 + 4 + 12 bytes per parameter in Megatron's distributed-optimizer
+/// table (docs/source/api-guide/dist_optimizer.md), the 12 sharded over DP x CP with ZeRO >= 1), activations (Korthikanti et al. 2022, generalised to
 /// GQA, MLA, gated and MoE MLPs; flash attention, so no s^2 term), the micro-batches a
 /// pipeline stage keeps in flight, the output layer's logits, and the runtime's reserve.
 public struct MemoryBreakdown: Sendable, Equatable {
@@ -23,6 +25,11 @@ struct MemoryModel {
     let layout: StageLayout
 
     static let gib = 1073741824.0
+
+    /// Optimizer bytes per parameter: fp32 master weights and two Adam moments (12), plus an fp32
+    /// copy of the gradient when the gradient buffer is 16-bit (Megatron's table: 4 + 16/d for
+    /// 16-bit gradients, 6 + 12/d for fp32 ones).
+    var optimizerBytesPerParameter: Double { e.training.framework.gradReduceBytes < 4 ? 16 : 12 }
 
     /// Activation bytes one layer keeps for backward, per micro-batch, per device.
     /// `recompute` overrides the experiment's (the layer being recomputed holds its full activations).
@@ -112,12 +119,13 @@ struct MemoryModel {
         if p == 0 { dense += params.embedding / t }
         if p == par.pp - 1 { dense += (m.tiedEmbeddings && par.pp > 1 ? params.embedding : params.outputLayer) / t }
         let dDense = Double(par.dp * par.cp), dExpert = Double(par.dp * par.cp / par.ep)
+        let g = e.training.framework.gradReduceBytes, o = optimizerBytesPerParameter
         func states(_ n: Double, _ d: Double) -> (Double, Double, Double) {
             switch par.zero {
-            case 0: return (2 * n, 4 * n, 12 * n)
-            case 1: return (2 * n, 4 * n, 12 * n / d)
-            case 2: return (2 * n, 4 * n / d, 12 * n / d)
-            default: return (2 * n / d, 4 * n / d, 12 * n / d)
+            case 0: return (2 * n, g * n, o * n)
+            case 1: return (2 * n, g * n, o * n / d)
+            case 2: return (2 * n, g * n / d, o * n / d)
+            default: return (2 * n / d, g * n / d, o * n / d)
             }
         }
         let a = states(dense, dDense), b = states(expert, dExpert)

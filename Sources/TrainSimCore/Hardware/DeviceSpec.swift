@@ -6,6 +6,10 @@ public struct DeviceSpec: Sendable, Equatable {
     public var id: String
     public var name: String
     public var vendor: String
+    /// The chip whose compute description the part uses (`devices/silicon/NAME.json`), if named.
+    public var silicon: String? = nil
+    /// The device family reports group by: the silicon, or the part itself.
+    public var family: String { silicon ?? id }
     /// Dense peak TFLOP/s by precision ("bf16", "fp16", "fp8").
     public var peakTFLOPs: [String: Double]
     public var hbmGiB: Double
@@ -41,11 +45,32 @@ public struct DeviceSpec: Sendable, Equatable {
 }
 
 extension DeviceSpec {
-    /// Loads a device by id (e.g. "h800") or path.
+    /// Loads a device by id (e.g. "h800") or path. A device file that names its `silicon` takes
+    /// its peaks and efficiency data from that chip's file (`devices/silicon/NAME.json`), so a
+    /// figure fitted on one part applies to every part made of the same chip.
     public static func load(_ reference: String, relativeTo: URL?, referencedFrom: String?, keyPath: String) throws(TrainSimError) -> DeviceSpec {
         let url = try DataLocator.locate(reference, kind: "device", subfolder: "devices", folder: "Topologies/devices",
                                          relativeTo: relativeTo, referencedFrom: referencedFrom, keyPath: keyPath)
-        let json = try DataLocator.readJSON(url, displayName: url.lastPathComponent)
+        var json = try DataLocator.readJSON(url, displayName: url.lastPathComponent)
+        if case let .object(pairs) = json, let k = pairs.firstIndex(where: { $0.0 == "silicon" }) {
+            guard case let .string(chip) = pairs[k].1, !chip.isEmpty else {
+                throw TrainSimError(file: url.lastPathComponent, path: "silicon", "expected the name of a silicon file")
+            }
+            if let clash = pairs.first(where: { $0.0 == "peakTFLOPs" || $0.0 == "efficiency" }) {
+                throw TrainSimError(file: url.lastPathComponent, path: clash.0, "is set by the silicon file \"\(chip)\"; a part names its silicon or describes its compute, not both")
+            }
+            let sURL = try DataLocator.locate(chip, kind: "silicon", subfolder: "silicon", folder: "Topologies/devices/silicon",
+                                              relativeTo: url.deletingLastPathComponent(), referencedFrom: url.lastPathComponent, keyPath: "silicon")
+            let chipJSON = try DataLocator.readJSON(sURL, displayName: sURL.lastPathComponent)
+            let compute = try Silicon.compute(chipJSON, file: sURL.lastPathComponent)
+            var merged = pairs
+            merged.remove(at: k)
+            merged += compute
+            json = .object(merged)
+            var d = try decode(json, id: url.deletingPathExtension().lastPathComponent, file: url.lastPathComponent)
+            d.silicon = sURL.deletingPathExtension().lastPathComponent
+            return d
+        }
         return try decode(json, id: url.deletingPathExtension().lastPathComponent, file: url.lastPathComponent)
     }
 

@@ -26,6 +26,12 @@ public struct Analysis: Sendable {
     public var utilisationPeak: Double {
         experiment.cluster.topology.device.peakFLOPs(experiment.training.precision == .fp16 ? .fp16 : .bf16)
     }
+    /// Which peak MFU and HFU divide by, in words (fp8 runs use the bf16 peak, as NVIDIA's and
+    /// DeepSeek's published MFUs do, so fp8 and bf16 runs compare on one scale).
+    public var peakConvention: String {
+        let p = experiment.training.precision
+        return p == .fp16 ? "dense fp16 peak" : p == .fp8 ? "dense bf16 peak (fp8 run; its fp8 peak is not used)" : "dense bf16 peak"
+    }
     public var mfu: Double { tokensPerSecondPerDevice * step.modelFLOPsPerToken / utilisationPeak }
     public var hfu: Double { tokensPerSecondPerDevice * step.hardwareFLOPsPerToken / utilisationPeak }
     /// Exit code 1 when the plan does not fit in memory.

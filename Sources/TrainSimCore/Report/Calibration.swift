@@ -15,6 +15,11 @@ public struct CalibrationCase: Sendable {
     /// The largest |error| the case accepts (the test suite and `validate`'s exit code hold it).
     public var tolerance: Double = 0.10
     public var experiment: Experiment
+    /// The file the case came from (for the note on readings).
+    public var file: String = ""
+    /// Device family (the silicon) and stack, for the per-family and per-stack tables.
+    public var family: String { experiment.cluster.topology.device.family }
+    public var stack: String { experiment.training.framework.id }
 }
 
 public struct CalibrationResult: Sendable {
@@ -28,9 +33,9 @@ public struct CalibrationResult: Sendable {
 public enum CalibrationSuite {
     static let metrics = ["hardwareTFLOPsPerDevice", "stepTimeSeconds", "tokensPerSecondPerDevice", "mfu", "deviceHours", "achievedTFLOPsPerDevice"]
 
-    /// Where the shipped cases live.
-    public static var defaultPath: String? {
-        DataLocator.home.map { $0.appendingPathComponent("Tests/Calibration/cases.json").path }
+    /// Where the shipped cases live: C1-C4 with the further published runs, and C5-C16.
+    public static var defaultPaths: [String]? {
+        DataLocator.home.map { h in ["cases.json", "cases-2.json"].map { h.appendingPathComponent("Tests/Calibration/" + $0).path } }
     }
 
     public static func load(path: String) throws(TrainSimError) -> [CalibrationCase] {
@@ -54,20 +59,26 @@ public enum CalibrationSuite {
             guard let ex = c.raw("experiment") else { throw c.error("experiment", "missing required key") }
             try c.finish()
             let e = try Experiment.decode(ex, file: path + " (\(id))", folder: url.deletingLastPathComponent())
-            out.append(CalibrationCase(id: id, source: source, metric: metric, published: published, calibration: cal, reading: reading, tolerance: tolerance, experiment: e))
+            out.append(CalibrationCase(id: id, source: source, metric: metric, published: published, calibration: cal, reading: reading,
+                                       tolerance: tolerance, experiment: e, file: (path as NSString).lastPathComponent))
         }
         return out
     }
 
+    /// The predicted figure in the case's metric. Published FLOP rates (hardware or achieved
+    /// TFLOP/s, MFU) count attention with the full score matrix, as their papers do, so they are
+    /// compared in that count (`FLOPCount.paper`), not in trainsim's reported one.
     public static func predict(_ c: CalibrationCase) throws(TrainSimError) -> Double {
         let a = try Analysis.analyze(c.experiment)
+        let m = c.experiment.model, seq = c.experiment.training.sequenceLength
         switch c.metric {
-        case "hardwareTFLOPsPerDevice": return a.tokensPerSecondPerDevice * a.step.hardwareFLOPsPerToken / 1e12
+        case "hardwareTFLOPsPerDevice":
+            return a.tokensPerSecondPerDevice * FLOPCount.paper(m, seq: seq, recompute: c.experiment.training.recompute) / 1e12
         case "stepTimeSeconds": return a.step.stepSeconds
         case "tokensPerSecondPerDevice": return a.tokensPerSecondPerDevice
         case "deviceHours": return a.run.deviceHours
-        case "achievedTFLOPsPerDevice": return a.achievedTFLOPsPerDevice
-        default: return a.mfu
+        case "achievedTFLOPsPerDevice": return a.tokensPerSecondPerDevice * FLOPCount.paper(m, seq: seq) / 1e12
+        default: return a.tokensPerSecondPerDevice * FLOPCount.paper(m, seq: seq) / a.utilisationPeak
         }
     }
 
@@ -86,21 +97,59 @@ public enum CalibrationSuite {
         return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 
+    /// Held-out accuracy per group (device family or stack): count, median and worst |error|.
+    public struct GroupAccuracy: Sendable {
+        public var group: String
+        public var heldOut: Int
+        public var fitted: Int
+        public var median: Double
+        public var worst: Double
+    }
+
+    public static func accuracy(_ results: [CalibrationResult], by key: (CalibrationCase) -> String) -> [GroupAccuracy] {
+        var groups: [String: [CalibrationResult]] = [:]
+        for r in results { groups[key(r.case), default: []].append(r) }
+        return groups.keys.sorted().map { g in
+            let rs = groups[g]!
+            let held = rs.filter { !$0.case.calibration }.map { abs($0.error) }
+            return GroupAccuracy(group: g, heldOut: held.count, fitted: rs.count - held.count, median: median(held), worst: held.max() ?? 0)
+        }
+    }
+
+    static func groupTable(_ title: String, _ rows: [GroupAccuracy]) -> String {
+        var s = "\nheld-out error by \(title)\n"
+        for g in rows {
+            s += "  " + g.group.padding(toLength: 16, withPad: " ", startingAt: 0)
+                + (g.heldOut > 0 ? String(format: "%2d held out  median %5.1f %%  worst %5.1f %%", g.heldOut, g.median * 100, g.worst * 100)
+                                 : " 0 held out                            ")
+                + "  (\(g.fitted) fitted)\n"
+        }
+        return s
+    }
+
     public static func render(_ results: [CalibrationResult], format: ReportFormat) -> String {
         let held = results.filter { !$0.case.calibration }.map { abs($0.error) }
         let all = results.map { abs($0.error) }
+        let byFamily = accuracy(results) { $0.family }, byStack = accuracy(results) { $0.stack }
+        func groupJSON(_ rows: [GroupAccuracy]) -> JSONValue {
+            .array(rows.map { g in .object([("group", .string(g.group)), ("heldOut", .number(Double(g.heldOut))), ("fitted", .number(Double(g.fitted))),
+                                            ("medianAbsError", .number(Analysis.round(g.median))), ("maxAbsError", .number(Analysis.round(g.worst)))]) })
+        }
         switch format {
         case .json:
             let rows: [JSONValue] = results.map { r in
                 .object([("id", .string(r.case.id)), ("metric", .string(r.case.metric)), ("published", .number(r.case.published)),
                          ("predicted", .number(Analysis.round(r.predicted))), ("error", .number(Analysis.round(r.error))),
                          ("tolerance", .number(r.case.tolerance)), ("withinTolerance", .bool(r.withinTolerance)),
-                         ("calibration", .bool(r.case.calibration)), ("source", .string(r.case.source))]
+                         ("calibration", .bool(r.case.calibration)), ("family", .string(r.case.family)), ("stack", .string(r.case.stack)),
+                         ("source", .string(r.case.source))]
                         + (r.case.reading.map { [("reading", JSONValue.string($0))] } ?? []))
             }
             return JSONWriter.write(.object([("cases", .array(rows)), ("medianAbsError", .number(Analysis.round(median(all)))),
                                              ("medianAbsErrorHeldOut", .number(Analysis.round(median(held)))),
                                              ("maxAbsError", .number(Analysis.round(all.max() ?? 0))),
+                                             ("maxAbsErrorHeldOut", .number(Analysis.round(held.max() ?? 0))),
+                                             ("byFamily", groupJSON(byFamily)), ("byStack", groupJSON(byStack)),
                                              ("outsideTolerance", .array(results.filter { !$0.withinTolerance }.map { .string($0.case.id) }))])) + "\n"
         case .csv:
             return "id,metric,published,predicted,error,tolerance,calibration\n" + results.map {
@@ -119,10 +168,12 @@ public enum CalibrationSuite {
                                   r.error * 100, r.case.tolerance * 100) + (r.withinTolerance ? "" : "OUTSIDE  ") + role + "\n"
                 }
             }
-            s += String(format: "\nmedian |error| %.1f %% over all %d cases; %.1f %% over the %d held-out cases; worst %.1f %%\n",
-                        median(all) * 100, all.count, median(held) * 100, held.count, (all.max() ?? 0) * 100)
-            if results.contains(where: { $0.case.reading != nil }) {
-                s += "* the source leaves a setting unstated; how it was read, and why, is the case's \"reading\" in Tests/Calibration/cases.json\n"
+            s += String(format: "\nmedian |error| %.1f %% over all %d cases; %.1f %% over the %d held-out cases (worst %.1f %%); worst of all %.1f %%\n",
+                        median(all) * 100, all.count, median(held) * 100, held.count, (held.max() ?? 0) * 100, (all.max() ?? 0) * 100)
+            if format == .text { s += groupTable("device family", byFamily) + groupTable("stack", byStack) }
+            let files = Array(Set(results.filter { $0.case.reading != nil }.map(\.case.file))).sorted()
+            if !files.isEmpty {
+                s += "* the source leaves a setting unstated; how it was read, and why, is the case's \"reading\" in " + files.joined(separator: " / ") + "\n"
             }
             return s
         }

@@ -13,6 +13,10 @@ extension Analysis {
             ("achievedTFLOPsPerDevice", n(achievedTFLOPsPerDevice)),
             ("mfu", n(mfu)),
             ("hfu", n(hfu)),
+            ("flopConvention", .object([
+                ("mfu", .string(FLOPCount.modelConvention)), ("hfu", .string(FLOPCount.executedConvention)),
+                ("peak", .string(peakConvention)), ("peakTFLOPs", n(utilisationPeak / 1e12)),
+            ])),
             ("trainingDays", n(r.trainingDays)),
             ("deviceHours", n(r.deviceHours)),
             ("energyMWh", n(r.energyMWh)),

@@ -29,7 +29,7 @@ extension Analysis {
         line("step time", Fmt.secs(s.stepSeconds))
         line("tokens/s", Fmt.num(tokensPerSecond) + "  (" + Fmt.num(tokensPerSecondPerDevice) + " per device)")
         line("achieved TFLOP/s/device", String(format: "%.1f", achievedTFLOPsPerDevice))
-        line("MFU / HFU", Fmt.pct(mfu) + " / " + Fmt.pct(hfu))
+        line("MFU / HFU", Fmt.pct(mfu) + " / " + Fmt.pct(hfu) + " of the " + peakConvention + " (6N + causal attention; HFU adds recompute)")
         out += "\nstep breakdown\n"
         for (k, v) in breakdownRows where v > 0 || k == "compute" {
             line("  " + k, Fmt.secs(v) + String(format: "  %5.1f %%", 100 * v / max(s.stepSeconds, 1e-30)))

@@ -192,19 +192,57 @@ public struct WorkloadBuilder: Sendable {
     }
 }
 
-/// Model FLOPs per token, as the Megatron and PaLM papers count them: 6 x the active
-/// parameters that multiply (output layer included, embedding lookup not) plus attention with
-/// the full, non-causal score matrix (12 x s x heads x head-dim per layer).
-public func modelFLOPsPerToken(_ m: ModelSpec, seq: Int) -> Double {
-    let p = ParameterCount(m)
-    let s = Double(seq)
-    var attn: Double
-    if let mla = m.mla {
-        attn = 6 * s * Double(m.heads) * Double(mla.headDim + mla.ropeHeadDim + mla.vHeadDim)
-    } else {
-        attn = 12 * s * Double(m.heads) * Double(m.headDim)
+/// FLOPs per token, forward and backward, in the conventions trainsim reports.
+///
+/// - `model` (MFU, achieved TFLOP/s): 6 x the active parameters that multiply (output layer
+///   included, embedding lookup not), as the Megatron (Narayanan et al. 2021) and PaLM (Chowdhery
+///   et al. 2022, appendix B) papers count them, plus attention with causal masking counted as
+///   executed: half the score matrix, 6 x seq x attention width per layer (the papers' 12 x seq x
+///   width counts the full matrix; FlashAttention-2, Dao 2023, sec. 4.1, halves it for causal runs).
+///   So MFU never exceeds HFU and stays bounded at long sequences.
+/// - `executed` (HFU): the model count plus what recompute runs again: the layers' forward for
+///   full recompute (not the output layer's), the attention core's forward for selective.
+/// - `paper`: the papers' own count with the full score matrix, used only to compare with
+///   figures published in that convention (calibration cases).
+public enum FLOPCount {
+    public static let modelConvention = "6 x active matmul parameters + causal attention (half the score matrix: 6 x seq x attention width x layers), per token"
+    public static let executedConvention = "FLOPs executed per token: the model count plus recompute (full: the layers' forward again; selective: the attention core's forward)"
+
+    /// 6 x the active parameters that multiply.
+    public static func matmul(_ m: ModelSpec) -> Double {
+        let p = ParameterCount(m)
+        return 6 * (p.active - p.embedding + (m.tiedEmbeddings ? p.embedding : 0))
     }
-    attn *= Double(m.layers)
-    let matmulParams = p.active - p.embedding + (m.tiedEmbeddings ? p.embedding : 0)
-    return 6 * matmulParams + attn
+
+    /// Attention-core FLOPs per token, forward and backward, all layers, with the full score matrix.
+    public static func attentionFull(_ m: ModelSpec, seq: Int) -> Double {
+        let s = Double(seq)
+        if let mla = m.mla { return 6 * s * Double(m.heads) * Double(mla.headDim + mla.ropeHeadDim + mla.vHeadDim) * Double(m.layers) }
+        return 12 * s * Double(m.heads * m.headDim) * Double(m.layers)
+    }
+
+    /// The reported model FLOPs per token (causal attention halved).
+    public static func model(_ m: ModelSpec, seq: Int) -> Double { matmul(m) + attentionFull(m, seq: seq) / 2 }
+
+    /// FLOPs executed per token, recompute included.
+    public static func executed(_ m: ModelSpec, seq: Int, recompute: Recompute) -> Double {
+        let mf = model(m, seq: seq)
+        switch recompute {
+        case .full:
+            // The output layer is not recomputed (Megatron's 96 B s l h^2 (1 + s/6h + V/16lh)).
+            return mf + (mf - 6 * Double(m.vocab) * Double(m.hidden)) / 3
+        case .selective: return mf + attentionFull(m, seq: seq) / 2 / 3
+        default: return mf
+        }
+    }
+
+    /// The papers' count (full score matrix), with what their hardware count adds for recompute.
+    public static func paper(_ m: ModelSpec, seq: Int, recompute: Recompute? = nil) -> Double {
+        let pf = matmul(m) + attentionFull(m, seq: seq)
+        switch recompute {
+        case .full?: return pf + (pf - 6 * Double(m.vocab) * Double(m.hidden)) / 3
+        case .selective?: return pf + attentionFull(m, seq: seq) / 3
+        default: return pf
+        }
+    }
 }

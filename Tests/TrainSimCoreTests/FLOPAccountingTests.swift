@@ -1,0 +1,53 @@
+import XCTest
+@testable import TrainSimCore
+
+/// The FLOP conventions: the time a step takes is spent on the FLOPs actually executed (causal
+/// attention), so HFU, which counts those, can never exceed the best efficiency the device file
+/// allows, at any sequence length and with any recompute mode; MFU never exceeds HFU.
+final class FLOPAccountingTests: XCTestCase {
+    func run(_ model: String, topology: String, devices: Int, seq: Int, recompute: String, tp: Int, cp: Int, precision: String = "bf16") throws -> Analysis {
+        let gbs = max(devices / (tp * cp), 1) * 2
+        let e = try Experiment.decode(try JSONParser.parse("""
+        {"model": "\(model)", "training": {"tokens": 1e11, "sequenceLength": \(seq), "globalBatchSequences": \(gbs), "microBatchSequences": 1,
+          "precision": "\(precision)", "recompute": "\(recompute)"},
+         "cluster": {"topology": "\(topology)", "devices": \(devices)}, "parallelism": {"tp": \(tp), "cp": \(cp), "pp": 1, "zero": 1}}
+        """), file: "flops.json", folder: nil)
+        return try Analysis.analyze(e)
+    }
+
+    func testHFUNeverExceedsTheDevicesBestEfficiency() throws {
+        for (topology, devices) in [("a100-80g-ib", 16), ("h100-ib", 16)] {
+            for seq in [2048, 8192, 32768, 131072] {
+                for recompute in ["none", "selective", "full"] {
+                    let cp = seq >= 32768 ? 8 : 1
+                    let a = try run("llama3-8b", topology: topology, devices: devices, seq: seq, recompute: recompute, tp: 2, cp: cp)
+                    let dev = a.experiment.cluster.topology.device
+                    let best = max(dev.gemmEfficiency.points.map(\.y).max()!, dev.attentionEfficiency.points.map(\.y).max()!)
+                    let label = "\(topology) seq \(seq) \(recompute): MFU \(a.mfu) HFU \(a.hfu), best \(best)"
+                    XCTAssertLessThanOrEqual(a.hfu, best, label)
+                    XCTAssertLessThanOrEqual(a.mfu, a.hfu + 1e-12, label)
+                    XCTAssertGreaterThan(a.mfu, 0.05, label)
+                }
+            }
+        }
+    }
+
+    func testRecomputeRaisesHFUNotMFUCount() throws {
+        let none = try run("llama3-8b", topology: "h100-ib", devices: 8, seq: 8192, recompute: "none", tp: 1, cp: 1)
+        let full = try run("llama3-8b", topology: "h100-ib", devices: 8, seq: 8192, recompute: "full", tp: 1, cp: 1)
+        XCTAssertEqual(none.step.modelFLOPsPerToken, full.step.modelFLOPsPerToken)
+        XCTAssertEqual(none.step.hardwareFLOPsPerToken, none.step.modelFLOPsPerToken)
+        XCTAssertGreaterThan(full.step.hardwareFLOPsPerToken, 1.3 * full.step.modelFLOPsPerToken)
+    }
+
+    func testReportNamesItsConventionAndPeak() throws {
+        let a = try run("llama3-8b", topology: "h100-ib", devices: 8, seq: 4096, recompute: "none", tp: 1, cp: 1, precision: "fp8")
+        guard case let .object(pairs) = a.reportJSON(), let conv = pairs.first(where: { $0.0 == "flopConvention" })?.1,
+              case let .object(c) = conv else { return XCTFail("no flopConvention in the report") }
+        let keys = c.map(\.0)
+        XCTAssertEqual(keys, ["mfu", "hfu", "peak", "peakTFLOPs"])
+        guard case let .string(peak) = c[2].1, case let .number(tf) = c[3].1 else { return XCTFail("peak") }
+        XCTAssertTrue(peak.contains("bf16") && peak.contains("fp8"), peak)
+        XCTAssertEqual(tf, 989)
+    }
+}
