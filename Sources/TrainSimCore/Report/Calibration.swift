@@ -1,6 +1,6 @@
 import Foundation
 
-/// Published runs used as the test oracle (shared/reference/calibration-runs.md): each case is
+/// Published runs used as the test oracle (Tests/Calibration/cases.json, cases-2.json): each case is
 /// an experiment plus the published figure. Cases marked `calibration` set device constants;
 /// accuracy is claimed on the others.
 public struct CalibrationCase: Sendable {

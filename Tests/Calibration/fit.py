@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Fits trainsim's calibrated constants to the calibration rows, and writes them into the data files
+with the rows named. Rerun after changing the engine (python3 Tests/Calibration/fit.py [trainsim]); commit
+the data files it changed.
+
+The held-out split is fixed in the case files before fitting (`calibration: true` marks the rows that may
+set constants; cases.json and cases-2.json say which and why). This script only ever reads the errors of
+those rows: a held-out row never enters a loss.
+
+Steps, in order (each a one-dimensional search, so every fitted figure has a clear cause):
+ 1. per silicon, the GEMM curve's level (one factor on the points at 1e10 FLOPs and above; below, the
+    shape is the wave-quantisation estimate the file names), on that silicon's bf16/fp16 rows run with its
+    reference stacks (Megatron-Core, NeMo and InternEvo on NVIDIA, MindSpeed on Ascend: the stacks of the
+    published rows that set the curves);
+ 2. per silicon, the fp8 GEMM factor, on its fp8 rows with the reference stack;
+ 3. per stack, its kernel-efficiency share (`efficiencyFactor`), on that stack's rows (the reference stacks
+    keep 1: the curves are theirs).
+"""
+import json, subprocess, sys, os
+
+BIN = sys.argv[1] if len(sys.argv) > 1 else ".build/release/trainsim"
+CASE_FILES = ["Tests/Calibration/cases.json", "Tests/Calibration/cases-2.json"]
+REFERENCE_STACKS = {"megatron-core", "nemo", "mindspeed", "internlm"}
+SILICON_FILES = {"ga100": "Topologies/devices/silicon/ga100.json", "gh100": "Topologies/devices/silicon/gh100.json",
+                 "ascend-910b": "Topologies/devices/ascend-910b.json"}
+FITTED_STACKS = ["pytorch-fsdp", "deepspeed"]
+
+def cases():
+    out = []
+    for f in CASE_FILES:
+        for c in json.load(open(f))["cases"]:
+            out.append(c)
+    return {c["id"]: c for c in out}
+
+CASES = cases()
+
+def evaluate(rows=None):
+    """validate's results, for the given rows only (a temporary cases file) or for every case."""
+    args = [BIN, "validate", "--format", "json"]
+    if rows is not None:
+        tmp = "Tests/Calibration/fit-rows.tmp.json"  # beside the cases: they name files relative to it
+        json.dump({"schemaVersion": 1, "description": "rows being fitted", "cases": [CASES[i] for i in rows]}, open(tmp, "w"))
+        args.append(tmp)
+    r = subprocess.run(args, capture_output=True, text=True)
+    return {c["id"]: c for c in json.loads(r.stdout)["cases"]}
+
+def loss(rows):
+    res = evaluate(rows)
+    return sum(res[i]["error"] ** 2 for i in rows), res
+
+def golden(set_value, lo, hi, rows, iters=10):
+    for _ in range(iters):
+        a, b = hi - (hi - lo) / 1.618, lo + (hi - lo) / 1.618
+        set_value(a); la, _ = loss(rows)
+        set_value(b); lb, _ = loss(rows)
+        if la < lb: hi = b
+        else: lo = a
+    best = round((lo + hi) / 2, 4)
+    set_value(best)
+    return best
+
+def load(path): return json.load(open(path))
+def save(path, doc): open(path, "w").write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+
+def rows_where(pred):
+    return sorted(i for i, c in CASES.items() if c["calibration"] and pred(c))
+
+# Which silicon and stack a row runs on, as validate reports them.
+first = evaluate()
+def family(i): return first[i]["family"]
+def stack(i): return first[i]["stack"]
+def precision(i): return CASES[i]["experiment"]["training"].get("precision", "bf16")
+
+report = []
+for chip, path in SILICON_FILES.items():
+    rows = rows_where(lambda c: family(c["id"]) == chip and stack(c["id"]) in REFERENCE_STACKS and precision(c["id"]) != "fp8")
+    if rows:
+        doc = load(path)
+        base = [list(p) for p in doc["efficiency"]["gemm"]["points"]]
+        src = doc["efficiency"]["gemm"]["source"].split(" Level fitted")[0]
+        def set_gemm(k, doc=doc, base=base, path=path):
+            doc["efficiency"]["gemm"]["points"] = [[x, round(min(0.95, y * k), 4) if x >= 1e10 else y] for x, y in base]
+            save(path, doc)
+        k = golden(set_gemm, 0.6, 1.4, rows)
+        doc["efficiency"]["gemm"]["source"] = src + f" Level fitted by Tests/Calibration/fit.py (points at 1e10 FLOPs and above x{k}) on rows {', '.join(rows)}."
+        doc["efficiency"]["gemm"]["confidence"] = "CAL"
+        save(path, doc)
+        report.append(f"{chip} gemm level x{k} on {', '.join(rows)}")
+    rows8 = rows_where(lambda c: family(c["id"]) == chip and stack(c["id"]) in REFERENCE_STACKS and precision(c["id"]) == "fp8")
+    if rows8:
+        doc = load(path)
+        def set_fp8(v, doc=doc, path=path):
+            doc["efficiency"]["fp8GemmFactor"]["value"] = round(v, 4); save(path, doc)
+        v = golden(set_fp8, 0.4, 1.0, rows8)
+        doc["efficiency"]["fp8GemmFactor"] = {"value": v, "source": f"fitted by Tests/Calibration/fit.py on rows {', '.join(rows8)} (fp8 GEMMs reach this share of the fp8 peak relative to bf16's share of the bf16 peak)", "confidence": "CAL"}
+        save(path, doc)
+        report.append(f"{chip} fp8GemmFactor {v} on {', '.join(rows8)}")
+
+for st in FITTED_STACKS:
+    rows = rows_where(lambda c: stack(c["id"]) == st)
+    path = f"Topologies/frameworks/{st}.json"
+    if not rows:
+        report.append(f"{st}: no calibration rows; efficiencyFactor stays as its file says")
+        continue
+    doc = load(path)
+    def set_eff(v, doc=doc, path=path):
+        doc["efficiencyFactor"]["value"] = round(v, 4); save(path, doc)
+    v = golden(set_eff, 0.5, 1.2, rows)
+    doc["efficiencyFactor"] = {"value": v, "source": f"fitted by Tests/Calibration/fit.py on rows {', '.join(rows)}: the share of the reference stack's kernel efficiency this stack reaches", "confidence": "CAL"}
+    save(path, doc)
+    report.append(f"{st} efficiencyFactor {v} on {', '.join(rows)}")
+
+final = evaluate()
+print("\n".join(report))
+for i, c in final.items():
+    print(f'{i:26} {c["error"]*100:+7.1f} %  {"fitted" if c["calibration"] else "held out"}')
+if os.path.exists("Tests/Calibration/fit-rows.tmp.json"):
+    os.remove("Tests/Calibration/fit-rows.tmp.json")
