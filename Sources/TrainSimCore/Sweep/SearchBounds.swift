@@ -48,7 +48,7 @@ struct BoundCache {
 
     /// Per micro-batch and layer (dense, MoE): seconds of the collectives after which the stack's
     /// compute stream always waits, whatever else runs: TP collectives around the linears (the
-    /// forward all-gather and reduce-scatter or all-reduce, the backward output-gradient gather),
+    /// forward all-gather and reduce-scatter or all-reduce),
     /// and, when no other micro-batch's compute is paired with it, the EP dispatch and combine.
     /// Each takes at least its time alone, during which that stream is idle.
     mutating func blockingComm(_ k: CommKey) -> (dense: Double, moe: Double) {
@@ -69,7 +69,10 @@ struct BoundCache {
             }
             // Two column-parallel and two row-parallel pieces per layer.
             let forward = sp ? 2 * c(.allGather) + 2 * c(.reduceScatter) : 2 * c(.allReduce)
-            tp = forward * repeats + (sp ? 2 * c(.allGather) : 0)
+            // The backward output-gradient gathers are left out: on the timeline the compute stream
+            // may run another ready piece (the previous layer's weight gradient, another chunk's
+            // work) while they fly, so they are not always waited for.
+            tp = forward * repeats
         }
         var ep = 0.0
         if let spec = m.moe, k.ep > 1, !k.paired, let cluster {
