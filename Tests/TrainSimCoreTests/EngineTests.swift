@@ -177,6 +177,8 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(p.tpGroup.members(), [0, 1])
         XCTAssertEqual(p.epGroup.size, 8)
         XCTAssertEqual(p.dpGroup.size, 32)
-        XCTAssertEqual(p.expertDPGroup.size, 4)
+        // Expert-TP 1: the two TP ranks hold the same experts, so expert gradients are reduced
+        // over tp x dp / ep = 2 x 32 / 8 ranks.
+        XCTAssertEqual(p.expertDPGroup.size, 8)
     }
 }

@@ -51,3 +51,32 @@ final class FLOPAccountingTests: XCTestCase {
         XCTAssertEqual(tf, 989)
     }
 }
+
+/// MoE parallel folding: EP need not divide DP x CP; the MoE layers' grid spans TP ranks too.
+final class ParallelFoldingTests: XCTestCase {
+    func testEP32WithTP4On256GPUsIsAPlan() throws {
+        let e = try Experiment.decode(try JSONParser.parse("""
+        {"model": "deepseek-v3", "training": {"tokens": 1e11, "sequenceLength": 4096, "globalBatchSequences": 256, "microBatchSequences": 1,
+          "precision": "bf16", "recompute": "full"},
+         "cluster": {"topology": "h800-ib", "devices": 256}, "parallelism": {"tp": 4, "pp": 8, "ep": 32, "zero": 1}}
+        """), file: "fold.json", folder: nil)
+        XCTAssertEqual(e.parallelism.dp, 8)
+        let place = Placement(e.parallelism)
+        XCTAssertTrue(place.epSpansTP)
+        XCTAssertEqual(place.epGroup.size, 32)
+        // EP x expert-DP = TP x CP x DP: every rank of a stage is in one EP group and one expert-DP group.
+        XCTAssertEqual(place.epGroup.size * place.expertDPGroup.size, 4 * 8)
+        let a = try Analysis.analyze(e)
+        XCTAssertGreaterThan(a.step.stepSeconds, 0)
+        XCTAssertGreaterThan(a.step.breakdown.ep, 0)
+    }
+
+    func testAnEPThatCannotBeLaidIsOneLine() throws {
+        XCTAssertThrowsError(try Experiment.decode(try JSONParser.parse("""
+        {"model": "deepseek-v3", "training": {"tokens": 1e11, "sequenceLength": 4096, "globalBatchSequences": 256},
+         "cluster": {"topology": "h800-ib", "devices": 256}, "parallelism": {"tp": 4, "pp": 8, "ep": 64}}
+        """), file: "fold.json", folder: nil)) { e in
+            XCTAssertTrue("\(e)".contains("parallelism.ep"), "\(e)")
+        }
+    }
+}

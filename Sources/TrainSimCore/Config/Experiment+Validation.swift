@@ -31,8 +31,10 @@ extension Experiment {
         if model.ffnHidden % p.tp != 0 { throw fail("parallelism.tp", "\(p.tp) does not divide model.ffnHidden (\(model.ffnHidden))") }
         if let moe = model.moe {
             if moe.experts % p.ep != 0 { throw fail("parallelism.ep", "\(p.ep) does not divide the model's \(moe.experts) experts") }
-            if (p.dp * p.cp) % p.ep != 0 {
-                throw fail("parallelism.ep", "\(p.ep) does not divide dp x cp = \(p.dp * p.cp) (experts are spread over data-parallel ranks)")
+            // MoE layers get their own grid over the same ranks (Megatron-Core's parallel folding,
+            // expert-TP 1): EP x expert-DP = TP x CP x DP, so EP needs only to fit that product.
+            if !Placement.foldable(p) {
+                throw fail("parallelism.ep", "\(p.ep) cannot be laid over dp x cp x tp = \(p.dp) x \(p.cp) x \(p.tp) (experts are spread over data-parallel ranks, then context- and tensor-parallel ones)")
             }
         } else if p.ep != 1 {
             throw fail("parallelism.ep", "is \(p.ep), but the model has no experts (ep must be 1)")

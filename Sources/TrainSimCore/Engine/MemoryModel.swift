@@ -118,7 +118,7 @@ struct MemoryModel {
         }
         if p == 0 { dense += params.embedding / t }
         if p == par.pp - 1 { dense += (m.tiedEmbeddings && par.pp > 1 ? params.embedding : params.outputLayer) / t }
-        let dDense = Double(par.dp * par.cp), dExpert = Double(par.dp * par.cp / par.ep)
+        let dDense = Double(par.dp * par.cp), dExpert = Double(par.ep > 1 ? par.tp * par.dp * par.cp / par.ep : par.dp * par.cp)
         let g = e.training.framework.gradReduceBytes, o = optimizerBytesPerParameter
         func states(_ n: Double, _ d: Double) -> (Double, Double, Double) {
             switch par.zero {

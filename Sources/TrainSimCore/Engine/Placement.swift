@@ -1,19 +1,37 @@
 /// Where each parallel rank sits: the plan's dimensions laid out over device numbers in the
 /// placement order (innermost first; default tp, cp, ep, pp, dp, so TP stays inside the
 /// fastest domain). Experts are spread over data-parallel ranks: the `ep` dimension is carved
-/// out of dp (and cp when dp alone cannot hold it).
+/// out of dp, and, when dp alone cannot hold it, spans cp, then tp too: MoE layers have their own
+/// grid over the same ranks (EP x expert-DP = TP x CP x DP, expert-TP 1), as Megatron-Core's
+/// parallel folding lays them (Liu et al. 2025, "MoE Parallel Folding", arXiv 2504.14960).
 public struct Placement: Sendable, Equatable {
     public var tp: GroupDim, cp: GroupDim, epPart: GroupDim, pp: GroupDim, dpOuter: GroupDim
-    /// Whether the EP group also spans the CP dimension.
+    /// Whether the EP group also spans the CP dimension, and the TP dimension.
     public var epSpansCP: Bool
+    public var epSpansTP: Bool = false
+
+    /// How EP is laid: (part carved from dp, spans cp, spans tp), or nil when it cannot be.
+    static func layout(_ p: ParallelismSpec) -> (fromDp: Int, cp: Bool, tp: Bool)? {
+        layout(tp: p.tp, cp: p.cp, dp: p.dp, ep: p.ep)
+    }
+
+    static func layout(tp: Int, cp: Int, dp: Int, ep: Int) -> (fromDp: Int, cp: Bool, tp: Bool)? {
+        for (useCP, useTP) in [(false, false), (true, false), (false, true), (true, true)] {
+            if (useCP && cp == 1) || (useTP && tp == 1) { continue }
+            let inner = (useCP ? cp : 1) * (useTP ? tp : 1)
+            if ep % inner == 0, dp % (ep / inner) == 0 { return (ep / inner, useCP, useTP) }
+        }
+        return nil
+    }
+
+    /// Whether the plan's EP can be laid over its ranks.
+    public static func foldable(_ p: ParallelismSpec) -> Bool { layout(p) != nil }
+    public static func foldable(tp: Int, cp: Int, dp: Int, ep: Int) -> Bool { layout(tp: tp, cp: cp, dp: dp, ep: ep) != nil }
 
     public init(_ p: ParallelismSpec) {
         var epFromDp = p.ep
-        var spansCP = false
-        if p.dp % p.ep != 0, p.ep % p.cp == 0, p.dp % (p.ep / p.cp) == 0 {
-            epFromDp = p.ep / p.cp
-            spansCP = true
-        }
+        var spansCP = false, spansTP = false
+        if let l = Self.layout(p) { (epFromDp, spansCP, spansTP) = l }
         // Arrays indexed like `names`, not dictionaries: the engine builds a placement per plan.
         let names = ["tp", "cp", "ep", "pp", "dp"]
         let sizes = [p.tp, p.cp, epFromDp, p.pp, p.dp / epFromDp]
@@ -26,6 +44,7 @@ public struct Placement: Sendable, Equatable {
         }
         tp = dims[0]!; cp = dims[1]!; epPart = dims[2]!; pp = dims[3]!; dpOuter = dims[4]!
         epSpansCP = spansCP
+        epSpansTP = spansTP
     }
 
     public var tpGroup: CommGroup { CommGroup([tp]) }
@@ -34,9 +53,10 @@ public struct Placement: Sendable, Equatable {
     /// Gradients of dense parameters are reduced over dp x cp.
     public var dpGroup: CommGroup { CommGroup([cp, epPart, dpOuter]) }
     /// The expert-parallel all-to-all group.
-    public var epGroup: CommGroup { epSpansCP ? CommGroup([cp, epPart]) : CommGroup([epPart]) }
-    /// Gradients of expert parameters are reduced over the ranks that hold the same experts.
-    public var expertDPGroup: CommGroup { epSpansCP ? CommGroup([dpOuter]) : CommGroup([cp, dpOuter]) }
+    public var epGroup: CommGroup { CommGroup((epSpansTP ? [tp] : []) + (epSpansCP ? [cp] : []) + [epPart]) }
+    /// Gradients of expert parameters are reduced over the ranks that hold the same experts
+    /// (with expert-TP 1, the TP ranks outside the EP group hold them too).
+    public var expertDPGroup: CommGroup { CommGroup((epSpansTP ? [] : [tp]) + (epSpansCP ? [] : [cp]) + [dpOuter]) }
     /// Two adjacent pipeline stages (a send/recv pair).
     public var ppNeighbours: CommGroup { CommGroup([GroupDim(size: min(pp.size, 2), stride: pp.stride)]) }
 }

@@ -94,7 +94,7 @@ public struct SearchSpace: Sendable {
                     guard t.globalBatchSequences % dp == 0 else { continue }
                     let eps: [Int]
                     if let moe = m.moe {
-                        eps = (ep ?? Self.divisors(moe.experts)).filter { moe.experts % $0 == 0 && (dp * cp) % $0 == 0 }
+                        eps = (ep ?? Self.divisors(moe.experts)).filter { moe.experts % $0 == 0 && Placement.foldable(tp: tp, cp: cp, dp: dp, ep: $0) }
                     } else {
                         eps = [1]
                     }
