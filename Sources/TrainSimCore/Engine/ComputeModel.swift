@@ -17,7 +17,7 @@ public struct ComputeModel: Sendable {
 
     public init(experiment e: Experiment) {
         self.init(device: e.cluster.topology.device, precision: e.training.precision)
-        frameworkFactor = e.training.framework.efficiencyFactor
+        frameworkFactor = e.training.framework.efficiency(on: e.cluster.topology.device.family)
     }
 
     var gemmPeak: Double { device.peakFLOPs(precision) * flopsScale }

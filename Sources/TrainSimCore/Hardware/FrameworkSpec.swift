@@ -11,6 +11,13 @@ public struct FrameworkSpec: Sendable, Equatable {
     public var name: String
     /// Multiplies the device's GEMM and attention efficiency.
     public var efficiencyFactor: Double
+    /// The same share fitted for one silicon (`efficiencyFactorBySilicon` in the stack file): a
+    /// stack's kernels may reach a different share of one chip than of another (llm-foundry's
+    /// PyTorch path on Hopper without Transformer Engine).
+    public var efficiencyBySilicon: [String: Double] = [:]
+
+    /// The share of the reference stack's kernel efficiency this stack reaches on a device family.
+    public func efficiency(on family: String) -> Double { efficiencyBySilicon[family] ?? efficiencyFactor }
     public var source: String?
     /// Megatron's asynchronous column-parallel backward: input re-gather / grad all-reduce or reduce-scatter issued async under dgrad/wgrad GEMMs.
     public var tpAsyncBackward: Bool = false
@@ -129,6 +136,14 @@ public struct FrameworkSpec: Sendable, Equatable {
             }
         }
         spec.source = spec.sources["efficiencyFactor"]
+        if let by = try r.object("efficiencyFactorBySilicon") {
+            for chip in by.keys {
+                guard let v = try by.sourced(chip, in: 0.1...2, positive: true) else { continue }
+                spec.efficiencyBySilicon[chip] = v.value
+                spec.sources["efficiencyFactorBySilicon." + chip] = label(v.source, v.confidence)
+            }
+            try by.finish()
+        }
         try r.finish()
         return spec
     }
@@ -149,7 +164,7 @@ public struct FrameworkSpec: Sendable, Equatable {
                 self[keyPath: p] = n
             }
             sources[key] = "experiment override"
-            if key == "efficiencyFactor" { source = "experiment override" }
+            if key == "efficiencyFactor" { source = "experiment override"; efficiencyBySilicon = [:] }
         }
     }
 }

@@ -26,6 +26,9 @@ public final class ObjectReader {
 
     public func has(_ key: String) -> Bool { pairs.contains { $0.0 == key } }
 
+    /// The object's keys, in file order (for objects keyed by name, such as per-silicon figures).
+    public var keys: [String] { pairs.map(\.0) }
+
     /// The raw value of a key, marking it as known.
     public func raw(_ key: String) -> JSONValue? {
         known.append(key)
