@@ -39,8 +39,10 @@ public struct AnalyticalNetwork: CollectiveCostModel {
         let bUp = cluster.scaleUpBytesPerSecond(groupMembers: shape.perDomain)
         let aUp = cluster.latency(level: 0)
         let nL = Double(shape.perDomain), nD = Double(shape.domains)
-        let bOut = outBandwidth(level: shape.level)
-        let aOut = cluster.latency(level: shape.level)
+        var bOut = outBandwidth(level: shape.level)
+        var aOut = cluster.latency(level: shape.level)
+        let direct = directFabric(r.kind, r.group, shape)
+        if let direct { (bOut, aOut) = direct }
         let tierName = cluster.levelName(shape.level)
         let log2 = { (x: Double) -> Double in x <= 1 ? 0 : ceil(Foundation.log2(x)) }
         let inNetwork = cluster.spec.fabric.inNetworkReduction
@@ -61,7 +63,8 @@ public struct AnalyticalNetwork: CollectiveCostModel {
                 let ring = (inNetwork ? 1.0 : 2 * (parts - 1) / parts) * bytes / b + 2 * (parts - 1) * a
                 let tree = (inNetwork ? 1.0 : 2.0) * bytes / b + 2 * log2(parts) * a
                 var best = ring <= tree ? (ring, "ring") : (tree, "tree")
-                if !inNetwork, parts >= 4, Int(parts).nonzeroBitCount == 1 {
+                // Not on a torus or dragonfly: its partners sit many hops apart.
+                if !inNetwork, direct == nil, parts >= 4, Int(parts).nonzeroBitCount == 1 {
                     let hd = 2 * (parts - 1) / parts * bytes / b + 2 * log2(parts) * a
                     if hd < best.0 { best = (hd, "halving-doubling") }
                 }
