@@ -29,9 +29,11 @@ final class DirectFabricAnalyticalTests: XCTestCase {
     }
 
     /// (spec, devices, name) for the torus and dragonfly shapes the network tests use.
+    /// Topologies/ ships no torus or dragonfly design: these are the network tests' shapes (h800-ib
+    /// nodes on the fabric), the 4x4x4 torus the issue measured among them.
     static var shapes: [(TopologySpec, Int, String)] {
         [(NetFixtures.torus([4, 4, 4]), 512, "torus 4x4x4"), (NetFixtures.torus([4, 4]), 128, "torus 4x4"),
-         (NetFixtures.torus([8]), 64, "torus 8"),
+         (NetFixtures.torus([8]), 64, "torus 8"), (NetFixtures.dragonfly(g: 8, h: 4), 2048, "dragonfly g8 h4, 2048"),
          (NetFixtures.dragonfly(g: 4, h: 2), 256, "dragonfly g4 h2, 256"), (NetFixtures.dragonfly(g: 4, h: 2), 512, "dragonfly g4 h2, 512")]
     }
 
@@ -43,12 +45,15 @@ final class DirectFabricAnalyticalTests: XCTestCase {
             let nodes = devices / 8
             // (tp, pp): the data-parallel group is every (tp x pp)-th device; TP is inside a node.
             var requests: [CollectiveRequest] = []
-            for (tp, pp) in [(8, 1), (4, 1), (8, 2), (2, 1)] where nodes / pp >= 2 {
+            for (tp, pp) in [(8, 1), (4, 1), (8, 2), (2, 1), (8, 4), (1, 1)] where nodes / pp >= 2 {
                 let dp = CommGroup(size: devices / (tp * pp), stride: tp * pp)
                 for kind in [CollectiveKind.allReduce, .reduceScatter, .allGather] {
-                    requests.append(CollectiveRequest(kind: kind, bytes: 512e6, group: dp, label: "dp tp\(tp) pp\(pp)"))
+                    // Gradient buckets and whole-model reductions: latency- and bandwidth-bound.
+                    for bytes in [1e6, 512e6] {
+                        requests.append(CollectiveRequest(kind: kind, bytes: bytes, group: dp, label: "dp tp\(tp) pp\(pp) \(bytes) B"))
+                    }
                 }
-                requests.append(CollectiveRequest(kind: .allReduce, bytes: 64e6, group: CommGroup(size: tp, stride: 1), label: "tp\(tp)"))
+                if tp > 1 { requests.append(CollectiveRequest(kind: .allReduce, bytes: 64e6, group: CommGroup(size: tp, stride: 1), label: "tp\(tp)")) }
             }
             for r in requests {
                 let a = analytical.cost(r).seconds, f = flow.cost(r).seconds
