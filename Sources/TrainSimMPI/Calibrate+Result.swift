@@ -7,7 +7,7 @@ import Foundation
 /// ```json
 /// {
 ///   "schemaVersion": 1,
-///   "host": "node17", "ranks": 2, "mpiLibrary": "Open MPI v4.1.4, ...",
+///   "host": "node17", "ranks": 2, "hosts": 1, "tier": "scale-up", "mpiLibrary": "Open MPI v4.1.4, ...",
 ///   "elementType": "fp32", "reduction": "sum", "chunkBytes": 262144,
 ///   "pointToPoint": { "alphaUs": 0.9, "betaUsPerByte": 0.0002, "bandwidthGBps": 5.1 },
 ///   "gammaUsPerByte": 0.00012,
@@ -22,6 +22,9 @@ import Foundation
 /// }
 /// ```
 ///
+/// - `hosts`, `tier`: how many hosts the ranks ran on, and so which tier's links were measured:
+///   `scale-up` on one host, `scale-out` across hosts. TrainSimCore's ``LinkProfile`` applies the
+///   point-to-point figures to that tier in every run that names the profile.
 /// - `pointToPoint`: one-way time of a message of `b` bytes between two ranks is `alphaUs + betaUsPerByte * b`
 ///   microseconds (fitted to a ping-pong); `bandwidthGBps` is `1e-3 / betaUsPerByte`.
 /// - `gammaUsPerByte`: time to reduce one byte with trainsim's fastest fp32 sum kernel, memory-bound.
@@ -63,6 +66,10 @@ public struct CalibrationResult: Codable, Sendable {
     public var schemaVersion = 1
     public var host: String
     public var ranks: Int
+    /// Distinct hosts the ranks ran on (absent in profiles written before it was recorded).
+    public var hosts: Int?
+    /// The tier the measured links belong to: "scale-up" (all ranks on one host) or "scale-out".
+    public var tier: String?
     public var mpiLibrary: String
     public var elementType = "fp32"
     public var reduction = "sum"

@@ -79,8 +79,10 @@ public enum Calibrate {
                 measurements += rows[i]
             }
         }
+        let hosts = hostCount(context)
         return CalibrationResult(
-            host: ProcessInfo.processInfo.hostName, ranks: n, mpiLibrary: libraryVersion(), chunkBytes: options.chunkBytes,
+            host: ProcessInfo.processInfo.hostName, ranks: n, hosts: hosts, tier: hosts > 1 ? "scale-out" : "scale-up",
+            mpiLibrary: libraryVersion(), chunkBytes: options.chunkBytes,
             pointToPoint: .init(alphaUs: p2p.alpha * 1e6, betaUsPerByte: p2p.beta * 1e6, bandwidthGBps: p2p.beta > 0 ? 1e-9 / p2p.beta : 0),
             gammaUsPerByte: gamma * 1e6, algorithms: fits, measurements: measurements)
     }
@@ -185,6 +187,13 @@ public enum Calibrate {
             best = Swift.min(best, cpuTime() - start)
         }
         return context.allReduceMax(best / Double(bytes))
+    }
+
+    /// Distinct host names among the ranks (the same answer on every rank).
+    static func hostCount(_ context: MPIContext) -> Int {
+        let names = context.gatherv(Data(ProcessInfo.processInfo.hostName.utf8))
+        let count = names.map { Data(String(Set($0).count).utf8) } ?? Data()
+        return Int(String(decoding: context.broadcast(count), as: UTF8.self)) ?? 1
     }
 
     static func libraryVersion() -> String {

@@ -11,7 +11,7 @@ struct CalibrateCommand: ParsableCommand {
     @Option(name: .long, help: "Largest message size in bytes (default 256 MiB).")
     var maxBytes: Int = 256 << 20
 
-    @Option(name: .long, help: "Write the fitted profile (JSON) to FILE; a Topologies/ file can reference it as linkProfile.")
+    @Option(name: .long, help: "Write the fitted profile (JSON) to FILE; an experiment's cluster.linkProfile (or a Topologies/ file's linkProfile) naming it makes every run use the measured bandwidth and latency for the tier measured (scale-up on one host, scale-out across hosts).")
     var write: String?
 
     @Flag(name: .long, help: "Skip the MPI library's own collectives.")

@@ -79,6 +79,7 @@ struct RunCommand: ParsableCommand {
                 problems.append("phase \(p.name) needs \(String(format: "%.1f", p.analysis.step.memory.peakGiB)) GiB per device; \(a.experiment.cluster.topology.device.name) has \(String(format: "%.1f", p.analysis.step.memory.capacityGiB)) GiB (out of memory)")
             }
         }
+        if let why = whole?.collapseReason { problems.append(why) }
         if let cannotFinish {
             let text = cannotFinish.description
             problems.append(text.hasPrefix(file + ": ") ? String(text.dropFirst(file.count + 2)) : text)

@@ -39,8 +39,14 @@ public struct AnalyticalNetwork: CollectiveCostModel {
         let bUp = cluster.scaleUpBytesPerSecond(groupMembers: shape.perDomain)
         let aUp = cluster.latency(level: 0)
         let nL = Double(shape.perDomain), nD = Double(shape.domains)
-        let bOut = outBandwidth(level: shape.level)
-        let aOut = cluster.latency(level: shape.level)
+        var bOut = outBandwidth(level: shape.level)
+        var aOut = cluster.latency(level: shape.level)
+        let direct = directFabric(r.kind, r.group, shape)
+        if let direct { (bOut, aOut) = direct }
+        // On a direct fabric, one pass of a flat ring over all members (nL rings, pipelined hops;
+        // a device's scale-up link carries nL - 1 of them).
+        let flatPass: Double? = direct != nil && nL > 1
+            ? (Double(n) - 1) / Double(n) * (S / nL) / min(bUp / (nL - 1), bOut) + (Double(n) - 1) * max(aUp, aOut) : nil
         let tierName = cluster.levelName(shape.level)
         let log2 = { (x: Double) -> Double in x <= 1 ? 0 : ceil(Foundation.log2(x)) }
         let inNetwork = cluster.spec.fabric.inNetworkReduction
@@ -59,9 +65,11 @@ public struct AnalyticalNetwork: CollectiveCostModel {
             // Across domains: ring, double binary tree, or (power-of-two counts) halving-doubling.
             func allReduceOut(_ parts: Double, _ bytes: Double, _ b: Double, _ a: Double) -> (Double, String) {
                 let ring = (inNetwork ? 1.0 : 2 * (parts - 1) / parts) * bytes / b + 2 * (parts - 1) * a
-                let tree = (inNetwork ? 1.0 : 2.0) * bytes / b + 2 * log2(parts) * a
+                // A direct fabric's trees have their own links' loads (below).
+                let tree = direct != nil ? Double.infinity : (inNetwork ? 1.0 : 2.0) * bytes / b + 2 * log2(parts) * a
                 var best = ring <= tree ? (ring, "ring") : (tree, "tree")
-                if !inNetwork, parts >= 4, Int(parts).nonzeroBitCount == 1 {
+                // Not on a torus or dragonfly: its partners sit many hops apart.
+                if !inNetwork, direct == nil, parts >= 4, Int(parts).nonzeroBitCount == 1 {
                     let hd = 2 * (parts - 1) / parts * bytes / b + 2 * log2(parts) * a
                     if hd < best.0 { best = (hd, "halving-doubling") }
                 }
@@ -71,7 +79,7 @@ public struct AnalyticalNetwork: CollectiveCostModel {
             // Three levels when the group spans several leaves: reduce-scatter among the domains under
             // one leaf, all-reduce of 1/m of the data across leaves, all-gather back. It pays off
             // where the tiers above the leaf are oversubscribed.
-            if let (m, k) = leafSplit(shape) {
+            if direct == nil, let (m, k) = leafSplit(shape) {
                 let b1 = outBandwidth(level: 1), a1 = cluster.latency(level: 1)
                 let leaf = 2 * (m - 1) / m * chunk / b1 + 2 * (m - 1) * a1
                 let top = allReduceOut(k, chunk / m, bOut, aOut)
@@ -81,13 +89,20 @@ public struct AnalyticalNetwork: CollectiveCostModel {
                                           algorithm: "hierarchical-3")
                 }
             }
+            // Two binary trees over the domains, each half the buffer, both ways on every edge.
+            if direct != nil, let t = directFabric(.allReduce, r.group, shape, tree: true) {
+                let tree = 0.5 * S / t.bandwidth + 2 * (floor(Foundation.log2(Double(n))) + 1) * t.latency
+                if tree < up + two.0 { return CollectiveCost(seconds: tree, perTier: [tierName: tree], algorithm: "double-binary-tree") }
+            }
+            if let f = flatPass, 2 * f < up + two.0 { return CollectiveCost(seconds: 2 * f, perTier: [tierName: 2 * f], algorithm: "ring") }
             return CollectiveCost(seconds: up + two.0, perTier: split(("scale-up", up), (tierName, two.0)),
                                   algorithm: nL > 1 ? "hierarchical" : two.1)
         case .reduceScatter, .allGather:
             let up = (nL - 1) / nL * S / bUp + (nL - 1) * aUp
             guard nD > 1 else { return CollectiveCost(seconds: up, perTier: ["scale-up": up], algorithm: "ring") }
-            let out = (nD - 1) / nD * (S / nL) / bOut + min(nD - 1, 2 * log2(nD)) * aOut
-            if let (m, k) = leafSplit(shape) {
+            // A ring on a direct fabric pays every step's latency.
+            let out = (nD - 1) / nD * (S / nL) / bOut + (direct != nil ? nD - 1 : min(nD - 1, 2 * log2(nD))) * aOut
+            if direct == nil, let (m, k) = leafSplit(shape) {
                 let b1 = outBandwidth(level: 1), a1 = cluster.latency(level: 1)
                 let leaf = (m - 1) / m * (S / nL) / b1 + min(m - 1, 2 * log2(m)) * a1
                 let top = (k - 1) / k * (S / nL / m) / bOut + min(k - 1, 2 * log2(k)) * aOut
@@ -97,6 +112,7 @@ public struct AnalyticalNetwork: CollectiveCostModel {
                                           algorithm: "hierarchical-3")
                 }
             }
+            if let f = flatPass, f < up + out { return CollectiveCost(seconds: f, perTier: [tierName: f], algorithm: "ring") }
             return CollectiveCost(seconds: up + out, perTier: split(("scale-up", up), (tierName, out)),
                                   algorithm: nL > 1 ? "hierarchical" : "ring")
         case .allToAll:

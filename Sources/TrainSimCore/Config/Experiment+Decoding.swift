@@ -91,8 +91,12 @@ extension Experiment {
         let ref = try c.requiredString("topology")
         let devices = try c.requiredInt("devices", in: 1...10_000_000)
         let network = NetworkMode(rawValue: try c.choice("network", NetworkMode.allCases.map(\.rawValue)) ?? "analytical")!
+        let profile = try c.string("linkProfile")
         try c.finish()
-        let topo = try TopologySpec.load(ref, relativeTo: folder, referencedFrom: c.file, keyPath: c.keyPath("topology"))
+        var topo = try TopologySpec.load(ref, relativeTo: folder, referencedFrom: c.file, keyPath: c.keyPath("topology"))
+        if let profile {
+            topo = topo.applying(try LinkProfile.load(profile, relativeTo: folder, referencedFrom: c.file, keyPath: c.keyPath("linkProfile")))
+        }
         return ClusterSpec(topologyReference: ref, topology: topo, devices: devices, network: network)
     }
 

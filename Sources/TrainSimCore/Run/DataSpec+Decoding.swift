@@ -87,7 +87,9 @@ extension ReliabilityOptions {
             restartMinutes: fromTopology("restartMinutes", t.restartMinutes),
             checkpointIntervalMinutes: nil, checkpointRule: "young", checkpointWriteSeconds: nil,
             checkpointBytesPerParameter: defaultBytes, checkpointsKept: defaultKept, failuresDuringRestart: true,
-            checkpointBytesSource: shipped.checkpointBytesPerParameter.source ?? "Topologies/run/defaults.json")
+            checkpointBytesSource: shipped.checkpointBytesPerParameter.source ?? "Topologies/run/defaults.json",
+            minimumGoodput: Sourced(value: shipped.minimumGoodput.value, source: "Topologies/run/defaults.json: " + (shipped.minimumGoodput.source ?? ""),
+                                    confidence: shipped.minimumGoodput.confidence))
         guard let raw = experiment.reliability else { return o }
         let r = try ObjectReader(raw, path: "reliability", file: experiment.file)
         func given(_ s: Sourced?) -> Sourced? {
@@ -110,6 +112,7 @@ extension ReliabilityOptions {
         }
         o.checkpointsKept = try r.int("checkpointsKept", in: 1...1000) ?? defaultKept
         o.failuresDuringRestart = try r.bool("failuresDuringRestart") ?? true
+        if let s = given(try r.sourced("minimumGoodput", in: 1e-6...1, positive: true)) { o.minimumGoodput = s }
         try r.finish()
         return o
     }

@@ -70,4 +70,6 @@ public struct ReliabilityOptions: Sendable, Equatable {
     public var failuresDuringRestart: Bool
     /// Where `checkpointBytesPerParameter` came from, for the report.
     public var checkpointBytesSource: String
+    /// Goodput below which the run is reported as collapsing (exit 1).
+    public var minimumGoodput: Sourced
 }

@@ -53,13 +53,30 @@ public struct FailureModel: Sendable, Equatable {
         Double(fullSegments) * expectedSegment(segmentSeconds) + expectedSegment(lastSegmentSeconds)
     }
 
-    /// Failed attempts expected over the run (failures during restarts not counted).
-    public var expectedFailures: Double {
+    /// Failures that interrupt training or a checkpoint write: each loses the work since the last
+    /// checkpoint and starts a restart.
+    public var failuresDuringWork: Double {
         Double(fullSegments) * expm1(rate * segmentSeconds) + (lastSegmentSeconds > 0 ? expm1(rate * lastSegmentSeconds) : 0)
     }
 
+    /// Failures that interrupt a restart (which then starts again): each restart phase is hit
+    /// e^{lambda R} - 1 times on average. None when restarts are taken as immune.
+    public var failuresDuringRestarts: Double {
+        failuresDuringRestart ? failuresDuringWork * expm1(rate * restartSeconds) : 0
+    }
+
+    /// Every failure expected over the run, during work and during restarts. Failures are a Poisson
+    /// process over the wall time they can strike in, so this equals `rate x exposedSeconds` (the
+    /// renewal identity: `rate x expectedSeconds` when restarts can fail too).
+    public var expectedFailures: Double { failuresDuringWork + failuresDuringRestarts }
+
+    /// Wall time in which a failure can strike: all of it, or all but the restarts when they are
+    /// taken as immune.
+    public var exposedSeconds: Double { failuresDuringRestart ? expectedSeconds : expectedSeconds - restartSecondsTotal }
+
     public var checkpointSecondsTotal: Double { Double(fullSegments + (lastSegmentWork > 0 ? 1 : 0)) * checkpointSeconds }
-    public var restartSecondsTotal: Double { expectedFailures * expectedRestartPhase }
+    /// Time spent restarting: one restart phase (with its interrupted attempts) per failure during work.
+    public var restartSecondsTotal: Double { failuresDuringWork * expectedRestartPhase }
     /// Work (and partial checkpoints) lost to failures: what remains of the expected time.
     public var lostSecondsTotal: Double { expectedSeconds - workSeconds - checkpointSecondsTotal - restartSecondsTotal }
     /// Fraction of wall time spent on training that is kept.

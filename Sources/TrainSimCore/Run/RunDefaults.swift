@@ -8,6 +8,8 @@ public struct RunDefaults: Sendable, Equatable {
     public var chinchillaTokensPerParameter: Sourced
     public var checkpointBytesPerParameter: Sourced
     public var checkpointsKept: Sourced
+    /// Goodput below which a run is reported as collapsing (exit 1).
+    public var minimumGoodput: Sourced
 
     /// The shipped file, read once per process.
     public static func shipped() throws(TrainSimError) -> RunDefaults {
@@ -30,7 +32,8 @@ public struct RunDefaults: Sendable, Equatable {
         let d = RunDefaults(maxEpochs: try r.requiredSourced("maxEpochs", in: 1e-6...1e6, positive: true),
                             chinchillaTokensPerParameter: try r.requiredSourced("chinchillaTokensPerParameter", in: 0.01...1e6, positive: true),
                             checkpointBytesPerParameter: try r.requiredSourced("checkpointBytesPerParameter", in: 0.1...64, positive: true),
-                            checkpointsKept: try r.requiredSourced("checkpointsKept", in: 1...1000, positive: true))
+                            checkpointsKept: try r.requiredSourced("checkpointsKept", in: 1...1000, positive: true),
+                            minimumGoodput: try r.requiredSourced("minimumGoodput", in: 1e-6...1, positive: true))
         try r.finish()
         return d
     }

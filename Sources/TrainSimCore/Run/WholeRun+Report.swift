@@ -69,6 +69,8 @@ extension WholeRun {
             ("devices", i(f.devices)), ("nodes", i(f.nodes)),
             ("deviceMTBFHours", n(f.deviceMTBFHours)), ("nodeMTBFHours", n(f.nodeMTBFHours)),
             ("jobMTBFHours", n(f.jobMTBFHours)), ("perDay", n(f.failuresPerHour * 24)), ("expected", n(f.expectedFailures)),
+            ("duringWork", n(f.failuresDuringWork)), ("duringRestarts", n(f.failuresDuringRestarts)),
+            ("exposedHours", n(f.exposedSeconds / 3600)),
             ("restartMinutes", n(f.restartSeconds / 60)), ("duringRestart", .bool(f.failuresDuringRestart)),
             ("lostWorkHours", n(f.lostSecondsTotal / 3600)), ("restartHours", n(f.restartSecondsTotal / 3600)),
             ("checkpointHours", n(f.checkpointSecondsTotal / 3600)),
@@ -81,14 +83,16 @@ extension WholeRun {
             ("deviceMTBFHours", .string(describe(options.deviceMTBFHours))),
             ("nodeMTBFHours", .string(describe(options.nodeMTBFHours))),
             ("restartMinutes", .string(describe(options.restartMinutes))),
+            ("minimumGoodput", .string("\(JSONWriter.number(options.minimumGoodput.value)): " + describe(options.minimumGoodput))),
             ("checkpointBytesPerParameter", .string("\(JSONWriter.number(options.checkpointBytesPerParameter)): " + options.checkpointBytesSource)),
             ("chinchillaOptimal", .string("\(JSONWriter.number(data.chinchillaTokensPerParameter)) tokens per parameter: " + data.chinchillaSource)),
-            ("failureModel", .string("job failures are a Poisson process (devices / deviceMTBFHours + nodes / nodeMTBFHours); each loses the work since the last checkpoint and costs a restart\(failures.failuresDuringRestart ? ", which a failure may interrupt" : "") (Daly 2006)")),
+            ("failureModel", .string("job failures are a Poisson process (devices / deviceMTBFHours + nodes / nodeMTBFHours); each loses the work since the last checkpoint and costs a restart\(failures.failuresDuringRestart ? ", which a failure may interrupt" : "") (Daly 2006); expected failures = failures per hour x exposedHours (the wall time a failure can strike in: all of it\(failures.failuresDuringRestart ? "" : " but the restarts")), during work plus during restarts")),
             ("cost", .string("devices, energy (at training power) and storage accrue over the whole wall time, restarts and lost work included; storage holds the dataset (datasetTokens x bytesPerToken, else the requested tokens) and the kept checkpoints")),
         ]
         for (k, v) in data.defaults { sources.append((k, .string(v))) }
         pairs.append(("sources", .object(sources)))
-        let w = warnings
+        var w = warnings
+        if let why = collapseReason { w.append(("goodput", why)) }
         if !w.isEmpty { pairs.append(("warnings", .object(w.map { ($0.0, .string($0.1)) }))) }
         return .object(pairs)
     }

@@ -56,8 +56,8 @@ extension WholeRun {
                                                          w, i, s("checkpoint", "rule") ?? "fixed", (d("checkpoint", "overheadFraction") ?? 0) * 100))
         }
         if let mtbf = d("failures", "jobMTBFHours"), let n = d("failures", "expected") {
-            line("failures", String(format: "job MTBF %.2f h, %.0f expected; %.1f h of lost work, %.1f h restarting",
-                                    mtbf, n, d("failures", "lostWorkHours") ?? 0, d("failures", "restartHours") ?? 0))
+            line("failures", String(format: "job MTBF %.2f h, %.0f expected (%.0f during restarts); %.1f h of lost work, %.1f h restarting",
+                                    mtbf, n, d("failures", "duringRestarts") ?? 0, d("failures", "lostWorkHours") ?? 0, d("failures", "restartHours") ?? 0))
         }
         if let stall = d("input", "dataStallHours"), let util = d("input", "storageUtilisation") {
             line("input data", String(format: "%.3g GB/s read, storage %.2f %% busy, %.1f h of data stall",

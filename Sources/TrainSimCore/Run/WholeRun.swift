@@ -55,7 +55,8 @@ public struct WholeRun: Sendable {
                            computeCostPerSecond: Double(e.cluster.devices) * r.pricePerDeviceHour / 3600,
                            energyCostPerSecond: r.facilityPowerKW / 3600 * r.electricityPricePerKWh,
                            activeParameters: analysis.step.activeParameters, tokensRequested: e.training.tokens, monteCarlo: nil)
-        let draws = Double(trials) * (fm.expectedFailures * (1 + fm.rate * fm.restartSeconds) + 1)
+        // A trial draws a failure time per failure during work and a number per restart attempt.
+        let draws = Double(trials) * (fm.expectedFailures + fm.failuresDuringWork + 1)
         if draws > 1e9 {
             throw TrainSimError(path: "--trials", "\(trials) trials would draw ~\(Fmt.num(draws)) failure times (\(Fmt.num(fm.expectedFailures)) failures per run); use fewer trials")
         }
@@ -93,6 +94,20 @@ public struct WholeRun: Sendable {
     /// Tokens the corpus offers with the allowed repetition, if its size is known.
     public var tokensAvailable: Double? { data.datasetTokens.map { $0 * data.maxEpochs } }
     public var chinchillaTokens: Double { data.chinchillaTokensPerParameter * activeParameters }
+
+    /// Why the run, though it fits, cannot be expected to finish usefully: goodput below the shipped
+    /// floor (`minimumGoodput` in Topologies/run/defaults.json), with what drives it. nil otherwise.
+    public var collapseReason: String? {
+        guard goodput < options.minimumGoodput.value else { return nil }
+        let f = failures
+        let segment = f.segmentSeconds + f.restartSeconds
+        var why = "goodput \(String(format: "%.1f", goodput * 100)) % is below \(JSONWriter.number(options.minimumGoodput.value * 100)) %: "
+            + "\(Fmt.num(f.expectedFailures)) expected failures (job MTBF \(Fmt.num(f.jobMTBFHours)) h) stretch \(Fmt.num(idealDays)) ideal days to \(Fmt.num(expectedDays))"
+        if f.jobMTBFHours * 3600 < segment {
+            why += "; the job MTBF is shorter than a restart (\(Fmt.num(f.restartSeconds / 3600)) h) plus a checkpoint interval (\(Fmt.num(f.segmentSeconds / 3600)) h)"
+        }
+        return why + "; the run collapses: fewer devices, more reliable ones, faster restarts or checkpoints"
+    }
 
     /// Problems worth a line in the report.
     public var warnings: [(String, String)] {

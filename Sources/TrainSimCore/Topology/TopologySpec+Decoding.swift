@@ -111,9 +111,12 @@ extension TopologySpec {
             nodeMTBFHours: note("reliability.nodeMTBFHours", try rl.requiredSourced("nodeMTBFHours", in: 1...1e9, positive: true)),
             restartMinutes: note("reliability.restartMinutes", try rl.requiredSourced("restartMinutes", in: 0...1e4)))
         try rl.finish()
-        let profile = try r.string("linkProfile")
+        let profile = try r.string("linkProfile").map { ref throws(TrainSimError) in
+            try LinkProfile.load(ref, relativeTo: folder, referencedFrom: file, keyPath: "linkProfile")
+        }
         try r.finish()
-        return TopologySpec(id: id, name: name, description: description, device: device, node: node, fabric: fabric,
-                            storage: storage, power: power, prices: prices, reliability: rel, linkProfile: profile, sources: sources)
+        let spec = TopologySpec(id: id, name: name, description: description, device: device, node: node, fabric: fabric,
+                                storage: storage, power: power, prices: prices, reliability: rel, linkProfile: nil, sources: sources)
+        return profile.map(spec.applying) ?? spec
     }
 }

@@ -14,7 +14,8 @@ public struct TopologySpec: Sendable, Equatable {
     public var power: PowerSpec
     public var prices: PriceSpec
     public var reliability: ReliabilitySpec
-    /// Optional calibration profile (written by `trainsim calibrate --write`), path as given.
+    /// The calibration profile applied to the design (`linkProfile` in the file, or the experiment's
+    /// `cluster.linkProfile`), as ``LinkProfile/origin`` says; nil when none is.
     public var linkProfile: String?
     public var sources: [String: String]
 }
