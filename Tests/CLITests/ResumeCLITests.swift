@@ -90,9 +90,12 @@ final class ResumeCLITests: XCTestCase {
 
     func testHugeIndexIsOneLineNotACrash() throws {
         let experiment = try sweep()
+        let out = folder.appendingPathComponent("bad.jsonl").path
+        // This experiment's fingerprint, from a line it wrote, so the line gets as far as its index.
+        let written = try JSONSerialization.jsonObject(with: lines(try journal(experiment, out))[0]) as? [String: Any]
+        let fingerprint = try XCTUnwrap(written?["experiment"] as? String)
         for index in ["1e300", "9223372036854775808"] {
-            let out = folder.appendingPathComponent("bad.jsonl").path
-            let line = SweepJournal.seal("{\"index\":\(index),\"point\":{\"training.tokens\":100000000000},\"status\":\"invalid\"}\n", experiment: "x")
+            let line = SweepJournal.seal("{\"index\":\(index),\"point\":{\"training.tokens\":100000000000},\"status\":\"invalid\"}\n", experiment: fingerprint)
             try line.write(toFile: out, atomically: true, encoding: .utf8)
             assertOneLineError(try run(["sweep", experiment, "--format", "json", "--output", out, "--resume"]), "is not a point number")
             // compare reads sweep JSON lines too.
