@@ -91,19 +91,23 @@ final class ResumeCLITests: XCTestCase {
     func testHugeIndexIsOneLineNotACrash() throws {
         let experiment = try sweep()
         let out = folder.appendingPathComponent("bad.jsonl").path
-        // This experiment's fingerprint, from a line it wrote, so the line gets as far as its index.
+        for index in ["1e300", "9223372036854775808"] {
+            // A journal as an older trainsim wrote it (no check): refused, not a crash.
+            let plain = "{\"index\":\(index),\"point\":{\"training.tokens\":100000000000},\"status\":\"ok\",\"report\":{\"stepTimeSeconds\":1}}\n"
+            try (plain + plain).write(toFile: out, atomically: true, encoding: .utf8)
+            assertOneLineError(try run(["sweep", experiment, "--format", "json", "--output", out, "--resume"]), "bad.jsonl: line 1: ")
+            // compare reads sweep JSON lines too.
+            let c = try run(["compare", out])
+            XCTAssertEqual(c.code, 2, c.stderr)
+            XCTAssertEqual(c.stderr.split(separator: "\n").count, 1, c.stderr)
+        }
+        // A line sealed with this experiment's fingerprint (taken from a line it wrote) gets as far as its index.
         let written = try JSONSerialization.jsonObject(with: lines(try journal(experiment, out))[0]) as? [String: Any]
         let fingerprint = try XCTUnwrap(written?["experiment"] as? String)
         for index in ["1e300", "9223372036854775808"] {
             let line = SweepJournal.seal("{\"index\":\(index),\"point\":{\"training.tokens\":100000000000},\"status\":\"invalid\"}\n", experiment: fingerprint)
             try line.write(toFile: out, atomically: true, encoding: .utf8)
             assertOneLineError(try run(["sweep", experiment, "--format", "json", "--output", out, "--resume"]), "is not a point number")
-            // compare reads sweep JSON lines too.
-            let plain = "{\"index\":\(index),\"point\":{},\"status\":\"ok\",\"report\":{\"stepTimeSeconds\":1}}\n"
-            try (plain + plain).write(toFile: out, atomically: true, encoding: .utf8)
-            let c = try run(["compare", out])
-            XCTAssertEqual(c.code, 2, c.stderr)
-            XCTAssertEqual(c.stderr.split(separator: "\n").count, 1, c.stderr)
         }
     }
 
