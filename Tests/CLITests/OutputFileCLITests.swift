@@ -43,6 +43,7 @@ final class OutputFileCLITests: XCTestCase {
             ["search", i.search, "--output", "PATH"],
             ["compare", i.report, "--output", "PATH"],
             ["topo", "h800-ib", "--output", "PATH"],
+            ["calibrate", "--max-bytes", "8", "--write", "PATH"],
         ]
     }
 
