@@ -13,8 +13,8 @@ final class OutputFileCLITests: XCTestCase {
 
     static let quickstart = "Experiments/quickstart-llama3-8b-a100.json"
 
-    /// A search over 4 candidates and a 2-point sweep, small enough to take well under a second.
-    func inputs() throws -> (search: String, sweep: String, report: String) {
+    /// A search over 4 candidates, a 2-point sweep, a report and one calibration case: each well under a second.
+    func inputs() throws -> (search: String, sweep: String, report: String, cases: String) {
         let base = """
         "model": "llama3-8b", "training": {"tokens": 1e11, "sequenceLength": 4096, "globalBatchSequences": 64, "precision": "bf16"},
         "cluster": {"topology": "a100-80g-ib", "devices": 8}, "parallelism": {"tp": 2, "pp": 1}
@@ -28,7 +28,12 @@ final class OutputFileCLITests: XCTestCase {
         let r = try CLI.trainsim(["run", Self.quickstart, "--format", "json"], cwd: CLI.packageRoot)
         XCTAssertEqual(r.code, 0, r.stderr)
         try r.stdout.write(toFile: report, atomically: true, encoding: .utf8)
-        return (search, sweep, report)
+        // The first published case only: validate of every case takes seconds.
+        var shipped = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: CLI.packageRoot + "/Tests/Calibration/cases.json"))) as? [String: Any])
+        shipped["cases"] = try XCTUnwrap(shipped["cases"] as? [Any]).prefix(1).map { $0 }
+        let cases = folder.appendingPathComponent("cases.json").path
+        try JSONSerialization.data(withJSONObject: shipped).write(to: URL(fileURLWithPath: cases))
+        return (search, sweep, report, cases)
     }
 
     /// Every verb and option that writes a file, with PATH where the file goes.
@@ -43,6 +48,7 @@ final class OutputFileCLITests: XCTestCase {
             ["search", i.search, "--output", "PATH"],
             ["compare", i.report, "--output", "PATH"],
             ["topo", "h800-ib", "--output", "PATH"],
+            ["validate", i.cases, "--output", "PATH"],
             ["calibrate", "--max-bytes", "8", "--write", "PATH"],
         ]
     }
