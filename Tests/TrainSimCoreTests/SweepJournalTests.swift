@@ -66,6 +66,11 @@ final class SweepJournalTests: XCTestCase {
         moved.path = "/y/h800.json"
         XCTAssertNotEqual(ExperimentFingerprint.of(document: doc, files: [moved]), base)
         XCTAssertNotEqual(ExperimentFingerprint.of(document: try JSONParser.parse("{\"a\": 2}"), files: [file]), base)
+        // Files count by where they were found, not where the project lies.
+        let home = URL(fileURLWithPath: "/a/trainsim"), experiments = URL(fileURLWithPath: "/b/work")
+        XCTAssertEqual(ExperimentFingerprint.label("/a/trainsim/Topologies/h800-ib.json", experimentFolder: experiments, home: home), "home:Topologies/h800-ib.json")
+        XCTAssertEqual(ExperimentFingerprint.label("/b/work/h800-ib.json", experimentFolder: experiments, home: home), "experiment:h800-ib.json")
+        XCTAssertEqual(ExperimentFingerprint.label("/c/h800-ib.json", experimentFolder: experiments, home: home), "/c/h800-ib.json")
         // A sweep's fingerprint reads the files its points use (the topology and its device).
         let p = try Self.plan()
         XCTAssertEqual(p.fingerprint(), p.fingerprint())

@@ -10,6 +10,7 @@ public enum InputFiles {
         /// The path as read, standardized (absolute).
         public var path: String
         public var bytes: Data
+        public init(path: String, bytes: Data) { self.path = path; self.bytes = bytes }
     }
 
     private final class Store: @unchecked Sendable {

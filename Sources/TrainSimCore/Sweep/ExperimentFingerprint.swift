@@ -2,9 +2,9 @@ import Foundation
 
 /// A fingerprint of everything that decides an experiment's results: the experiment document
 /// and the bytes of every data file it pulled in (model, topology, device, framework, defaults).
-/// Each file counts by its path and its canonical JSON (compact, keys in file order), so
-/// re-indenting a file keeps the fingerprint and changing any value, or which file a name
-/// resolves to, changes it. A sweep's journal stamps every line with it (`SweepJournal.seal`).
+/// Each file counts by where it was found (`label`) and its canonical JSON (compact, keys in
+/// file order), so re-indenting a file keeps the fingerprint and changing any value, or which
+/// file a name resolves to, changes it. A sweep's journal stamps every line with it (`SweepJournal.seal`).
 public enum ExperimentFingerprint {
     /// Bumped when what goes into the fingerprint changes.
     public static let scheme = "trainsim-experiment-fingerprint-1"
@@ -20,6 +20,19 @@ public enum ExperimentFingerprint {
             h.add("\n")
         }
         return h.hex
+    }
+
+    /// Where a file was found, independent of where the project lies: `experiment:NAME` beside
+    /// the experiment, `home:Topologies/...` in trainsim's folder, else the absolute path. So the
+    /// same sweep gives the same lines in any checkout, and a local file standing in for a
+    /// shipped one still changes the fingerprint.
+    public static func label(_ path: String, experimentFolder: URL?, home: URL?) -> String {
+        for (name, folder) in [("experiment", experimentFolder), ("home", home)] {
+            guard let folder else { continue }
+            let prefix = folder.standardizedFileURL.path + "/"
+            if path.hasPrefix(prefix) { return name + ":" + path.dropFirst(prefix.count) }
+        }
+        return path
     }
 
     /// A file's JSON written compactly; bytes that are not JSON count as they are.
@@ -46,6 +59,10 @@ extension SweepPlan {
         _ = try? Experiment.decode(base, file: file, folder: folder, validatingPlan: false)
         _ = try? RunDefaults.shipped()
         let sweep = JSONValue.array(axes.map { .object([("path", .string($0.path)), ("values", .array($0.values))]) })
-        return ExperimentFingerprint.of(document: .object([("experiment", base), ("sweep", sweep)]), files: InputFiles.recorded)
+        let home = DataLocator.home
+        let files = InputFiles.recorded.map {
+            InputFiles.File(path: ExperimentFingerprint.label($0.path, experimentFolder: folder, home: home), bytes: $0.bytes)
+        }
+        return ExperimentFingerprint.of(document: .object([("experiment", base), ("sweep", sweep)]), files: files)
     }
 }
