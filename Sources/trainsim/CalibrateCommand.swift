@@ -24,8 +24,8 @@ struct CalibrateCommand: ParsableCommand {
         options.includeLibrary = !noLibrary
         let result = try Calibrate.run(options: options, context: Ranks.require())
         if Ranks.isRoot || Ranks.require().isRoot {
-            if let write { try result.writeProfile(to: write) }
-            FileHandle.standardOutput.write(Data(result.renderText().utf8))
+            if let write { try OutputFile.write([UInt8](try result.profileJSON()) + [0x0a], to: write) }
+            try OutputFile.Sink.standardOutput.write(result.renderText())
         }
     }
 }

@@ -26,16 +26,15 @@ enum Ranks {
     }
 }
 
-/// Writes output: rank 0 only, to stdout or to `--output FILE`.
+/// Writes output: rank 0 only, to stdout or to `--output FILE` (see `OutputFile` for what
+/// happens to what is at FILE).
 enum Output {
     static func emit(_ text: String, to path: String?) throws {
         guard Ranks.isRoot else { return }
         if let path {
-            do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
-                throw CLIError.environment("\(path): cannot write (\(error.localizedDescription))")
-            }
+            try OutputFile.write(text, to: path)
         } else {
-            FileHandle.standardOutput.write(Data(text.utf8))
+            try OutputFile.Sink.standardOutput.write(text)
         }
     }
 

@@ -15,7 +15,9 @@ struct SweepCommand: ParsableCommand {
 
         Formats: text or md (a table), csv (one row per point, fixed columns), json (JSON lines, one per point).
         Results stream to the output in point order as they finish: with --format json to FILE itself, otherwise
-        to FILE.jsonl beside it. A killed sweep rerun with --resume computes only the missing points.
+        to FILE.jsonl beside it. A killed sweep rerun with --resume computes only the missing points; each line
+        carries a fingerprint of the experiment and its data files and a check, so lines of another experiment,
+        or edited ones, are refused (exit 2).
         Under mpirun -np N the points are shared among the ranks; the output is the same for any N.
         Exit status: 0 when at least one point works, 1 when none does, 2 on bad input.
         """)
@@ -31,16 +33,20 @@ struct SweepCommand: ParsableCommand {
     func run() throws {
         let plan = try SweepPlan.load(path: file)
         let journalPath = out.output.map { out.format == .json ? $0 : $0 + ".jsonl" }
-        var handle: FileHandle?
+        var sink: OutputFile.Sink?
         var lines: [Int: String] = [:]
         var journal = SweepJournal(count: plan.count)
         var todo: [Int] = []
         var failure: Error?
+        var experiment = ""
         if Ranks.isRoot {
             do {
-                (handle, lines, journal) = try openJournal(journalPath, plan: plan)
+                if out.format != .json { try OutputFile.check(out.output) }
+                experiment = plan.fingerprint()
+                (sink, lines, journal) = try openJournal(journalPath, plan: plan, experiment: experiment)
                 todo = (0..<plan.count).filter { lines[$0] == nil }
                 if resume { Output.note("\(file): resuming: \(plan.count - todo.count) of \(plan.count) points done, computing \(todo.count)") }
+                if let sink { try sink.write(journal.ready()) }
             } catch { failure = error }
         }
         // Every rank learns whether rank 0 could start, so none waits for work that never comes.
@@ -52,17 +58,22 @@ struct SweepCommand: ParsableCommand {
         if let mpi = Ranks.mpi { todo = mpi.broadcast(todo) }
 
         var progress = Progress(total: todo.count, what: "sweep points")
-        if let h = handle { write(journal.ready(), to: h) }
+        // A write that fails (a full disk) ends the sweep with one line; what was written before
+        // it is a run of complete lines and a torn tail, which --resume picks up.
+        var writeError: Error?
         WorkQueue(mpi: Ranks.mpi, maxChunk: 16).run(count: todo.count, work: { k in
-            Data(plan.evaluate(todo[k]).jsonLine.utf8)
+            if writeError != nil { return nil }
+            return Data(plan.evaluate(todo[k]).jsonLine.utf8)
         }, collect: { k, data in
-            let i = todo[k], line = String(decoding: data, as: UTF8.self)
+            guard writeError == nil else { return }
+            let i = todo[k], line = SweepJournal.seal(String(decoding: data, as: UTF8.self), experiment: experiment)
             lines[i] = line
-            if let h = handle { write(journal.add(index: i, line: line), to: h) }
+            do { try sink?.write(journal.add(index: i, line: line)) } catch { writeError = error }
         }, progress: { progress.advance($0) })
         progress.finish()
         guard Ranks.isRoot else { return }
-        if let h = handle, h !== FileHandle.standardOutput { try? h.close() }
+        sink?.close()
+        if let writeError { throw writeError }
 
         var points: [SweepPoint] = []
         for i in 0..<plan.count {
@@ -82,29 +93,17 @@ struct SweepCommand: ParsableCommand {
 
     /// Rank 0: the stream for results (the output file, FILE.jsonl, or stdout for JSON lines),
     /// with what an interrupted run left in it when resuming.
-    func openJournal(_ path: String?, plan: SweepPlan) throws -> (FileHandle?, [Int: String], SweepJournal) {
+    func openJournal(_ path: String?, plan: SweepPlan, experiment: String) throws -> (OutputFile.Sink?, [Int: String], SweepJournal) {
         guard let path else {
             if resume { throw CLIError.badInput("--resume needs --output FILE: the file the interrupted sweep was writing") }
-            return (out.format == .json ? FileHandle.standardOutput : nil, [:], SweepJournal(count: plan.count))
+            return (out.format == .json ? OutputFile.Sink.standardOutput : nil, [:], SweepJournal(count: plan.count))
         }
-        let fm = FileManager.default
+        let (sink, existing) = try OutputFile.openJournal(path, resume: resume)
         var resumed = SweepJournal.Resumed.none
-        if resume, fm.fileExists(atPath: path) {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw CLIError.environment("\(path): cannot read the results to resume from")
-            }
-            resumed = try SweepJournal.resume(text, plan: plan, file: path)
+        if let existing {
+            resumed = try SweepJournal.resume(existing, plan: plan, experiment: experiment, file: path)
+            try sink.truncate(at: resumed.prefixBytes)
         }
-        if !fm.fileExists(atPath: path) || !resume {
-            guard fm.createFile(atPath: path, contents: nil) else { throw CLIError.environment("\(path): cannot write") }
-        }
-        guard let h = FileHandle(forWritingAtPath: path) else { throw CLIError.environment("\(path): cannot write") }
-        try h.truncate(atOffset: UInt64(resumed.prefixBytes))
-        try h.seekToEnd()
-        return (h, resumed.lines, SweepJournal(count: plan.count, written: resumed.prefixCount, held: resumed.lines))
-    }
-
-    func write(_ text: String, to h: FileHandle) {
-        if !text.isEmpty { h.write(Data(text.utf8)) }
+        return (sink, resumed.lines, SweepJournal(count: plan.count, written: resumed.prefixCount, held: resumed.lines))
     }
 }

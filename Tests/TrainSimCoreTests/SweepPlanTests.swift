@@ -74,7 +74,7 @@ final class SweepPlanTests: XCTestCase {
 
     func testJournalStreamsInOrderAndResumes() throws {
         let p = try Self.plan("{\(Self.base), \"sweep\": {\"parallelism.tp\": [1, 2, 4, 8]}}")
-        let lines = (0..<4).map { p.evaluate($0).jsonLine }
+        let lines = (0..<4).map { SweepJournal.seal(p.evaluate($0).jsonLine, experiment: "fp") }
         var j = SweepJournal(count: 4)
         XCTAssertEqual(j.add(index: 2, line: lines[2]), "")
         XCTAssertEqual(j.add(index: 0, line: lines[0]), lines[0])
@@ -83,19 +83,19 @@ final class SweepPlanTests: XCTestCase {
         XCTAssertTrue(j.isComplete)
         // A killed run: two lines and a torn third.
         let partial = lines[0] + lines[1] + String(lines[2].prefix(40))
-        let r = try SweepJournal.resume(partial, plan: p, file: "out.jsonl")
+        let r = try SweepJournal.resume(Data(partial.utf8), plan: p, experiment: "fp", file: "out.jsonl")
         XCTAssertEqual(r.prefixCount, 2)
         XCTAssertEqual(r.prefixBytes, (lines[0] + lines[1]).utf8.count)
         XCTAssertEqual(Set(r.lines.keys), [0, 1])
         // Out-of-order lines are held and written in order.
-        let r2 = try SweepJournal.resume(lines[0] + lines[2], plan: p, file: "out.jsonl")
+        let r2 = try SweepJournal.resume(Data((lines[0] + lines[2]).utf8), plan: p, experiment: "fp", file: "out.jsonl")
         XCTAssertEqual(r2.prefixCount, 1)
         var j2 = SweepJournal(count: 4, written: r2.prefixCount, held: r2.lines)
         XCTAssertEqual(j2.ready(), "")
         XCTAssertEqual(j2.add(index: 1, line: lines[1]), lines[1] + lines[2])
         // Results of another sweep are refused.
         let other = try Self.plan("{\(Self.base), \"sweep\": {\"parallelism.pp\": [1, 2, 4, 8]}}")
-        XCTAssertThrowsError(try SweepJournal.resume(lines[0], plan: other, file: "out.jsonl"))
+        XCTAssertThrowsError(try SweepJournal.resume(Data(lines[0].utf8), plan: other, experiment: "fp", file: "out.jsonl"))
     }
 
     func testShippedSweepExample() throws {

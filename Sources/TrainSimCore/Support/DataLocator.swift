@@ -96,6 +96,7 @@ public enum DataLocator {
             while data.count <= 64 << 20, let chunk = try? h.read(upToCount: 1 << 20), !chunk.isEmpty { data.append(chunk) }
         }
         if data.count > 64 << 20 { throw TrainSimError(file: name, "is larger than 64 MiB; not an experiment file") }
+        InputFiles.record(url, data)
         do {
             return try JSONParser.parse(data)
         } catch {

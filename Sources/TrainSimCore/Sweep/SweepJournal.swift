@@ -49,31 +49,38 @@ public struct SweepJournal: Sendable {
         public static let none = Resumed(lines: [:], prefixCount: 0, prefixBytes: 0)
     }
 
-    /// Reads an output written by an earlier run of the same sweep. Stops at the first line that
-    /// is torn or not a result; a result for another sweep is an error.
-    public static func resume(_ text: String, plan: SweepPlan, file: String) throws(TrainSimError) -> Resumed {
+    /// Reads a journal written by an earlier run of the same sweep, for `--resume`. Every complete
+    /// line must be a sealed result (see `seal`) of this experiment: a line that was edited,
+    /// that another experiment wrote, or that is not a result is an error, never silently kept
+    /// or dropped. The bytes after the last newline are a line torn by a kill or a full disk
+    /// (perhaps in the middle of a UTF-8 character): they are dropped.
+    public static func resume(_ data: Data, plan: SweepPlan, experiment: String, file: String) throws(TrainSimError) -> Resumed {
         var r = Resumed(lines: [:], prefixCount: 0, prefixBytes: 0)
         var inOrder = true
-        var bytes = 0
+        let bytes = [UInt8](data)
+        var start = 0
         var lineNumber = 0
-        for sub in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let line = String(sub) + "\n"
+        while let newline = bytes[start...].firstIndex(of: 0x0A) {
             lineNumber += 1
-            guard bytes + line.utf8.count <= text.utf8.count, !sub.isEmpty,
-                  let p = try? SweepPoint(line: String(sub)) else { break }
+            let line = bytes[start..<newline]
+            let p = try point(line, experiment: experiment, file: file, lineNumber: lineNumber)
+            let at = "line \(lineNumber)"
             guard p.index < plan.count else {
-                throw TrainSimError(file: file, path: "line \(lineNumber)", "point #\(p.index) is not in this sweep of \(plan.count) points; was the file written by another sweep?")
+                throw TrainSimError(file: file, path: at, "point #\(p.index) is not in this sweep of \(plan.count) points; was the file written by another sweep?")
             }
             let expected = plan.assignment(p.index)
             guard expected.count == p.assignment.count,
                   zip(expected, p.assignment).allSatisfy({ $0.path == $1.path && $0.value == $1.value }) else {
-                throw TrainSimError(file: file, path: "line \(lineNumber)", "point #\(p.index) (\(p.label)) is not point #\(p.index) of this sweep; was the file written by another sweep?")
+                throw TrainSimError(file: file, path: at, "point #\(p.index) (\(p.label)) is not point #\(p.index) of this sweep; was the file written by another sweep?")
             }
-            bytes += line.utf8.count
-            r.lines[p.index] = line
+            guard r.lines[p.index] == nil else {
+                throw TrainSimError(file: file, path: at, "point #\(p.index) is in the file twice; trainsim writes each point once")
+            }
+            r.lines[p.index] = String(decoding: bytes[start...newline], as: UTF8.self)
+            start = newline + 1
             if inOrder, p.index == r.prefixCount {
                 r.prefixCount += 1
-                r.prefixBytes = bytes
+                r.prefixBytes = start
             } else {
                 inOrder = false
             }

@@ -67,7 +67,15 @@ public struct SweepPoint: Sendable {
     public init(line: String) throws(TrainSimError) {
         let v: JSONValue
         do { v = try JSONParser.parse(Data(line.utf8)) } catch { throw TrainSimError(path: "line", "not a JSON object") }
-        guard case let .number(i)? = v["index"], i >= 0, i == i.rounded(),
+        try self.init(json: v)
+    }
+
+    /// Reads a parsed line. The index must be a whole number a Double holds exactly (below 2^53).
+    public init(json v: JSONValue) throws(TrainSimError) {
+        if case let .number(i)? = v["index"], !(i >= 0 && i < 9_007_199_254_740_992 && i == i.rounded()) {
+            throw TrainSimError(path: "line", "index \(JSONWriter.number(i)) is not a point number (a whole number from 0 to 2^53)")
+        }
+        guard case let .number(i)? = v["index"],
               case let .object(point)? = v["point"],
               case let .string(s)? = v["status"], let status = Status(rawValue: s) else {
             throw TrainSimError(path: "line", "not a sweep result (needs index, point and status)")
