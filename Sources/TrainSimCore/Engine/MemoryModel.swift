@@ -120,19 +120,20 @@ struct MemoryModel {
         if p == par.pp - 1 { dense += (m.tiedEmbeddings && par.pp > 1 ? params.embedding : params.outputLayer) / t }
         let dDense = Double(par.dp * par.cp), dExpert = Double(par.ep > 1 ? par.tp * par.dp * par.cp / par.ep : par.dp * par.cp)
         let g = e.training.framework.gradReduceBytes, o = optimizerBytesPerParameter
+        let w = e.training.framework.parameterBytes(e.training.precision)
         func states(_ n: Double, _ d: Double) -> (Double, Double, Double) {
             switch par.zero {
-            case 0: return (2 * n, g * n, o * n)
-            case 1: return (2 * n, g * n, o * n / d)
-            case 2: return (2 * n, g * n / d, o * n / d)
-            default: return (2 * n / d, g * n / d, o * n / d)
+            case 0: return (w * n, g * n, o * n)
+            case 1: return (w * n, g * n, o * n / d)
+            case 2: return (w * n, g * n / d, o * n / d)
+            default: return (w * n / d, g * n / d, o * n / d)
             }
         }
         let a = states(dense, dDense), b = states(expert, dExpert)
         var weights = a.0 + b.0
         if par.schedule == .dualpipe { weights *= 2 }
         if par.zero == 3, let perLayer = count == 0 ? nil : (dense + expert) / Double(count) {
-            weights += 2 * 2 * perLayer // two layers gathered at a time (prefetch)
+            weights += 2 * w * perLayer // two layers gathered at a time (prefetch)
         }
         var act = actPerMicro * inFlight(stage: p, microBatches: microBatches)
         if e.training.recompute == .full, count > 0 {

@@ -45,6 +45,11 @@ public struct FrameworkSpec: Sendable, Equatable {
     public var gradReduceEveryMicroBatch: Bool = false
     /// ZeRO-3/FSDP: the next unit's parameter all-gather is prefetched one unit ahead (FSDP backward prefetch / forward prefetch).
     public var zero3Prefetch: Bool = true
+    /// FP8 runs keep the model's parameters in fp8 (1 byte) and gather them in fp8; the fp32 master stays in the optimizer (Megatron --fp8-param-gather, NeMo fp8_params).
+    public var fp8Params: Bool = false
+
+    /// Bytes per model parameter held and gathered, for a run in `precision`.
+    public func parameterBytes(_ precision: Precision) -> Double { precision == .fp8 && fp8Params ? 1 : 2 }
     /// Where each key's value came from ("source [confidence]", or "experiment override").
     public var sources: [String: String] = [:]
 
@@ -86,7 +91,8 @@ public struct FrameworkSpec: Sendable, Equatable {
          ("commLaunchUs", .number(\.commLaunchUs, 0...10_000, positive: false)),
          ("p2pBlocking", .bool(\.p2pBlocking)),
          ("gradReduceEveryMicroBatch", .bool(\.gradReduceEveryMicroBatch)),
-         ("zero3Prefetch", .bool(\.zero3Prefetch))]
+         ("zero3Prefetch", .bool(\.zero3Prefetch)),
+         ("fp8Params", .bool(\.fp8Params))]
     }
 
     /// The keys of a stack file and of an experiment's override object besides `stack`.

@@ -15,12 +15,15 @@ struct DataParallelPlan {
     let overlapGradReduce: Bool, overlapParamGather: Bool, everyMicroBatch: Bool
     let zero: Int
     let gradBytes: Double
+    /// Bytes per parameter gathered (bf16, or fp8 with `fp8Params`).
+    let paramBytes: Double
     let denseGroup: CommGroup, expertGroup: CommGroup
 
     init(_ b: StepGraphBuilder) {
         let e = b.e, par = e.parallelism, m = e.model, fw = b.fw
         zero = par.zero
         gradBytes = fw.gradReduceBytes
+        paramBytes = fw.parameterBytes(e.training.precision)
         denseGroup = b.place.dpGroup
         expertGroup = b.place.expertDPGroup
         let sync = denseGroup.size > 1 || expertGroup.size > 1
@@ -88,12 +91,12 @@ struct DataParallelPlan {
         return last
     }
 
-    /// Gathers one layer's parameters (bf16) after `after`; returns the last operation (-1 if none).
+    /// Gathers one layer's parameters (bf16, or fp8) after `after`; returns the last operation (-1 if none).
     func gather(layer l: Int, rank r: Int, after: Int32, microBatch: Int, into me: inout StepGraphBuilder) -> Int32 {
         var last: Int32 = -1
         let name = me.g.nameID("dp all-gather (params)")
         for (n, group) in [(denseParams[Int32(l)] ?? 0, denseGroup), (expertParams[Int32(l)] ?? 0, expertGroup)] where n > 0 && group.size > 1 {
-            let req = me.request(CollectiveRequest(kind: .allGather, bytes: n * 2, group: group, label: "dp"))
+            let req = me.request(CollectiveRequest(kind: .allGather, bytes: n * paramBytes, group: group, label: "dp"))
             last = me.g.add(stage: r, stream: .dpGather, category: .dp, work: me.seconds(req), request: req,
                             deps: after >= 0 ? [after] : [], layer: l, microBatch: microBatch, name: name)
         }
