@@ -17,8 +17,8 @@ struct SearchCommand: ParsableCommand {
         Prints the best N plans and the time-cost Pareto front. Candidates that cannot beat the best so far
         (a compute-only lower bound of the step time) are pruned without being simulated; the answer is the
         same as simulating all of them, and the same for any number of MPI ranks.
-        Plans with byte-identical results (step time, cost; all fit in memory) share one row, which lists
-        the variants (e.g. zero 1/2/3); JSON rows carry them in "variants".
+        Plans whose reports show the same step time and cost share one row, which lists them (e.g. zero 1/2,
+        with the memory of each); JSON rows carry them in "variants", so the best N are N different answers.
 
         Examples:
           trainsim search Experiments/search-deepseek-v3-h800.json
