@@ -14,6 +14,11 @@ struct BenchCommand: ParsableCommand {
         montecarlo  whole-run Monte Carlo trials per second on one worker and the speedup on two.
         sweep     plans simulated per second on one rank (analytical network), and the speedup from 1 to 2 MPI ranks.
         all       everything above.
+
+        Examples:
+          trainsim bench kernels
+          trainsim bench timeline
+          trainsim bench
         """)
 
     @Argument(help: "What to measure: kernels, timeline, network, montecarlo, sweep or all.")

@@ -6,7 +6,11 @@ struct CalibrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "calibrate",
         abstract: "Measure this host's collectives the way nccl-tests does (run under mpirun), fit alpha-beta-gamma per algorithm, and optionally write a link profile.",
-        discussion: "Example: mpirun -np 2 trainsim calibrate --max-bytes 67108864 --write host.json")
+        discussion: """
+        Examples:
+          trainsim calibrate --max-bytes 1048576
+          mpirun -np 2 trainsim calibrate --max-bytes 67108864 --write host.json
+        """)
 
     @Option(name: .long, help: "Largest message size in bytes (default 256 MiB).")
     var maxBytes: Int = 256 << 20

@@ -11,6 +11,10 @@ struct CompareCommand: ParsableCommand {
         sweep (one column per point; e.g. a sweep over cluster.topology compares topologies on the same workload),
         or sweep results as JSON lines. The best value of each row is marked (* in text, bold in md).
         --format md gives a table that pastes into a document.
+
+        Examples:
+          trainsim compare Experiments/sweep-llama3-70b-h800.json --format md
+          trainsim compare a.json b.json
         """)
 
     @Argument(help: "Reports, experiments or sweep files (JSON).")

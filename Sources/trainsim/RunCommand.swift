@@ -17,6 +17,12 @@ struct RunCommand: ParsableCommand {
         under mpirun the trials are shared among ranks and the result is the same for any number of ranks.
         Exit status: 0 on success, 1 when a phase does not fit in memory (the report is still printed) or
         failures leave the run no chance to finish, 2 on bad input.
+
+        Examples:
+          trainsim run Experiments/quickstart-llama3-8b-a100.json
+          trainsim run Experiments/deepseek-v3-h800-2048.json --format json
+          trainsim run Experiments/llama3-405b-h100-wholerun.json --trials 1000
+          trainsim run Experiments/deepseek-v3-h800-2048.json --trace step.json
         """)
 
     @Argument(help: "The experiment file (JSON).")

@@ -17,6 +17,14 @@ struct SearchCommand: ParsableCommand {
         Prints the best N plans and the time-cost Pareto front. Candidates that cannot beat the best so far
         (a compute-only lower bound of the step time) are pruned without being simulated; the answer is the
         same as simulating all of them, and the same for any number of MPI ranks.
+        Plans whose reports show the same step time and cost share one row, which lists them (e.g. zero 1/2,
+        with the memory of each); JSON rows carry them in "variants", so the best N are N different answers.
+
+        Examples:
+          trainsim search Experiments/search-deepseek-v3-h800.json
+          trainsim search Experiments/search-deepseek-v3-h800.json --objective cost --top 5
+          mpirun -np 8 trainsim search big-search.json --format json --output best.json
+          trainsim search Experiments/search-deepseek-v3-h800.json --benchmark
         """)
 
     @Argument(help: "The experiment file (JSON).")
@@ -33,7 +41,7 @@ struct SearchCommand: ParsableCommand {
     @Flag(name: .long, help: "Simulate every candidate, pruning none (for checks and benchmarks).")
     var exhaustive = false
 
-    @Flag(name: .long, help: .hidden)
+    @Flag(name: .long, help: "Instead of searching, measure the search: plans simulated per CPU-second, the pruned search's time, and the speedup from 1 to 2 MPI ranks.")
     var benchmark = false
 
     func run() throws {

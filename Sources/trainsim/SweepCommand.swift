@@ -20,6 +20,11 @@ struct SweepCommand: ParsableCommand {
         or edited ones, are refused (exit 2).
         Under mpirun -np N the points are shared among the ranks; the output is the same for any N.
         Exit status: 0 when at least one point works, 1 when none does, 2 on bad input.
+
+        Examples:
+          trainsim sweep Experiments/sweep-llama3-70b-h800.json
+          trainsim sweep Experiments/sweep-llama3-70b-h800.json --format csv
+          trainsim sweep big.json --format json --output points.jsonl --resume
         """)
 
     @Argument(help: "The experiment file with a sweep object (JSON).")

@@ -6,7 +6,14 @@ struct TopoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "topo",
         abstract: "Describe a cluster design: devices, switches and links per tier, bisection bandwidth, oversubscription, diameter, and the busbw each collective reaches.",
-        discussion: "FILE is a Topologies/ preset name (h800-ib) or path, or an experiment file (its cluster is used).")
+        discussion: """
+        FILE is a Topologies/ preset name (h800-ib) or path, or an experiment file (its cluster is used).
+
+        Examples:
+          trainsim topo h800-ib --devices 2048
+          trainsim topo cloudmatrix384 --group-sizes 8,384
+          trainsim topo Experiments/deepseek-v3-h800-2048.json --format json
+        """)
 
     @Argument(help: "A topology preset or file, or an experiment file.")
     var file: String

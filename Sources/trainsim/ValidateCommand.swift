@@ -6,7 +6,14 @@ struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Run the published calibration cases and print predicted vs published with the error of each.",
-        discussion: "Cases come from Tests/Calibration/cases.json and cases-2.json in the trainsim folder (or the FILEs given). Held-out accuracy is printed per device family (silicon) and per stack. Cases marked 'sets constants' were used to set device efficiency data; the others are held out. Each case has a tolerance; the exit code is 1 when any case is outside it.")
+        discussion: """
+        Cases come from Tests/Calibration/cases.json and cases-2.json in the trainsim folder (or the FILEs given). Held-out accuracy is printed per device family (silicon) and per stack. Cases marked 'sets constants' were used to set device efficiency data; the others are held out. Each case has a tolerance; the exit code is 1 when any case is outside it.
+
+        Examples:
+          trainsim validate
+          trainsim validate --format md
+          trainsim validate my-cases.json more-cases.json
+        """)
 
     @Argument(help: "Cases files (default: the shipped Tests/Calibration/cases.json and cases-2.json).")
     var files: [String] = []

@@ -10,7 +10,13 @@ struct Trainsim: ParsableCommand {
         trainsim FILE            is trainsim run FILE.
         Under mpirun, sweeps, searches and Monte Carlo trials are shared among ranks; rank 0 prints.
         Data files (Topologies/) are found beside the experiment, in the current folder, or via TRAINSIM_HOME.
+
+        Examples:
+          trainsim Experiments/quickstart-llama3-8b-a100.json
+          trainsim search Experiments/search-deepseek-v3-h800.json --top 5
+          trainsim VERB --help
         """,
+        version: Version.line,
         subcommands: [RunCommand.self, TopoCommand.self, ValidateCommand.self, CalibrateCommand.self, BenchCommand.self, MPISelfTestCommand.self,
                       SweepCommand.self, SearchCommand.self, CompareCommand.self],
         defaultSubcommand: RunCommand.self)

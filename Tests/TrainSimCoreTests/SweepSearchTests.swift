@@ -18,13 +18,22 @@ final class SweepSearchTests: XCTestCase {
                                      folder: SweepPlanTests.root.appendingPathComponent("Experiments"), validatingPlan: false)
     }
 
-    /// Brute force: every candidate simulated, then ranked.
+    /// Brute force: every candidate simulated, then ranked by its reported figures: the plans of
+    /// the best `top` distinct (step time, cost) results, ordered by the objective, the other
+    /// figure, then id.
     static func bruteForce(_ s: PlanSearch) -> (best: [Int], front: [Int], scored: [ScoredPlan]) {
         var scored: [ScoredPlan] = []
         for id in s.candidates.indices { if case let .scored(p) = s.evaluate(id) { scored.append(p) } }
-        let key: (ScoredPlan) -> Double = s.objective == .cost ? { $0.cost } : { $0.seconds }
-        let best = scored.sorted { (key($0), $0.id) < (key($1), $1.id) }.prefix(s.top).map(\.id)
-        return (best, Pareto.front(scored).map(\.id), scored)
+        let order: (ScoredPlan) -> (Double, Double, Int) = s.objective == .cost ? { ($0.cost, $0.seconds, $0.id) } : { ($0.seconds, $0.cost, $0.id) }
+        var results: [[Double]] = [], best: [Int] = []
+        for p in scored.map(\.reported).sorted(by: { order($0) < order($1) }) {
+            if !results.contains([p.seconds, p.cost]) {
+                if results.count == s.top { continue }
+                results.append([p.seconds, p.cost])
+            }
+            best.append(p.id)
+        }
+        return (best, Pareto.front(scored.map(\.reported)).map(\.id), scored)
     }
 
     func check(_ s: PlanSearch, file: StaticString = #filePath, line: UInt = #line) {

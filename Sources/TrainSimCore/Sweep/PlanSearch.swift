@@ -123,6 +123,13 @@ public struct PlanSearch: Sendable {
         return .scored(ScoredPlan(id: id, seconds: step.stepSeconds, cost: run.totalCost))
     }
 
+    /// The memory peak of candidate `id`, as the search checks it.
+    public func memory(_ id: Int) throws(TrainSimError) -> MemoryBreakdown {
+        let e = try experiment(id)
+        let layout = StageLayout(layers: e.model.layers, pp: e.parallelism.pp, vpp: e.parallelism.vpp, split: nil)
+        return MemoryModel(e: e, device: e.cluster.topology.device, params: ParameterCount(e.model), layout: layout).peak(microBatches: e.microBatches)
+    }
+
     /// The objective's lower bound for candidate `id`.
     public func objectiveBound(_ id: Int) -> (seconds: Double, cost: Double) {
         let c = candidates[id]
@@ -139,10 +146,13 @@ public struct SearchState: Sendable {
     public init(_ s: PlanSearch) { best = TopPlans(capacity: s.top, byCost: s.objective == .cost) }
 
     /// Tries the candidate at `position` of the search order, unless it cannot be in the answer.
+    /// Plans are ranked by their `reported` figures; the bound is rounded the same way, which keeps
+    /// it below them (rounding is monotone), so pruning still never drops a plan of the answer.
     public mutating func consider(position: Int, in s: PlanSearch, pruning: Bool = true) {
         let id = s.order[position]
         if pruning {
-            let (t, c) = s.objectiveBound(id)
+            let bound = s.objectiveBound(id)
+            let (t, c) = (Analysis.round(bound.seconds), Analysis.round(bound.cost))
             if (s.objective == .time ? t : c) > best.threshold, front.dominates(t, c) {
                 pruned += 1
                 return
@@ -153,8 +163,8 @@ public struct SearchState: Sendable {
         case .outOfMemory: outOfMemory += 1
         case let .scored(p):
             evaluated += 1
-            best.insert(p)
-            front.insert(p)
+            best.insert(p.reported)
+            front.insert(p.reported)
         }
     }
 
@@ -182,6 +192,15 @@ public struct SearchState: Sendable {
 
     /// The time-cost Pareto front, fastest first.
     public var paretoFront: [ScoredPlan] { Pareto.front(front.plans) }
+
+    /// The front's points, fastest first, each with every plan that gives it (by id).
+    public var paretoGroups: [[ScoredPlan]] {
+        paretoFront.map { point in
+            var seen = Set<Int>()
+            return front.plans.filter { $0.seconds == point.seconds && $0.cost == point.cost && seen.insert($0.id).inserted }
+                .sorted { $0.id < $1.id }
+        }
+    }
 }
 
 extension StepResult {

@@ -1,32 +1,43 @@
 import Foundation
 
-/// The answer of a plan search: the best N plans and the time-cost Pareto front, each plan
-/// simulated again in full for its report. It depends only on which plans won, never on how
-/// many were pruned or on which rank, so it is the same for any number of ranks.
+/// The answer of a plan search: the best N results and the time-cost Pareto front, each
+/// simulated again in full for its report. Plans with byte-identical step time and cost are one
+/// row that lists them as variants (see SearchReport+Variants.swift). It depends only on which
+/// plans won, never on how many were pruned or on which rank, so it is the same for any number
+/// of ranks.
 public struct SearchReport: Sendable {
     public let search: PlanSearch
     public let best: [Analysis]
     public let front: [Analysis]
+    /// The plan each row reports in full: the lowest id of its variants.
     public let bestIDs: [Int]
     public let frontIDs: [Int]
+    /// Each row's variants: every plan with the row's step time and cost, by id (the first is the row's own).
+    public let bestVariants: [[Variant]]
+    public let frontVariants: [[Variant]]
 
     public init(search: PlanSearch, state: SearchState) throws(TrainSimError) {
         self.search = search
-        bestIDs = state.best.plans.map(\.id)
-        frontIDs = state.paretoFront.map(\.id)
+        let bestGroups = state.best.groups.map { $0.map(\.id) }, frontGroups = state.paretoGroups.map { $0.map(\.id) }
+        bestIDs = bestGroups.map { $0[0] }
+        frontIDs = frontGroups.map { $0[0] }
         var b: [Analysis] = [], f: [Analysis] = []
         for id in bestIDs { b.append(try Analysis.analyze(try search.experiment(id))) }
         for id in frontIDs { f.append(try Analysis.analyze(try search.experiment(id))) }
         best = b
         front = f
+        bestVariants = try Self.variants(bestGroups, rows: b, search: search)
+        frontVariants = try Self.variants(frontGroups, rows: f, search: search)
     }
 
     var variesCluster: Bool { search.clusters.count > 1 }
 
     static let planColumns = ["tp", "pp", "vpp", "dp", "ep", "cp", "microBatch", "zero", "recompute", "schedule"]
 
-    func planCells(_ a: Analysis) -> [String] {
-        let p = a.experiment.parallelism, t = a.experiment.training
+    func planCells(_ a: Analysis) -> [String] { Self.planCells(a.experiment) }
+
+    static func planCells(_ e: Experiment) -> [String] {
+        let p = e.parallelism, t = e.training
         return [p.tp, p.pp, p.vpp, p.dp, p.ep, p.cp, t.microBatchSequences, p.zero].map(String.init) + [t.recompute.rawValue, p.schedule.rawValue]
     }
 
@@ -52,11 +63,12 @@ public struct SearchReport: Sendable {
         for u in search.unbuildable { out += (markdown ? "- " : "  ") + "skipped: " + u + "\n" }
         let header = ["#"] + (variesCluster ? ["devices", "topology"] : []) + Self.planColumns.map { $0 == "microBatch" ? "mb" : $0 }
             + ["step", "MFU", "days", "cost", "memory GiB"]
-        func rows(_ list: [Analysis]) -> [[String]] {
+        func rows(_ list: [Analysis], _ variants: [[Variant]]) -> [[String]] {
             list.enumerated().map { k, a in
-                [String(k + 1)] + clusterCells(a) + planCells(a)
+                let cells = mergedCells(variants[k], cells: clusterCells(a) + planCells(a), memory: a.step.memory.peakGiB)
+                return [String(k + 1)] + cells.plan
                     + [Fmt.secs(a.step.stepSeconds), Fmt.pct(a.mfu), String(format: "%.1f", a.run.trainingDays),
-                       Fmt.money(a.run.totalCost, a.run.currency), String(format: "%.1f", a.step.memory.peakGiB)]
+                       Fmt.money(a.run.totalCost, a.run.currency), cells.memory]
             }
         }
         let right = Set(header.indices.filter { !["topology", "recompute", "schedule"].contains(header[$0]) })
@@ -65,15 +77,18 @@ public struct SearchReport: Sendable {
             return out
         }
         out += (markdown ? "\n**best \(best.count) by \(search.objective.rawValue)**\n\n" : "\nbest \(best.count) by \(search.objective.rawValue)\n")
-        out += TextTable.render(header: header, rows: rows(best), markdown: markdown, rightAligned: right)
+        out += TextTable.render(header: header, rows: rows(best, bestVariants), markdown: markdown, rightAligned: right)
+        out += variantNotes(bestVariants, markdown: markdown)
         out += (markdown ? "\n**time-cost Pareto front**\n\n" : "\ntime-cost Pareto front\n")
-        out += TextTable.render(header: header, rows: rows(front), markdown: markdown, rightAligned: right)
+        out += TextTable.render(header: header, rows: rows(front, frontVariants), markdown: markdown, rightAligned: right)
+        out += variantNotes(frontVariants, markdown: markdown)
         return out
     }
 
-    func planJSON(_ a: Analysis, rank: Int) -> JSONValue {
+    func planJSON(_ a: Analysis, rank: Int, variants: [Variant]) -> JSONValue {
         var pairs: [(String, JSONValue)] = [("rank", .number(Double(rank)))]
         pairs.append(contentsOf: a.reportJSON().removing("collectives").objectPairs)
+        pairs.append(("variants", .array(variants.map(\.json))))
         return .object(pairs)
     }
 
@@ -84,21 +99,22 @@ public struct SearchReport: Sendable {
             ("objective", .string(search.objective.rawValue)),
             ("candidates", .number(Double(search.candidates.count))),
             ("skipped", .array(search.unbuildable.map { .string($0) })),
-            ("best", .array(best.enumerated().map { planJSON($1, rank: $0 + 1) })),
-            ("pareto", .array(front.enumerated().map { planJSON($1, rank: $0 + 1) })),
+            ("best", .array(best.enumerated().map { planJSON($1, rank: $0 + 1, variants: bestVariants[$0]) })),
+            ("pareto", .array(front.enumerated().map { planJSON($1, rank: $0 + 1, variants: frontVariants[$0]) })),
         ])
     }
 
     func csv() -> String {
         let header = ["set", "rank", "devices", "topology"] + Self.planColumns
-            + ["stepTimeSeconds", "mfu", "trainingDays", "cost.currency", "cost.total", "memory.peakGiBPerDevice"]
+            + ["stepTimeSeconds", "mfu", "trainingDays", "cost.currency", "cost.total", "memory.peakGiBPerDevice", "variants"]
         var out = header.joined(separator: ",") + "\n"
-        for (set, list) in [("best", best), ("pareto", front)] {
+        for (set, list, variants) in [("best", best, bestVariants), ("pareto", front, frontVariants)] {
             for (k, a) in list.enumerated() {
                 let row = [set, String(k + 1), String(a.devices), a.experiment.cluster.topologyReference] + planCells(a)
                     + [JSONWriter.number(Analysis.round(a.step.stepSeconds)), JSONWriter.number(Analysis.round(a.mfu)),
                        JSONWriter.number(Analysis.round(a.run.trainingDays)), a.run.currency,
-                       JSONWriter.number(Analysis.round(a.run.totalCost)), JSONWriter.number(Analysis.round(a.step.memory.peakGiB))]
+                       JSONWriter.number(Analysis.round(a.run.totalCost)), JSONWriter.number(Analysis.round(a.step.memory.peakGiB)),
+                       Self.summary(variants[k])]
                 out += row.map(csvField).joined(separator: ",") + "\n"
             }
         }
