@@ -38,6 +38,10 @@ public struct DeviceSpec: Sendable, Equatable {
     public var overlapSMFraction: Double
     /// Every figure's source, keyed by field name, for reports.
     public var sources: [String: String]
+    /// Rental price per device-hour and purchase price per device, USD (`prices` in the device
+    /// file, each with its source), when known.
+    public var rentalPerHourUSD: Double? = nil
+    public var capitalUSD: Double? = nil
 
     public func peakFLOPs(_ precision: Precision) -> Double {
         (peakTFLOPs[precision.rawValue] ?? peakTFLOPs["bf16"] ?? 0) * 1e12
@@ -110,11 +114,20 @@ extension DeviceSpec {
         let smFrac = note("efficiency.overlapSMFraction", try eff.sourced("overlapSMFraction", in: 0...0.9) ?? Sourced(value: 0))
         try eff.finish()
         let reserved = note("reservedGiB", try r.sourced("reservedGiB", in: 0...512) ?? Sourced(value: 2))
+        var rental: Double?, capital: Double?
+        if let pr = try r.object("prices") {
+            rental = try pr.sourced("rentalPerHourUSD", in: 0...1e4).map { note("prices.rentalPerHourUSD", $0) }
+            capital = try pr.sourced("capitalUSD", in: 0...1e8).map { note("prices.capitalUSD", $0) }
+            try pr.finish()
+        }
         try r.finish()
-        return DeviceSpec(
+        var d = DeviceSpec(
             id: id, name: name, vendor: vendor, peakTFLOPs: peak, hbmGiB: hbm, hbmGBps: hbmBW, tdpWatts: tdp,
             trainingPowerFraction: powerFrac, gemmEfficiency: gemm, fp8GemmEfficiencyFactor: fp8f,
             attentionEfficiency: attn, memoryBoundEfficiency: mem, elementwisePasses: passes, kernelOverheadUs: launch, reservedGiB: reserved,
             overlapSMFraction: smFrac, sources: sources)
+        d.rentalPerHourUSD = rental
+        d.capitalUSD = capital
+        return d
     }
 }

@@ -24,7 +24,7 @@ extension Analysis {
                 ("currency", .string(r.currency)), ("total", n(r.totalCost)), ("compute", n(r.computeCost)),
                 ("energy", n(r.energyCost)), ("totalUSD", n(r.totalCostUSD)), ("totalCNY", n(r.totalCostCNY)),
                 ("pricePerDeviceHour", n(r.pricePerDeviceHour)), ("electricityPricePerKWh", n(r.electricityPricePerKWh)),
-                ("pricing", .string(r.pricing)),
+                ("pricing", .string(r.pricing)), ("priceSource", .string(r.priceSource)),
             ])),
             ("memory", .object([
                 ("peakGiBPerDevice", n(m.peakGiB)), ("fits", .bool(m.fits)), ("capacityGiB", n(m.capacityGiB)),

@@ -46,6 +46,7 @@ extension Analysis {
         line("  cost", Fmt.money(r.totalCost, r.currency) + " (compute " + Fmt.money(r.computeCost, r.currency)
              + ", energy " + Fmt.money(r.energyCost, r.currency) + ")")
         line("  cost (USD / CNY)", Fmt.money(r.totalCostUSD, "USD") + " / " + Fmt.money(r.totalCostCNY, "CNY"))
+        line("  device price", Fmt.money(r.pricePerDeviceHour, r.currency) + " per device-hour (" + r.priceSource + ")")
         if !s.tierBusySeconds.isEmpty {
             out += "\nlink tiers (stage \(s.bottleneckStage): " + (s.networkBackend == "flow" ? "time carrying traffic" : "traffic at full rate") + " per step)\n"
             for k in s.tierBusySeconds.keys.sorted() {

@@ -20,6 +20,8 @@ public struct RunEstimate: Sendable, Equatable {
     public var electricityPricePerKWh: Double
     public var pue: Double
     public var pricing: String
+    /// Where the device price came from (its source, or the experiment).
+    public var priceSource: String = ""
 
     public init(experiment e: Experiment, step: StepResult) {
         let topo = e.cluster.topology
@@ -37,12 +39,28 @@ public struct RunEstimate: Sendable, Equatable {
         currency = e.cost.currency
         let fx = currency == "CNY" ? topo.prices.cnyPerUSD : 1
         pricing = e.cost.pricing
+        // Where the price comes from, most specific first: the experiment, the design (a
+        // supernode priced with its system), the device file; owned devices amortize the purchase.
+        let src = topo.sources, dsrc = dev.sources
+        let capital = topo.prices.capitalCostPerDeviceUSD.map { ($0, src["prices.capitalCostPerDeviceUSD"]) }
+            ?? dev.capitalUSD.map { ($0, dsrc["prices.capitalUSD"]) }
+        let rental = topo.prices.devicePricePerHourUSD.map { ($0, src["prices.devicePricePerHourUSD"]) }
+            ?? dev.rentalPerHourUSD.map { ($0, dsrc["prices.rentalPerHourUSD"]) }
         if let p = e.cost.devicePricePerHour {
             pricePerDeviceHour = p
-        } else if pricing == "owned", let capital = topo.prices.capitalCostPerDeviceUSD {
-            pricePerDeviceHour = capital / (topo.prices.amortizationYears * 8760) * fx
+            priceSource = "the experiment's cost.devicePricePerHour"
+        } else if pricing == "owned", let (c, s) = capital {
+            pricePerDeviceHour = c / (topo.prices.amortizationYears * 8760) * fx
+            priceSource = "purchase USD \(Int(c)) amortized over \(JSONWriter.number(topo.prices.amortizationYears)) years: " + (s ?? "no source given")
+        } else if let (r, s) = rental {
+            pricePerDeviceHour = r * fx
+            priceSource = s ?? "no source given"
+        } else if let (c, s) = capital {
+            pricePerDeviceHour = c / (topo.prices.amortizationYears * 8760) * fx
+            priceSource = "no rental price known; purchase USD \(Int(c)) amortized over \(JSONWriter.number(topo.prices.amortizationYears)) years: " + (s ?? "no source given")
         } else {
-            pricePerDeviceHour = topo.prices.devicePricePerHourUSD * fx
+            pricePerDeviceHour = 0
+            priceSource = "no price known for \(dev.name): set cost.devicePricePerHour"
         }
         electricityPricePerKWh = e.cost.electricityPricePerKWh ?? topo.prices.electricityPricePerKWhUSD * fx
         computeCost = deviceHours * pricePerDeviceHour

@@ -98,7 +98,7 @@ extension TopologySpec {
 
         let pr = try r.requiredObject("prices")
         let prices = PriceSpec(
-            devicePricePerHourUSD: note("prices.devicePricePerHourUSD", try pr.requiredSourced("devicePricePerHourUSD", in: 0...1e4)),
+            devicePricePerHourUSD: try pr.sourced("devicePricePerHourUSD", in: 0...1e4).map { note("prices.devicePricePerHourUSD", $0) },
             capitalCostPerDeviceUSD: try pr.sourced("capitalCostPerDeviceUSD", in: 0...1e8).map { note("prices.capitalCostPerDeviceUSD", $0) },
             amortizationYears: note("prices.amortizationYears", try pr.sourced("amortizationYears", in: 0.1...50) ?? Sourced(value: 4)),
             electricityPricePerKWhUSD: note("prices.electricityPricePerKWhUSD", try pr.requiredSourced("electricityPricePerKWhUSD", in: 0...100)),

@@ -88,8 +88,10 @@ public struct PowerSpec: Sendable, Equatable {
     public var pue: Double
 }
 
+/// Site prices of a design. Device prices live in the device files; a design may override them
+/// (a supernode whose price includes its system).
 public struct PriceSpec: Sendable, Equatable {
-    public var devicePricePerHourUSD: Double
+    public var devicePricePerHourUSD: Double?
     public var capitalCostPerDeviceUSD: Double?
     public var amortizationYears: Double
     public var electricityPricePerKWhUSD: Double
