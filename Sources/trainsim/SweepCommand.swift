@@ -31,7 +31,11 @@ struct SweepCommand: ParsableCommand {
     var resume = false
 
     func run() throws {
-        let plan = try SweepPlan.load(path: file)
+        // Rank 0 reads the file and every file its points name; the other ranks get the bytes.
+        let plan = try SharedInput.load(Ranks.mpi) {
+            Experiment.readFiles(path: file)
+            return try SweepPlan.load(path: file)
+        }
         let journalPath = out.output.map { out.format == .json ? $0 : $0 + ".jsonl" }
         var sink: OutputFile.Sink?
         var lines: [Int: String] = [:]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TrainSimCore
+import TrainSimMPI
 
 struct Trainsim: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,7 +21,8 @@ struct Trainsim: ParsableCommand {
 // (0 ok, 1 valid input that cannot run, 2 bad input). Never a trap or a stack trace.
 let code: Int32
 do {
-    var command = try Trainsim.parseAsRoot()
+    // Under mpirun every rank runs rank 0's command line (an MPMD launch may give ranks different ones).
+    var command = try Trainsim.parseAsRoot(SharedInput.arguments(Ranks.mpi, Array(CommandLine.arguments.dropFirst())))
     try command.run()
     code = pendingExitCode
 } catch let e as TrainSimError {
