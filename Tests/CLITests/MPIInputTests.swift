@@ -53,6 +53,16 @@ final class MPIInputTests: XCTestCase {
         }
     }
 
+    /// Verbs that share no work (compare, topo, validate) run on rank 0 alone.
+    func testCompareRunsOnRankZeroAlone() throws {
+        try makeInputs()
+        let local = try CLI.trainsim(["compare", "r0/sweep.json"], cwd: folder.path)
+        XCTAssertEqual(local.code, 0, local.stderr)
+        let r = try mpmd(["compare", "r0/sweep.json"], ["compare", "r2/sweep.json"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertEqual(r.stdout, local.stdout)
+    }
+
     func testRunTrialsWithTheFileOnRankZeroOnly() throws {
         try makeInputs()
         let args = ["run", "r0/plain.json", "--format", "json", "--trials", "64"]
@@ -70,7 +80,7 @@ final class MPIInputTests: XCTestCase {
         try write("r0/broken.json", "{\"name\": ")
         let cases: [([String], [String], String)] = [
             (["sweep", "r0/bad.json"], ["sweep", "r1/sweep.json"], "parallelism.tpp: unknown key"),
-            (["search", "r0/broken.json"], ["search", "r1/sweep.json"], "r0/broken.json: line 1"),
+            (["search", "r0/broken.json"], ["search", "r1/sweep.json"], "r0/broken.json: line"),
             (["run", "r0/missing.json", "--trials", "8"], ["run", "r1/plain.json", "--trials", "8"], "r0/missing.json: no such file"),
         ]
         for (zero, one, message) in cases {
