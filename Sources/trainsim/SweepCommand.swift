@@ -18,7 +18,7 @@ struct SweepCommand: ParsableCommand {
         to FILE.jsonl beside it. A killed sweep rerun with --resume computes only the missing points; each line
         carries a fingerprint of the experiment and its data files and a check, so lines of another experiment,
         or edited ones, are refused (exit 2).
-        A sweep has at most 1,000,000 points. Under mpirun -np N rank 0 reads the files and sends them to the other
+        A sweep has at most 100,000 points. Under mpirun -np N rank 0 reads the files and sends them to the other
         ranks, the points are shared among the ranks, and the output is the same for any N.
         Exit status: 0 when at least one point works, 1 when none does, 2 on bad input.
         """)
