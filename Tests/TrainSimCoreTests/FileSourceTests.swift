@@ -16,11 +16,13 @@ final class FileSourceTests: XCTestCase {
         try fm.copyItem(at: home.appendingPathComponent("Topologies/a100-80g-ib.json"), to: dir.appendingPathComponent("mine.json"))
         try fm.copyItem(at: home.appendingPathComponent("Topologies/devices/a100-80g.json"), to: dir.appendingPathComponent("devices/a100-80g.json"))
         try #"{"preset": "llama3-8b"}"#.write(to: dir.appendingPathComponent("m.json"), atomically: true, encoding: .utf8)
+        try #"{"schemaVersion": 1, "tier": "scale-out", "pointToPoint": {"bandwidthGBps": 20, "alphaUs": 4}}"#
+            .write(to: dir.appendingPathComponent("link.json"), atomically: true, encoding: .utf8)
         let path = dir.appendingPathComponent("sweep.json").path
         try """
         {"name": "replay", "model": "./m.json",
          "training": {"tokens": 1e12, "sequenceLength": 4096, "globalBatchSequences": 256},
-         "cluster": {"topology": "mine.json", "devices": 64},
+         "cluster": {"topology": "mine.json", "devices": 64, "linkProfile": "link.json"},
          "parallelism": {"tp": 2, "pp": 2},
          "sweep": {"training.framework": ["nemo", {"stack": "deepspeed"}, "nowhere"],
                    "cluster.topology": ["mine.json", "h100-ib", "missing.json"], "parallelism.tp": [1, 2]}}
@@ -36,6 +38,9 @@ final class FileSourceTests: XCTestCase {
         Experiment.readFiles(path: path)
         _ = try SweepPlan.load(path: path)
         let record = recorder.record
+        for name in ["sweep.json", "m.json", "link.json", "mine.json", "devices/a100-80g.json"] {
+            XCTAssertTrue(record.reads.keys.contains { $0.hasSuffix("/" + name) }, name)
+        }
         let unpacked = try XCTUnwrap(FileRecord(packed: record.packed()))
         XCTAssertEqual(unpacked, record)
         XCTAssertNil(FileRecord(packed: record.packed().dropLast()))

@@ -3,7 +3,8 @@ import Foundation
 extension Experiment {
     /// Reads every data file that decoding `document`, any point of its sweep or any cluster of
     /// its search may read: the model file, the stack (`training.framework`), the designs
-    /// (`cluster.topology`, with their devices) and the run defaults. Errors are ignored here;
+    /// (`cluster.topology`, with their devices, silicon and link profiles), the experiment's
+    /// `cluster.linkProfile` and the run defaults. Errors are ignored here;
     /// decoding reports them. Under MPI, rank 0 calls this while recording (see ``FileSource``)
     /// so the other ranks get every file a point may need from it.
     public static func readReferencedFiles(_ document: JSONValue, folder: URL?, file: String?) {
@@ -22,6 +23,9 @@ extension Experiment {
             default: continue
             }
             _ = try? FrameworkSpec.load(reference, relativeTo: folder, referencedFrom: file, keyPath: "training.framework")
+        }
+        for case let .string(profile)? in values(at: ["cluster", "linkProfile"], in: document, axes: axes) {
+            _ = try? LinkProfile.load(profile, relativeTo: folder, referencedFrom: file, keyPath: "cluster.linkProfile")
         }
         var topologies = values(at: ["cluster", "topology"], in: document, axes: axes)
         if case let .array(choices)? = document.value(at: ["search", "space"])?["cluster.topology"] { topologies += choices.map { Optional($0) } }
