@@ -36,18 +36,25 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Write a self-contained HTML report to FILE.")
     var html: String?
 
-    @Option(name: .long, help: "Monte Carlo trials of failures and restarts over the whole run (0: expected values only).")
+    // `.unconditional`: `--trials -5` is a bad count, not a missing one.
+    @Option(name: .long, parsing: .unconditional, help: "Monte Carlo trials of failures and restarts over the whole run (0: expected values only).")
     var trials: Int = 0
 
     @Option(name: .long, help: "Seed of the Monte Carlo trials (each trial is seeded from it and its index).")
     var seed: UInt64 = 1
 
     func validate() throws {
-        guard (0...100_000_000).contains(trials) else { throw ValidationError("--trials must be from 0 to 100000000, found \(trials)") }
+        guard (0...100_000_000).contains(trials) else {
+            throw ValidationError("--trials must be a positive integer (at most 100000000; 0, the default, gives expected values only), found \(trials)")
+        }
     }
 
     func run() throws {
-        let e = try Experiment.load(path: file)
+        // Rank 0 reads the file and every file it names; the other ranks get the bytes.
+        let e = try SharedInput.load(Ranks.mpi) {
+            Experiment.readFiles(path: file)
+            return try Experiment.load(path: file)
+        }
         // An experiment with a sweep or a search object is that sweep or search (DESIGN: `trainsim FILE`).
         if !e.sweep.isEmpty || e.search != nil {
             var args = [file, "--format", out.format.rawValue]

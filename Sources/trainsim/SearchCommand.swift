@@ -50,9 +50,12 @@ struct SearchCommand: ParsableCommand {
             return
         }
         let started = Date()
-        let url = URL(fileURLWithPath: file)
-        var e = try Experiment.decode(try DataLocator.readJSON(url, displayName: file), file: file,
-                                      folder: url.deletingLastPathComponent(), validatingPlan: false)
+        var e = try SharedInput.load(Ranks.mpi) {
+            Experiment.readFiles(path: file)
+            let url = DataLocator.fileURL(file)
+            return try Experiment.decode(try DataLocator.readJSON(url, displayName: file), file: file,
+                                         folder: url.deletingLastPathComponent(), validatingPlan: false)
+        }
         var spec = e.search ?? SearchSpec()
         if let objective {
             guard ["time", "cost"].contains(objective) else { throw CLIError.badInput("--objective: \"\(objective)\" is not \"time\" or \"cost\"") }

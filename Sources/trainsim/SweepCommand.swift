@@ -18,7 +18,8 @@ struct SweepCommand: ParsableCommand {
         to FILE.jsonl beside it. A killed sweep rerun with --resume computes only the missing points; each line
         carries a fingerprint of the experiment and its data files and a check, so lines of another experiment,
         or edited ones, are refused (exit 2).
-        Under mpirun -np N the points are shared among the ranks; the output is the same for any N.
+        A sweep has at most 100,000 points. Under mpirun -np N rank 0 reads the files and sends them to the other
+        ranks, the points are shared among the ranks, and the output is the same for any N.
         Exit status: 0 when at least one point works, 1 when none does, 2 on bad input.
 
         Examples:
@@ -36,7 +37,11 @@ struct SweepCommand: ParsableCommand {
     var resume = false
 
     func run() throws {
-        let plan = try SweepPlan.load(path: file)
+        // Rank 0 reads the file and every file its points name; the other ranks get the bytes.
+        let plan = try SharedInput.load(Ranks.mpi) {
+            Experiment.readFiles(path: file)
+            return try SweepPlan.load(path: file)
+        }
         let journalPath = out.output.map { out.format == .json ? $0 : $0 + ".jsonl" }
         var sink: OutputFile.Sink?
         var lines: [Int: String] = [:]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TrainSimCore
+import TrainSimMPI
 
 struct Trainsim: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,8 +27,12 @@ struct Trainsim: ParsableCommand {
 // (0 ok, 1 valid input that cannot run, 2 bad input). Never a trap or a stack trace.
 let code: Int32
 do {
-    var command = try Trainsim.parseAsRoot()
-    try command.run()
+    // Under mpirun every rank runs rank 0's command line (an MPMD launch may give ranks different ones).
+    var command = try Trainsim.parseAsRoot(SharedInput.arguments(Ranks.mpi, Array(CommandLine.arguments.dropFirst())))
+    // Verbs that share no work among ranks (topo, validate, compare, bench) run on rank 0 alone, which
+    // alone reads their input; the other ranks only agree on the exit code.
+    let sharesWork: [any ParsableCommand.Type] = [RunCommand.self, SweepCommand.self, SearchCommand.self, CalibrateCommand.self, MPISelfTestCommand.self]
+    if Ranks.isRoot || sharesWork.contains(where: { $0 == type(of: command) }) { try command.run() }
     code = pendingExitCode
 } catch let e as TrainSimError {
     if Ranks.isRoot { FileHandle.standardError.write(Data(("trainsim: " + e.description + "\n").utf8)) }

@@ -72,8 +72,49 @@ final class BadInputTests: XCTestCase {
             ("kvHeads not dividing", edit("\"llama3-8b\"", "{\"layers\": 2, \"hidden\": 64, \"ffnHidden\": 128, \"heads\": 8, \"kvHeads\": 3, \"vocab\": 100}"), ["model.kvHeads", "must divide heads"]),
             ("moe topK > experts", edit("\"llama3-8b\"", "{\"layers\": 2, \"hidden\": 64, \"ffnHidden\": 128, \"heads\": 8, \"vocab\": 100, \"moe\": {\"experts\": 4, \"topK\": 8, \"expertFfnHidden\": 32}}"), ["model.moe.topK", "more than the 4 experts"]),
         ]
+        c += sweepCases()
         c.append(("ep not dividing experts", edit("\"llama3-8b\"", "{\"layers\": 4, \"hidden\": 256, \"ffnHidden\": 512, \"heads\": 8, \"vocab\": 1000, \"moe\": {\"experts\": 6, \"topK\": 2, \"expertFfnHidden\": 128}}").replacingOccurrences(of: "\"zero\": 1", with: "\"zero\": 1, \"ep\": 4"), ["parallelism.ep", "does not divide the model's 6 experts"]))
         return c
+    }
+
+    /// Sweeps that cannot run: empty, or more points than a sweep may have (64 lists of two
+    /// values overflow an Int; 2^40 points would fill the memory).
+    static func sweepCases() -> [(String, String, [String])] {
+        func sweep(_ axes: Int) -> String {
+            let lists = (0..<axes).map { "\"data.a\($0)\": [1, 2]" }.joined(separator: ", ")
+            return base.replacingOccurrences(of: "\"name\": \"t\",", with: "\"name\": \"t\", \"sweep\": {\(lists)},")
+        }
+        return [
+            ("empty sweep", base.replacingOccurrences(of: "\"name\": \"t\",", with: "\"name\": \"t\", \"sweep\": {},"), ["sweep", "the sweep is empty"]),
+            ("sweep of 2^64 points", sweep(64), ["sweep", "1.84e+19 points", "more than a sweep may have (100000)"]),
+            ("sweep of 2^40 points", sweep(40), ["sweep", "1099511627776 points", "more than a sweep may have (100000)"]),
+        ]
+    }
+
+    func testSweepVerbRefusesEmptyAndHugeSweeps() throws {
+        let dir = CLI.tempDir()
+        for (i, (label, text, expected)) in Self.sweepCases().enumerated() {
+            let path = dir.appendingPathComponent("sweep\(i).json").path
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            let r = try CLI.trainsim(["sweep", path, "--format", "json"], cwd: CLI.packageRoot)
+            XCTAssertEqual(r.code, 2, "\(label): exit \(r.code), stderr: \(r.stderr)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "\(label): \(r.stderr)")
+            for s in expected { XCTAssertTrue(r.stderr.contains(s), "\(label): missing \"\(s)\" in: \(r.stderr)") }
+            XCTAssertTrue(r.stdout.isEmpty, "\(label): \(r.stdout)")
+        }
+    }
+
+    func testTrialsMustBeAPositiveInteger() throws {
+        let dir = CLI.tempDir()
+        let path = dir.appendingPathComponent("e.json").path
+        try Self.base.write(toFile: path, atomically: true, encoding: .utf8)
+        for bad in ["-5", "-1"] {
+            let r = try CLI.trainsim(["run", path, "--trials", bad], cwd: CLI.packageRoot)
+            XCTAssertEqual(r.code, 2, r.stderr)
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+            XCTAssertTrue(r.stderr.contains("--trials must be a positive integer") && r.stderr.contains("found \(bad)"), r.stderr)
+            XCTAssertFalse(r.stderr.contains("Missing value"), r.stderr)
+        }
     }
 
     func testMalformedExperimentsGiveOneLineErrors() throws {

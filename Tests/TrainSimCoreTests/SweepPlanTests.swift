@@ -37,6 +37,19 @@ final class SweepPlanTests: XCTestCase {
         XCTAssertEqual(p.coordinates(7), [1, 1, 1])
     }
 
+    func testPointCountIsLimited() throws {
+        func sweep(_ n: Int, _ m: Int) -> String {
+            "{\(Self.base), \"sweep\": {\"training.tokens\": [\((1...n).map { "\($0)e12" }.joined(separator: ", "))], \"data.x\": [\((1...m).map(String.init).joined(separator: ", "))]}}"
+        }
+        XCTAssertEqual(try Self.plan(sweep(1000, 100)).count, SweepPlan.maxPoints)
+        XCTAssertThrowsError(try Self.plan(sweep(1000, 101))) { error in
+            XCTAssertEqual("\(error)", "test.json: sweep: 101000 points (the product of the lists' lengths) is more than a sweep may have (100000); split it into several sweeps")
+        }
+        XCTAssertThrowsError(try Self.plan("{\(Self.base), \"sweep\": {}}")) { error in
+            XCTAssertTrue("\(error)".contains("sweep: the sweep is empty"), "\(error)")
+        }
+    }
+
     func testFailingPointsAreReportedWithReasons() throws {
         // tp 3 does not divide the devices; 63 devices are not whole nodes; tp 8 on 64 works.
         let p = try Self.plan("{\(Self.base), \"sweep\": {\"parallelism.tp\": [3, 8], \"cluster.devices\": [63, 64]}}")

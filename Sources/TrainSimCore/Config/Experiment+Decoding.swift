@@ -3,7 +3,7 @@ import Foundation
 extension Experiment {
     /// Reads and validates an experiment file.
     public static func load(path: String) throws(TrainSimError) -> Experiment {
-        let url = URL(fileURLWithPath: path)
+        let url = DataLocator.fileURL(path)
         let json = try DataLocator.readJSON(url, displayName: path)
         return try decode(json, file: path, folder: url.deletingLastPathComponent())
     }
@@ -152,6 +152,7 @@ extension Experiment {
         guard let s = try r.object("sweep") else { return [] }
         var out: [(String, [JSONValue])] = []
         guard case let .object(pairs)? = r.raw("sweep") else { return [] }
+        if pairs.isEmpty { throw r.error("sweep", "the sweep is empty; map key paths to lists of values, like {\"parallelism.tp\": [1, 2, 4]}") }
         for (k, v) in pairs {
             guard case let .array(values) = v else { throw s.error(k, "expected a list of values, found \(v.typeName)") }
             if values.isEmpty { throw s.error(k, "the list of values is empty") }
@@ -163,6 +164,17 @@ extension Experiment {
             out.append((k, values))
         }
         try s.finish()
+        // Counted with overflow checks: 64 lists of two values do not fit in an Int.
+        var points = 1, overflow = false
+        for (_, values) in out where !overflow {
+            (points, overflow) = points.multipliedReportingOverflow(by: values.count)
+            overflow = overflow || points > SweepPlan.maxPoints
+        }
+        if overflow {
+            let total = out.reduce(1.0) { $0 * Double($1.1.count) }
+            let shown = total < 1e15 ? String(Int(total)) : String(format: "%.3g", total)
+            throw r.error("sweep", "\(shown) points (the product of the lists' lengths) is more than a sweep may have (\(SweepPlan.maxPoints)); split it into several sweeps")
+        }
         return out
     }
 

@@ -4,8 +4,15 @@ import Foundation
 /// first beside the file that refers to it, then in the current folder, then in the
 /// Topologies/ shipped with trainsim (`TRAINSIM_HOME`, or found upward from the executable).
 public enum DataLocator {
-    /// The folder holding the shipped `Topologies/` and `Experiments/`, if it can be found.
-    public static var home: URL? {
+    /// The folder holding the shipped `Topologies/` and `Experiments/`, if it can be found
+    /// (as ``FileSource/current`` knows it: under MPI, rank 0's).
+    public static var home: URL? { FileSource.current.home }
+
+    /// A path given by the user as a URL (relative paths from the source's current folder).
+    public static func fileURL(_ path: String) -> URL { FileSource.current.url(forPath: path) }
+
+    /// ``home`` as this process finds it on disk.
+    static func homeOnDisk() -> URL? {
         let fm = FileManager.default
         if let h = ProcessInfo.processInfo.environment["TRAINSIM_HOME"], !h.isEmpty {
             return URL(fileURLWithPath: h)
@@ -32,25 +39,24 @@ public enum DataLocator {
     ///   - folder: the shipped folder to look in for presets, e.g. "Topologies" or "Topologies/devices".
     ///   - relativeTo: the folder of the file that made the reference.
     public static func resolve(_ reference: String, folder: String, relativeTo: URL?) -> URL? {
-        let fm = FileManager.default
+        let source = FileSource.current
         var names = [reference]
         if !reference.hasSuffix(".json") { names.append(reference + ".json") }
         var bases: [URL] = []
         if let r = relativeTo { bases.append(r) }
-        bases.append(URL(fileURLWithPath: fm.currentDirectoryPath))
-        if let h = home {
+        bases.append(URL(fileURLWithPath: source.currentDirectory))
+        if let h = source.home {
             bases.append(h.appendingPathComponent(folder))
             bases.append(h)
         }
         for name in names {
             if name.hasPrefix("/") {
-                if fm.fileExists(atPath: name) { return URL(fileURLWithPath: name) }
+                if source.kind(name) != .none { return URL(fileURLWithPath: name) }
                 continue
             }
             for b in bases {
                 let u = b.appendingPathComponent(name).standardizedFileURL
-                var isDir: ObjCBool = false
-                if fm.fileExists(atPath: u.path, isDirectory: &isDir), !isDir.boolValue { return u }
+                if source.kind(u.path) == .file { return u }
             }
         }
         return nil
@@ -73,29 +79,22 @@ public enum DataLocator {
     public static func presets(in folder: String) -> [String] {
         guard let h = home else { return [] }
         let dir = h.appendingPathComponent(folder)
-        let items = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        let items = FileSource.current.listing(dir.path)
         return items.filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
     }
 
     /// Reads and parses a JSON file, turning every failure into one clear line.
     public static func readJSON(_ url: URL, displayName: String? = nil) throws(TrainSimError) -> JSONValue {
         let name = displayName ?? url.path
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else {
-            throw TrainSimError(file: name, "no such file")
+        let data: Data
+        switch FileSource.current.read(url.path) {
+        case let .bytes(d): data = d
+        case .missing: throw TrainSimError(file: name, "no such file")
+        case .directory: throw TrainSimError(file: name, "is a directory, not a JSON file")
+        case let .unreadable(why): throw TrainSimError(.environment, file: name, "cannot be read (\(why))")
+        case .tooLarge: throw TrainSimError(file: name, "is larger than 64 MiB; not an experiment file")
+        case .notShared: throw TrainSimError(.environment, file: name, "was not among the files rank 0 read and sent to the other ranks")
         }
-        if isDir.boolValue { throw TrainSimError(file: name, "is a directory, not a JSON file") }
-        var data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            // A pipe or device (/dev/stdin, a process substitution) is read as a stream, at most 64 MiB.
-            guard let h = FileHandle(forReadingAtPath: url.path) else {
-                throw TrainSimError(.environment, file: name, "cannot be read (\(error.localizedDescription))")
-            }
-            defer { try? h.close() }
-            data = Data()
-            while data.count <= 64 << 20, let chunk = try? h.read(upToCount: 1 << 20), !chunk.isEmpty { data.append(chunk) }
-        }
-        if data.count > 64 << 20 { throw TrainSimError(file: name, "is larger than 64 MiB; not an experiment file") }
         InputFiles.record(url, data)
         do {
             return try JSONParser.parse(data)
