@@ -44,9 +44,13 @@ extension DeviceSpec {
     /// Loads a device by id (e.g. "h800") or path.
     public static func load(_ reference: String, relativeTo: URL?, referencedFrom: String?, keyPath: String) throws(TrainSimError) -> DeviceSpec {
         let url = try DataLocator.locate(reference, kind: "device", subfolder: "devices", folder: "Topologies/devices",
-                                         relativeTo: relativeTo, referencedFrom: referencedFrom, keyPath: keyPath)
-        let json = try DataLocator.readJSON(url, displayName: url.lastPathComponent)
-        return try decode(json, id: url.deletingPathExtension().lastPathComponent, file: url.lastPathComponent)
+                                         relativeTo: relativeTo, referencedFrom: referencedFrom, keyPath: keyPath, byName: true)
+        do {
+            let json = try DataLocator.readJSON(url, displayName: url.path)
+            return try decode(json, id: url.deletingPathExtension().lastPathComponent, file: url.path)
+        } catch {
+            throw error.referenced(as: reference, innerFile: url.path, from: referencedFrom, keyPath: keyPath)
+        }
     }
 
     public static func decode(_ json: JSONValue, id: String, file: String?) throws(TrainSimError) -> DeviceSpec {
