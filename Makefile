@@ -46,7 +46,8 @@ fuzz-deps:
 
 $(FUZZ_DIR)/fuzz-experiment: $(FUZZ_SOURCES) | fuzz-deps
 	@mkdir -p $(FUZZ_DIR)
-	$(SWIFTC) -parse-as-library -sanitize=fuzzer,address -use-ld=lld -Onone -g -j 2 \
+	@echo "trainsim: building the fuzzer (swiftc over Sources/TrainSimCore and Fuzz/)"
+	@$(SWIFTC) -parse-as-library -sanitize=fuzzer,address -use-ld=lld -Onone -g -j 2 \
 	  -module-name TrainSimFuzz $(FUZZ_SOURCES) -o $@
 
 fuzz: $(FUZZ_DIR)/fuzz-experiment
@@ -55,7 +56,7 @@ fuzz: $(FUZZ_DIR)/fuzz-experiment
 	  cp "$$f" "$(FUZZ_DIR)/corpus/seed-$$(echo "$$f" | tr / _)"; \
 	done
 	cd $(FUZZ_DIR) && SWIFT_BACKTRACE=enable=no TRAINSIM_HOME=$(CURDIR) ./fuzz-experiment \
-	  -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 corpus
+	  -dict=$(CURDIR)/Fuzz/experiment.dict -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 corpus
 
 clean:
 	rm -rf .build

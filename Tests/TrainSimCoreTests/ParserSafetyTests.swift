@@ -88,3 +88,13 @@ final class ParserSafetyTests: XCTestCase {
         XCTAssertTrue(message { _ = try JSONParser.parse("é") }.hasSuffix("unexpected character 'é'"))
     }
 }
+
+extension ParserSafetyTests {
+    /// Each plan factor is in range but their product is not an Int: an error, not a trap.
+    func testAPlanWhoseProductOverflowsIsAnError() {
+        let text = Self.base.replacingOccurrences(of: #""tp": 8"#, with: #""tp": 65536, "cp": 65536, "pp": 65536, "dp": 10000000"#) + "}"
+        let got = message { _ = try Experiment.decode(try JSONParser.parse(text), file: "t.json", folder: nil) }
+        XCTAssertTrue(got.hasPrefix("t.json: parallelism.dp: tp x cp x pp x dp = 65536 x 65536 x 65536 x 10000000 = "), got)
+        XCTAssertTrue(got.hasSuffix(", but cluster.devices is 64"), got)
+    }
+}
