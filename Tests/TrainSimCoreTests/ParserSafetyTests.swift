@@ -15,46 +15,36 @@ final class ParserSafetyTests: XCTestCase {
         return "no error"
     }
 
-    /// A sweep object of `count` keys (about 1.3 MB for 80,000), optionally repeating the first at the end.
-    static func sweepOfKeys(_ count: Int, duplicateAtEnd: Bool) -> String {
-        var s = base + #", "sweep": {"#
-        s.reserveCapacity(count * 20)
-        for i in 0..<count { s += (i == 0 ? "" : ", ") + "\"data.key\(i)\": [\(i)]" }
-        if duplicateAtEnd { s += #", "data.key0": [1]"# }
-        return s + "}}"
-    }
+    /// A sweep object of 80,000 keys (about 1.3 MB), and the same with the first key repeated at the end.
+    static let eightyThousandKeys: (String, String) = {
+        let body = base + #", "sweep": {"# + (0..<80_000).map { "\"data.k\($0)\": [0]" }.joined(separator: ", ")
+        return (body + "}}", body + #", "data.k0": [1]}}"#)
+    }()
 
     func testEightyThousandKeysDecodeAndADuplicateAtTheEndIsFound() throws {
-        let text = Self.sweepOfKeys(80_000, duplicateAtEnd: false)
-        XCTAssertGreaterThan(text.utf8.count, 1_300_000)
+        let (text, dup) = Self.eightyThousandKeys
+        XCTAssertGreaterThan(text.utf8.count, 1_200_000)
         let e = try Experiment.decode(try JSONParser.parse(text), file: "t.json", folder: nil)
         XCTAssertEqual(e.sweep.count, 80_000)
-        XCTAssertEqual(e.sweep.last?.path, "data.key79999")
-
-        let dup = Self.sweepOfKeys(80_000, duplicateAtEnd: true)
+        XCTAssertEqual(e.sweep.last?.path, "data.k79999")
         let got = message { _ = try JSONParser.parse(dup) }
-        let column = dup.utf8.count - #""data.key0": [1]}}"#.utf8.count + 1
-        XCTAssertEqual(got, "line 1, column \(column): duplicate key \"data.key0\"")
+        let column = dup.utf8.count - #""data.k0": [1]}}"#.utf8.count + 1
+        XCTAssertEqual(got, "line 1, column \(column): duplicate key \"data.k0\"")
     }
 
-    /// A data.phases list of `count` phases named p0, p1, ..., the last one optionally named p0 again.
-    static func phases(_ count: Int, duplicateAtEnd: Bool) -> String {
-        var s = base + #", "data": {"phases": ["#
-        s.reserveCapacity(count * 40)
-        for i in 0..<count {
-            let name = duplicateAtEnd && i == count - 1 ? "p0" : "p\(i)"
-            s += (i == 0 ? "" : ", ") + #"{"name": "\#(name)", "tokens": 1e6}"#
-        }
-        return s + "]}}"
-    }
+    /// A data.phases list of 40,000 phases named p0 ... p39999, and the same with the last named p0.
+    static let fortyThousandPhases: (String, String) = {
+        let head = base + #", "data": {"phases": ["#
+        let phases = (0..<39_999).map { #"{"name": "p\#($0)", "tokens": 1e6}"# }.joined(separator: ", ")
+        return (head + phases + #", {"name": "p39999", "tokens": 1e6}]}}"#, head + phases + #", {"name": "p0", "tokens": 1e6}]}}"#)
+    }()
 
     func testFortyThousandPhaseNamesDecodeAndADuplicateAtTheEndIsFound() throws {
-        let e = try Experiment.decode(try JSONParser.parse(Self.phases(40_000, duplicateAtEnd: false)), file: "t.json", folder: nil)
-        let d = try DataSpec.decode(e)
+        let (text, dup) = Self.fortyThousandPhases
+        let d = try DataSpec.decode(try Experiment.decode(try JSONParser.parse(text), file: "t.json", folder: nil))
         XCTAssertEqual(d.phases.count, 40_000)
         XCTAssertEqual(d.phases.last?.name, "p39999")
-
-        let bad = try Experiment.decode(try JSONParser.parse(Self.phases(40_000, duplicateAtEnd: true)), file: "t.json", folder: nil)
+        let bad = try Experiment.decode(try JSONParser.parse(dup), file: "t.json", folder: nil)
         XCTAssertEqual(message { _ = try DataSpec.decode(bad) }, #"t.json: data.phases[39999].name: "p0" names two phases"#)
     }
 
