@@ -10,7 +10,7 @@ public final class ObjectReader {
     /// Where each key sits in `pairs` (the first, should a hand-built object repeat one); built
     /// only for large objects, so that reading every key of one stays linear.
     private let index: [String: Int]?
-    /// The keys read, in order (for "did you mean"), and as a set (for `finish()`).
+    /// The keys read, in order (for "did you mean"), and as a set once there are many.
     private var known: [String] = []
     private var knownSet: Set<String> = []
 
@@ -40,7 +40,12 @@ public final class ObjectReader {
 
     /// The raw value of a key, marking it as known.
     public func raw(_ key: String) -> JSONValue? {
-        if knownSet.insert(key).inserted { known.append(key) }
+        if known.count < 32 {
+            if !known.contains(key) { known.append(key) }
+        } else {
+            if knownSet.isEmpty { knownSet = Set(known) }
+            if knownSet.insert(key).inserted { known.append(key) }
+        }
         guard let at = position(key) else { return nil }
         let v = pairs[at].1
         if case .null = v { return nil }
@@ -175,7 +180,7 @@ public final class ObjectReader {
 
     /// Rejects every key that was not read, suggesting the closest known one.
     public func finish() throws(TrainSimError) {
-        for (k, _) in pairs where !knownSet.contains(k) {
+        for (k, _) in pairs where !(knownSet.isEmpty ? known.contains(k) : knownSet.contains(k)) {
             let hint = closestMatch(k, in: known).map { "; did you mean \"\($0)\"?" } ?? ""
             throw error(k, "unknown key\(hint)")
         }
