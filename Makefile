@@ -5,7 +5,7 @@ EXAMPLE ?= Experiments/quickstart-llama3-8b-a100.json
 export OMPI_ALLOW_RUN_AS_ROOT ?= 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM ?= 1
 
-.PHONY: deps build run test bench clean
+.PHONY: deps build run test bench fuzz fuzz-deps clean
 
 deps:
 	@if pkg-config --exists ompi 2>/dev/null && command -v mpirun >/dev/null 2>&1; then \
@@ -28,6 +28,35 @@ test: deps
 
 bench: build
 	./.build/release/trainsim bench
+
+# libFuzzer over the experiment decoder (see Fuzz/README.md); not part of `make test`.
+SWIFTC ?= swiftc
+FUZZ_DIR ?= .build/fuzz
+FUZZ_SECONDS ?= 120
+FUZZ_SOURCES := $(shell find Sources/TrainSimCore -name '*.swift' | sort) Fuzz/FuzzExperiment.swift
+
+fuzz-deps:
+	@if command -v ld.lld >/dev/null 2>&1 || [ -x "$$(dirname "$$(command -v $(SWIFTC))")/ld.lld" ]; then \
+	  :; \
+	else \
+	  echo "trainsim: installing the lld linker (lld) for the fuzzer"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "trainsim: run as root, or install lld yourself" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lld >/dev/null; \
+	fi
+
+$(FUZZ_DIR)/fuzz-experiment: $(FUZZ_SOURCES) | fuzz-deps
+	@mkdir -p $(FUZZ_DIR)
+	@echo "trainsim: building the fuzzer (swiftc over Sources/TrainSimCore and Fuzz/)"
+	@$(SWIFTC) -parse-as-library -sanitize=fuzzer,address -use-ld=lld -Onone -g -j 2 \
+	  -module-name TrainSimFuzz $(FUZZ_SOURCES) -o $@
+
+fuzz: $(FUZZ_DIR)/fuzz-experiment
+	@mkdir -p $(FUZZ_DIR)/corpus
+	@for f in Experiments/*.json Topologies/*.json Topologies/devices/*.json Topologies/frameworks/*.json; do \
+	  cp "$$f" "$(FUZZ_DIR)/corpus/seed-$$(echo "$$f" | tr / _)"; \
+	done
+	cd $(FUZZ_DIR) && SWIFT_BACKTRACE=enable=no TRAINSIM_HOME=$(CURDIR) ./fuzz-experiment \
+	  -dict=$(CURDIR)/Fuzz/experiment.dict -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 corpus
 
 clean:
 	rm -rf .build

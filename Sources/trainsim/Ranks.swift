@@ -1,4 +1,5 @@
 import Foundation
+import TrainSimCore
 import TrainSimMPI
 
 /// This process's place among MPI ranks. MPI is initialized only when mpirun started us, so a
@@ -40,7 +41,7 @@ enum Output {
 
     static func note(_ text: String) {
         guard Ranks.isRoot else { return }
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        FileHandle.standardError.write(Data((escapingControlCharacters(text) + "\n").utf8))
     }
 }
 

@@ -18,7 +18,7 @@ struct TopoCommand: ParsableCommand {
     @Argument(help: "A topology preset or file, or an experiment file.")
     var file: String
 
-    @Option(name: .long, help: "Devices to build the design for (default: the experiment's, or enough for the largest group).")
+    @Option(name: .long, help: "Devices to build the design for (default: the experiment's, or enough for the largest group): whole nodes, or fewer than one node (one partial node, said so in the output).")
     var devices: Int?
 
     @Option(name: .long, help: "Comma-separated group sizes for the busbw table.")
@@ -43,7 +43,12 @@ struct TopoCommand: ParsableCommand {
         } else {
             spec = try TopologySpec.load(file, relativeTo: nil, referencedFrom: nil, keyPath: "topology")
         }
-        let summary = try TopoSummary.make(spec: spec, devices: count, groupSizes: sizes)
+        let summary: TopoSummary
+        do { summary = try TopoSummary.make(spec: spec, devices: count, groupSizes: sizes) } catch {
+            // A count given on the command line is reported as the option, not as an experiment key.
+            if devices != nil, error.path == "cluster.devices" { var e = error; e.path = "--devices"; throw e }
+            throw error
+        }
         try Output.emit(summary.render(format: out.format.rawValue), to: out.output)
     }
 }

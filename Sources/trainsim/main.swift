@@ -38,7 +38,7 @@ do {
     if Ranks.isRoot { FileHandle.standardError.write(Data(("trainsim: " + e.description + "\n").utf8)) }
     code = e.exitCode
 } catch let e as CLIError {
-    if Ranks.isRoot { FileHandle.standardError.write(Data(("trainsim: " + e.description + "\n").utf8)) }
+    if Ranks.isRoot { FileHandle.standardError.write(Data(("trainsim: " + escapingControlCharacters(e.description) + "\n").utf8)) }
     code = e.exitCode
 } catch {
     let exit = Trainsim.exitCode(for: error)
@@ -48,7 +48,8 @@ do {
         code = 0
     } else {
         let first = message.split(separator: "\n").first.map(String.init) ?? "bad arguments"
-        if Ranks.isRoot { FileHandle.standardError.write(Data(("trainsim: " + first.replacingOccurrences(of: "Error: ", with: "") + "\n").utf8)) }
+        let line = escapingControlCharacters(first.replacingOccurrences(of: "Error: ", with: ""))
+        if Ranks.isRoot { FileHandle.standardError.write(Data(("trainsim: " + line + "\n").utf8)) }
         code = 2
     }
 }

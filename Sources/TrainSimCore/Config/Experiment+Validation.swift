@@ -24,8 +24,10 @@ extension Experiment {
                 throw fail("parallelism", "tp x cp x pp = \(p.tp) x \(p.cp) x \(p.pp) = \(mp) does not divide cluster.devices (\(devices))")
             }
             p.dp = devices / mp
-        } else if mp * p.dp != devices {
-            throw fail("parallelism.dp", "tp x cp x pp x dp = \(p.tp) x \(p.cp) x \(p.pp) x \(p.dp) = \(mp * p.dp), but cluster.devices is \(devices)")
+        } else if case let (product, overflow) = mp.multipliedReportingOverflow(by: p.dp), overflow || product != devices {
+            // Each factor is bounded, but their product can pass Int.max: shown as a Double.
+            let shown = JSONWriter.number(Double(mp) * Double(p.dp))
+            throw fail("parallelism.dp", "tp x cp x pp x dp = \(p.tp) x \(p.cp) x \(p.pp) x \(p.dp) = \(shown), but cluster.devices is \(devices)")
         }
         if model.heads % p.tp != 0 { throw fail("parallelism.tp", "\(p.tp) does not divide the model's \(model.heads) attention heads") }
         if model.ffnHidden % p.tp != 0 { throw fail("parallelism.tp", "\(p.tp) does not divide model.ffnHidden (\(model.ffnHidden))") }

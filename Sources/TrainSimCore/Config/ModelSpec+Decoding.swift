@@ -11,8 +11,12 @@ extension ModelSpec {
                 guard let url = DataLocator.resolve(s, folder: "Models", relativeTo: folder) else {
                     throw r.error("model", "model file \"\(s)\" not found")
                 }
-                let json = try DataLocator.readJSON(url, displayName: url.lastPathComponent)
-                return try decode(json, path: "", file: url.lastPathComponent, defaultName: url.deletingPathExtension().lastPathComponent)
+                do {
+                    let json = try DataLocator.readJSON(url, displayName: url.path)
+                    return try decode(json, path: "", file: url.path, defaultName: url.deletingPathExtension().lastPathComponent)
+                } catch {
+                    throw error.referenced(as: s, innerFile: url.path, from: r.file, keyPath: r.keyPath("model"))
+                }
             }
             let hint = closestMatch(s, in: ModelPresets.names).map { "; did you mean \"\($0)\"?" }
                 ?? " (presets: \(ModelPresets.names.joined(separator: ", ")))"

@@ -54,28 +54,32 @@ extension DeviceSpec {
     /// figure fitted on one part applies to every part made of the same chip.
     public static func load(_ reference: String, relativeTo: URL?, referencedFrom: String?, keyPath: String) throws(TrainSimError) -> DeviceSpec {
         let url = try DataLocator.locate(reference, kind: "device", subfolder: "devices", folder: "Topologies/devices",
-                                         relativeTo: relativeTo, referencedFrom: referencedFrom, keyPath: keyPath)
-        var json = try DataLocator.readJSON(url, displayName: url.lastPathComponent)
-        if case let .object(pairs) = json, let k = pairs.firstIndex(where: { $0.0 == "silicon" }) {
-            guard case let .string(chip) = pairs[k].1, !chip.isEmpty else {
-                throw TrainSimError(file: url.lastPathComponent, path: "silicon", "expected the name of a silicon file")
+                                         relativeTo: relativeTo, referencedFrom: referencedFrom, keyPath: keyPath, byName: true)
+        do throws(TrainSimError) {
+            var json = try DataLocator.readJSON(url, displayName: url.path)
+            if case let .object(pairs) = json, let k = pairs.firstIndex(where: { $0.0 == "silicon" }) {
+                guard case let .string(chip) = pairs[k].1, !chip.isEmpty else {
+                    throw TrainSimError(file: url.path, path: "silicon", "expected the name of a silicon file")
+                }
+                if let clash = pairs.first(where: { $0.0 == "peakTFLOPs" || $0.0 == "efficiency" }) {
+                    throw TrainSimError(file: url.path, path: clash.0, "is set by the silicon file \"\(chip)\"; a part names its silicon or describes its compute, not both")
+                }
+                let sURL = try DataLocator.locate(chip, kind: "silicon", subfolder: "silicon", folder: "Topologies/devices/silicon",
+                                                  relativeTo: url.deletingLastPathComponent(), referencedFrom: url.path, keyPath: "silicon")
+                let chipJSON = try DataLocator.readJSON(sURL, displayName: sURL.path)
+                let compute = try Silicon.compute(chipJSON, file: sURL.path)
+                var merged = pairs
+                merged.remove(at: k)
+                merged += compute
+                json = .object(merged)
+                var d = try decode(json, id: url.deletingPathExtension().lastPathComponent, file: url.path)
+                d.silicon = sURL.deletingPathExtension().lastPathComponent
+                return d
             }
-            if let clash = pairs.first(where: { $0.0 == "peakTFLOPs" || $0.0 == "efficiency" }) {
-                throw TrainSimError(file: url.lastPathComponent, path: clash.0, "is set by the silicon file \"\(chip)\"; a part names its silicon or describes its compute, not both")
-            }
-            let sURL = try DataLocator.locate(chip, kind: "silicon", subfolder: "silicon", folder: "Topologies/devices/silicon",
-                                              relativeTo: url.deletingLastPathComponent(), referencedFrom: url.lastPathComponent, keyPath: "silicon")
-            let chipJSON = try DataLocator.readJSON(sURL, displayName: sURL.lastPathComponent)
-            let compute = try Silicon.compute(chipJSON, file: sURL.lastPathComponent)
-            var merged = pairs
-            merged.remove(at: k)
-            merged += compute
-            json = .object(merged)
-            var d = try decode(json, id: url.deletingPathExtension().lastPathComponent, file: url.lastPathComponent)
-            d.silicon = sURL.deletingPathExtension().lastPathComponent
-            return d
+            return try decode(json, id: url.deletingPathExtension().lastPathComponent, file: url.path)
+        } catch {
+            throw error.referenced(as: reference, innerFile: url.path, from: referencedFrom, keyPath: keyPath)
         }
-        return try decode(json, id: url.deletingPathExtension().lastPathComponent, file: url.lastPathComponent)
     }
 
     public static func decode(_ json: JSONValue, id: String, file: String?) throws(TrainSimError) -> DeviceSpec {

@@ -107,11 +107,20 @@ public struct FrameworkSpec: Sendable, Equatable {
         } catch {
             // Suggest the aliases too ("megatrom" -> "megatron").
             let known = DataLocator.presets(in: "Topologies/frameworks") + aliases.keys.sorted()
-            guard let hint = closestMatch(reference, in: known) else { throw error }
+            guard DataLocator.home != nil, let hint = closestMatch(reference, in: known) else { throw error }
             throw TrainSimError(file: referencedFrom, path: keyPath, "framework \"\(reference)\" not found; did you mean \"\(hint)\"?")
         }
-        let json = try DataLocator.readJSON(url, displayName: url.lastPathComponent)
-        let r = try ObjectReader(json, path: "", file: url.lastPathComponent)
+        do {
+            return try decodeFile(url)
+        } catch {
+            throw error.referenced(as: reference, innerFile: url.path, from: referencedFrom, keyPath: keyPath)
+        }
+    }
+
+    /// Reads a stack file; errors name the file by its full path (`load` rewrites them).
+    static func decodeFile(_ url: URL) throws(TrainSimError) -> FrameworkSpec {
+        let json = try DataLocator.readJSON(url, displayName: url.path)
+        let r = try ObjectReader(json, path: "", file: url.path)
         _ = try r.int("schemaVersion", in: 1...1)
         let name = try r.requiredString("name")
         _ = try r.string("description")

@@ -16,6 +16,7 @@ extension TopoSummary {
         .object([
             ("topology", .string(id)), ("name", .string(name)), ("fabric", .string(fabric)),
             ("devices", .number(Double(devices))), ("nodes", .number(Double(nodes))),
+            ("devicesPerNode", .number(Double(devicesPerNode))), ("partialNode", .bool(partialNode)),
             ("scaleUpDomain", .number(Double(scaleUpDomain))),
             ("maxDevices", .number(Double(maxDevices))), ("maxDevicesReason", .string(maxDevicesReason)),
             ("planes", .number(Double(planes))), ("railOptimized", .bool(railOptimized)),
@@ -34,8 +35,16 @@ extension TopoSummary {
         ])
     }
 
+    /// A cluster smaller than one node of the design: one server with some of its devices.
+    public var partialNode: Bool { devices < devicesPerNode }
+
+    private var nodeText: String {
+        partialNode ? "1 partial node: \(devices) of its \(devicesPerNode) devices"
+            : "\(nodes) node\(nodes == 1 ? "" : "s") of \(devicesPerNode)"
+    }
+
     private var headerLines: [(String, String)] {
-        [("devices", "\(devices) (\(nodes) nodes, scale-up domain \(scaleUpDomain))"),
+        [("devices", "\(devices) (\(nodeText), scale-up domain \(scaleUpDomain))"),
          ("fabric", "\(fabric)\(railOptimized ? ", rail-optimized" : "")\(planes > 1 ? ", \(planes) planes" : "")"),
          ("design limit", "\(maxDevices) devices (\(maxDevicesReason))"),
          ("bisection", "\(Self.f(bisectionGBps / 1000, 2)) TB/s one way (\(Self.f(bisectionRatio * 100))% of injection)"),

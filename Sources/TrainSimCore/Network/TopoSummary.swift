@@ -27,6 +27,8 @@ public struct TopoSummary: Sendable {
     public var fabric: String
     public var devices: Int
     public var nodes: Int
+    /// Devices of one node of the design; a cluster smaller than that is one partial node.
+    public var devicesPerNode: Int
     public var scaleUpDomain: Int
     public var maxDevices: Int
     public var maxDevicesReason: String
@@ -121,7 +123,7 @@ public struct TopoSummary: Sendable {
                 busbw.append(Busbw(collective: kind.rawValue, groupSize: size, copies: n / size, algorithm: c.algorithm, busbwGBps: bw, seconds: c.seconds))
             }
         }
-        return TopoSummary(id: spec.id, name: spec.name, fabric: spec.fabric.kind + (options.routing == .ecmpHash ? " (ECMP hashing)" : ""), devices: n, nodes: cluster.nodes,
+        return TopoSummary(id: spec.id, name: spec.name, fabric: spec.fabric.kind + (options.routing == .ecmpHash ? " (ECMP hashing)" : ""), devices: n, nodes: cluster.nodes, devicesPerNode: dpn,
                            scaleUpDomain: cluster.domainDevices, maxDevices: cluster.maxDevices, maxDevicesReason: cluster.maxDevicesReason,
                            planes: g.planes, railOptimized: spec.fabric.railOptimized, tiers: tiers, bisectionGBps: bisection / 1e9,
                            bisectionRatio: injected > 0 ? bisection / (injected / 2) : 0, oversubscription: over,

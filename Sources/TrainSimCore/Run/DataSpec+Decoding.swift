@@ -32,6 +32,7 @@ extension DataSpec {
             try b.finish()
         }
         var phases: [PhaseSpec] = []
+        var names = Set<String>()
         if let items = try r.list("phases") {
             for (i, item) in items.enumerated() {
                 let p = try ObjectReader(item, path: r.keyPath("phases[\(i)]"), file: experiment.file)
@@ -40,7 +41,7 @@ extension DataSpec {
                 if name == "base" || name.hasPrefix("ramp-") {
                     throw p.error("name", "\"\(name)\" is taken (\"base\" and \"ramp-N\" name the base phase and its ramp); choose another name")
                 }
-                if phases[..<i].contains(where: { $0.name == name }) { throw p.error("name", "\"\(name)\" names two phases") }
+                if !names.insert(name).inserted { throw p.error("name", "\"\(name)\" names two phases") }
             }
         }
         try r.finish()

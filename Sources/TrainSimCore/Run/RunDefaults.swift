@@ -23,7 +23,8 @@ public struct RunDefaults: Sendable, Equatable {
     static func load() throws(TrainSimError) -> RunDefaults {
         // Always the shipped file: a defaults.json in the user's folder must not stand in for it.
         guard let url = DataLocator.home?.appendingPathComponent("Topologies/run/defaults.json") else {
-            throw TrainSimError(.environment, file: "Topologies/run/defaults.json", "trainsim's data folder is not found; set TRAINSIM_HOME to the trainsim folder")
+            throw TrainSimError(.environment, file: "Topologies/run/defaults.json",
+                                DataLocator.homeMissing ?? "trainsim's data folder is not found; set TRAINSIM_HOME to the trainsim folder")
         }
         let r = try ObjectReader(try DataLocator.readJSON(url, displayName: "Topologies/run/defaults.json"), path: "",
                                  file: "Topologies/run/defaults.json")

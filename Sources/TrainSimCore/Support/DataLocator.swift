@@ -3,7 +3,14 @@ import Foundation
 /// Finds trainsim's data files (Topologies/, device files) for a name or a relative path:
 /// first beside the file that refers to it, then in the current folder, then in the
 /// Topologies/ shipped with trainsim (`TRAINSIM_HOME`, or found upward from the executable).
+/// Every question about the file system goes through ``FileSource/current`` (under MPI, the
+/// record of what rank 0 read).
 public enum DataLocator {
+    /// Set by the fuzzer: references resolve only to files under `home` (no absolute paths, no
+    /// `..`, nothing beside the experiment or in the current folder), so that no input can make
+    /// the decoder read a pipe, a device or a file outside trainsim's own data.
+    nonisolated(unsafe) public static var shippedOnly = false
+
     /// The folder holding the shipped `Topologies/` and `Experiments/`, if it can be found
     /// (as ``FileSource/current`` knows it: under MPI, rank 0's).
     public static var home: URL? { FileSource.current.home }
@@ -11,27 +18,42 @@ public enum DataLocator {
     /// A path given by the user as a URL (relative paths from the source's current folder).
     public static func fileURL(_ path: String) -> URL { FileSource.current.url(forPath: path) }
 
-    /// ``home`` as this process finds it on disk.
+    /// ``home`` as this process finds it on disk: `TRAINSIM_HOME` when set (it must hold
+    /// Topologies/), else the executable's folder or one of the 5 above it, else the current folder.
     static func homeOnDisk() -> URL? {
         let fm = FileManager.default
+        func hasTopologies(_ c: URL) -> Bool {
+            var isDir: ObjCBool = false
+            return fm.fileExists(atPath: c.appendingPathComponent("Topologies").path, isDirectory: &isDir) && isDir.boolValue
+        }
         if let h = ProcessInfo.processInfo.environment["TRAINSIM_HOME"], !h.isEmpty {
-            return URL(fileURLWithPath: h)
+            let u = URL(fileURLWithPath: h)
+            return hasTopologies(u) ? u : nil
         }
         var candidates: [URL] = []
-        let exe = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
-        var dir = exe.deletingLastPathComponent()
+        var dir = executable.deletingLastPathComponent()
         for _ in 0..<6 {
             candidates.append(dir)
             dir = dir.deletingLastPathComponent()
         }
         candidates.append(URL(fileURLWithPath: fm.currentDirectoryPath))
-        for c in candidates {
-            var isDir: ObjCBool = false
-            if fm.fileExists(atPath: c.appendingPathComponent("Topologies").path, isDirectory: &isDir), isDir.boolValue {
-                return c
-            }
+        return candidates.first(where: hasTopologies)
+    }
+
+    private static var executable: URL {
+        URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+    }
+
+    /// When trainsim's Topologies/ cannot be found: where it looked and how to point to it (one line).
+    public static var homeMissing: String? {
+        guard home == nil else { return nil }
+        let set = "set TRAINSIM_HOME to the folder that holds trainsim's Topologies/ (the trainsim source folder)"
+        if let h = ProcessInfo.processInfo.environment["TRAINSIM_HOME"], !h.isEmpty {
+            return "trainsim's data folder is not found: TRAINSIM_HOME is \"\(h)\", which has no Topologies/ folder; \(set)"
         }
-        return nil
+        let exe = executable.deletingLastPathComponent().path
+        return "trainsim's data folder is not found: no Topologies/ folder in \(exe) or the 5 folders above it "
+            + "(where the trainsim executable is), nor in the current folder \(FileSource.current.currentDirectory); \(set)"
     }
 
     /// Resolves `reference` (a preset name like "h800-ib" or a path) to a file URL.
@@ -43,8 +65,12 @@ public enum DataLocator {
         var names = [reference]
         if !reference.hasSuffix(".json") { names.append(reference + ".json") }
         var bases: [URL] = []
-        if let r = relativeTo { bases.append(r) }
-        bases.append(URL(fileURLWithPath: source.currentDirectory))
+        if shippedOnly {
+            if reference.hasPrefix("/") || reference.split(separator: "/").contains("..") || reference.contains("\0") { return nil }
+        } else {
+            if let r = relativeTo { bases.append(r) }
+            bases.append(URL(fileURLWithPath: source.currentDirectory))
+        }
         if let h = source.home {
             bases.append(h.appendingPathComponent(folder))
             bases.append(h)
@@ -64,11 +90,39 @@ public enum DataLocator {
 
     /// Finds a data file that another file names (a design's device, an experiment's topology or
     /// framework): `subfolder/reference` beside the referring file first, then the shipped
-    /// `folder`. A miss names the closest shipped preset, or lists them.
+    /// `folder`. A miss names the closest shipped preset, or lists them, or says that the shipped
+    /// data were not found and how to point to them.
+    /// - Parameter byName: a bare name (no `/`, no `.json`) is only looked up in the library,
+    ///   `subfolder/NAME.json` beside the referring file then the shipped `folder`, never as a
+    ///   file of the referring file's own folder (a design `kunlunxin-p800.json` naming its
+    ///   device `kunlunxin-p800` must not find itself). `subfolder/NAME` is the library's NAME too.
     public static func locate(_ reference: String, kind: String, subfolder: String?, folder: String, relativeTo: URL?,
-                              referencedFrom: String?, keyPath: String) throws(TrainSimError) -> URL {
+                              referencedFrom: String?, keyPath: String, byName: Bool = false) throws(TrainSimError) -> URL {
+        if byName, let sub = subfolder {
+            var name = reference
+            if name.hasPrefix(sub + "/") { name.removeFirst(sub.count + 1) }
+            if !name.isEmpty, !name.contains("/"), !name.hasSuffix(".json") {
+                if !shippedOnly, let r = relativeTo, let u = regularFile(r.appendingPathComponent(sub).appendingPathComponent(name + ".json")) {
+                    return u
+                }
+                if let h = home, let u = regularFile(h.appendingPathComponent(folder).appendingPathComponent(name + ".json")) { return u }
+                try notFound(reference, kind: kind, folder: folder, referencedFrom: referencedFrom, keyPath: keyPath)
+            }
+        }
         if let sub = subfolder, let u = resolve(sub + "/" + reference, folder: "Topologies", relativeTo: relativeTo) { return u }
         if let u = resolve(reference, folder: folder, relativeTo: relativeTo) { return u }
+        try notFound(reference, kind: kind, folder: folder, referencedFrom: referencedFrom, keyPath: keyPath)
+    }
+
+    private static func regularFile(_ u: URL) -> URL? {
+        FileSource.current.kind(u.path) == .file ? u.standardizedFileURL : nil
+    }
+
+    private static func notFound(_ reference: String, kind: String, folder: String, referencedFrom: String?,
+                                 keyPath: String) throws(TrainSimError) -> Never {
+        if let missing = homeMissing {
+            throw TrainSimError(file: referencedFrom, path: keyPath, "\(kind) \"\(reference)\" not found: \(missing)")
+        }
         let known = presets(in: folder)
         let hint = closestMatch(reference, in: known).map { "; did you mean \"\($0)\"?" }
             ?? (known.isEmpty ? "" : " (presets: \(known.joined(separator: ", ")))")

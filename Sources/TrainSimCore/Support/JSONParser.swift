@@ -63,9 +63,9 @@ public struct JSONParser {
         case UInt8(ascii: "n"): try literal("null"); return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try number())
         default:
-            let ch = Character(UnicodeScalar(bytes[i]))
-            if ch == "N" || ch == "I" { throw fail("NaN and Infinity are not JSON numbers") }
-            throw fail("unexpected character '\(ch)'")
+            let b = bytes[i]
+            if b == UInt8(ascii: "N") || b == UInt8(ascii: "I") { throw fail("NaN and Infinity are not JSON numbers") }
+            throw fail("unexpected character '\(scalar(at: i))'")
         }
     }
 
@@ -86,13 +86,24 @@ public struct JSONParser {
         try enter(); defer { depth -= 1 }
         i += 1
         var pairs: [(String, JSONValue)] = []
+        var seen = Set<String>()
         skipSpace()
         if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(pairs) }
         while true {
             skipSpace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a quoted key") }
+            let keyStart = i
             let key = try string()
-            if pairs.contains(where: { $0.0 == key }) { throw fail("duplicate key \"\(key)\"") }
+            // Small objects (nearly all) compare keys directly; large ones keep a set, so an
+            // object of n keys costs O(n), not O(n^2).
+            let duplicate: Bool
+            if pairs.count < 16 {
+                duplicate = pairs.contains { $0.0 == key }
+            } else {
+                if seen.isEmpty { seen = Set(pairs.lazy.map(\.0)) }
+                duplicate = !seen.insert(key).inserted
+            }
+            if duplicate { i = keyStart; throw fail("duplicate key \"\(key)\"") }
             skipSpace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':' after key \"\(key)\"") }
             i += 1
@@ -125,7 +136,14 @@ public struct JSONParser {
 
     private mutating func string() throws(JSONSyntaxError) -> String {
         i += 1
-        var out: [UInt8] = []
+        // Fast path: no escape before the closing quote.
+        let start = i
+        while i < bytes.count, bytes[i] != UInt8(ascii: "\""), bytes[i] != UInt8(ascii: "\\"), bytes[i] >= 0x20 { i += 1 }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "\"") {
+            i += 1
+            return String(decoding: bytes[start..<(i - 1)], as: UTF8.self)
+        }
+        var out: [UInt8] = Array(bytes[start..<i])
         while i < bytes.count {
             let b = bytes[i]
             if b == UInt8(ascii: "\"") { i += 1; return String(decoding: out, as: UTF8.self) }
@@ -144,11 +162,9 @@ public struct JSONParser {
                 case UInt8(ascii: "r"): out.append(0x0D)
                 case UInt8(ascii: "t"): out.append(0x09)
                 case UInt8(ascii: "u"):
-                    guard i + 4 < bytes.count, let code = UInt32(String(decoding: bytes[(i + 1)...(i + 4)], as: UTF8.self), radix: 16)
-                    else { throw fail("bad \\u escape") }
-                    i += 4
-                    let scalar = UnicodeScalar(code) ?? "\u{FFFD}"
-                    out.append(contentsOf: Array(String(Character(scalar)).utf8))
+                    let s = try unicodeEscape()
+                    out.append(contentsOf: Array(String(Character(s)).utf8))
+                    continue
                 default: throw fail("bad escape in a string")
                 }
                 i += 1
@@ -158,6 +174,66 @@ public struct JSONParser {
             i += 1
         }
         throw fail("unterminated string")
+    }
+
+    /// The four hex digits after `\u` (at `i`), as a number; `i` moves past them.
+    private mutating func hex4() throws(JSONSyntaxError) -> UInt32 {
+        var code: UInt32 = 0
+        for k in 1...4 {
+            guard i + k < bytes.count, let d = Self.hexDigit(bytes[i + k]) else {
+                i -= 1  // at the backslash
+                throw fail("bad \\u escape: \\u must be followed by four hex digits")
+            }
+            code = code << 4 | d
+        }
+        i += 5
+        return code
+    }
+
+    private static func hexDigit(_ b: UInt8) -> UInt32? {
+        switch b {
+        case 48...57: return UInt32(b - 48)
+        case 65...70: return UInt32(b - 55)
+        case 97...102: return UInt32(b - 87)
+        default: return nil
+        }
+    }
+
+    /// A `\uXXXX` escape (`i` at the `u`), a UTF-16 surrogate pair taken together; a lone
+    /// surrogate is an error rather than a replacement character.
+    private mutating func unicodeEscape() throws(JSONSyntaxError) -> UnicodeScalar {
+        let at = i - 1
+        let code = try hex4()
+        if code >= 0xDC00 && code <= 0xDFFF {
+            i = at
+            throw fail("lone low surrogate \\u\(Self.hex(code)) in a string (it must follow a high surrogate \\uD800-\\uDBFF)")
+        }
+        if code >= 0xD800 && code <= 0xDBFF {
+            guard i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
+                i = at
+                throw fail("lone high surrogate \\u\(Self.hex(code)) in a string (it must be followed by a low surrogate \\uDC00-\\uDFFF)")
+            }
+            i += 1
+            let low = try hex4()
+            guard low >= 0xDC00 && low <= 0xDFFF else {
+                i = at
+                throw fail("lone high surrogate \\u\(Self.hex(code)) in a string (it must be followed by a low surrogate \\uDC00-\\uDFFF)")
+            }
+            return UnicodeScalar(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))!
+        }
+        return UnicodeScalar(code)!
+    }
+
+    private static func hex(_ code: UInt32) -> String {
+        let h = String(code, radix: 16, uppercase: true)
+        return String(repeating: "0", count: max(0, 4 - h.count)) + h
+    }
+
+    /// The whole character that starts at byte `at` (the text is valid UTF-8), for messages.
+    private func scalar(at: Int) -> String {
+        var end = at + 1
+        while end < bytes.count, end < at + 4, bytes[end] & 0xC0 == 0x80 { end += 1 }
+        return String(decoding: bytes[at..<end], as: UTF8.self)
     }
 
     private mutating func number() throws(JSONSyntaxError) -> Double {

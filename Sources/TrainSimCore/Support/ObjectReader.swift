@@ -7,13 +7,20 @@ public final class ObjectReader {
     public let path: String
     public let file: String?
     private let pairs: [(String, JSONValue)]
+    /// Where each key sits in `pairs` (the first, should a hand-built object repeat one); built
+    /// only for large objects, so that reading every key of one stays linear.
+    private let index: [String: Int]?
+    /// The keys read, in order (for "did you mean"), and as a set once there are many.
     private var known: [String] = []
+    private var knownSet: Set<String> = []
 
     public init(_ value: JSONValue, path: String, file: String?) throws(TrainSimError) {
         guard case let .object(p) = value else {
             throw TrainSimError(file: file, path: path.isEmpty ? nil : path, "expected an object, found \(value.typeName)")
         }
         self.pairs = p
+        self.index = p.count <= 16 ? nil
+            : Dictionary(p.enumerated().map { ($0.element.0, $0.offset) }, uniquingKeysWith: { first, _ in first })
         self.path = path
         self.file = file
     }
@@ -24,15 +31,26 @@ public final class ObjectReader {
         TrainSimError(file: file, path: keyPath(key), message)
     }
 
-    public func has(_ key: String) -> Bool { pairs.contains { $0.0 == key } }
+    public func has(_ key: String) -> Bool { position(key) != nil }
+
+    private func position(_ key: String) -> Int? {
+        if let index { return index[key] }
+        return pairs.firstIndex { $0.0 == key }
+    }
 
     /// The object's keys, in file order (for objects keyed by name, such as per-silicon figures).
     public var keys: [String] { pairs.map(\.0) }
 
     /// The raw value of a key, marking it as known.
     public func raw(_ key: String) -> JSONValue? {
-        known.append(key)
-        guard let v = pairs.first(where: { $0.0 == key })?.1 else { return nil }
+        if known.count < 32 {
+            if !known.contains(key) { known.append(key) }
+        } else {
+            if knownSet.isEmpty { knownSet = Set(known) }
+            if knownSet.insert(key).inserted { known.append(key) }
+        }
+        guard let at = position(key) else { return nil }
+        let v = pairs[at].1
         if case .null = v { return nil }
         return v
     }
@@ -165,7 +183,7 @@ public final class ObjectReader {
 
     /// Rejects every key that was not read, suggesting the closest known one.
     public func finish() throws(TrainSimError) {
-        for (k, _) in pairs where !known.contains(k) {
+        for (k, _) in pairs where !(knownSet.isEmpty ? known.contains(k) : knownSet.contains(k)) {
             let hint = closestMatch(k, in: known).map { "; did you mean \"\($0)\"?" } ?? ""
             throw error(k, "unknown key\(hint)")
         }

@@ -24,12 +24,25 @@ public struct TrainSimError: Error, CustomStringConvertible, Sendable, Equatable
         self.message = message
     }
 
+    /// The same error as met inside a file that another file referred to: it is reported under
+    /// the referring file and key, naming the reference as written there
+    /// (`e.json: cluster.topology "../x/t.json": line 1, column 1: unexpected character 'r'`).
+    /// Errors that are not about `innerFile` are left as they are.
+    public func referenced(as reference: String, innerFile: String, from file: String?, keyPath: String) -> TrainSimError {
+        guard self.file == innerFile else { return self }
+        var e = self
+        e.file = file
+        e.path = (keyPath.isEmpty ? "" : keyPath + " ") + "\"" + reference + "\""
+        if let p = path, !p.isEmpty { e.message = p + ": " + message }
+        return e
+    }
+
     public var description: String {
         var parts: [String] = []
         if let file { parts.append(file) }
         if let path, !path.isEmpty { parts.append(path) }
         parts.append(message)
-        return parts.joined(separator: ": ").replacingOccurrences(of: "\n", with: " ")
+        return escapingControlCharacters(parts.joined(separator: ": "))
     }
 
     public var exitCode: Int32 { kind == .cannotRun ? 1 : 2 }
@@ -40,6 +53,30 @@ public struct TrainSimError: Error, CustomStringConvertible, Sendable, Equatable
         if e.file == nil { e.file = f }
         return e
     }
+}
+
+/// The text with every control character escaped (`\n`, `\t`, `\u{1b}`, ...), so that an error
+/// quoting input stays one line and cannot drive the terminal. Bidirectional overrides (which
+/// reorder what a terminal shows) are escaped too.
+public func escapingControlCharacters(_ text: String) -> String {
+    func unsafe(_ u: Unicode.Scalar) -> Bool {
+        u.value < 0x20 || (u.value >= 0x7F && u.value < 0xA0) || (0x202A...0x202E).contains(u.value)
+            || (0x2066...0x2069).contains(u.value) || u.value == 0x200E || u.value == 0x200F || u.value == 0x061C
+    }
+    guard text.unicodeScalars.contains(where: unsafe) else { return text }
+    var out = String.UnicodeScalarView()
+    for u in text.unicodeScalars {
+        guard unsafe(u) else { out.append(u); continue }
+        let escaped: String
+        switch u {
+        case "\n": escaped = "\\n"
+        case "\t": escaped = "\\t"
+        case "\r": escaped = "\\r"
+        default: escaped = "\\u{" + String(u.value, radix: 16) + "}"
+        }
+        out.append(contentsOf: escaped.unicodeScalars)
+    }
+    return String(out)
 }
 
 /// Levenshtein distance, for "did you mean" hints.

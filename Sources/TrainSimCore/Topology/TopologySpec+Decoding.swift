@@ -5,9 +5,14 @@ extension TopologySpec {
     public static func load(_ reference: String, relativeTo: URL?, referencedFrom: String?, keyPath: String) throws(TrainSimError) -> TopologySpec {
         let url = try DataLocator.locate(reference, kind: "topology", subfolder: nil, folder: "Topologies",
                                          relativeTo: relativeTo, referencedFrom: referencedFrom, keyPath: keyPath)
-        let json = try DataLocator.readJSON(url, displayName: url.lastPathComponent)
-        return try decode(json, id: url.deletingPathExtension().lastPathComponent, file: url.lastPathComponent,
-                          folder: url.deletingLastPathComponent())
+        // Errors inside the file name the reference as the experiment wrote it, and its key.
+        do {
+            let json = try DataLocator.readJSON(url, displayName: url.path)
+            return try decode(json, id: url.deletingPathExtension().lastPathComponent, file: url.path,
+                              folder: url.deletingLastPathComponent())
+        } catch {
+            throw error.referenced(as: reference, innerFile: url.path, from: referencedFrom, keyPath: keyPath)
+        }
     }
 
     public static func decode(_ json: JSONValue, id: String, file: String?, folder: URL?) throws(TrainSimError) -> TopologySpec {
