@@ -50,6 +50,7 @@ public struct ComputeModel: Sendable {
         let m = memorySeconds(w.memoryBytes)
         let k = w.kernels * device.kernelOverheadUs * 1e-6
         var t = LayerTime(gemm: g, attention: a, memory: m, overhead: k)
+        t.host = w.hostSeconds
         t.columnGemm = w.gemms.reduce(0) { $0 + ($1.columnParallel ? gemmSeconds($1) : 0) }
         return t
     }
@@ -61,10 +62,12 @@ public struct LayerTime: Sendable, Equatable {
     /// Forward seconds of the column-parallel GEMMs (part of `gemm`): their backward (dgrad and
     /// wgrad, twice this) is the window in which frameworks hide the backward TP collectives.
     public var columnGemm = 0.0
+    /// Forward only: the device waits on the host (no backward counterpart).
+    public var host = 0.0
     public init(gemm: Double, attention: Double, memory: Double, overhead: Double) {
         self.gemm = gemm; self.attention = attention; self.memory = memory; self.overhead = overhead
     }
-    public var forward: Double { gemm + attention + memory + overhead }
+    public var forward: Double { gemm + attention + memory + overhead + host }
     /// Backward: twice the GEMMs (input and weight gradients), 2.5x attention (flash attention
     /// recomputes scores), twice the memory-bound work.
     public var backward: Double { 2 * gemm + 2.5 * attention + 2 * memory + 2 * overhead }
@@ -72,11 +75,13 @@ public struct LayerTime: Sendable, Equatable {
     public static func + (a: LayerTime, b: LayerTime) -> LayerTime {
         var t = LayerTime(gemm: a.gemm + b.gemm, attention: a.attention + b.attention, memory: a.memory + b.memory, overhead: a.overhead + b.overhead)
         t.columnGemm = a.columnGemm + b.columnGemm
+        t.host = a.host + b.host
         return t
     }
     public static func * (a: LayerTime, k: Double) -> LayerTime {
         var t = LayerTime(gemm: a.gemm * k, attention: a.attention * k, memory: a.memory * k, overhead: a.overhead * k)
         t.columnGemm = a.columnGemm * k
+        t.host = a.host * k
         return t
     }
 }

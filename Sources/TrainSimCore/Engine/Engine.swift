@@ -36,6 +36,7 @@ public struct Engine: Sendable {
                                  seq: e.training.sequenceLength, microBatch: e.training.microBatchSequences,
                                  elementwisePasses: dev.elementwisePasses)
         wb.unfusedAttention = e.training.attention == .unfused
+        wb.moeHostSyncSeconds = e.training.framework.moeHostSyncUs * 1e-6
         let calls = Double(e.training.microBatchSequences)
         let denseW = wb.denseLayer(), moeW = wb.moeLayer()
         let denseT = compute.forwardSeconds(denseW, attentionCalls: calls)

@@ -45,6 +45,14 @@ public struct FrameworkSpec: Sendable, Equatable {
     public var gradReduceEveryMicroBatch: Bool = false
     /// ZeRO-3/FSDP: the next unit's parameter all-gather is prefetched one unit ahead (FSDP backward prefetch / forward prefetch).
     public var zero3Prefetch: Bool = true
+    /// How MoE tokens reach their experts: "alltoall" (each routed copy sent to its expert's
+    /// rank), "allgather" (every rank gathers the group's tokens, and reduce-scatters them back),
+    /// "deepep" (DeepEP/HybridEP: a token crosses the fabric once per target node).
+    public var moeDispatcher: String = "alltoall"
+    /// Host synchronisation per MoE layer forward, microseconds: the all-to-all's split sizes
+    /// must reach the host, so the device queue drains and waits for the host to launch again.
+    public var moeHostSyncUs: Double = 0
+    public static let dispatchers = ["alltoall", "allgather", "deepep"]
     /// FP8 runs keep the model's parameters in fp8 (1 byte) and gather them in fp8; the fp32 master stays in the optimizer (Megatron --fp8-param-gather, NeMo fp8_params).
     public var fp8Params: Bool = false
 
@@ -63,6 +71,7 @@ public struct FrameworkSpec: Sendable, Equatable {
         var f = FrameworkSpec(id: "megatron-core", name: "Megatron-Core (reference)", efficiencyFactor: 1, source: nil)
         f.tpAsyncBackward = true
         f.overlapGradReduce = true
+        f.moeHostSyncUs = 100
         return f
     }()
 
@@ -75,6 +84,7 @@ public struct FrameworkSpec: Sendable, Equatable {
         case bool(WritableKeyPath<FrameworkSpec, Bool>)
         case number(WritableKeyPath<FrameworkSpec, Double>, ClosedRange<Double>, positive: Bool)
         case int(WritableKeyPath<FrameworkSpec, Int>, ClosedRange<Int>)
+        case choice(WritableKeyPath<FrameworkSpec, String>, [String])
     }
 
     static var flags: [(key: String, kind: Flag)] {
@@ -92,7 +102,9 @@ public struct FrameworkSpec: Sendable, Equatable {
          ("p2pBlocking", .bool(\.p2pBlocking)),
          ("gradReduceEveryMicroBatch", .bool(\.gradReduceEveryMicroBatch)),
          ("zero3Prefetch", .bool(\.zero3Prefetch)),
-         ("fp8Params", .bool(\.fp8Params))]
+         ("fp8Params", .bool(\.fp8Params)),
+         ("moeDispatcher", .choice(\.moeDispatcher, dispatchers)),
+         ("moeHostSyncUs", .number(\.moeHostSyncUs, 0...10_000, positive: false))]
     }
 
     /// The keys of a stack file and of an experiment's override object besides `stack`.
@@ -148,6 +160,10 @@ public struct FrameworkSpec: Sendable, Equatable {
                 guard let s = try r.sourcedInt(key, in: range) else { continue }
                 spec[keyPath: p] = Int(s.value)
                 spec.sources[key] = label(s.source, s.confidence)
+            case let .choice(p, choices):
+                guard let s = try r.sourcedChoice(key, choices) else { continue }
+                spec[keyPath: p] = s.value
+                spec.sources[key] = label(s.source, s.confidence)
             }
         }
         spec.source = spec.sources["efficiencyFactor"]
@@ -177,6 +193,9 @@ public struct FrameworkSpec: Sendable, Equatable {
             case let .int(p, range):
                 guard let n = try r.int(key, in: range) else { continue }
                 self[keyPath: p] = n
+            case let .choice(p, choices):
+                guard let c = try r.choice(key, choices) else { continue }
+                self[keyPath: p] = c
             }
             sources[key] = "experiment override"
             if key == "efficiencyFactor" { source = "experiment override"; efficiencyBySilicon = [:] }

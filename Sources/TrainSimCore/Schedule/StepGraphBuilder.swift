@@ -56,6 +56,7 @@ struct StepGraphBuilder {
                                  seq: e.training.sequenceLength, microBatch: e.training.microBatchSequences,
                                  elementwisePasses: device.elementwisePasses)
         wb.unfusedAttention = e.training.attention == .unfused
+        wb.moeHostSyncSeconds = fw.moeHostSyncUs * 1e-6
         let calls = Double(e.training.microBatchSequences)
         dense = LayerPieces(wb, compute: engine.compute, moe: false, attentionCalls: calls)
         moe = LayerPieces(wb, compute: engine.compute, moe: e.model.moe != nil, attentionCalls: calls)
@@ -100,10 +101,11 @@ struct StepGraphBuilder {
             cpBwd = request(CollectiveRequest(kind: .sendRecv, bytes: 2 * T * kvWidth * 2, group: place.cpGroup, label: "cp"))
         }
         if let spec = m.moe, ep > 1 {
-            let (dispatch, combine) = StepGraphBuilder.expertBytes(model: m, spec: spec, tokens: sp ? T / Double(tp) : T,
-                                                                   precision: e.training.precision, epGroup: place.epGroup, cluster: cluster)
-            epDispatch = request(CollectiveRequest(kind: .allToAll, bytes: dispatch, group: place.epGroup, label: "ep"))
-            epCombine = request(CollectiveRequest(kind: .allToAll, bytes: combine, group: place.epGroup, label: "ep"))
+            let (dispatch, combine) = StepGraphBuilder.expertRequests(model: m, spec: spec, tokens: sp ? T / Double(tp) : T,
+                                                                      precision: e.training.precision, epGroup: place.epGroup,
+                                                                      cluster: cluster, dispatcher: fw.moeDispatcher)
+            epDispatch = request(dispatch)
+            epCombine = request(combine)
             epBackward = epCombine
             // The busiest rank receives `imbalance` times the mean.
             imbalance = spec.imbalance
@@ -120,9 +122,9 @@ struct StepGraphBuilder {
     /// out inside the node: remote traffic per token is the expected number of distinct remote
     /// nodes (at most the limit), not top-k.
     static func expertBytes(model m: ModelSpec, spec: MoESpec, tokens: Double, precision: Precision, epGroup: CommGroup,
-                            cluster: Cluster) -> (dispatch: Double, combine: Double) {
+                            cluster: Cluster, oncePerNode: Bool = false) -> (dispatch: Double, combine: Double) {
         var slots = tokens * Double(spec.topK)
-        if let limit = spec.nodeLimit {
+        if let limit = spec.nodeLimit ?? (oncePerNode ? Int.max : nil) {
             let shape = GroupShape(epGroup, on: cluster)
             let n = Double(shape.size), nL = Double(shape.perDomain), nD = Double(shape.domains)
             if nD > 1 {
@@ -133,6 +135,23 @@ struct StepGraphBuilder {
         }
         let h = Double(m.hidden)
         return (slots * h * (precision == .fp8 ? 1 : 2), slots * h * 2)
+    }
+
+    /// The dispatch and combine collectives of one MoE layer under the stack's dispatcher:
+    /// all-to-all of the routed copies ("alltoall"; "deepep" sends a token once per target node,
+    /// DeepSeek-V3 report sec. 3.2.2), or an all-gather of the group's tokens and a
+    /// reduce-scatter back ("allgather", Megatron-Core's MoEAllGatherTokenDispatcher).
+    static func expertRequests(model m: ModelSpec, spec: MoESpec, tokens: Double, precision: Precision, epGroup: CommGroup,
+                               cluster: Cluster, dispatcher: String) -> (dispatch: CollectiveRequest, combine: CollectiveRequest) {
+        if dispatcher == "allgather" {
+            let n = Double(epGroup.size), h = Double(m.hidden)
+            return (CollectiveRequest(kind: .allGather, bytes: tokens * h * (precision == .fp8 ? 1 : 2) * n, group: epGroup, label: "ep"),
+                    CollectiveRequest(kind: .reduceScatter, bytes: tokens * h * 2 * n, group: epGroup, label: "ep"))
+        }
+        let (d, c) = expertBytes(model: m, spec: spec, tokens: tokens, precision: precision, epGroup: epGroup, cluster: cluster,
+                                 oncePerNode: dispatcher == "deepep")
+        return (CollectiveRequest(kind: .allToAll, bytes: d, group: epGroup, label: "ep"),
+                CollectiveRequest(kind: .allToAll, bytes: c, group: epGroup, label: "ep"))
     }
 
     func pieces(layer l: Int) -> LayerPieces { (l >= moeStart ? moe : dense).scaled(Double(block)) }

@@ -175,6 +175,20 @@ public final class ObjectReader {
         }
     }
 
+    /// One of `choices`, bare or as `{"value", "source", "confidence"}` (a stack file's choice).
+    public func sourcedChoice(_ key: String, _ choices: [String]) throws(TrainSimError) -> (value: String, source: String?, confidence: String?)? {
+        guard let v = raw(key) else { return nil }
+        if case .object = v {
+            let o = try ObjectReader(v, path: keyPath(key), file: file)
+            guard let c = try o.choice("value", choices) else { throw o.error("value", "missing required key") }
+            let s = (c, try o.string("source"), try o.choice("confidence", Sourced.confidences))
+            try o.finish()
+            return s
+        }
+        guard let c = try choice(key, choices) else { return nil }
+        return (c, nil, nil)
+    }
+
     public func list(_ key: String) throws(TrainSimError) -> [JSONValue]? {
         guard let v = raw(key) else { return nil }
         guard case let .array(items) = v else { throw error(key, "expected a list, found \(v.typeName)") }

@@ -37,6 +37,7 @@ struct BoundCache {
                                  seq: e.training.sequenceLength, microBatch: k.microBatch,
                                  elementwisePasses: compute.device.elementwisePasses)
         wb.unfusedAttention = e.training.attention == .unfused
+        wb.moeHostSyncSeconds = e.training.framework.moeHostSyncUs * 1e-6
         let calls = Double(k.microBatch)
         let t = Times(dense: compute.forwardSeconds(wb.denseLayer(), attentionCalls: calls),
                       moe: compute.forwardSeconds(wb.moeLayer(), attentionCalls: calls),
@@ -76,10 +77,10 @@ struct BoundCache {
         }
         var ep = 0.0
         if let spec = m.moe, k.ep > 1, !k.paired, let cluster {
-            let (dispatch, combine) = StepGraphBuilder.expertBytes(model: m, spec: spec, tokens: sp ? tokens / Double(k.tp) : tokens,
-                                                                   precision: e.training.precision, epGroup: place.epGroup, cluster: cluster)
-            let d = net.cost(CollectiveRequest(kind: .allToAll, bytes: dispatch, group: place.epGroup, label: "ep")).seconds
-            let cb = net.cost(CollectiveRequest(kind: .allToAll, bytes: combine, group: place.epGroup, label: "ep")).seconds
+            let (dispatch, combine) = StepGraphBuilder.expertRequests(model: m, spec: spec, tokens: sp ? tokens / Double(k.tp) : tokens,
+                                                                      precision: e.training.precision, epGroup: place.epGroup,
+                                                                      cluster: cluster, dispatcher: fw.moeDispatcher)
+            let d = net.cost(dispatch).seconds, cb = net.cost(combine).seconds
             ep = ((d + cb) * repeats + 2 * cb) * spec.imbalance
         }
         let r = (tp, tp + ep)
@@ -105,10 +106,10 @@ struct BoundCache {
         let tokens = Double(k.microBatch * e.training.sequenceLength / k.cp)
         var load = StreamLoad()
         if let spec = m.moe, k.ep > 1, let cluster {
-            let (dispatch, combine) = StepGraphBuilder.expertBytes(model: m, spec: spec, tokens: sp ? tokens / Double(k.tp) : tokens,
-                                                                   precision: e.training.precision, epGroup: place.epGroup, cluster: cluster)
-            let d = net.cost(CollectiveRequest(kind: .allToAll, bytes: dispatch, group: place.epGroup, label: "ep")).seconds
-            let c = net.cost(CollectiveRequest(kind: .allToAll, bytes: combine, group: place.epGroup, label: "ep")).seconds
+            let (dispatch, combine) = StepGraphBuilder.expertRequests(model: m, spec: spec, tokens: sp ? tokens / Double(k.tp) : tokens,
+                                                                      precision: e.training.precision, epGroup: place.epGroup,
+                                                                      cluster: cluster, dispatcher: fw.moeDispatcher)
+            let d = net.cost(dispatch).seconds, c = net.cost(combine).seconds
             load.ep = ((d + c) * (k.recompute == .full ? 2 : 1) + 2 * c) * spec.imbalance
         }
         if k.zero == 3 {

@@ -22,6 +22,8 @@ public struct LayerWork: Sendable, Equatable {
     /// Bytes moved by memory-bound kernels (norms, activations, residuals, routing permutes).
     public var memoryBytes: Double = 0
     public var kernels: Double = 0
+    /// Seconds the device waits on the host in the forward (a device-to-host synchronisation).
+    public var hostSeconds: Double = 0
     public var gemmFLOPs: Double { gemms.reduce(0) { $0 + $1.flops } }
 }
 
@@ -36,6 +38,8 @@ public struct WorkloadBuilder: Sendable {
     public let elementwisePasses: Double
     public let bytesPerElement: Double
     public var unfusedAttention = false
+    /// Host synchronisation per MoE layer forward (the stack's `moeHostSyncUs`), seconds.
+    public var moeHostSyncSeconds = 0.0
 
     public init(model: ModelSpec, tp: Int, cp: Int, ep: Int, sequenceParallel: Bool, seq: Int, microBatch: Int,
                 elementwisePasses: Double, bytesPerElement: Double = 2) {
@@ -135,9 +139,12 @@ public struct WorkloadBuilder: Sendable {
     func moeRouter(into w: inout LayerWork) {
         guard let moe = model.moe else { return }
         w.gemms.append(gemm(tokens, Double(model.hidden), Double(moe.experts)))
+        // Softmax and top-k over the router's logits, in fp32 (written, read and written, read).
+        w.memoryBytes += 4 * tokens * Double(moe.experts) * 4
         // Permute and unpermute the routed tokens, twice each way: half before dispatch.
         w.memoryBytes += 2 * routedSlots * Double(model.hidden) * bytesPerElement
-        w.kernels += 2
+        w.kernels += 4
+        w.hostSeconds += moeHostSyncSeconds
     }
 
     /// Shared experts (a dense MLP every token passes through).

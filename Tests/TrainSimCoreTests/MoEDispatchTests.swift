@@ -1,0 +1,57 @@
+import XCTest
+@testable import TrainSimCore
+
+/// The stack's MoE dispatcher decides what crosses the fabric; its host synchronisation stalls
+/// the compute stream once per MoE layer forward.
+final class MoEDispatchTests: XCTestCase {
+    func experiment(_ framework: String, devices: Int = 64, ep: Int = 16, pp: Int = 1, recompute: String = "none") throws -> Experiment {
+        try Experiment.decode(try JSONParser.parse("""
+        {"model": "deepseek-v3", "training": {"tokens": 1e10, "sequenceLength": 4096, "globalBatchSequences": \(devices / pp * 2), "microBatchSequences": 1,
+          "precision": "bf16", "recompute": "\(recompute)", "framework": \(framework)},
+         "cluster": {"topology": "h800-ib", "devices": \(devices)}, "parallelism": {"tp": 1, "pp": \(pp), "ep": \(ep), "zero": 1}}
+        """), file: "moe.json", folder: nil)
+    }
+
+    func requests(_ dispatcher: String) throws -> (CollectiveRequest, CollectiveRequest) {
+        var e = try experiment(#"{"stack": "megatron-core", "moeDispatcher": "\#(dispatcher)"}"#)
+        e.model.moe!.nodeLimit = nil  // every routed copy crosses the fabric unless the dispatcher dedupes
+        let place = Placement(e.parallelism)
+        return StepGraphBuilder.expertRequests(model: e.model, spec: e.model.moe!, tokens: 4096, precision: .bf16, epGroup: place.epGroup,
+                                               cluster: try Cluster(spec: e.cluster.topology, devices: e.cluster.devices), dispatcher: dispatcher)
+    }
+
+    func testDispatchersMoveWhatTheyShould() throws {
+        let h = 7168.0, topK = 8.0, n = 16.0
+        let (a2a, a2aBack) = try requests("alltoall")
+        XCTAssertEqual(a2a.kind, .allToAll)
+        XCTAssertEqual(a2a.bytes, 4096 * topK * h * 2)
+        XCTAssertEqual(a2aBack.bytes, 4096 * topK * h * 2)
+        let (ag, rs) = try requests("allgather")
+        XCTAssertEqual(ag.kind, .allGather)
+        XCTAssertEqual(ag.bytes, 4096 * h * 2 * n)
+        XCTAssertEqual(rs.kind, .reduceScatter)
+        XCTAssertEqual(rs.bytes, 4096 * h * 2 * n)
+        // DeepEP: once per target node. 16 ranks over 2 nodes: each token reaches at most 2 nodes.
+        let (deep, _) = try requests("deepep")
+        XCTAssertLessThan(deep.bytes, a2a.bytes / 2)
+    }
+
+    func testHostSyncStallsEveryMoELayerForward() throws {
+        let base = try Analysis.analyze(try experiment(#"{"stack": "megatron-core", "moeHostSyncUs": 0}"#))
+        let slow = try Analysis.analyze(try experiment(#"{"stack": "megatron-core", "moeHostSyncUs": 1000}"#))
+        let m = base.experiment.model
+        let moeLayers = Double(m.layers + m.mtpLayers - m.moe!.denseLayers)  // the MTP module's layer is an MoE layer too
+        let stall = Double(base.step.microBatches) * moeLayers * 1e-3
+        let delta = slow.step.stepSeconds - base.step.stepSeconds
+        XCTAssertLessThanOrEqual(delta, stall * (1 + 1e-9))
+        XCTAssertGreaterThan(delta, 0.5 * stall)
+    }
+
+    func testStacksNameTheirDispatcher() throws {
+        for (stack, dispatcher) in [("megatron-core", "alltoall"), ("mindspeed", "allgather"), ("deepspeed", "alltoall")] {
+            let f = try FrameworkSpec.load(stack, relativeTo: nil, referencedFrom: nil, keyPath: "training.framework")
+            XCTAssertEqual(f.moeDispatcher, dispatcher, stack)
+            XCTAssertFalse(f.sources["moeDispatcher", default: ""].isEmpty, stack)
+        }
+    }
+}
