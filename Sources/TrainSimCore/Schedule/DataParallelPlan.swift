@@ -29,7 +29,11 @@ struct DataParallelPlan {
         let sync = denseGroup.size > 1 || expertGroup.size > 1
         overlapGradReduce = fw.overlapGradReduce
         overlapParamGather = fw.overlapParamGather && (1...2).contains(par.zero) && sync
-        everyMicroBatch = fw.gradReduceEveryMicroBatch || par.zero >= 2
+        // Under pipelining, gradients are reduced once, after the last micro-batch: PyTorch's
+        // pipeline schedules turn FSDP's gradient sync off for all but the last backward
+        // (torch/distributed/pipelining/stage.py, backward_maybe_with_nosync), DeepSpeed's
+        // pipeline engine reduces after the schedule, Megatron after its last micro-batch.
+        everyMicroBatch = (fw.gradReduceEveryMicroBatch || par.zero >= 2) && par.pp == 1
         let params = ParameterCount(m)
         let t = Double(par.tp)
         let (denseLayer, moeDense, moeExpert) = params.perDevice(tp: par.tp, ep: par.ep)

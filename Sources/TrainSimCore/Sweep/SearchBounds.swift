@@ -177,7 +177,7 @@ struct BoundCache {
             let moeLayers = (st.moe[p] + st.moe[q]) / 2, denseLayers = (st.dense[p] + st.dense[q]) / 2
             bound = max(bound, microBatches * moeLayers * load.ep,
                         microBatches * (denseLayers * load.gatherDense + moeLayers * load.gatherMoE),
-                        microBatches * (denseLayers * load.reduceDense + moeLayers * load.reduceMoE))
+                        (pp > 1 ? 1 : microBatches) * (denseLayers * load.reduceDense + moeLayers * load.reduceMoE))
             fill += chunks.forward[p]
             drain += chunks.backward[p]
         }
