@@ -132,7 +132,9 @@ final class ShippedTopologyTests: XCTestCase {
     // MARK: - Sources
 
     func testEveryFigureHasSourceAndConfidence() throws {
-        let files = Self.jsonFiles("Topologies") + Self.jsonFiles("Topologies/devices") + Self.jsonFiles("Topologies/run") + Self.jsonFiles("Topologies/frameworks")
+        let files = Self.jsonFiles("Topologies") + Self.jsonFiles("Topologies/devices") + Self.jsonFiles("Topologies/devices/silicon")
+            + Self.jsonFiles("Topologies/run") + Self.jsonFiles("Topologies/frameworks")
+        XCTAssertTrue(files.contains { $0.lastPathComponent == "gh100.json" })
         XCTAssertFalse(files.isEmpty)
         for url in files {
             let json = try JSONParser.parse(Data(contentsOf: url))
@@ -151,7 +153,7 @@ final class ShippedTopologyTests: XCTestCase {
             if v["value"] != nil || v["points"] != nil {
                 if let value = v["value"] {
                     switch value {
-                    case .number, .bool: break  // figures, and the flags of Topologies/frameworks/
+                    case .number, .bool, .string: break  // figures, and the flags and choices of Topologies/frameworks/
                     default: problems.append("\(path): value is not a number or a flag")
                     }
                 }
