@@ -54,4 +54,17 @@ final class MoEDispatchTests: XCTestCase {
             XCTAssertFalse(f.sources["moeDispatcher", default: ""].isEmpty, stack)
         }
     }
+
+    func testImbalanceDefaultsToTheStacksSourcedFigure() throws {
+        XCTAssertEqual(try experiment(#""megatron-core""#).model.moe!.imbalance, 1.1)
+        XCTAssertEqual(try experiment(#"{"stack": "megatron-core", "moeImbalance": 1.3}"#).model.moe!.imbalance, 1.3)
+        let given = try Experiment.decode(try JSONParser.parse("""
+        {"model": {"preset": "deepseek-v3", "moe": {"experts": 256, "topK": 8, "expertFfnHidden": 2048, "imbalance": 1.0}},
+         "training": {"tokens": 1e10, "sequenceLength": 4096, "globalBatchSequences": 128, "framework": {"stack": "megatron-core", "moeImbalance": 1.3}},
+         "cluster": {"topology": "h800-ib", "devices": 64}, "parallelism": {"tp": 1, "ep": 16}}
+        """), file: "moe.json", folder: nil)
+        XCTAssertEqual(given.model.moe!.imbalance, 1.0)
+        let f = try FrameworkSpec.load("megatron-core", relativeTo: nil, referencedFrom: nil, keyPath: "training.framework")
+        XCTAssertFalse(f.sources["moeImbalance", default: ""].isEmpty)
+    }
 }

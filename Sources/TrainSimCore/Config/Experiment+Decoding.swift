@@ -15,9 +15,11 @@ extension Experiment {
         _ = try r.int("schemaVersion", in: 1...1)
         _ = try r.string("description")
         let name = try r.string("name") ?? (file.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } ?? "experiment")
-        let model = try ModelSpec.read(r, folder: folder)
+        var model = try ModelSpec.read(r, folder: folder)
         var training = try readTraining(try r.requiredObject("training"))
         training.framework = try readFramework(training, folder: folder, file: file)
+        // The busiest expert-parallel rank's share of routed tokens: the model's, else the stack's default.
+        if let moe = model.moe, !moe.imbalanceGiven { model.moe!.imbalance = training.framework.moeImbalance }
         let cluster = try readCluster(try r.requiredObject("cluster"), folder: folder)
         let par = try readParallelism(try r.requiredObject("parallelism"))
         let cost = try readCost(try r.object("cost"))

@@ -68,8 +68,9 @@ extension ModelSpec {
                           sharedExperts: try o.int("sharedExperts", in: 0...1024) ?? 0,
                           expertFfnHidden: try o.requiredInt("expertFfnHidden", in: 1...16_777_216),
                           denseLayers: dense,
-                          imbalance: try o.number("imbalance", in: 1...64) ?? 1.1,
+                          imbalance: try o.number("imbalance", in: 1...64) ?? 1,
                           nodeLimit: try o.int("nodeLimit", in: 1...100_000))
+            moe?.imbalanceGiven = o.has("imbalance")
             try o.finish()
         }
         var mla = base?.mla

@@ -40,6 +40,8 @@ public struct MoESpec: Sendable, Equatable {
     public var denseLayers: Int
     /// Load of the busiest expert over the mean (1 = perfectly balanced).
     public var imbalance: Double
+    /// Whether the model gave `imbalance`; if not, the stack file's `moeImbalance` applies.
+    public var imbalanceGiven = false
     /// Node-limited routing: a token goes to experts on at most this many nodes, and crosses the
     /// fabric once per node (DeepSeek-V3: 4). Nil: unrestricted.
     public var nodeLimit: Int?

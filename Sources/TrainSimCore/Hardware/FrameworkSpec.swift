@@ -52,6 +52,9 @@ public struct FrameworkSpec: Sendable, Equatable {
     /// Host synchronisation per MoE layer forward, microseconds: the all-to-all's split sizes
     /// must reach the host, so the device queue drains and waits for the host to launch again.
     public var moeHostSyncUs: Double = 0
+    /// The busiest expert-parallel rank's routed tokens over the mean, when the model does not
+    /// say (`model.moe.imbalance`).
+    public var moeImbalance: Double = 1.1
     public static let dispatchers = ["alltoall", "allgather", "deepep"]
     /// FP8 runs keep the model's parameters in fp8 (1 byte) and gather them in fp8; the fp32 master stays in the optimizer (Megatron --fp8-param-gather, NeMo fp8_params).
     public var fp8Params: Bool = false
@@ -104,7 +107,8 @@ public struct FrameworkSpec: Sendable, Equatable {
          ("zero3Prefetch", .bool(\.zero3Prefetch)),
          ("fp8Params", .bool(\.fp8Params)),
          ("moeDispatcher", .choice(\.moeDispatcher, dispatchers)),
-         ("moeHostSyncUs", .number(\.moeHostSyncUs, 0...10_000, positive: false))]
+         ("moeHostSyncUs", .number(\.moeHostSyncUs, 0...10_000, positive: false)),
+         ("moeImbalance", .number(\.moeImbalance, 1...64, positive: true))]
     }
 
     /// The keys of a stack file and of an experiment's override object besides `stack`.
