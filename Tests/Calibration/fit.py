@@ -82,7 +82,7 @@ for chip, path in SILICON_FILES.items():
             doc["efficiency"]["gemm"]["points"] = [[x, round(min(0.95, y * k), 4) if x >= 1e10 else y] for x, y in base]
             save(path, doc)
         k = golden(set_gemm, 0.6, 1.4, rows)
-        doc["efficiency"]["gemm"]["source"] = src + f" Level fitted by Tests/Calibration/fit.py (points at 1e10 FLOPs and above x{k}) on rows {', '.join(rows)}."
+        doc["efficiency"]["gemm"]["source"] = src + f" Level fitted (the points at 1e10 FLOPs and above, scaled together) by Tests/Calibration/fit.py on rows {', '.join(rows)}."
         doc["efficiency"]["gemm"]["confidence"] = "CAL"
         save(path, doc)
         report.append(f"{chip} gemm level x{k} on {', '.join(rows)}")

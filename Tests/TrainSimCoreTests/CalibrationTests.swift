@@ -34,4 +34,26 @@ final class CalibrationTests: XCTestCase {
         let families = Set(cases.filter { $0.id.hasPrefix("C12.") && $0.id.contains("A100") }.map(\.family))
         XCTAssertEqual(families, ["ga100"])
     }
+
+    /// Never fit on a held-out row: every row a data file says it was fitted on is a calibration row.
+    func testFittedConstantsNameOnlyCalibrationRows() throws {
+        let root = FileManager.default.currentDirectoryPath
+        var cases: [CalibrationCase] = []
+        for f in ["cases.json", "cases-2.json"] { cases += try CalibrationSuite.load(path: root + "/Tests/Calibration/" + f) }
+        let role = Dictionary(uniqueKeysWithValues: cases.map { ($0.id, $0.calibration) })
+        var named = 0
+        let files = FileManager.default.enumerator(atPath: root + "/Topologies")!.compactMap { $0 as? String }.filter { $0.hasSuffix(".json") }
+        for f in files {
+            let text = try String(contentsOfFile: root + "/Topologies/" + f, encoding: .utf8)
+            for part in text.components(separatedBy: "Tests/Calibration/fit.py").dropFirst() {
+                guard let on = part.range(of: "on rows ") else { continue }
+                let list = part[on.upperBound...].prefix { $0 != "\"" && $0 != ":" && $0 != "(" }
+                for id in list.split(separator: ",").map({ $0.trimmingCharacters(in: CharacterSet(charactersIn: " ."))}) where !id.isEmpty {
+                    named += 1
+                    XCTAssertEqual(role[id], true, "\(f) names \(id) as a fitting row")
+                }
+            }
+        }
+        XCTAssertGreaterThan(named, 20)
+    }
 }
