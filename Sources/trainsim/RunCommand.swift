@@ -60,10 +60,10 @@ struct RunCommand: ParsableCommand {
             var args = [file, "--format", out.format.rawValue]
             if let o = out.output { args += ["--output", o] }
             if !e.sweep.isEmpty {
-                var sweep = try SweepCommand.parse(args)
+                let sweep = try SweepCommand.parse(args)
                 try sweep.run()
             } else {
-                var search = try SearchCommand.parse(args)
+                let search = try SearchCommand.parse(args)
                 try search.run()
             }
             return

@@ -37,4 +37,26 @@ final class MemoryPlanTests: XCTestCase {
             XCTAssertEqual(perParam, expected, accuracy: 1e-9, "grad bytes \(grad)")
         }
     }
+
+    /// With fp8 parameters the ZeRO-3 gathers carry one byte per parameter on the timeline, and
+    /// the search's lower bound counts them the same way, so it stays below every simulated step.
+    func testBoundStaysBelowTheTimelineWithFP8Parameters() throws {
+        let e = try Experiment.decode(try JSONParser.parse("""
+        { "model": "llama3-8b",
+          "training": { "tokens": 1e11, "sequenceLength": 4096, "globalBatchSequences": 128, "precision": "fp8",
+                        "framework": {"stack": "pytorch-fsdp", "fp8Params": true} },
+          "cluster": { "topology": "h100-roce", "devices": 64 }, "parallelism": { "tp": 1 },
+          "search": {"objective": "time", "top": 3, "space": {"parallelism.zero": [3], "parallelism.tp": [1, 2], "parallelism.pp": [1],
+                     "training.microBatchSequences": [1, 2], "training.recompute": ["none", "full"]}} }
+        """), file: "s.json", folder: nil, validatingPlan: false)
+        let s = try PlanSearch(e)
+        var checked = 0
+        for id in s.candidates.indices {
+            guard case let .scored(p) = s.evaluate(id) else { continue }
+            checked += 1
+            XCTAssertLessThanOrEqual(s.candidates[id].secondsBound, p.seconds, "bound of #\(id)")
+        }
+        XCTAssertGreaterThan(checked, 2)
+    }
 }
+

@@ -44,20 +44,11 @@ public enum ExperimentFingerprint {
 
 extension SweepPlan {
     /// The fingerprint of this sweep: its document (base and axes) and every file that any of
-    /// its points reads. The document as written and each axis value (on point 0's values for
-    /// the other axes) are decoded once, so every model, topology and framework file they name is
-    /// read; then the whole-run defaults. Errors are ignored here: points that cannot load say so themselves.
+    /// its points reads, as ``Experiment/readReferencedFiles(_:folder:file:)`` reaches them (the
+    /// same list rank 0 sends under MPI). Errors are ignored here: points that cannot load say so themselves.
     public func fingerprint() -> String {
-        let first = document(at: 0)
-        for axis in axes {
-            for value in axis.values {
-                let doc = first.setting(axis.path.split(separator: ".").map(String.init), to: value)
-                _ = try? Experiment.decode(doc, file: file, folder: folder, validatingPlan: false)
-            }
-        }
-        // The document as written too: `trainsim run` reads its files before it starts the sweep.
-        _ = try? Experiment.decode(base, file: file, folder: folder, validatingPlan: false)
-        _ = try? RunDefaults.shipped()
+        let axesObject = JSONValue.object(axes.map { ($0.path, JSONValue.array($0.values)) })
+        Experiment.readReferencedFiles(base.setting(["sweep"], to: axesObject), folder: folder, file: file)
         let sweep = JSONValue.array(axes.map { .object([("path", .string($0.path)), ("values", .array($0.values))]) })
         let home = DataLocator.home
         let files = InputFiles.recorded.map {

@@ -75,17 +75,21 @@ struct BoundCache {
             // work) while they fly, so they are not always waited for.
             tp = forward * repeats
         }
-        var ep = 0.0
-        if let spec = m.moe, k.ep > 1, !k.paired, let cluster {
-            let (dispatch, combine) = StepGraphBuilder.expertRequests(model: m, spec: spec, tokens: sp ? tokens / Double(k.tp) : tokens,
-                                                                      precision: e.training.precision, epGroup: place.epGroup,
-                                                                      cluster: cluster, dispatcher: fw.moeDispatcher)
-            let d = net.cost(dispatch).seconds, cb = net.cost(combine).seconds
-            ep = ((d + cb) * repeats + 2 * cb) * spec.imbalance
-        }
+        let ep = k.paired ? 0 : expertSeconds(tokens: sp ? tokens / Double(k.tp) : tokens, place: place, recompute: k.recompute, net: net)
         let r = (tp, tp + ep)
         comm[k] = r
         return r
+    }
+
+    /// Per micro-batch and MoE layer: the EP dispatch and combine forward, the combine's
+    /// gradient backward, the forward again under full recompute, on the busiest rank.
+    func expertSeconds(tokens: Double, place: Placement, recompute: Recompute, net: any CollectiveCostModel) -> Double {
+        guard let spec = e.model.moe, place.epGroup.size > 1, let cluster else { return 0 }
+        let (dispatch, combine) = StepGraphBuilder.expertRequests(model: e.model, spec: spec, tokens: tokens, precision: e.training.precision,
+                                                                  epGroup: place.epGroup, cluster: cluster,
+                                                                  dispatcher: e.training.framework.moeDispatcher)
+        let d = net.cost(dispatch).seconds, c = net.cost(combine).seconds
+        return ((d + c) * (recompute == .full ? 2 : 1) + 2 * c) * spec.imbalance
     }
 
     struct StreamKey: Hashable { var tp: Int, cp: Int, dp: Int, ep: Int, pp: Int, microBatch: Int, zero: Int, recompute: Recompute }
@@ -105,21 +109,16 @@ struct BoundCache {
         let place = Placement(par)
         let tokens = Double(k.microBatch * e.training.sequenceLength / k.cp)
         var load = StreamLoad()
-        if let spec = m.moe, k.ep > 1, let cluster {
-            let (dispatch, combine) = StepGraphBuilder.expertRequests(model: m, spec: spec, tokens: sp ? tokens / Double(k.tp) : tokens,
-                                                                      precision: e.training.precision, epGroup: place.epGroup,
-                                                                      cluster: cluster, dispatcher: fw.moeDispatcher)
-            let d = net.cost(dispatch).seconds, c = net.cost(combine).seconds
-            load.ep = ((d + c) * (k.recompute == .full ? 2 : 1) + 2 * c) * spec.imbalance
-        }
+        load.ep = expertSeconds(tokens: sp ? tokens / Double(k.tp) : tokens, place: place, recompute: k.recompute, net: net)
         if k.zero == 3 {
             let (dense, moeDense, moeExpert) = ParameterCount(m).perDevice(tp: k.tp, ep: k.ep)
             func cost(_ kind: CollectiveKind, _ n: Double, _ g: CommGroup, _ bytes: Double) -> Double {
                 guard n > 0, g.size > 1 else { return 0 }
                 return net.cost(CollectiveRequest(kind: kind, bytes: n * bytes, group: g, label: "dp")).seconds
             }
-            load.gatherDense = 2 * cost(.allGather, dense, place.dpGroup, 2)
-            load.gatherMoE = 2 * (cost(.allGather, moeDense, place.dpGroup, 2) + cost(.allGather, moeExpert, place.expertDPGroup, 2))
+            let w = fw.parameterBytes(e.training.precision)  // as the timeline gathers them
+            load.gatherDense = 2 * cost(.allGather, dense, place.dpGroup, w)
+            load.gatherMoE = 2 * (cost(.allGather, moeDense, place.dpGroup, w) + cost(.allGather, moeExpert, place.expertDPGroup, w))
             load.reduceDense = cost(.reduceScatter, dense, place.dpGroup, fw.gradReduceBytes)
             load.reduceMoE = cost(.reduceScatter, moeDense, place.dpGroup, fw.gradReduceBytes)
                 + cost(.reduceScatter, moeExpert, place.expertDPGroup, fw.gradReduceBytes)

@@ -233,23 +233,22 @@ public enum FLOPCount {
 
     /// FLOPs executed per token, recompute included.
     public static func executed(_ m: ModelSpec, seq: Int, recompute: Recompute) -> Double {
-        let mf = model(m, seq: seq)
-        switch recompute {
-        case .full:
-            // The output layer is not recomputed (Megatron's 96 B s l h^2 (1 + s/6h + V/16lh)).
-            return mf + (mf - 6 * Double(m.vocab) * Double(m.hidden)) / 3
-        case .selective: return mf + attentionFull(m, seq: seq) / 2 / 3
-        default: return mf
-        }
+        withRecompute(model(m, seq: seq), attention: attentionFull(m, seq: seq) / 2, m, recompute)
     }
 
     /// The papers' count (full score matrix), with what their hardware count adds for recompute.
     public static func paper(_ m: ModelSpec, seq: Int, recompute: Recompute? = nil) -> Double {
-        let pf = matmul(m) + attentionFull(m, seq: seq)
+        withRecompute(matmul(m) + attentionFull(m, seq: seq), attention: attentionFull(m, seq: seq), m, recompute ?? .none)
+    }
+
+    /// A count plus what recompute repeats of it: the layers' forward (a third of the count less
+    /// the output layer, which is not recomputed: Megatron's 96 B s l h^2 (1 + s/6h + V/16lh)) for
+    /// full recompute, the attention core's forward (a third of its count) for selective.
+    private static func withRecompute(_ count: Double, attention: Double, _ m: ModelSpec, _ recompute: Recompute) -> Double {
         switch recompute {
-        case .full?: return pf + (pf - 6 * Double(m.vocab) * Double(m.hidden)) / 3
-        case .selective?: return pf + attentionFull(m, seq: seq) / 3
-        default: return pf
+        case .full: return count + (count - 6 * Double(m.vocab) * Double(m.hidden)) / 3
+        case .selective: return count + attention / 3
+        case .none: return count
         }
     }
 }
