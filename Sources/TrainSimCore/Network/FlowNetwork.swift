@@ -43,8 +43,8 @@ public final class FlowNetwork: CollectiveCostModel, @unchecked Sendable {
     public let cluster: Cluster
     public let graph: TopologyGraph
     public let options: Options
-    private let lock = NSLock()
-    private let sim: FlowSimulator
+    let lock = NSLock()
+    let sim: FlowSimulator
     private var profiles: [ProfileKey: FlowProfile?] = [:]
     private var concurrent: [[RequestKey]: [CollectiveCost]] = [:]
 

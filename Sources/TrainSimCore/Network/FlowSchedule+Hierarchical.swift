@@ -61,7 +61,7 @@ extension FlowScheduleBuilder {
             for j in 0..<l {
                 let sub = parts.map { $0[j] }
                 if let ft = sharp {
-                    addReductionTree(ft, sub, volume: 1 / ld, copy: c, salt: c * l + j)
+                    addReductionTree(ft, sub, volume: 1 / ld, copy: c, salt: Int(salt(c)) * l + j)
                 } else {
                     let ar = kind == .allReduce
                     coupled(sub, closed: true, volume: (ar ? 2 : 1) * (gd - 1) / gd / ld, steps: (ar ? 2 : 1) * (g - 1), copy: c)

@@ -84,6 +84,24 @@ struct FlowScheduleBuilder {
     }
 
     var order: [Int]?
+    /// Routing salt of each copy (nil: its index). Explicit copies keep the salt they have in
+    /// the full list, so a copy routes the same alone as among all copies.
+    var salts: [Int]?
+
+    func salt(_ copy: Int) -> UInt64 { UInt64(salts?[copy] ?? copy) }
+
+    /// The schedule of `kind` by `algorithm` on explicit copies (member lists in group-rank
+    /// order) with their routing salts: the every-rank reference costs single copies this way.
+    static func make(graph: TopologyGraph, kind: CollectiveKind, copies: [[Int]], salts: [Int],
+                     algorithm: CollectiveAlgorithm) -> FlowSchedule? {
+        guard let first = copies.first, first.count > 1 else { return nil }
+        var b = FlowScheduleBuilder(graph: graph)
+        b.salts = salts
+        let ok = b.build(kind: kind, algorithm: algorithm, copies: copies)
+        guard ok, !b.phases.isEmpty else { return nil }
+        let order = b.order ?? Array(b.phases.indices)
+        return FlowSchedule(flows: b.fsb.set, phases: b.phases, order: order, algorithm: algorithm, copies: copies.count)
+    }
 
     /// Most flows one concurrent all-to-all builds (memory stays well under a GiB).
     static let pairwiseFlowBudget = 2_000_000
@@ -106,7 +124,7 @@ struct FlowScheduleBuilder {
         var hop = 0.0
         let n = m.count
         for i in 0..<(closed ? n : n - 1) {
-            let lv = graph.route(m[i], m[(i + 1) % n], salt: UInt64(copy), into: &buf)
+            let lv = graph.route(m[i], m[(i + 1) % n], salt: salt(copy), into: &buf)
             hop = max(hop, graph.latency(level: lv))
             level = max(level, lv)
         }
@@ -126,7 +144,7 @@ struct FlowScheduleBuilder {
     /// One independent flow a -> b.
     mutating func single(_ a: Int, _ b: Int, volume: Double, copy: Int) {
         buf.removeAll()
-        let lv = graph.route(a, b, salt: UInt64(copy), into: &buf)
+        let lv = graph.route(a, b, salt: salt(copy), into: &buf)
         fsb.add(buf, volume: volume)
         copyOf.append(Int32(copy))
         latency = max(latency, graph.latency(level: lv))
@@ -166,8 +184,8 @@ struct FlowScheduleBuilder {
                     buf.removeAll()
                     var hop = 0.0
                     for e in stride(from: 0, to: edges.count, by: 2) {
-                        let l1 = graph.route(edges[e + 1], edges[e], salt: UInt64(c), into: &buf)
-                        let l2 = graph.route(edges[e], edges[e + 1], salt: UInt64(c), into: &buf)
+                        let l1 = graph.route(edges[e + 1], edges[e], salt: salt(c), into: &buf)
+                        let l2 = graph.route(edges[e], edges[e + 1], salt: salt(c), into: &buf)
                         hop = max(hop, graph.latency(level: max(l1, l2)))
                         level = max(level, l1, l2)
                     }
