@@ -1,0 +1,95 @@
+import XCTest
+@testable import TrainSimCore
+
+/// The symmetric timeline (one pipeline standing for its data-parallel replicas, each collective
+/// costed on all copies of its group at once) against the every-rank reference
+/// (`EveryRankTimeline`: every device its own rank, every copy of a group its own collective,
+/// everything in flight anywhere in the cluster solved together by the flow kernel), in flow
+/// mode on small clusters.
+final class EveryRankTimelineTests: XCTestCase {
+    /// `TimelineTests.plan` in flow mode (the cluster's "network": "flow").
+    func flowPlan(model: String = "llama3-8b", topology: String = "h100-ib", devices: Int = 32, gbs: Int = 32, tp: Int = 4,
+                  pp: Int = 1, vpp: Int = 1, ep: Int = 1, cp: Int = 1, zero: Int = 1, schedule: String = "1f1b",
+                  framework: String = "\"megatron-core\"", seq: Int = 4096) throws -> Experiment {
+        try Experiment.decode(try JSONParser.parse("""
+        {"model": "\(model)", "training": {"tokens": 1e12, "sequenceLength": \(seq), "globalBatchSequences": \(gbs), "recompute": "selective",
+         "framework": \(framework)},
+         "cluster": {"topology": "\(topology)", "devices": \(devices), "network": "flow"},
+         "parallelism": {"tp": \(tp), "pp": \(pp), "vpp": \(vpp), "ep": \(ep), "cp": \(cp), "zero": \(zero), "schedule": "\(schedule)"}}
+        """), file: "test.json", folder: nil)
+    }
+
+    struct Compared {
+        var symmetric: TimelineSummary
+        var everyRank: [TimelineSummary]
+        var everyRankStep: Double
+    }
+
+    /// Both timelines of one plan, every micro-batch simulated, on one graph.
+    func compare(_ e: Experiment) throws -> Compared {
+        let engine = try Engine(e)
+        let flow = try XCTUnwrap(engine.network as? FlowNetwork)
+        let s = engine.simulate(microBatches: e.microBatches, optimizer: engine.optimizerSecondsPerStage())
+        var ref = EveryRankTimeline(engine: engine, graph: s.graph, network: flow)
+        ref.run()
+        return Compared(symmetric: s.summary, everyRank: ref.pipelines.map { ref.summary(pipeline: $0) }, everyRankStep: ref.stepSeconds)
+    }
+
+    /// Step and every stage's breakdown of every pipeline replica within `tolerance` of the step.
+    func assertAgree(_ c: Compared, tolerance: Double, _ name: String, file: StaticString = #filePath, line: UInt = #line) {
+        let step = c.symmetric.stepSeconds
+        XCTAssertEqual(c.everyRankStep, step, accuracy: tolerance * step, "\(name): step", file: file, line: line)
+        for r in c.everyRank {
+            for (a, b) in zip(r.stages, c.symmetric.stages) {
+                for (x, y, k) in [(a.compute, b.compute, "compute"), (a.bubble, b.bubble, "bubble"), (a.tp, b.tp, "tp"), (a.pp, b.pp, "pp"),
+                                  (a.dp, b.dp, "dp"), (a.ep, b.ep, "ep"), (a.cp, b.cp, "cp"), (a.optimizer, b.optimizer, "optimizer")] {
+                    XCTAssertEqual(x, y, accuracy: tolerance * step, "\(name): \(k)", file: file, line: line)
+                }
+            }
+        }
+    }
+
+    func describe(_ c: Compared) -> String {
+        func f(_ b: StepBreakdown) -> String {
+            String(format: "compute %.4f bubble %.4f tp %.4f pp %.4f dp %.4f ep %.4f cp %.4f opt %.4f",
+                   b.compute, b.bubble, b.tp, b.pp, b.dp, b.ep, b.cp, b.optimizer)
+        }
+        let s = c.symmetric.stepSeconds, r = c.everyRankStep
+        return String(format: "symmetric %.5f s, every-rank %.5f s (%+.3f%%)\n  sym  %@\n  rank %@", s, r, 100 * (r - s) / s,
+                      f(c.symmetric.breakdown), f(c.everyRank[0].stages[c.symmetric.stage]))
+    }
+
+    /// One pipeline stage (pp 1): every collective of the step runs on all copies of its group
+    /// at once on both sides (the ranks are in lockstep), and nothing else can run beside it, so
+    /// the symmetric model's assumption holds exactly and the two must agree. The tolerance is
+    /// the flow kernel's: `FlowSimulator` merges completions within 0.1% of the longest.
+    func testSingleStagePlansAgree() throws {
+        let plans: [(String, Experiment)] = [
+            ("dense tp4 dp8 zero1 h100-ib", try flowPlan(devices: 32, tp: 4)),
+            ("dense tp2 dp8 zero3 fsdp a100", try flowPlan(topology: "a100-80g-ib", devices: 16, gbs: 16, tp: 2, zero: 3, framework: "\"pytorch-fsdp\"")),
+            ("dense tp8 dp8 zero0 h800-ib", try flowPlan(topology: "h800-ib", devices: 64, gbs: 64, tp: 8, zero: 0, framework: "\"deepspeed\"")),
+            ("dense tp2 cp2 dp8 h100-ib", try flowPlan(devices: 32, tp: 2, cp: 2, framework: "\"nemo\"")),
+            ("moe ep8 dp16 h800-ib", try flowPlan(model: "qwen3-30b-a3b", topology: "h800-ib", devices: 16, gbs: 32, tp: 1, ep: 8)),
+        ]
+        for (name, e) in plans {
+            let c = try compare(e)
+            print("every-rank \(name): \(describe(c))")
+            assertAgree(c, tolerance: 0.005, name)
+        }
+    }
+
+    /// Several pipeline stages: the figures, to see how far the symmetric model's two
+    /// approximations take it (see the report in the test below).
+    func testPipelinedPlansFigures() throws {
+        let plans: [(String, Experiment)] = [
+            ("dense tp4 pp2 dp4 h100-ib", try flowPlan(devices: 32, tp: 4, pp: 2)),
+            ("dense tp2 pp4 vpp2 interleaved h800-ib", try flowPlan(topology: "h800-ib", devices: 32, tp: 2, pp: 4, vpp: 2, schedule: "interleaved")),
+            ("dense tp8 pp2 dp4 zero1 a100", try flowPlan(topology: "a100-80g-ib", devices: 64, gbs: 32, tp: 8, pp: 2)),
+            ("moe ep8 pp2 h800-ib", try flowPlan(model: "qwen3-30b-a3b", topology: "h800-ib", devices: 32, gbs: 32, tp: 1, pp: 2, ep: 8)),
+        ]
+        for (name, e) in plans {
+            let c = try compare(e)
+            print("every-rank \(name): \(describe(c))")
+        }
+    }
+}
