@@ -26,11 +26,12 @@ final class EveryRankTimelineTests: XCTestCase {
     }
 
     /// Both timelines of one plan, every micro-batch simulated, on one graph.
-    func compare(_ e: Experiment) throws -> Compared {
+    func compare(_ e: Experiment, shareAcrossStages: Bool = true) throws -> Compared {
         let engine = try Engine(e)
         let flow = try XCTUnwrap(engine.network as? FlowNetwork)
         let s = engine.simulate(microBatches: e.microBatches, optimizer: engine.optimizerSecondsPerStage())
         var ref = EveryRankTimeline(engine: engine, graph: s.graph, network: flow)
+        ref.shareAcrossStages = shareAcrossStages
         ref.run()
         return Compared(symmetric: s.summary, everyRank: ref.pipelines.map { ref.summary(pipeline: $0) }, everyRankStep: ref.stepSeconds)
     }
@@ -70,6 +71,7 @@ final class EveryRankTimelineTests: XCTestCase {
             ("dense tp8 dp8 zero0 h800-ib", try flowPlan(topology: "h800-ib", devices: 64, gbs: 64, tp: 8, zero: 0, framework: "\"deepspeed\"")),
             ("dense tp2 cp2 dp8 h100-ib", try flowPlan(devices: 32, tp: 2, cp: 2, framework: "\"nemo\"")),
             ("moe ep8 dp16 h800-ib", try flowPlan(model: "qwen3-30b-a3b", topology: "h800-ib", devices: 16, gbs: 32, tp: 1, ep: 8)),
+            ("dense tp2 dp32 h100-ib-oversub2", try flowPlan(topology: "h100-ib-oversub2", devices: 64, gbs: 64, tp: 2)),
         ]
         for (name, e) in plans {
             let c = try compare(e)
@@ -86,10 +88,15 @@ final class EveryRankTimelineTests: XCTestCase {
             ("dense tp2 pp4 vpp2 interleaved h800-ib", try flowPlan(topology: "h800-ib", devices: 32, tp: 2, pp: 4, vpp: 2, schedule: "interleaved")),
             ("dense tp8 pp2 dp4 zero1 a100", try flowPlan(topology: "a100-80g-ib", devices: 64, gbs: 32, tp: 8, pp: 2)),
             ("moe ep8 pp2 h800-ib", try flowPlan(model: "qwen3-30b-a3b", topology: "h800-ib", devices: 32, gbs: 32, tp: 1, pp: 2, ep: 8)),
+            ("dense tp2 pp2 dp16 h100-ib-oversub2", try flowPlan(topology: "h100-ib-oversub2", devices: 64, gbs: 64, tp: 2, pp: 2)),
+            ("dense tp2 pp2 dp16 h100-roce", try flowPlan(topology: "h100-roce", devices: 64, gbs: 64, tp: 2, pp: 2)),
+            ("dense tp2 pp4 dp8 zero1 h100-ib-oversub2", try flowPlan(topology: "h100-ib-oversub2", devices: 64, gbs: 64, tp: 2, pp: 4)),
+            ("moe ep8 pp2 dualpipe h800-ib", try flowPlan(model: "qwen3-30b-a3b", topology: "h800-ib", devices: 32, gbs: 64, tp: 1, pp: 2, ep: 8, schedule: "dualpipe")),
         ]
         for (name, e) in plans {
             let c = try compare(e)
-            print("every-rank \(name): \(describe(c))")
+            let local = try compare(e, shareAcrossStages: false)
+            print("every-rank \(name): \(describe(c))\n  stage-local sharing: every-rank \(String(format: "%.5f", local.everyRankStep)) s")
         }
     }
 }

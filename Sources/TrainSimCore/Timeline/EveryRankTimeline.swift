@@ -36,6 +36,10 @@ struct EveryRankTimeline {
     }
 
     private let launch: Double
+    /// Whether collectives of different stages share links (the reference: yes). Off, each
+    /// stage's collectives are solved apart, as the symmetric path does: a diagnostic that
+    /// separates that difference from the one of costing each stage's own copies only.
+    var shareAcrossStages = true
 
     func stage(ofDevice d: Int) -> Int { (d / ppStride) % pp }
     /// The device with `d`'s coordinates on stage `s`.
@@ -142,9 +146,10 @@ struct EveryRankTimeline {
         }
         /// Rates of everything running: collectives solved together, compute slowed by SM shares.
         func reshare() {
-            let flows = running.values.compactMap(\.flow).sorted()
+            var sets: [Int: [FlowKey]] = [:]
+            for (k, r) in running { if let f = r.flow { sets[shareAcrossStages ? 0 : Int(g.stage[Int(k.op)]), default: []].append(f) } }
             var rates: [FlowKey: Double] = [:]
-            if flows.count > 1 {
+            for flows in sets.values.map({ $0.sorted() }) where flows.count > 1 {
                 if togetherCache[flows] == nil {
                     let xs = flows.map(instance)
                     let live = xs.indices.filter { xs[$0] != nil }
