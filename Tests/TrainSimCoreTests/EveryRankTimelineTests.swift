@@ -61,9 +61,10 @@ final class EveryRankTimelineTests: XCTestCase {
     }
 
     /// One pipeline stage (pp 1): every collective of the step runs on all copies of its group
-    /// at once on both sides (the ranks are in lockstep), and nothing else can run beside it, so
-    /// the symmetric model's assumption holds exactly and the two must agree. The tolerance is
-    /// the flow kernel's: `FlowSimulator` merges completions within 0.1% of the longest.
+    /// at once on both sides (the ranks are in lockstep), and nothing of another stage can run
+    /// beside it, so the symmetric model's assumption holds exactly and the two must agree. The
+    /// tolerance is the flow kernel's: `FlowSimulator` merges completions within 0.1% of the
+    /// longest. (Measured: equal to 1e-5 s on all six.)
     func testSingleStagePlansAgree() throws {
         let plans: [(String, Experiment)] = [
             ("dense tp4 dp8 zero1 h100-ib", try flowPlan(devices: 32, tp: 4)),
@@ -76,17 +77,29 @@ final class EveryRankTimelineTests: XCTestCase {
         for (name, e) in plans {
             let c = try compare(e)
             print("every-rank \(name): \(describe(c))")
-            assertAgree(c, tolerance: 0.005, name)
+            assertAgree(c, tolerance: 1e-3, name)
         }
     }
 
-    /// Several pipeline stages: the figures, to see how far the symmetric model's two
-    /// approximations take it (see the report in the test below).
-    func testPipelinedPlansFigures() throws {
+    /// Several pipeline stages. The symmetric path solves only one stage's collectives together
+    /// (`LinkSharing`), while here a collective shares links with whatever any stage runs. On
+    /// these topologies (one NIC and one scale-up port per GPU, rail-optimised, no spine in 64
+    /// devices) that is the only difference: with sharing kept within each stage the every-rank
+    /// timeline equals the symmetric one (so costing a stage's collective on all copies of its
+    /// group cluster-wide, other stages' copies included, changes nothing here: they use other
+    /// ports). With sharing across stages the step is at most 0.2% longer (measured), from a
+    /// pipeline send whose flow enters the receiving GPU's port while the receiving stage's TP
+    /// collectives use it (stages in one node: the send and the TP traffic share the NVLink
+    /// port), and DP/EP traffic of the other stage beside a send between nodes. The symmetric
+    /// path cannot see it without solving every stage's collectives together with each costed
+    /// on its own stage's copies only (a change to `LinkSharing` and `TimelineSimulator`), so the
+    /// test bounds it at 0.5%.
+    func testPipelinedPlansAgreeWithinCrossStageSharing() throws {
         let plans: [(String, Experiment)] = [
             ("dense tp4 pp2 dp4 h100-ib", try flowPlan(devices: 32, tp: 4, pp: 2)),
             ("dense tp2 pp4 vpp2 interleaved h800-ib", try flowPlan(topology: "h800-ib", devices: 32, tp: 2, pp: 4, vpp: 2, schedule: "interleaved")),
             ("dense tp8 pp2 dp4 zero1 a100", try flowPlan(topology: "a100-80g-ib", devices: 64, gbs: 32, tp: 8, pp: 2)),
+            ("dense tp2 cp2 pp2 dp4 h100-ib", try flowPlan(devices: 32, tp: 2, pp: 2, cp: 2, framework: "\"nemo\"")),
             ("moe ep8 pp2 h800-ib", try flowPlan(model: "qwen3-30b-a3b", topology: "h800-ib", devices: 32, gbs: 32, tp: 1, pp: 2, ep: 8)),
             ("dense tp2 pp2 dp16 h100-ib-oversub2", try flowPlan(topology: "h100-ib-oversub2", devices: 64, gbs: 64, tp: 2, pp: 2)),
             ("dense tp2 pp2 dp16 h100-roce", try flowPlan(topology: "h100-roce", devices: 64, gbs: 64, tp: 2, pp: 2)),
@@ -96,7 +109,9 @@ final class EveryRankTimelineTests: XCTestCase {
         for (name, e) in plans {
             let c = try compare(e)
             let local = try compare(e, shareAcrossStages: false)
-            print("every-rank \(name): \(describe(c))\n  stage-local sharing: every-rank \(String(format: "%.5f", local.everyRankStep)) s")
+            print("every-rank \(name): \(describe(c))\n  sharing within stages only: every-rank \(String(format: "%.5f", local.everyRankStep)) s")
+            assertAgree(local, tolerance: 1e-3, name + " (sharing within stages)")
+            assertAgree(c, tolerance: 5e-3, name)
         }
     }
 }
