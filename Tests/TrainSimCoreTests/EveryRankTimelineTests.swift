@@ -114,4 +114,29 @@ final class EveryRankTimelineTests: XCTestCase {
             assertAgree(c, tolerance: 5e-3, name)
         }
     }
+
+    /// The every-rank costing entry point: all copies of a group given as explicit single-copy
+    /// instances, run together, cost what the symmetric path costs the collective (it runs all
+    /// copies at once); one copy alone is faster where copies contend (a 2:1 leaf, one member per
+    /// leaf: every ring hop crosses the spine), as fast where they do not (a full-bisection tree).
+    func testExplicitCopiesTogetherEqualTheSymmetricCost() {
+        for over in [1.0, 2.0] {
+            let spec = NetFixtures.spec { $0.fabric.tiers[0].oversubscription = over }
+            let perLeaf = over == 1 ? 32 : 42
+            let c = NetFixtures.cluster(spec, perLeaf * 4 * 8)
+            var o = FlowNetwork.Options()
+            o.allReduceCandidates = [.ring]
+            let net = FlowNetwork(cluster: c, options: o)
+            let group = CommGroup(size: 4, stride: perLeaf * 8)
+            let r = CollectiveRequest(kind: .allReduce, bytes: 268_435_456, group: group, label: "dp")
+            let symmetric = net.cost(r).seconds
+            let copies = FlowScheduleBuilder.copies(of: group, devices: c.devices)
+            let xs = copies.enumerated().map { CollectiveInstance(kind: .allReduce, bytes: r.bytes, members: $1, salt: $0, algorithm: .ring) }
+            let together = net.costInstances(xs).map { $0 ?? .nan }
+            XCTAssertEqual(together.max()!, symmetric, accuracy: 2e-3 * symmetric, "oversubscription \(over)")
+            let alone = net.costInstances([xs[5]])[0]!
+            if over == 1 { XCTAssertEqual(alone, symmetric, accuracy: 2e-3 * symmetric) }
+            else { XCTAssertEqual(alone / symmetric, 0.5, accuracy: 0.02) }
+        }
+    }
 }
