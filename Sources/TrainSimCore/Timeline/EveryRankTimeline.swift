@@ -15,7 +15,11 @@
 ///   launch overhead plus its own single-copy flow time (scaled as the operation scales its
 ///   collective); compute runs at the device rate less the SM share of collectives on the device.
 ///
-/// Each instance uses the algorithm the symmetric path picked for its collective.
+/// Each instance uses the algorithm the symmetric path picked for its collective (the stack
+/// picks it for the collective, not per copy). It costs nothing the symmetric path does not
+/// know: the same graph, the same compute, the same flow kernel; only who waits for whom and
+/// which flows are solved together differ. Slow by design (every device, every event re-solves
+/// the cluster's set of flows, cached by set): for small clusters, in tests.
 struct EveryRankTimeline {
     let g: TaskGraph
     let network: FlowNetwork
@@ -116,6 +120,7 @@ struct EveryRankTimeline {
             }
             let r = Int(g.request[i])
             let pipeline = g.requests[r].label == "pp"
+            precondition(pipeline || copyOf[r][d] >= 0, "every-rank timeline: a group wider than the cluster has no copy to run")
             let key = InstanceKey(op: op, copy: pipeline ? d : copyOf[r][d])
             let ranks = pipeline ? [d] : copies[r][key.copy]
             arrived[key, default: 0] += 1
