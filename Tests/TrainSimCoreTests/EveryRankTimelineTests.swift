@@ -99,6 +99,7 @@ final class EveryRankTimelineTests: XCTestCase {
             ("dense tp4 pp2 dp4 h100-ib", try flowPlan(devices: 32, tp: 4, pp: 2)),
             ("dense tp2 pp4 vpp2 interleaved h800-ib", try flowPlan(topology: "h800-ib", devices: 32, tp: 2, pp: 4, vpp: 2, schedule: "interleaved")),
             ("dense tp8 pp2 dp4 zero1 a100", try flowPlan(topology: "a100-80g-ib", devices: 64, gbs: 32, tp: 8, pp: 2)),
+            ("dense tp2 pp2 dp8 zero3 a100", try flowPlan(topology: "a100-80g-ib", devices: 32, tp: 2, pp: 2, zero: 3)),
             ("dense tp2 cp2 pp2 dp4 h100-ib", try flowPlan(devices: 32, tp: 2, pp: 2, cp: 2, framework: "\"nemo\"")),
             ("moe ep8 pp2 h800-ib", try flowPlan(model: "qwen3-30b-a3b", topology: "h800-ib", devices: 32, gbs: 32, tp: 1, pp: 2, ep: 8)),
             ("dense tp2 pp2 dp16 h100-ib-oversub2", try flowPlan(topology: "h100-ib-oversub2", devices: 64, gbs: 64, tp: 2, pp: 2)),
