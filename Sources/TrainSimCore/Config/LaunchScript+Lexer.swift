@@ -177,6 +177,10 @@ struct ScriptLexer {
         }
         i += 1
         if !lit.isEmpty { parts.append(.literal(lit, quoted: true)) }
+        // `"${A[@]}"` alone is as many words as A has elements, none for an empty array.
+        if parts.count > 1, parts.contains(where: { if case .variable(_, _, true, _) = $0 { return true } else { return false } }) {
+            parts.removeFirst()
+        }
         return parts
     }
 

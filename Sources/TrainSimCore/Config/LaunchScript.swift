@@ -41,7 +41,9 @@ public struct LaunchScript: Sendable {
                 case let .literal(text, _):
                     add(text)
                 case let .variable(name, quoted, all, fallback):
-                    if all, let items = arrays[name] {
+                    if all {
+                        // `"${A[@]}"`: one word per element, none for an empty or unset array.
+                        let items = arrays[name] ?? variables[name].map { [$0] } ?? []
                         for (k, item) in items.enumerated() {
                             if quoted {
                                 if k > 0, let c = current { fields.append(c); current = nil }
@@ -58,7 +60,7 @@ public struct LaunchScript: Sendable {
                 case let .arithmetic(expr):
                     add(Arithmetic.evaluate(expr, value).map(String.init) ?? "")
                 case .command:
-                    if current == nil { current = "" }
+                    break
                 }
             }
             if let c = current { fields.append(c) }

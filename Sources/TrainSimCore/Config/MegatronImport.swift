@@ -118,9 +118,11 @@ public struct MegatronImport: Sendable {
         let nodeVars = ["NNODES", "NUM_NODES", "N_NODES", "NODES", "NODE_COUNT"], perVars = ["GPUS_PER_NODE", "NPUS_PER_NODE", "NPROC_PER_NODE", "DEVICES_PER_NODE"]
         func whole(_ s: String?) -> Int? { s.flatMap { Int($0.split(separator: ":").last.map(String.init) ?? $0) }.flatMap { $0 > 0 ? $0 : nil } }
         if devices == nil {
-            let nn = whole(try launcher.string("--nnodes")) ?? nodeVars.lazy.compactMap { whole(script.variables[$0]) }.first
-            let per = whole(try launcher.string("--nproc-per-node")) ?? perVars.lazy.compactMap { whole(script.variables[$0]) }.first
-            if let w = whole(script.variables["WORLD_SIZE"]) { devices = w } else if let per { devices = per * (nn ?? 1) }
+            // What the launcher is given wins; then WORLD_SIZE; then the script's node variables.
+            let launcherNodes = whole(try launcher.string("--nnodes")), launcherPer = whole(try launcher.string("--nproc-per-node"))
+            let nn = launcherNodes ?? nodeVars.lazy.compactMap { whole(script.variables[$0]) }.first
+            let per = launcherPer ?? perVars.lazy.compactMap { whole(script.variables[$0]) }.first
+            if let launcherPer { devices = launcherPer * (nn ?? 1) } else if let w = whole(script.variables["WORLD_SIZE"]) { devices = w } else if let per { devices = per * (nn ?? 1) }
         }
         let layersMP = tp * pp * cp
         if devices == nil {

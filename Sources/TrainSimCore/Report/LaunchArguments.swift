@@ -70,16 +70,18 @@ public enum LaunchArguments {
                 parallel.append("--virtual-pipeline-model-parallel-size \(p.vpp)")
             }
         }
-        if let split = p.layerSplit, p.vpp == 1 {
-            if ms {
-                parallel.append("--num-layer-list \(split.map(String.init).joined(separator: ","))")
-            } else if split.count > 2, Set(split.dropFirst().dropLast()).count == 1 {
-                parallel += ["--decoder-first-pipeline-num-layers \(split.first!)", "--decoder-last-pipeline-num-layers \(split.last!)"]
+        // An uneven split (given, or trainsim's default for layers that do not divide) is written out.
+        let chunks = StageLayout(layers: m.layers, pp: p.pp, vpp: p.vpp, split: p.layerSplit).chunks
+        if Set(chunks).count > 1 {
+            let list = chunks.map(String.init).joined(separator: ",")
+            let middle = chunks.dropFirst().dropLast()
+            if ms, p.vpp == 1 {
+                parallel.append("--num-layer-list \(list)")
+            } else if !ms, p.vpp == 1, chunks.count > 2, Set(middle).count == 1 {
+                parallel += ["--decoder-first-pipeline-num-layers \(chunks.first!)", "--decoder-last-pipeline-num-layers \(chunks.last!)"]
             } else {
-                parallel.append("# layers per stage \(split.map(String.init).joined(separator: ",")): give Megatron --pipeline-model-parallel-layout")
+                parallel.append("# trainsim's layers per \(p.vpp > 1 ? "virtual " : "")stage: \(list); give them to \(ms ? "MindSpeed-LLM" : "Megatron-LM (--pipeline-model-parallel-layout)")")
             }
-        } else if m.layers % (p.pp * p.vpp) != 0 {
-            parallel.append("# \(m.layers) layers do not split evenly over \(p.pp * p.vpp) stages: give the split (--decoder-first/last-pipeline-num-layers)")
         }
         if p.ep > 1 { parallel.append("--expert-model-parallel-size \(p.ep)") }
         if m.moe != nil, p.tp > 1 { parallel.append("--expert-tensor-parallel-size 1") }
