@@ -191,4 +191,32 @@ final class MegatronImportTests: XCTestCase {
             }
         }
     }
+
+    /// Hostile scripts end in an answer, never a trap or a hang: unterminated quotes and
+    /// expansions, arithmetic nested past any sense or dividing Int.min by -1, a device count
+    /// that overflows, a --moe-layer-freq that would repeat a list 10^12 times, a large file.
+    func testHostileScriptsDoNotTrap() throws {
+        let shape = "--num-layers 2 --hidden-size 64 --num-attention-heads 4 --seq-length 64 --padded-vocab-size 128"
+        for text in ["X='unterminated\n" + shape, "X=\"${Y\n" + shape, "X=$((1\n" + shape, "X=$(date\n" + shape,
+                     "X=$((" + String(repeating: "(", count: 100_000) + "1))\n" + shape,
+                     "X=$((" + String(repeating: "-", count: 100_000) + "1))\n" + shape,
+                     "X=$((-9223372036854775807-1))\nY=$(($X/-1))\n" + shape,
+                     "\\", "$", "(((", ")))", "a=(", "\"", "'"] {
+            let s = LaunchScript(text)
+            _ = s.arguments
+            _ = try? MegatronImport.read(text, file: "h.sh", options: .init(devices: 8))
+        }
+        XCTAssertNil(Arithmetic.evaluate(String(repeating: "(", count: 1000) + "1" + String(repeating: ")", count: 1000), { _ in nil }))
+        XCTAssertEqual(Arithmetic.evaluate("2 * (3 + 4) - 10 / 3 % 2", { _ in nil }), 13)
+        XCTAssertNil(Arithmetic.evaluate("X / -1", { _ in String(Int.min) }))
+        XCTAssertThrowsError(try MegatronImport.read("NNODES=9999999999999999\nGPUS_PER_NODE=9999999999\n" + shape, file: "big.sh")) { error in
+            XCTAssertEqual((error as? TrainSimError)?.description, "big.sh: the script's device count (more than Int.max) is more than 10000000")
+        }
+        XCTAssertNil(MegatronImport.leadingDenseLayers("([0]*1000000000000+[1]*2)", layers: 4))
+        let big = String(repeating: "--lr 1e-4 --clip-grad 1.0 \\\n", count: 20_000) + shape
+        let started = Date()
+        let i = try MegatronImport.read(big, file: "big.sh", options: .init(devices: 8))
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10)
+        XCTAssertEqual(i.notes.filter { $0.hasPrefix("ignored --lr:") }.count, 1, "one line per argument, not per occurrence")
+    }
 }

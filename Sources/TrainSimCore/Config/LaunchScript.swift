@@ -156,12 +156,14 @@ enum Arithmetic {
             }
         }
         s = []
-        var k = 0
+        var k = 0, depth = 0
         func primary() -> Int? {
-            guard k < tokens.count else { return nil }
+            guard k < tokens.count, depth < 64 else { return nil }
             let t = tokens[k]; k += 1
+            depth += 1
+            defer { depth -= 1 }
             if t == "(" { let v = sum(); k += 1; return v }
-            if t == "-" { return primary().map { -$0 } }
+            if t == "-" { return primary().map { 0 &- $0 } }
             return Int(t)
         }
         func product() -> Int? {
@@ -169,7 +171,7 @@ enum Arithmetic {
             while k < tokens.count, ["*", "/", "%"].contains(tokens[k]) {
                 let op = tokens[k]; k += 1
                 guard let r = primary() else { return nil }
-                if op == "*" { v = v &* r } else if r == 0 { return nil } else { v = op == "/" ? v / r : v % r }
+                if op == "*" { v = v &* r } else if r == 0 || (r == -1 && v == Int.min) { return nil } else { v = op == "/" ? v / r : v % r }
             }
             return v
         }

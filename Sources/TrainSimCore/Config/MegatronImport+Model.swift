@@ -118,7 +118,7 @@ extension MegatronImport {
             guard let list = parts.first, list.hasPrefix("["), list.hasSuffix("]") else { return nil }
             let items = list.dropFirst().dropLast().split(separator: ",").compactMap { Int($0) }
             let times = parts.count == 2 ? Int(parts[1]) : 1
-            guard let times, parts.count <= 2, times >= 0 else { return nil }
+            guard let times, parts.count <= 2, times >= 0, times <= layers, pattern.count + items.count * times <= layers else { return nil }
             for _ in 0..<times { pattern += items }
         }
         guard pattern.count == layers, let firstMoE = pattern.firstIndex(of: 1) else { return nil }

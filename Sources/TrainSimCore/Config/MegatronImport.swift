@@ -122,7 +122,9 @@ public struct MegatronImport: Sendable {
             let launcherNodes = whole(try launcher.string("--nnodes")), launcherPer = whole(try launcher.string("--nproc-per-node"))
             let nn = launcherNodes ?? nodeVars.lazy.compactMap { whole(script.variables[$0]) }.first
             let per = launcherPer ?? perVars.lazy.compactMap { whole(script.variables[$0]) }.first
-            if let launcherPer { devices = launcherPer * (nn ?? 1) } else if let w = whole(script.variables["WORLD_SIZE"]) { devices = w } else if let per { devices = per * (nn ?? 1) }
+            func times(_ a: Int, _ b: Int) -> Int { let (v, o) = a.multipliedReportingOverflow(by: b); return o ? Int.max : v }
+            if let launcherPer { devices = times(launcherPer, nn ?? 1) } else if let w = whole(script.variables["WORLD_SIZE"]) { devices = w } else if let per { devices = times(per, nn ?? 1) }
+            if let d = devices, d > 10_000_000 { throw fail("the script's device count (\(d == Int.max ? "more than Int.max" : String(d))) is more than 10000000") }
         }
         let layersMP = tp * pp * cp
         if devices == nil {
