@@ -43,6 +43,12 @@ final class MegatronImportTests: XCTestCase {
         XCTAssertTrue(i.notes.contains { $0.hasPrefix("ignored --data-path:") })
         XCTAssertFalse(i.notes.contains { $0.contains("--tensor-model-parallel-size") || $0.contains("--num-layers") })
         XCTAssertFalse(i.notes.contains { $0.contains("cluster.topology") }, "--topology was given")
+        // Out and back in: 95 increments of 16 were taken as 64 stages, which Megatron cannot say: a comment.
+        let text = LaunchArguments.render(e, flavour: .megatron)
+        XCTAssertTrue(text.contains("    # data.batchRamp from 16 sequences does not climb to 1536 in whole increments\n"), text)
+        let again = try decode(try MegatronImport.read(text, file: "again.sh", options: .init(topology: "a100-80g-ib")))
+        XCTAssertEqual(again.parallelism, e.parallelism)
+        XCTAssertEqual(again.training.tokens, e.training.tokens)
     }
 
     func testMindSpeedScript() throws {
@@ -97,6 +103,13 @@ final class MegatronImportTests: XCTestCase {
         XCTAssertEqual(e.training.recompute, .selective)
         XCTAssertEqual(e.training.microBatchSequences, 2)
         XCTAssertEqual(e.training.globalBatchSequences, 16)
+
+        // A ramp Megatron and trainsim both say: 4 -> 16 sequences in increments of 4 over 1,000 samples.
+        let rampArgs = "--num-layers 4 --hidden-size 1024 --num-attention-heads 16 --seq-length 1024 --padded-vocab-size 32000 --global-batch-size 16 --rampup-batch-size 4 4 1000"
+        let ramped = try decode(try MegatronImport.read(rampArgs, file: "r.txt", options: .init(devices: 4)))
+        XCTAssertEqual(ramped.data?["batchRamp"], .object([("fromSequences", .number(4)), ("tokens", .number(1_024_000)), ("stages", .number(3))]))
+        let back = try decode(try MegatronImport.read(LaunchArguments.render(ramped, flavour: .megatron), file: "back.sh"))
+        XCTAssertEqual(back.data?["batchRamp"], ramped.data?["batchRamp"])
 
         // A plain argument file: options over several lines, no launcher.
         let plain = "--num-layers 32 --hidden-size 4096\n--num-attention-heads 32 --seq-length 8192\n--tensor-model-parallel-size 4\n"

@@ -119,6 +119,20 @@ public enum LaunchArguments {
         } else {
             training.append("--train-samples \(JSONWriter.number((t.tokens / Double(t.sequenceLength)).rounded(.up)))")
         }
+        // The batch ramp (data.batchRamp), in Megatron's start / increment / samples form.
+        if case let .number(from)? = e.data?["batchRamp"]?["fromSequences"], case let .number(tokens)? = e.data?["batchRamp"]?["tokens"] {
+            let stages: Double
+            if case let .number(n)? = e.data?["batchRamp"]?["stages"] { stages = n } else { stages = 4 }
+            let step = (Double(t.globalBatchSequences) - from) / max(stages, 1)
+            if step >= 1, step == step.rounded() {
+                training.append("--rampup-batch-size \(JSONWriter.number(from)) \(JSONWriter.number(step)) \(JSONWriter.number((tokens / Double(t.sequenceLength)).rounded()))")
+            } else {
+                training.append("# data.batchRamp from \(JSONWriter.number(from)) sequences does not climb to \(t.globalBatchSequences) in whole increments")
+            }
+        }
+        if case let .array(phases)? = e.data?["phases"], !phases.isEmpty {
+            training.append("# data.phases: the run's \(phases.count) later phase(s) (other lengths, batches or plans) are launches of their own")
+        }
         switch t.precision {
         case .bf16: training.append("--bf16")
         case .fp16: training.append("--fp16")
