@@ -55,9 +55,10 @@ struct ImportMegatronCommand: ParsableCommand {
     func run() throws {
         try OutputFile.check(output)
         let result = try MegatronImport.read(path: file, options: .init(topology: topology, stack: stack, model: model, devices: devices, tokens: tokens))
+        // The experiment must run as printed: a plan that does not multiply out is bad input (exit 2,
+        // one line, nothing printed).
+        _ = try Experiment.decode(result.experiment, file: file, folder: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
         try Output.emit(JSONWriter.write(result.experiment) + "\n", to: output)
         for line in result.notes { Output.note("\(file): \(line)") }
-        // The experiment must run as printed: a plan that does not multiply out is bad input (exit 2).
-        _ = try Experiment.decode(result.experiment, file: file, folder: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
     }
 }

@@ -81,6 +81,13 @@ final class MegatronCLITests: XCTestCase {
         XCTAssertEqual(r.stderr, "trainsim: \(bad): --tensor-model-parallel-size: \"x\" is not a whole number\n")
         XCTAssertEqual(r.stdout, "")
 
+        // A plan that does not multiply out: one line, nothing printed.
+        let odd = try write("--num-layers 2 --hidden-size 64 --num-attention-heads 4 --seq-length 64 --padded-vocab-size 128 --tensor-model-parallel-size 3 --bf16\n", "odd.txt")
+        r = try CLI.trainsim(["import", "megatron", odd, "--devices", "8"], cwd: CLI.packageRoot)
+        XCTAssertEqual(r.code, 2)
+        XCTAssertEqual(r.stdout, "")
+        XCTAssertEqual(r.stderr, "trainsim: \(odd): parallelism: tp x cp x pp = 3 x 1 x 1 = 3 does not divide cluster.devices (8)\n")
+
         r = try CLI.trainsim(["import", "megatron", "/nonexistent/launch.sh"])
         XCTAssertEqual(r.code, 2)
         XCTAssertEqual(r.stderr, "trainsim: /nonexistent/launch.sh: no such file\n")
