@@ -95,7 +95,10 @@ final class MPIInputTests: XCTestCase {
 
     /// `mpirun -np 1 trainsim ZERO : -np 1 trainsim ONE` in the test folder; a job still running
     /// after 120 s is killed and fails the test.
-    func mpmd(_ zero: [String], _ one: [String]) throws -> CLI.Result {
+    func mpmd(_ zero: [String], _ one: [String]) throws -> CLI.Result { try Self.mpmd(zero, one, in: folder) }
+
+    /// The same in `folder` (for other test classes).
+    static func mpmd(_ zero: [String], _ one: [String], in folder: URL) throws -> CLI.Result {
         guard let binary = CLI.binary else { throw XCTSkip("TRAINSIM_BIN not set and no release build; run `make test`") }
         guard let mpirun = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw XCTSkip("mpirun not installed")

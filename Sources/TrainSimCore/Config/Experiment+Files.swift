@@ -2,7 +2,7 @@ import Foundation
 
 extension Experiment {
     /// Reads every data file that decoding `document`, any point of its sweep or any cluster of
-    /// its search may read: the model file, the stack (`training.framework`), the designs
+    /// its search may read: the model file or Hugging Face config, the stack (`training.framework`), the designs
     /// (`cluster.topology`, with their devices, silicon and link profiles), the experiment's
     /// `cluster.linkProfile` and the run defaults. Errors are ignored here;
     /// decoding reports them. Under MPI, rank 0 calls this while recording (see ``FileSource``)
@@ -10,9 +10,14 @@ extension Experiment {
     public static func readReferencedFiles(_ document: JSONValue, folder: URL?, file: String?) {
         _ = try? RunDefaults.shipped()
         let axes = sweepAxes(document)
-        for model in values(at: ["model"], in: document, axes: axes) {
-            guard case let .string(name)? = model else { continue }
-            do { _ = try ModelSpec.read(try ObjectReader(.object([("model", .string(name))]), path: "", file: file), folder: folder) } catch {}
+        // A model path (a model file or a Hugging Face config.json), or an object naming one in "huggingface".
+        for case let model? in values(at: ["model"], in: document, axes: axes) {
+            switch model {
+            case .string: break
+            case .object where model["huggingface"] != nil: break
+            default: continue
+            }
+            do { _ = try ModelSpec.read(try ObjectReader(.object([("model", model)]), path: "", file: file), folder: folder) } catch {}
         }
         for framework in values(at: ["training", "framework"], in: document, axes: axes) {
             let stack: JSONValue? = framework.flatMap { f in if case .object = f { return f["stack"] } else { return f } }

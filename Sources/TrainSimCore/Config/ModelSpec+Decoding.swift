@@ -13,7 +13,12 @@ extension ModelSpec {
                 }
                 do {
                     let json = try DataLocator.readJSON(url, displayName: url.path)
-                    return try decode(json, path: "", file: url.path, defaultName: url.deletingPathExtension().lastPathComponent)
+                    // A Hugging Face config.json is read by its model_type; anything else is a trainsim model file.
+                    if HuggingFaceConfig.isConfig(json) {
+                        return try HuggingFaceConfig.decode(json, file: url.path, defaultName: HuggingFaceConfig.defaultName(url))
+                    }
+                    return try decode(json, path: "", file: url.path, folder: url.deletingLastPathComponent(),
+                                      defaultName: url.deletingPathExtension().lastPathComponent)
                 } catch {
                     throw error.referenced(as: s, innerFile: url.path, from: r.file, keyPath: r.keyPath("model"))
                 }
@@ -22,21 +27,27 @@ extension ModelSpec {
                 ?? " (presets: \(ModelPresets.names.joined(separator: ", ")))"
             throw r.error("model", "unknown model preset \"\(s)\"\(hint)")
         case .object:
-            return try decode(v, path: r.keyPath("model"), file: r.file, defaultName: "custom")
+            return try decode(v, path: r.keyPath("model"), file: r.file, folder: folder, defaultName: "custom")
         default:
             throw r.error("model", "expected an object or a preset name, found \(v.typeName)")
         }
     }
 
-    static func decode(_ v: JSONValue, path: String, file: String?, defaultName: String) throws(TrainSimError) -> ModelSpec {
+    static func decode(_ v: JSONValue, path: String, file: String?, folder: URL?, defaultName: String) throws(TrainSimError) -> ModelSpec {
         let m = try ObjectReader(v, path: path, file: file)
-        // A model file may start from a preset and override fields.
+        // A model may start from a preset or a Hugging Face config.json and override fields.
         var base: ModelSpec?
         if let p = try m.string("preset") {
             guard let b = ModelPresets.all[p] else {
                 throw m.error("preset", "unknown model preset \"\(p)\"" + (closestMatch(p, in: ModelPresets.names).map { "; did you mean \"\($0)\"?" } ?? ""))
             }
             base = b
+        }
+        if let hf = try m.string("huggingface") {
+            if base != nil { throw m.error("huggingface", "give \"preset\" or \"huggingface\", not both") }
+            base = try HuggingFaceConfig.load(hf, reader: m, folder: folder)
+        } else if m.has("ignoreKeys") {
+            throw m.error("ignoreKeys", "only meaningful with \"huggingface\" (keys of its config.json to ignore)")
         }
         func req(_ k: String, _ range: ClosedRange<Int>, _ cur: Int?) throws(TrainSimError) -> Int {
             if let x = try m.int(k, in: range) { return x }
@@ -59,36 +70,56 @@ extension ModelSpec {
         }
         var moe = base?.moe
         if let o = try m.object("moe") {
-            let experts = try o.requiredInt("experts", in: 1...1_000_000)
-            let topK = try o.requiredInt("topK", in: 1...1_000_000)
+            // Over a base with MoE layers, each key overrides the base's; otherwise the sizes are required.
+            let b = moe
+            func size(_ k: String, _ range: ClosedRange<Int>, _ cur: Int?) throws(TrainSimError) -> Int {
+                if let x = try o.int(k, in: range) { return x }
+                if let c = cur { return c }
+                throw o.error(k, "missing required key")
+            }
+            let experts = try size("experts", 1...1_000_000, b?.experts)
+            let topK = try size("topK", 1...1_000_000, b?.topK)
             if topK > experts { throw o.error("topK", "\(topK) is more than the \(experts) experts") }
-            let dense = try o.int("denseLayers", in: 0...100_000) ?? 0
+            let dense = try o.int("denseLayers", in: 0...100_000) ?? b?.denseLayers ?? 0
             if dense > layers { throw o.error("denseLayers", "\(dense) is more than the model's \(layers) layers") }
             moe = MoESpec(experts: experts, topK: topK,
-                          sharedExperts: try o.int("sharedExperts", in: 0...1024) ?? 0,
-                          expertFfnHidden: try o.requiredInt("expertFfnHidden", in: 1...16_777_216),
+                          sharedExperts: try o.int("sharedExperts", in: 0...1024) ?? b?.sharedExperts ?? 0,
+                          expertFfnHidden: try size("expertFfnHidden", 1...16_777_216, b?.expertFfnHidden),
                           denseLayers: dense,
-                          imbalance: try o.number("imbalance", in: 1...64) ?? 1,
-                          nodeLimit: try o.int("nodeLimit", in: 1...100_000))
-            moe?.imbalanceGiven = o.has("imbalance")
+                          imbalance: try o.number("imbalance", in: 1...64) ?? b?.imbalance ?? 1,
+                          nodeLimit: try o.int("nodeLimit", in: 1...100_000) ?? b?.nodeLimit)
+            moe?.imbalanceGiven = o.has("imbalance") || (b?.imbalanceGiven ?? false)
             try o.finish()
+        } else if let dense = moe?.denseLayers, dense > layers {
+            throw m.error("layers", "\(layers) is fewer than the base model's \(dense) dense layers (moe.denseLayers)")
         }
         var mla = base?.mla
         if let o = try m.object("mla") {
-            mla = MLASpec(qLoraRank: try o.int("qLoraRank", in: 0...1_048_576) ?? 0,
-                          kvLoraRank: try o.requiredInt("kvLoraRank", in: 1...1_048_576),
-                          ropeHeadDim: try o.requiredInt("ropeHeadDim", in: 0...65_536),
-                          headDim: try o.requiredInt("headDim", in: 1...65_536),
-                          vHeadDim: try o.int("vHeadDim", in: 1...65_536))
+            let b = mla
+            func size(_ k: String, _ range: ClosedRange<Int>, _ cur: Int?) throws(TrainSimError) -> Int {
+                if let x = try o.int(k, in: range) { return x }
+                if let c = cur { return c }
+                throw o.error(k, "missing required key")
+            }
+            let nope = try size("headDim", 1...65_536, b?.headDim)
+            mla = MLASpec(qLoraRank: try o.int("qLoraRank", in: 0...1_048_576) ?? b?.qLoraRank ?? 0,
+                          kvLoraRank: try size("kvLoraRank", 1...1_048_576, b?.kvLoraRank),
+                          ropeHeadDim: try size("ropeHeadDim", 0...65_536, b?.ropeHeadDim),
+                          headDim: nope,
+                          vHeadDim: try o.int("vHeadDim", in: 1...65_536) ?? (o.has("headDim") ? nil : b?.vHeadDim))
             try o.finish()
         }
         let mtp = try m.int("mtpLayers", in: 0...16) ?? base?.mtpLayers ?? 0
         let dropout = try m.number("dropout", in: 0...0.9) ?? base?.dropout ?? 0
+        let qkvBias = try m.bool("qkvBias") ?? base?.qkvBias ?? false
+        let qkNorm = try m.bool("qkNorm") ?? base?.qkNorm ?? false
         try m.finish()
         var spec = ModelSpec(name: name, layers: layers, hidden: hidden, ffnHidden: ffn, heads: heads, kvHeads: kvHeads,
                          headDim: headDim, vocab: vocab, gatedMLP: gated, tiedEmbeddings: tied, moe: moe, mla: mla)
         spec.mtpLayers = mtp
         spec.dropout = dropout
+        spec.qkvBias = qkvBias
+        spec.qkNorm = qkNorm
         return spec
     }
 }

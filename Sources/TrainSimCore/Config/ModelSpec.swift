@@ -19,6 +19,11 @@ public struct ModelSpec: Sendable, Equatable {
     /// Dropout probability on hidden states and attention scores. Today's open models train
     /// without it (0), and then no dropout masks are kept for backward; Megatron's GPT default is 0.1.
     public var dropout: Double = 0
+    /// Biases on the query, key and value projections (Qwen2, Qwen2.5, GLM-4.5): hq x d + 2 x hkv x d
+    /// weights a layer more.
+    public var qkvBias = false
+    /// RMSNorm on each head's query and key (Qwen3, GLM-4.5): 2 x headDim weights a layer more.
+    public var qkNorm = false
 
     public init(name: String, layers: Int, hidden: Int, ffnHidden: Int, heads: Int, kvHeads: Int? = nil,
                 headDim: Int? = nil, vocab: Int, gatedMLP: Bool = true, tiedEmbeddings: Bool = false,

@@ -42,25 +42,37 @@ extension Engine {
 
     /// The step's timeline summary and graph (the graph of the last simulation run).
     func timelineSummary(full: Bool = false) -> (TimelineSummary, TaskGraph) {
+        let r = timelineRun(full: full)
+        return (r.summary, r.graph)
+    }
+
+    /// The step's timeline, and whether it was extended from the steady state (false: simulated in full).
+    func timelineRun(full: Bool = false) -> (summary: TimelineSummary, graph: TaskGraph, extended: Bool) {
         let m = experiment.microBatches
         let opt = optimizerSecondsPerStage()
         let par = experiment.parallelism
         let q = steadyPeriod
-        // Enough micro-batches that every rank reaches its steady phase.
-        var base = max(2 * par.pp * par.vpp + 2 * q, 8)
+        // Enough micro-batches that every rank reaches its steady phase: the fill takes one
+        // micro-batch per virtual stage; the linearity check below rejects a base still in it.
+        // DualPipe needs two per stage (one per direction) to run at all, and its two directions
+        // settle into a repeating pattern only after about twice that: where overlapped traffic
+        // slows the compute beside it, the per-stage waits converge geometrically and are linear
+        // to rounding from about 4 x pp (measured on 8 and 16 stages).
+        let fill = par.schedule == .dualpipe ? 4 * par.pp : par.pp * par.vpp
+        var base = max(fill + 2 * q, 8)
         base += ((m - base) % q + q) % q
         // Three short simulations cost less than one long one only well past the fill and drain.
         if full || m <= 3 * (base + 2 * q) {
             let s = simulate(microBatches: m, optimizer: opt)
-            return (s.summary, s.graph)
+            return (s.summary, s.graph, false)
         }
         let a = simulate(microBatches: base, optimizer: opt)
         let b = simulate(microBatches: base + q, optimizer: opt)
         let c = simulate(microBatches: base + 2 * q, optimizer: opt)
         guard a.graph.requests == c.graph.requests, TimelineSummary.isLinear(a.summary, b.summary, c.summary) else {
             let s = simulate(microBatches: m, optimizer: opt)
-            return (s.summary, s.graph)
+            return (s.summary, s.graph, false)
         }
-        return (TimelineSummary.extrapolate(a.summary, b.summary, Double(m - base) / Double(q)), c.graph)
+        return (TimelineSummary.extrapolate(a.summary, b.summary, Double(m - base) / Double(q)), c.graph, true)
     }
 }

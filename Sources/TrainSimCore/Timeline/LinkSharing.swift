@@ -19,7 +19,10 @@ final class LinkSharing {
     private let tierStart: [Int32], tier: [Int32], share: [Double]
     private let tiers: Int
     private var cache: [[Int32]: [Double]] = [:]
-    private var frozen: [Bool] = [], load: [Double] = [], demand: [Double] = []
+    /// Scratch for the analytical water-filling, sized for the most collectives a stage runs at once.
+    private let scratchCount: Int
+    private let frozen: UnsafeMutablePointer<Bool>, load: UnsafeMutablePointer<Double>, demand: UnsafeMutablePointer<Double>
+    private let level: UnsafeMutablePointer<Double>
 
     init(graph: TaskGraph, network: CollectiveCostModel) {
         flow = network as? FlowNetwork
@@ -33,50 +36,72 @@ final class LinkSharing {
         }
         tierStart = start; tier = t; share = s
         tiers = graph.tierNames.count
+        scratchCount = TimelineSimulator.slots
+        frozen = .allocate(capacity: scratchCount); level = .allocate(capacity: scratchCount)
+        load = .allocate(capacity: max(tiers, 1)); demand = .allocate(capacity: max(tiers, 1))
     }
 
-    /// Rates of the collectives `ops` (operation indices) that run together.
-    func rates(_ ops: [Int32], into out: inout [Double]) {
-        out.removeAll(keepingCapacity: true)
-        let n = ops.count
+    deinit {
+        frozen.deallocate(); level.deallocate(); load.deallocate(); demand.deallocate()
+    }
+
+    /// Rates of the `n` collectives `ops` (operation indices) that run together, written to `out`.
+    func rates(_ ops: UnsafePointer<Int32>, _ n: Int, into out: UnsafeMutablePointer<Double>) {
         if n == 0 { return }
-        if n == 1 { out.append(1); return }
-        if flow != nil { flowRates(ops, into: &out); return }
-        out.append(contentsOf: repeatElement(0, count: n))
-        frozen.removeAll(keepingCapacity: true); frozen.append(contentsOf: repeatElement(false, count: n))
-        load.removeAll(keepingCapacity: true); load.append(contentsOf: repeatElement(0, count: tiers))
+        if n == 1 { out[0] = 1; return }
+        if flow != nil { flowRates(Array(UnsafeBufferPointer(start: ops, count: n)), into: out); return }
+        precondition(n <= scratchCount, "more collectives at once on a stage than streams")
+        tierStart.withUnsafeBufferPointer { ts in
+            tier.withUnsafeBufferPointer { tr in
+                share.withUnsafeBufferPointer { sh in
+                    opRequest.withUnsafeBufferPointer { oq in
+                        waterFill(n, UnsafeBufferPointer(start: ops, count: n), ts, tr, sh, oq)
+                    }
+                }
+            }
+        }
+        for i in 0..<n { out[i] = level[i] }
+    }
+
+    /// Max-min rates over tiers: every unfrozen collective rises together until a tier fills.
+    private func waterFill(_ n: Int, _ op: UnsafeBufferPointer<Int32>, _ ts: UnsafeBufferPointer<Int32>,
+                           _ tr: UnsafeBufferPointer<Int32>, _ sh: UnsafeBufferPointer<Double>, _ oq: UnsafeBufferPointer<Int32>) {
+        let tiers = self.tiers
         var remaining = n
         for i in 0..<n {
-            let r = Int(opRequest[Int(ops[i])])
-            if tierStart[r] == tierStart[r + 1] { out[i] = 1; frozen[i] = true; remaining -= 1 }
+            let r = Int(oq[Int(op[i])])
+            let alone = ts[r] == ts[r + 1]
+            frozen[i] = alone; level[i] = alone ? 1 : 0
+            if alone { remaining -= 1 }
         }
-        var level = 0.0
+        for t in 0..<tiers { load[t] = 0 }
+        var reached = 0.0
         while remaining > 0 {
-            demand.removeAll(keepingCapacity: true); demand.append(contentsOf: repeatElement(0, count: tiers))
+            for t in 0..<tiers { demand[t] = 0 }
             for i in 0..<n where !frozen[i] {
-                let r = Int(opRequest[Int(ops[i])])
-                for j in Int(tierStart[r])..<Int(tierStart[r + 1]) { demand[Int(tier[j])] += share[j] }
+                let r = Int(oq[Int(op[i])])
+                for j in Int(ts[r])..<Int(ts[r + 1]) { demand[Int(tr[j])] += sh[j] }
             }
             var next = 1.0, bottleneck: Int32 = -1
             for t in 0..<tiers where demand[t] > 0 {
                 let l = (1 - load[t]) / demand[t]
                 if l < next { next = l; bottleneck = Int32(t) }
             }
-            level = max(next, level)
+            reached = max(next, reached)
             for i in 0..<n where !frozen[i] {
-                let r = Int(opRequest[Int(ops[i])])
-                let a = Int(tierStart[r]), b = Int(tierStart[r + 1])
+                let r = Int(oq[Int(op[i])])
+                let a = Int(ts[r]), b = Int(ts[r + 1])
                 var uses = bottleneck < 0
-                if !uses { for j in a..<b where tier[j] == bottleneck { uses = true; break } }
+                if !uses { for j in a..<b where tr[j] == bottleneck { uses = true; break } }
                 if uses {
-                    out[i] = level; frozen[i] = true; remaining -= 1
-                    for j in a..<b { load[Int(tier[j])] += share[j] * level }
+                    level[i] = reached; frozen[i] = true; remaining -= 1
+                    for j in a..<b { load[Int(tr[j])] += sh[j] * reached }
                 }
             }
         }
     }
 
-    private func flowRates(_ ops: [Int32], into out: inout [Double]) {
+    private func flowRates(_ ops: [Int32], into out: UnsafeMutablePointer<Double>) {
         let reqs = ops.map { opRequest[Int($0)] }
         let key = reqs.sorted()
         let rates: [Double]
@@ -88,6 +113,6 @@ final class LinkSharing {
             }
             cache[key] = rates
         }
-        for r in reqs { out.append(rates[key.firstIndex(of: r)!]) }
+        for (i, r) in reqs.enumerated() { out[i] = rates[key.firstIndex(of: r)!] }
     }
 }

@@ -68,8 +68,11 @@ struct TimelineSimulator {
             for p in [remaining, active, computing, nextOp, succStartP, succP] as [UnsafeMutablePointer<Int32>] { p.deallocate() }
             activeCount.deallocate(); stageOf.deallocate(); isComm.deallocate()
         }
-        var comm: [Int32] = [], rates: [Double] = []
-        var ready: [Int32] = []
+        let comm = buffer(K, Int32(0)), rates = buffer(K, 0.0)
+        // Operations that ended and whose successors are still to release (each op at most once).
+        let ready = buffer(n + 1, Int32(0))
+        var readyCount = 0
+        defer { comm.deallocate(); rates.deallocate(); ready.deallocate() }
 
         func refreshNext(_ s: Int) {
             var best = Double.infinity, bestOp: Int32 = -1
@@ -83,15 +86,15 @@ struct TimelineSimulator {
 
         /// Brings a stage's operations to time t and recomputes their rates.
         func reshare(_ s: Int, _ t: Double) {
-            comm.removeAll(keepingCapacity: true)
+            var nc = 0
             for k in 0..<activeCount[s] {
                 let i = Int(active[s * K + k])
                 left[i] -= rate[i] * (t - since[i]); since[i] = t
-                if isComm[i] { comm.append(Int32(i)) }
+                if isComm[i] { comm[nc] = Int32(i); nc += 1 }
             }
-            sharing.rates(comm, into: &rates)
+            sharing.rates(comm, nc, into: rates)
             var sm = 0.0
-            for k in comm.indices {
+            for k in 0..<nc {
                 let i = Int(comm[k])
                 rate[i] = max(rates[k], 1e-9)
                 sm = max(sm, smShare[i])
@@ -103,7 +106,7 @@ struct TimelineSimulator {
 
         func begin(_ i: Int, _ t: Double) {
             startT[i] = t
-            if work[i] <= 0 { endT[i] = t; ready.append(Int32(i)); return }
+            if work[i] <= 0 { endT[i] = t; ready[readyCount] = Int32(i); readyCount += 1; return }
             let s = stageOf[i]
             left[i] = work[i]; since[i] = t
             precondition(activeCount[s] < K, "more operations in flight on a stage than streams")
@@ -121,8 +124,10 @@ struct TimelineSimulator {
 
         /// Releases the successors of operations that ended (zero-length ones end as they start).
         func release(_ i0: Int32, _ t: Double) {
-            ready.append(i0)
-            while let i = ready.popLast() {
+            ready[readyCount] = i0; readyCount += 1
+            while readyCount > 0 {
+                readyCount -= 1
+                let i = ready[readyCount]
                 for j in Int(succStartP[Int(i)])..<Int(succStartP[Int(i) + 1]) {
                     let k = Int(succP[j])
                     remaining[k] -= 1
@@ -134,7 +139,7 @@ struct TimelineSimulator {
         var initial: [Int32] = []
         for i in 0..<n where remaining[i] == 0 { initial.append(Int32(i)) }
         for i in initial { begin(Int(i), 0) }
-        while let i = ready.popLast() { release(i, 0) }
+        while readyCount > 0 { readyCount -= 1; release(ready[readyCount], 0) }
         var ended = 0
         while true {
             var s = -1, t = Double.infinity

@@ -139,8 +139,11 @@ struct TimelineSummary {
     /// Whether b - a equals c - b (a steady state that repeats), to a relative tolerance.
     static func isLinear(_ a: TimelineSummary, _ b: TimelineSummary, _ c: TimelineSummary) -> Bool {
         guard a.stage == b.stage, b.stage == c.stage, a.calls.count == c.calls.count, a.tierBusy.count == c.tierBusy.count else { return false }
+        // Differences agree to rounding of the step's length: a component that is rounding
+        // noise (1e-17 s of waiting) must not count as a change of pattern.
+        let scale = max(abs(c.stepSeconds), 1e-12)
         func same(_ u: Double, _ v: Double, _ w: Double) -> Bool {
-            abs((w - v) - (v - u)) <= 1e-9 * max(abs(w), 1e-12)
+            abs((w - v) - (v - u)) <= 1e-9 * max(abs(w), scale)
         }
         guard same(a.stepSeconds, b.stepSeconds, c.stepSeconds) else { return false }
         for s in a.stages.indices {

@@ -17,6 +17,15 @@ public enum ModelPresets {
         "deepseek-v2": ModelSpec(name: "deepseek-v2", layers: 60, hidden: 5120, ffnHidden: 12288, heads: 128, kvHeads: 128, headDim: 128, vocab: 102400,
                                  moe: MoESpec(experts: 160, topK: 6, sharedExperts: 2, expertFfnHidden: 1536, denseLayers: 1),
                                  mla: MLASpec(qLoraRank: 1536, kvLoraRank: 512, ropeHeadDim: 64, headDim: 128, vHeadDim: 128)),
+        // "Qwen2.5 Technical Report" (arXiv:2412.15115), table 1, and config.json of Qwen/Qwen2.5-7B and Qwen/Qwen2.5-72B:
+        // 7.61B and 72.7B total; biases on q, k and v; untied embeddings.
+        "qwen2.5-7b": withQKVBias(ModelSpec(name: "qwen2.5-7b", layers: 28, hidden: 3584, ffnHidden: 18944, heads: 28, kvHeads: 4, vocab: 152064)),
+        "qwen2.5-72b": withQKVBias(ModelSpec(name: "qwen2.5-72b", layers: 80, hidden: 8192, ffnHidden: 29568, heads: 64, kvHeads: 8, vocab: 152064)),
+        // "Qwen3 Technical Report" (arXiv:2505.09388), tables 1 and 2, and config.json of Qwen/Qwen3-32B and Qwen/Qwen3-30B-A3B:
+        // 32.8B total; 30.5B total and 3.3B active (128 experts, top-8, no shared experts); head dim 128 and QK norm.
+        "qwen3-32b": withQKNorm(ModelSpec(name: "qwen3-32b", layers: 64, hidden: 5120, ffnHidden: 25600, heads: 64, kvHeads: 8, headDim: 128, vocab: 151936)),
+        "qwen3-30b-a3b": withQKNorm(ModelSpec(name: "qwen3-30b-a3b", layers: 48, hidden: 2048, ffnHidden: 6144, heads: 32, kvHeads: 4, headDim: 128, vocab: 151936,
+                                              moe: MoESpec(experts: 128, topK: 8, sharedExperts: 0, expertFfnHidden: 768, denseLayers: 0))),
         // config.json of Qwen/Qwen3-235B-A22B (Qwen3 Technical Report, arXiv:2505.09388): 128 experts, top-8, no shared experts, no dense layers.
         "qwen3-235b-a22b": ModelSpec(name: "qwen3-235b-a22b", layers: 94, hidden: 4096, ffnHidden: 12288, heads: 64, kvHeads: 4, headDim: 128, vocab: 151936,
                                      moe: MoESpec(experts: 128, topK: 8, sharedExperts: 0, expertFfnHidden: 1536, denseLayers: 0)),
@@ -34,5 +43,7 @@ public enum ModelPresets {
     public static var names: [String] { all.keys.sorted() }
 
     static func withMTP(_ m: ModelSpec, _ n: Int) -> ModelSpec { var x = m; x.mtpLayers = n; return x }
+    static func withQKVBias(_ m: ModelSpec) -> ModelSpec { var x = m; x.qkvBias = true; return x }
+    static func withQKNorm(_ m: ModelSpec) -> ModelSpec { var x = m; x.qkNorm = true; return x }
     static func withDropout(_ m: ModelSpec, _ p: Double) -> ModelSpec { var x = m; x.dropout = p; return x }
 }

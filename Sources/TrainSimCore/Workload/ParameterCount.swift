@@ -25,10 +25,11 @@ public struct ParameterCount: Sendable, Equatable {
             attentionPerLayer = q + kv + hq * dv * h
         } else {
             attentionPerLayer = h * (hq * d + 2 * hkv * d) + hq * d * h
+                + (m.qkvBias ? hq * d + 2 * hkv * d : 0)
         }
         let mats = m.gatedMLP ? 3.0 : 2.0
         denseMLPPerLayer = mats * h * Double(m.ffnHidden)
-        normsPerLayer = 2 * h
+        normsPerLayer = 2 * h + (m.qkNorm ? 2 * d : 0)
         embedding = Double(m.vocab) * h
         outputLayer = m.tiedEmbeddings ? 0 : Double(m.vocab) * h
         if let moe = m.moe {
