@@ -68,6 +68,8 @@ final class MegatronImportTests: XCTestCase {
         XCTAssertTrue(e.model.gatedMLP)
         XCTAssertFalse(e.model.tiedEmbeddings)
         XCTAssertEqual(e.model.dropout, 0)
+        XCTAssertTrue(e.model.qkvBias, "--add-qkv-bias")
+        XCTAssertFalse(e.model.qkNorm)
         XCTAssertEqual(e.training.attention, .flash)
         XCTAssertEqual(e.training.precision, .bf16)
         XCTAssertEqual(e.training.tokens, 2000 * 64 * 4096)
@@ -170,7 +172,7 @@ final class MegatronImportTests: XCTestCase {
     /// import(emit(x)) is x's plan, for shipped experiments and both flavours.
     func testRoundTripThroughEmit() throws {
         let names = ["quickstart-llama3-8b-a100", "llama3-70b-h20-1024", "deepseek-v3-h800-2048", "pangu-ultra-135b-ascend-910b-8192",
-                     "glm-4.5-ascend-910b-4096", "qwen3-235b-cloudmatrix384", "llama3-405b-h100-wholerun"]
+                     "glm-4.5-ascend-910b-4096", "qwen3-235b-cloudmatrix384", "llama3-405b-h100-wholerun", "qwen2.5-72b-hf-config-h800"]
         for name in names {
             let x = try Experiment.load(path: Self.root.appendingPathComponent("Experiments/\(name).json").path)
             for flavour in LaunchFlavour.allCases {

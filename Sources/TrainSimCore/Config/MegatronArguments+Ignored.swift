@@ -51,8 +51,8 @@ extension MegatronArguments {
           "--bf16-reduce", "--rotary-interleaved", "--sequence-parallel-type", "--rope-type",
           "--overlap-p2p-communication", "--align-grad-reduce", "--align-param-gather",
           "--ddp-bucket-size", "--ddp-average-in-collective", "--check-weight-hash-across-dp-replicas-interval"]),
-        ("bias or QK-norm vectors: trainsim counts the weight matrices and layer norms, whose FLOPs and bytes dominate",
-         ["--disable-bias-linear", "--add-qkv-bias", "--add-bias-linear", "--qk-layernorm", "--add-dense-bias"]),
+        ("linear-layer biases: trainsim counts the weight matrices, layer norms and QKV biases, not the other bias vectors",
+         ["--disable-bias-linear", "--add-bias-linear", "--add-dense-bias"]),
     ]
 
     /// Options whose effect trainsim does not model, each with what is lost.

@@ -73,6 +73,8 @@ extension MegatronImport {
         m.append(("gatedMLP", .bool(gated)))
         m.append(("tiedEmbeddings", .bool(!a.flag("--untie-embeddings-and-output-weights"))))
         m.append(("dropout", .number(hiddenDropout)))
+        m.append(("qkvBias", .bool(a.flag("--add-qkv-bias"))))
+        m.append(("qkNorm", .bool(a.flag("--qk-layernorm"))))
         if let mtp = try a.int("--mtp-num-layers", "--num-nextn-predict-layers", in: 0...16) { m.append(("mtpLayers", .number(Double(mtp)))) }
         if let moe = try moeJSON(&a, layers: layers ?? preset?.layers ?? 1, ffn: ffn, notes: &notes) { m.append(("moe", moe)) }
         if let mla = try mlaJSON(&a) { m.append(("mla", mla)) }

@@ -27,6 +27,8 @@ public enum LaunchArguments {
         }
         if m.gatedMLP { model.append("--swiglu") }
         if !m.tiedEmbeddings { model.append("--untie-embeddings-and-output-weights") }
+        if m.qkvBias { model.append("--add-qkv-bias") }
+        if m.qkNorm { model.append("--qk-layernorm") }
         model += ["--hidden-dropout \(JSONWriter.number(m.dropout))", "--attention-dropout \(JSONWriter.number(m.dropout))"]
         model += ["--seq-length \(t.sequenceLength)", "--max-position-embeddings \(t.sequenceLength)"]
         if m.mtpLayers > 0 { model.append("--mtp-num-layers \(m.mtpLayers)") }
