@@ -11,3 +11,11 @@ struct OutputOptions: ParsableArguments {
 }
 
 extension ReportFormat: ExpressibleByArgument {}
+
+/// `--emit megatron|mindspeed`: the plan as launch arguments instead of the report.
+struct EmitOption: ParsableArguments {
+    @Option(name: .long, help: "Print the plan as Megatron-LM or MindSpeed-LLM launch arguments (a bash block: megatron or mindspeed) instead of the report.")
+    var emit: LaunchFlavour?
+}
+
+extension LaunchFlavour: ExpressibleByArgument {}

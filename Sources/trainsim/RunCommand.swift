@@ -23,12 +23,16 @@ struct RunCommand: ParsableCommand {
           trainsim run Experiments/deepseek-v3-h800-2048.json --format json
           trainsim run Experiments/llama3-405b-h100-wholerun.json --trials 1000
           trainsim run Experiments/deepseek-v3-h800-2048.json --trace step.json
+          trainsim run Experiments/deepseek-v3-h800-2048.json --emit megatron > launch.sh
+          trainsim run Experiments/pangu-ultra-135b-ascend-910b-8192.json --emit mindspeed
         """)
 
     @Argument(help: "The experiment file (JSON).")
     var file: String
 
     @OptionGroup var out: OutputOptions
+
+    @OptionGroup var emitOption: EmitOption
 
     @Option(name: .long, help: "Write a Chrome trace (JSON; opens in Perfetto) of one step's timeline to FILE: a process per pipeline stage, a track per stream.")
     var trace: String?
@@ -59,6 +63,10 @@ struct RunCommand: ParsableCommand {
         if !e.sweep.isEmpty || e.search != nil {
             var args = [file, "--format", out.format.rawValue]
             if let o = out.output { args += ["--output", o] }
+            if let emit = emitOption.emit {
+                guard e.search != nil else { throw CLIError.badInput("\(file): --emit needs one plan; this file is a sweep (emit one point's experiment, or search)") }
+                args += ["--emit", emit.rawValue]
+            }
             if !e.sweep.isEmpty {
                 let sweep = try SweepCommand.parse(args)
                 try sweep.run()
@@ -66,6 +74,11 @@ struct RunCommand: ParsableCommand {
                 let search = try SearchCommand.parse(args)
                 try search.run()
             }
+            return
+        }
+        // The plan as launch arguments: no simulation needed.
+        if let emit = emitOption.emit {
+            try Output.emit(LaunchArguments.render(e, flavour: emit), to: out.output)
             return
         }
         var a = try Analysis.analyze(e)

@@ -25,12 +25,15 @@ struct SearchCommand: ParsableCommand {
           trainsim search Experiments/search-deepseek-v3-h800.json --objective cost --top 5
           mpirun -np 8 trainsim search big-search.json --format json --output best.json
           trainsim search Experiments/search-deepseek-v3-h800.json --benchmark
+          trainsim search Experiments/search-deepseek-v3-h800.json --emit megatron > best-plan.sh
         """)
 
     @Argument(help: "The experiment file (JSON).")
     var file: String
 
     @OptionGroup var out: OutputOptions
+
+    @OptionGroup var emitOption: EmitOption
 
     @Option(name: .long, help: "Rank plans by time or cost (overrides search.objective).")
     var objective: String?
@@ -87,7 +90,12 @@ struct SearchCommand: ParsableCommand {
         }
         guard Ranks.isRoot else { return }
         let report = try SearchReport(search: search, state: merged)
-        try Output.emit(report.render(out.format), to: out.output)
+        if let emit = emitOption.emit {
+            // The best plan as launch arguments, instead of the table.
+            if let best = report.best.first { try Output.emit(LaunchArguments.render(best.experiment, flavour: emit), to: out.output) }
+        } else {
+            try Output.emit(report.render(out.format), to: out.output)
+        }
         let seconds = Date().timeIntervalSince(started)
         Output.note("\(file): \(search.candidates.count) candidates: \(merged.evaluated) simulated, \(merged.pruned) pruned, "
             + "\(merged.outOfMemory) out of memory, \(merged.invalid) invalid, in \(String(format: "%.2f", seconds)) s "

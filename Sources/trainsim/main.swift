@@ -15,11 +15,13 @@ struct Trainsim: ParsableCommand {
         Examples:
           trainsim Experiments/quickstart-llama3-8b-a100.json
           trainsim search Experiments/search-deepseek-v3-h800.json --top 5
+          trainsim import megatron Experiments/launch/train_gpt3_175b_distributed.sh --topology a100-80g-ib
+          trainsim run Experiments/deepseek-v3-h800-2048.json --emit megatron
           trainsim VERB --help
         """,
         version: Version.line,
         subcommands: [RunCommand.self, TopoCommand.self, ValidateCommand.self, CalibrateCommand.self, BenchCommand.self, MPISelfTestCommand.self,
-                      SweepCommand.self, SearchCommand.self, CompareCommand.self],
+                      SweepCommand.self, SearchCommand.self, CompareCommand.self, ImportCommand.self],
         defaultSubcommand: RunCommand.self)
 }
 

@@ -18,7 +18,7 @@ final class HelpCLITests: XCTestCase {
         let root = try CLI.trainsim(["--help"])
         XCTAssertEqual(root.code, 0, root.stderr)
         let verbs = verbs(root.stdout)
-        for v in ["run", "sweep", "search", "compare", "validate", "topo", "bench", "calibrate"] {
+        for v in ["run", "sweep", "search", "compare", "validate", "topo", "bench", "calibrate", "import"] {
             XCTAssertTrue(verbs.contains(v), "\(v) in \(verbs)")
         }
         XCTAssertTrue(root.stdout.contains("Example"), root.stdout)
@@ -31,6 +31,9 @@ final class HelpCLITests: XCTestCase {
         }
         let search = try CLI.trainsim(["search", "--help"])
         XCTAssertTrue(search.stdout.contains("--benchmark"), search.stdout)
+        XCTAssertTrue(search.stdout.contains("--emit"), search.stdout)
+        let megatron = try CLI.trainsim(["import", "megatron", "--help"])
+        XCTAssertTrue(megatron.stdout.contains("trainsim import megatron Experiments/launch/"), megatron.stdout)
     }
 
     func testVersionPrintsTheOneVersion() throws {
