@@ -19,7 +19,6 @@ extension HTMLReport {
         }
         page.section("Side by side", id: "table", HTMLPage.table(["metric"] + table.columns.map(\.label), body, numeric: Set(1...max(1, table.columns.count)))
             + "<p class=\"note\"><b>bold</b>: best of the row, among runs that fit in memory.</p>")
-        page.section("All figures", id: "all", entries.map { HTMLPage.keyValueDetails($0.view.json, summary: $0.label) }.joined())
         return page.render()
     }
 }

@@ -7,9 +7,21 @@ struct PlanEntry {
     var view: ReportView
     /// Simulated and fits in memory.
     var ok: Bool
+    /// Read once: a sweep page sorts and bins up to 100,000 of these.
+    let seconds: Double?, costTotal: Double?, costUSD: Double?
+    let currency: String, topology: String
 
-    var seconds: Double? { view.double("stepTimeSeconds") }
-    var topology: String { view.string("plan.topology") }
+    init(label: String, view: ReportView, ok: Bool) {
+        self.label = label; self.view = view; self.ok = ok
+        seconds = view.double("stepTimeSeconds")
+        costTotal = view.double("cost.total")
+        costUSD = view.double("cost.totalUSD")
+        currency = view.string("cost.currency")
+        topology = view.string("plan.topology")
+    }
+
+    /// The cost a page compares plans on (see `HTMLReport.costKey`).
+    func cost(_ key: String) -> Double? { key == "cost.total" ? costTotal : costUSD }
     var planText: String {
         ["tp", "pp", "vpp", "dp", "ep", "cp", "zero"].compactMap { k in view.double("plan." + k).map { "\(k) \(JSONWriter.number($0))" } }.joined(separator: " ")
             + " mb " + view.string("plan.microBatches") + " " + view.string("plan.schedule") + " " + view.string("plan.recompute")
@@ -23,7 +35,7 @@ extension HTMLReport {
 
     /// The cost key the plans compare on: the report's currency when they share one, else USD.
     static func costKey(_ entries: [PlanEntry]) -> (path: String, currency: String) {
-        let currencies = Set(entries.map { $0.view.string("cost.currency") })
+        let currencies = Set(entries.map(\.currency))
         return currencies.count == 1 ? ("cost.total", currencies.first!) : ("cost.totalUSD", "USD")
     }
 
@@ -36,7 +48,7 @@ extension HTMLReport {
         if let fast = ok.min(by: { ($0.seconds ?? .infinity) < ($1.seconds ?? .infinity) }) {
             h += HTMLPage.figure("fastest step", fast.view.num("stepTimeSeconds", Fmt.secs), note: HTMLPage.esc(fast.label))
         }
-        if let cheap = ok.min(by: { ($0.view.double(cost.path) ?? .infinity) < ($1.view.double(cost.path) ?? .infinity) }) {
+        if let cheap = ok.min(by: { ($0.cost(cost.path) ?? .infinity) < ($1.cost(cost.path) ?? .infinity) }) {
             h += HTMLPage.figure("lowest cost", cheap.view.num(cost.path) { Fmt.money($0, cost.currency) }, note: HTMLPage.esc(cheap.label))
         }
         return h + "</div>"
@@ -46,7 +58,7 @@ extension HTMLReport {
     static func front(_ entries: [PlanEntry]) -> [Int] {
         let key = costKey(entries).path
         let scored = entries.indices.compactMap { i -> ScoredPlan? in
-            guard entries[i].ok, let t = entries[i].seconds, let c = entries[i].view.double(key) else { return nil }
+            guard entries[i].ok, let t = entries[i].seconds, let c = entries[i].cost(key) else { return nil }
             return ScoredPlan(id: i, seconds: t, cost: c)
         }
         return Pareto.front(scored).map(\.id)
@@ -56,10 +68,10 @@ extension HTMLReport {
     static func scatter(_ entries: [PlanEntry], front: [Int], what: String) -> String {
         let cost = costKey(entries)
         let frontSet = Set(front)
-        let drawn = entries.indices.filter { entries[$0].seconds != nil && entries[$0].view.double(cost.path) != nil }
+        let drawn = entries.indices.filter { entries[$0].seconds != nil && entries[$0].cost(cost.path) != nil }
         guard !drawn.isEmpty else { return "<p>No plan has a report to draw.</p>" }
         func point(_ i: Int, radius: Double = 3.5, count: Int = 1) -> SVGChart.Point {
-            let e = entries[i], t = e.seconds!, c = e.view.double(cost.path)!
+            let e = entries[i], t = e.seconds!, c = e.cost(cost.path)!
             let color = frontSet.contains(i) ? "#e15759" : e.ok ? "#4e79a7" : "#bab0ac"
             let title = count > 1 ? "\(count) plans, e.g. \(e.label)" : "\(e.label): \(Fmt.secs(t)), \(Fmt.money(c, cost.currency))" + (e.ok ? "" : " (out of memory)")
             return SVGChart.Point(x: t, y: c, color: color, radius: radius, title: title)
@@ -72,7 +84,8 @@ extension HTMLReport {
             points = others.map { point($0) }
         } else {
             // Bin the others on a grid over the drawn range (log where the chart is); the front stays exact.
-            let xs = drawn.map { entries[$0].seconds! }, ys = drawn.map { entries[$0].view.double(cost.path)! }
+            let xs = drawn.map { entries[$0].seconds! }, ys = drawn.map { entries[$0].cost(cost.path)! }
+            let (xlo, xhi, ylo, yhi) = (xs.min()!, xs.max()!, ys.min()!, ys.max()!)
             func cell(_ v: Double, _ lo: Double, _ hi: Double, _ n: Int) -> Int {
                 let log = lo > 0 && hi / lo > 30
                 let t = log ? (Foundation.log(v) - Foundation.log(lo)) / max(1e-300, Foundation.log(hi) - Foundation.log(lo)) : (v - lo) / max(1e-300, hi - lo)
@@ -80,8 +93,8 @@ extension HTMLReport {
             }
             var cells: [Int: (first: Int, count: Int, ok: Bool)] = [:]
             for i in others {
-                let k = cell(entries[i].seconds!, xs.min()!, xs.max()!, grid.x) * 100_000
-                    + cell(entries[i].view.double(cost.path)!, ys.min()!, ys.max()!, grid.y) * 2 + (entries[i].ok ? 1 : 0)
+                let k = cell(entries[i].seconds!, xlo, xhi, grid.x) * 100_000
+                    + cell(entries[i].cost(cost.path)!, ylo, yhi, grid.y) * 2 + (entries[i].ok ? 1 : 0)
                 if let c = cells[k] { cells[k] = (c.first, c.count + 1, c.ok) } else { cells[k] = (i, 1, entries[i].ok) }
             }
             points = cells.values.sorted { $0.first < $1.first }.map { c in
@@ -91,7 +104,7 @@ extension HTMLReport {
                 + "(a mark stands for the plans in its cell, drawn at the first; its size grows with their number); the front's plans are drawn one by one."
         }
         points += front.map { point($0, radius: 4.5) }
-        let line = front.map { (entries[$0].seconds!, entries[$0].view.double(cost.path)!) }
+        let line = front.map { (entries[$0].seconds!, entries[$0].cost(cost.path)!) }
         let svg = SVGChart.scatter(points, line: line, xLabel: "step time", yLabel: "cost of the run (\(cost.currency))",
                                    xFormat: Fmt.secs, yFormat: { Fmt.money($0, cost.currency) })
         return SVGChart.figure(name: "pareto", caption: "Step time against cost, with the Pareto front", svg: svg,
@@ -104,10 +117,10 @@ extension HTMLReport {
         var order: [String] = []
         var best: [String: (t: Int, c: Int)] = [:]
         for (i, e) in entries.enumerated() where e.ok {
-            guard let t = e.seconds, let c = e.view.double(cost.path) else { continue }
+            guard let t = e.seconds, let c = e.cost(cost.path) else { continue }
             let k = e.topology
             if let b = best[k] {
-                best[k] = (t < entries[b.t].seconds! ? i : b.t, c < entries[b.c].view.double(cost.path)! ? i : b.c)
+                best[k] = (t < entries[b.t].seconds! ? i : b.t, c < entries[b.c].cost(cost.path)! ? i : b.c)
             } else {
                 order.append(k); best[k] = (i, i)
             }
@@ -118,7 +131,7 @@ extension HTMLReport {
             return SVGChart.Bar(label: k, segments: [SVGChart.Segment(category: "#4e79a7", value: e.seconds!, title: e.label)], end: Fmt.secs(e.seconds!))
         }
         let costRows = order.map { k in
-            let e = entries[best[k]!.c], c = e.view.double(cost.path)!
+            let e = entries[best[k]!.c], c = e.cost(cost.path)!
             return SVGChart.Bar(label: k, segments: [SVGChart.Segment(category: "#59a14f", value: c, title: e.label)], end: Fmt.money(c, cost.currency))
         }
         var h = SVGChart.figure(name: "topology-time", caption: "Fastest step per topology", svg: SVGChart.bars(timeRows, format: Fmt.secs))
@@ -156,5 +169,10 @@ extension HTMLReport {
         page.section("Time against cost", id: "pareto", scatter(entries, front: f, what: what))
         page.section("Per topology", id: "topologies", topologyBars(entries))
         page.section("Best plans", id: "best", bestTable(entries, front: f))
+        // Every figure of each plan, folded away: all of them on small pages, the fastest ten on big ones.
+        let listed = entries.count <= 50 ? Array(entries.indices)
+            : Array(entries.indices.filter { entries[$0].ok && entries[$0].seconds != nil }.sorted { entries[$0].seconds! < entries[$1].seconds! }.prefix(10))
+        page.section("All figures", id: "all", (entries.count > 50 ? "<p class=\"note\">The \(listed.count) fastest plans that work; every plan is in the JSON output.</p>" : "")
+            + listed.map { HTMLPage.keyValueDetails(entries[$0].view.json, summary: (entries[$0].view.prefix.isEmpty ? "" : entries[$0].view.prefix + ": ") + entries[$0].label) }.joined())
     }
 }

@@ -25,7 +25,6 @@ extension HTMLReport {
         if !report.search.unbuildable.isEmpty {
             page.section("Skipped", id: "skipped", "<ul>" + report.search.unbuildable.map { "<li>\(HTMLPage.esc($0))</li>" }.joined() + "</ul>")
         }
-        page.section("All figures", id: "all", entries.map { HTMLPage.keyValueDetails($0.view.json, summary: $0.view.prefix + " (" + $0.label + ")") }.joined())
         return page.render()
     }
 }
