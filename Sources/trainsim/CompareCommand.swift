@@ -15,6 +15,7 @@ struct CompareCommand: ParsableCommand {
         Examples:
           trainsim compare Experiments/sweep-llama3-70b-h800.json --format md
           trainsim compare a.json b.json
+          trainsim compare Experiments/sweep-llama3-70b-h800.json --html compare.html
         """)
 
     @Argument(help: "Reports, experiments or sweep files (JSON).")

@@ -25,6 +25,7 @@ struct SweepCommand: ParsableCommand {
         Examples:
           trainsim sweep Experiments/sweep-llama3-70b-h800.json
           trainsim sweep Experiments/sweep-llama3-70b-h800.json --format csv
+          trainsim sweep Experiments/sweep-llama3-70b-h800.json --html sweep.html
           trainsim sweep big.json --format json --output points.jsonl --resume
         """)
 
