@@ -52,3 +52,24 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertEqual(HTMLPage.esc("<a href=\"x\">&'</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;")
     }
 }
+
+/// The run page's timeline: bounded however many operations the step has.
+final class HTMLTimelineTests: XCTestCase {
+    func testTimelineMergesToItsBound() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let e = try Experiment.load(path: root.appendingPathComponent("Experiments/deepseek-v3-h800-2048.json").path)
+        let step = try StepTrace(experiment: e).simulate()
+        func rects(_ svg: String) -> Int { svg.components(separatedBy: "<rect").count - 1 }
+        let full = HTMLTimeline.chart(step, experiment: e, reportedStep: nil)
+        XCTAssertLessThan(rects(full), HTMLTimeline.maxRects)
+        XCTAssertGreaterThan(rects(full), 1000)
+        XCTAssertTrue(full.contains("closer than a pixel"))
+        let small = HTMLTimeline.chart(step, experiment: e, reportedStep: nil, maxRects: 1000)
+        XCTAssertLessThanOrEqual(rects(small), 1000)
+        XCTAssertTrue(small.contains(" pixels are merged"), "the chart does not say how far it merged")
+        // The same operations on the same rows, fewer rectangles.
+        func counted(_ svg: String) -> String? { svg.range(of: "[0-9]+ operations on [0-9]+ rows", options: .regularExpression).map { String(svg[$0]) } }
+        XCTAssertNotNil(counted(full))
+        XCTAssertEqual(counted(small), counted(full))
+    }
+}

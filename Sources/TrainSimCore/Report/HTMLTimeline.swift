@@ -3,9 +3,11 @@ import Foundation
 /// The simulated step as an SVG Gantt chart: a row per pipeline stage and stream (compute and
 /// each communication stream, as `--trace` writes them), an operation per rectangle coloured by
 /// what it is. Operations that touch within a pixel are merged, so a row holds at most one
-/// rectangle per pixel and the SVG stays small for any number of micro-batches and layers.
+/// rectangle per pixel, and the chart at most `maxRects` (past it, merging widens to 2, 4, ...
+/// pixels): the SVG stays small for any number of micro-batches, layers and stages.
 enum HTMLTimeline {
-    static func chart(_ s: Engine.SimulatedStep, experiment e: Experiment, reportedStep: Double?, width: Double = 1100) -> String {
+    static func chart(_ s: Engine.SimulatedStep, experiment e: Experiment, reportedStep: Double?, width: Double = 1100,
+                      maxRects: Int = HTMLTimeline.maxRects) -> String {
         let g = s.graph
         let streams = Int(TaskGraph.streamsPerStage)
         let stages = g.stages
@@ -25,6 +27,14 @@ enum HTMLTimeline {
         var svg = "<svg viewBox=\"0 0 \(f(width)) \(f(height))\" width=\"\(f(width))\" height=\"\(f(height))\" role=\"img\">"
         svg += SVGChart.axisX(x, y: top + Double(rows.count) * rowH, gridTop: top, format: Fmt.secs)
         var rects = 0, ops = 0
+        // Merge within a pixel; should that leave more than `maxRects` (hundreds of busy rows), within 2, 4, ... pixels.
+        let ordered = rows.map { row in byRow[row].sorted { s.start[$0] < s.start[$1] } }
+        var gap = 1.0
+        var merged = ordered.map { merge($0, s, x: x, gap: gap) }
+        while merged.reduce(0, { $0 + $1.count }) > maxRects && gap < width {
+            gap *= 2
+            merged = ordered.map { merge($0, s, x: x, gap: gap) }
+        }
         var categories = Set<TaskGraph.Category>()
         for (k, row) in rows.enumerated() {
             let stage = row / streams, stream = TaskGraph.Stream(rawValue: Int32(row % streams))!
@@ -37,19 +47,8 @@ enum HTMLTimeline {
             } else if row % streams == 0 || k == 0 || rows[k - 1] / streams != stage {
                 svg += "<text x=\"\(f(labelWidth - 6))\" y=\"\(f(y + rowH))\" text-anchor=\"end\" font-size=\"9\">stage \(stage)</text>"
             }
-            let list = byRow[row].sorted { s.start[$0] < s.start[$1] }
-            ops += list.count
-            // Merged runs: [x0, x1], category, operations in it, the first operation.
-            var runs: [(x0: Double, x1: Double, c: TaskGraph.Category, n: Int, first: Int)] = []
-            for i in list {
-                let x0 = x(s.start[i]), x1 = x(s.end[i]), c = g.category[i]
-                if var last = runs.last, (last.c == c && x0 - last.x1 < 1) || x1 - last.x1 < 1 {
-                    last.x1 = max(last.x1, x1); last.n += 1
-                    runs[runs.count - 1] = last
-                } else {
-                    runs.append((x0, x1, c, 1, i))
-                }
-            }
+            ops += byRow[row].count
+            let runs = merged[k]
             rects += runs.count
             for c in TaskGraph.Category.allCases {
                 let mine = runs.filter { $0.c == c }
@@ -73,10 +72,33 @@ enum HTMLTimeline {
         var note = "One step simulated with every micro-batch (\(e.microBatches) per replica, as <code>--trace</code> writes it): "
             + "span \(Fmt.secs(span))"
         if let reportedStep { note += " (the report's step time: \(Fmt.secs(reportedStep)))" }
-        note += ". \(ops) operations on \(rows.count) rows drawn as \(rects) rectangles: operations closer than a pixel are merged "
+        note += ". \(ops) operations on \(rows.count) rows drawn as \(rects) rectangles: operations closer than \(gap == 1 ? "a pixel" : "\(Int(gap)) pixels") are merged "
             + "(hover a wide one for its name). Each stage stands for \(e.cluster.devices / max(1, e.parallelism.pp)) devices."
         let legend = TaskGraph.Category.allCases.filter { categories.contains($0) }.map { ($0.label, HTMLPage.color($0.label)) }
         return SVGChart.figure(name: "timeline", caption: "Pipeline timeline (one step, per stage and stream)", svg: svg, legend: legend, note: note)
+    }
+
+    /// Most rectangles the chart draws (about 50 bytes each).
+    static let maxRects = 30_000
+
+    typealias Run = (x0: Double, x1: Double, c: TaskGraph.Category, n: Int, first: Int)
+
+    /// One row's operations (in start order) as runs: an operation joins the run before it when
+    /// it is of the same kind and starts within `gap` pixels of its end, or ends within `gap`
+    /// pixels of it. Each new run ends at least `gap` pixels after the last, so a row holds at
+    /// most width / gap runs.
+    static func merge(_ list: [Int], _ s: Engine.SimulatedStep, x: SVGChart.Scale, gap: Double) -> [Run] {
+        var runs: [Run] = []
+        for i in list {
+            let x0 = x(s.start[i]), x1 = x(s.end[i]), c = s.graph.category[i]
+            if var last = runs.last, (last.c == c && x0 - last.x1 < gap) || x1 - last.x1 < gap {
+                last.x1 = max(last.x1, x1); last.n += 1
+                runs[runs.count - 1] = last
+            } else {
+                runs.append((x0, x1, c, 1, i))
+            }
+        }
+        return runs
     }
 
     /// The operation's name as the trace writes it: kind, layer(s), micro-batch.
