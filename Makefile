@@ -1,20 +1,31 @@
 # trainsim — build, run an example, test. Works on a fresh Debian machine as root;
-# a user who already has Open MPI and pkg-config is never asked for root.
+# a user who already has Open MPI and pkg-config (and, for `make test`, Chromium) is never asked for root.
 SWIFT ?= swift
 EXAMPLE ?= Experiments/quickstart-llama3-8b-a100.json
 export OMPI_ALLOW_RUN_AS_ROOT ?= 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM ?= 1
 
-.PHONY: deps build run test bench fuzz fuzz-deps clean
+.PHONY: deps test-deps build run test bench fuzz fuzz-deps clean
+
+# Installs, with one apt-get update, the Debian packages that are missing: Open MPI and pkg-config
+# always; with $(1) = browser also Chromium, which the HTML page tests render in (`make test`).
+define install_missing
+	@missing=""; \
+	if ! { pkg-config --exists ompi 2>/dev/null && command -v mpirun >/dev/null 2>&1; }; then missing="libopenmpi-dev openmpi-bin pkgconf"; fi; \
+	if [ "$(1)" = browser ] && ! command -v chromium >/dev/null 2>&1; then missing="$$missing chromium"; fi; \
+	missing="$${missing# }"; \
+	if [ -n "$$missing" ]; then \
+	  echo "trainsim: installing $$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "trainsim: run as root, or install $$missing yourself" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+endef
 
 deps:
-	@if pkg-config --exists ompi 2>/dev/null && command -v mpirun >/dev/null 2>&1; then \
-	  :; \
-	else \
-	  echo "trainsim: installing Open MPI and pkg-config (libopenmpi-dev openmpi-bin pkgconf)"; \
-	  if [ "$$(id -u)" != 0 ]; then echo "trainsim: run as root, or install libopenmpi-dev openmpi-bin pkgconf yourself" >&2; exit 1; fi; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libopenmpi-dev openmpi-bin pkgconf >/dev/null; \
-	fi
+	$(call install_missing,)
+
+test-deps:
+	$(call install_missing,browser)
 
 build: deps
 	$(SWIFT) build -c release --product trainsim
@@ -22,7 +33,7 @@ build: deps
 run: build
 	./.build/release/trainsim run $(EXAMPLE)
 
-test: deps
+test: test-deps
 	$(SWIFT) build -c release --product trainsim
 	TRAINSIM_BIN=$(CURDIR)/.build/release/trainsim $(SWIFT) test --no-parallel --disable-swift-testing
 

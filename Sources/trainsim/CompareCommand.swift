@@ -15,12 +15,16 @@ struct CompareCommand: ParsableCommand {
         Examples:
           trainsim compare Experiments/sweep-llama3-70b-h800.json --format md
           trainsim compare a.json b.json
+          trainsim compare Experiments/sweep-llama3-70b-h800.json --html compare.html
         """)
 
     @Argument(help: "Reports, experiments or sweep files (JSON).")
     var files: [String]
 
     @OptionGroup var out: OutputOptions
+
+    @Option(name: .long, help: "Write a self-contained HTML page to FILE: the runs time against cost with the Pareto front, per topology, side by side.")
+    var html: String?
 
     func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one file to compare") }
@@ -30,5 +34,6 @@ struct CompareCommand: ParsableCommand {
         let (table, notes) = try CompareTable.load(paths: files)
         for n in notes { Output.note(n) }
         try Output.emit(table.render(out.format), to: out.output)
+        if let html { try Output.emit(HTMLReport.compare(table), to: html) }
     }
 }

@@ -37,7 +37,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Write a Chrome trace (JSON; opens in Perfetto) of one step's timeline to FILE: a process per pipeline stage, a track per stream.")
     var trace: String?
 
-    @Option(name: .long, help: "Write a self-contained HTML report to FILE.")
+    @Option(name: .long, help: "Write a self-contained HTML page to FILE (opens in any browser, offline): headline figures, step breakdown, pipeline timeline, memory per stage, the whole run.")
     var html: String?
 
     // `.unconditional`: `--trials -5` is a bad count, not a missing one.
@@ -67,6 +67,7 @@ struct RunCommand: ParsableCommand {
                 guard e.search != nil else { throw CLIError.badInput("\(file): --emit needs one plan; this file is a sweep (emit one point's experiment, or search)") }
                 args += ["--emit", emit.rawValue]
             }
+            if let html { args += ["--html", html] }
             if !e.sweep.isEmpty {
                 let sweep = try SweepCommand.parse(args)
                 try sweep.run()
@@ -95,7 +96,7 @@ struct RunCommand: ParsableCommand {
         }
         try Output.emit(a.render(out.format), to: out.output)
         if let trace { try Output.emit(JSONWriter.write(try StepTrace(experiment: a.experiment).traceJSON(), pretty: false) + "\n", to: trace) }
-        if let html { try Output.emit(HTMLReport.render([a]), to: html) }
+        if let html { try Output.emit(HTMLReport.run(a), to: html) }
         // Everything that keeps the run from working, on one line.
         var problems: [String] = []
         if !a.fits {

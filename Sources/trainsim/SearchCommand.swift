@@ -41,6 +41,9 @@ struct SearchCommand: ParsableCommand {
     @Option(name: .long, help: "How many plans to list (overrides search.top).")
     var top: Int?
 
+    @Option(name: .long, help: "Write a self-contained HTML page to FILE: the best plans and the Pareto front, time against cost, per topology.")
+    var html: String?
+
     @Flag(name: .long, help: "Simulate every candidate, pruning none (for checks and benchmarks).")
     var exhaustive = false
 
@@ -96,6 +99,7 @@ struct SearchCommand: ParsableCommand {
         } else {
             try Output.emit(report.render(out.format), to: out.output)
         }
+        if let html { try Output.emit(HTMLReport.search(report), to: html) }
         let seconds = Date().timeIntervalSince(started)
         Output.note("\(file): \(search.candidates.count) candidates: \(merged.evaluated) simulated, \(merged.pruned) pruned, "
             + "\(merged.outOfMemory) out of memory, \(merged.invalid) invalid, in \(String(format: "%.2f", seconds)) s "

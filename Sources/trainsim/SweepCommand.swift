@@ -25,6 +25,7 @@ struct SweepCommand: ParsableCommand {
         Examples:
           trainsim sweep Experiments/sweep-llama3-70b-h800.json
           trainsim sweep Experiments/sweep-llama3-70b-h800.json --format csv
+          trainsim sweep Experiments/sweep-llama3-70b-h800.json --html sweep.html
           trainsim sweep big.json --format json --output points.jsonl --resume
         """)
 
@@ -32,6 +33,9 @@ struct SweepCommand: ParsableCommand {
     var file: String
 
     @OptionGroup var out: OutputOptions
+
+    @Option(name: .long, help: "Write a self-contained HTML page to FILE: step time against cost with the Pareto front, per-topology bars, the fastest plans.")
+    var html: String?
 
     @Flag(name: .long, help: "Keep the points already in the output (or FILE.jsonl) and compute only the missing ones.")
     var resume = false
@@ -52,6 +56,7 @@ struct SweepCommand: ParsableCommand {
         if Ranks.isRoot {
             do {
                 if out.format != .json { try OutputFile.check(out.output) }
+                try OutputFile.check(html)
                 experiment = plan.fingerprint()
                 (sink, lines, journal) = try openJournal(journalPath, plan: plan, experiment: experiment)
                 todo = (0..<plan.count).filter { lines[$0] == nil }
@@ -95,6 +100,7 @@ struct SweepCommand: ParsableCommand {
             throw TrainSimError(file: file, first.reason ?? "no point works")
         }
         if out.format != .json { try Output.emit(SweepOutput.render(points, plan: plan, format: out.format), to: out.output) }
+        if let html { try Output.emit(HTMLReport.sweep(points, plan: plan), to: html) }
         if !points.contains(where: { $0.status == .ok }) {
             Output.note("\(file): no point of the sweep works (see the reasons)")
             pendingExitCode = 1
