@@ -18,7 +18,7 @@ struct SweepCommand: ParsableCommand {
         to FILE.jsonl beside it. A killed sweep rerun with --resume computes only the missing points; each line
         carries a fingerprint of the experiment and its data files and a check, so lines of another experiment,
         or edited ones, are refused (exit 2).
-        A sweep has at most 100,000 points. Under mpirun -np N rank 0 reads the files and sends them to the other
+        A sweep has at most 1,000,000 points; with --format json no rank keeps a point once written, so memory stays flat. Under mpirun -np N rank 0 reads the files and sends them to the other
         ranks, the points are shared among the ranks, and the output is the same for any N.
         Exit status: 0 when at least one point works, 1 when none does, 2 on bad input.
 
@@ -40,7 +40,11 @@ struct SweepCommand: ParsableCommand {
     @Flag(name: .long, help: "Keep the points already in the output (or FILE.jsonl) and compute only the missing ones.")
     var resume = false
 
+    @Flag(name: .long, help: "After the sweep, print on stderr the points per second and the CPU seconds of the busiest rank (what `trainsim bench sweep` reads).")
+    var timing = false
+
     func run() throws {
+        let started = Date()
         // Rank 0 reads the file and every file its points name; the other ranks get the bytes.
         let plan = try SharedInput.load(Ranks.mpi) {
             Experiment.readFiles(path: file)
@@ -50,7 +54,8 @@ struct SweepCommand: ParsableCommand {
         var sink: OutputFile.Sink?
         var lines: [Int: String] = [:]
         var journal = SweepJournal(count: plan.count)
-        var todo: [Int] = []
+        // The points to compute: nil for all of them (a fresh sweep keeps no list of a million numbers).
+        var missing: [Int]?
         var failure: Error?
         var experiment = ""
         if Ranks.isRoot {
@@ -59,8 +64,9 @@ struct SweepCommand: ParsableCommand {
                 try OutputFile.check(html)
                 experiment = plan.fingerprint()
                 (sink, lines, journal) = try openJournal(journalPath, plan: plan, experiment: experiment)
-                todo = (0..<plan.count).filter { lines[$0] == nil }
-                if resume { Output.note("\(file): resuming: \(plan.count - todo.count) of \(plan.count) points done, computing \(todo.count)") }
+                if !lines.isEmpty { missing = (0..<plan.count).filter { lines[$0] == nil } }
+                let left = missing?.count ?? plan.count
+                if resume { Output.note("\(file): resuming: \(plan.count - left) of \(plan.count) points done, computing \(left)") }
                 if let sink { try sink.write(journal.ready()) }
             } catch { failure = error }
         }
@@ -70,38 +76,65 @@ struct SweepCommand: ParsableCommand {
             if failure == nil, !message.isEmpty { failure = CLIError.environment(String(decoding: message, as: UTF8.self)) }
         }
         if let failure { throw failure }
-        if let mpi = Ranks.mpi { todo = mpi.broadcast(todo) }
+        if let mpi = Ranks.mpi {
+            let list = mpi.broadcast(missing.map { [1] + $0 } ?? [0])
+            missing = list.first == 1 ? Array(list.dropFirst()) : nil
+            experiment = String(decoding: mpi.broadcast(Data(experiment.utf8)), as: UTF8.self)
+        }
 
-        var progress = Progress(total: todo.count, what: "sweep points")
+        // Each rank simulates its points and writes their sealed lines itself; rank 0 only puts
+        // them in order and writes them. Only tables (text, md, csv) and --html keep every point until the end.
+        let keep = out.format != .json || html != nil
+        var tally = SweepTally()
+        for (i, line) in lines where i < plan.count {
+            let p = try SweepPoint(line: String(line.dropLast()))
+            tally.add(status: p.status, reason: p.reason)
+        }
+        if !keep { lines = [:] }
+        let todo = missing?.count ?? plan.count
+        func point(_ k: Int) -> Int { missing?[k] ?? k }
+        var progress = Progress(total: todo, what: "sweep points")
         // A write that fails (a full disk) ends the sweep with one line; what was written before
         // it is a run of complete lines and a torn tail, which --resume picks up.
         var writeError: Error?
-        WorkQueue(mpi: Ranks.mpi, maxChunk: 16).run(count: todo.count, work: { k in
+        let evaluator = SweepEvaluator(plan)
+        WorkQueue(mpi: Ranks.mpi, maxChunk: 64).run(count: todo, work: { k in
             if writeError != nil { return nil }
-            return Data(plan.evaluate(todo[k]).jsonLine.utf8)
+            return SweepTally.encode(evaluator.evaluate(point(k)), experiment: experiment)
         }, collect: { k, data in
             guard writeError == nil else { return }
-            let i = todo[k], line = SweepJournal.seal(String(decoding: data, as: UTF8.self), experiment: experiment)
-            lines[i] = line
+            let i = point(k), (status, reason, line) = SweepTally.decode(data)
+            tally.add(status: status, reason: reason)
+            if keep { lines[i] = line }
             do { try sink?.write(journal.add(index: i, line: line)) } catch { writeError = error }
         }, progress: { progress.advance($0) })
         progress.finish()
+        if timing {
+            var ts = timespec()
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+            let cpu = Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+            let busiest = Ranks.mpi?.allReduceMax(cpu) ?? cpu
+            let seconds = Date().timeIntervalSince(started)
+            Output.note("\(file): \(todo) points in \(String(format: "%.2f", seconds)) s (\(Fmt.num(Double(todo) / max(seconds, 1e-9))) points/s on "
+                + "\(Ranks.size) rank\(Ranks.size == 1 ? "" : "s"); busiest rank: \(String(format: "%.3f", busiest)) CPU-s)")
+        }
         guard Ranks.isRoot else { return }
         sink?.close()
         if let writeError { throw writeError }
 
-        var points: [SweepPoint] = []
-        for i in 0..<plan.count {
-            guard let l = lines[i] else { throw CLIError.environment("sweep: point #\(i) has no result") }
-            points.append(try SweepPoint(line: String(l.dropLast())))
-        }
         // The same input error at every point is a mistake in the file, not a sweep result.
-        if let first = points.first, first.status == .invalid, points.allSatisfy({ $0.status == .invalid && $0.reason == first.reason }) {
-            throw TrainSimError(file: file, first.reason ?? "no point works")
+        if tally.allInvalidForOneReason { throw TrainSimError(file: file, tally.reason ?? "no point works") }
+        if keep {
+            var points: [SweepPoint] = []
+            points.reserveCapacity(plan.count)
+            for i in 0..<plan.count {
+                guard let l = lines.removeValue(forKey: i) else { throw CLIError.environment("sweep: point #\(i) has no result") }
+                points.append(try SweepPoint(line: String(l.dropLast())))
+            }
+            if out.format != .json { try Output.emit(SweepOutput.render(points, plan: plan, format: out.format), to: out.output) }
+            if let html { try Output.emit(HTMLReport.sweep(points, plan: plan), to: html) }
         }
-        if out.format != .json { try Output.emit(SweepOutput.render(points, plan: plan, format: out.format), to: out.output) }
-        if let html { try Output.emit(HTMLReport.sweep(points, plan: plan), to: html) }
-        if !points.contains(where: { $0.status == .ok }) {
+        if !tally.anyWorks {
             Output.note("\(file): no point of the sweep works (see the reasons)")
             pendingExitCode = 1
         }

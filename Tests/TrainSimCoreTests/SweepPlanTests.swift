@@ -41,9 +41,9 @@ final class SweepPlanTests: XCTestCase {
         func sweep(_ n: Int, _ m: Int) -> String {
             "{\(Self.base), \"sweep\": {\"training.tokens\": [\((1...n).map { "\($0)e12" }.joined(separator: ", "))], \"data.x\": [\((1...m).map(String.init).joined(separator: ", "))]}}"
         }
-        XCTAssertEqual(try Self.plan(sweep(1000, 100)).count, SweepPlan.maxPoints)
-        XCTAssertThrowsError(try Self.plan(sweep(1000, 101))) { error in
-            XCTAssertEqual("\(error)", "test.json: sweep: 101000 points (the product of the lists' lengths) is more than a sweep may have (100000); split it into several sweeps")
+        XCTAssertEqual(try Self.plan(sweep(1000, 1000)).count, SweepPlan.maxPoints)
+        XCTAssertThrowsError(try Self.plan(sweep(1000, 1001))) { error in
+            XCTAssertEqual("\(error)", "test.json: sweep: 1001000 points (the product of the lists' lengths) is more than a sweep may have (1000000); split it into several sweeps")
         }
         XCTAssertThrowsError(try Self.plan("{\(Self.base), \"sweep\": {}}")) { error in
             XCTAssertTrue("\(error)".contains("sweep: the sweep is empty"), "\(error)")

@@ -159,8 +159,9 @@ extension Experiment {
             guard case let .array(values) = v else { throw s.error(k, "expected a list of values, found \(v.typeName)") }
             if values.isEmpty { throw s.error(k, "the list of values is empty") }
             let parts = k.split(separator: ".").map(String.init)
-            guard parts.count >= 2, ["model", "training", "cluster", "parallelism", "cost", "data", "reliability"].contains(parts[0]) else {
-                throw s.error(k, "not a key path into the experiment (like \"parallelism.tp\")")
+            // `model` itself may be swept too: preset names, model files or model objects.
+            guard k == "model" || (parts.count >= 2 && ["model", "training", "cluster", "parallelism", "cost", "data", "reliability"].contains(parts[0])) else {
+                throw s.error(k, "not a key path into the experiment (like \"parallelism.tp\" or \"model\")")
             }
             _ = s.raw(k)
             out.append((k, values))

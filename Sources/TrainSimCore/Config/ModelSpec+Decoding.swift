@@ -8,19 +8,8 @@ extension ModelSpec {
         case let .string(s):
             if let preset = ModelPresets.all[s] { return preset }
             if s.hasSuffix(".json") || s.contains("/") {
-                guard let url = DataLocator.resolve(s, folder: "Models", relativeTo: folder) else {
-                    throw r.error("model", "model file \"\(s)\" not found")
-                }
-                do {
-                    let json = try DataLocator.readJSON(url, displayName: url.path)
-                    // A Hugging Face config.json is read by its model_type; anything else is a trainsim model file.
-                    if HuggingFaceConfig.isConfig(json) {
-                        return try HuggingFaceConfig.decode(json, file: url.path, defaultName: HuggingFaceConfig.defaultName(url))
-                    }
-                    return try decode(json, path: "", file: url.path, folder: url.deletingLastPathComponent(),
-                                      defaultName: url.deletingPathExtension().lastPathComponent)
-                } catch {
-                    throw error.referenced(as: s, innerFile: url.path, from: r.file, keyPath: r.keyPath("model"))
+                return try DecodedFiles.memo("model", [s, folder?.path, r.file, r.keyPath("model")]) { () throws(TrainSimError) -> ModelSpec in
+                    try readFile(s, r, folder: folder)
                 }
             }
             let hint = closestMatch(s, in: ModelPresets.names).map { "; did you mean \"\($0)\"?" }
@@ -30,6 +19,24 @@ extension ModelSpec {
             return try decode(v, path: r.keyPath("model"), file: r.file, folder: folder, defaultName: "custom")
         default:
             throw r.error("model", "expected an object or a preset name, found \(v.typeName)")
+        }
+    }
+
+    /// Reads the model file `s` names (a path ending in .json or holding a `/`): a Hugging Face
+    /// config.json, read by its model_type, or a trainsim model file.
+    static func readFile(_ s: String, _ r: ObjectReader, folder: URL?) throws(TrainSimError) -> ModelSpec {
+        guard let url = DataLocator.resolve(s, folder: "Models", relativeTo: folder) else {
+            throw r.error("model", "model file \"\(s)\" not found")
+        }
+        do {
+            let json = try DataLocator.readJSON(url, displayName: url.path)
+            if HuggingFaceConfig.isConfig(json) {
+                return try HuggingFaceConfig.decode(json, file: url.path, defaultName: HuggingFaceConfig.defaultName(url))
+            }
+            return try decode(json, path: "", file: url.path, folder: url.deletingLastPathComponent(),
+                              defaultName: url.deletingPathExtension().lastPathComponent)
+        } catch {
+            throw error.referenced(as: s, innerFile: url.path, from: r.file, keyPath: r.keyPath("model"))
         }
     }
 

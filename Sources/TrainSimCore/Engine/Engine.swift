@@ -16,6 +16,15 @@ public struct Engine: Sendable {
         compute = ComputeModel(experiment: e)
     }
 
+    /// An engine on a cluster built already (a sweep builds each distinct cluster once): `cluster`
+    /// must be the one `e.cluster` describes, and `network` a backend on it.
+    public init(_ e: Experiment, cluster: Cluster, network: CollectiveCostModel) {
+        experiment = e
+        self.cluster = cluster
+        self.network = network
+        compute = ComputeModel(experiment: e)
+    }
+
     public static func simulateStep(_ e: Experiment, network: CollectiveCostModel? = nil) throws(TrainSimError) -> StepResult {
         try Engine(e, network: network).step()
     }

@@ -53,6 +53,12 @@ extension DeviceSpec {
     /// its peaks and efficiency data from that chip's file (`devices/silicon/NAME.json`), so a
     /// figure fitted on one part applies to every part made of the same chip.
     public static func load(_ reference: String, relativeTo: URL?, referencedFrom: String?, keyPath: String) throws(TrainSimError) -> DeviceSpec {
+        try DecodedFiles.memo("device", [reference, relativeTo?.path, referencedFrom, keyPath]) { () throws(TrainSimError) -> DeviceSpec in
+            try loadFile(reference, relativeTo: relativeTo, referencedFrom: referencedFrom, keyPath: keyPath)
+        }
+    }
+
+    static func loadFile(_ reference: String, relativeTo: URL?, referencedFrom: String?, keyPath: String) throws(TrainSimError) -> DeviceSpec {
         let url = try DataLocator.locate(reference, kind: "device", subfolder: "devices", folder: "Topologies/devices",
                                          relativeTo: relativeTo, referencedFrom: referencedFrom, keyPath: keyPath, byName: true)
         do throws(TrainSimError) {

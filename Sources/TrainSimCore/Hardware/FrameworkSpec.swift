@@ -115,6 +115,12 @@ public struct FrameworkSpec: Sendable, Equatable {
     public static var flagKeys: [String] { flags.map(\.key) }
 
     public static func load(_ reference: String, relativeTo: URL?, referencedFrom: String?, keyPath: String) throws(TrainSimError) -> FrameworkSpec {
+        try DecodedFiles.memo("framework", [reference, relativeTo?.path, referencedFrom, keyPath]) { () throws(TrainSimError) -> FrameworkSpec in
+            try loadFile(reference, relativeTo: relativeTo, referencedFrom: referencedFrom, keyPath: keyPath)
+        }
+    }
+
+    static func loadFile(_ reference: String, relativeTo: URL?, referencedFrom: String?, keyPath: String) throws(TrainSimError) -> FrameworkSpec {
         let reference = aliases[reference] ?? reference
         let url: URL
         do {

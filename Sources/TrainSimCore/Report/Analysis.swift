@@ -18,6 +18,12 @@ public struct Analysis: Sendable {
         return Analysis(experiment: e, step: step, run: RunEstimate(experiment: e, step: step))
     }
 
+    /// Simulates an experiment's step and run on a cluster built already (see ``Engine/init(_:cluster:network:)``).
+    public static func analyze(_ e: Experiment, cluster: Cluster, network: CollectiveCostModel) -> Analysis {
+        let step = Engine(e, cluster: cluster, network: network).step()
+        return Analysis(experiment: e, step: step, run: RunEstimate(experiment: e, step: step))
+    }
+
     public var devices: Int { experiment.cluster.devices }
     public var tokensPerSecond: Double { step.tokensPerStep / step.stepSeconds }
     public var tokensPerSecondPerDevice: Double { tokensPerSecond / Double(devices) }

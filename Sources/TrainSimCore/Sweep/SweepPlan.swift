@@ -42,10 +42,11 @@ public struct SweepPlan: Sendable {
         return try SweepPlan(document: json, file: path, folder: url.deletingLastPathComponent())
     }
 
-    /// The most points a sweep may have (README, "The experiment file"): rank 0 keeps every
-    /// point's result until it writes the output, about 10 KB a point (an 8,000-point sweep peaks
-    /// at 115 MB), so 100,000 points take about 1 GB.
-    public static let maxPoints = 100_000
+    /// The most points a sweep may have (README, "Sweeps"). Results stream to the output in
+    /// point order and no rank keeps a point after it is written, so memory does not grow with
+    /// the count (JSON lines); the limit stops a runaway input (64 lists of two values), and a
+    /// million points take about a minute per core.
+    public static let maxPoints = 1_000_000
 
     /// Number of points (1 when there are no axes: the experiment itself); at most ``maxPoints``,
     /// as reading the sweep checks.

@@ -32,6 +32,12 @@ public struct LinkProfile: Sendable, Equatable {
     /// Finds and reads the profile `reference` names (a path, relative to the referring file's
     /// folder, then the current folder). A missing or unreadable profile is an error at `keyPath`.
     public static func load(_ reference: String, relativeTo: URL?, referencedFrom: String?, keyPath: String) throws(TrainSimError) -> LinkProfile {
+        try DecodedFiles.memo("linkProfile", [reference, relativeTo?.path, referencedFrom, keyPath]) { () throws(TrainSimError) -> LinkProfile in
+            try loadFile(reference, relativeTo: relativeTo, referencedFrom: referencedFrom, keyPath: keyPath)
+        }
+    }
+
+    static func loadFile(_ reference: String, relativeTo: URL?, referencedFrom: String?, keyPath: String) throws(TrainSimError) -> LinkProfile {
         guard let url = DataLocator.resolve(reference, folder: "Topologies", relativeTo: relativeTo) else {
             throw TrainSimError(file: referencedFrom, path: keyPath, "link profile \"\(reference)\" not found (write one with: mpirun -np 2 trainsim calibrate --write \(reference))")
         }

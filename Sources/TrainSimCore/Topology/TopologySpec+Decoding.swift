@@ -3,6 +3,12 @@ import Foundation
 extension TopologySpec {
     /// Loads a topology by preset name ("h800-ib") or path, resolved as DESIGN.md says.
     public static func load(_ reference: String, relativeTo: URL?, referencedFrom: String?, keyPath: String) throws(TrainSimError) -> TopologySpec {
+        try DecodedFiles.memo("topology", [reference, relativeTo?.path, referencedFrom, keyPath]) { () throws(TrainSimError) -> TopologySpec in
+            try loadFile(reference, relativeTo: relativeTo, referencedFrom: referencedFrom, keyPath: keyPath)
+        }
+    }
+
+    static func loadFile(_ reference: String, relativeTo: URL?, referencedFrom: String?, keyPath: String) throws(TrainSimError) -> TopologySpec {
         let url = try DataLocator.locate(reference, kind: "topology", subfolder: nil, folder: "Topologies",
                                          relativeTo: relativeTo, referencedFrom: referencedFrom, keyPath: keyPath)
         // Errors inside the file name the reference as the experiment wrote it, and its key.

@@ -1,0 +1,55 @@
+import Foundation
+
+/// Evaluates a sweep's points fast, with the same results as ``SweepPlan/evaluate(_:)``: every
+/// data file (topology, device, stack, link profile, model file) is read and decoded once per
+/// process and shared by every point that names it (``DecodedFiles``), and each distinct cluster
+/// (the settings of the `cluster.*` axes: design, link profile, device count, network mode) is
+/// built once, with its network backend, and reused. A point's own document is still decoded and
+/// checked in full, so its errors and invalid or out-of-memory reasons are today's.
+/// Not thread-safe: one evaluator per thread.
+public final class SweepEvaluator {
+    public let plan: SweepPlan
+    private let files = DecodedFiles()
+    /// Axes under `cluster` (they decide the cluster), by position in the plan.
+    private let clusterAxes: [Int]
+    private var clusters: [Int: Result<(cluster: Cluster, network: CollectiveCostModel), TrainSimError>] = [:]
+
+    public init(_ plan: SweepPlan) {
+        self.plan = plan
+        clusterAxes = plan.axes.indices.filter { plan.axes[$0].path == "cluster" || plan.axes[$0].path.hasPrefix("cluster.") }
+    }
+
+    /// Simulates point `index`, as ``SweepPlan/evaluate(_:)`` does.
+    public func evaluate(_ index: Int) -> SweepPoint {
+        DecodedFiles.using(files) {
+            let coordinates = plan.coordinates(index)
+            let assignment = zip(plan.axes, coordinates).map { ($0.path, $0.values[$1]) }
+            do throws(TrainSimError) {
+                let e = try plan.experiment(at: index)
+                let built = try cluster(for: e, coordinates: coordinates)
+                let a = Analysis.analyze(e, cluster: built.cluster, network: built.network)
+                let whole = try? WholeRun.wholeRun(for: a)
+                return SweepPoint(index: index, assignment: assignment, analysis: a, whole: whole)
+            } catch {
+                return SweepPoint(index: index, assignment: assignment, status: .invalid, reason: SweepPoint.reason(error), report: nil)
+            }
+        }
+    }
+
+    /// The cluster and network of a point, built on first use for its `cluster.*` settings.
+    private func cluster(for e: Experiment, coordinates: [Int]) throws(TrainSimError) -> (cluster: Cluster, network: CollectiveCostModel) {
+        var key = 0
+        for k in clusterAxes { key = key * plan.axes[k].values.count + coordinates[k] }
+        if let known = clusters[key] { return try known.get() }
+        let result: Result<(cluster: Cluster, network: CollectiveCostModel), TrainSimError>
+        do throws(TrainSimError) {
+            let c: Cluster
+            do { c = try Cluster(spec: e.cluster.topology, devices: e.cluster.devices) } catch { throw error.inFile(e.file ?? "experiment") }
+            result = .success((c, NetworkBackends.make(e.cluster.network, cluster: c)))
+        } catch {
+            result = .failure(error)
+        }
+        clusters[key] = result
+        return try result.get()
+    }
+}

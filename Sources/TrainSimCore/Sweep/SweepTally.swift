@@ -1,0 +1,51 @@
+import Foundation
+
+/// What rank 0 keeps of a sweep's points when it streams them: whether any works, and whether
+/// every one is invalid for the same reason (a mistake in the file rather than a result). With
+/// it, rank 0 needs no point after it is written, so its memory does not grow with the sweep.
+public struct SweepTally: Sendable {
+    public private(set) var count = 0
+    public private(set) var anyWorks = false
+    private var allInvalid = true
+    private var sameReason = true
+    /// The reason of the first point counted.
+    public private(set) var reason: String?
+
+    public init() {}
+
+    public mutating func add(status: SweepPoint.Status, reason r: String?) {
+        if count == 0 { reason = r } else if r != reason { sameReason = false }
+        count += 1
+        if status == .ok { anyWorks = true }
+        if status != .invalid { allInvalid = false }
+    }
+
+    /// Every point counted is invalid, all for the same reason.
+    public var allInvalidForOneReason: Bool { count > 0 && allInvalid && sameReason }
+
+    /// A point as the rank that computed it sends it: its status, its reason and its sealed
+    /// journal line (``SweepJournal/seal(_:experiment:)``), so rank 0 parses nothing.
+    public static func encode(_ p: SweepPoint, experiment: String) -> Data {
+        let line = SweepJournal.seal(p.jsonLine, experiment: experiment)
+        let reason = Array((p.reason ?? "").utf8)
+        var d = Data(capacity: line.utf8.count + reason.count + 6)
+        d.append(UInt8(Status.allCases.firstIndex(of: p.status)!))
+        d.append(p.reason == nil ? 0 : 1)
+        withUnsafeBytes(of: UInt32(reason.count).littleEndian) { d.append(contentsOf: $0) }
+        d.append(contentsOf: reason)
+        d.append(contentsOf: line.utf8)
+        return d
+    }
+
+    /// Reads what ``encode(_:experiment:)`` wrote.
+    public static func decode(_ d: Data) -> (status: SweepPoint.Status, reason: String?, line: String) {
+        d.withUnsafeBytes { raw -> (SweepPoint.Status, String?, String) in
+            let status = Status.allCases[Int(raw[0])]
+            let n = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 2, as: UInt32.self)))
+            let reason = raw[1] == 0 ? nil : String(decoding: raw[6..<(6 + n)], as: UTF8.self)
+            return (status, reason, String(decoding: raw[(6 + n)...], as: UTF8.self))
+        }
+    }
+
+    typealias Status = SweepPoint.Status
+}

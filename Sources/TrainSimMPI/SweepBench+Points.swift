@@ -1,0 +1,129 @@
+import Foundation
+import TrainSimCore
+
+/// `trainsim bench sweep`'s sweep figures, on Experiments/sweep-bench-llama3-70b.json (25,920
+/// points): points per CPU-second on one core, the new path against the old one (every point
+/// re-reads its files and decodes its document from scratch) in the same run; the wall and
+/// busiest-rank CPU time of 1 and 2 ranks under mpirun on a 103,680-point version of it; and
+/// the peak memory of a 10,000-point and a 1,000,000-point sweep run by the binary.
+extension SweepBench {
+    public static var sweepExperiment: String? {
+        DataLocator.home.map { $0.appendingPathComponent("Experiments/sweep-bench-llama3-70b.json").path }
+    }
+
+    public static func points(binary: String?, trials: Int = 2, memory: Bool = true) -> String {
+        guard let path = sweepExperiment else { return "sweep bench: cannot find Experiments/sweep-bench-llama3-70b.json\n" }
+        var out = "sweep points (\(path))\n"
+        let plan: SweepPlan
+        do { plan = try SweepPlan.load(path: path) } catch { return out + "  failed: \(error)\n" }
+        // The new path, as the sweep verb runs it: evaluate, encode and seal every point.
+        let evaluator = SweepEvaluator(plan)
+        var bytes = 0, works = 0
+        let t0 = KernelBench.threadCPUTime()
+        for i in 0..<plan.count {
+            let p = evaluator.evaluate(i)
+            if p.status == .ok { works += 1 }
+            bytes += SweepTally.encode(p, experiment: "0123456789abcdef").count
+        }
+        let fast = Double(plan.count) / max(KernelBench.threadCPUTime() - t0, 1e-9)
+        // The old path on every 13th point (each re-reads and decodes its files).
+        let sample = Array(stride(from: 0, to: plan.count, by: 13))
+        let t1 = KernelBench.threadCPUTime()
+        for i in sample { _ = SweepJournal.seal(plan.evaluate(i).jsonLine, experiment: "0123456789abcdef") }
+        let slow = Double(sample.count) / max(KernelBench.threadCPUTime() - t1, 1e-9)
+        out += "  one core, analytical network: \(Int(fast.rounded())) points per CPU-second over all \(plan.count) points "
+            + "(\(works) work; \(bytes / plan.count) bytes of JSON a point); the old path (files re-read and re-decoded per point, "
+            + "every 13th point): \(Int(slow.rounded())) per CPU-second: \(String(format: "%.1f", fast / slow))x\n"
+
+        guard let binary else { return out }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("trainsim-sweep-bench-\(getpid())")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        if let mpirun = findMPIRun(), let big = variant(plan, dir: dir, name: "ranks", extra: ("cost.pue", (0..<4).map { 1.1 + 0.1 * Double($0) })) {
+            let args = ["sweep", big.path, "--format", "json", "--timing"]
+            func fastest(_ np: Int) -> (seconds: Double, cpu: Double, output: Data)? {
+                let runs = (0..<max(1, trials)).compactMap { _ in time(mpirun, ["-np", String(np), binary] + args) }
+                guard let best = runs.min(by: { $0.seconds < $1.seconds }) else { return nil }
+                return (best.seconds, runs.map(\.busiestCPU).min()!, best.output)
+            }
+            if let one = fastest(1), let two = fastest(2) {
+                out += "  \(big.count)-point sweep (the one above x 4 PUE values; 1 rank takes several seconds, so process start-up "
+                    + "does not dominate) under mpirun, fastest of \(trials) (load average \(loadAverage)): wall 1 rank "
+                    + "\(String(format: "%.2f", one.seconds)) s, 2 ranks \(String(format: "%.2f", two.seconds)) s: "
+                    + "\(String(format: "%.2f", one.seconds / two.seconds))x; CPU of the busiest rank \(String(format: "%.2f", one.cpu)) s vs "
+                    + "\(String(format: "%.2f", two.cpu)) s: \(String(format: "%.2f", one.cpu / max(two.cpu, 1e-9)))x; "
+                    + "outputs \(one.output == two.output ? "byte-identical" : "DIFFER") (\(one.output.count) bytes)\n"
+            } else {
+                out += "  mpirun speedup: could not run \(mpirun)\n"
+            }
+        }
+        if memory {
+            // 400 plans x a PUE axis: 10,000 and 1,000,000 points, JSON lines to a pipe that is drained.
+            var rss: [(Int, Int, Double)] = []
+            for n in [25, 2500] {
+                let pue = (0..<n).map { 1 + 1.5 * Double($0) / Double(n) }
+                guard let f = memoryVariant(plan, dir: dir, pue: pue), let r = peakMemory(binary, ["sweep", f.path, "--format", "json"]) else { continue }
+                rss.append((f.count, r.kilobytes, r.seconds))
+            }
+            if rss.count == 2 {
+                out += "  peak memory (ru_maxrss of the sweep process, --format json to a pipe): \(rss[0].0) points \(rss[0].1 / 1024) MB "
+                    + "(\(String(format: "%.1f", rss[0].2)) s), \(rss[1].0) points \(rss[1].1 / 1024) MB (\(String(format: "%.1f", rss[1].2)) s): "
+                    + "\(String(format: "%.2f", Double(rss[1].1) / Double(max(rss[0].1, 1))))x\n"
+            }
+        }
+        return out
+    }
+
+    /// The bench sweep with one more axis, written to `dir`.
+    static func variant(_ plan: SweepPlan, dir: URL, name: String, extra: (String, [Double])) -> (path: String, count: Int)? {
+        let axes = plan.axes.map { ($0.path, JSONValue.array($0.values)) } + [(extra.0, .array(extra.1.map { .number($0) }))]
+        return write(plan.base.setting(["sweep"], to: .object(axes)), dir: dir, name: name, count: plan.count * extra.1.count)
+    }
+
+    /// 400 plans (tp, pp, ZeRO, micro-batch) on one cluster, times the PUE values.
+    static func memoryVariant(_ plan: SweepPlan, dir: URL, pue: [Double]) -> (path: String, count: Int)? {
+        func nums(_ v: [Double]) -> JSONValue { .array(v.map { .number($0) }) }
+        let axes: [(String, JSONValue)] = [
+            ("parallelism.tp", nums([1, 2, 4, 8])), ("parallelism.pp", nums([1, 2, 4, 8, 16])), ("parallelism.zero", nums([0, 1, 2, 3])),
+            ("training.microBatchSequences", nums([1, 2, 4, 8, 16])), ("cost.pue", nums(pue)),
+        ]
+        return write(plan.base.setting(["sweep"], to: .object(axes)), dir: dir, name: "memory-\(pue.count)", count: 400 * pue.count)
+    }
+
+    private static func write(_ doc: JSONValue, dir: URL, name: String, count: Int) -> (path: String, count: Int)? {
+        let url = dir.appendingPathComponent("sweep-\(name).json")
+        do { try Data(JSONWriter.write(doc, pretty: false).utf8).write(to: url) } catch { return nil }
+        return (url.path, count)
+    }
+
+    /// Runs the binary with its output drained and discarded: its peak resident memory (KiB, from
+    /// wait4's ru_maxrss) and wall seconds; nil if it could not run or failed.
+    static func peakMemory(_ exe: String, _ args: [String]) -> (kilobytes: Int, seconds: Double)? {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { return nil }
+        var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        posix_spawn_file_actions_addclose(&actions, fds[0])
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        let argv = ([exe] + args).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var env = ProcessInfo.processInfo.environment
+        for k in ["OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_SIZE"] { env[k] = nil }
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { envp.forEach { free($0) } }
+        var pid: pid_t = 0
+        let t0 = Date()
+        guard posix_spawn(&pid, exe, &actions, nil, argv, envp) == 0 else { close(fds[0]); close(fds[1]); return nil }
+        close(fds[1])
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while buffer.withUnsafeMutableBytes({ read(fds[0], $0.baseAddress, $0.count) }) > 0 {}
+        close(fds[0])
+        var status: Int32 = 0
+        var usage = rusage()
+        guard wait4(pid, &status, 0, &usage) == pid, status == 0 else { return nil }
+        return (usage.ru_maxrss, Date().timeIntervalSince(t0))
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import XCTest
+@testable import TrainSimCore
+
+/// The fast sweep path (files decoded once, clusters built once) gives every point exactly the
+/// line the point gets when it is decoded and simulated on its own, failures included.
+final class SweepEvaluatorTests: XCTestCase {
+    /// A folder with a model file and a link-free copy of the experiment's references.
+    func folder() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sweep-evaluator-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try Data(#"{"preset": "llama3-8b", "name": "llama3-8b-24", "layers": 24}"#.utf8).write(to: dir.appendingPathComponent("small.json"))
+        try Data(#"{"preset": "llama3-8b", "layers": "many"}"#.utf8).write(to: dir.appendingPathComponent("broken.json"))
+        return dir
+    }
+
+    func testEveryPointEqualsThePointRunAlone() throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let text = """
+        {\(SweepPlanTests.base), "sweep": {
+          "model": ["llama3-8b", "small.json", "broken.json", "missing.json", "llama3-405b"],
+          "cluster.topology": ["h800-ib", "cloudmatrix384", "no-such-design"],
+          "cluster.devices": [64, 63, 128],
+          "parallelism.tp": [1, 2, 3, 8],
+          "parallelism.zero": [1, 3],
+          "training.recompute": ["none", "full"]
+        }}
+        """
+        let plan = try SweepPlan(document: try JSONParser.parse(text), file: "test.json", folder: dir)
+        XCTAssertEqual(plan.count, 5 * 3 * 3 * 4 * 2 * 2)
+        let evaluator = SweepEvaluator(plan)
+        var statuses: [SweepPoint.Status: Int] = [:]
+        var reasons = Set<String>()
+        for i in 0..<plan.count {
+            let fast = evaluator.evaluate(i), alone = plan.evaluate(i)
+            XCTAssertEqual(fast.jsonLine, alone.jsonLine, "point \(i)")
+            statuses[fast.status, default: 0] += 1
+            if let r = fast.reason { reasons.insert(r) }
+        }
+        // The sweep covers points that work, that do not fit and that are invalid for several reasons.
+        XCTAssertGreaterThan(statuses[.ok] ?? 0, 10)
+        XCTAssertGreaterThan(statuses[.outOfMemory] ?? 0, 10)
+        XCTAssertGreaterThan(statuses[.invalid] ?? 0, 10)
+        for part in ["no-such-design", "missing.json", "broken.json", "does not divide"] {
+            XCTAssertTrue(reasons.contains { $0.contains(part) }, "no reason mentions \(part): \(reasons.sorted().prefix(5))")
+        }
+        // A model file is read once: a later edit does not reach the same evaluator.
+        let before = evaluator.evaluate(plan.count / 5 + 3).jsonLine
+        try Data(#"{"preset": "llama3-8b", "layers": 8}"#.utf8).write(to: dir.appendingPathComponent("small.json"))
+        XCTAssertEqual(evaluator.evaluate(plan.count / 5 + 3).jsonLine, before)
+    }
+
+    func testModelMayBeSweptByItself() throws {
+        let plan = try SweepPlanTests.plan("{\(SweepPlanTests.base), \"sweep\": {\"model\": [\"llama3-8b\", \"llama3-70b\"]}}")
+        XCTAssertEqual(plan.axes.map(\.path), ["model"])
+        let points = (0..<2).map(SweepEvaluator(plan).evaluate)
+        XCTAssertEqual(points.map { $0.report?["model"]?["name"] ?? $0.report?["name"] }.count, 2)
+        XCTAssertNotEqual(points[0].metric("stepTimeSeconds"), points[1].metric("stepTimeSeconds"))
+    }
+
+    func testTallyFindsOneReasonEverywhere() {
+        var t = SweepTally()
+        t.add(status: .invalid, reason: "x")
+        t.add(status: .invalid, reason: "x")
+        XCTAssertTrue(t.allInvalidForOneReason)
+        t.add(status: .outOfMemory, reason: "y")
+        XCTAssertFalse(t.allInvalidForOneReason)
+        XCTAssertFalse(t.anyWorks)
+        let p = SweepPoint(index: 3, assignment: [("parallelism.tp", .number(2))], status: .invalid, reason: "tp: no", report: nil)
+        let (status, reason, line) = SweepTally.decode(SweepTally.encode(p, experiment: "feed"))
+        XCTAssertEqual(status, .invalid)
+        XCTAssertEqual(reason, "tp: no")
+        XCTAssertEqual(line, SweepJournal.seal(p.jsonLine, experiment: "feed"))
+    }
+}
