@@ -4,7 +4,7 @@ import TrainSimCore
 /// `trainsim bench sweep`'s sweep figures, on Experiments/sweep-bench-llama3-70b.json (25,920
 /// points): points per CPU-second on one core, the new path against the old one (every point
 /// re-reads its files and decodes its document from scratch) in the same run; the wall and
-/// busiest-rank CPU time of 1 and 2 ranks under mpirun on a 103,680-point version of it; and
+/// busiest-rank CPU time of 1 and 2 ranks under mpirun on its 2,880 points of one design and size; and
 /// the peak memory of a 10,000-point and a 1,000,000-point sweep run by the binary.
 extension SweepBench {
     public static var sweepExperiment: String? {
@@ -39,7 +39,7 @@ extension SweepBench {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("trainsim-sweep-bench-\(getpid())")
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        if let mpirun = findMPIRun(), let big = variant(plan, dir: dir, name: "ranks", extra: ("cost.pue", (0..<4).map { 1.1 + 0.1 * Double($0) })) {
+        if let mpirun = findMPIRun(), let big = variant(plan, dir: dir, name: "ranks", first: ["cluster.topology", "cluster.devices"]) {
             let args = ["sweep", big.path, "--format", "json", "--timing"]
             func fastest(_ np: Int) -> (seconds: Double, cpu: Double, output: Data)? {
                 let runs = (0..<max(1, trials)).compactMap { _ in time(mpirun, ["-np", String(np), binary] + args) }
@@ -47,8 +47,8 @@ extension SweepBench {
                 return (best.seconds, runs.map(\.busiestCPU).min()!, best.output)
             }
             if let one = fastest(1), let two = fastest(2) {
-                out += "  \(big.count)-point sweep (the one above x 4 PUE values; 1 rank takes several seconds, so process start-up "
-                    + "does not dominate) under mpirun, fastest of \(trials) (load average \(loadAverage)): wall 1 rank "
+                out += "  \(big.count)-point sweep (the one above on its first design and size; 1 rank takes several seconds, so "
+                    + "process start-up does not dominate) under mpirun, fastest of \(trials) (load average \(loadAverage)): wall 1 rank "
                     + "\(String(format: "%.2f", one.seconds)) s, 2 ranks \(String(format: "%.2f", two.seconds)) s: "
                     + "\(String(format: "%.2f", one.seconds / two.seconds))x; CPU of the busiest rank \(String(format: "%.2f", one.cpu)) s vs "
                     + "\(String(format: "%.2f", two.cpu)) s: \(String(format: "%.2f", one.cpu / max(two.cpu, 1e-9)))x; "
@@ -74,10 +74,11 @@ extension SweepBench {
         return out
     }
 
-    /// The bench sweep with one more axis, written to `dir`.
-    static func variant(_ plan: SweepPlan, dir: URL, name: String, extra: (String, [Double])) -> (path: String, count: Int)? {
-        let axes = plan.axes.map { ($0.path, JSONValue.array($0.values)) } + [(extra.0, .array(extra.1.map { .number($0) }))]
-        return write(plan.base.setting(["sweep"], to: .object(axes)), dir: dir, name: name, count: plan.count * extra.1.count)
+    /// The bench sweep with the axes named in `first` cut to their first value, written to `dir`.
+    static func variant(_ plan: SweepPlan, dir: URL, name: String, first: [String]) -> (path: String, count: Int)? {
+        let axes = plan.axes.map { ($0.path, first.contains($0.path) ? Array($0.values.prefix(1)) : $0.values) }
+        let doc = plan.base.setting(["sweep"], to: .object(axes.map { ($0.0, JSONValue.array($0.1)) }))
+        return write(doc, dir: dir, name: name, count: axes.reduce(1) { $0 * $1.1.count })
     }
 
     /// 400 plans (tp, pp, ZeRO, micro-batch) on one cluster, times the PUE values.

@@ -24,11 +24,12 @@ final class SweepEvaluatorTests: XCTestCase {
           "cluster.devices": [64, 63, 128],
           "parallelism.tp": [1, 2, 3, 8],
           "parallelism.zero": [1, 3],
-          "training.recompute": ["none", "full"]
+          "training.recompute": ["none", "full"],
+          "cost.pue": [1.1, 1.4]
         }}
         """
         let plan = try SweepPlan(document: try JSONParser.parse(text), file: "test.json", folder: dir)
-        XCTAssertEqual(plan.count, 5 * 3 * 3 * 4 * 2 * 2)
+        XCTAssertEqual(plan.count, 5 * 3 * 3 * 4 * 2 * 2 * 2)
         let evaluator = SweepEvaluator(plan)
         var statuses: [SweepPoint.Status: Int] = [:]
         var reasons = Set<String>()
@@ -55,7 +56,7 @@ final class SweepEvaluatorTests: XCTestCase {
         let plan = try SweepPlanTests.plan("{\(SweepPlanTests.base), \"sweep\": {\"model\": [\"llama3-8b\", \"llama3-70b\"]}}")
         XCTAssertEqual(plan.axes.map(\.path), ["model"])
         let points = (0..<2).map(SweepEvaluator(plan).evaluate)
-        XCTAssertEqual(points.map { $0.report?["model"]?["name"] ?? $0.report?["name"] }.count, 2)
+        XCTAssertEqual(points.map { $0.report?["model"]?["name"] }, [.string("llama3-8b"), .string("llama3-70b")])
         XCTAssertNotEqual(points[0].metric("stepTimeSeconds"), points[1].metric("stepTimeSeconds"))
     }
 

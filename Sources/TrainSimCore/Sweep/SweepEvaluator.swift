@@ -5,7 +5,9 @@ import Foundation
 /// process and shared by every point that names it (``DecodedFiles``), and each distinct cluster
 /// (the settings of the `cluster.*` axes: design, link profile, device count, network mode) is
 /// built once, with its network backend, and reused. A point's own document is still decoded and
-/// checked in full, so its errors and invalid or out-of-memory reasons are today's.
+/// checked in full, so its errors and invalid or out-of-memory reasons are today's. Consecutive
+/// points that differ only in values the step does not read (tokens, prices, data, reliability)
+/// share one simulated step.
 /// Not thread-safe: one evaluator per thread.
 public final class SweepEvaluator {
     public let plan: SweepPlan
@@ -13,10 +15,21 @@ public final class SweepEvaluator {
     /// Axes under `cluster` (they decide the cluster), by position in the plan.
     private let clusterAxes: [Int]
     private var clusters: [Int: Result<(cluster: Cluster, network: CollectiveCostModel), TrainSimError>] = [:]
+    /// Axes that decide the step (all but `training.tokens`, `cost.*`, `data.*` and `reliability.*`,
+    /// which only the whole run reads), by position in the plan.
+    private let stepAxes: [Int]
+    /// The last point's step and the settings of its step axes: a point that differs from the one
+    /// before only in run-level values (the fastest axis is often one) reuses it. One entry, so
+    /// memory does not grow with the sweep.
+    private var lastStep: (key: [Int], step: StepResult)?
 
     public init(_ plan: SweepPlan) {
         self.plan = plan
         clusterAxes = plan.axes.indices.filter { plan.axes[$0].path == "cluster" || plan.axes[$0].path.hasPrefix("cluster.") }
+        stepAxes = plan.axes.indices.filter { k in
+            let p = plan.axes[k].path
+            return p != "training.tokens" && !["cost", "data", "reliability"].contains(where: { p == $0 || p.hasPrefix($0 + ".") })
+        }
     }
 
     /// Simulates point `index`, as ``SweepPlan/evaluate(_:)`` does.
@@ -27,7 +40,14 @@ public final class SweepEvaluator {
             do throws(TrainSimError) {
                 let e = try plan.experiment(at: index)
                 let built = try cluster(for: e, coordinates: coordinates)
-                let a = Analysis.analyze(e, cluster: built.cluster, network: built.network)
+                let key = stepAxes.map { coordinates[$0] }
+                let a: Analysis
+                if let last = lastStep, last.key == key {
+                    a = Analysis(experiment: e, step: last.step, run: RunEstimate(experiment: e, step: last.step))
+                } else {
+                    a = Analysis.analyze(e, cluster: built.cluster, network: built.network)
+                    lastStep = (key, a.step)
+                }
                 let whole = try? WholeRun.wholeRun(for: a)
                 return SweepPoint(index: index, assignment: assignment, analysis: a, whole: whole)
             } catch {
