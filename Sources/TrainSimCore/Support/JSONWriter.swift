@@ -5,6 +5,7 @@ import Foundation
 public enum JSONWriter {
     public static func write(_ v: JSONValue, pretty: Bool = true) -> String {
         var out = ""
+        out.reserveCapacity(1024)
         emit(v, into: &out, indent: pretty ? 0 : nil)
         return out
     }
@@ -16,7 +17,19 @@ public enum JSONWriter {
     }
 
     static func quote(_ s: String) -> String {
-        var r = "\""
+        var r = ""
+        quote(s, into: &r)
+        return r
+    }
+
+    /// Appends `s` as a JSON string. Most strings need no escape and are appended whole.
+    static func quote(_ s: String, into r: inout String) {
+        r += "\""
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            r += s
+            r += "\""
+            return
+        }
         for u in s.unicodeScalars {
             switch u {
             case "\"": r += "\\\""
@@ -28,7 +41,7 @@ public enum JSONWriter {
                 if u.value < 0x20 { r += String(format: "\\u%04x", u.value) } else { r.unicodeScalars.append(u) }
             }
         }
-        return r + "\""
+        r += "\""
     }
 
     private static func emit(_ v: JSONValue, into out: inout String, indent: Int?) {
@@ -36,7 +49,7 @@ public enum JSONWriter {
         case .null: out += "null"
         case let .bool(b): out += b ? "true" : "false"
         case let .number(d): out += number(d)
-        case let .string(s): out += quote(s)
+        case let .string(s): quote(s, into: &out)
         case let .array(items):
             if items.isEmpty { out += "[]"; return }
             let scalarOnly = items.allSatisfy { if case .object = $0 { return false }; if case .array = $0 { return false }; return true }
@@ -60,7 +73,8 @@ public enum JSONWriter {
                 out += "{"
                 for (k, (key, val)) in pairs.enumerated() {
                     if k > 0 { out += "," }
-                    out += quote(key) + ":"
+                    quote(key, into: &out)
+                    out += ":"
                     emit(val, into: &out, indent: nil)
                 }
                 out += "}"
