@@ -53,6 +53,15 @@ final class SweepSearchTests: XCTestCase {
         let merged = SearchState(merging: parts.map(\.packed), search: s)
         XCTAssertEqual(merged.best.plans.map(\.id), truth.best, file: file, line: line)
         XCTAssertEqual(merged.paretoFront.map(\.id), truth.front, file: file, line: line)
+        // With several clusters: the best plan on each (lowest objective, then the other figure, then id).
+        guard s.clusters.count > 1 else { return }
+        let order: (ScoredPlan) -> (Double, Double, Int) = s.objective == .cost ? { ($0.cost, $0.seconds, $0.id) } : { ($0.seconds, $0.cost, $0.id) }
+        let perCluster = s.clusters.indices.compactMap { c in
+            truth.scored.map(\.reported).filter { s.candidates[$0.id].cluster == c }.min { order($0) < order($1) }?.id
+        }
+        XCTAssertEqual(perCluster.count, s.clusters.count, file: file, line: line)
+        XCTAssertEqual(state.perCluster.compactMap { $0.groups.first?.first?.id }, perCluster, "best per cluster", file: file, line: line)
+        XCTAssertEqual(merged.perCluster.compactMap { $0.groups.first?.first?.id }, perCluster, "best per cluster, merged", file: file, line: line)
     }
 
     func testPruningKeepsTheTrueBestByTime() throws {

@@ -141,9 +141,15 @@ public struct PlanSearch: Sendable {
 public struct SearchState: Sendable {
     public var best: TopPlans
     public var front = Pareto.Front()
+    /// With more than one cluster (a `cluster.topology` or `cluster.devices` list in
+    /// `search.space`), the best plan on each cluster, by cluster index; empty otherwise.
+    public var perCluster: [TopPlans] = []
     public var evaluated = 0, pruned = 0, invalid = 0, outOfMemory = 0
 
-    public init(_ s: PlanSearch) { best = TopPlans(capacity: s.top, byCost: s.objective == .cost) }
+    public init(_ s: PlanSearch) {
+        best = TopPlans(capacity: s.top, byCost: s.objective == .cost)
+        if s.clusters.count > 1 { perCluster = s.clusters.map { _ in TopPlans(capacity: 1, byCost: s.objective == .cost) } }
+    }
 
     /// Tries the candidate at `position` of the search order, unless it cannot be in the answer.
     /// Plans are ranked by their `reported` figures; the bound is rounded the same way, which keeps
@@ -153,7 +159,8 @@ public struct SearchState: Sendable {
         if pruning {
             let bound = s.objectiveBound(id)
             let (t, c) = (Analysis.round(bound.seconds), Analysis.round(bound.cost))
-            if (s.objective == .time ? t : c) > best.threshold, front.dominates(t, c) {
+            let key = s.objective == .time ? t : c
+            if key > best.threshold, front.dominates(t, c), perCluster.isEmpty || key > perCluster[s.candidates[id].cluster].threshold {
                 pruned += 1
                 return
             }
@@ -165,22 +172,30 @@ public struct SearchState: Sendable {
             evaluated += 1
             best.insert(p.reported)
             front.insert(p.reported)
+            if !perCluster.isEmpty { perCluster[s.candidates[id].cluster].insert(p.reported) }
         }
     }
 
-    /// The state as numbers, to send between ranks: 4 counts, then (id, seconds, cost) per plan.
+    /// The state as numbers, to send between ranks: 4 counts, the number of per-cluster plans,
+    /// then (id, seconds, cost) per plan, the per-cluster ones first.
     public var packed: [Double] {
-        var out = [Double(evaluated), Double(pruned), Double(invalid), Double(outOfMemory)]
-        for p in best.plans + front.plans { out += [Double(p.id), p.seconds, p.cost] }
+        let mine = perCluster.flatMap(\.plans)
+        var out = [Double(evaluated), Double(pruned), Double(invalid), Double(outOfMemory), Double(mine.count)]
+        for p in mine + best.plans + front.plans { out += [Double(p.id), p.seconds, p.cost] }
         return out
     }
 
     /// Merges states packed by every rank.
     public init(merging packs: [[Double]], search s: PlanSearch) {
         self.init(s)
-        for pack in packs where pack.count >= 4 {
+        for pack in packs where pack.count >= 5 {
             evaluated += Int(pack[0]); pruned += Int(pack[1]); invalid += Int(pack[2]); outOfMemory += Int(pack[3])
-            var i = 4
+            var i = 5
+            for _ in 0..<Int(pack[4]) where i + 2 < pack.count {
+                let p = ScoredPlan(id: Int(pack[i]), seconds: pack[i + 1], cost: pack[i + 2])
+                if !perCluster.isEmpty { perCluster[s.candidates[p.id].cluster].insert(p) }
+                i += 3
+            }
             while i + 2 < pack.count {
                 let p = ScoredPlan(id: Int(pack[i]), seconds: pack[i + 1], cost: pack[i + 2])
                 if !best.plans.contains(where: { $0.id == p.id }) { best.insert(p) }

@@ -15,6 +15,10 @@ public struct SearchReport: Sendable {
     /// Each row's variants: every plan with the row's step time and cost, by id (the first is the row's own).
     public let bestVariants: [[Variant]]
     public let frontVariants: [[Variant]]
+    /// With several clusters (topologies or sizes in `search.space`): the best plan on each
+    /// cluster that has one that fits, in the order of the clusters, and its variants.
+    public let clusterBest: [Analysis]
+    public let clusterBestVariants: [[Variant]]
 
     public init(search: PlanSearch, state: SearchState) throws(TrainSimError) {
         self.search = search
@@ -28,6 +32,11 @@ public struct SearchReport: Sendable {
         front = f
         bestVariants = try Self.variants(bestGroups, rows: b, search: search)
         frontVariants = try Self.variants(frontGroups, rows: f, search: search)
+        let clusterGroups = state.perCluster.compactMap { $0.groups.first.map { $0.map(\.id) } }
+        var c: [Analysis] = []
+        for g in clusterGroups { c.append(try Analysis.analyze(try search.experiment(g[0]))) }
+        clusterBest = c
+        clusterBestVariants = try Self.variants(clusterGroups, rows: c, search: search)
     }
 
     var variesCluster: Bool { search.clusters.count > 1 }
@@ -82,6 +91,11 @@ public struct SearchReport: Sendable {
         out += (markdown ? "\n**time-cost Pareto front**\n\n" : "\ntime-cost Pareto front\n")
         out += TextTable.render(header: header, rows: rows(front, frontVariants), markdown: markdown, rightAligned: right)
         out += variantNotes(frontVariants, markdown: markdown)
+        if variesCluster {
+            out += (markdown ? "\n**best plan on each cluster**\n\n" : "\nbest plan on each cluster\n")
+            out += TextTable.render(header: header, rows: rows(clusterBest, clusterBestVariants), markdown: markdown, rightAligned: right)
+            out += variantNotes(clusterBestVariants, markdown: markdown)
+        }
         return out
     }
 
@@ -94,21 +108,27 @@ public struct SearchReport: Sendable {
 
     public func json() -> JSONValue {
         let e = search.clusters.first?.base
-        return .object([
+        var pairs: [(String, JSONValue)] = [
             ("name", .string(e?.name ?? "")),
             ("objective", .string(search.objective.rawValue)),
             ("candidates", .number(Double(search.candidates.count))),
             ("skipped", .array(search.unbuildable.map { .string($0) })),
             ("best", .array(best.enumerated().map { planJSON($1, rank: $0 + 1, variants: bestVariants[$0]) })),
             ("pareto", .array(front.enumerated().map { planJSON($1, rank: $0 + 1, variants: frontVariants[$0]) })),
-        ])
+        ]
+        if variesCluster {
+            pairs.append(("bestPerCluster", .array(clusterBest.enumerated().map { planJSON($1, rank: $0 + 1, variants: clusterBestVariants[$0]) })))
+        }
+        return .object(pairs)
     }
 
     func csv() -> String {
         let header = ["set", "rank", "devices", "topology"] + Self.planColumns
             + ["stepTimeSeconds", "mfu", "trainingDays", "cost.currency", "cost.total", "memory.peakGiBPerDevice", "variants"]
         var out = header.joined(separator: ",") + "\n"
-        for (set, list, variants) in [("best", best, bestVariants), ("pareto", front, frontVariants)] {
+        var sets = [("best", best, bestVariants), ("pareto", front, frontVariants)]
+        if variesCluster { sets.append(("cluster-best", clusterBest, clusterBestVariants)) }
+        for (set, list, variants) in sets {
             for (k, a) in list.enumerated() {
                 let row = [set, String(k + 1), String(a.devices), a.experiment.cluster.topologyReference] + planCells(a)
                     + [JSONWriter.number(Analysis.round(a.step.stepSeconds)), JSONWriter.number(Analysis.round(a.mfu)),
