@@ -10,12 +10,12 @@ final class SweepPointsCLITests: XCTestCase {
     override func setUp() { folder = CLI.tempDir() }
     override func tearDown() { if let folder { try? FileManager.default.removeItem(at: folder) } }
 
-    static let base: [String: Any] = [
+    static var base: [String: Any] { [
         "schemaVersion": 1, "name": "points-alone", "model": "llama3-8b",
         "training": ["tokens": 1e12, "sequenceLength": 8192, "globalBatchSequences": 512, "microBatchSequences": 1, "precision": "bf16"],
         "cluster": ["topology": "a100-80g-ib", "devices": 64],
         "parallelism": ["tp": 2, "pp": 1, "zero": 1],
-    ]
+    ] }
 
     func write(_ object: [String: Any], _ name: String) throws -> String {
         let url = folder.appendingPathComponent(name)
@@ -51,7 +51,7 @@ final class SweepPointsCLITests: XCTestCase {
             for (path, value) in point["point"] as! [String: Any] {
                 let parts = path.split(separator: ".").map(String.init)
                 if parts.count == 1 { alone[parts[0]] = value } else {
-                    var section = alone[parts[0]] as! [String: Any]
+                    var section = (alone[parts[0]] as? [String: Any]) ?? [:]
                     section[parts[1]] = value
                     alone[parts[0]] = section
                 }

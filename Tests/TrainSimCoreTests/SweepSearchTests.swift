@@ -85,6 +85,30 @@ final class SweepSearchTests: XCTestCase {
         check(s)
     }
 
+    func testASweepOfTopologiesBesideTheSearchGivesTheBestPlanOnEachCluster() throws {
+        let text = """
+        { "schemaVersion": 1, "name": "s", "model": "llama3-8b",
+          "training": { "tokens": 1e11, "sequenceLength": 4096, "globalBatchSequences": 256, "precision": "bf16" },
+          "cluster": { "topology": "h800-ib", "devices": 64 },
+          "parallelism": { "tp": 1 },
+          "sweep": { "cluster.topology": ["h800-ib", "a100-80g-ib"], "cluster.devices": [32, 64] },
+          "search": {"objective": "time", "top": 2, "space": {"parallelism.zero": [1], "training.recompute": ["selective"],
+                     "training.microBatchSequences": [1], "parallelism.vpp": [2]}} }
+        """
+        let e = try Experiment.decode(try JSONParser.parse(text), file: "s.json",
+                                      folder: SweepPlanTests.root.appendingPathComponent("Experiments"), validatingPlan: false)
+        let s = try PlanSearch(e)
+        XCTAssertEqual(s.clusters.map { "\($0.topology)/\($0.devices)" }, ["h800-ib/32", "h800-ib/64", "a100-80g-ib/32", "a100-80g-ib/64"])
+        check(s)
+        var state = SearchState(s)
+        for p in s.order.indices { state.consider(position: p, in: s) }
+        let report = try SearchReport(search: s, state: state)
+        XCTAssertEqual(report.clusterBest.map { "\($0.experiment.cluster.topologyReference)/\($0.devices)" },
+                       ["h800-ib/32", "h800-ib/64", "a100-80g-ib/32", "a100-80g-ib/64"])
+        XCTAssertTrue(report.render(.text).contains("best plan on each cluster"))
+        XCTAssertEqual(report.json()["bestPerCluster"].map { if case let .array(a) = $0 { return a.count } else { return 0 } }, 4)
+    }
+
     func testFlowModeSearchSharesOneNetworkPerClusterAndMatchesFreshEngines() throws {
         var e = try Self.experiment("""
             {"objective": "time", "top": 3, "space": {"parallelism.zero": [1], "training.recompute": ["selective"]}}

@@ -22,8 +22,12 @@ public struct SearchSpace: Sendable {
         zero = [0, 1, 2, 3]
         recompute = Recompute.allCases
         schedule = PipelineSchedule.allCases
-        for (path, values) in e.search?.space ?? [] {
-            let at = "search.space." + path
+        // A `sweep` over cluster.topology or cluster.devices beside the search is a list of clusters
+        // to search (search.space wins when it lists the same key): the report then gives the best
+        // plan on each cluster as well as the overall best and the front.
+        let space = e.search?.space ?? []
+        let fromSweep = e.sweep.filter { ["cluster.topology", "cluster.devices"].contains($0.path) && !space.map(\.path).contains($0.path) }
+        for (path, values, at) in fromSweep.map({ ($0.path, $0.values, "sweep." + $0.path) }) + space.map({ ($0.path, $0.values, "search.space." + $0.path) }) {
             func fail(_ m: String) -> TrainSimError { TrainSimError(file: e.file, path: at, m) }
             func ints(_ range: ClosedRange<Int>) throws(TrainSimError) -> [Int] {
                 var out: [Int] = []
