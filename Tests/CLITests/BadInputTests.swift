@@ -86,8 +86,8 @@ final class BadInputTests: XCTestCase {
         }
         return [
             ("empty sweep", base.replacingOccurrences(of: "\"name\": \"t\",", with: "\"name\": \"t\", \"sweep\": {},"), ["sweep", "the sweep is empty"]),
-            ("sweep of 2^64 points", sweep(64), ["sweep", "1.84e+19 points", "more than a sweep may have (100000)"]),
-            ("sweep of 2^40 points", sweep(40), ["sweep", "1099511627776 points", "more than a sweep may have (100000)"]),
+            ("sweep of 2^64 points", sweep(64), ["sweep", "1.84e+19 points", "more than a sweep may have (1000000)"]),
+            ("sweep of 2^40 points", sweep(40), ["sweep", "1099511627776 points", "more than a sweep may have (1000000)"]),
         ]
     }
 
