@@ -263,15 +263,7 @@ public struct MegatronImport: Sendable {
 extension MegatronImport {
     /// Reads a launch script or argument file from disk and imports it.
     public static func read(path: String, options: Options = Options()) throws(TrainSimError) -> MegatronImport {
-        let data: Data
-        switch FileSource.current.read(DataLocator.fileURL(path).path) {
-        case let .bytes(d): data = d
-        case .missing: throw TrainSimError(file: path, "no such file")
-        case .directory: throw TrainSimError(file: path, "is a directory, not a launch script")
-        case let .unreadable(why): throw TrainSimError(.environment, file: path, "cannot be read (\(why))")
-        case .tooLarge: throw TrainSimError(file: path, "is larger than 64 MiB; not a launch script")
-        case .notShared: throw TrainSimError(.environment, file: path, "was not among the files rank 0 read")
-        }
+        let data = try DataLocator.readBytes(DataLocator.fileURL(path).path, displayName: path, what: "a launch script")
         guard let text = String(data: data, encoding: .utf8) else { throw TrainSimError(file: path, "is not UTF-8 text; not a launch script") }
         return try read(text, file: path, options: options)
     }

@@ -137,18 +137,23 @@ public enum DataLocator {
         return items.filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
     }
 
+    /// Reads a file's bytes through the current `FileSource` (rank 0's record under MPI), every
+    /// failure one line naming the file; `what` says what the file should have been ("a JSON file").
+    public static func readBytes(_ path: String, displayName name: String, what: String) throws(TrainSimError) -> Data {
+        switch FileSource.current.read(path) {
+        case let .bytes(d): return d
+        case .missing: throw TrainSimError(file: name, "no such file")
+        case .directory: throw TrainSimError(file: name, "is a directory, not \(what)")
+        case let .unreadable(why): throw TrainSimError(.environment, file: name, "cannot be read (\(why))")
+        case .tooLarge: throw TrainSimError(file: name, "is larger than 64 MiB; not \(what)")
+        case .notShared: throw TrainSimError(.environment, file: name, "was not among the files rank 0 read and sent to the other ranks")
+        }
+    }
+
     /// Reads and parses a JSON file, turning every failure into one clear line.
     public static func readJSON(_ url: URL, displayName: String? = nil) throws(TrainSimError) -> JSONValue {
         let name = displayName ?? url.path
-        let data: Data
-        switch FileSource.current.read(url.path) {
-        case let .bytes(d): data = d
-        case .missing: throw TrainSimError(file: name, "no such file")
-        case .directory: throw TrainSimError(file: name, "is a directory, not a JSON file")
-        case let .unreadable(why): throw TrainSimError(.environment, file: name, "cannot be read (\(why))")
-        case .tooLarge: throw TrainSimError(file: name, "is larger than 64 MiB; not an experiment file")
-        case .notShared: throw TrainSimError(.environment, file: name, "was not among the files rank 0 read and sent to the other ranks")
-        }
+        let data = try readBytes(url.path, displayName: name, what: "a JSON file")
         InputFiles.record(url, data)
         do {
             return try JSONParser.parse(data)
