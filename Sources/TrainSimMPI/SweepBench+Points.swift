@@ -58,17 +58,20 @@ extension SweepBench {
             }
         }
         if memory {
-            // 400 plans x a PUE axis: 10,000 and 1,000,000 points, JSON lines to a pipe that is drained.
-            var rss: [(Int, Int, Double)] = []
-            for n in [25, 2500] {
-                let pue = (0..<n).map { 1 + 1.5 * Double($0) / Double(n) }
-                guard let f = memoryVariant(plan, dir: dir, pue: pue), let r = peakMemory(binary, ["sweep", f.path, "--format", "json"]) else { continue }
-                rss.append((f.count, r.kilobytes, r.seconds))
-            }
-            if rss.count == 2 {
-                out += "  peak memory (ru_maxrss of the sweep process, --format json to a pipe): \(rss[0].0) points \(rss[0].1 / 1024) MB "
-                    + "(\(String(format: "%.1f", rss[0].2)) s), \(rss[1].0) points \(rss[1].1 / 1024) MB (\(String(format: "%.1f", rss[1].2)) s): "
-                    + "\(String(format: "%.2f", Double(rss[1].1) / Double(max(rss[0].1, 1))))x\n"
+            // 400 plans x a PUE axis: 10,000 and 1,000,000 points to a pipe that is drained, as JSON
+            // lines (streamed as written) and as CSV (rendered from the journal read back from disk).
+            for format in ["json", "csv"] {
+                var rss: [(Int, Int, Double)] = []
+                for n in [25, 2500] {
+                    let pue = (0..<n).map { 1 + 1.5 * Double($0) / Double(n) }
+                    guard let f = memoryVariant(plan, dir: dir, pue: pue), let r = peakMemory(binary, ["sweep", f.path, "--format", format]) else { continue }
+                    rss.append((f.count, r.kilobytes, r.seconds))
+                }
+                if rss.count == 2 {
+                    out += "  peak memory (ru_maxrss of the sweep process, --format \(format) to a pipe): \(rss[0].0) points \(rss[0].1 / 1024) MB "
+                        + "(\(String(format: "%.1f", rss[0].2)) s), \(rss[1].0) points \(rss[1].1 / 1024) MB (\(String(format: "%.1f", rss[1].2)) s): "
+                        + "\(String(format: "%.2f", Double(rss[1].1) / Double(max(rss[0].1, 1))))x\n"
+                }
             }
         }
         return out

@@ -33,6 +33,31 @@ enum OutputFile {
         }
     }
 
+    /// Writes what `fill` produces, piece by piece, to `path` by the rules above, or to standard
+    /// output when `path` is nil: a regular file is still replaced whole, by rename, at the end.
+    static func stream(to path: String?, fill: (Sink) throws -> Void) throws {
+        guard let path else { return try fill(Sink.standardOutput) }
+        switch try kind(path) {
+        case .stream:
+            let sink = try Sink(opening: path, flags: O_WRONLY | O_NOCTTY)
+            defer { sink.close() }
+            try fill(sink)
+        case let .regular(mode):
+            try replace(path, mode: mode, fill: fill)
+        }
+    }
+
+    /// A new, already unlinked file in the temporary folder, open for reading and writing: it
+    /// disappears when closed, however the process ends.
+    static func temporary() throws -> Sink {
+        var template = Array((NSTemporaryDirectory() + "/trainsim-sweep.XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        let path = String(cString: template)
+        guard fd >= 0 else { throw failure(path, "cannot write") }
+        unlink(path)
+        return Sink(fd: fd, path: path)
+    }
+
     /// Refuses, before a long computation, a path that `write` would refuse at its end.
     static func check(_ path: String?) throws {
         if let path { _ = try kind(path) }

@@ -19,8 +19,8 @@ struct SweepCommand: ParsableCommand {
         to FILE.jsonl beside it. A killed sweep rerun with --resume computes only the missing points; each line
         carries a fingerprint of the experiment and its data files and a check, so lines of another experiment,
         or edited ones, are refused (exit 2).
-        A sweep has at most 1,000,000 points; with --format json no rank keeps a point once written, so memory
-        stays flat. Under mpirun -np N rank 0 reads the files and sends them to the other ranks, the points are shared among the ranks, each rank writes its points' lines and rank 0 puts them in
+        A sweep has at most 1,000,000 points; no rank keeps a point once written, so memory stays flat: tables
+        (text, md, csv) are rendered at the end from the journal read back from disk; only --html keeps every point. Under mpirun -np N rank 0 reads the files and sends them to the other ranks, the points are shared among the ranks, each rank writes its points' lines and rank 0 puts them in
         order, and the output is the same for any N. A progress line (points done, rate, time left) is drawn when
         stderr is a terminal, under mpirun when mpirun's stderr is one.
         Exit status: 0 when at least one point works, 1 when none does, 2 on bad input.
@@ -86,8 +86,14 @@ struct SweepCommand: ParsableCommand {
         }
 
         // Each rank simulates its points and writes their sealed lines itself; rank 0 only puts
-        // them in order and writes them. Only tables (text, md, csv) and --html keep every point until the end.
-        let keep = out.format != .json || html != nil
+        // them in order and writes them to the journal. Tables (text, md, csv) are rendered from
+        // the journal read back from disk (FILE.jsonl, or an unlinked temporary file); only --html,
+        // or a journal that cannot be read back (a FIFO), keeps every point until the end.
+        var reader: JournalReader?
+        if Ranks.isRoot, out.format != .json {
+            if let journalPath { reader = JournalReader(path: journalPath) } else if let sink { reader = JournalReader(fd: dup(sink.fd), path: "the sweep's temporary journal") }
+        }
+        let keep = html != nil || (out.format != .json && reader == nil)
         var tally = SweepTally()
         for (i, line) in lines where i < plan.count {
             let p = try SweepPoint(line: String(line.dropLast()))
@@ -134,8 +140,19 @@ struct SweepCommand: ParsableCommand {
                 guard let l = lines.removeValue(forKey: i) else { throw CLIError.environment("sweep: point #\(i) has no result") }
                 points.append(try SweepPoint(line: String(l.dropLast())))
             }
-            if out.format != .json { try Output.emit(SweepOutput.render(points, plan: plan, format: out.format), to: out.output) }
+            if out.format != .json, reader == nil { try Output.emit(SweepOutput.render(points, plan: plan, format: out.format), to: out.output) }
             if let html { try Output.emit(HTMLReport.sweep(points, plan: plan), to: html) }
+        }
+        if let reader {
+            try OutputFile.stream(to: out.output) { sink in
+                // Pieces gathered to about 1 MB per write.
+                var buffer = ""
+                try SweepOutput.write(reader.points, plan: plan, format: out.format) { piece in
+                    buffer += piece
+                    if buffer.utf8.count >= 1 << 20 { try sink.write(buffer); buffer = "" }
+                }
+                try sink.write(buffer)
+            }
         }
         if !tally.anyWorks {
             Output.note("\(file): no point of the sweep works (see the reasons)")
@@ -148,7 +165,8 @@ struct SweepCommand: ParsableCommand {
     func openJournal(_ path: String?, plan: SweepPlan, experiment: String) throws -> (OutputFile.Sink?, [Int: String], SweepJournal) {
         guard let path else {
             if resume { throw CLIError.badInput("--resume needs --output FILE: the file the interrupted sweep was writing") }
-            return (out.format == .json ? OutputFile.Sink.standardOutput : nil, [:], SweepJournal(count: plan.count))
+            // Tables on standard output are rendered from a temporary journal, like FILE.jsonl.
+            return (out.format == .json ? OutputFile.Sink.standardOutput : try OutputFile.temporary(), [:], SweepJournal(count: plan.count))
         }
         let (sink, existing) = try OutputFile.openJournal(path, resume: resume)
         var resumed = SweepJournal.Resumed.none

@@ -14,11 +14,28 @@ public enum SweepOutput {
         "plan.recompute", "wholeRun.expectedDays", "wholeRun.goodput", "wholeRun.cost",
     ]
 
+    /// Points in index order, handed to `body` one at a time; callable once per pass a format
+    /// needs (a text table reads its points twice: widths, then rows), so a sweep's points can
+    /// come from its journal on disk and no pass holds more than one point.
+    public typealias Points = (_ body: (SweepPoint) throws -> Void) throws -> Void
+
     public static func render(_ points: [SweepPoint], plan: SweepPlan, format: ReportFormat) -> String {
+        var out = ""
+        // Appending to a string and iterating an array cannot fail.
+        try! write({ body in for p in points { try body(p) } }, plan: plan, format: format) { out += $0 }
+        return out
+    }
+
+    /// Writes the rendering of `points` piece by piece to `emit`: the same text as ``render(_:plan:format:)``.
+    public static func write(_ points: Points, plan: SweepPlan, format: ReportFormat, to emit: (String) throws -> Void) throws {
+        try withoutActuallyEscaping(emit) { try write(points, plan: plan, format: format, emit: $0) }
+    }
+
+    private static func write(_ points: Points, plan: SweepPlan, format: ReportFormat, emit: @escaping (String) throws -> Void) throws {
         switch format {
-        case .json: return points.map(\.jsonLine).joined()
-        case .csv: return csv(points, plan: plan)
-        case .text, .md: return table(points, plan: plan, markdown: format == .md)
+        case .json: try points { try emit($0.jsonLine) }
+        case .csv: try csv(points, plan: plan, to: emit)
+        case .text, .md: try table(points, plan: plan, markdown: format == .md, to: emit)
         }
     }
 
@@ -28,39 +45,40 @@ public enum SweepOutput {
         return SweepPoint.text(v)
     }
 
-    public static func csv(_ points: [SweepPoint], plan: SweepPlan) -> String {
-        var out = (["index"] + plan.axes.map(\.path) + ["status", "reason"] + metricColumns).map(csvField).joined(separator: ",") + "\n"
-        for p in points {
+    public static func csv(_ points: [SweepPoint], plan: SweepPlan) -> String { render(points, plan: plan, format: .csv) }
+
+    static func csv(_ points: Points, plan: SweepPlan, to emit: @escaping (String) throws -> Void) throws {
+        try emit((["index"] + plan.axes.map(\.path) + ["status", "reason"] + metricColumns).map(csvField).joined(separator: ",") + "\n")
+        try points { p in
             var row = [String(p.index)] + p.assignment.map { SweepPoint.text($0.value) }
             row += [p.status.rawValue, p.reason ?? ""]
             row += metricColumns.map { field(p, $0) }
-            out += row.map(csvField).joined(separator: ",") + "\n"
+            try emit(row.map(csvField).joined(separator: ",") + "\n")
         }
-        return out
     }
 
     public static func table(_ points: [SweepPoint], plan: SweepPlan, markdown: Bool) -> String {
+        render(points, plan: plan, format: markdown ? .md : .text)
+    }
+
+    /// One point's row of the table.
+    static func row(_ p: SweepPoint) -> [String] {
+        var r = [String(p.index)] + p.assignment.map { SweepPoint.text($0.value) } + [p.status.rawValue]
+        if let step = p.metric("stepTimeSeconds") {
+            let cur = field(p, "cost.currency")
+            r += [Fmt.secs(step), p.metric("mfu").map(Fmt.pct) ?? "", p.metric("trainingDays").map { String(format: "%.1f", $0) } ?? "",
+                  p.metric("wholeRun.expectedDays").map { String(format: "%.1f", $0) } ?? "",
+                  p.metric("cost.total").map { Fmt.money($0, cur) } ?? "",
+                  p.metric("memory.peakGiBPerDevice").map { String(format: "%.1f", $0) } ?? ""]
+        } else {
+            r += ["", "", "", "", "", ""]
+        }
+        r.append(p.reason ?? "")
+        return r
+    }
+
+    static func table(_ points: Points, plan: SweepPlan, markdown: Bool, to emit: @escaping (String) throws -> Void) throws {
         let header = ["#"] + plan.axes.map(\.shortName) + ["status", "step", "MFU", "days", "with failures", "cost", "memory GiB", "note"]
-        var rows: [[String]] = []
-        for p in points {
-            var r = [String(p.index)] + p.assignment.map { SweepPoint.text($0.value) } + [p.status.rawValue]
-            if let step = p.metric("stepTimeSeconds") {
-                let cur = field(p, "cost.currency")
-                r += [Fmt.secs(step), p.metric("mfu").map(Fmt.pct) ?? "", p.metric("trainingDays").map { String(format: "%.1f", $0) } ?? "",
-                      p.metric("wholeRun.expectedDays").map { String(format: "%.1f", $0) } ?? "",
-                      p.metric("cost.total").map { Fmt.money($0, cur) } ?? "",
-                      p.metric("memory.peakGiBPerDevice").map { String(format: "%.1f", $0) } ?? ""]
-            } else {
-                r += ["", "", "", "", "", ""]
-            }
-            r.append(p.reason ?? "")
-            rows.append(r)
-        }
-        var out = ""
-        if !markdown, let first = points.first, let name = first.report?["name"] {
-            out += "sweep \(SweepPoint.text(name)): \(points.count) of \(plan.count) points, "
-                + "\(points.filter { $0.status == .ok }.count) work\n\n"
-        }
         // Numbers right-aligned: the index, numeric axes and the metrics; words and reasons left.
         var right: Set<Int> = [0]
         for (k, axis) in plan.axes.enumerated() where axis.values.allSatisfy({ if case .number = $0 { return true }; return false }) {
@@ -68,61 +86,108 @@ public enum SweepOutput {
         }
         let metrics = plan.axes.count + 2
         right.formUnion(metrics..<(metrics + 6))
-        out += TextTable.render(header: header, rows: rows, markdown: markdown, rightAligned: right)
-        if let best = best(points) {
-            out += "\nfastest: #\(best.index) (\(best.label))" + (best.metric("stepTimeSeconds").map { ", " + Fmt.secs($0) + " per step" } ?? "") + "\n"
+        // First pass: what the header line and the column widths need, and the fastest point.
+        var layout = TextTable.Layout(header: header, markdown: markdown, rightAligned: right)
+        var count = 0, working = 0
+        var name: JSONValue?
+        var fastest = Fastest()
+        try points { p in
+            if count == 0 { name = p.report?["name"] }
+            count += 1
+            if p.status == .ok { working += 1 }
+            if !markdown { layout.measure(row(p)) }
+            fastest.consider(p)
         }
-        out += topologyTables(points, plan: plan, markdown: markdown)
-        return out
+        if !markdown, count > 0, let name {
+            try emit("sweep \(SweepPoint.text(name)): \(count) of \(plan.count) points, \(working) work\n\n")
+        }
+        try emit(layout.headerLines())
+        try points { try emit(layout.line(row($0))) }
+        if let best = fastest.point {
+            try emit("\nfastest: #\(best.index) (\(best.label))" + (best.metric("stepTimeSeconds").map { ", " + Fmt.secs($0) + " per step" } ?? "") + "\n")
+        }
+        try topologyTables(points, plan: plan, markdown: markdown, to: emit)
     }
 
     /// With a `cluster.topology` axis: for each setting of the other axes, the topologies side by
     /// side on that workload (points that cannot work are left out; the table above says why).
-    static func topologyTables(_ points: [SweepPoint], plan: SweepPlan, markdown: Bool) -> String {
-        guard let t = plan.axes.firstIndex(where: { $0.path == "cluster.topology" }) else { return "" }
-        var groups: [(label: String, columns: [CompareTable.Column])] = []
-        for p in points {
-            guard let report = p.report else { continue }
+    /// Points of one setting are consecutive (the topology axis varies faster than the ones
+    /// before it), so only the current setting's points are held.
+    static func topologyTables(_ points: Points, plan: SweepPlan, markdown: Bool, to emit: @escaping (String) throws -> Void) throws {
+        guard let t = plan.axes.firstIndex(where: { $0.path == "cluster.topology" }) else { return }
+        var group: (label: String, columns: [CompareTable.Column])?
+        func flush() throws {
+            guard let g = group, g.columns.count > 1 else { return }
+            let title = "topologies side by side" + (g.label.isEmpty ? "" : " (\(g.label))")
+            try emit(markdown ? "\n**\(title)**\n\n" : "\n\(title)\n")
+            try emit(CompareTable(columns: g.columns).render(markdown ? .md : .text))
+        }
+        try points { p in
+            guard let report = p.report else { return }
             var rest = p.assignment
             let topology = SweepPoint.text(rest.remove(at: t).value)
             let label = rest.map { a in (a.path.split(separator: ".").last.map(String.init) ?? a.path) + "=" + SweepPoint.text(a.value) }
                 .joined(separator: ", ")
-            if groups.last?.label != label { groups.append((label, [])) }
-            groups[groups.count - 1].columns.append(CompareTable.Column(label: topology, report: report))
+            if group?.label != label { try flush(); group = (label, []) }
+            group!.columns.append(CompareTable.Column(label: topology, report: report))
         }
-        var out = ""
-        for g in groups where g.columns.count > 1 {
-            let title = "topologies side by side" + (g.label.isEmpty ? "" : " (\(g.label))")
-            out += markdown ? "\n**\(title)**\n\n" : "\n\(title)\n"
-            out += CompareTable(columns: g.columns).render(markdown ? .md : .text)
+        try flush()
+    }
+
+    /// The working point with the shortest step seen so far (lowest index on ties).
+    struct Fastest {
+        var point: SweepPoint?
+        private var step = Double.infinity
+        mutating func consider(_ p: SweepPoint) {
+            guard p.status == .ok, let t = p.metric("stepTimeSeconds"), point == nil || t < step else { return }
+            point = p; step = t
         }
-        return out
     }
 
     /// The working point with the shortest step (lowest index on ties).
     public static func best(_ points: [SweepPoint]) -> SweepPoint? {
-        var best: (SweepPoint, Double)?
-        for p in points where p.status == .ok {
-            guard let t = p.metric("stepTimeSeconds") else { continue }
-            if best == nil || t < best!.1 { best = (p, t) }
-        }
-        return best?.0
+        var f = Fastest()
+        for p in points { f.consider(p) }
+        return f.point
     }
 }
 
 /// Aligned plain-text or Markdown tables.
 public enum TextTable {
     public static func render(header: [String], rows: [[String]], markdown: Bool, rightAligned: Set<Int> = []) -> String {
-        if markdown {
-            func esc(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
-            var out = "| " + header.map(esc).joined(separator: " | ") + " |\n"
-            out += "|" + header.indices.map { rightAligned.contains($0) ? "---:" : "---" }.joined(separator: "|") + "|\n"
-            for r in rows { out += "| " + r.map(esc).joined(separator: " | ") + " |\n" }
-            return out
+        var layout = Layout(header: header, markdown: markdown, rightAligned: rightAligned)
+        if !markdown { for r in rows { layout.measure(r) } }
+        return layout.headerLines() + rows.map(layout.line).joined()
+    }
+
+    /// A table written row by row: plain text needs every row measured first (`measure`), then
+    /// each row is formatted alone; Markdown needs no widths.
+    public struct Layout {
+        let header: [String]
+        let markdown: Bool
+        let rightAligned: Set<Int>
+        private var width: [Int]
+
+        public init(header: [String], markdown: Bool, rightAligned: Set<Int>) {
+            self.header = header; self.markdown = markdown; self.rightAligned = rightAligned
+            width = header.map(\.count)
         }
-        var width = header.map(\.count)
-        for r in rows { for (i, c) in r.enumerated() where i < width.count { width[i] = max(width[i], c.count) } }
-        func line(_ cells: [String]) -> String {
+
+        public mutating func measure(_ r: [String]) {
+            for (i, c) in r.enumerated() where i < width.count { width[i] = max(width[i], c.count) }
+        }
+
+        /// The header (and, in Markdown, its rule).
+        public func headerLines() -> String {
+            guard markdown else { return line(header) }
+            return line(header) + "|" + header.indices.map { rightAligned.contains($0) ? "---:" : "---" }.joined(separator: "|") + "|\n"
+        }
+
+        public func line(_ cells: [String]) -> String {
+            if markdown {
+                func esc(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
+                return "| " + cells.map(esc).joined(separator: " | ") + " |\n"
+            }
             var parts: [String] = []
             for (i, c) in cells.enumerated() {
                 let pad = String(repeating: " ", count: max(0, (i < width.count ? width[i] : 0) - c.count))
@@ -131,6 +196,5 @@ public enum TextTable {
             }
             return parts.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) + "\n"
         }
-        return line(header) + rows.map(line).joined()
     }
 }

@@ -1,0 +1,66 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import TrainSimCore
+
+/// Reads a finished sweep's journal back from disk, point by point in index order, as many times
+/// as a table format needs: rank 0 renders text, Markdown and CSV from the file, not from memory,
+/// so a sweep's memory stays flat in its number of points whatever the format.
+final class JournalReader {
+    private let fd: Int32
+    private let path: String
+
+    /// Reads through its own descriptor (from offset 0 each pass); closes it when done.
+    init(fd: Int32, path: String) { self.fd = fd; self.path = path }
+
+    /// Opens a journal file for reading, or nil when it cannot be read back (a FIFO, a device).
+    convenience init?(path: String) {
+        var st = stat()
+        guard stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        self.init(fd: fd, path: path)
+    }
+
+    deinit { _ = close(fd) }
+
+    /// The journal's points in file order, which is index order (the journal is always a run of
+    /// complete lines for points 0, 1, 2, ...); point `expected` must come next, or the pass fails.
+    var points: SweepOutput.Points {
+        { [fd, path] body in
+            var offset: off_t = 0
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            var pending: [UInt8] = []
+            var expected = 0
+            func line(_ bytes: ArraySlice<UInt8>) throws {
+                let p = try SweepPoint(line: String(decoding: bytes, as: UTF8.self))
+                guard p.index == expected else { throw CLIError.environment("\(path): point #\(p.index) where #\(expected) was expected; the journal changed during the sweep") }
+                expected += 1
+                try body(p)
+            }
+            while true {
+                let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, offset) }
+                if n < 0, errno == EINTR { continue }
+                guard n >= 0 else { throw CLIError.environment("\(path): cannot read (\(String(cString: strerror(errno))))") }
+                if n == 0 { break }
+                offset += off_t(n)
+                var start = 0
+                while let nl = buffer[start..<n].firstIndex(of: 0x0A) {
+                    if pending.isEmpty {
+                        try line(buffer[start..<nl])
+                    } else {
+                        pending += buffer[start..<nl]
+                        try line(pending[...])
+                        pending.removeAll(keepingCapacity: true)
+                    }
+                    start = nl + 1
+                }
+                pending += buffer[start..<n]
+            }
+            if !pending.isEmpty { try line(pending[...]) }
+        }
+    }
+}
