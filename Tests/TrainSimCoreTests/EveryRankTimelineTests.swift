@@ -10,12 +10,13 @@ final class EveryRankTimelineTests: XCTestCase {
     /// `TimelineTests.plan` in flow mode (the cluster's "network": "flow").
     func flowPlan(model: String = "llama3-8b", topology: String = "h100-ib", devices: Int = 32, gbs: Int = 32, tp: Int = 4,
                   pp: Int = 1, vpp: Int = 1, ep: Int = 1, cp: Int = 1, zero: Int = 1, schedule: String = "1f1b",
-                  framework: String = "\"megatron-core\"", seq: Int = 4096) throws -> Experiment {
+                  framework: String = "\"megatron-core\"", seq: Int = 4096, cpAlgorithm: String = "ring") throws -> Experiment {
         try Experiment.decode(try JSONParser.parse("""
         {"model": "\(model)", "training": {"tokens": 1e12, "sequenceLength": \(seq), "globalBatchSequences": \(gbs), "recompute": "selective",
          "framework": \(framework)},
          "cluster": {"topology": "\(topology)", "devices": \(devices), "network": "flow"},
-         "parallelism": {"tp": \(tp), "pp": \(pp), "vpp": \(vpp), "ep": \(ep), "cp": \(cp), "zero": \(zero), "schedule": "\(schedule)"}}
+         "parallelism": {"tp": \(tp), "pp": \(pp), "vpp": \(vpp), "ep": \(ep), "cp": \(cp), "zero": \(zero), "schedule": "\(schedule)",
+         "cpAlgorithm": "\(cpAlgorithm)"}}
         """), file: "test.json", folder: nil)
     }
 
@@ -71,6 +72,7 @@ final class EveryRankTimelineTests: XCTestCase {
             ("dense tp2 dp8 zero3 fsdp a100", try flowPlan(topology: "a100-80g-ib", devices: 16, gbs: 16, tp: 2, zero: 3, framework: "\"pytorch-fsdp\"")),
             ("dense tp8 dp8 zero0 h800-ib", try flowPlan(topology: "h800-ib", devices: 64, gbs: 64, tp: 8, zero: 0, framework: "\"deepspeed\"")),
             ("dense tp2 cp2 dp8 h100-ib", try flowPlan(devices: 32, tp: 2, cp: 2, framework: "\"nemo\"")),
+            ("dense tp2 cp4 ulysses dp4 h100-ib", try flowPlan(devices: 32, tp: 2, cp: 4, framework: "\"nemo\"", cpAlgorithm: "ulysses")),
             ("moe ep8 dp16 h800-ib", try flowPlan(model: "qwen3-30b-a3b", topology: "h800-ib", devices: 16, gbs: 32, tp: 1, ep: 8)),
             ("dense tp2 dp32 h100-ib-oversub2", try flowPlan(topology: "h100-ib-oversub2", devices: 64, gbs: 64, tp: 2)),
         ]

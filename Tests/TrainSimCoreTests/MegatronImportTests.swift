@@ -152,6 +152,23 @@ final class MegatronImportTests: XCTestCase {
         XCTAssertNil(MegatronImport.leadingDenseLayers("([1]*2+[0]*2)", layers: 4))
     }
 
+    func testContextParallelAlgorithmBothWays() throws {
+        let shape = "--num-layers 4 --hidden-size 1024 --num-attention-heads 16 --seq-length 32768 --padded-vocab-size 32000 --context-parallel-size 4 --global-batch-size 4"
+        for (args, expected) in [("--context-parallel-algo ulysses_cp_algo", ContextParallelAlgorithm.ulysses), ("--cp-comm-type a2a", .ulysses),
+                                 ("--context-parallel-algo megatron_cp_algo", .ring), ("--cp-comm-type p2p", .ring), ("", .ring)] {
+            let i = try MegatronImport.read(shape + " " + args, file: "cp.txt", options: .init(devices: 16))
+            let e = try decode(i)
+            XCTAssertEqual(e.parallelism.cpAlgorithm, expected, args)
+            XCTAssertFalse(i.notes.contains { $0.contains("context-parallel-algo") || $0.contains("cp-comm-type") }, "\(args): \(i.notes)")
+            for flavour in [LaunchFlavour.megatron, .mindspeed] {
+                let back = try decode(try MegatronImport.read(LaunchArguments.render(e, flavour: flavour), file: "back.sh"))
+                XCTAssertEqual(back.parallelism.cpAlgorithm, expected, "\(args) through \(flavour)")
+            }
+        }
+        let hybrid = try MegatronImport.read(shape + " --context-parallel-algo hybrid_cp_algo", file: "cp.txt", options: .init(devices: 16))
+        XCTAssertTrue(hybrid.notes.contains { $0.hasPrefix("approximated --context-parallel-algo hybrid_cp_algo") }, "\(hybrid.notes)")
+    }
+
     func testBadInputIsOneLine() {
         XCTAssertThrowsError(try MegatronImport.read("--num-layers 2 --hidden-size 64 --num-attention-heads 4 --seq-length 64 --padded-vocab-size 100 --tensor-model-parallel-size x", file: "bad.sh")) { error in
             XCTAssertEqual((error as? TrainSimError)?.description, "bad.sh: --tensor-model-parallel-size: \"x\" is not a whole number")

@@ -8,6 +8,16 @@ public enum Recompute: String, Sendable, CaseIterable {
     case none, selective, full
 }
 
+/// How context parallelism exchanges the sequence: ring attention passes K and V blocks between
+/// neighbours under the attention kernel (Megatron-Core's `--cp-comm-type p2p`, MindSpeed's
+/// `megatron_cp_algo`); Ulysses (Jacobs et al. 2023, DeepSpeed-Ulysses, arXiv 2309.14509) turns
+/// the sequence split into a head split with an all-to-all of Q, K and V before attention and one of
+/// its output after, which wait for each other (Megatron-Core `--cp-comm-type a2a`, MindSpeed
+/// `ulysses_cp_algo`).
+public enum ContextParallelAlgorithm: String, Sendable, CaseIterable {
+    case ring, ulysses
+}
+
 /// Pipeline-parallel schedule.
 public enum PipelineSchedule: String, Sendable, CaseIterable {
     case oneFOneB = "1f1b"

@@ -110,6 +110,7 @@ extension Experiment {
         let ep = try p.int("ep", in: 1...1_000_000) ?? 1
         let cp = try p.int("cp", in: 1...65_536) ?? 1
         let sp = try p.bool("sequenceParallel") ?? (tp > 1)
+        let cpAlgorithm = ContextParallelAlgorithm(rawValue: try p.choice("cpAlgorithm", ContextParallelAlgorithm.allCases.map(\.rawValue)) ?? "ring")!
         let zero = try p.int("zero", in: 0...3) ?? 1
         let defaultSchedule: PipelineSchedule = vpp > 1 ? .interleaved : .oneFOneB
         let schedule = PipelineSchedule(rawValue: try p.choice("schedule", PipelineSchedule.allCases.map(\.rawValue)) ?? defaultSchedule.rawValue)!
@@ -135,7 +136,7 @@ extension Experiment {
         }
         try p.finish()
         return ParallelismSpec(tp: tp, pp: pp, vpp: vpp, dp: dp, ep: ep, cp: cp, sequenceParallel: sp, zero: zero,
-                               schedule: schedule, order: order, layerSplit: split)
+                               schedule: schedule, order: order, layerSplit: split, cpAlgorithm: cpAlgorithm)
     }
 
     static func readCost(_ c: ObjectReader?) throws(TrainSimError) -> CostSpec {

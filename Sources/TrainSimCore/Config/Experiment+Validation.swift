@@ -41,6 +41,9 @@ extension Experiment {
         } else if p.ep != 1 {
             throw fail("parallelism.ep", "is \(p.ep), but the model has no experts (ep must be 1)")
         }
+        if p.cp > 1, p.cpAlgorithm == .ulysses, (model.heads / p.tp) % p.cp != 0 {
+            throw fail("parallelism.cpAlgorithm", "ulysses splits the \(model.heads / p.tp) attention heads of a tensor-parallel rank over cp = \(p.cp), which does not divide them; use \"ring\" or a cp that divides them")
+        }
         if training.sequenceLength % p.cp != 0 {
             throw fail("parallelism.cp", "\(p.cp) does not divide training.sequenceLength (\(training.sequenceLength))")
         }

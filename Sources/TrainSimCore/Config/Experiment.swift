@@ -58,6 +58,8 @@ public struct ParallelismSpec: Sendable, Equatable {
     public var order: [String]
     /// Layers per pipeline stage, when given explicitly.
     public var layerSplit: [Int]?
+    /// How context parallelism exchanges the sequence (ring attention unless set).
+    public var cpAlgorithm: ContextParallelAlgorithm = .ring
 }
 
 public struct CostSpec: Sendable, Equatable {

@@ -61,8 +61,21 @@ public struct MegatronImport: Sendable {
         if let etp = try a.int("--expert-tensor-parallel-size", in: 1...65_536), etp != 1 {
             notes.append("approximated --expert-tensor-parallel-size \(etp): trainsim models expert TP 1 (experts split over EP ranks only)")
         }
-        if let algo = try a.string("--context-parallel-algo"), algo != "megatron_cp_algo" {
-            notes.append("approximated --context-parallel-algo \(algo): trainsim models context parallelism as ring attention (megatron_cp_algo)")
+        // Ring attention unless Ulysses is named (MindSpeed's algorithm, Megatron-Core's CP comm type).
+        var cpAlgorithm = ContextParallelAlgorithm.ring
+        if let algo = try a.string("--context-parallel-algo") {
+            switch algo {
+            case "megatron_cp_algo": break
+            case "ulysses_cp_algo": cpAlgorithm = .ulysses
+            default: notes.append("approximated --context-parallel-algo \(algo): trainsim models context parallelism as ring attention (megatron_cp_algo) or Ulysses (ulysses_cp_algo)")
+            }
+        }
+        if let kind = try a.string("--cp-comm-type") {
+            switch kind {
+            case "p2p": break
+            case "a2a": cpAlgorithm = .ulysses
+            default: notes.append("approximated --cp-comm-type \(kind): trainsim models context parallelism as ring attention (p2p) or Ulysses (a2a)")
+            }
         }
         let sp = a.flag("--sequence-parallel")
         var zero = a.flag("--use-distributed-optimizer") ? 1 : 0
@@ -222,6 +235,7 @@ public struct MegatronImport: Sendable {
         var parallelism: [(String, JSONValue)] = [
             ("tp", .number(Double(tp))), ("pp", .number(Double(pp))), ("vpp", .number(Double(vpp))), ("ep", .number(Double(ep))),
             ("cp", .number(Double(cp))), ("sequenceParallel", .bool(sp)), ("zero", .number(Double(zero))), ("schedule", .string(schedule))]
+        if cp > 1, cpAlgorithm != .ring { parallelism.append(("cpAlgorithm", .string(cpAlgorithm.rawValue))) }
         if let layerSplit { parallelism.append(("layerSplit", .array(layerSplit.map { .number(Double($0)) }))) }
         let name = options.name ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         var doc: [(String, JSONValue)] = [

@@ -89,7 +89,8 @@ public enum LaunchArguments {
         if m.moe != nil, p.tp > 1 { parallel.append("--expert-tensor-parallel-size 1") }
         if p.cp > 1 {
             parallel.append("--context-parallel-size \(p.cp)")
-            if ms { parallel.append("--context-parallel-algo megatron_cp_algo") }
+            if ms { parallel.append("--context-parallel-algo \(p.cpAlgorithm == .ulysses ? "ulysses_cp_algo" : "megatron_cp_algo")") }
+            else if p.cpAlgorithm == .ulysses { parallel.append("--cp-comm-type a2a") }
         }
         if p.sequenceParallel, p.tp > 1 { parallel.append("--sequence-parallel") }
         switch p.schedule {

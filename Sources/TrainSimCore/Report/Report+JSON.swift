@@ -52,6 +52,7 @@ extension Analysis {
                 ("tp", .number(Double(e.parallelism.tp))), ("pp", .number(Double(e.parallelism.pp))),
                 ("vpp", .number(Double(e.parallelism.vpp))), ("dp", .number(Double(e.parallelism.dp))),
                 ("ep", .number(Double(e.parallelism.ep))), ("cp", .number(Double(e.parallelism.cp))),
+                ("cpAlgorithm", .string(e.parallelism.cpAlgorithm.rawValue)),
                 ("sequenceParallel", .bool(e.parallelism.sequenceParallel)), ("zero", .number(Double(e.parallelism.zero))),
                 ("schedule", .string(e.parallelism.schedule.rawValue)), ("microBatches", .number(Double(s.microBatches))),
                 ("precision", .string(e.training.precision.rawValue)), ("recompute", .string(e.training.recompute.rawValue)),

@@ -179,10 +179,22 @@ extension StepGraphBuilder {
         }
     }
 
-    /// The attention core, split into context-parallel ring steps when CP > 1.
+    /// The attention core, split into context-parallel ring steps when CP > 1, or between the two
+    /// Ulysses all-to-alls (Q, K, V in and the output back; in backward the output's gradient in and
+    /// those of Q, K and V back), which the kernel waits for.
     mutating func core(_ seconds: Double, _ l: Int, backward: Bool, into s: inout [PassStep]) {
         let name = g.nameID(backward ? "attention B" : "attention F")
         guard cp > 1 else { s.append(.compute(seconds: seconds, layer: Int32(l), layers: block, name: name)); return }
+        if ulysses {
+            let (first, second) = backward ? (cpBwd, cpFwd) : (cpFwd, cpBwd)
+            let names = backward ? ("cp all-to-all (dO in)", "cp all-to-all (dQ, dK, dV back)") : ("cp all-to-all (Q, K, V in)", "cp all-to-all (O back)")
+            for (r, n, isFirst) in [(first, names.0, true), (second, names.1, false)] {
+                if !isFirst { s.append(.compute(seconds: seconds, layer: Int32(l), layers: block, name: name)) }
+                s.append(.comm(request: r, seconds: self.seconds(r, scale: Double(block)), stream: .cp, category: .cp, smShare: 0, layer: Int32(l),
+                               layers: block, name: g.nameID(n), wait: .now))
+            }
+            return
+        }
         let r = backward ? cpBwd : cpFwd
         let cname = g.nameID(backward ? "cp ring (KV, dKV)" : "cp ring (KV)")
         for i in 0..<cp {

@@ -19,6 +19,7 @@ struct StepGraphBuilder {
     let moeStart: Int
     let microBatches: Int
     let tp: Int, cp: Int, ep: Int
+    let ulysses: Bool
     let sp: Bool
     let recompute: Recompute
     var g: TaskGraph
@@ -46,6 +47,7 @@ struct StepGraphBuilder {
         fw = e.training.framework
         device = engine.compute.device
         tp = par.tp; cp = par.cp; ep = par.ep
+        ulysses = par.cp > 1 && par.cpAlgorithm == .ulysses
         sp = par.sequenceParallel && par.tp > 1
         recompute = e.training.recompute
         self.microBatches = microBatches
@@ -91,7 +93,25 @@ struct StepGraphBuilder {
             tpAGChunk = request(CollectiveRequest(kind: .allGather, bytes: bytes / n, group: place.tpGroup, label: "tp"))
             tpRSChunk = request(CollectiveRequest(kind: .reduceScatter, bytes: bytes / n, group: place.tpGroup, label: "tp"))
         }
-        if cp > 1 {
+        if ulysses {
+            // Ulysses: this rank's tokens of Q, K and V go out by head group before attention (an
+            // all-to-all over the CP ranks), and the attention output comes back by sequence after it;
+            // backward exchanges the output's gradient, then those of Q, K and V. K and V heads fewer
+            // than the CP ranks are repeated so that each rank gets one (DeepSpeed-Ulysses; Megatron-Core
+            // a2a), and attention runs in 16 bits.
+            let t = Double(tp), c = Double(cp)
+            let qkvWidth: Double, outWidth: Double
+            if let mla = m.mla {
+                qkvWidth = Double(m.heads) * Double(2 * (mla.headDim + mla.ropeHeadDim) + mla.vHeadDim) / t
+                outWidth = Double(m.heads * mla.vHeadDim) / t
+            } else {
+                let kv = max(Double(m.kvHeads) / t, c)
+                qkvWidth = (Double(m.heads) / t + 2 * kv) * Double(m.headDim)
+                outWidth = Double(m.heads * m.headDim) / t
+            }
+            cpFwd = request(CollectiveRequest(kind: .allToAll, bytes: T * qkvWidth * 2, group: place.cpGroup, label: "cp"))
+            cpBwd = request(CollectiveRequest(kind: .allToAll, bytes: T * outWidth * 2, group: place.cpGroup, label: "cp"))
+        } else if cp > 1 {
             // Ring attention passes this rank's K and V block to its neighbour each step;
             // backward passes K, V and their gradients.
             let kvWidth: Double
