@@ -70,11 +70,11 @@ final class HuggingFaceCLITests: XCTestCase {
 
     func testErrorsNameTheFileAndTheKey() throws {
         try config("Qwen2.5-7B", as: "gpt2") { $0["model_type"] = "gpt2" }
-        try config("Qwen2.5-7B", as: "window") { $0["use_sliding_window"] = true }
+        try config("Qwen2.5-7B", as: "window") { $0["layer_types"] = Array(repeating: "chunked_attention", count: 28) }
         try config("Qwen2.5-7B", as: "unknown") { $0["attention_sink"] = 4 }
         let cases: [(String, String, String)] = [
             (#""gpt2/config.json""#, #"e.json: model "gpt2/config.json": model_type: "gpt2" is not a model family trainsim reads"#, ""),
-            (#""window/config.json""#, #"e.json: model "window/config.json": use_sliding_window: true: "#, "sliding-window"),
+            (#""window/config.json""#, #"e.json: model "window/config.json": layer_types[0]: "chunked_attention": "#, "sliding_attention"),
             (#"{"huggingface": "unknown/config.json"}"#, #"e.json: model.huggingface "unknown/config.json": attention_sink: unknown key for a qwen2 config"#, "ignoreKeys"),
             (#"{"huggingface": "missing/config.json"}"#, #"e.json: model.huggingface: config file "missing/config.json" not found"#, ""),
             (#"{"huggingface": "Qwen2.5-7B/config.json", "preset": "llama3-8b"}"#, "e.json: model.huggingface: give \"preset\" or \"huggingface\", not both", ""),

@@ -45,8 +45,9 @@ final class HuggingFaceConfigErrorTests: XCTestCase {
 
     func testValuesTrainsimCannotModel() throws {
         let cases: [(String, JSONValue, String)] = [
-            ("use_sliding_window", .bool(true), "q.json: use_sliding_window: true: trainsim models every layer with full causal attention"),
-            ("layer_types", .array([.string("full_attention"), .string("sliding_attention")]), "q.json: layer_types[1]: \"sliding_attention\": "),
+            ("layer_types", .array(Array(repeating: .string("chunked_attention"), count: 28)), "q.json: layer_types[0]: \"chunked_attention\": trainsim models full_attention and sliding_attention layers only"),
+            ("layer_types", .array([.string("full_attention"), .string("sliding_attention")]), "q.json: layer_types: lists 2 layers, but num_hidden_layers is 28"),
+            ("layer_types", .array(Array(repeating: .string("sliding_attention"), count: 28)), "q.json: layer_types: names 28 sliding_attention layers, but use_sliding_window is not true"),
             ("num_key_value_heads", .number(5), "q.json: num_key_value_heads: 5 must divide num_attention_heads (28)"),
             ("num_hidden_layers", .string("28"), "q.json: num_hidden_layers: expected a whole number, found a string"),
         ]
@@ -56,7 +57,26 @@ final class HuggingFaceConfigErrorTests: XCTestCase {
         }
         XCTAssertTrue(error { () throws(TrainSimError) in try qwen("hidden_size", nil) }.hasPrefix("q.json: hidden_size: missing required key"))
         // Declared harmless, a checked key is not read: the default (full attention) is modelled.
-        XCTAssertEqual(try qwen("use_sliding_window", .bool(true), ignoring: ["use_sliding_window"]).layers, 28)
+        XCTAssertNil(try qwen("use_sliding_window", .bool(true), ignoring: ["use_sliding_window"]).slidingWindow)
+    }
+
+    func testSlidingWindowsAsTransformersLaysThemOut() throws {
+        // Qwen2: with use_sliding_window, the layers from max_window_layers on have the window.
+        let url = HuggingFaceConfigTests.fixtures.appendingPathComponent("Qwen2.5-7B/config.json")
+        let base = try DataLocator.readJSON(url).setting(["use_sliding_window"], to: .bool(true)).setting(["sliding_window"], to: .number(4096))
+        let q = try HuggingFaceConfig.decode(base.setting(["max_window_layers"], to: .number(20)), file: "q.json", defaultName: "q")
+        XCTAssertEqual(q.slidingWindow, 4096)
+        XCTAssertEqual(q.windowedLayers, 8)
+        XCTAssertEqual(try HuggingFaceConfig.decode(base, file: "q.json", defaultName: "q").windowedLayers, 0, "max_window_layers 28 of 28: none")
+        // layer_types, when given, names them.
+        let types = JSONValue.array((0..<28).map { .string($0 % 2 == 0 ? "sliding_attention" : "full_attention") })
+        XCTAssertEqual(try HuggingFaceConfig.decode(base.setting(["layer_types"], to: types), file: "q.json", defaultName: "q").windowedLayers, 14)
+        // Mixtral: every layer when sliding_window is set; null is none.
+        let mixtral = try DataLocator.readJSON(HuggingFaceConfigTests.fixtures.appendingPathComponent("Mixtral-8x7B-v0.1/config.json"))
+        let m = try HuggingFaceConfig.decode(mixtral.setting(["sliding_window"], to: .number(4096)), file: "x.json", defaultName: "x")
+        XCTAssertEqual(m.slidingWindow, 4096)
+        XCTAssertEqual(m.windowedLayers, 32)
+        XCTAssertNil(try HuggingFaceConfig.decode(mixtral.setting(["sliding_window"], to: .null), file: "x.json", defaultName: "x").slidingWindow)
     }
 
     func testMoELayoutsTrainsimCannotModel() throws {
@@ -69,7 +89,7 @@ final class HuggingFaceConfigErrorTests: XCTestCase {
         XCTAssertTrue(error { () throws(TrainSimError) in try decode("mlp_only_layers", .array([.number(3)])) }.hasPrefix("m.json: mlp_only_layers: [3]: only leading dense layers"))
         XCTAssertEqual(try decode("mlp_only_layers", .array([.number(0), .number(1)])).moe?.denseLayers, 2)
         let mixtral = try DataLocator.readJSON(HuggingFaceConfigTests.fixtures.appendingPathComponent("Mixtral-8x7B-v0.1/config.json"))
-        let e = error { () throws(TrainSimError) in try HuggingFaceConfig.decode(mixtral.setting(["sliding_window"], to: .number(4096)), file: "x.json", defaultName: "x") }
-        XCTAssertTrue(e.hasPrefix("x.json: sliding_window: 4096: trainsim models every layer with full causal attention"), e)
+        let e = error { () throws(TrainSimError) in try HuggingFaceConfig.decode(mixtral.setting(["sliding_window"], to: .number(0)), file: "x.json", defaultName: "x") }
+        XCTAssertTrue(e.hasPrefix("x.json: sliding_window: "), e)
     }
 }

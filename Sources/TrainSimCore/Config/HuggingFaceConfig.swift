@@ -72,7 +72,6 @@ enum HuggingFaceConfig {
             if case .bool(false) = v { return }
             throw r.error(key, "\(JSONWriter.write(v, pretty: false)): \(why)")
         }
-        let window = "trainsim models every layer with full causal attention and has no sliding-window layout"
         var spec = ModelSpec(name: defaultName, layers: layers, hidden: hidden, ffnHidden: ffn, heads: heads, kvHeads: kvHeads,
                              headDim: headDim, vocab: vocab, gatedMLP: true, tiedEmbeddings: tied)
         spec.dropout = dropout
@@ -96,11 +95,23 @@ enum HuggingFaceConfig {
         default: break
         }
         if family.mapped.contains("use_sliding_window") {
-            try off("use_sliding_window", window)
-            try fullAttentionOnly(r, ignored: extra.contains("layer_types"))
+            // Qwen: a window only with use_sliding_window, on the layers from max_window_layers on
+            // (transformers' Qwen2Config builds layer_types so), or on those layer_types names.
+            if !extra.contains("use_sliding_window"), try r.bool("use_sliding_window") == true {
+                spec.slidingWindow = try r.requiredInt("sliding_window", in: 1...16_777_216)
+                spec.windowedLayers = max(0, layers - min(layers, try r.int("max_window_layers", in: 0...100_000) ?? layers))
+            }
+            if !extra.contains("layer_types"), let n = try windowedLayerTypes(r, layers: layers) {
+                if n > 0, spec.slidingWindow == nil {
+                    throw r.error("layer_types", "names \(n) sliding_attention layers, but use_sliding_window is not true (no window length)")
+                }
+                spec.windowedLayers = n
+            }
         }
-        if family.kind == .mixtral, !extra.contains("sliding_window"), let v = r.raw("sliding_window") {
-            throw r.error("sliding_window", "\(JSONWriter.write(v, pretty: false)): \(window)")
+        if family.kind == .mixtral, !extra.contains("sliding_window"), let v = r.raw("sliding_window"), v != .null {
+            // Mixtral: a window on every layer when sliding_window is set (transformers' MixtralAttention).
+            spec.slidingWindow = try r.requiredInt("sliding_window", in: 1...16_777_216)
+            spec.windowedLayers = layers
         }
 
         switch family.kind {
@@ -151,13 +162,19 @@ enum HuggingFaceConfig {
     }
 
     /// `layer_types` (newer transformers write it): trainsim models only full attention in every layer.
-    private static func fullAttentionOnly(_ r: ObjectReader, ignored: Bool) throws(TrainSimError) {
-        guard !ignored, let items = try r.list("layer_types") else { return }
+    /// How many layers `layer_types` names "sliding_attention" (nil without the key); every entry
+    /// must be that or "full_attention", one per layer.
+    private static func windowedLayerTypes(_ r: ObjectReader, layers: Int) throws(TrainSimError) -> Int? {
+        guard let items = try r.list("layer_types") else { return nil }
+        guard items.count == layers else { throw r.error("layer_types", "lists \(items.count) layers, but num_hidden_layers is \(layers)") }
+        var n = 0
         for (i, item) in items.enumerated() {
-            guard case let .string(t) = item, t == "full_attention" else {
-                throw r.error("layer_types[\(i)]", "\(JSONWriter.write(item, pretty: false)): trainsim models every layer with full causal attention and has no sliding-window or mixed-attention layout")
+            guard case let .string(t) = item, t == "full_attention" || t == "sliding_attention" else {
+                throw r.error("layer_types[\(i)]", "\(JSONWriter.write(item, pretty: false)): trainsim models full_attention and sliding_attention layers only")
             }
+            if t == "sliding_attention" { n += 1 }
         }
+        return n
     }
 
     static func topK(_ r: ObjectReader, experts: Int) throws(TrainSimError) -> Int {

@@ -120,6 +120,10 @@ extension ModelSpec {
         let dropout = try m.number("dropout", in: 0...0.9) ?? base?.dropout ?? 0
         let qkvBias = try m.bool("qkvBias") ?? base?.qkvBias ?? false
         let qkNorm = try m.bool("qkNorm") ?? base?.qkNorm ?? false
+        let window = try m.int("slidingWindow", in: 1...16_777_216) ?? base?.slidingWindow
+        var windowed = try m.int("windowedLayers", in: 0...layers)
+        if windowed != nil, window == nil { throw m.error("windowedLayers", "needs slidingWindow (the window's length in tokens)") }
+        if windowed == nil, window != nil { windowed = m.has("slidingWindow") ? layers : min(base?.windowedLayers ?? layers, layers) }
         try m.finish()
         var spec = ModelSpec(name: name, layers: layers, hidden: hidden, ffnHidden: ffn, heads: heads, kvHeads: kvHeads,
                          headDim: headDim, vocab: vocab, gatedMLP: gated, tiedEmbeddings: tied, moe: moe, mla: mla)
@@ -127,6 +131,8 @@ extension ModelSpec {
         spec.dropout = dropout
         spec.qkvBias = qkvBias
         spec.qkNorm = qkNorm
+        spec.slidingWindow = window
+        spec.windowedLayers = windowed ?? 0
         return spec
     }
 }

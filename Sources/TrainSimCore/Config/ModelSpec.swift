@@ -24,6 +24,23 @@ public struct ModelSpec: Sendable, Equatable {
     public var qkvBias = false
     /// RMSNorm on each head's query and key (Qwen3, GLM-4.5): 2 x headDim weights a layer more.
     public var qkNorm = false
+    /// Sliding-window attention: on `windowedLayers` of the layers a query attends to at most this
+    /// many tokens, itself included (Mistral 7B: every layer, 4,096; Gemma 2 and GPT-OSS: every other
+    /// layer; Qwen2 with `use_sliding_window`: the layers from `max_window_layers` on). Nil: every
+    /// layer attends causally to the whole sequence.
+    public var slidingWindow: Int?
+    public var windowedLayers = 0
+
+    /// The attention work of a `seq`-token sequence, averaged over the layers, as a share of causal
+    /// attention's (1 without a window): in a windowed layer query i attends to min(i, w) keys
+    /// rather than i, so w(w + 1)/2 + (s - w)w score pairs instead of s(s + 1)/2. Layers are averaged
+    /// so that identical layers stay one kind; the step's total attention work is exact.
+    public func attentionShare(seq: Int) -> Double {
+        guard let w = slidingWindow, windowedLayers > 0, w < seq else { return 1 }
+        let s = Double(seq), wd = Double(w)
+        let windowed = (wd * (wd + 1) / 2 + (s - wd) * wd) / (s * (s + 1) / 2)
+        return 1 - Double(windowedLayers) / Double(layers) * (1 - windowed)
+    }
 
     public init(name: String, layers: Int, hidden: Int, ffnHidden: Int, heads: Int, kvHeads: Int? = nil,
                 headDim: Int? = nil, vocab: Int, gatedMLP: Bool = true, tiedEmbeddings: Bool = false,

@@ -72,7 +72,7 @@ public struct WorkloadBuilder: Sendable {
             }
             w.gemms.append(gemm(T, h, kvr + dr))
             w.gemms.append(gemm(T, kvr, hq * (dn + dv) / t, column: true))
-            w.attentionFLOPs += 0.5 * 2 * T * s * hq / t * (dn + dr + dv)
+            w.attentionFLOPs += 0.5 * 2 * T * s * hq / t * (dn + dr + dv) * model.attentionShare(seq: seq)
             w.gemms.append(gemm(T, hq * dv / t, h))
             w.kernels += 10
         } else if unfusedAttention {
@@ -88,7 +88,7 @@ public struct WorkloadBuilder: Sendable {
             w.kernels += 8
         } else {
             w.gemms.append(gemm(T, h, (hq * d + 2 * hkv * d) / t, column: true))
-            w.attentionFLOPs += 0.5 * 4 * T * s * hq * d / t
+            w.attentionFLOPs += 0.5 * 4 * T * s * hq * d / t * model.attentionShare(seq: seq)
             w.gemms.append(gemm(T, hq * d / t, h))
             w.kernels += 6
         }
@@ -212,7 +212,7 @@ public struct WorkloadBuilder: Sendable {
 /// - `paper`: the papers' own count with the full score matrix, used only to compare with
 ///   figures published in that convention (calibration cases).
 public enum FLOPCount {
-    public static let modelConvention = "6 x active matmul parameters + causal attention (half the score matrix: 6 x seq x attention width x layers), per token"
+    public static let modelConvention = "6 x active matmul parameters + causal attention (half the score matrix: 6 x seq x attention width x layers; a sliding window's layers count the pairs within it), per token"
     public static let executedConvention = "FLOPs executed per token: the model count plus recompute (full: the layers' forward again; selective: the attention core's forward)"
 
     /// 6 x the active parameters that multiply.
@@ -228,12 +228,16 @@ public enum FLOPCount {
         return 12 * s * Double(m.heads * m.headDim) * Double(m.layers)
     }
 
-    /// The reported model FLOPs per token (causal attention halved).
-    public static func model(_ m: ModelSpec, seq: Int) -> Double { matmul(m) + attentionFull(m, seq: seq) / 2 }
+    /// Attention-core FLOPs per token as executed: causal (half the score matrix), and within the
+    /// window on the layers that have one (``ModelSpec/attentionShare(seq:)``).
+    public static func attentionExecuted(_ m: ModelSpec, seq: Int) -> Double { attentionFull(m, seq: seq) / 2 * m.attentionShare(seq: seq) }
+
+    /// The reported model FLOPs per token (causal attention halved, windows applied).
+    public static func model(_ m: ModelSpec, seq: Int) -> Double { matmul(m) + attentionExecuted(m, seq: seq) }
 
     /// FLOPs executed per token, recompute included.
     public static func executed(_ m: ModelSpec, seq: Int, recompute: Recompute) -> Double {
-        withRecompute(model(m, seq: seq), attention: attentionFull(m, seq: seq) / 2, m, recompute)
+        withRecompute(model(m, seq: seq), attention: attentionExecuted(m, seq: seq), m, recompute)
     }
 
     /// The papers' count (full score matrix), with what their hardware count adds for recompute.
