@@ -32,6 +32,8 @@ final class HuggingFaceConfigTests: XCTestCase {
         ("DeepSeek-V2", 236e9, (21e9, .withoutInputEmbedding), "DeepSeek-V2 paper (arXiv:2405.04434): 236B total, 21B activated"),
         ("DeepSeek-V2-Lite", 15.7e9, (2.4e9, .withoutInputEmbedding), "DeepSeek-V2 paper (arXiv:2405.04434), V2-Lite: 15.7B total, 2.4B activated"),
         ("Mixtral-8x7B-v0.1", 46.7e9, (12.9e9, .all), "Mixtral of Experts (arXiv:2401.04088) and Mistral's release note: 46.7B total, 12.9B per token"),
+        ("gpt-oss-120b", 116.83e9, (5.13e9, .withoutInputEmbedding), "OpenAI gpt-oss-120b & gpt-oss-20b model card (arXiv:2508.10925), table 1: 116.83B total, 5.13B active (the unembedding counted, the embedding not)"),
+        ("gpt-oss-20b", 20.91e9, (3.61e9, .withoutInputEmbedding), "OpenAI gpt-oss-120b & gpt-oss-20b model card (arXiv:2508.10925), table 1: 20.91B total, 3.61B active (as for 120b)"),
         ("GLM-4.5", 355e9, (32e9, .withoutEmbeddings), "GLM-4.5 report (arXiv:2508.06471): 355B total, 32B activated"),
         ("internlm2_5-7b", 7.74e9, nil, "internlm/internlm2_5-7b: 7.74B (safetensors total)"),
     ]

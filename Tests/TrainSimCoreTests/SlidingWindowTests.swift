@@ -52,3 +52,22 @@ final class SlidingWindowTests: XCTestCase {
         }
     }
 }
+
+/// GPT-OSS read from its config.json: experts, biases and the windows on alternate layers.
+final class GPTOSSConfigTests: XCTestCase {
+    func testWindowsOnAlternateLayers() throws {
+        let m = try HuggingFaceConfigTests.load("gpt-oss-120b")
+        XCTAssertEqual(m.slidingWindow, 128)
+        XCTAssertEqual(m.windowedLayers, 18)
+        XCTAssertEqual(m.moe, MoESpec(experts: 128, topK: 4, expertFfnHidden: 2880))
+        XCTAssertEqual(m.headDim, 64)
+        XCTAssertTrue(m.qkvBias)
+        // Without layer_types, transformers alternates them, the first windowed: 12 of 24.
+        let url = HuggingFaceConfigTests.fixtures.appendingPathComponent("gpt-oss-20b/config.json")
+        let twenty = try HuggingFaceConfig.decode(try DataLocator.readJSON(url).removing("layer_types"), file: "g.json", defaultName: "g")
+        XCTAssertEqual(twenty.windowedLayers, 12)
+        XCTAssertThrowsError(try HuggingFaceConfig.decode(try DataLocator.readJSON(url).setting(["experts_per_token"], to: .number(2)), file: "g.json", defaultName: "g")) { e in
+            XCTAssertTrue("\(e)".contains("experts_per_token: 2 differs from num_experts_per_tok (4)"), "\(e)")
+        }
+    }
+}

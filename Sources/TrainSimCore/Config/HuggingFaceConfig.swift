@@ -87,6 +87,13 @@ enum HuggingFaceConfig {
         case "internlm2", "internlm3":
             try off("bias", "biases on the attention projections are not modelled")
             spec.qkvBias = try r.bool("qkv_bias") ?? false
+        case "gpt_oss":
+            // attention_bias puts biases on q, k, v and o: the q, k and v ones are counted, o's
+            // (hidden_size a layer, as the router's and experts' biases) is too small to.
+            spec.qkvBias = try r.bool("attention_bias") ?? false
+            if let k = try r.int("experts_per_token", in: 1...1_000_000), let n = try r.int("num_experts_per_tok", in: 1...1_000_000), k != n {
+                throw r.error("experts_per_token", "\(k) differs from num_experts_per_tok (\(n))")
+            }
         case "glm4_moe":
             spec.qkvBias = try r.bool("attention_bias") ?? false
             spec.qkNorm = try r.bool("use_qk_norm") ?? false
@@ -108,7 +115,16 @@ enum HuggingFaceConfig {
                 spec.windowedLayers = n
             }
         }
-        if family.kind == .mixtral, !extra.contains("sliding_window"), let v = r.raw("sliding_window"), v != .null {
+        if family.name == "gpt_oss" {
+            // A window on the layers layer_types names sliding_attention; without layer_types,
+            // transformers' GptOssConfig alternates them, the first windowed.
+            let n = extra.contains("layer_types") ? nil : try windowedLayerTypes(r, layers: layers)
+            let windowed = n ?? (layers + 1) / 2
+            if windowed > 0, !extra.contains("sliding_window") {
+                spec.slidingWindow = try r.requiredInt("sliding_window", in: 1...16_777_216)
+                spec.windowedLayers = windowed
+            }
+        } else if family.kind == .mixtral, !extra.contains("sliding_window"), let v = r.raw("sliding_window"), v != .null {
             // Mixtral: a window on every layer when sliding_window is set (transformers' MixtralAttention).
             spec.slidingWindow = try r.requiredInt("sliding_window", in: 1...16_777_216)
             spec.windowedLayers = layers

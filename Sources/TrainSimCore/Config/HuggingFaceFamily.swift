@@ -89,6 +89,12 @@ extension HuggingFaceFamily {
         family("mixtral", ["mixtral"], ["MixtralForCausalLM"], .mixtral,
                mapped: ["head_dim", "num_local_experts", "num_experts_per_tok", "sliding_window"],
                ignored: moeIgnored.union(["router_jitter_noise"])),
+        // GPT-OSS (transformers' configuration_gpt_oss.py): Mixtral-style experts with biases and a
+        // clamped SwiGLU (swiglu_limit, a constant), attention sinks (one logit per head), and
+        // 128-token windows on alternate layers; the checkpoint's MXFP4 quantization is ignored.
+        family("gpt_oss", ["gpt_oss"], ["GptOssForCausalLM"], .mixtral,
+               mapped: ["head_dim", "attention_bias", "num_local_experts", "num_experts_per_tok", "experts_per_token", "sliding_window", "layer_types"],
+               ignored: moeIgnored.union(["swiglu_limit", "initial_context_length", "router_jitter_noise"])),
         family("glm4_moe", ["glm4_moe"], ["Glm4MoeForCausalLM"], .glmMoE,
                mapped: ["head_dim", "attention_bias", "use_qk_norm", "n_routed_experts", "n_shared_experts", "num_experts_per_tok",
                         "moe_intermediate_size", "first_k_dense_replace", "num_nextn_predict_layers", "n_group", "topk_group"],

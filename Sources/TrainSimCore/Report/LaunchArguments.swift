@@ -28,6 +28,9 @@ public enum LaunchArguments {
         if m.gatedMLP { model.append("--swiglu") }
         if !m.tiedEmbeddings { model.append("--untie-embeddings-and-output-weights") }
         if m.qkvBias { model.append("--add-qkv-bias") }
+        if let w = m.slidingWindow, m.windowedLayers > 0 {
+            model.append("# sliding-window attention, \(w) tokens on \(m.windowedLayers) of \(m.layers) layers: not expressed here; set it with the stack's window options")
+        }
         if m.qkNorm { model.append("--qk-layernorm") }
         model += ["--hidden-dropout \(JSONWriter.number(m.dropout))", "--attention-dropout \(JSONWriter.number(m.dropout))"]
         model += ["--seq-length \(t.sequenceLength)", "--max-position-embeddings \(t.sequenceLength)"]
