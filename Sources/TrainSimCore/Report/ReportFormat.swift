@@ -25,8 +25,9 @@ public func flattenReport(_ v: JSONValue, prefix: String = "") -> [(String, Stri
 
 /// Quotes a CSV field when it needs it.
 public func csvField(_ s: String) -> String {
-    if s.contains(",") || s.contains("\"") || s.contains("\n") { return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
-    return s
+    // One pass over the bytes: a comma, a quote or a line break needs quoting.
+    guard s.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else { return s }
+    return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }
 
 /// Human-friendly number formatting for text and markdown reports.

@@ -41,9 +41,16 @@ public enum SweepOutput {
 
     /// A report field as CSV text (empty when absent).
     static func field(_ p: SweepPoint, _ path: String) -> String {
-        guard let v = p.report?.value(at: path.split(separator: ".").map(String.init)) else { return "" }
+        field(p, path.split(separator: ".").map(String.init))
+    }
+
+    static func field(_ p: SweepPoint, _ path: [String]) -> String {
+        guard let v = p.report?.value(at: path) else { return "" }
         return SweepPoint.text(v)
     }
+
+    /// The metric columns' key paths, split once.
+    static let metricPaths = metricColumns.map { $0.split(separator: ".").map(String.init) }
 
     public static func csv(_ points: [SweepPoint], plan: SweepPlan) -> String { render(points, plan: plan, format: .csv) }
 
@@ -52,7 +59,7 @@ public enum SweepOutput {
         try points { p in
             var row = [String(p.index)] + p.assignment.map { SweepPoint.text($0.value) }
             row += [p.status.rawValue, p.reason ?? ""]
-            row += metricColumns.map { field(p, $0) }
+            row += metricPaths.map { field(p, $0) }
             try emit(row.map(csvField).joined(separator: ",") + "\n")
         }
     }
