@@ -52,6 +52,30 @@ final class SweepEvaluatorTests: XCTestCase {
         XCTAssertEqual(evaluator.evaluate(plan.count / 5 + 3).jsonLine, before)
     }
 
+    /// Points are the base decoded once with the swept sections read again: a base that cannot
+    /// decode alone (its model comes only from an axis, its training is wrong until an axis sets
+    /// it), the raw data and reliability objects, and errors in several sections of one point all
+    /// give the lines a whole decode gives.
+    func testPartialReadsGiveTheWholeDecodesLines() throws {
+        let texts = [
+            // No model in the base: every point decodes whole.
+            #"{"schemaVersion": 1, "training": {"tokens": 1e11, "sequenceLength": 4096, "globalBatchSequences": 256}, "cluster": {"topology": "h800-ib", "devices": 64}, "parallelism": {"tp": 2}, "sweep": {"model": ["llama3-8b", "nope"], "parallelism.tp": [2, 3]}}"#,
+            // A base whose training is set right only by the axis.
+            #"{"schemaVersion": 1, "model": "llama3-8b", "training": {"tokens": 1e11, "sequenceLength": 4096, "globalBatchSequences": 0}, "cluster": {"topology": "h800-ib", "devices": 64}, "parallelism": {"tp": 2}, "sweep": {"training.globalBatchSequences": [256, 0, 100]}}"#,
+            // data and reliability are kept raw for the run: read again as they are.
+            "{\(SweepPlanTests.base), \"sweep\": {\"data.datasetTokens\": [1e12, \"x\"], \"reliability.checkpointRule\": [\"young\", \"never\"]}}",
+            // Two sections wrong at once: the decode's order decides which is reported.
+            "{\(SweepPlanTests.base), \"sweep\": {\"cluster.devices\": [64, -1], \"parallelism.tp\": [2, 0], \"training.precision\": [\"bf16\", \"fp4\"], \"cost.pue\": [1.2, 0]}}",
+        ]
+        for text in texts {
+            let plan = try SweepPlanTests.plan(text)
+            let evaluator = SweepEvaluator(plan)
+            for i in 0..<plan.count {
+                XCTAssertEqual(evaluator.evaluate(i).jsonLine, plan.evaluate(i).jsonLine, "point \(i) of \(text.prefix(60))")
+            }
+        }
+    }
+
     func testModelMayBeSweptByItself() throws {
         let plan = try SweepPlanTests.plan("{\(SweepPlanTests.base), \"sweep\": {\"model\": [\"llama3-8b\", \"llama3-70b\"]}}")
         XCTAssertEqual(plan.axes.map(\.path), ["model"])

@@ -4,14 +4,17 @@ import Foundation
 /// data file (topology, device, stack, link profile, model file) is read and decoded once per
 /// process and shared by every point that names it (``DecodedFiles``), and each distinct cluster
 /// (the settings of the `cluster.*` axes: design, link profile, device count, network mode) is
-/// built once, with its network backend, and reused. A point's own document is still decoded and
-/// checked in full, so its errors and invalid or out-of-memory reasons are today's. Consecutive
+/// built once, with its network backend, and reused. A point is the base experiment, decoded once,
+/// with the sections its axes set read again (``SweepPointBuilder``) and its plan checked as a
+/// decode checks it, so its errors and invalid or out-of-memory reasons are today's. Consecutive
 /// points that differ only in values the step does not read (tokens, prices, data, reliability)
 /// share one simulated step.
 /// Not thread-safe: one evaluator per thread.
 public final class SweepEvaluator {
     public let plan: SweepPlan
     private let files = DecodedFiles()
+    /// Points from the base experiment decoded once, re-reading only the sections the axes set.
+    private var builder: SweepPointBuilder?
     /// Axes under `cluster` (they decide the cluster), by position in the plan.
     private let clusterAxes: [Int]
     private var clusters: [Int: Result<(cluster: Cluster, network: CollectiveCostModel), TrainSimError>] = [:]
@@ -38,7 +41,8 @@ public final class SweepEvaluator {
             let coordinates = plan.coordinates(index)
             let assignment = zip(plan.axes, coordinates).map { ($0.path, $0.values[$1]) }
             do throws(TrainSimError) {
-                let e = try plan.experiment(at: index)
+                if builder == nil { builder = SweepPointBuilder(plan) }
+                let e = try builder!.experiment(plan.document(at: index))
                 let built = try cluster(for: e, coordinates: coordinates)
                 let key = stepAxes.map { coordinates[$0] }
                 let a: Analysis
