@@ -190,6 +190,19 @@ public final class MPIContext: @unchecked Sendable {
         }
     }
 
+    /// Like ``receive(from:tag:)``, but while no such message is waiting the rank sleeps between
+    /// polls (20 us, doubling to 1 ms) instead of spinning in `MPI_Probe`, as Open MPI does: a rank
+    /// that waits then leaves its core to the ranks still computing (more ranks than cores, or the
+    /// last items of a work queue), and its CPU time is the work it did.
+    public func receivePatiently(from source: Int? = nil, tag: Int? = nil) -> (data: Data, source: Int, tag: Int) {
+        var pause: UInt32 = 20
+        while probeIfWaiting(from: source, tag: tag) == nil {
+            usleep(pause)
+            pause = min(pause * 2, 1000)
+        }
+        return receive(from: source, tag: tag)
+    }
+
     private func info(_ status: MPI_Status) -> MessageInfo {
         var status = status
         var count: Int32 = 0

@@ -70,7 +70,8 @@ public struct WorkQueue {
                 if let r = work(i) { collect(i, r) }
                 progress(1)
             } else if running > 0 {
-                answer(mpi.receive(tag: Self.requestTag))
+                // Nothing left to compute here: wait for the workers' last results without spinning.
+                answer(mpi.receivePatiently(tag: Self.requestTag))
             }
         }
     }
@@ -79,7 +80,7 @@ public struct WorkQueue {
     /// the one before), so the answer is waiting when it finishes and it never idles on rank 0.
     private func serve(_ mpi: MPIContext, work: (Int) -> Data?) {
         mpi.send(Self.encode([0]), to: 0, tag: Self.requestTag)
-        var chunk = Self.decodeIndices(mpi.receive(from: 0, tag: Self.assignTag).data)
+        var chunk = Self.decodeIndices(mpi.receivePatiently(from: 0, tag: Self.assignTag).data)
         var results = Self.encode([0])
         while chunk[1] > 0 {
             mpi.send(results, to: 0, tag: Self.requestTag)
@@ -87,7 +88,7 @@ public struct WorkQueue {
             for i in chunk[0]..<(chunk[0] + chunk[1]) {
                 if let r = work(i) { Self.append(i, r, to: &results) }
             }
-            chunk = Self.decodeIndices(mpi.receive(from: 0, tag: Self.assignTag).data)
+            chunk = Self.decodeIndices(mpi.receivePatiently(from: 0, tag: Self.assignTag).data)
         }
         mpi.send(results, to: 0, tag: Self.requestTag)
     }
