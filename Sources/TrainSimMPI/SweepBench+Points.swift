@@ -53,6 +53,15 @@ extension SweepBench {
                     + "\(String(format: "%.2f", one.seconds / two.seconds))x; CPU of the busiest rank \(String(format: "%.2f", one.cpu)) s vs "
                     + "\(String(format: "%.2f", two.cpu)) s: \(String(format: "%.2f", one.cpu / max(two.cpu, 1e-9)))x; "
                     + "outputs \(one.output == two.output ? "byte-identical" : "DIFFER") (\(one.output.count) bytes)\n"
+                // What the machine allows: two independent 1-rank sweeps side by side, each against
+                // one alone. Shared caches, memory bandwidth or a host that backs both vCPUs with one
+                // core slow each; 2 ranks cannot beat that however the work is shared.
+                if let pair = sideBySide(mpirun, ["-np", "1", binary] + args) {
+                    let ceiling = 2 * one.cpu / max(pair[0], pair[1], 1e-9)
+                    out += "  the machine's own ceiling: two 1-rank sweeps side by side took \(String(format: "%.2f", pair[0])) and "
+                        + "\(String(format: "%.2f", pair[1])) CPU-s against \(String(format: "%.2f", one.cpu)) alone, so 2 ranks can gain at most "
+                        + "\(String(format: "%.2f", ceiling))x here; the 2-rank run reached \(String(format: "%.0f", 100 * (one.cpu / max(two.cpu, 1e-9)) / max(ceiling, 1e-9))) % of it\n"
+                }
             } else {
                 out += "  mpirun speedup: could not run \(mpirun)\n"
             }
@@ -75,6 +84,20 @@ extension SweepBench {
             }
         }
         return out
+    }
+
+    /// The busiest-rank CPU seconds of two runs of the same command started together; nil if either failed.
+    static func sideBySide(_ exe: String, _ args: [String]) -> [Double]? {
+        final class Results: @unchecked Sendable {
+            let lock = NSLock()
+            var cpu = [Double](repeating: .nan, count: 2)
+        }
+        let results = Results()
+        DispatchQueue.concurrentPerform(iterations: 2) { k in
+            let r = time(exe, args)
+            results.lock.lock(); results.cpu[k] = r?.busiestCPU ?? .nan; results.lock.unlock()
+        }
+        return results.cpu.allSatisfy { $0.isFinite } ? results.cpu : nil
     }
 
     /// The bench sweep with the axes named in `first` cut to their first value, written to `dir`.
