@@ -160,7 +160,12 @@ struct BoundCache {
             let q = schedule == .dualpipe ? pp - 1 - p : p
             let w = paired ? (dense: 0.0, moe: 0.0) : waits
             func per(_ x: Int) -> Double { st.forward[x] + st.backward[x] + st.dense[x] * w.dense + st.moe[x] * w.moe }
-            let own = microBatches * (per(p) + per(q)) / 2
+            // Where expert all-to-alls overlap compute (paired passes), the compute beside them runs
+            // slower by the SM share they take: over the time the stage's EP stream is busy (at least
+            // its collectives' time alone), compute gets at most 1 - share of the device, so the stage
+            // spends at least share x that time more than its compute (the timeline's `reshare`).
+            let epBusy = microBatches * (st.moe[p] + st.moe[q]) / 2 * load.ep
+            let own = microBatches * (per(p) + per(q)) / 2 + (paired ? compute.device.overlapSMFraction * epBusy : 0)
             switch schedule {
             case .oneFOneB, .interleaved: bound = max(bound, fill + own + drain)
             case .zeroBubble: bound = max(bound, fill + own)

@@ -19,6 +19,9 @@ final class LinkSharing {
     private let tierStart: [Int32], tier: [Int32], share: [Double]
     private let tiers: Int
     private var cache: [[Int32]: [Double]] = [:]
+    /// Analytical rates by set of at most four collectives (see `rates`), in sorted request order.
+    private var fillCache: [UInt64: (Double, Double, Double, Double)] = [:]
+    private var sorted = [Int32](repeating: 0, count: 4)
     /// Scratch for the analytical water-filling, sized for the most collectives a stage runs at once.
     private let scratchCount: Int
     private let frozen: UnsafeMutablePointer<Bool>, load: UnsafeMutablePointer<Double>, demand: UnsafeMutablePointer<Double>
@@ -51,6 +54,40 @@ final class LinkSharing {
         if n == 1 { out[0] = 1; return }
         if flow != nil { flowRates(Array(UnsafeBufferPointer(start: ops, count: n)), into: out); return }
         precondition(n <= scratchCount, "more collectives at once on a stage than streams")
+        // The rates depend only on the set of collectives: up to four (request ids below 2^16)
+        // are looked up by their sorted ids packed in one word, solved once per set.
+        if n <= 4 && requests.count < 0xFFFF {
+            for i in 0..<n { sorted[i] = opRequest[Int(ops[i])] }
+            for i in 1..<n { var j = i; while j > 0 && sorted[j - 1] > sorted[j] { sorted.swapAt(j - 1, j); j -= 1 } }
+            var key: UInt64 = UInt64(n)
+            for i in 0..<n { key = key << 16 | UInt64(sorted[i]) }
+            if let hit = fillCache[key] {
+                for i in 0..<n {
+                    let r = opRequest[Int(ops[i])]
+                    var k = 0
+                    while sorted[k] != r { k += 1 }
+                    out[i] = k == 0 ? hit.0 : k == 1 ? hit.1 : k == 2 ? hit.2 : hit.3
+                }
+                return
+            }
+            solve(ops, n)
+            var v = [0.0, 0.0, 0.0, 0.0]
+            for i in 0..<n {
+                let r = opRequest[Int(ops[i])]
+                var k = 0
+                while sorted[k] != r { k += 1 }
+                v[k] = level[i]
+                out[i] = level[i]
+            }
+            fillCache[key] = (v[0], v[1], v[2], v[3])
+            return
+        }
+        solve(ops, n)
+        for i in 0..<n { out[i] = level[i] }
+    }
+
+    /// Water-fills the `n` collectives `ops` into `level`.
+    private func solve(_ ops: UnsafePointer<Int32>, _ n: Int) {
         tierStart.withUnsafeBufferPointer { ts in
             tier.withUnsafeBufferPointer { tr in
                 share.withUnsafeBufferPointer { sh in
@@ -60,7 +97,6 @@ final class LinkSharing {
                 }
             }
         }
-        for i in 0..<n { out[i] = level[i] }
     }
 
     /// Max-min rates over tiers: every unfrozen collective rises together until a tier fills.
