@@ -185,6 +185,17 @@ struct BoundCache {
             fill += chunks.forward[p]
             drain += chunks.backward[p]
         }
+        // The schedule's own order of passes (`PassBound`): its real fill, drain and cool-down.
+        let m = e.training.globalBatchSequences / (dp * microBatch)
+        if m >= 1 {
+            let order = PipelineOrder(pp: pp, vpp: vpp, microBatches: m, schedule: schedule)
+            let pairSteady = e.training.framework.moeAllToAllOverlap && ep > 1 && e.model.moe != nil
+            let passes = passBound(chunks: chunks, times: t, waits: blockingByPass(CommKey(tp: tp, cp: cp, dp: dp, ep: ep, microBatch: microBatch,
+                                                                                          paired: true, recompute: recompute)),
+                                   expert: expertByPass(tokens: Double(microBatch * e.training.sequenceLength / cp), tp: tp, cp: cp, dp: dp, ep: ep,
+                                                        recompute: recompute))
+            bound = max(bound, passes.seconds(order: order, pairSteadyState: pairSteady))
+        }
         let seconds = bound
         last = (key, seconds)
         return seconds
