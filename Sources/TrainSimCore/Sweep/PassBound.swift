@@ -16,7 +16,7 @@
 /// pair's expert all-to-alls take from the compute beside them (`LinkSharing`'s SM share).
 struct PassBound {
     /// Per chunk (`PipelineOrder.chunk`): compute seconds of a forward, a full backward, and the
-    /// weight-gradient part of the backward (a ZB-H1 W pass); seconds the compute stream waits on
+    /// weight-gradient part of the backward (a ZB-H1 W pass, with a margin up); seconds the compute stream waits on
     /// blocking collectives in a forward and a backward that run alone; seconds of the expert
     /// all-to-alls of a forward and a backward (alone).
     var forward: [Double], backward: [Double], weight: [Double]
@@ -56,7 +56,9 @@ struct PassBound {
             case .forward: return forward[c] + (alone ? waitForward[c] : 0)
             case .backward: return backward[c] + (alone ? waitBackward[c] : 0)
             case .backwardInput: return max(0, backward[c] - weight[c]) + (alone ? waitBackward[c] : 0)
-            case .weight: return 0
+            // `weight` is the GEMMs' time with a 5 % margin up (see `BoundCache.passBound`); a W
+            // pass counts that time with the margin down.
+            case .weight: return weight[c] / (1.05 * 1.05)
             }
         }
         func expert(_ op: PipelineOrder.Op) -> Double {

@@ -41,9 +41,9 @@ extension BoundCache {
         let mtpLayer = m.moe != nil ? t.moe : t.dense
         var weight = [Double](repeating: 0, count: n)
         for c in 0..<n {
-            // The weight-gradient GEMMs, with a margin: the W pass is left out of the bound and the
-            // input-gradient pass counted as the backward less this, so this must not be smaller
-            // than the timeline's W pass (which sums the same GEMMs per piece).
+            // The weight-gradient GEMMs, with a 5 % margin: the input-gradient pass counts as the
+            // backward less this, so this must not be smaller than the timeline's W pass (which sums
+            // the same GEMMs per piece); the W pass counts it with the margin taken off twice.
             weight[c] = 1.05 * (chunks.dense[c] * t.dense.gemm + chunks.moe[c] * t.moe.gemm
                 + (c == n - 1 ? t.output.gemm * (1 + mtp) + mtp * mtpLayer.gemm : 0))
         }
