@@ -3,8 +3,10 @@ import Foundation
 /// Finds the best parallel plans for a model on a cluster, by step time or by the run's cost,
 /// with memory as a hard limit, and the time-cost Pareto front.
 ///
-/// Every candidate gets a cheap lower bound on its step time (its busiest pipeline stage's
-/// compute for every micro-batch, plus the schedule's bubble, all communication taken as free).
+/// Every candidate gets a cheap lower bound on its step time (`BoundCache`: its busiest pipeline
+/// stage's compute for every micro-batch plus the fill and drain, the collectives the compute
+/// stream always waits for, each stream's load, and `PassBound`, the schedule's own order of
+/// passes with only those waits).
 /// Candidates are tried in order of that bound; one whose bound cannot enter the best N and is
 /// dominated on time and cost by a plan already simulated is pruned, so pruning never drops a
 /// plan of the answer. Memory is checked exactly before the full simulation. The answer does

@@ -2,8 +2,9 @@
 /// with), with the engine's own `StageCompute`: every stage's forward and backward (with
 /// recomputation) for every micro-batch, plus the pipeline fill before it and drain after it
 /// that no schedule can avoid. Communication, overlap losses and the optimizer only add to a
-/// step, so the bound never exceeds the simulated timeline. Layer times are cached per (tp, cp, ep,
-/// micro-batch) and stage layouts per (pp, vpp).
+/// step, so the bound never exceeds the simulated timeline. `PassBound` adds the schedule's own
+/// order of passes (its real bubbles) and the SM share that overlapped all-to-alls take. Layer
+/// times are cached per (tp, cp, ep, micro-batch) and stage layouts per (pp, vpp).
 struct BoundCache {
     let e: Experiment
     let compute: ComputeModel
