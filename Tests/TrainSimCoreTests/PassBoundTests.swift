@@ -23,7 +23,8 @@ final class PassBoundTests: XCTestCase {
             guard case let .scored(p) = s.evaluate(id) else { continue }
             checked += 1
             let c = s.candidates[id]
-            XCTAssertLessThanOrEqual(c.secondsBound, p.seconds,
+            XCTAssertLessThanOrEqual(c.secondsBound, s.tightBound(id).seconds)
+            XCTAssertLessThanOrEqual(s.tightBound(id).seconds, p.seconds,
                                      "tp \(c.tp) pp \(c.pp) ep \(c.ep) vpp \(c.vpp) zero \(c.zero) \(c.schedule) \(c.recompute)", file: file, line: line)
         }
         return checked
@@ -60,7 +61,8 @@ final class PassBoundTests: XCTestCase {
             var cache = BoundCache(e: e, sequenceParallel: true, network: FreeNetwork(), cluster: try Cluster(spec: e.cluster.topology, devices: pp * 2))
             let par = e.parallelism
             let bound = cache.seconds(tp: 1, cp: 1, pp: par.pp, dp: par.dp, ep: par.ep, schedule: par.schedule, vpp: par.vpp,
-                                      microBatch: e.training.microBatchSequences, recompute: e.training.recompute, zero: par.zero)
+                                      microBatch: e.training.microBatchSequences, recompute: e.training.recompute, zero: par.zero,
+                                      passes: true)
             XCTAssertLessThanOrEqual(bound, step, "\(schedule) pp \(pp)")
             XCTAssertGreaterThan(bound, 0.96 * step, "\(schedule) pp \(pp)")
         }

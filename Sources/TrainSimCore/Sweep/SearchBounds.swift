@@ -129,9 +129,9 @@ struct BoundCache {
     }
 
     mutating func seconds(tp: Int, cp: Int, pp: Int, dp: Int, ep: Int, schedule: PipelineSchedule, vpp: Int,
-                          microBatch: Int, recompute: Recompute, zero: Int) -> Double {
+                          microBatch: Int, recompute: Recompute, zero: Int, passes withPasses: Bool = false) -> Double {
         let key = [tp, cp, pp, dp, ep, vpp, microBatch, zero, PipelineSchedule.allCases.firstIndex(of: schedule)!,
-                   Recompute.allCases.firstIndex(of: recompute)!]
+                   Recompute.allCases.firstIndex(of: recompute)!, withPasses ? 1 : 0]
         if let last, last.key == key { return last.seconds }
         let t = layerTimes(TimesKey(tp: tp, cp: cp, ep: ep, microBatch: microBatch))
         let lk = LayoutKey(pp: pp, vpp: vpp)
@@ -187,8 +187,10 @@ struct BoundCache {
             drain += chunks.backward[p]
         }
         // The schedule's own order of passes (`PassBound`): its real fill, drain and cool-down.
+        // It costs time in the number of passes, so the search asks for it only for a candidate
+        // the closed form has not pruned.
         let m = e.training.globalBatchSequences / (dp * microBatch)
-        if m >= 1 {
+        if withPasses && m >= 1 {
             let order = PipelineOrder(pp: pp, vpp: vpp, microBatches: m, schedule: schedule)
             let pairSteady = e.training.framework.moeAllToAllOverlap && ep > 1 && e.model.moe != nil
             let passes = passBound(chunks: chunks, times: t, waits: blockingByPass(CommKey(tp: tp, cp: cp, dp: dp, ep: ep, microBatch: microBatch,
