@@ -73,6 +73,9 @@ struct StepGraphBuilder {
         embedding = engine.compute.forwardSeconds(wb.embeddingLayer(), attentionCalls: 1)
         moeStart = e.model.moe?.denseLayers ?? e.model.layers
         g = TaskGraph(stages: par.pp)
+        // About a dozen operations per layer and pass (twice that with ZeRO-3's per-layer
+        // collectives), forward and backward of every micro-batch, over the whole model.
+        g.reserve(ops: microBatches * 2 * (e.model.layers + 2) * (par.zero == 3 ? 24 : 12) + 64 * par.pp)
         registerCollectives(wb)
     }
 
