@@ -83,13 +83,32 @@ struct DataParallelPlan {
         }
     }
 
+    /// A layer's collectives of one kind (its dense and its expert parameters), registered once
+    /// per step graph and kept by layer id, so building a ZeRO-3 step does not hash a request per
+    /// operation: (request, seconds alone with the launch overhead).
+    struct LayerCollectives { var ops: [(request: Int32, seconds: Double)] }
+
+    /// ZeRO-3 unit reduce-scatters (`gather: false`) or parameter all-gathers of layer `l`.
+    func layerCollectives(_ l: Int, gather: Bool, into me: inout StepGraphBuilder) -> [(request: Int32, seconds: Double)] {
+        let slot = l * 2 + (gather ? 1 : 0)
+        if slot < me.dpLayerOps.count, let hit = me.dpLayerOps[slot] { return hit }
+        var out: [(request: Int32, seconds: Double)] = []
+        for (n, group) in [(denseParams[Int32(l)] ?? 0, denseGroup), (expertParams[Int32(l)] ?? 0, expertGroup)] where n > 0 && group.size > 1 {
+            let req = gather ? me.request(CollectiveRequest(kind: .allGather, bytes: n * paramBytes, group: group, label: "dp"))
+                : me.request(reduceRequest(n, group))
+            out.append((req, me.seconds(req)))
+        }
+        if slot >= me.dpLayerOps.count { me.dpLayerOps += [[(request: Int32, seconds: Double)]?](repeating: nil, count: slot + 1 - me.dpLayerOps.count) }
+        me.dpLayerOps[slot] = out
+        return out
+    }
+
     /// ZeRO-3: reduce-scatters one layer's gradients; returns the last operation (-1 if none).
     func reduceLayer(_ l: Int, rank r: Int, after: Int32, microBatch: Int, into me: inout StepGraphBuilder) -> Int32 {
         var last: Int32 = -1
-        let name = me.g.nameID("dp reduce-scatter (unit)")
-        for (n, group) in [(denseParams[Int32(l)] ?? 0, denseGroup), (expertParams[Int32(l)] ?? 0, expertGroup)] where n > 0 && group.size > 1 {
-            let req = me.request(reduceRequest(n, group))
-            last = me.g.add(stage: r, stream: .dpReduce, category: .dp, work: me.seconds(req), request: req, deps: [after],
+        let name = me.cachedName(0, "dp reduce-scatter (unit)")
+        for (req, work) in layerCollectives(l, gather: false, into: &me) {
+            last = me.g.add(stage: r, stream: .dpReduce, category: .dp, work: work, request: req, deps: [after],
                             layer: l, microBatch: microBatch, name: name)
         }
         return last
@@ -98,10 +117,9 @@ struct DataParallelPlan {
     /// Gathers one layer's parameters (bf16, or fp8) after `after`; returns the last operation (-1 if none).
     func gather(layer l: Int, rank r: Int, after: Int32, microBatch: Int, into me: inout StepGraphBuilder) -> Int32 {
         var last: Int32 = -1
-        let name = me.g.nameID("dp all-gather (params)")
-        for (n, group) in [(denseParams[Int32(l)] ?? 0, denseGroup), (expertParams[Int32(l)] ?? 0, expertGroup)] where n > 0 && group.size > 1 {
-            let req = me.request(CollectiveRequest(kind: .allGather, bytes: n * paramBytes, group: group, label: "dp"))
-            last = me.g.add(stage: r, stream: .dpGather, category: .dp, work: me.seconds(req), request: req,
+        let name = me.cachedName(1, "dp all-gather (params)")
+        for (req, work) in layerCollectives(l, gather: true, into: &me) {
+            last = me.g.add(stage: r, stream: .dpGather, category: .dp, work: work, request: req,
                             deps: after >= 0 ? [after] : [], layer: l, microBatch: microBatch, name: name)
         }
         return last

@@ -122,8 +122,8 @@ extension StepGraphBuilder {
                 if c.producer >= 0 { g.addDependency(c.producer) }
                 if c.producer == -2 && c.inputKey >= 0 { external.append((id, c.inputKey)) }
                 c.producer = id
-                c.waits.removeAll(keepingCapacity: true)
-                st.carry.removeAll(keepingCapacity: true)
+                if !c.waits.isEmpty { c.waits.removeAll(keepingCapacity: true) }
+                if !st.carry.isEmpty { st.carry.removeAll(keepingCapacity: true) }
             case let .comm(request, seconds, stream, category, smShare, layer, layers, name, wait):
                 let id = g.add(stage: r, stream: stream, category: category, work: seconds, request: request, smShare: smShare,
                                deps: [], layer: Int(layer), layers: layers, microBatch: c.microBatch, virtualStage: c.virtualStage, name: name)
@@ -137,8 +137,10 @@ extension StepGraphBuilder {
                 case .never: break
                 }
             case .join:
-                c.waits.append(contentsOf: c.pending)
-                c.pending.removeAll(keepingCapacity: true)
+                if !c.pending.isEmpty {
+                    c.waits.append(contentsOf: c.pending)
+                    c.pending.removeAll(keepingCapacity: true)
+                }
             case let .gatherIssue(layer):
                 st.gathers[layer] = dp.gather(layer: Int(layer), rank: r, after: c.producer, microBatch: c.microBatch, into: &self)
             case let .gatherWait(layer):

@@ -37,6 +37,15 @@ struct StepGraphBuilder {
     /// Costs of collectives by request, so identical ones are costed once.
     struct RequestKey: Hashable { var kind: CollectiveKind, bytes: Double, group: CommGroup, label: String }
     private var known: [RequestKey: Int32] = [:]
+    /// ZeRO-3 per-layer collectives by layer x 2 + (1 for the gather), see `DataParallelPlan.layerCollectives`.
+    var dpLayerOps: [[(request: Int32, seconds: Double)]?] = []
+    /// Names used once per operation in the hot path, registered on first use.
+    private var nameSlots = [UInt16](repeating: .max, count: 4)
+
+    mutating func cachedName(_ slot: Int, _ s: String) -> UInt16 {
+        if nameSlots[slot] == .max { nameSlots[slot] = g.nameID(s) }
+        return nameSlots[slot]
+    }
 
     init(engine: Engine, microBatches: Int) {
         let e = engine.experiment, par = e.parallelism
@@ -66,6 +75,9 @@ struct StepGraphBuilder {
         embedding = engine.compute.forwardSeconds(wb.embeddingLayer(), attentionCalls: 1)
         moeStart = e.model.moe?.denseLayers ?? e.model.layers
         g = TaskGraph(stages: par.pp)
+        // About a dozen operations per layer and pass (twice that with ZeRO-3's per-layer
+        // collectives), forward and backward of every micro-batch, over the whole model.
+        g.reserve(ops: microBatches * 2 * (e.model.layers + 2) * (par.zero == 3 ? 24 : 12) + 64 * par.pp)
         registerCollectives(wb)
     }
 

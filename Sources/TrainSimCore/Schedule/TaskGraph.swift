@@ -53,6 +53,15 @@ struct TaskGraph: Sendable {
 
     var count: Int { work.count }
 
+    /// Reserves room for about `ops` operations, so that building a large step does not copy its
+    /// arrays as they grow (room never written is never touched, so a generous hint costs little).
+    mutating func reserve(ops n: Int) {
+        stage.reserveCapacity(n); stream.reserveCapacity(n); category.reserveCapacity(n); work.reserveCapacity(n)
+        request.reserveCapacity(n); smShare.reserveCapacity(n); layer.reserveCapacity(n); microBatch.reserveCapacity(n)
+        virtualStage.reserveCapacity(n); name.reserveCapacity(n); layers.reserveCapacity(n)
+        depStart.reserveCapacity(n + 1); deps.reserveCapacity(3 * n)
+    }
+
     mutating func nameID(_ s: String) -> UInt16 {
         if let i = nameIndex[s] { return i }
         let i = UInt16(names.count)

@@ -3,8 +3,10 @@ import Foundation
 /// Finds the best parallel plans for a model on a cluster, by step time or by the run's cost,
 /// with memory as a hard limit, and the time-cost Pareto front.
 ///
-/// Every candidate gets a cheap lower bound on its step time (its busiest pipeline stage's
-/// compute for every micro-batch, plus the schedule's bubble, all communication taken as free).
+/// Every candidate gets a cheap lower bound on its step time (`BoundCache`: its busiest pipeline
+/// stage's compute for every micro-batch plus the fill and drain, the collectives the compute
+/// stream always waits for, each stream's load, and `PassBound`, the schedule's own order of
+/// passes with only those waits).
 /// Candidates are tried in order of that bound; one whose bound cannot enter the best N and is
 /// dominated on time and cost by a plan already simulated is pruned, so pruning never drops a
 /// plan of the answer. Memory is checked exactly before the full simulation. The answer does
@@ -45,6 +47,9 @@ public struct PlanSearch: Sendable {
     /// Candidate ids by increasing bound of the objective (ties by id): the order to try them in.
     public let order: [Int]
     let sequenceParallel: Bool
+    /// Per cluster, what the bounds cost collectives with (see `tightBound`).
+    let boundNetworks: [CollectiveCostModel?]
+    let boundClusters: [Cluster?]
 
     public init(_ e: Experiment) throws(TrainSimError) {
         let space = try SearchSpace(e)
@@ -74,10 +79,13 @@ public struct PlanSearch: Sendable {
         self.clusters = clusters
         self.unbuildable = unbuildable
         var all: [Candidate] = []
+        var boundNetworks: [CollectiveCostModel?] = [], boundClusters: [Cluster?] = []
         for (ci, c) in clusters.enumerated() {
             let cluster = try? Cluster(spec: c.base.cluster.topology, devices: c.devices)
-            var bounds = BoundCache(e: c.base, sequenceParallel: sequenceParallel,
-                                    network: c.network ?? cluster.map { NetworkBackends.make(.analytical, cluster: $0) }, cluster: cluster)
+            let net = c.network ?? cluster.map { NetworkBackends.make(.analytical, cluster: $0) }
+            boundNetworks.append(net)
+            boundClusters.append(cluster)
+            var bounds = BoundCache(e: c.base, sequenceParallel: sequenceParallel, network: net, cluster: cluster)
             space.plans(model: e.model, training: e.training, devices: c.devices, domainDevices: cluster?.domainDevices ?? 1) {
                 tp, cp, pp, dp, ep, s, vpp, mb, r, z in
                 let b = bounds.seconds(tp: tp, cp: cp, pp: pp, dp: dp, ep: ep, schedule: s, vpp: vpp, microBatch: mb, recompute: r, zero: z)
@@ -86,6 +94,8 @@ public struct PlanSearch: Sendable {
             }
         }
         candidates = all
+        self.boundNetworks = boundNetworks
+        self.boundClusters = boundClusters
         let byTime = objective == .time, perSecond = clusters.map(\.costPerStepSecond)
         let keys = all.map { byTime ? $0.secondsBound : $0.secondsBound * perSecond[$0.cluster] }
         order = all.indices.sorted { (keys[$0], $0) < (keys[$1], $1) }
@@ -130,6 +140,19 @@ public struct PlanSearch: Sendable {
         return MemoryModel(e: e, device: e.cluster.topology.device, params: ParameterCount(e.model), layout: layout).peak(microBatches: e.microBatches)
     }
 
+    /// A tighter lower bound of candidate `id`'s objective than `objectiveBound`: with the
+    /// schedule's own order of passes (`PassBound`), which costs time in the number of passes and
+    /// is asked for only where the closed form does not prune.
+    public func tightBound(_ id: Int) -> (seconds: Double, cost: Double) {
+        let c = candidates[id]
+        var bounds = BoundCache(e: clusters[c.cluster].base, sequenceParallel: sequenceParallel, network: boundNetworks[c.cluster],
+                                cluster: boundClusters[c.cluster])
+        let b = bounds.seconds(tp: c.tp, cp: c.cp, pp: c.pp, dp: c.dp, ep: c.ep, schedule: c.schedule, vpp: c.vpp, microBatch: c.microBatch,
+                               recompute: c.recompute, zero: c.zero, passes: true)
+        let seconds = max(c.secondsBound, b * (1 - 1e-9))
+        return (seconds, seconds * clusters[c.cluster].costPerStepSecond)
+    }
+
     /// The objective's lower bound for candidate `id`.
     public func objectiveBound(_ id: Int) -> (seconds: Double, cost: Double) {
         let c = candidates[id]
@@ -157,10 +180,13 @@ public struct SearchState: Sendable {
     public mutating func consider(position: Int, in s: PlanSearch, pruning: Bool = true) {
         let id = s.order[position]
         if pruning {
-            let bound = s.objectiveBound(id)
-            let (t, c) = (Analysis.round(bound.seconds), Analysis.round(bound.cost))
-            let key = s.objective == .time ? t : c
-            if key > best.threshold, front.dominates(t, c), perCluster.isEmpty || key > perCluster[s.candidates[id].cluster].threshold {
+            func prunes(_ bound: (seconds: Double, cost: Double)) -> Bool {
+                let (t, c) = (Analysis.round(bound.seconds), Analysis.round(bound.cost))
+                let key = s.objective == .time ? t : c
+                return key > best.threshold && front.dominates(t, c) && (perCluster.isEmpty || key > perCluster[s.candidates[id].cluster].threshold)
+            }
+            // The closed form first; the schedule's passes only for a candidate it keeps.
+            if prunes(s.objectiveBound(id)) || best.threshold.isFinite && prunes(s.tightBound(id)) {
                 pruned += 1
                 return
             }

@@ -2,8 +2,9 @@
 /// with), with the engine's own `StageCompute`: every stage's forward and backward (with
 /// recomputation) for every micro-batch, plus the pipeline fill before it and drain after it
 /// that no schedule can avoid. Communication, overlap losses and the optimizer only add to a
-/// step, so the bound never exceeds the simulated timeline. Layer times are cached per (tp, cp, ep,
-/// micro-batch) and stage layouts per (pp, vpp).
+/// step, so the bound never exceeds the simulated timeline. `PassBound` adds the schedule's own
+/// order of passes (its real bubbles) and the SM share that overlapped all-to-alls take. Layer
+/// times are cached per (tp, cp, ep, micro-batch) and stage layouts per (pp, vpp).
 struct BoundCache {
     let e: Experiment
     let compute: ComputeModel
@@ -128,9 +129,9 @@ struct BoundCache {
     }
 
     mutating func seconds(tp: Int, cp: Int, pp: Int, dp: Int, ep: Int, schedule: PipelineSchedule, vpp: Int,
-                          microBatch: Int, recompute: Recompute, zero: Int) -> Double {
+                          microBatch: Int, recompute: Recompute, zero: Int, passes withPasses: Bool = false) -> Double {
         let key = [tp, cp, pp, dp, ep, vpp, microBatch, zero, PipelineSchedule.allCases.firstIndex(of: schedule)!,
-                   Recompute.allCases.firstIndex(of: recompute)!]
+                   Recompute.allCases.firstIndex(of: recompute)!, withPasses ? 1 : 0]
         if let last, last.key == key { return last.seconds }
         let t = layerTimes(TimesKey(tp: tp, cp: cp, ep: ep, microBatch: microBatch))
         let lk = LayoutKey(pp: pp, vpp: vpp)
@@ -160,7 +161,12 @@ struct BoundCache {
             let q = schedule == .dualpipe ? pp - 1 - p : p
             let w = paired ? (dense: 0.0, moe: 0.0) : waits
             func per(_ x: Int) -> Double { st.forward[x] + st.backward[x] + st.dense[x] * w.dense + st.moe[x] * w.moe }
-            let own = microBatches * (per(p) + per(q)) / 2
+            // Where expert all-to-alls overlap compute (paired passes), the compute beside them runs
+            // slower by the SM share they take: over the time the stage's EP stream is busy (at least
+            // its collectives' time alone), compute gets at most 1 - share of the device, so the stage
+            // spends at least share x that time more than its compute (the timeline's `reshare`).
+            let epBusy = microBatches * (st.moe[p] + st.moe[q]) / 2 * load.ep
+            let own = microBatches * (per(p) + per(q)) / 2 + (paired ? compute.device.overlapSMFraction * epBusy : 0)
             switch schedule {
             case .oneFOneB, .interleaved: bound = max(bound, fill + own + drain)
             case .zeroBubble: bound = max(bound, fill + own)
@@ -179,6 +185,19 @@ struct BoundCache {
                         (pp > 1 ? 1 : microBatches) * (denseLayers * load.reduceDense + moeLayers * load.reduceMoE))
             fill += chunks.forward[p]
             drain += chunks.backward[p]
+        }
+        // The schedule's own order of passes (`PassBound`): its real fill, drain and cool-down.
+        // It costs time in the number of passes, so the search asks for it only for a candidate
+        // the closed form has not pruned.
+        let m = e.training.globalBatchSequences / (dp * microBatch)
+        if withPasses && m >= 1 {
+            let order = PipelineOrder(pp: pp, vpp: vpp, microBatches: m, schedule: schedule)
+            let pairSteady = e.training.framework.moeAllToAllOverlap && ep > 1 && e.model.moe != nil
+            let passes = passBound(chunks: chunks, times: t, waits: blockingByPass(CommKey(tp: tp, cp: cp, dp: dp, ep: ep, microBatch: microBatch,
+                                                                                          paired: true, recompute: recompute)),
+                                   expert: expertByPass(tokens: Double(microBatch * e.training.sequenceLength / cp), tp: tp, cp: cp, dp: dp, ep: ep,
+                                                        recompute: recompute))
+            bound = max(bound, passes.seconds(order: order, pairSteadyState: pairSteady))
         }
         let seconds = bound
         last = (key, seconds)

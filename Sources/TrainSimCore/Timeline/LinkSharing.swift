@@ -19,6 +19,11 @@ final class LinkSharing {
     private let tierStart: [Int32], tier: [Int32], share: [Double]
     private let tiers: Int
     private var cache: [[Int32]: [Double]] = [:]
+    /// Analytical rates of recent sets of two or three collectives (see `rates`): key, and the
+    /// rates in sorted request order.
+    static let tableBits = 10
+    private let tableKey: UnsafeMutablePointer<UInt64>, tableRate: UnsafeMutablePointer<Double>
+    private let sorted: UnsafeMutablePointer<Int32>
     /// Scratch for the analytical water-filling, sized for the most collectives a stage runs at once.
     private let scratchCount: Int
     private let frozen: UnsafeMutablePointer<Bool>, load: UnsafeMutablePointer<Double>, demand: UnsafeMutablePointer<Double>
@@ -39,10 +44,17 @@ final class LinkSharing {
         scratchCount = TimelineSimulator.slots
         frozen = .allocate(capacity: scratchCount); level = .allocate(capacity: scratchCount)
         load = .allocate(capacity: max(tiers, 1)); demand = .allocate(capacity: max(tiers, 1))
+        tableKey = .allocate(capacity: 1 << LinkSharing.tableBits)
+        tableKey.initialize(repeating: 0, count: 1 << LinkSharing.tableBits)
+        tableRate = .allocate(capacity: 3 << LinkSharing.tableBits)
+        tableRate.initialize(repeating: 0, count: 3 << LinkSharing.tableBits)
+        sorted = .allocate(capacity: 3)
+        sorted.initialize(repeating: 0, count: 3)
     }
 
     deinit {
         frozen.deallocate(); level.deallocate(); load.deallocate(); demand.deallocate()
+        tableKey.deallocate(); tableRate.deallocate(); sorted.deallocate()
     }
 
     /// Rates of the `n` collectives `ops` (operation indices) that run together, written to `out`.
@@ -51,6 +63,35 @@ final class LinkSharing {
         if n == 1 { out[0] = 1; return }
         if flow != nil { flowRates(Array(UnsafeBufferPointer(start: ops, count: n)), into: out); return }
         precondition(n <= scratchCount, "more collectives at once on a stage than streams")
+        // The rates depend only on the set of collectives: up to three (request ids below 2^16)
+        // are looked up by their count and sorted ids packed in one word, in a direct-mapped table of
+        // recent sets (solved again only when a set was pushed out).
+        if n <= 3 && requests.count < 0xFFFF {
+            for i in 0..<n { sorted[i] = opRequest[Int(ops[i])] }
+            for i in 1..<n {
+                var j = i
+                while j > 0 && sorted[j - 1] > sorted[j] { let x = sorted[j]; sorted[j] = sorted[j - 1]; sorted[j - 1] = x; j -= 1 }
+            }
+            var key: UInt64 = UInt64(n)
+            for i in 0..<n { key = key << 16 | UInt64(sorted[i]) }
+            let slot = Int((key &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - LinkSharing.tableBits))
+            let hit = tableKey[slot] == key
+            if !hit { solve(ops, n) }
+            for i in 0..<n {
+                let r = opRequest[Int(ops[i])]
+                var k = 0
+                while sorted[k] != r { k += 1 }
+                if hit { out[i] = tableRate[slot * 3 + k] } else { tableRate[slot * 3 + k] = level[i]; out[i] = level[i] }
+            }
+            tableKey[slot] = key
+            return
+        }
+        solve(ops, n)
+        for i in 0..<n { out[i] = level[i] }
+    }
+
+    /// Water-fills the `n` collectives `ops` into `level`.
+    private func solve(_ ops: UnsafePointer<Int32>, _ n: Int) {
         tierStart.withUnsafeBufferPointer { ts in
             tier.withUnsafeBufferPointer { tr in
                 share.withUnsafeBufferPointer { sh in
@@ -60,7 +101,6 @@ final class LinkSharing {
                 }
             }
         }
-        for i in 0..<n { out[i] = level[i] }
     }
 
     /// Max-min rates over tiers: every unfrozen collective rises together until a tier fills.

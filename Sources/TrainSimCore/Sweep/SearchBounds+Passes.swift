@@ -1,0 +1,56 @@
+/// The inputs of `PassBound` from the bound cache's layer times and collective costs.
+extension BoundCache {
+    /// Per layer (dense, MoE): seconds the compute stream waits on collectives in a forward and in
+    /// a backward that runs alone (no other pass beside it): the forward TP collectives around
+    /// the linears (again in the backward under full recompute) and the EP all-to-alls of a MoE
+    /// layer (`blockingComm` split by pass).
+    struct PassWaits { var forwardDense = 0.0, forwardMoE = 0.0, backwardDense = 0.0, backwardMoE = 0.0 }
+
+    mutating func blockingByPass(_ k: CommKey) -> PassWaits {
+        let both = blockingComm(CommKey(tp: k.tp, cp: k.cp, dp: k.dp, ep: k.ep, microBatch: k.microBatch, paired: true, recompute: k.recompute))
+        // `both.dense` is the TP waits of forward plus recompute; split them.
+        let tpForward = both.dense / (k.recompute == .full ? 2 : 1)
+        let tpBackward = both.dense - tpForward
+        let ep = expertByPass(tokens: Double(k.microBatch * e.training.sequenceLength / k.cp), tp: k.tp, cp: k.cp, dp: k.dp, ep: k.ep,
+                              recompute: k.recompute)
+        return PassWaits(forwardDense: tpForward, forwardMoE: tpForward + ep.forward, backwardDense: tpBackward, backwardMoE: tpBackward + ep.backward)
+    }
+
+    /// Per MoE layer and micro-batch, seconds alone of the EP all-to-alls of a forward (dispatch
+    /// and combine) and of a backward (the combine's gradient twice, the forward's again under full
+    /// recompute), on the busiest rank; zero without expert parallelism.
+    func expertByPass(tokens: Double, tp: Int, cp: Int, dp: Int, ep: Int, recompute: Recompute) -> (forward: Double, backward: Double) {
+        guard let spec = e.model.moe, let net = network, let cluster, ep > 1 else { return (0, 0) }
+        let sp = sequenceParallel && tp > 1
+        let par = ParallelismSpec(tp: tp, pp: 1, vpp: 1, dp: dp, ep: ep, cp: cp, sequenceParallel: sp, zero: 0,
+                                  schedule: .oneFOneB, order: e.parallelism.order, layerSplit: nil)
+        let place = Placement(par)
+        guard place.epGroup.size > 1 else { return (0, 0) }
+        let (dispatch, combine) = StepGraphBuilder.expertRequests(model: e.model, spec: spec, tokens: sp ? tokens / Double(tp) : tokens,
+                                                                  precision: e.training.precision, epGroup: place.epGroup, cluster: cluster,
+                                                                  dispatcher: e.training.framework.moeDispatcher)
+        let d = net.cost(dispatch).seconds, c = net.cost(combine).seconds
+        return ((d + c) * spec.imbalance, (2 * c + (recompute == .full ? d + c : 0)) * spec.imbalance)
+    }
+
+    /// The per-chunk figures of `PassBound` (chunks as `PipelineOrder.chunk` numbers them).
+    func passBound(chunks: StageCompute, times t: Times, waits w: PassWaits, expert: (forward: Double, backward: Double)) -> PassBound {
+        let n = chunks.forward.count
+        let m = e.model
+        let mtp = Double(m.mtpLayers)
+        let mtpLayer = m.moe != nil ? t.moe : t.dense
+        var weight = [Double](repeating: 0, count: n)
+        for c in 0..<n {
+            // The weight-gradient GEMMs, with a 5 % margin: the input-gradient pass counts as the
+            // backward less this, so this must not be smaller than the timeline's W pass (which sums
+            // the same GEMMs per piece); the W pass counts it with the margin taken off twice.
+            weight[c] = 1.05 * (chunks.dense[c] * t.dense.gemm + chunks.moe[c] * t.moe.gemm
+                + (c == n - 1 ? t.output.gemm * (1 + mtp) + mtp * mtpLayer.gemm : 0))
+        }
+        return PassBound(forward: chunks.forward, backward: chunks.backward, weight: weight,
+                         waitForward: (0..<n).map { chunks.dense[$0] * w.forwardDense + chunks.moe[$0] * w.forwardMoE },
+                         waitBackward: (0..<n).map { chunks.dense[$0] * w.backwardDense + chunks.moe[$0] * w.backwardMoE },
+                         expertForward: chunks.moe.map { $0 * expert.forward }, expertBackward: chunks.moe.map { $0 * expert.backward },
+                         smShare: compute.device.overlapSMFraction)
+    }
+}

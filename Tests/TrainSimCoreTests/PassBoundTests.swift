@@ -1,0 +1,70 @@
+import XCTest
+@testable import TrainSimCore
+
+/// The search's lower bound from the schedule's own order of passes (`PassBound`): never above
+/// the simulated timeline on MoE plans of every schedule (where it is tightest and riskiest:
+/// DualPipe's pairs, ZB-H1's split backward, overlapped all-to-alls), and close to it when every
+/// collective is free, where only the schedule is left.
+final class PassBoundTests: XCTestCase {
+    func search(_ space: String, framework: String = "\"megatron-core\"", devices: Int = 64) throws -> PlanSearch {
+        let e = try Experiment.decode(try JSONParser.parse("""
+        { "schemaVersion": 1, "name": "b", "model": "qwen3-30b-a3b",
+          "training": { "tokens": 1e11, "sequenceLength": 4096, "globalBatchSequences": 128, "precision": "bf16", "framework": \(framework) },
+          "cluster": { "topology": "h800-ib", "devices": \(devices) },
+          "parallelism": { "tp": 1 },
+          "search": {"objective": "time", "top": 3, "space": \(space)} }
+        """), file: "b.json", folder: nil, validatingPlan: false)
+        return try PlanSearch(e)
+    }
+
+    func checkBelowTimeline(_ s: PlanSearch, file: StaticString = #filePath, line: UInt = #line) -> Int {
+        var checked = 0
+        for id in s.candidates.indices {
+            guard case let .scored(p) = s.evaluate(id) else { continue }
+            checked += 1
+            let c = s.candidates[id]
+            XCTAssertLessThanOrEqual(c.secondsBound, s.tightBound(id).seconds)
+            XCTAssertLessThanOrEqual(s.tightBound(id).seconds, p.seconds,
+                                     "tp \(c.tp) pp \(c.pp) ep \(c.ep) vpp \(c.vpp) zero \(c.zero) \(c.schedule) \(c.recompute)", file: file, line: line)
+        }
+        return checked
+    }
+
+    func testBoundStaysBelowTheTimelineOnMoEPlansOfEverySchedule() throws {
+        let s = try search("""
+            {"parallelism.tp": [1, 2], "parallelism.pp": [2, 4], "parallelism.ep": [8], "parallelism.zero": [1, 3],
+             "training.recompute": ["none", "full"], "parallelism.schedule": ["1f1b", "zero-bubble", "interleaved", "dualpipe"],
+             "parallelism.vpp": [1, 2]}
+            """)
+        XCTAssertGreaterThan(checkBelowTimeline(s), 20)
+    }
+
+    func testBoundStaysBelowTheTimelineWithOverlappedAllToAlls() throws {
+        let s = try search("""
+            {"parallelism.tp": [1], "parallelism.pp": [2, 4], "parallelism.ep": [8, 16], "parallelism.zero": [1],
+             "training.recompute": ["selective"], "parallelism.schedule": ["1f1b", "interleaved"], "parallelism.vpp": [1, 2]}
+            """, framework: "{\"stack\": \"megatron-core\", \"moeAllToAllOverlap\": true}")
+        XCTAssertGreaterThan(checkBelowTimeline(s), 3)
+    }
+
+    /// With every collective free the timeline is the schedule and the compute alone (plus launch
+    /// overheads and the optimizer): the pass bound follows it within 4 %, where the closed form
+    /// alone (fill, own compute, drain) misses DualPipe's and ZB-H1's real bubbles.
+    func testWithFreeCommunicationTheBoundFollowsTheSchedule() throws {
+        for (schedule, pp) in [("1f1b", 4), ("zero-bubble", 4), ("interleaved", 4), ("dualpipe", 4), ("dualpipe", 8)] {
+            let e = try Experiment.decode(try JSONParser.parse("""
+            {"model": "qwen3-30b-a3b", "training": {"tokens": 1e12, "sequenceLength": 4096, "globalBatchSequences": 64, "recompute": "none"},
+             "cluster": {"topology": "h800-ib", "devices": \(pp * 2)},
+             "parallelism": {"tp": 1, "pp": \(pp), "vpp": \(schedule == "interleaved" ? 2 : 1), "ep": 2, "schedule": "\(schedule)"}}
+            """), file: "f.json", folder: nil)
+            let step = try Engine.simulateStep(e, network: FreeNetwork()).stepSeconds
+            var cache = BoundCache(e: e, sequenceParallel: true, network: FreeNetwork(), cluster: try Cluster(spec: e.cluster.topology, devices: pp * 2))
+            let par = e.parallelism
+            let bound = cache.seconds(tp: 1, cp: 1, pp: par.pp, dp: par.dp, ep: par.ep, schedule: par.schedule, vpp: par.vpp,
+                                      microBatch: e.training.microBatchSequences, recompute: e.training.recompute, zero: par.zero,
+                                      passes: true)
+            XCTAssertLessThanOrEqual(bound, step, "\(schedule) pp \(pp)")
+            XCTAssertGreaterThan(bound, 0.96 * step, "\(schedule) pp \(pp)")
+        }
+    }
+}
