@@ -93,23 +93,28 @@ public enum SweepOutput {
         }
         let metrics = plan.axes.count + 2
         right.formUnion(metrics..<(metrics + 6))
-        // First pass: what the header line and the column widths need, and the fastest point.
+        // Plain text needs a first pass: the header line's counts and the column widths. Markdown
+        // needs neither, so it reads its points once; the fastest is found while writing rows.
         var layout = TextTable.Layout(header: header, markdown: markdown, rightAligned: right)
-        var count = 0, working = 0
-        var name: JSONValue?
-        var fastest = Fastest()
-        try points { p in
-            if count == 0 { name = p.report?["name"] }
-            count += 1
-            if p.status == .ok { working += 1 }
-            if !markdown { layout.measure(row(p)) }
-            fastest.consider(p)
-        }
-        if !markdown, count > 0, let name {
-            try emit("sweep \(SweepPoint.text(name)): \(count) of \(plan.count) points, \(working) work\n\n")
+        if !markdown {
+            var count = 0, working = 0
+            var name: JSONValue?
+            try points { p in
+                if count == 0 { name = p.report?["name"] }
+                count += 1
+                if p.status == .ok { working += 1 }
+                layout.measure(row(p))
+            }
+            if count > 0, let name {
+                try emit("sweep \(SweepPoint.text(name)): \(count) of \(plan.count) points, \(working) work\n\n")
+            }
         }
         try emit(layout.headerLines())
-        try points { try emit(layout.line(row($0))) }
+        var fastest = Fastest()
+        try points { p in
+            fastest.consider(p)
+            try emit(layout.line(row(p)))
+        }
         if let best = fastest.point {
             try emit("\nfastest: #\(best.index) (\(best.label))" + (best.metric("stepTimeSeconds").map { ", " + Fmt.secs($0) + " per step" } ?? "") + "\n")
         }
