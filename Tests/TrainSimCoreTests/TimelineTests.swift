@@ -77,12 +77,17 @@ final class TimelineTests: XCTestCase {
 
     func testSteadyStateExtensionEqualsTheFullSimulation() throws {
         // Up to 256 micro-batches, several schedules and stacks: extending the steady state
-        // gives the full simulation's step and breakdown.
+        // (one simulation whose middle periods repeat, `SteadyWindow`) gives the full
+        // simulation's step, breakdown, exposed time per collective and busy time per tier.
         let cases: [(Experiment, [Int])] = [
             (try plan(devices: 64, tp: 4, pp: 4), [64, 200, 256, 1024]),
             (try plan(devices: 64, tp: 4, pp: 4, vpp: 2, schedule: "interleaved"), [64, 256, 1024]),
+            (try plan(devices: 64, tp: 4, pp: 4, vpp: 1, schedule: "interleaved"), [256, 1024]),
+            (try plan(devices: 128, tp: 2, pp: 8, vpp: 4, schedule: "interleaved"), [256, 1024]),
             (try plan(devices: 64, tp: 4, pp: 4, schedule: "zero-bubble"), [96, 256, 1024]),
             (try plan(devices: 64, tp: 4, pp: 4, zero: 3, framework: "\"pytorch-fsdp\""), [128, 1024]),
+            // Gradient buckets reduced after every micro-batch (FSDP's SHARD_GRAD_OP).
+            (try plan(devices: 64, tp: 4, pp: 2, zero: 2, framework: "\"pytorch-fsdp\""), [1024]),
             (try plan(model: "deepseek-v3", topology: "h800-ib", devices: 256, gbs: 512, tp: 1, pp: 8, ep: 32, schedule: "dualpipe"), [512, 4096]),
         ]
         for (base, batches) in cases {
@@ -99,6 +104,14 @@ final class TimelineTests: XCTestCase {
                 XCTAssertEqual(fast.stepSeconds, full.stepSeconds, accuracy: 1e-9 * full.stepSeconds, "\(e.parallelism.schedule) gbs \(gbs)")
                 XCTAssertEqual(fast.breakdown.bubble, full.breakdown.bubble, accuracy: 1e-8 * full.stepSeconds)
                 XCTAssertEqual(fast.breakdown.dp, full.breakdown.dp, accuracy: 1e-8 * full.stepSeconds)
+                for (x, y) in [(fast.breakdown.compute, full.breakdown.compute), (fast.breakdown.tp, full.breakdown.tp),
+                               (fast.breakdown.pp, full.breakdown.pp), (fast.breakdown.ep, full.breakdown.ep)] {
+                    XCTAssertEqual(x, y, accuracy: 1e-8 * full.stepSeconds, "\(e.parallelism.schedule) gbs \(gbs)")
+                }
+                XCTAssertEqual(fast.stage, full.stage)
+                for (x, y) in zip(fast.exposed + fast.tierBusy + fast.calls, full.exposed + full.tierBusy + full.calls) {
+                    XCTAssertEqual(x, y, accuracy: 1e-8 * max(1, abs(y)), "\(e.parallelism.schedule) gbs \(gbs)")
+                }
             }
         }
     }

@@ -73,13 +73,13 @@ struct DataParallelPlan {
     }
 
     /// Reduces one bucket's gradients (key: virtual stage x 1024 + bucket) after `after`.
-    func reduce(bucket key: Int, rank r: Int, after: Int32, into me: inout StepGraphBuilder) {
+    func reduce(bucket key: Int, rank r: Int, after: Int32, microBatch: Int = -1, into me: inout StepGraphBuilder) {
         let b = buckets[key / 1024]![key % 1024]
         let name = me.g.nameID(zero == 0 ? "dp all-reduce (grad bucket)" : "dp reduce-scatter (grad bucket)")
         for (n, group) in [(b.dense, denseGroup), (b.expert, expertGroup)] where n > 0 && group.size > 1 {
             let req = me.request(reduceRequest(n, group))
             me.g.add(stage: r, stream: .dpReduce, category: .dp, work: me.seconds(req), request: req, deps: [after],
-                     layer: Int(b.layers.last ?? -1), virtualStage: key / 1024, name: name)
+                     layer: Int(b.layers.last ?? -1), microBatch: microBatch, virtualStage: key / 1024, name: name)
         }
     }
 

@@ -157,7 +157,9 @@ extension StepGraphBuilder {
                     st.remaining[key, default: 0] -= 1
                     if st.remaining[key]! == 0 {
                         st.remaining[key] = dp.buckets[c.virtualStage]![b].layers.count
-                        if dp.overlapGradReduce { dp.reduce(bucket: c.virtualStage * 1024 + b, rank: r, after: c.producer, into: &self) }
+                        if dp.overlapGradReduce {
+                            dp.reduce(bucket: c.virtualStage * 1024 + b, rank: r, after: c.producer, microBatch: c.microBatch, into: &self)
+                        }
                         else if !st.flush.contains(c.virtualStage * 1024 + b) { st.flush.append(c.virtualStage * 1024 + b) }
                     }
                 }

@@ -1,8 +1,10 @@
 /// The step as a simulated timeline (`StepGraphBuilder` then `TimelineSimulator`), with the cost
 /// made independent of the number of micro-batches: beyond the pipeline's fill and drain, every
 /// further micro-batch (or group of them the schedule needs) adds the same operations in the
-/// same pattern, so the step is simulated for three counts in that steady state and, when their
-/// differences agree, extended linearly to the real count; otherwise it is simulated in full.
+/// same pattern. With the analytical network the step is simulated once with a few periods past
+/// the fill (`SteadyWindow`); if they repeat, the step is extended by inserting the periods it
+/// lacks. With the flow network it is simulated for three counts in that steady state and, when
+/// their differences agree, extended linearly. Otherwise it is simulated in full.
 extension Engine {
     /// The simulated graph and the start and end of each of its operations.
     struct SimulatedStep {
@@ -51,6 +53,24 @@ extension Engine {
         let m = experiment.microBatches
         let opt = optimizerSecondsPerStage()
         let par = experiment.parallelism
+        let analytical = !(network is FlowNetwork)
+        // One simulation whose middle micro-batches repeat (analytical network: busy time is traffic).
+        if !full, analytical, let w = SteadyWindow(schedule: par.schedule, pp: par.pp, vpp: par.vpp, microBatches: m) {
+            var b = StepGraphBuilder(engine: self, microBatches: w.microBatches)
+            b.optimizerSeconds = opt
+            let g = b.build()
+            var sim = TimelineSimulator(graph: g, sharing: LinkSharing(graph: g, network: network))
+            sim.run()
+            let tail = sim.end.max() ?? 0
+            if let delta = w.shift(graph: g, start: sim.start, end: sim.end, tolerance: 1e-10 * max(tail, 1e-12)) {
+                let x = Double(m - w.microBatches) / Double(w.q)
+                let summary = TimelineSummary(graph: g, start: sim.start, end: sim.end, busyAsTraffic: true,
+                                              repeating: (w.weights(graph: g, extraPeriods: x), tail + x * delta))
+                return (summary, g, true)
+            }
+            let s = simulate(microBatches: m, optimizer: opt)
+            return (s.summary, s.graph, false)
+        }
         let q = steadyPeriod
         // Enough micro-batches that every rank reaches its steady phase: the fill takes one
         // micro-batch per virtual stage; the linearity check below rejects a base still in it.

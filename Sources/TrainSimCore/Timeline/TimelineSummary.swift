@@ -18,19 +18,29 @@ struct TimelineSummary {
     /// `busyAsTraffic`: a tier's busy time is its traffic at full rate (analytical sharing keeps
     /// that within the step); otherwise (flow mode, whose per-tier split is an attribution, not a
     /// load) it is the time during which any collective crossing the tier was in flight.
-    init(graph g: TaskGraph, start: [Double], end: [Double], busyAsTraffic: Bool = true) {
+    ///
+    /// `repeating`: the step extended along its steady state (`SteadyWindow`): each operation's
+    /// time and the wait before it count `weights[i]` times, and the step is `stepSeconds` long.
+    init(graph g: TaskGraph, start: [Double], end: [Double], busyAsTraffic: Bool = true,
+         repeating: (weights: [Double], stepSeconds: Double)? = nil) {
+        precondition(repeating == nil || busyAsTraffic, "a step extended along its steady state counts busy time as traffic")
         let n = g.count
         var step = 0.0
         for i in 0..<n { step = max(step, end[i]) }
+        let tail = step
+        if let r = repeating { step = r.stepSeconds }
         stepSeconds = step
+        /// The weight of the operation being read (its time and the wait before it).
+        var wt = 1.0
         let S = g.stages
         var stages = [StepBreakdown](repeating: StepBreakdown(), count: S)
         var exposedAll = [[Double]](repeating: [Double](repeating: 0, count: g.requests.count), count: S)
         var computeBusy = [Double](repeating: 0, count: S)
         var prevEnd = [Double](repeating: 0, count: S)
         var prevOp = [Int32](repeating: -1, count: S)
-        func add(_ s: Int, _ c: TaskGraph.Category?, _ seconds: Double) {
-            guard seconds > 0 else { return }
+        func add(_ s: Int, _ c: TaskGraph.Category?, _ seconds0: Double) {
+            guard seconds0 > 0 else { return }
+            let seconds = seconds0 * wt
             switch c {
             case .compute?: stages[s].compute += seconds
             case .optimizer?: stages[s].optimizer += seconds
@@ -51,7 +61,7 @@ struct TimelineSummary {
                 if !c.isComm || depth > 256 { add(s, nil, hi - a); return }
                 let lo = max(a, start[j])
                 add(s, c, hi - lo)
-                if g.request[j] >= 0 { exposedAll[s][Int(g.request[j])] += hi - lo }
+                if g.request[j] >= 0 { exposedAll[s][Int(g.request[j])] += (hi - lo) * wt }
                 hi = lo
                 guard hi > a else { return }
                 // What j waited for: its dependency that ended last.
@@ -69,6 +79,7 @@ struct TimelineSummary {
             let slot = Int(g.stream[i])
             guard slot % Int(TaskGraph.streamsPerStage) == Int(TaskGraph.Stream.compute.rawValue) else { continue }
             let s = Int(g.stage[i])
+            if let r = repeating { wt = r.weights[i] }
             let gap = start[i] - prevEnd[s]
             if gap > 0 {
                 var best = -1, bestEnd = -Double.infinity
@@ -80,12 +91,13 @@ struct TimelineSummary {
             }
             let busy = end[i] - start[i]
             add(s, g.category[i], busy)
-            if g.category[i] == .compute { computeBusy[s] += busy }
+            if g.category[i] == .compute { computeBusy[s] += busy * wt }
             prevEnd[s] = max(prevEnd[s], end[i])
             prevOp[s] = Int32(i)
         }
+        wt = 1
         for s in 0..<S {
-            add(s, nil, step - prevEnd[s])
+            add(s, nil, tail - prevEnd[s])
             // Sums of many intervals: the bubble takes the rounding, so the parts add to the step.
             var b = stages[s]
             b.bubble = 0
@@ -102,9 +114,10 @@ struct TimelineSummary {
         var intervals = [[(Double, Double)]](repeating: [], count: g.tierNames.count)
         for i in 0..<n where Int(g.stage[i]) == best && g.request[i] >= 0 {
             let r = Int(g.request[i])
-            calls[r] += Double(g.layers[i])
+            let w = repeating?.weights[i] ?? 1
+            calls[r] += Double(g.layers[i]) * w
             for (t, share) in g.requestTiers[r] {
-                if busyAsTraffic { tierBusy[t] += g.work[i] * share } else if end[i] > start[i] { intervals[t].append((start[i], end[i])) }
+                if busyAsTraffic { tierBusy[t] += g.work[i] * share * w } else if end[i] > start[i] { intervals[t].append((start[i], end[i])) }
             }
         }
         if !busyAsTraffic {

@@ -1,0 +1,97 @@
+/// Reading a step's steady state off one simulation. Past the pipeline's fill and before its
+/// drain, every further period of micro-batches (`q`: one, a group of `pp` for the interleaved
+/// schedule, one per direction for DualPipe) adds the same operations in the same pattern. The
+/// step is simulated with `microBatches` (N): a fill's worth of micro-batches, three periods,
+/// and a drain's worth. If the operations of the three periods' micro-batches repeat on every
+/// stream of every stage, each period shifted by the same time Δ, the timeline is periodic
+/// there, and a step of N + x·q micro-batches is this one with x more periods inserted: Δ
+/// longer per period, and each part of the breakdown longer by what the middle period's
+/// operations contributed (`TimelineSummary`'s `repeating`).
+struct SteadyWindow {
+    /// Micro-batches simulated.
+    let microBatches: Int
+    /// Micro-batches per period, over all directions.
+    let q: Int
+    /// Micro-batches per period in each direction, and the directions (DualPipe: 1 and 2).
+    private let perDirection: Int, directions: Int
+    /// The first micro-batch of the first period, counted within its direction.
+    private let first: Int
+    /// Micro-batches per direction in the simulation.
+    private let span: Int
+
+    /// nil when the schedule cannot be extended this way for `m` micro-batches (too few of them,
+    /// or DualPipe with an odd count).
+    init?(schedule: PipelineSchedule, pp: Int, vpp: Int, microBatches m: Int) {
+        // `first`: micro-batches before the periods (the fill, and the transient after it to
+        // settle); `drain`: after them, so that the periods' last backward passes still run
+        // beside later forward passes. Too few of either shows as periods that do not repeat.
+        let drain: Int
+        switch schedule {
+        case .dualpipe:
+            // Two directions of m/2 micro-batches; where overlapped traffic slows the compute
+            // beside it, the waits settle geometrically, to rounding after about 2 pp each.
+            guard m % 2 == 0 else { return nil }
+            directions = 2; perDirection = 1; first = 2 * pp; drain = 2 * pp
+        case .interleaved:
+            // Micro-batches run in groups of pp (Megatron's interleaved order). A rank's warm-up
+            // runs 2(pp - 1) + (vpp - 1) pp chunks, all of micro-batches below 2 pp; the waits
+            // settle within about one more group (measured on 4 to 16 stages, vpp 1 to 4).
+            directions = 1; perDirection = vpp > 1 ? pp : 1; first = 3 * pp; drain = 2 * pp
+        case .oneFOneB:
+            // A rank's warm-up runs fewer than pp forward passes.
+            directions = 1; perDirection = 1; first = pp; drain = pp
+        case .zeroBubble:
+            // ZB-H1's weight passes trail its backward passes by the warm-up again, and the
+            // stages settle to one rate within about pp more micro-batches (measured on 4 stages).
+            directions = 1; perDirection = 1; first = 2 * pp; drain = 2 * pp
+        }
+        q = perDirection * directions
+        var n = first + 3 * perDirection + drain
+        // Whole periods between the simulated count and the real one.
+        if directions == 1 { n += ((m - n) % q + q) % q }
+        span = n
+        microBatches = n * directions
+        guard m > microBatches else { return nil }
+    }
+
+    /// Which of the three periods micro-batch `label` belongs to (0, 1, 2), or -1.
+    func period(of label: Int32) -> Int {
+        let l = Int(label)
+        guard l >= 0, l < microBatches else { return -1 }
+        let j = l % span - first
+        return j >= 0 && j < 3 * perDirection ? j / perDirection : -1
+    }
+
+    /// Δ, the time by which each period's operations follow the previous period's, if every
+    /// stream of every stage repeats the same operations shifted by the same Δ over the three
+    /// periods (to `tolerance` seconds); nil otherwise.
+    func shift(graph g: TaskGraph, start: [Double], end: [Double], tolerance: Double) -> Double? {
+        let slots = g.stages * Int(TaskGraph.streamsPerStage)
+        var lists = [[Int32]](repeating: [], count: 3 * slots)
+        for i in 0..<g.count {
+            let w = period(of: g.microBatch[i])
+            if w >= 0 { lists[Int(g.stream[i]) * 3 + w].append(Int32(i)) }
+        }
+        var delta = Double.nan
+        for s in 0..<slots {
+            let a = lists[3 * s], b = lists[3 * s + 1], c = lists[3 * s + 2]
+            guard a.count == b.count, b.count == c.count else { return nil }
+            for k in a.indices {
+                let i0 = Int(a[k]), i1 = Int(b[k]), i2 = Int(c[k])
+                guard g.work[i0] == g.work[i1], g.work[i1] == g.work[i2], g.name[i0] == g.name[i1], g.name[i1] == g.name[i2],
+                      g.layer[i0] == g.layer[i1], g.virtualStage[i0] == g.virtualStage[i1], g.category[i0] == g.category[i1]
+                else { return nil }
+                if delta.isNaN { delta = start[i1] - start[i0] }
+                for d in [start[i1] - start[i0], start[i2] - start[i1], end[i1] - end[i0], end[i2] - end[i1]]
+                where abs(d - delta) > tolerance { return nil }
+            }
+        }
+        return delta.isNaN || delta <= 0 ? nil : delta
+    }
+
+    /// Per operation, how many times it counts in the extended step: 1 + x for the middle
+    /// period's operations (x further periods like it), 1 for the others.
+    func weights(graph g: TaskGraph, extraPeriods x: Double) -> [Double] {
+        (0..<g.count).map { period(of: g.microBatch[$0]) == 1 ? 1 + x : 1 }
+    }
+}
