@@ -25,6 +25,16 @@ struct Trainsim: ParsableCommand {
         defaultSubcommand: RunCommand.self)
 }
 
+// A step's simulation allocates its arrays afresh (a search or sweep runs thousands): keep freed
+// memory in the heap for the next one rather than returning it to the kernel and taking page
+// faults on every new array (glibc would mmap and unmap any block above 128 KiB).
+// (M_MMAP_THRESHOLD is -3 and M_TRIM_THRESHOLD -1 in glibc's malloc.h; Swift does not import the latter.)
+#if os(Linux)
+@_silgen_name("mallopt") func glibcMallopt(_ param: Int32, _ value: Int32) -> Int32
+_ = glibcMallopt(-3, 32 << 20)
+_ = glibcMallopt(-1, 256 << 20)
+#endif
+
 // Entry point: parse, run, and map every error to one line on stderr and an exit code
 // (0 ok, 1 valid input that cannot run, 2 bad input). Never a trap or a stack trace.
 let code: Int32
