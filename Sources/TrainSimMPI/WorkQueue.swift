@@ -2,8 +2,8 @@ import Foundation
 
 /// Shares independent work items `0..<count` among MPI ranks with dynamic load balancing.
 ///
-/// Rank 0 hands out chunks (runs of item numbers) on request and computes items itself between
-/// requests, one at a time, so a slow item never holds other ranks back for long. Chunks are
+/// Rank 0 hands out chunks (runs of item numbers) on request, from a thread of its own, and
+/// computes items itself meanwhile, one at a time. Chunks are
 /// guided: a share of what is left, at most `maxChunk`, so items whose costs differ by 1000x
 /// still end together. Each rank asks for its next chunk before it computes the current one
 /// and returns a chunk's results with the request after it;
@@ -14,8 +14,6 @@ public struct WorkQueue {
     public let mpi: MPIContext?
     public let maxChunk: Int
     static let requestTag = 7101, assignTag = 7102
-    /// Nanoseconds between rank 0's polls for requests while it computes.
-    static let pollInterval: UInt64 = 200_000
 
     public init(mpi: MPIContext?, maxChunk: Int = 64) {
         self.mpi = (mpi?.size ?? 1) > 1 ? mpi : nil
@@ -36,42 +34,82 @@ public struct WorkQueue {
         if mpi.isRoot { coordinate(mpi, count, work: work, collect: collect, progress: progress) } else { serve(mpi, work: work) }
     }
 
+    /// Rank 0: a thread answers the workers' requests as they come, while this thread computes
+    /// items itself. (Answering only between its own items kept a worker blocked in sending its
+    /// results, which MPI delivers only when rank 0 receives them, for up to a whole item.)
     private func coordinate(_ mpi: MPIContext, _ count: Int, work: (Int) -> Data?, collect: (Int, Data) -> Void, progress: (Int) -> Void) {
-        var cursor = 0
-        var running = mpi.size - 1
-        var stopped = [Bool](repeating: false, count: mpi.size)
-        func answer(_ message: (data: Data, source: Int, tag: Int)) {
-            progress(Self.decodeResults(message.data, into: collect))
-            // A rank told to stop sends its last results once more; it needs no answer.
-            if stopped[message.source] {
-                running -= 1
-                return
-            }
-            let left = count - cursor
-            let n = left == 0 ? 0 : max(1, min(maxChunk, left / (2 * mpi.size)))
-            mpi.send(Self.encode([cursor, n]), to: message.source, tag: Self.assignTag)
-            cursor += n
-            if n == 0 { stopped[message.source] = true }
-        }
-        // Polling MPI costs about as much as a cheap item (it drives every transport's progress),
-        // so rank 0 polls at most every `pollInterval`; workers ask ahead and never wait that long.
-        var lastPoll: UInt64 = 0
-        while running > 0 || cursor < count {
-            let now = DispatchTime.now().uptimeNanoseconds
-            if now - lastPoll >= Self.pollInterval || cursor >= count {
-                lastPoll = now
-                while mpi.probeIfWaiting(tag: Self.requestTag) != nil {
-                    answer(mpi.receive(tag: Self.requestTag))
+        withoutActuallyEscaping(collect) { collect in
+            withoutActuallyEscaping(progress) { progress in
+                let state = Coordinator(count: count, ranks: mpi.size, collect: collect, progress: progress)
+                let finished = DispatchSemaphore(value: 0)
+                let thread = Thread { [mpi, maxChunk] in
+                    state.answerWorkers(mpi, maxChunk: maxChunk)
+                    finished.signal()
                 }
+                thread.start()
+                while let i = state.nextItem() {
+                    let r = work(i)
+                    state.finished(i, r)
+                }
+                finished.wait()
+                // The thread object may outlive this call: it must not keep the caller's closures.
+                state.release()
             }
-            if cursor < count {
-                let i = cursor
-                cursor += 1
-                if let r = work(i) { collect(i, r) }
-                progress(1)
-            } else if running > 0 {
-                // Nothing left to compute here: wait for the workers' last results without spinning.
-                answer(mpi.receivePatiently(tag: Self.requestTag))
+        }
+    }
+
+    /// Rank 0's shared state: the next item to hand out and the results' sink, under one lock.
+    private final class Coordinator: @unchecked Sendable {
+        let lock = NSLock()
+        let count: Int, ranks: Int
+        var cursor = 0
+        private var collect: (Int, Data) -> Void, progress: (Int) -> Void
+
+        init(count: Int, ranks: Int, collect: @escaping (Int, Data) -> Void, progress: @escaping (Int) -> Void) {
+            self.count = count; self.ranks = ranks; self.collect = collect; self.progress = progress
+        }
+
+        func release() {
+            lock.lock(); defer { lock.unlock() }
+            collect = { _, _ in }
+            progress = { _ in }
+        }
+
+        func nextItem() -> Int? {
+            lock.lock(); defer { lock.unlock() }
+            guard cursor < count else { return nil }
+            cursor += 1
+            return cursor - 1
+        }
+
+        func finished(_ i: Int, _ r: Data?) {
+            lock.lock(); defer { lock.unlock() }
+            if let r { collect(i, r) }
+            progress(1)
+        }
+
+        /// Answers requests until every worker has been told to stop and has sent its last results.
+        func answerWorkers(_ mpi: MPIContext, maxChunk: Int) {
+            var running = ranks - 1
+            var stopped = [Bool](repeating: false, count: ranks)
+            while running > 0 {
+                let message = mpi.receivePatiently(tag: WorkQueue.requestTag)
+                lock.lock()
+                let done = WorkQueue.decodeResults(message.data, into: collect)
+                progress(done)
+                // A rank told to stop sends its last results once more; it needs no answer.
+                if stopped[message.source] {
+                    running -= 1
+                    lock.unlock()
+                    continue
+                }
+                let left = count - cursor
+                let n = left == 0 ? 0 : max(1, min(maxChunk, left / (2 * ranks)))
+                let start = cursor
+                cursor += n
+                lock.unlock()
+                mpi.send(WorkQueue.encode([start, n]), to: message.source, tag: WorkQueue.assignTag)
+                if n == 0 { stopped[message.source] = true }
             }
         }
     }

@@ -106,16 +106,19 @@ struct SweepCommand: ParsableCommand {
         // A write that fails (a full disk) ends the sweep with one line; what was written before
         // it is a run of complete lines and a torn tail, which --resume picks up.
         var writeError: Error?
+        // Results are collected on rank 0's messaging thread while it computes points: the
+        // computing side sees a failed write through a lock.
+        let failed = WriteFailure()
         let evaluator = SweepEvaluator(plan)
         WorkQueue(mpi: Ranks.mpi, maxChunk: 64).run(count: todo, work: { k in
-            if writeError != nil { return nil }
+            if failed.isSet { return nil }
             return SweepTally.encode(evaluator.evaluate(point(k)), experiment: experiment)
         }, collect: { k, data in
             guard writeError == nil else { return }
             let i = point(k), (status, reason, line) = SweepTally.decode(data)
             tally.add(status: status, reason: reason)
             if keep { lines[i] = line }
-            do { try sink?.write(journal.add(index: i, line: line)) } catch { writeError = error }
+            do { try sink?.write(journal.add(index: i, line: line)) } catch { writeError = error; failed.set() }
         }, progress: { progress.advance($0) })
         progress.finish()
         if timing {
@@ -176,4 +179,12 @@ struct SweepCommand: ParsableCommand {
         }
         return (sink, resumed.lines, SweepJournal(count: plan.count, written: resumed.prefixCount, held: resumed.lines))
     }
+}
+
+/// Whether a write of the sweep's journal failed, readable from any thread.
+final class WriteFailure: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+    func set() { lock.lock(); value = true; lock.unlock() }
 }
