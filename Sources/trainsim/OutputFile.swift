@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import TrainSimCore
 
 /// How trainsim writes a file named on its command line (`--output`, `--trace`, `--html`,
 /// `calibrate --write`, a sweep's journal). What is at the path decides:
@@ -118,27 +119,24 @@ enum OutputFile {
     }
 
     /// Opens a sweep's journal for streaming. A regular file is replaced by a new, empty one
-    /// (by rename, as above), or, with `resume`, opened as it is and its bytes returned; a device
+    /// (by rename, as above), or, with `resume`, opened as it is to be read back (`existing`); a device
     /// or FIFO is written as it is (it cannot be resumed from).
-    static func openJournal(_ path: String, resume: Bool) throws -> (sink: Sink, existing: Data?) {
+    static func openJournal(_ path: String, resume: Bool) throws -> (sink: Sink, existing: Bool) {
         switch try kind(path) {
         case .stream:
             if resume { throw CLIError.badInput("\(path): is not a regular file; --resume reads back the file an interrupted sweep wrote") }
-            return (try Sink(opening: path, flags: O_WRONLY | O_NOCTTY), nil)
+            return (try Sink(opening: path, flags: O_WRONLY | O_NOCTTY), false)
         case .regular(mode: nil):
-            return (try Sink(opening: path, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW), nil)
+            return (try Sink(opening: path, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW), false)
         case let .regular(mode):
-            if resume {
-                let sink = try Sink(opening: path, flags: O_RDWR | O_NOFOLLOW)
-                return (sink, try sink.readAll())
-            }
+            if resume { return (try Sink(opening: path, flags: O_RDWR | O_NOFOLLOW), true) }
             var kept: Sink?
             try replace(path, mode: mode) { sink in
                 // The journal streams into the new file after the rename; keep it open.
                 kept = Sink(fd: dup(sink.fd), path: path)
                 guard kept!.fd >= 0 else { throw failure(path, "cannot write") }
             }
-            return (kept!, nil)
+            return (kept!, false)
         }
     }
 
@@ -172,16 +170,16 @@ enum OutputFile {
 
         func write(_ text: String) throws { try write(Array(text.utf8)) }
 
-        /// Everything from the current offset to the end.
-        func readAll() throws -> Data {
-            var data = Data()
-            var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        /// The next bytes from the current offset (up to 1 MiB), nil at the end.
+        func readPiece() throws(TrainSimError) -> [UInt8]? {
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
             while true {
                 let n = buffer.withUnsafeMutableBytes { posixRead(fd, $0.baseAddress!, $0.count) }
                 if n < 0, errno == EINTR { continue }
-                guard n >= 0 else { throw OutputFile.failure(path, "cannot read") }
-                if n == 0 { return data }
-                data.append(contentsOf: buffer[0..<n])
+                guard n >= 0 else { throw TrainSimError(file: path, "cannot read (\(String(cString: strerror(errno))))") }
+                if n == 0 { return nil }
+                buffer.removeLast(buffer.count - n)
+                return buffer
             }
         }
 

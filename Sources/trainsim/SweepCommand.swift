@@ -57,18 +57,30 @@ struct SweepCommand: ParsableCommand {
         var sink: OutputFile.Sink?
         var lines: [Int: String] = [:]
         var journal = SweepJournal(count: plan.count)
-        // The points to compute: nil for all of them (a fresh sweep keeps no list of a million numbers).
+        // The points to compute: from `first` on, or, when a resumed file has points after a gap,
+        // the list of those missing (a fresh sweep keeps no list of a million numbers).
+        var first = 0
         var missing: [Int]?
         var failure: Error?
         var experiment = ""
+        var tally = SweepTally()
         if Ranks.isRoot {
             do {
                 if out.format != .json { try OutputFile.check(out.output) }
                 try OutputFile.check(html)
                 experiment = plan.fingerprint()
-                (sink, lines, journal) = try openJournal(journalPath, plan: plan, experiment: experiment)
-                if !lines.isEmpty { missing = (0..<plan.count).filter { lines[$0] == nil } }
-                let left = missing?.count ?? plan.count
+                // A resumed file's lines are counted as they are read; only --html keeps them.
+                func count(_ i: Int, _ line: String) throws(TrainSimError) {
+                    let p = try SweepPoint(line: String(line.dropLast()))
+                    tally.add(status: p.status, reason: p.reason)
+                    if html != nil { lines[i] = line }
+                }
+                let resumed: SweepJournal.Resumed
+                (sink, resumed, journal) = try openJournal(journalPath, plan: plan, experiment: experiment, prefixLine: count)
+                for (i, line) in resumed.lines { try count(i, line) }
+                first = resumed.prefixCount
+                if !resumed.lines.isEmpty { missing = (first..<plan.count).filter { resumed.lines[$0] == nil } }
+                let left = missing?.count ?? plan.count - first
                 if resume { Output.note("\(file): resuming: \(plan.count - left) of \(plan.count) points done, computing \(left)") }
                 if let sink { try sink.write(journal.ready()) }
             } catch { failure = error }
@@ -80,8 +92,9 @@ struct SweepCommand: ParsableCommand {
         }
         if let failure { throw failure }
         if let mpi = Ranks.mpi {
-            let list = mpi.broadcast(missing.map { [1] + $0 } ?? [0])
-            missing = list.first == 1 ? Array(list.dropFirst()) : nil
+            let list = mpi.broadcast(missing.map { [1, first] + $0 } ?? [0, first])
+            first = list[1]
+            missing = list[0] == 1 ? Array(list.dropFirst(2)) : nil
             experiment = String(decoding: mpi.broadcast(Data(experiment.utf8)), as: UTF8.self)
         }
 
@@ -93,15 +106,10 @@ struct SweepCommand: ParsableCommand {
         if Ranks.isRoot, out.format != .json {
             if let journalPath { reader = JournalReader(path: journalPath) } else if let sink { reader = JournalReader(fd: dup(sink.fd), path: "the sweep's temporary journal") }
         }
+        // (A journal that cannot be read back is a FIFO, which --resume refuses: nothing was read before.)
         let keep = html != nil || (out.format != .json && reader == nil)
-        var tally = SweepTally()
-        for (i, line) in lines where i < plan.count {
-            let p = try SweepPoint(line: String(line.dropLast()))
-            tally.add(status: p.status, reason: p.reason)
-        }
-        if !keep { lines = [:] }
-        let todo = missing?.count ?? plan.count
-        func point(_ k: Int) -> Int { missing?[k] ?? k }
+        let todo = missing?.count ?? plan.count - first
+        func point(_ k: Int) -> Int { missing?[k] ?? first + k }
         var progress = Progress(total: todo, what: "sweep points")
         // A write that fails (a full disk) ends the sweep with one line; what was written before
         // it is a run of complete lines and a torn tail, which --resume picks up.
@@ -165,19 +173,22 @@ struct SweepCommand: ParsableCommand {
 
     /// Rank 0: the stream for results (the output file, FILE.jsonl, or stdout for JSON lines),
     /// with what an interrupted run left in it when resuming.
-    func openJournal(_ path: String?, plan: SweepPlan, experiment: String) throws -> (OutputFile.Sink?, [Int: String], SweepJournal) {
+    /// A resumed journal is read a piece at a time: each line of its in-order prefix goes to
+    /// `prefixLine`; the lines after a gap come back in `Resumed.lines`.
+    func openJournal(_ path: String?, plan: SweepPlan, experiment: String,
+                     prefixLine: (Int, String) throws(TrainSimError) -> Void) throws -> (OutputFile.Sink?, SweepJournal.Resumed, SweepJournal) {
         guard let path else {
             if resume { throw CLIError.badInput("--resume needs --output FILE: the file the interrupted sweep was writing") }
             // Tables on standard output are rendered from a temporary journal, like FILE.jsonl.
-            return (out.format == .json ? OutputFile.Sink.standardOutput : try OutputFile.temporary(), [:], SweepJournal(count: plan.count))
+            return (out.format == .json ? OutputFile.Sink.standardOutput : try OutputFile.temporary(), .none, SweepJournal(count: plan.count))
         }
         let (sink, existing) = try OutputFile.openJournal(path, resume: resume)
         var resumed = SweepJournal.Resumed.none
-        if let existing {
-            resumed = try SweepJournal.resume(existing, plan: plan, experiment: experiment, file: path)
+        if existing {
+            resumed = try SweepJournal.resume(reading: sink.readPiece, plan: plan, experiment: experiment, file: path, prefixLine: prefixLine)
             try sink.truncate(at: resumed.prefixBytes)
         }
-        return (sink, resumed.lines, SweepJournal(count: plan.count, written: resumed.prefixCount, held: resumed.lines))
+        return (sink, resumed, SweepJournal(count: plan.count, written: resumed.prefixCount, held: resumed.lines))
     }
 }
 

@@ -39,7 +39,8 @@ public struct SweepJournal: Sendable {
 
     /// What `--resume` found in an existing output.
     public struct Resumed: Sendable {
-        /// Every finished point, by index, with its line as written.
+        /// Finished points by index, with their lines as written: those after the file's
+        /// in-order prefix (all of them with the `Data` form of `resume`).
         public var lines: [Int: String]
         /// Points 0..<prefixCount are the file's first lines, in order.
         public var prefixCount: Int
@@ -49,41 +50,63 @@ public struct SweepJournal: Sendable {
         public static let none = Resumed(lines: [:], prefixCount: 0, prefixBytes: 0)
     }
 
-    /// Reads a journal written by an earlier run of the same sweep, for `--resume`. Every complete
-    /// line must be a sealed result (see `seal`) of this experiment: a line that was edited,
-    /// that another experiment wrote, or that is not a result is an error, never silently kept
-    /// or dropped. The bytes after the last newline are a line torn by a kill or a full disk
-    /// (perhaps in the middle of a UTF-8 character): they are dropped.
+    /// Reads a journal written by an earlier run of the same sweep, for `--resume`, keeping every line.
     public static func resume(_ data: Data, plan: SweepPlan, experiment: String, file: String) throws(TrainSimError) -> Resumed {
+        var whole: [UInt8]? = [UInt8](data)
+        var prefix: [Int: String] = [:]
+        var r = try resume(reading: { () throws(TrainSimError) -> [UInt8]? in defer { whole = nil }; return whole },
+                           plan: plan, experiment: experiment, file: file) { i, line in prefix[i] = line }
+        r.lines.merge(prefix) { a, _ in a }
+        return r
+    }
+
+    /// Reads a journal written by an earlier run of the same sweep, for `--resume`, a piece at a
+    /// time (`read` returns the next bytes, nil at the end), so a million-point journal is never
+    /// in memory whole: the lines of the in-order prefix go to `prefixLine` as they are read;
+    /// only lines after a gap are kept. Every complete line must be a sealed result (see `seal`)
+    /// of this experiment: a line that was edited, that another experiment wrote, or that is not
+    /// a result is an error, never silently kept or dropped. The bytes after the last newline
+    /// are a line torn by a kill or a full disk (perhaps in the middle of a UTF-8 character):
+    /// they are dropped.
+    public static func resume(reading read: () throws(TrainSimError) -> [UInt8]?, plan: SweepPlan, experiment: String, file: String,
+                              prefixLine: (Int, String) throws(TrainSimError) -> Void) throws(TrainSimError) -> Resumed {
         var r = Resumed(lines: [:], prefixCount: 0, prefixBytes: 0)
         var inOrder = true
-        let bytes = [UInt8](data)
-        var start = 0
+        var carry: [UInt8] = []
+        var consumed = 0
         var lineNumber = 0
-        while let newline = bytes[start...].firstIndex(of: 0x0A) {
-            lineNumber += 1
-            let line = bytes[start..<newline]
-            let p = try point(line, experiment: experiment, file: file, lineNumber: lineNumber)
-            let at = "line \(lineNumber)"
-            guard p.index < plan.count else {
-                throw TrainSimError(file: file, path: at, "point #\(p.index) is not in this sweep of \(plan.count) points; was the file written by another sweep?")
-            }
-            let expected = plan.assignment(p.index)
-            guard expected.count == p.assignment.count,
-                  zip(expected, p.assignment).allSatisfy({ $0.path == $1.path && $0.value == $1.value }) else {
-                throw TrainSimError(file: file, path: at, "point #\(p.index) (\(p.label)) is not point #\(p.index) of this sweep; was the file written by another sweep?")
-            }
-            guard r.lines[p.index] == nil else {
-                throw TrainSimError(file: file, path: at, "point #\(p.index) is in the file twice; trainsim writes each point once")
-            }
-            r.lines[p.index] = String(decoding: bytes[start...newline], as: UTF8.self)
-            start = newline + 1
-            if inOrder, p.index == r.prefixCount {
-                r.prefixCount += 1
-                r.prefixBytes = start
-            } else {
+        while let piece = try read() {
+            carry += piece
+            var start = 0
+            while let newline = carry[start...].firstIndex(of: 0x0A) {
+                lineNumber += 1
+                let line = carry[start..<newline]
+                let p = try point(line, experiment: experiment, file: file, lineNumber: lineNumber)
+                let at = "line \(lineNumber)"
+                guard p.index < plan.count else {
+                    throw TrainSimError(file: file, path: at, "point #\(p.index) is not in this sweep of \(plan.count) points; was the file written by another sweep?")
+                }
+                let expected = plan.assignment(p.index)
+                guard expected.count == p.assignment.count,
+                      zip(expected, p.assignment).allSatisfy({ $0.path == $1.path && $0.value == $1.value }) else {
+                    throw TrainSimError(file: file, path: at, "point #\(p.index) (\(p.label)) is not point #\(p.index) of this sweep; was the file written by another sweep?")
+                }
+                let text = String(decoding: carry[start...newline], as: UTF8.self)
+                start = newline + 1
+                if inOrder, p.index == r.prefixCount {
+                    try prefixLine(p.index, text)
+                    r.prefixCount += 1
+                    r.prefixBytes = consumed + start
+                    continue
+                }
                 inOrder = false
+                guard p.index >= r.prefixCount, r.lines[p.index] == nil else {
+                    throw TrainSimError(file: file, path: at, "point #\(p.index) is in the file twice; trainsim writes each point once")
+                }
+                r.lines[p.index] = text
             }
+            consumed += start
+            carry.removeFirst(start)
         }
         return r
     }
