@@ -104,7 +104,7 @@ public struct WorkQueue {
                     continue
                 }
                 let left = count - cursor
-                let n = left == 0 ? 0 : max(1, min(maxChunk, left / (2 * ranks)))
+                let n = left == 0 ? 0 : max(1, min(maxChunk, left / (4 * ranks)))
                 let start = cursor
                 cursor += n
                 lock.unlock()

@@ -32,7 +32,7 @@ struct Trainsim: ParsableCommand {
 #if os(Linux)
 @_silgen_name("mallopt") func glibcMallopt(_ param: Int32, _ value: Int32) -> Int32
 _ = glibcMallopt(-3, 32 << 20)
-_ = glibcMallopt(-1, 256 << 20)
+_ = glibcMallopt(-1, 64 << 20)
 #endif
 
 // Entry point: parse, run, and map every error to one line on stderr and an exit code
