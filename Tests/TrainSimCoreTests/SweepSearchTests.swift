@@ -126,6 +126,25 @@ final class SweepSearchTests: XCTestCase {
         XCTAssertGreaterThan(compared, 5)
     }
 
+    func testSearchTriesBothContextParallelAlgorithmsWhereAsked() throws {
+        let space = #"{"parallelism.cp": [1, 2, 4], "parallelism.pp": [1, 2], "parallelism.zero": [1], "training.recompute": ["selective"]"#
+        let ring = try PlanSearch(try Self.experiment(#"{"objective": "time", "top": 5, "space": \#(space)}}"#))
+        let both = try PlanSearch(try Self.experiment(#"{"objective": "time", "top": 5, "space": \#(space), "parallelism.cpAlgorithm": ["ring", "ulysses"]}}"#))
+        // Each plan with cp > 1 is tried once more with Ulysses; cp 1 plans once.
+        let split = ring.candidates.filter { $0.cp > 1 }.count
+        XCTAssertGreaterThan(split, 0)
+        XCTAssertTrue(ring.candidates.allSatisfy { $0.cpAlgorithm == .ring })
+        XCTAssertEqual(both.candidates.count, ring.candidates.count + split)
+        XCTAssertEqual(both.candidates.filter { $0.cpAlgorithm == .ulysses }.count, split)
+        let id = try XCTUnwrap(both.candidates.indices.first { both.candidates[$0].cpAlgorithm == .ulysses })
+        XCTAssertEqual(try both.experiment(id).parallelism.cpAlgorithm, .ulysses)
+        XCTAssertTrue(SearchReport.planCells(try both.experiment(id))[5].hasSuffix(" ulysses"))
+        check(both)
+        XCTAssertThrowsError(try PlanSearch(try Self.experiment(#"{"space": {"parallelism.cpAlgorithm": ["star"]}}"#))) { error in
+            XCTAssertTrue("\(error)".contains("\"ring\", \"ulysses\""), "\(error)")
+        }
+    }
+
     func testSearchSpaceErrors() throws {
         XCTAssertThrowsError(try PlanSearch(try Self.experiment("{\"space\": {\"parallelism.zer\": [1]}}"))) { error in
             XCTAssertTrue("\(error)".contains("did you mean \"parallelism.zero\""), "\(error)")

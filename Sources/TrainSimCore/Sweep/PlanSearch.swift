@@ -20,6 +20,7 @@ public struct PlanSearch: Sendable {
         public var tp: Int, cp: Int, pp: Int, dp: Int, ep: Int, vpp: Int, microBatch: Int, zero: Int
         public var schedule: PipelineSchedule
         public var recompute: Recompute
+        public var cpAlgorithm: ContextParallelAlgorithm
         /// Lower bound of the step time, seconds.
         public var secondsBound: Double
     }
@@ -87,10 +88,11 @@ public struct PlanSearch: Sendable {
             boundClusters.append(cluster)
             var bounds = BoundCache(e: c.base, sequenceParallel: sequenceParallel, network: net, cluster: cluster)
             space.plans(model: e.model, training: e.training, devices: c.devices, domainDevices: cluster?.domainDevices ?? 1) {
-                tp, cp, pp, dp, ep, s, vpp, mb, r, z in
+                tp, cp, pp, dp, ep, s, vpp, mb, r, z, a in
+                // The bound counts no context-parallel traffic, so it holds for either algorithm.
                 let b = bounds.seconds(tp: tp, cp: cp, pp: pp, dp: dp, ep: ep, schedule: s, vpp: vpp, microBatch: mb, recompute: r, zero: z)
                 all.append(Candidate(cluster: ci, tp: tp, cp: cp, pp: pp, dp: dp, ep: ep, vpp: vpp, microBatch: mb, zero: z,
-                                     schedule: s, recompute: r, secondsBound: b * (1 - 1e-9)))
+                                     schedule: s, recompute: r, cpAlgorithm: a, secondsBound: b * (1 - 1e-9)))
             }
         }
         candidates = all
@@ -108,7 +110,7 @@ public struct PlanSearch: Sendable {
         let p = e.parallelism
         e.parallelism = ParallelismSpec(tp: c.tp, pp: c.pp, vpp: c.vpp, dp: c.dp, ep: c.ep, cp: c.cp,
                                         sequenceParallel: sequenceParallel && c.tp > 1, zero: c.zero, schedule: c.schedule,
-                                        order: p.order, layerSplit: nil, cpAlgorithm: p.cpAlgorithm)
+                                        order: p.order, layerSplit: nil, cpAlgorithm: c.cpAlgorithm)
         e.training.microBatchSequences = c.microBatch
         e.training.recompute = c.recompute
         try e.validatePlan()

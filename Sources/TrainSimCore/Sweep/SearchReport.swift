@@ -47,7 +47,9 @@ public struct SearchReport: Sendable {
 
     static func planCells(_ e: Experiment) -> [String] {
         let p = e.parallelism, t = e.training
-        return [p.tp, p.pp, p.vpp, p.dp, p.ep, p.cp, t.microBatchSequences, p.zero].map(String.init) + [t.recompute.rawValue, p.schedule.rawValue]
+        var cells = [p.tp, p.pp, p.vpp, p.dp, p.ep, p.cp, t.microBatchSequences, p.zero].map(String.init) + [t.recompute.rawValue, p.schedule.rawValue]
+        if p.cp > 1, p.cpAlgorithm == .ulysses { cells[5] += " ulysses" }
+        return cells
     }
 
     func clusterCells(_ a: Analysis) -> [String] {

@@ -9,11 +9,14 @@ public struct SearchSpace: Sendable {
     public var zero: [Int]
     public var recompute: [Recompute]
     public var schedule: [PipelineSchedule]
+    /// Context-parallel algorithms tried where cp > 1 (default: the experiment's own).
+    public var cpAlgorithm: [ContextParallelAlgorithm]
 
     /// Keys `search.space` may set.
     public static let keys = [
         "cluster.devices", "cluster.topology", "parallelism.tp", "parallelism.pp", "parallelism.vpp", "parallelism.cp",
         "parallelism.ep", "parallelism.zero", "parallelism.schedule", "training.microBatchSequences", "training.recompute",
+        "parallelism.cpAlgorithm",
     ]
 
     public init(_ e: Experiment) throws(TrainSimError) {
@@ -22,6 +25,7 @@ public struct SearchSpace: Sendable {
         zero = [0, 1, 2, 3]
         recompute = Recompute.allCases
         schedule = PipelineSchedule.allCases
+        cpAlgorithm = [e.parallelism.cpAlgorithm]
         // A `sweep` over cluster.topology or cluster.devices beside the search is a list of clusters
         // to search (search.space wins when it lists the same key): the report then gives the best
         // plan on each cluster as well as the overall best and the front.
@@ -62,6 +66,8 @@ public struct SearchSpace: Sendable {
             case "parallelism.schedule": schedule = try strings(PipelineSchedule.allCases.map(\.rawValue)).compactMap(PipelineSchedule.init)
             case "training.microBatchSequences": microBatch = try ints(1...1_000_000)
             case "training.recompute": recompute = try strings(Recompute.allCases.map(\.rawValue)).compactMap(Recompute.init)
+            case "parallelism.cpAlgorithm":
+                cpAlgorithm = try strings(ContextParallelAlgorithm.allCases.map(\.rawValue)).compactMap(ContextParallelAlgorithm.init)
             default:
                 let hint = closestMatch(path, in: Self.keys).map { "; did you mean \"\($0)\"?" } ?? " (keys: \(Self.keys.joined(separator: ", ")))"
                 throw TrainSimError(file: e.file, path: at, "not a knob a search can turn\(hint)")
@@ -82,16 +88,18 @@ public struct SearchSpace: Sendable {
     }
 
     /// The plans of one cluster (devices on a built topology), in a fixed nesting order:
-    /// tp, cp, pp, ep, schedule and vpp, micro-batch, recompute, ZeRO stage. Plans that
+    /// tp, cp, pp, ep, schedule and vpp, micro-batch, recompute, ZeRO stage, CP algorithm. Plans that
     /// obviously cannot divide are left out here; the rest are checked as any experiment is.
     func plans(model m: ModelSpec, training t: TrainingSpec, devices: Int, domainDevices: Int,
                body: (_ tp: Int, _ cp: Int, _ pp: Int, _ dp: Int, _ ep: Int, _ schedule: PipelineSchedule, _ vpp: Int,
-                      _ microBatch: Int, _ recompute: Recompute, _ zero: Int) -> Void) {
+                      _ microBatch: Int, _ recompute: Recompute, _ zero: Int, _ cpAlgorithm: ContextParallelAlgorithm) -> Void) {
         let g = gcdInt(m.heads, m.ffnHidden)
         let tps = tp ?? Self.divisors(g).filter { $0 <= min(domainDevices, devices) && $0 <= 64 }
         let cps = cp ?? [1, 2, 4, 8].filter { t.sequenceLength % $0 == 0 && ($0 == 1 || t.sequenceLength / $0 >= 1024) }
         for tp in tps where devices % tp == 0 {
             for cp in cps where devices % (tp * cp) == 0 {
+                // The algorithm matters only where the sequence is split.
+                let algorithms = cp > 1 ? cpAlgorithm : [cpAlgorithm[0]]
                 let pps = pp ?? Self.divisors(devices / (tp * cp)).filter { $0 <= m.layers && $0 <= 64 }
                 for pp in pps where devices % (tp * cp * pp) == 0 {
                     let dp = devices / (tp * cp * pp)
@@ -118,7 +126,7 @@ public struct SearchSpace: Sendable {
                                     let n = t.globalBatchSequences / (dp * mb)
                                     if s == .interleaved, n % pp != 0 { continue }
                                     if s == .dualpipe, n < 2 * pp { continue }
-                                    for r in recompute { for z in zero { body(tp, cp, pp, dp, ep, s, v, mb, r, z) } }
+                                    for r in recompute { for z in zero { for a in algorithms { body(tp, cp, pp, dp, ep, s, v, mb, r, z, a) } } }
                                 }
                             }
                         }
