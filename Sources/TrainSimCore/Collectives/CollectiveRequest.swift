@@ -33,6 +33,26 @@ public struct CommGroup: Sendable, Equatable, Hashable {
 
     public var size: Int { dims.reduce(1) { $0 * $1.size } }
 
+    /// The group split into its innermost `inner` members (a subgroup of each copy) and the
+    /// group of those subgroups' corresponding members; nil when `inner` does not divide the
+    /// group along its dimensions (a whole number of inner dimensions, then a divisor of the next).
+    public func split(inner: Int) -> (inner: CommGroup, outer: CommGroup)? {
+        var a: [GroupDim] = [], b: [GroupDim] = [], left = inner
+        for d in dims {
+            if left == 1 { b.append(d); continue }
+            if left >= d.size {
+                guard left % d.size == 0 else { return nil }
+                a.append(d); left /= d.size
+            } else {
+                guard d.size % left == 0 else { return nil }
+                a.append(GroupDim(size: left, stride: d.stride))
+                b.append(GroupDim(size: d.size / left, stride: d.stride * left))
+                left = 1
+            }
+        }
+        return left == 1 ? (CommGroup(a), CommGroup(b)) : nil
+    }
+
     /// Members of the copy that starts at `base`, in group-rank order (first dim fastest).
     public func members(base: Int = 0) -> [Int] {
         var out = [base]

@@ -44,6 +44,16 @@ extension Experiment {
         if p.cp > 1, p.cpAlgorithm == .ulysses, (model.heads / p.tp) % p.cp != 0 {
             throw fail("parallelism.cpAlgorithm", "ulysses splits the \(model.heads / p.tp) attention heads of a tensor-parallel rank over cp = \(p.cp), which does not divide them; use \"ring\" or a cp that divides them")
         }
+        if let g = p.zeroShardGroup {
+            let all = p.dp * p.cp
+            if p.zero == 0 { throw fail("parallelism.zeroShardGroup", "shards the ZeRO states, but parallelism.zero is 0 (nothing is sharded)") }
+            if all % g != 0 {
+                throw fail("parallelism.zeroShardGroup", "\(g) does not divide the \(all) data-parallel ranks (dp x cp = \(p.dp) x \(p.cp)) that hold a replica of the model")
+            }
+            if Placement(p).shardGroups == nil {
+                throw fail("parallelism.zeroShardGroup", "groups of \(g) cannot be taken from the innermost data-parallel ranks (cp \(p.cp), then dp); use a size that divides cp, or a multiple of cp")
+            }
+        }
         if training.sequenceLength % p.cp != 0 {
             throw fail("parallelism.cp", "\(p.cp) does not divide training.sequenceLength (\(training.sequenceLength))")
         }

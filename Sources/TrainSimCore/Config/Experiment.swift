@@ -60,6 +60,10 @@ public struct ParallelismSpec: Sendable, Equatable {
     public var layerSplit: [Int]?
     /// How context parallelism exchanges the sequence (ring attention unless set).
     public var cpAlgorithm: ContextParallelAlgorithm = .ring
+    /// With ZeRO >= 1: the data-parallel ranks (x CP) that shard the model states, when fewer
+    /// than all of them (hybrid sharding: the shards are replicated across the other ranks).
+    /// nil: all of them.
+    public var zeroShardGroup: Int? = nil
 }
 
 public struct CostSpec: Sendable, Equatable {

@@ -147,6 +147,16 @@ public struct MegatronImport: Sendable {
             notes.append("assumed cluster.devices \(devices!): the script sets no NNODES/GPUS_PER_NODE, WORLD_SIZE or torchrun --nnodes/--nproc_per_node (give --devices)")
         }
         let dp = devices! % layersMP == 0 ? devices! / layersMP : 1
+        // Several distributed-optimizer instances shard the states over dp x cp / instances ranks
+        // each, replicated across instances (Megatron-LM megatron/training/arguments.py).
+        var shardGroup: Int?
+        if let instances = try a.int("--num-distributed-optimizer-instances", in: 1...10_000_000), instances > 1 {
+            guard zero >= 1, (dp * cp) % instances == 0 else {
+                throw fail(zero == 0 ? "--num-distributed-optimizer-instances \(instances) needs --use-distributed-optimizer"
+                           : "--num-distributed-optimizer-instances \(instances) does not divide the \(dp * cp) data-parallel ranks (dp x cp)")
+            }
+            shardGroup = dp * cp / instances
+        }
 
         // Batches and tokens.
         guard let seq = try a.int("--seq-length", "--encoder-seq-length", in: 1...16_777_216) else {
@@ -236,6 +246,7 @@ public struct MegatronImport: Sendable {
             ("tp", .number(Double(tp))), ("pp", .number(Double(pp))), ("vpp", .number(Double(vpp))), ("ep", .number(Double(ep))),
             ("cp", .number(Double(cp))), ("sequenceParallel", .bool(sp)), ("zero", .number(Double(zero))), ("schedule", .string(schedule))]
         if cp > 1, cpAlgorithm != .ring { parallelism.append(("cpAlgorithm", .string(cpAlgorithm.rawValue))) }
+        if let shardGroup { parallelism.append(("zeroShardGroup", .number(Double(shardGroup)))) }
         if let layerSplit { parallelism.append(("layerSplit", .array(layerSplit.map { .number(Double($0)) }))) }
         let name = options.name ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         var doc: [(String, JSONValue)] = [

@@ -118,7 +118,12 @@ struct MemoryModel {
         }
         if p == 0 { dense += params.embedding / t }
         if p == par.pp - 1 { dense += (m.tiedEmbeddings && par.pp > 1 ? params.embedding : params.outputLayer) / t }
-        let dDense = Double(par.dp * par.cp), dExpert = Double(par.ep > 1 ? par.tp * par.dp * par.cp / par.ep : par.dp * par.cp)
+        var dDense = Double(par.dp * par.cp), dExpert = Double(par.ep > 1 ? par.tp * par.dp * par.cp / par.ep : par.dp * par.cp)
+        // Hybrid sharding: the states are sharded over the shard groups only.
+        if par.zeroShardGroup != nil, let groups = Placement(par).shardGroups {
+            dDense = Double(groups.dense.inner.size)
+            dExpert = Double(groups.expert.inner.size)
+        }
         let g = e.training.framework.gradReduceBytes, o = optimizerBytesPerParameter
         let w = e.training.framework.parameterBytes(e.training.precision)
         func states(_ n: Double, _ d: Double) -> (Double, Double, Double) {

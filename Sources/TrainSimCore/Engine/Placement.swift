@@ -9,6 +9,8 @@ public struct Placement: Sendable, Equatable {
     /// Whether the EP group also spans the CP dimension, and the TP dimension.
     public var epSpansCP: Bool
     public var epSpansTP: Bool = false
+    /// Ranks that shard ZeRO's states (nil: the whole data-parallel group).
+    public var shardGroup: Int?
 
     /// How EP is laid: (part carved from dp, spans cp, spans tp), or nil when it cannot be.
     static func layout(_ p: ParallelismSpec) -> (fromDp: Int, cp: Bool, tp: Bool)? {
@@ -45,6 +47,7 @@ public struct Placement: Sendable, Equatable {
         tp = dims[0]!; cp = dims[1]!; epPart = dims[2]!; pp = dims[3]!; dpOuter = dims[4]!
         epSpansCP = spansCP
         epSpansTP = spansTP
+        shardGroup = p.zeroShardGroup
     }
 
     public var tpGroup: CommGroup { CommGroup([tp]) }
@@ -57,6 +60,20 @@ public struct Placement: Sendable, Equatable {
     /// Gradients of expert parameters are reduced over the ranks that hold the same experts
     /// (with expert-TP 1, the TP ranks outside the EP group hold them too).
     public var expertDPGroup: CommGroup { CommGroup((epSpansTP ? [] : [tp]) + (epSpansCP ? [] : [cp]) + [dpOuter]) }
+    /// With ZeRO's states sharded over groups of `shardGroup` (hybrid sharding): the dense
+    /// gradients' group split into the shard group (innermost ranks) and the replicas across it,
+    /// and the expert gradients' group split as many ways. nil when a group cannot be split.
+    public var shardGroups: (dense: (inner: CommGroup, outer: CommGroup), expert: (inner: CommGroup, outer: CommGroup))? {
+        guard let g = shardGroup else { return ((dpGroup, CommGroup([])), (expertDPGroup, CommGroup([]))) }
+        let replicas = dpGroup.size / g
+        guard replicas >= 1, dpGroup.size % g == 0, let dense = dpGroup.split(inner: g) else { return nil }
+        let e = expertDPGroup
+        // Expert states are sharded over their own group, replicated as many times as dense ones
+        // (or not at all where that group is too small to be split so).
+        let expert = e.size % replicas == 0 ? e.split(inner: e.size / replicas) ?? (e, CommGroup([])) : (e, CommGroup([]))
+        return (dense, expert)
+    }
+
     /// Two adjacent pipeline stages (a send/recv pair).
     public var ppNeighbours: CommGroup { CommGroup([GroupDim(size: min(pp.size, 2), stride: pp.stride)]) }
 }

@@ -110,6 +110,7 @@ public enum LaunchArguments {
             parallel += ["--use-distributed-optimizer", "--use-megatron-fsdp",
                          "--data-parallel-sharding-strategy \(p.zero == 2 ? "optim_grads" : "optim_grads_params")"]
         }
+        if p.zero >= 1, let g = p.zeroShardGroup, g < p.dp * p.cp { parallel.append("--num-distributed-optimizer-instances \(p.dp * p.cp / g)") }
         if f.overlapGradReduce { parallel.append("--overlap-grad-reduce") }
         if f.overlapParamGather, p.zero >= 1 { parallel.append("--overlap-param-gather") }
         if f.tpCommOverlap, p.tp > 1 { parallel.append(ms ? "--use-mc2" : "--tp-comm-overlap") }

@@ -54,6 +54,7 @@ extension Analysis {
                 ("ep", .number(Double(e.parallelism.ep))), ("cp", .number(Double(e.parallelism.cp))),
                 ("cpAlgorithm", .string(e.parallelism.cpAlgorithm.rawValue)),
                 ("sequenceParallel", .bool(e.parallelism.sequenceParallel)), ("zero", .number(Double(e.parallelism.zero))),
+                ("zeroShardGroup", .number(Double(e.parallelism.zeroShardGroup ?? e.parallelism.dp * e.parallelism.cp))),
                 ("schedule", .string(e.parallelism.schedule.rawValue)), ("microBatches", .number(Double(s.microBatches))),
                 ("precision", .string(e.training.precision.rawValue)), ("recompute", .string(e.training.recompute.rawValue)),
                 ("attention", .string(e.training.attention.rawValue)), ("framework", .string(e.training.framework.id)),

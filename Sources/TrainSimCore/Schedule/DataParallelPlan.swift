@@ -18,6 +18,10 @@ struct DataParallelPlan {
     /// Bytes per parameter gathered (bf16, or fp8 with `fp8Params`).
     let paramBytes: Double
     let denseGroup: CommGroup, expertGroup: CommGroup
+    /// With hybrid sharding (`zeroShardGroup`): each group's shard part (where gradients are
+    /// reduce-scattered and parameters gathered) and its replica part (where each shard's
+    /// gradients are then all-reduced; empty without hybrid sharding).
+    let denseShard: CommGroup, denseReplica: CommGroup, expertShard: CommGroup, expertReplica: CommGroup
 
     init(_ b: StepGraphBuilder) {
         let e = b.e, par = e.parallelism, m = e.model, fw = b.fw
@@ -26,6 +30,9 @@ struct DataParallelPlan {
         paramBytes = fw.parameterBytes(e.training.precision)
         denseGroup = b.place.dpGroup
         expertGroup = b.place.expertDPGroup
+        let split = par.zero >= 1 ? b.place.shardGroups : nil
+        (denseShard, denseReplica) = split?.dense ?? (denseGroup, CommGroup([]))
+        (expertShard, expertReplica) = split?.expert ?? (expertGroup, CommGroup([]))
         let sync = denseGroup.size > 1 || expertGroup.size > 1
         overlapGradReduce = fw.overlapGradReduce
         overlapParamGather = fw.overlapParamGather && (1...2).contains(par.zero) && sync
@@ -68,18 +75,36 @@ struct DataParallelPlan {
         }
     }
 
-    private func reduceRequest(_ n: Double, _ group: CommGroup) -> CollectiveRequest {
-        CollectiveRequest(kind: zero == 0 ? .allReduce : .reduceScatter, bytes: n * gradBytes, group: group, label: "dp")
+    /// Reducing `n` gradients: an all-reduce over the whole group without ZeRO; with it a
+    /// reduce-scatter over the shard group, then, with hybrid sharding, an all-reduce of this
+    /// rank's shard across the replicas (Megatron-Core with several distributed-optimizer
+    /// instances, PyTorch HSDP).
+    private func reduceRequests(_ n: Double, _ shard: CommGroup, _ replica: CommGroup) -> [CollectiveRequest] {
+        if zero == 0 { return shard.size > 1 ? [CollectiveRequest(kind: .allReduce, bytes: n * gradBytes, group: shard, label: "dp")] : [] }
+        var out: [CollectiveRequest] = []
+        if shard.size > 1 { out.append(CollectiveRequest(kind: .reduceScatter, bytes: n * gradBytes, group: shard, label: "dp")) }
+        if replica.size > 1 {
+            out.append(CollectiveRequest(kind: .allReduce, bytes: n * gradBytes / Double(shard.size), group: replica, label: "dp"))
+        }
+        return out
+    }
+
+    /// Each kind of parameter (dense, expert) with its shard and replica groups.
+    private func groups(dense: Double, expert: Double) -> [(Double, CommGroup, CommGroup)] {
+        [(dense, denseShard, denseReplica), (expert, expertShard, expertReplica)]
     }
 
     /// Reduces one bucket's gradients (key: virtual stage x 1024 + bucket) after `after`.
     func reduce(bucket key: Int, rank r: Int, after: Int32, microBatch: Int = -1, into me: inout StepGraphBuilder) {
         let b = buckets[key / 1024]![key % 1024]
-        let name = me.g.nameID(zero == 0 ? "dp all-reduce (grad bucket)" : "dp reduce-scatter (grad bucket)")
-        for (n, group) in [(b.dense, denseGroup), (b.expert, expertGroup)] where n > 0 && group.size > 1 {
-            let req = me.request(reduceRequest(n, group))
-            me.g.add(stage: r, stream: .dpReduce, category: .dp, work: me.seconds(req), request: req, deps: [after],
-                     layer: Int(b.layers.last ?? -1), microBatch: microBatch, virtualStage: key / 1024, name: name)
+        for (n, shard, replica) in groups(dense: b.dense, expert: b.expert) where n > 0 {
+            for r0 in reduceRequests(n, shard, replica) {
+                let name = me.g.nameID(r0.kind == .reduceScatter ? "dp reduce-scatter (grad bucket)"
+                                       : r0.group == shard ? "dp all-reduce (grad bucket)" : "dp all-reduce (grad shard, across replicas)")
+                let req = me.request(r0)
+                me.g.add(stage: r, stream: .dpReduce, category: .dp, work: me.seconds(req), request: req, deps: [after],
+                         layer: Int(b.layers.last ?? -1), microBatch: microBatch, virtualStage: key / 1024, name: name)
+            }
         }
     }
 
@@ -93,10 +118,13 @@ struct DataParallelPlan {
         let slot = l * 2 + (gather ? 1 : 0)
         if slot < me.dpLayerOps.count, let hit = me.dpLayerOps[slot] { return hit }
         var out: [(request: Int32, seconds: Double)] = []
-        for (n, group) in [(denseParams[Int32(l)] ?? 0, denseGroup), (expertParams[Int32(l)] ?? 0, expertGroup)] where n > 0 && group.size > 1 {
-            let req = gather ? me.request(CollectiveRequest(kind: .allGather, bytes: n * paramBytes, group: group, label: "dp"))
-                : me.request(reduceRequest(n, group))
-            out.append((req, me.seconds(req)))
+        for (n, shard, replica) in groups(dense: denseParams[Int32(l)] ?? 0, expert: expertParams[Int32(l)] ?? 0) where n > 0 {
+            let requests = gather ? (shard.size > 1 ? [CollectiveRequest(kind: .allGather, bytes: n * paramBytes, group: shard, label: "dp")] : [])
+                : reduceRequests(n, shard, replica)
+            for r0 in requests {
+                let req = me.request(r0)
+                out.append((req, me.seconds(req)))
+            }
         }
         if slot >= me.dpLayerOps.count { me.dpLayerOps += [[(request: Int32, seconds: Double)]?](repeating: nil, count: slot + 1 - me.dpLayerOps.count) }
         me.dpLayerOps[slot] = out
@@ -108,6 +136,7 @@ struct DataParallelPlan {
         var last: Int32 = -1
         let name = me.cachedName(0, "dp reduce-scatter (unit)")
         for (req, work) in layerCollectives(l, gather: false, into: &me) {
+            let name = me.g.requests[Int(req)].kind == .reduceScatter ? name : me.g.nameID("dp all-reduce (unit shard, across replicas)")
             last = me.g.add(stage: r, stream: .dpReduce, category: .dp, work: work, request: req, deps: [after],
                             layer: l, microBatch: microBatch, name: name)
         }
