@@ -70,14 +70,14 @@ struct SweepCommand: ParsableCommand {
                 try OutputFile.check(html)
                 experiment = plan.fingerprint()
                 // A resumed file's lines are counted as they are read; only --html keeps them.
-                func count(_ i: Int, _ line: String) throws(TrainSimError) {
-                    let p = try SweepPoint(line: String(line.dropLast()))
+                func count(_ p: SweepPoint, _ line: String) {
                     tally.add(status: p.status, reason: p.reason)
-                    if html != nil { lines[i] = line }
+                    if html != nil { lines[p.index] = line }
                 }
                 let resumed: SweepJournal.Resumed
                 (sink, resumed, journal) = try openJournal(journalPath, plan: plan, experiment: experiment, prefixLine: count)
-                for (i, line) in resumed.lines { try count(i, line) }
+                // Lines after a gap (rare: the journal is written in order) are decoded again here.
+                for (_, line) in resumed.lines { count(try SweepPoint(line: String(line.dropLast())), line) }
                 first = resumed.prefixCount
                 if !resumed.lines.isEmpty { missing = (first..<plan.count).filter { resumed.lines[$0] == nil } }
                 let left = missing?.count ?? plan.count - first
@@ -176,7 +176,7 @@ struct SweepCommand: ParsableCommand {
     /// A resumed journal is read a piece at a time: each line of its in-order prefix goes to
     /// `prefixLine`; the lines after a gap come back in `Resumed.lines`.
     func openJournal(_ path: String?, plan: SweepPlan, experiment: String,
-                     prefixLine: (Int, String) throws(TrainSimError) -> Void) throws -> (OutputFile.Sink?, SweepJournal.Resumed, SweepJournal) {
+                     prefixLine: (SweepPoint, String) -> Void) throws -> (OutputFile.Sink?, SweepJournal.Resumed, SweepJournal) {
         guard let path else {
             if resume { throw CLIError.badInput("--resume needs --output FILE: the file the interrupted sweep was writing") }
             // Tables on standard output are rendered from a temporary journal, like FILE.jsonl.

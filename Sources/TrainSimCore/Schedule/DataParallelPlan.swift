@@ -136,7 +136,7 @@ struct DataParallelPlan {
         var last: Int32 = -1
         let name = me.cachedName(0, "dp reduce-scatter (unit)")
         for (req, work) in layerCollectives(l, gather: false, into: &me) {
-            let name = me.g.requests[Int(req)].kind == .reduceScatter ? name : me.g.nameID("dp all-reduce (unit shard, across replicas)")
+            let name = me.g.requests[Int(req)].kind == .reduceScatter ? name : me.cachedName(2, "dp all-reduce (unit shard, across replicas)")
             last = me.g.add(stage: r, stream: .dpReduce, category: .dp, work: work, request: req, deps: [after],
                             layer: l, microBatch: microBatch, name: name)
         }

@@ -55,21 +55,22 @@ public struct SweepJournal: Sendable {
         var whole: [UInt8]? = [UInt8](data)
         var prefix: [Int: String] = [:]
         var r = try resume(reading: { () throws(TrainSimError) -> [UInt8]? in defer { whole = nil }; return whole },
-                           plan: plan, experiment: experiment, file: file) { i, line in prefix[i] = line }
+                           plan: plan, experiment: experiment, file: file) { p, line in prefix[p.index] = line }
         r.lines.merge(prefix) { a, _ in a }
         return r
     }
 
     /// Reads a journal written by an earlier run of the same sweep, for `--resume`, a piece at a
     /// time (`read` returns the next bytes, nil at the end), so a million-point journal is never
-    /// in memory whole: the lines of the in-order prefix go to `prefixLine` as they are read;
+    /// in memory whole: the lines of the in-order prefix go to `prefixLine` as they are read, with
+    /// the point the check decoded;
     /// only lines after a gap are kept. Every complete line must be a sealed result (see `seal`)
     /// of this experiment: a line that was edited, that another experiment wrote, or that is not
     /// a result is an error, never silently kept or dropped. The bytes after the last newline
     /// are a line torn by a kill or a full disk (perhaps in the middle of a UTF-8 character):
     /// they are dropped.
     public static func resume(reading read: () throws(TrainSimError) -> [UInt8]?, plan: SweepPlan, experiment: String, file: String,
-                              prefixLine: (Int, String) throws(TrainSimError) -> Void) throws(TrainSimError) -> Resumed {
+                              prefixLine: (SweepPoint, String) throws(TrainSimError) -> Void) throws(TrainSimError) -> Resumed {
         var r = Resumed(lines: [:], prefixCount: 0, prefixBytes: 0)
         var inOrder = true
         var carry: [UInt8] = []
@@ -94,7 +95,7 @@ public struct SweepJournal: Sendable {
                 let text = String(decoding: carry[start...newline], as: UTF8.self)
                 start = newline + 1
                 if inOrder, p.index == r.prefixCount {
-                    try prefixLine(p.index, text)
+                    try prefixLine(p, text)
                     r.prefixCount += 1
                     r.prefixBytes = consumed + start
                     continue

@@ -21,25 +21,28 @@ extension Engine {
         return (0..<par.pp).map { optimizerSeconds(params: params, layout: layout, stage: $0) }
     }
 
-    /// Simulates the step with `microBatches` micro-batches, every operation on the timeline.
-    func simulate(microBatches: Int, optimizer: [Double]) -> SimulatedStep {
+    /// The step's graph with `microBatches` micro-batches and when each operation ran.
+    func timeline(microBatches: Int, optimizer: [Double]) -> (graph: TaskGraph, start: [Double], end: [Double]) {
         var b = StepGraphBuilder(engine: self, microBatches: microBatches)
         b.optimizerSeconds = optimizer
         let g = b.build()
         var sim = TimelineSimulator(graph: g, sharing: LinkSharing(graph: g, network: network))
         sim.run()
-        let summary = TimelineSummary(graph: g, start: sim.start, end: sim.end, busyAsTraffic: !(network is FlowNetwork))
-        return SimulatedStep(graph: g, start: sim.start, end: sim.end, summary: summary)
+        return (g, sim.start, sim.end)
     }
 
-    /// Micro-batches by which the schedule's steady state repeats.
+    /// Simulates the step with `microBatches` micro-batches, every operation on the timeline.
+    func simulate(microBatches: Int, optimizer: [Double]) -> SimulatedStep {
+        let (g, start, end) = timeline(microBatches: microBatches, optimizer: optimizer)
+        let summary = TimelineSummary(graph: g, start: start, end: end, busyAsTraffic: !(network is FlowNetwork))
+        return SimulatedStep(graph: g, start: start, end: end, summary: summary)
+    }
+
+    /// Micro-batches by which the schedule's steady state repeats (all directions).
     var steadyPeriod: Int {
         let par = experiment.parallelism
-        switch par.schedule {
-        case .interleaved: return par.vpp > 1 ? par.pp : 1
-        case .dualpipe: return 2
-        case .oneFOneB, .zeroBubble: return 1
-        }
+        let p = SteadyWindow.period(schedule: par.schedule, pp: par.pp, vpp: par.vpp)
+        return p.perDirection * p.directions
     }
 
     /// The step's timeline summary and graph (the graph of the last simulation run).
@@ -56,15 +59,11 @@ extension Engine {
         let analytical = !(network is FlowNetwork)
         // One simulation whose middle micro-batches repeat (analytical network: busy time is traffic).
         if !full, analytical, let w = SteadyWindow(schedule: par.schedule, pp: par.pp, vpp: par.vpp, microBatches: m) {
-            var b = StepGraphBuilder(engine: self, microBatches: w.microBatches)
-            b.optimizerSeconds = opt
-            let g = b.build()
-            var sim = TimelineSimulator(graph: g, sharing: LinkSharing(graph: g, network: network))
-            sim.run()
-            let tail = sim.end.max() ?? 0
-            if let delta = w.shift(graph: g, start: sim.start, end: sim.end, tolerance: 1e-10 * max(tail, 1e-12)) {
+            let (g, start, end) = timeline(microBatches: w.microBatches, optimizer: opt)
+            let tail = end.max() ?? 0
+            if let delta = w.shift(graph: g, start: start, end: end, tolerance: 1e-10 * max(tail, 1e-12)) {
                 let x = Double(m - w.microBatches) / Double(w.q)
-                let summary = TimelineSummary(graph: g, start: sim.start, end: sim.end, busyAsTraffic: true,
+                let summary = TimelineSummary(graph: g, start: start, end: end, busyAsTraffic: true,
                                               repeating: (w.weights(graph: g, extraPeriods: x), tail + x * delta))
                 return (summary, g, true)
             }

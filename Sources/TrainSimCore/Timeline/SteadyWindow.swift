@@ -26,24 +26,25 @@ struct SteadyWindow {
         // settle); `drain`: after them, so that the periods' last backward passes still run
         // beside later forward passes. Too few of either shows as periods that do not repeat.
         let drain: Int
+        (perDirection, directions) = Self.period(schedule: schedule, pp: pp, vpp: vpp)
         switch schedule {
         case .dualpipe:
             // Two directions of m/2 micro-batches; where overlapped traffic slows the compute
             // beside it, the waits settle geometrically, to rounding after about 2 pp each.
             guard m % 2 == 0 else { return nil }
-            directions = 2; perDirection = 1; first = 2 * pp; drain = 2 * pp
+            first = 2 * pp; drain = 2 * pp
         case .interleaved:
-            // Micro-batches run in groups of pp (Megatron's interleaved order). A rank's warm-up
-            // runs 2(pp - 1) + (vpp - 1) pp chunks, all of micro-batches below 2 pp; the waits
-            // settle within about one more group (measured on 4 to 16 stages, vpp 1 to 4).
-            directions = 1; perDirection = vpp > 1 ? pp : 1; first = 3 * pp; drain = 2 * pp
+            // A rank's warm-up runs 2(pp - 1) + (vpp - 1) pp chunks, all of micro-batches below
+            // 2 pp; the waits settle within about one more group (measured on 4 to 16 stages,
+            // vpp 1 to 4).
+            first = 3 * pp; drain = 2 * pp
         case .oneFOneB:
             // A rank's warm-up runs fewer than pp forward passes.
-            directions = 1; perDirection = 1; first = pp; drain = pp
+            first = pp; drain = pp
         case .zeroBubble:
             // ZB-H1's weight passes trail its backward passes by the warm-up again, and the
             // stages settle to one rate within about pp more micro-batches (measured on 4 stages).
-            directions = 1; perDirection = 1; first = 2 * pp; drain = 2 * pp
+            first = 2 * pp; drain = 2 * pp
         }
         q = perDirection * directions
         var n = first + 3 * perDirection + drain
@@ -52,6 +53,16 @@ struct SteadyWindow {
         span = n
         microBatches = n * directions
         guard m > microBatches else { return nil }
+    }
+
+    /// The micro-batches by which a schedule's steady state repeats, per direction, and its
+    /// directions: a group of pp for Megatron's interleaved order, one per direction for DualPipe.
+    static func period(schedule: PipelineSchedule, pp: Int, vpp: Int) -> (perDirection: Int, directions: Int) {
+        switch schedule {
+        case .dualpipe: return (1, 2)
+        case .interleaved: return (vpp > 1 ? pp : 1, 1)
+        case .oneFOneB, .zeroBubble: return (1, 1)
+        }
     }
 
     /// Which of the three periods micro-batch `label` belongs to (0, 1, 2), or -1.
@@ -82,8 +93,9 @@ struct SteadyWindow {
                       g.layer[i0] == g.layer[i1], g.virtualStage[i0] == g.virtualStage[i1], g.category[i0] == g.category[i1]
                 else { return nil }
                 if delta.isNaN { delta = start[i1] - start[i0] }
-                for d in [start[i1] - start[i0], start[i2] - start[i1], end[i1] - end[i0], end[i2] - end[i1]]
-                where abs(d - delta) > tolerance { return nil }
+                let off = max(abs(start[i1] - start[i0] - delta), abs(start[i2] - start[i1] - delta),
+                              abs(end[i1] - end[i0] - delta), abs(end[i2] - end[i1] - delta))
+                if off > tolerance { return nil }
             }
         }
         return delta.isNaN || delta <= 0 ? nil : delta
