@@ -14,7 +14,10 @@ Steps, in order (each a one-dimensional search, so every fitted figure has a cle
     published rows that set the curves);
  2. per silicon, the fp8 GEMM factor, on its fp8 rows with the reference stack;
  3. per stack, its kernel-efficiency share (`efficiencyFactor`), on that stack's rows (the reference stacks
-    keep 1: the curves are theirs).
+    keep 1: the curves are theirs);
+ 4. per stack, the share of a dense GEMM's efficiency its routed-expert GEMMs reach
+    (`moeKernelEfficiency`), on that stack's MoE rows. Steps 1-3 use dense rows only, so the curves and
+    shares are set before it.
 """
 import json, subprocess, sys, os
 
@@ -70,10 +73,11 @@ first = evaluate()
 def family(i): return first[i]["family"]
 def stack(i): return first[i]["stack"]
 def precision(i): return CASES[i]["experiment"]["training"].get("precision", "bf16")
+def is_moe(c): return isinstance(c["experiment"]["model"], dict) and "moe" in c["experiment"]["model"]
 
 report = []
 for chip, path in SILICON_FILES.items():
-    rows = rows_where(lambda c: family(c["id"]) == chip and stack(c["id"]) in REFERENCE_STACKS and precision(c["id"]) != "fp8")
+    rows = rows_where(lambda c: family(c["id"]) == chip and stack(c["id"]) in REFERENCE_STACKS and precision(c["id"]) != "fp8" and not is_moe(c))
     if rows:
         doc = load(path)
         base = [list(p) for p in doc["efficiency"]["gemm"]["points"]]
@@ -86,7 +90,7 @@ for chip, path in SILICON_FILES.items():
         doc["efficiency"]["gemm"]["confidence"] = "CAL"
         save(path, doc)
         report.append(f"{chip} gemm level x{k} on {', '.join(rows)}")
-    rows8 = rows_where(lambda c: family(c["id"]) == chip and stack(c["id"]) in REFERENCE_STACKS and precision(c["id"]) == "fp8")
+    rows8 = rows_where(lambda c: family(c["id"]) == chip and stack(c["id"]) in REFERENCE_STACKS and precision(c["id"]) == "fp8" and not is_moe(c))
     if rows8:
         doc = load(path)
         def set_fp8(v, doc=doc, path=path):
@@ -97,7 +101,7 @@ for chip, path in SILICON_FILES.items():
         report.append(f"{chip} fp8GemmFactor {v} on {', '.join(rows8)}")
 
 for st in FITTED_STACKS:
-    rows = rows_where(lambda c: stack(c["id"]) == st)
+    rows = rows_where(lambda c: stack(c["id"]) == st and not is_moe(c))
     path = f"Topologies/frameworks/{st}.json"
     if not rows:
         report.append(f"{st}: no calibration rows; efficiencyFactor stays as its file says")
@@ -123,6 +127,20 @@ for st in FITTED_STACKS:
         report.append(f"{st} on {chip}: {x} on {', '.join(chip_rows)}")
     doc["efficiencyFactorBySilicon"] = by
     save(path, doc)
+
+STACKS = ["megatron-core", "nemo", "pytorch-fsdp", "deepspeed", "mindspeed", "internlm"]
+for st in STACKS:
+    rows = rows_where(lambda c: stack(c["id"]) == st and is_moe(c))
+    if not rows:
+        continue
+    path = f"Topologies/frameworks/{st}.json"
+    doc = load(path)
+    def set_moe(v, doc=doc, path=path):
+        doc["moeKernelEfficiency"]["value"] = round(v, 4); save(path, doc)
+    v = golden(set_moe, 0.05, 1.0, rows)
+    doc["moeKernelEfficiency"] = {"value": v, "source": f"fitted by Tests/Calibration/fit.py on rows {', '.join(rows)}: the share of a dense GEMM's efficiency (at the same size, on the fitted device curve) this stack's routed-expert GEMMs reach; no source measures it", "confidence": "CAL"}
+    save(path, doc)
+    report.append(f"{st} moeKernelEfficiency {v} on {', '.join(rows)}")
 
 final = evaluate()
 print("\n".join(report))

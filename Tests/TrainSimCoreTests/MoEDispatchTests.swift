@@ -67,4 +67,30 @@ final class MoEDispatchTests: XCTestCase {
         let f = try FrameworkSpec.load("megatron-core", relativeTo: nil, referencedFrom: nil, keyPath: "training.framework")
         XCTAssertFalse(f.sources["moeImbalance", default: ""].isEmpty)
     }
+
+    /// `moeKernelEfficiency` divides the routed experts' GEMM time by the share, and nothing else:
+    /// a dense model's layers and an MoE layer's other work are unchanged.
+    func testExpertKernelShareSlowsOnlyTheRoutedExpertGEMMs() throws {
+        let m = try experiment(#""megatron-core""#).model
+        var wb = WorkloadBuilder(model: m, tp: 1, cp: 1, ep: 16, sequenceParallel: false, seq: 4096, microBatch: 1, elementwisePasses: 8)
+        let device = try DeviceSpec.load("h800", relativeTo: nil, referencedFrom: nil, keyPath: "device")
+        let compute = ComputeModel(device: device, precision: .bf16)
+        let full = compute.forwardSeconds(wb.moeLayer(), attentionCalls: 1)
+        var fw = FrameworkSpec.reference
+        fw.moeKernelEfficiency = 0.25
+        wb.apply(fw, attention: .flash)
+        let slow = compute.forwardSeconds(wb.moeLayer(), attentionCalls: 1)
+        let experts = wb.moeLayer().gemms.filter { $0.efficiencyShare < 1 }
+        XCTAssertEqual(experts.count, 2)
+        let expertSeconds = experts.reduce(0) { $0 + compute.gemmSeconds($1) }
+        XCTAssertEqual(slow.gemm - full.gemm, expertSeconds * 0.75, accuracy: 1e-12 * slow.gemm)
+        XCTAssertEqual(slow.attention, full.attention)
+        XCTAssertEqual(slow.memory, full.memory)
+        XCTAssertEqual(compute.forwardSeconds(wb.denseLayer(), attentionCalls: 1), compute.forwardSeconds(
+            WorkloadBuilder(model: m, tp: 1, cp: 1, ep: 16, sequenceParallel: false, seq: 4096, microBatch: 1, elementwisePasses: 8).denseLayer(),
+            attentionCalls: 1))
+        let ms = try FrameworkSpec.load("mindspeed", relativeTo: nil, referencedFrom: nil, keyPath: "training.framework")
+        XCTAssertLessThan(ms.moeKernelEfficiency, 1)
+        XCTAssertTrue(ms.sources["moeKernelEfficiency", default: ""].contains("C16.4"))
+    }
 }

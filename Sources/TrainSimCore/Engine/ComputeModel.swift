@@ -27,7 +27,7 @@ public struct ComputeModel: Sendable {
 
     public func gemmSeconds(_ g: GemmWork) -> Double {
         guard g.flops > 0 else { return 0 }
-        return g.flops / (gemmPeak * device.gemmEfficiency(g.callFLOPs) * gemmFactor * frameworkFactor)
+        return g.flops / (gemmPeak * device.gemmEfficiency(g.callFLOPs) * gemmFactor * frameworkFactor * g.efficiencyShare)
     }
 
     public func attentionSeconds(_ flops: Double, callFLOPs: Double) -> Double {

@@ -44,8 +44,7 @@ public struct Engine: Sendable {
         var wb = WorkloadBuilder(model: m, tp: par.tp, cp: par.cp, ep: par.ep, sequenceParallel: par.sequenceParallel && par.tp > 1,
                                  seq: e.training.sequenceLength, microBatch: e.training.microBatchSequences,
                                  elementwisePasses: dev.elementwisePasses)
-        wb.unfusedAttention = e.training.attention == .unfused
-        wb.moeHostSyncSeconds = e.training.framework.moeHostSyncUs * 1e-6
+        wb.apply(e.training.framework, attention: e.training.attention)
         let calls = Double(e.training.microBatchSequences)
         let denseW = wb.denseLayer(), moeW = wb.moeLayer()
         let denseT = compute.forwardSeconds(denseW, attentionCalls: calls)

@@ -55,6 +55,9 @@ public struct FrameworkSpec: Sendable, Equatable {
     /// The busiest expert-parallel rank's routed tokens over the mean, when the model does not
     /// say (`model.moe.imbalance`).
     public var moeImbalance: Double = 1.1
+    /// The share of a dense GEMM's efficiency (at the same size) the stack's routed-expert
+    /// grouped GEMMs reach on the device: 1 where the device curve holds for them.
+    public var moeKernelEfficiency: Double = 1
     public static let dispatchers = ["alltoall", "allgather", "deepep"]
     /// FP8 runs keep the model's parameters in fp8 (1 byte) and gather them in fp8; the fp32 master stays in the optimizer (Megatron --fp8-param-gather, NeMo fp8_params).
     public var fp8Params: Bool = false
@@ -108,7 +111,8 @@ public struct FrameworkSpec: Sendable, Equatable {
          ("fp8Params", .bool(\.fp8Params)),
          ("moeDispatcher", .choice(\.moeDispatcher, dispatchers)),
          ("moeHostSyncUs", .number(\.moeHostSyncUs, 0...10_000, positive: false)),
-         ("moeImbalance", .number(\.moeImbalance, 1...64, positive: true))]
+         ("moeImbalance", .number(\.moeImbalance, 1...64, positive: true)),
+         ("moeKernelEfficiency", .number(\.moeKernelEfficiency, 0.05...1, positive: true))]
     }
 
     /// The keys of a stack file and of an experiment's override object besides `stack`.

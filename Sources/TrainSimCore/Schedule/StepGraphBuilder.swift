@@ -66,8 +66,7 @@ struct StepGraphBuilder {
         var wb = WorkloadBuilder(model: e.model, tp: par.tp, cp: par.cp, ep: par.ep, sequenceParallel: sp,
                                  seq: e.training.sequenceLength, microBatch: e.training.microBatchSequences,
                                  elementwisePasses: device.elementwisePasses)
-        wb.unfusedAttention = e.training.attention == .unfused
-        wb.moeHostSyncSeconds = fw.moeHostSyncUs * 1e-6
+        wb.apply(fw, attention: e.training.attention)
         let calls = Double(e.training.microBatchSequences)
         dense = LayerPieces(wb, compute: engine.compute, moe: false, attentionCalls: calls)
         moe = LayerPieces(wb, compute: engine.compute, moe: e.model.moe != nil, attentionCalls: calls)

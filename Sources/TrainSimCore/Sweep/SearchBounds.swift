@@ -37,8 +37,7 @@ struct BoundCache {
         var wb = WorkloadBuilder(model: e.model, tp: k.tp, cp: k.cp, ep: k.ep, sequenceParallel: sequenceParallel && k.tp > 1,
                                  seq: e.training.sequenceLength, microBatch: k.microBatch,
                                  elementwisePasses: compute.device.elementwisePasses)
-        wb.unfusedAttention = e.training.attention == .unfused
-        wb.moeHostSyncSeconds = e.training.framework.moeHostSyncUs * 1e-6
+        wb.apply(e.training.framework, attention: e.training.attention)
         let calls = Double(k.microBatch)
         let t = Times(dense: compute.forwardSeconds(wb.denseLayer(), attentionCalls: calls),
                       moe: compute.forwardSeconds(wb.moeLayer(), attentionCalls: calls),

@@ -6,6 +6,9 @@ public struct GemmWork: Sendable, Equatable {
     /// A column-parallel linear under TP (QKV, MLP up/gate): its backward carries the TP
     /// collectives that frameworks overlap with its dgrad and wgrad GEMMs.
     public var columnParallel = false
+    /// The share of the device's GEMM efficiency at this size the kernel reaches (below 1 for
+    /// a stack's grouped expert GEMMs, `moeKernelEfficiency`).
+    public var efficiencyShare = 1.0
 }
 
 /// The forward work one device does for one layer and one micro-batch, under a plan.
@@ -40,6 +43,16 @@ public struct WorkloadBuilder: Sendable {
     public var unfusedAttention = false
     /// Host synchronisation per MoE layer forward (the stack's `moeHostSyncUs`), seconds.
     public var moeHostSyncSeconds = 0.0
+    /// The stack's routed-expert GEMMs reach this share of a dense GEMM's efficiency (`moeKernelEfficiency`).
+    public var expertGemmShare = 1.0
+
+    /// Sets what the stack decides about a layer's kernels (attention kind, MoE host sync and
+    /// grouped-GEMM share), the same wherever a layer's work is built.
+    public mutating func apply(_ fw: FrameworkSpec, attention: AttentionKernel) {
+        unfusedAttention = attention == .unfused
+        moeHostSyncSeconds = fw.moeHostSyncUs * 1e-6
+        expertGemmShare = fw.moeKernelEfficiency
+    }
 
     public init(model: ModelSpec, tp: Int, cp: Int, ep: Int, sequenceParallel: Bool, seq: Int, microBatch: Int,
                 elementwisePasses: Double, bytesPerElement: Double = 2) {
@@ -161,8 +174,10 @@ public struct WorkloadBuilder: Sendable {
         let localExperts = Double(moe.experts) / Double(ep)
         let perExpert = slots / max(localExperts, 1)
         let up = model.gatedMLP ? 2 * fe : fe
-        w.gemms.append(gemm(perExpert, h, up, count: localExperts))
-        w.gemms.append(gemm(perExpert, fe, h, count: localExperts))
+        var upGemm = gemm(perExpert, h, up, count: localExperts), downGemm = gemm(perExpert, fe, h, count: localExperts)
+        upGemm.efficiencyShare = expertGemmShare
+        downGemm.efficiencyShare = expertGemmShare
+        w.gemms += [upGemm, downGemm]
         w.memoryBytes += slots * (up + fe) * bytesPerElement
         w.kernels += 4
     }
