@@ -131,10 +131,13 @@ public struct AnalyticalNetwork: CollectiveCostModel {
             let t = S / bUp + aUp
             return CollectiveCost(seconds: t, perTier: ["scale-up": t], algorithm: "p2p")
         case .broadcast:
-            let b = nD > 1 ? bOut : bUp
-            let a = nD > 1 ? aOut : aUp
-            let t = S / b + log2(Double(n)) * a
-            return CollectiveCost(seconds: t, perTier: [nD > 1 ? tierName : "scale-up": t], algorithm: "pipelined-tree")
+            // A pipelined chain through every member, as NCCL's broadcast (ring algorithm only)
+            // and the flow network's: the data crosses each hop once, a domain-to-domain hop on
+            // the domain's links (NCCL's channels spread it over the members' NICs), and the
+            // first chunk pays every hop's latency, (nL - 1) inside each domain, nD - 1 between.
+            let b = nD > 1 ? min(bOut * nL, bUp) : bUp
+            let t = S / b + (nL - 1) * nD * aUp + (nD - 1) * aOut
+            return CollectiveCost(seconds: t, perTier: [nD > 1 ? tierName : "scale-up": t], algorithm: "chain")
         }
     }
 }

@@ -59,6 +59,16 @@ public struct FrameworkSpec: Sendable, Equatable {
     /// grouped GEMMs reach on the device: 1 where the device curve holds for them.
     public var moeKernelEfficiency: Double = 1
     public static let dispatchers = ["alltoall", "allgather", "deepep"]
+    /// How ZeRO (stages 1-2) reduces gradients: "reducescatter" over the shard group (Megatron's
+    /// distributed optimizer, FSDP), or "allreduce" of the whole gradient over every data-parallel
+    /// rank, each rank then using its shard (InternEvo's hybrid ZeRO optimizer).
+    public var zeroGradReduce: String = "reducescatter"
+    /// How ZeRO (stages 1-2) brings the updated parameters back: "allgather" over the shard group,
+    /// or "broadcast": every rank of the shard group broadcasts its shard in turn (InternEvo's
+    /// `broadcast_params`), one collective per rank, each paying the group's chain latency.
+    public var zeroParamSync: String = "allgather"
+    public static let gradReduces = ["reducescatter", "allreduce"]
+    public static let paramSyncs = ["allgather", "broadcast"]
     /// FP8 runs keep the model's parameters in fp8 (1 byte) and gather them in fp8; the fp32 master stays in the optimizer (Megatron --fp8-param-gather, NeMo fp8_params).
     public var fp8Params: Bool = false
 
@@ -112,7 +122,9 @@ public struct FrameworkSpec: Sendable, Equatable {
          ("moeDispatcher", .choice(\.moeDispatcher, dispatchers)),
          ("moeHostSyncUs", .number(\.moeHostSyncUs, 0...10_000, positive: false)),
          ("moeImbalance", .number(\.moeImbalance, 1...64, positive: true)),
-         ("moeKernelEfficiency", .number(\.moeKernelEfficiency, 0.05...1, positive: true))]
+         ("moeKernelEfficiency", .number(\.moeKernelEfficiency, 0.05...1, positive: true)),
+         ("zeroGradReduce", .choice(\.zeroGradReduce, gradReduces)),
+         ("zeroParamSync", .choice(\.zeroParamSync, paramSyncs))]
     }
 
     /// The keys of a stack file and of an experiment's override object besides `stack`.

@@ -22,6 +22,12 @@ struct DataParallelPlan {
     /// reduce-scattered and parameters gathered) and its replica part (where each shard's
     /// gradients are then all-reduced; empty without hybrid sharding).
     let denseShard: CommGroup, denseReplica: CommGroup, expertShard: CommGroup, expertReplica: CommGroup
+    /// ZeRO's gradients all-reduced over every data-parallel rank (`zeroGradReduce`), and its
+    /// parameters broadcast shard by shard (`zeroParamSync`), as InternEvo does.
+    let gradAllReduce: Bool, paramBroadcast: Bool
+    /// Parameters per pipeline stage (the model's, spread over the stages), for how many of a
+    /// shard group's broadcasts carry one layer.
+    let stageParams: Double
 
     init(_ b: StepGraphBuilder) {
         let e = b.e, par = e.parallelism, m = e.model, fw = b.fw
@@ -35,6 +41,8 @@ struct DataParallelPlan {
         (expertShard, expertReplica) = split?.expert ?? (expertGroup, CommGroup([]))
         let sync = denseGroup.size > 1 || expertGroup.size > 1
         overlapGradReduce = fw.overlapGradReduce
+        gradAllReduce = fw.zeroGradReduce == "allreduce"
+        paramBroadcast = fw.zeroParamSync == "broadcast"
         overlapParamGather = fw.overlapParamGather && (1...2).contains(par.zero) && sync
         // Under pipelining, gradients are reduced once, after the last micro-batch: PyTorch's
         // pipeline schedules turn FSDP's gradient sync off for all but the last backward
@@ -53,6 +61,7 @@ struct DataParallelPlan {
         denseParams[b.embeddingLayerID] = params.embedding / t
         expertParams[b.outputLayerID] = 0
         expertParams[b.embeddingLayerID] = 0
+        stageParams = (denseParams.values.reduce(0, +) + expertParams.values.reduce(0, +)) / Double(par.pp)
         let order = b.order
         let totalVS = order.virtualStages * (order.schedule == .dualpipe ? 2 : 1)
         for vs in 0..<totalVS {
@@ -79,8 +88,11 @@ struct DataParallelPlan {
     /// reduce-scatter over the shard group, then, with hybrid sharding, an all-reduce of this
     /// rank's shard across the replicas (Megatron-Core with several distributed-optimizer
     /// instances, PyTorch HSDP).
-    private func reduceRequests(_ n: Double, _ shard: CommGroup, _ replica: CommGroup) -> [CollectiveRequest] {
+    private func reduceRequests(_ n: Double, _ shard: CommGroup, _ replica: CommGroup, whole: CommGroup) -> [CollectiveRequest] {
         if zero == 0 { return shard.size > 1 ? [CollectiveRequest(kind: .allReduce, bytes: n * gradBytes, group: shard, label: "dp")] : [] }
+        if gradAllReduce && zero <= 2 {
+            return whole.size > 1 ? [CollectiveRequest(kind: .allReduce, bytes: n * gradBytes, group: whole, label: "dp")] : []
+        }
         var out: [CollectiveRequest] = []
         if shard.size > 1 { out.append(CollectiveRequest(kind: .reduceScatter, bytes: n * gradBytes, group: shard, label: "dp")) }
         if replica.size > 1 {
@@ -90,17 +102,27 @@ struct DataParallelPlan {
     }
 
     /// Each kind of parameter (dense, expert) with its shard and replica groups.
-    private func groups(dense: Double, expert: Double) -> [(Double, CommGroup, CommGroup)] {
-        [(dense, denseShard, denseReplica), (expert, expertShard, expertReplica)]
+    private func groups(dense: Double, expert: Double) -> [(Double, CommGroup, CommGroup, CommGroup)] {
+        [(dense, denseShard, denseReplica, denseGroup), (expert, expertShard, expertReplica, expertGroup)]
+    }
+
+    /// The parameter collectives of one layer's `n` parameters over the shard group: one
+    /// all-gather, or (`paramBroadcast`) the broadcasts of the shards that hold them: each of the
+    /// group's ranks broadcasts its shard of the stage, so a layer takes its share of them.
+    private func gatherRequests(_ n: Double, _ shard: CommGroup) -> [CollectiveRequest] {
+        guard shard.size > 1 else { return [] }
+        guard paramBroadcast && zero <= 2 else { return [CollectiveRequest(kind: .allGather, bytes: n * paramBytes, group: shard, label: "dp")] }
+        let k = max(1, (Double(shard.size) * n / max(stageParams, 1)).rounded())
+        return [CollectiveRequest](repeating: CollectiveRequest(kind: .broadcast, bytes: n / k * paramBytes, group: shard, label: "dp"), count: Int(k))
     }
 
     /// Reduces one bucket's gradients (key: virtual stage x 1024 + bucket) after `after`.
     func reduce(bucket key: Int, rank r: Int, after: Int32, microBatch: Int = -1, into me: inout StepGraphBuilder) {
         let b = buckets[key / 1024]![key % 1024]
-        for (n, shard, replica) in groups(dense: b.dense, expert: b.expert) where n > 0 {
-            for r0 in reduceRequests(n, shard, replica) {
+        for (n, shard, replica, whole) in groups(dense: b.dense, expert: b.expert) where n > 0 {
+            for r0 in reduceRequests(n, shard, replica, whole: whole) {
                 let name = me.g.nameID(r0.kind == .reduceScatter ? "dp reduce-scatter (grad bucket)"
-                                       : r0.group == shard ? "dp all-reduce (grad bucket)" : "dp all-reduce (grad shard, across replicas)")
+                                       : r0.group == replica ? "dp all-reduce (grad shard, across replicas)" : "dp all-reduce (grad bucket)")
                 let req = me.request(r0)
                 me.g.add(stage: r, stream: .dpReduce, category: .dp, work: me.seconds(req), request: req, deps: [after],
                          layer: Int(b.layers.last ?? -1), microBatch: microBatch, virtualStage: key / 1024, name: name)
@@ -118,12 +140,14 @@ struct DataParallelPlan {
         let slot = l * 2 + (gather ? 1 : 0)
         if slot < me.dpLayerOps.count, let hit = me.dpLayerOps[slot] { return hit }
         var out: [(request: Int32, seconds: Double)] = []
-        for (n, shard, replica) in groups(dense: denseParams[Int32(l)] ?? 0, expert: expertParams[Int32(l)] ?? 0) where n > 0 {
-            let requests = gather ? (shard.size > 1 ? [CollectiveRequest(kind: .allGather, bytes: n * paramBytes, group: shard, label: "dp")] : [])
-                : reduceRequests(n, shard, replica)
+        for (n, shard, replica, whole) in groups(dense: denseParams[Int32(l)] ?? 0, expert: expertParams[Int32(l)] ?? 0) where n > 0 {
+            let requests = gather ? gatherRequests(n, shard) : reduceRequests(n, shard, replica, whole: whole)
+            var last: (CollectiveRequest, Int32, Double)?
             for r0 in requests {
+                if let (r1, req, secs) = last, r1 == r0 { out.append((req, secs)); continue }
                 let req = me.request(r0)
-                out.append((req, me.seconds(req)))
+                last = (r0, req, me.seconds(req))
+                out.append((req, last!.2))
             }
         }
         if slot >= me.dpLayerOps.count { me.dpLayerOps += [[(request: Int32, seconds: Double)]?](repeating: nil, count: slot + 1 - me.dpLayerOps.count) }
@@ -146,7 +170,7 @@ struct DataParallelPlan {
     /// Gathers one layer's parameters (bf16, or fp8) after `after`; returns the last operation (-1 if none).
     func gather(layer l: Int, rank r: Int, after: Int32, microBatch: Int, into me: inout StepGraphBuilder) -> Int32 {
         var last: Int32 = -1
-        let name = me.cachedName(1, "dp all-gather (params)")
+        let name = paramBroadcast && zero <= 2 ? me.cachedName(3, "dp broadcast (param shard)") : me.cachedName(1, "dp all-gather (params)")
         for (req, work) in layerCollectives(l, gather: true, into: &me) {
             last = me.g.add(stage: r, stream: .dpGather, category: .dp, work: work, request: req,
                             deps: after >= 0 ? [after] : [], layer: l, microBatch: microBatch, name: name)

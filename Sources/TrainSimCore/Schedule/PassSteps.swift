@@ -46,21 +46,35 @@ extension StepGraphBuilder {
         block = 1
         switch pass {
         case .forward:
-            if first { s.append(.compute(seconds: embedding.forward, layer: embeddingLayerID, layers: 1, name: g.nameID("embedding F"))) }
-            if zero3 || gather {
-                if let l = layers.first { s.append(.gatherIssue(layer: Int32(l))) }
+            // The embedding and the output layer are gathered as the layers are (with FSDP they
+            // belong to the root unit, kept gathered from its forward to its backward, so they
+            // are gathered once per forward and not again in the backward).
+            let gathers = zero3 || gather
+            let prefetch = (zero3 && fw.zero3Prefetch) || gather
+            if first && gathers { s.append(.gatherIssue(layer: embeddingLayerID)) }
+            if gathers, let l = layers.first { s.append(.gatherIssue(layer: Int32(l))) }
+            if first {
+                if gathers { s.append(.gatherWait(layer: embeddingLayerID)) }
+                s.append(.compute(seconds: embedding.forward, layer: embeddingLayerID, layers: 1, name: g.nameID("embedding F")))
             }
-            for (l, k) in blocks(layers, perLayer: zero3 || gather) {
+            for (l, k) in blocks(layers, perLayer: gathers) {
                 block = k
-                if zero3 || gather {
-                    if (zero3 && fw.zero3Prefetch) || gather, l + 1 < layers.upperBound { s.append(.gatherIssue(layer: Int32(l + 1))) }
+                if gathers {
+                    if prefetch, l + 1 < layers.upperBound { s.append(.gatherIssue(layer: Int32(l + 1))) }
+                    if prefetch, last, l + 1 == layers.upperBound { s.append(.gatherIssue(layer: outputLayerID)) }
                     if zero3 && !fw.zero3Prefetch && !gather { s.append(.gatherIssue(layer: Int32(l))) }
                     s.append(.gatherWait(layer: Int32(l)))
                 }
                 forwardLayer(l, into: &s, recomputing: false)
             }
             block = 1
-            if last { outputForward(into: &s) }
+            if last {
+                if gathers {
+                    if !prefetch || layers.isEmpty { s.append(.gatherIssue(layer: outputLayerID)) }
+                    s.append(.gatherWait(layer: outputLayerID))
+                }
+                outputForward(into: &s)
+            }
         case .backward, .backwardInput:
             let full = pass == .backward
             if last {
