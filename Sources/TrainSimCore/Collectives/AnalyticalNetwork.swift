@@ -100,12 +100,17 @@ public struct AnalyticalNetwork: CollectiveCostModel {
         case .reduceScatter, .allGather:
             let up = (nL - 1) / nL * S / bUp + (nL - 1) * aUp
             guard nD > 1 else { return CollectiveCost(seconds: up, perTier: ["scale-up": up], algorithm: "ring") }
-            // A ring on a direct fabric pays every step's latency.
-            let out = (nD - 1) / nD * (S / nL) / bOut + (direct != nil ? nD - 1 : min(nD - 1, 2 * log2(nD))) * aOut
+            // NCCL's reduce-scatter and all-gather are rings (no tree): a flat ring over all n
+            // members takes n - 1 steps, nD - 1 of them between domains and the others inside
+            // one, each paying its link's latency (NCCL's tuning model, src/graph/tuning.cc:
+            // (nsteps - nInterSteps) intra + nInterSteps inter). The (nL - 1) steps inside the
+            // first domain are `up`'s; the other (nL - 1)(nD - 1) are counted here.
+            // (On a direct fabric, `directFabric` gives the ring's own per-hop figures.)
+            let out = (nD - 1) / nD * (S / nL) / bOut + (nD - 1) * aOut + (direct == nil ? (nL - 1) * (nD - 1) * aUp : 0)
             if direct == nil, let (m, k) = leafSplit(shape) {
                 let b1 = outBandwidth(level: 1), a1 = cluster.latency(level: 1)
-                let leaf = (m - 1) / m * (S / nL) / b1 + min(m - 1, 2 * log2(m)) * a1
-                let top = (k - 1) / k * (S / nL / m) / bOut + min(k - 1, 2 * log2(k)) * aOut
+                let leaf = (m - 1) / m * (S / nL) / b1 + (m - 1) * a1 + (nL - 1) * (m - 1) * aUp
+                let top = (k - 1) / k * (S / nL / m) / bOut + (k - 1) * aOut + (nL * m - 1) * (k - 1) * aUp
                 if leaf + top < out {
                     return CollectiveCost(seconds: up + leaf + top,
                                           perTier: split(("scale-up", up), (cluster.levelName(1), leaf), (tierName, top)),
