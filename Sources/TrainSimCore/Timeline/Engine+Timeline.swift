@@ -51,6 +51,17 @@ extension Engine {
         return (r.summary, r.graph)
     }
 
+    /// The step read off one simulation of window `w`, if its periods repeat.
+    private func extended(_ w: SteadyWindow, microBatches m: Int, optimizer opt: [Double]) -> (summary: TimelineSummary, graph: TaskGraph, extended: Bool)? {
+        let (g, start, end) = timeline(microBatches: w.microBatches, optimizer: opt)
+        let tail = end.max() ?? 0
+        guard let delta = w.shift(graph: g, start: start, end: end, tolerance: 1e-10 * max(tail, 1e-12)) else { return nil }
+        let x = Double(m - w.microBatches) / Double(w.q)
+        let summary = TimelineSummary(graph: g, start: start, end: end, busyAsTraffic: true,
+                                      repeating: (w.weights(graph: g, extraPeriods: x), tail + x * delta))
+        return (summary, g, true)
+    }
+
     /// The step's timeline, and whether it was extended from the steady state (false: simulated in full).
     func timelineRun(full: Bool = false) -> (summary: TimelineSummary, graph: TaskGraph, extended: Bool) {
         let m = experiment.microBatches
@@ -59,14 +70,12 @@ extension Engine {
         let analytical = !(network is FlowNetwork)
         // One simulation whose middle micro-batches repeat (analytical network: busy time is traffic).
         if !full, analytical, let w = SteadyWindow(schedule: par.schedule, pp: par.pp, vpp: par.vpp, microBatches: m) {
-            let (g, start, end) = timeline(microBatches: w.microBatches, optimizer: opt)
-            let tail = end.max() ?? 0
-            if let delta = w.shift(graph: g, start: start, end: end, tolerance: 1e-10 * max(tail, 1e-12)) {
-                let x = Double(m - w.microBatches) / Double(w.q)
-                let summary = TimelineSummary(graph: g, start: start, end: end, busyAsTraffic: true,
-                                              repeating: (w.weights(graph: g, extraPeriods: x), tail + x * delta))
-                return (summary, g, true)
-            }
+            if let r = extended(w, microBatches: m, optimizer: opt) { return r }
+            // Some timelines settle slowly (ZeRO-3 under DualPipe: by about a quarter per
+            // micro-batch); a fill three times as long settles most of them, and is worth trying
+            // where it is still at most half the step.
+            if let w3 = SteadyWindow(schedule: par.schedule, pp: par.pp, vpp: par.vpp, microBatches: m, settle: 3),
+               2 * w3.microBatches <= m, let r = extended(w3, microBatches: m, optimizer: opt) { return r }
             let s = simulate(microBatches: m, optimizer: opt)
             return (s.summary, s.graph, false)
         }

@@ -15,13 +15,14 @@ struct SteadyWindow {
     /// Micro-batches per period in each direction, and the directions (DualPipe: 1 and 2).
     private let perDirection: Int, directions: Int
     /// The first micro-batch of the first period, counted within its direction.
-    private let first: Int
+    private var first: Int
     /// Micro-batches per direction in the simulation.
     private let span: Int
 
     /// nil when the schedule cannot be extended this way for `m` micro-batches (too few of them,
     /// or DualPipe with an odd count).
-    init?(schedule: PipelineSchedule, pp: Int, vpp: Int, microBatches m: Int) {
+    /// `settle` multiplies the fill: a second, longer try for timelines that settle slowly.
+    init?(schedule: PipelineSchedule, pp: Int, vpp: Int, microBatches m: Int, settle: Int = 1) {
         // `first`: micro-batches before the periods (the fill, and the transient after it to
         // settle); `drain`: after them, so that the periods' last backward passes still run
         // beside later forward passes. Too few of either shows as periods that do not repeat.
@@ -51,6 +52,7 @@ struct SteadyWindow {
             // stages settle to one rate within about pp more micro-batches (measured on 4 stages).
             first = 2 * pp; drain = 2 * pp
         }
+        first *= settle
         q = perDirection * directions
         var n = first + 3 * perDirection + drain
         // Whole periods between the simulated count and the real one.
