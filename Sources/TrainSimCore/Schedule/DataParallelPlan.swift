@@ -142,12 +142,9 @@ struct DataParallelPlan {
         var out: [(request: Int32, seconds: Double)] = []
         for (n, shard, replica, whole) in groups(dense: denseParams[Int32(l)] ?? 0, expert: expertParams[Int32(l)] ?? 0) where n > 0 {
             let requests = gather ? gatherRequests(n, shard) : reduceRequests(n, shard, replica, whole: whole)
-            var last: (CollectiveRequest, Int32, Double)?
             for r0 in requests {
-                if let (r1, req, secs) = last, r1 == r0 { out.append((req, secs)); continue }
                 let req = me.request(r0)
-                last = (r0, req, me.seconds(req))
-                out.append((req, last!.2))
+                out.append((req, me.seconds(req)))
             }
         }
         if slot >= me.dpLayerOps.count { me.dpLayerOps += [[(request: Int32, seconds: Double)]?](repeating: nil, count: slot + 1 - me.dpLayerOps.count) }

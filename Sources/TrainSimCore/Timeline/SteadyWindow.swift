@@ -15,7 +15,7 @@ struct SteadyWindow {
     /// Micro-batches per period in each direction, and the directions (DualPipe: 1 and 2).
     private let perDirection: Int, directions: Int
     /// The first micro-batch of the first period, counted within its direction.
-    private var first: Int
+    private let first: Int
     /// Micro-batches per direction in the simulation.
     private let span: Int
 
@@ -26,7 +26,7 @@ struct SteadyWindow {
         // `first`: micro-batches before the periods (the fill, and the transient after it to
         // settle); `drain`: after them, so that the periods' last backward passes still run
         // beside later forward passes. Too few of either shows as periods that do not repeat.
-        let drain: Int
+        let drain: Int, fill: Int
         (perDirection, directions) = Self.period(schedule: schedule, pp: pp, vpp: vpp)
         switch schedule {
         case .dualpipe:
@@ -38,21 +38,21 @@ struct SteadyWindow {
             // (120 micro-batches) now fits the window, and the DeepSeek-V3 search runs 6 % fewer
             // instructions, its output unchanged.
             guard m % 2 == 0 else { return nil }
-            first = 2 * pp; drain = pp
+            fill = 2 * pp; drain = pp
         case .interleaved:
             // A rank's warm-up runs 2(pp - 1) + (vpp - 1) pp chunks, all of micro-batches below
             // 2 pp; the waits settle within about one more group (measured on 4 to 16 stages,
             // vpp 1 to 4).
-            first = 3 * pp; drain = 2 * pp
+            fill = 3 * pp; drain = 2 * pp
         case .oneFOneB:
             // A rank's warm-up runs fewer than pp forward passes.
-            first = pp; drain = pp
+            fill = pp; drain = pp
         case .zeroBubble:
             // ZB-H1's weight passes trail its backward passes by the warm-up again, and the
             // stages settle to one rate within about pp more micro-batches (measured on 4 stages).
-            first = 2 * pp; drain = 2 * pp
+            fill = 2 * pp; drain = 2 * pp
         }
-        first *= settle
+        first = fill * settle
         q = perDirection * directions
         var n = first + 3 * perDirection + drain
         // Whole periods between the simulated count and the real one.
