@@ -58,5 +58,30 @@ final class MemoryPlanTests: XCTestCase {
         }
         XCTAssertGreaterThan(checked, 2)
     }
-}
 
+    /// GPT-OSS-20B under FSDP2 with expert parallelism on one DGX-H100 (NeMo AutoModel's published
+    /// run, C10.2): FSDP's fp32 shard is the master copy (4 + 4 + 8 bytes per parameter over the
+    /// shard group), so the plan it ran fits; a bf16 shard beside the master (2 + 4 + 12) would not.
+    func testFSDPShardIsTheMasterCopy() throws {
+        func gptOSS(_ masterShard: Bool) throws -> Analysis {
+            let e = try Experiment.decode(try JSONParser.parse("""
+            {"model": {"layers": 24, "hidden": 2880, "ffnHidden": 2880, "heads": 64, "kvHeads": 8, "headDim": 64, "vocab": 201088,
+                       "gatedMLP": true, "slidingWindow": 128, "windowedLayers": 12,
+                       "moe": {"experts": 32, "topK": 4, "sharedExperts": 0, "expertFfnHidden": 2880, "denseLayers": 0, "imbalance": 1.0}},
+             "training": {"tokens": 1e12, "sequenceLength": 4096, "globalBatchSequences": 256, "microBatchSequences": 2, "precision": "bf16",
+                          "recompute": "none", "framework": {"stack": "pytorch-fsdp", "moeDispatcher": "deepep", "zero3MasterShard": \(masterShard)}},
+             "cluster": {"topology": "h100-ib", "devices": 8},
+             "parallelism": {"tp": 1, "pp": 1, "ep": 8, "zero": 3}}
+            """), file: "gpt-oss.json", folder: nil)
+            return try Analysis.analyze(e)
+        }
+        let fsdp = try gptOSS(true), beside = try gptOSS(false)
+        XCTAssertTrue(fsdp.fits, "\(fsdp.step.memory)")
+        XCTAssertFalse(beside.fits, "\(beside.step.memory)")
+        // Gradients and Adam's moments plus the master: 16 bytes per sharded parameter against 18.
+        let m = fsdp.step.memory, b = beside.step.memory
+        XCTAssertEqual(m.gradientsGiB + m.optimizerGiB, b.gradientsGiB + b.optimizerGiB - (b.optimizerGiB / 12 * 4), accuracy: 1e-9)
+        XCTAssertEqual(m.optimizerGiB * 12 / 8, b.optimizerGiB, accuracy: 1e-9)
+        XCTAssertEqual(m.peakGiB, b.peakGiB - b.optimizerGiB / 12 * 2, accuracy: 1e-9)
+    }
+}

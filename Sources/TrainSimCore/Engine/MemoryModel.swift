@@ -2,7 +2,8 @@
 /// gradient-reduction dtype (`gradReduceBytes`: fp32 unless the stack reduces in bf16, as
 /// Megatron-Core's `grad_reduce_in_fp32` decides the dtype of its gradient buffer), fp32 master
 /// weights and two Adam moments: 2 + 4 + 12 bytes per parameter in Megatron's distributed-optimizer
-/// table (docs/source/api-guide/dist_optimizer.md), the 12 sharded over DP x CP with ZeRO >= 1), activations (Korthikanti et al. 2022, generalised to
+/// table (docs/source/api-guide/dist_optimizer.md), the 12 sharded over DP x CP with ZeRO >= 1; under
+/// FSDP's ZeRO-3, 4 + 4 + 8 sharded, its fp32 shard being the master: `zero3MasterShard`), activations (Korthikanti et al. 2022, generalised to
 /// GQA, MLA, gated and MoE MLPs; flash attention, so no s^2 term), the micro-batches a
 /// pipeline stage keeps in flight, the output layer's logits, and the runtime's reserve.
 public struct MemoryBreakdown: Sendable, Equatable {
@@ -126,12 +127,16 @@ struct MemoryModel {
         }
         let g = e.training.framework.gradReduceBytes, o = optimizerBytesPerParameter
         let w = e.training.framework.parameterBytes(e.training.precision)
+        let masterShard = e.training.framework.zero3MasterShard
         func states(_ n: Double, _ d: Double) -> (Double, Double, Double) {
             switch par.zero {
             case 0: return (w * n, g * n, o * n)
             case 1: return (w * n, g * n, o * n / d)
             case 2: return (w * n, g * n / d, o * n / d)
-            default: return (w * n / d, g * n / d, o * n / d)
+            default:
+                // FSDP: the fp32 shard is the master copy and its gradient is fp32; Adam's two moments.
+                if masterShard { return (4 * n / d, 4 * n / d, 8 * n / d) }
+                return (w * n / d, g * n / d, o * n / d)
             }
         }
         let a = states(dense, dDense), b = states(expert, dExpert)

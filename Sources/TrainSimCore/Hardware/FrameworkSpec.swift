@@ -71,6 +71,10 @@ public struct FrameworkSpec: Sendable, Equatable {
     public static let paramSyncs = ["allgather", "broadcast"]
     /// FP8 runs keep the model's parameters in fp8 (1 byte) and gather them in fp8; the fp32 master stays in the optimizer (Megatron --fp8-param-gather, NeMo fp8_params).
     public var fp8Params: Bool = false
+    /// Under ZeRO-3 the sharded parameters are the fp32 master weights and their gradients are
+    /// fp32 (PyTorch FSDP: the bf16 copy exists only while a unit is gathered), so a parameter's
+    /// states are 4 + 4 + 8 bytes over the shard group, not a bf16 shard beside an fp32 master.
+    public var zero3MasterShard: Bool = false
 
     /// Bytes per model parameter held and gathered, for a run in `precision`.
     public func parameterBytes(_ precision: Precision) -> Double { precision == .fp8 && fp8Params ? 1 : 2 }
@@ -124,7 +128,8 @@ public struct FrameworkSpec: Sendable, Equatable {
          ("moeImbalance", .number(\.moeImbalance, 1...64, positive: true)),
          ("moeKernelEfficiency", .number(\.moeKernelEfficiency, 0.05...1, positive: true)),
          ("zeroGradReduce", .choice(\.zeroGradReduce, gradReduces)),
-         ("zeroParamSync", .choice(\.zeroParamSync, paramSyncs))]
+         ("zeroParamSync", .choice(\.zeroParamSync, paramSyncs)),
+         ("zero3MasterShard", .bool(\.zero3MasterShard))]
     }
 
     /// The keys of a stack file and of an experiment's override object besides `stack`.
