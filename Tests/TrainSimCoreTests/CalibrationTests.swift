@@ -29,7 +29,7 @@ final class CalibrationTests: XCTestCase {
         XCTAssertEqual(cases.count, 38)
         let fitted = Set(cases.filter(\.calibration).map { String($0.id.prefix(while: { $0 != "-" })) })
         XCTAssertEqual(fitted, ["C5.1", "C5.2", "C5.3", "C6.1", "C6.2", "C6.3", "C6.4", "C6.5", "C12.1", "C12.4", "C12.7", "C12.9",
-                                "C16.4"])  // C16.4 since stop 21: the one MoE row fitted (MindSpeed's moeKernelEfficiency)
+                                "C16.4", "C15.1"])  // C16.4 since stop 21 (MindSpeed's moeKernelEfficiency), C15.1 since stop 22 (DeepSpeed's efficiencyFactor)
         for c in cases { XCTAssertEqual(c.tolerance, 0.15, c.id) }
         // Parts of one chip share its compute description: the A100 40GB and 80GB rows are one family.
         let families = Set(cases.filter { $0.id.hasPrefix("C12.") && $0.id.contains("A100") }.map(\.family))
