@@ -14,7 +14,10 @@ Steps, in order (each a one-dimensional search, so every fitted figure has a cle
     published rows that set the curves);
  2. per silicon, the fp8 GEMM factor, on its fp8 rows with the reference stack;
  3. per stack, its kernel-efficiency share (`efficiencyFactor`), on that stack's rows (the reference stacks
-    keep 1: the curves are theirs);
+    keep 1: the curves are theirs), then per silicon (`efficiencyFactorBySilicon`); where that silicon's
+    rows include one of 16k tokens or more run with another attention kernel than the fused one the
+    curve describes, that kernel's share of the silicon's attention curve (`attentionKernels` in the
+    silicon file) is fitted on it, alternating twice with the silicon share on the shorter rows;
  4. per stack, the share of a dense GEMM's efficiency its routed-expert GEMMs reach
     (`moeKernelEfficiency`), on that stack's MoE rows. Steps 1-3 use dense rows only, so the curves and
     shares are set before it.
@@ -73,6 +76,9 @@ first = evaluate()
 def family(i): return first[i]["family"]
 def stack(i): return first[i]["stack"]
 def precision(i): return CASES[i]["experiment"]["training"].get("precision", "bf16")
+def seq(i): return CASES[i]["experiment"]["training"].get("sequenceLength", 0)
+# Rows this long are mostly attention: they set an attention kernel's share on their silicon.
+LONG_SEQUENCE = 16384
 def is_moe(c): return isinstance(c["experiment"]["model"], dict) and "moe" in c["experiment"]["model"]
 
 report = []
@@ -100,6 +106,15 @@ for chip, path in SILICON_FILES.items():
         save(path, doc)
         report.append(f"{chip} fp8GemmFactor {v} on {', '.join(rows8)}")
 
+def kernel(i):
+    """The attention kernel a row runs: its experiment's override, else its stack file's."""
+    fw = CASES[i]["experiment"]["training"].get("framework", "megatron-core")
+    if isinstance(fw, dict) and "attentionKernel" in fw: return fw["attentionKernel"]
+    name = fw["stack"] if isinstance(fw, dict) else fw
+    return load(f"Topologies/frameworks/{name}.json").get("attentionKernel", {}).get("value", "fused")
+
+FLEX_OF_FLASH2 = 0.87  # FlexAttention / FlashAttention-2: 90 % forward, 85 % backward (PyTorch blog, Aug 2024)
+
 for st in FITTED_STACKS:
     rows = rows_where(lambda c: stack(c["id"]) == st and not is_moe(c))
     path = f"Topologies/frameworks/{st}.json"
@@ -111,20 +126,40 @@ for st in FITTED_STACKS:
         doc["efficiencyFactor"]["value"] = round(v, 4); save(path, doc)
     doc.pop("efficiencyFactorBySilicon", None)
     save(path, doc)
-    v = golden(set_eff, 0.5, 1.2, rows)
-    doc["efficiencyFactor"] = {"value": v, "source": f"fitted by Tests/Calibration/fit.py on rows {', '.join(rows)}: the share of the reference stack's kernel efficiency this stack reaches (on silicon without a figure of its own below)", "confidence": "CAL"}
+    short = [i for i in rows if seq(i) < LONG_SEQUENCE] or rows
+    v = golden(set_eff, 0.5, 1.2, short)
+    doc["efficiencyFactor"] = {"value": v, "source": f"fitted by Tests/Calibration/fit.py on rows {', '.join(short)}: the share of the reference stack's kernel efficiency this stack reaches (on silicon without a figure of its own below)", "confidence": "CAL"}
     save(path, doc)
-    report.append(f"{st} efficiencyFactor {v} on {', '.join(rows)}")
+    report.append(f"{st} efficiencyFactor {v} on {', '.join(short)}")
     # Then per silicon with rows of its own: the stack's kernels may reach a different share of one chip.
+    # A silicon's rows of 16k tokens or more, mostly attention, set instead the share of that
+    # silicon's attention curve the rows' attention kernel reaches (`attentionKernels` in the
+    # silicon file), alternating twice with the stack's share on the silicon's shorter rows.
     by = {}
     for chip in sorted({family(i) for i in rows}):
         chip_rows = [i for i in rows if family(i) == chip]
+        long_rows = [i for i in chip_rows if seq(i) >= LONG_SEQUENCE and kernel(i) != "fused"]
+        short_rows = [i for i in chip_rows if i not in long_rows] or chip_rows
         def set_chip(x, doc=doc, path=path, chip=chip):
             doc.setdefault("efficiencyFactorBySilicon", {})[chip] = {"value": round(x, 4)}
             save(path, doc)
-        x = golden(set_chip, 0.5, 1.2, chip_rows)
-        by[chip] = {"value": x, "source": f"fitted by Tests/Calibration/fit.py on rows {', '.join(chip_rows)}", "confidence": "CAL"}
-        report.append(f"{st} on {chip}: {x} on {', '.join(chip_rows)}")
+        silicon = SILICON_FILES.get(chip) if long_rows else None
+        kern = kernel(long_rows[0]) if silicon else None
+        def set_kernel(x, chip=chip, silicon=silicon, kern=kern):
+            sdoc = load(silicon)
+            shares = sdoc["efficiency"].setdefault("attentionKernels", {})
+            shares[kern] = {"value": round(x, 4), "source": f"fitted by Tests/Calibration/fit.py on rows {', '.join(long_rows)}: the share of this silicon's attention curve (the NVIDIA stacks' fused attention) that {kern} reaches; FlashAttention-2 runs on Hopper without its TMA and warp-group MMA instructions, at most 35 % of the H100's peak where FlashAttention-3 reaches 75 % (Shah et al. 2024, arXiv 2407.08608)", "confidence": "CAL"}
+            if kern == "flash2":
+                shares["flex"] = {"value": round(x * FLEX_OF_FLASH2, 4), "source": f"{FLEX_OF_FLASH2} of the flash2 share: FlexAttention reaches about 90 % of FlashAttention-2's forward and 85 % of its backward (PyTorch blog 'FlexAttention: The Flexibility of PyTorch with the Performance of FlashAttention', Aug 2024)", "confidence": "S"}
+            save(silicon, sdoc)
+        for _ in range(2 if silicon else 1):
+            x = golden(set_chip, 0.5, 1.2, short_rows)
+            if silicon:
+                a = golden(set_kernel, 0.2, 1.5, long_rows)
+        by[chip] = {"value": x, "source": f"fitted by Tests/Calibration/fit.py on rows {', '.join(short_rows)}", "confidence": "CAL"}
+        report.append(f"{st} on {chip}: {x} on {', '.join(short_rows)}")
+        if silicon:
+            report.append(f"{chip} attention kernel {kern}: {a} on {', '.join(long_rows)}")
     doc["efficiencyFactorBySilicon"] = by
     save(path, doc)
 

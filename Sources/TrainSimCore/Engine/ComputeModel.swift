@@ -9,6 +9,8 @@ public struct ComputeModel: Sendable {
 
     /// The software stack's share of the device's calibrated efficiency.
     public var frameworkFactor: Double = 1
+    /// The share of the device's attention curve the stack's attention kernel reaches (`attentionKernel`).
+    public var attentionKernelShare: Double = 1
 
     public init(device: DeviceSpec, precision: Precision) {
         self.device = device
@@ -18,6 +20,7 @@ public struct ComputeModel: Sendable {
     public init(experiment e: Experiment) {
         self.init(device: e.cluster.topology.device, precision: e.training.precision)
         frameworkFactor = e.training.framework.efficiency(on: e.cluster.topology.device.family)
+        attentionKernelShare = e.cluster.topology.device.attentionShare(e.training.framework.attentionKernel)
     }
 
     var gemmPeak: Double { device.peakFLOPs(precision) * flopsScale }
@@ -32,7 +35,7 @@ public struct ComputeModel: Sendable {
 
     public func attentionSeconds(_ flops: Double, callFLOPs: Double) -> Double {
         guard flops > 0 else { return 0 }
-        return flops / (attentionPeak * device.attentionEfficiency(callFLOPs) * frameworkFactor)
+        return flops / (attentionPeak * device.attentionEfficiency(callFLOPs) * frameworkFactor * attentionKernelShare)
     }
 
     public func memorySeconds(_ bytes: Double) -> Double {

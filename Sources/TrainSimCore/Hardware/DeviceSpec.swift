@@ -36,6 +36,11 @@ public struct DeviceSpec: Sendable, Equatable {
     /// occupy: the compute beside them runs that much slower on the timeline. (How much traffic is
     /// hidden is not a device figure: it is whatever the step's timeline overlaps.)
     public var overlapSMFraction: Double
+    /// The share of `attentionEfficiency` other attention kernels reach on this silicon, by the
+    /// stack's `attentionKernel` ("flash2", "flex"); the curve is the "fused" kernel's, so absent
+    /// kernels and "fused" take 1.
+    public var attentionKernelShares: [String: Double] = [:]
+    public func attentionShare(_ kernel: String) -> Double { attentionKernelShares[kernel] ?? 1 }
     /// Every figure's source, keyed by field name, for reports.
     public var sources: [String: String]
     /// Rental price per device-hour and purchase price per device, USD (`prices` in the device
@@ -122,6 +127,13 @@ extension DeviceSpec {
         let passes = note("efficiency.elementwisePasses", try eff.sourced("elementwisePasses", in: 0...200) ?? Sourced(value: 16))
         let launch = note("efficiency.kernelOverheadUs", try eff.sourced("kernelOverheadUs", in: 0...1000) ?? Sourced(value: 5))
         let smFrac = note("efficiency.overlapSMFraction", try eff.sourced("overlapSMFraction", in: 0...0.9) ?? Sourced(value: 0))
+        var kernelShares: [String: Double] = [:]
+        if let k = try eff.object("attentionKernels") {
+            for kernel in FrameworkSpec.attentionKernels where kernel != "fused" {
+                if let v = try k.sourced(kernel, in: 0.05...2, positive: true) { kernelShares[kernel] = note("efficiency.attentionKernels." + kernel, v) }
+            }
+            try k.finish()
+        }
         try eff.finish()
         let reserved = note("reservedGiB", try r.sourced("reservedGiB", in: 0...512) ?? Sourced(value: 2))
         var rental: Double?, capital: Double?
@@ -136,6 +148,7 @@ extension DeviceSpec {
             trainingPowerFraction: powerFrac, gemmEfficiency: gemm, fp8GemmEfficiencyFactor: fp8f,
             attentionEfficiency: attn, memoryBoundEfficiency: mem, elementwisePasses: passes, kernelOverheadUs: launch, reservedGiB: reserved,
             overlapSMFraction: smFrac, sources: sources)
+        d.attentionKernelShares = kernelShares
         d.rentalPerHourUSD = rental
         d.capitalUSD = capital
         return d

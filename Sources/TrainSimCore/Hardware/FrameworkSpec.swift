@@ -75,6 +75,12 @@ public struct FrameworkSpec: Sendable, Equatable {
     /// fp32 (PyTorch FSDP: the bf16 copy exists only while a unit is gathered), so a parameter's
     /// states are 4 + 4 + 8 bytes over the shard group, not a bf16 shard beside an fp32 master.
     public var zero3MasterShard: Bool = false
+    /// The fused attention kernel the stack runs: "fused" (the kernel the device's attention curve
+    /// describes: cuDNN / Transformer Engine fused attention on NVIDIA, the vendor's elsewhere),
+    /// "flash2" (FlashAttention-2), "flex" (PyTorch FlexAttention); the silicon file says what share
+    /// of its curve each reaches (`attentionKernels`).
+    public var attentionKernel: String = "fused"
+    public static let attentionKernels = ["fused", "flash2", "flex"]
 
     /// Bytes per model parameter held and gathered, for a run in `precision`.
     public func parameterBytes(_ precision: Precision) -> Double { precision == .fp8 && fp8Params ? 1 : 2 }
@@ -129,7 +135,8 @@ public struct FrameworkSpec: Sendable, Equatable {
          ("moeKernelEfficiency", .number(\.moeKernelEfficiency, 0.05...1, positive: true)),
          ("zeroGradReduce", .choice(\.zeroGradReduce, gradReduces)),
          ("zeroParamSync", .choice(\.zeroParamSync, paramSyncs)),
-         ("zero3MasterShard", .bool(\.zero3MasterShard))]
+         ("zero3MasterShard", .bool(\.zero3MasterShard)),
+         ("attentionKernel", .choice(\.attentionKernel, attentionKernels))]
     }
 
     /// The keys of a stack file and of an experiment's override object besides `stack`.

@@ -1,0 +1,50 @@
+import XCTest
+@testable import TrainSimCore
+
+/// The stack's attention kernel (`attentionKernel`) and the share of the device's attention curve
+/// it reaches (`attentionKernels` in the silicon file): FlashAttention-2 on Hopper runs without the
+/// instructions the fused kernels use; on Ampere it is the curve's own kernel.
+final class AttentionKernelTests: XCTestCase {
+    func compute(_ topology: String, kernel: String) throws -> ComputeModel {
+        let e = try Experiment.decode(try JSONParser.parse("""
+        {"model": "llama3-8b",
+         "training": {"tokens": 1e11, "sequenceLength": 32768, "globalBatchSequences": 8, "precision": "bf16",
+                      "framework": {"stack": "pytorch-fsdp", "attentionKernel": "\(kernel)"}},
+         "cluster": {"topology": "\(topology)", "devices": 8}, "parallelism": {"tp": 1, "zero": 3}}
+        """), file: "k.json", folder: nil)
+        return ComputeModel(experiment: e)
+    }
+
+    func testFlashAttention2IsSlowerOnHopperOnly() throws {
+        let call = 1e12
+        let fusedH = try compute("h100-ib", kernel: "fused").attentionSeconds(call, callFLOPs: call)
+        let flashH = try compute("h100-ib", kernel: "flash2").attentionSeconds(call, callFLOPs: call)
+        let flexH = try compute("h100-ib", kernel: "flex").attentionSeconds(call, callFLOPs: call)
+        XCTAssertGreaterThan(flashH, 1.5 * fusedH)
+        // FlexAttention: 0.87 of FlashAttention-2's throughput.
+        XCTAssertEqual(flashH / flexH, 0.87, accuracy: 0.001)
+        let fusedA = try compute("a100-80g-ib", kernel: "fused").attentionSeconds(call, callFLOPs: call)
+        let flashA = try compute("a100-80g-ib", kernel: "flash2").attentionSeconds(call, callFLOPs: call)
+        XCTAssertEqual(flashA, fusedA, accuracy: 1e-15)
+        // The H800 is the same silicon as the H100: the same share.
+        let flash800 = try compute("h800-ib", kernel: "flash2").attentionSeconds(call, callFLOPs: call)
+        XCTAssertEqual(flash800, flashH, accuracy: 1e-15)
+    }
+
+    func testStackFilesNameTheirKernel() throws {
+        let expected = ["megatron-core": "fused", "nemo": "fused", "mindspeed": "fused", "pytorch-fsdp": "flash2", "internlm": "flash2", "deepspeed": "flash2"]
+        for (stack, kernel) in expected {
+            let f = try FrameworkSpec.load(stack, relativeTo: nil, referencedFrom: nil, keyPath: "training.framework")
+            XCTAssertEqual(f.attentionKernel, kernel, stack)
+            XCTAssertNotNil(f.sources["attentionKernel"], stack)
+        }
+    }
+
+    func testAnUnknownKernelIsOneLine() throws {
+        XCTAssertThrowsError(try compute("h100-ib", kernel: "flash9")) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("attentionKernel"), text)
+            XCTAssertFalse(text.contains("\n"), text)
+        }
+    }
+}
