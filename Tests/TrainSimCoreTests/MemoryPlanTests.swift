@@ -84,4 +84,21 @@ final class MemoryPlanTests: XCTestCase {
         XCTAssertEqual(m.optimizerGiB * 12 / 8, b.optimizerGiB, accuracy: 1e-9)
         XCTAssertEqual(m.peakGiB, b.peakGiB - b.optimizerGiB / 12 * 2, accuracy: 1e-9)
     }
+
+    /// Megatron's interleaved warm-up runs 2(pp - r - 1) + (v - 1) pp chunk forwards on rank r before
+    /// its first backward: every rank holds nearly pp micro-batches of its layers, the last one
+    /// ((v - 1) pp + 1) / v, not the single micro-batch of 1F1B.
+    func testInterleavedRanksHoldTheirWarmUp() throws {
+        let e = try Experiment.decode(try JSONParser.parse("""
+        {"model": "llama3-8b", "training": {"tokens": 1e11, "sequenceLength": 4096, "globalBatchSequences": 8, "precision": "bf16"},
+         "cluster": {"topology": "h100-ib", "devices": 8}, "parallelism": {"tp": 2, "pp": 4, "vpp": 2, "schedule": "interleaved"}}
+        """), file: "i.json", folder: nil)
+        let layout = StageLayout(layers: e.model.layers, pp: 4, vpp: 2, split: nil)
+        let mm = MemoryModel(e: e, device: e.cluster.topology.device, params: ParameterCount(e.model), layout: layout)
+        XCTAssertEqual(e.microBatches, 8)
+        XCTAssertEqual(mm.inFlight(stage: 0, microBatches: 8), (6 + 4 + 1) / 2.0)
+        XCTAssertEqual(mm.inFlight(stage: 3, microBatches: 8), (0 + 4 + 1) / 2.0)
+        // Never more than the step's micro-batches.
+        XCTAssertEqual(mm.inFlight(stage: 0, microBatches: 4), 4)
+    }
 }
