@@ -113,6 +113,7 @@ extension Experiment {
         let cpAlgorithm = ContextParallelAlgorithm(rawValue: try p.choice("cpAlgorithm", ContextParallelAlgorithm.allCases.map(\.rawValue)) ?? "ring")!
         let zero = try p.int("zero", in: 0...3) ?? 1
         let shardGroup = try p.int("zeroShardGroup", in: 1...10_000_000)
+        let group = try p.int("microBatchGroup", in: 1...10_000_000)
         let defaultSchedule: PipelineSchedule = vpp > 1 ? .interleaved : .oneFOneB
         let schedule = PipelineSchedule(rawValue: try p.choice("schedule", PipelineSchedule.allCases.map(\.rawValue)) ?? defaultSchedule.rawValue)!
         let dims = ["tp", "cp", "ep", "pp", "dp"]
@@ -137,7 +138,7 @@ extension Experiment {
         }
         try p.finish()
         return ParallelismSpec(tp: tp, pp: pp, vpp: vpp, dp: dp, ep: ep, cp: cp, sequenceParallel: sp, zero: zero,
-                               schedule: schedule, order: order, layerSplit: split, cpAlgorithm: cpAlgorithm, zeroShardGroup: shardGroup)
+                               schedule: schedule, order: order, layerSplit: split, cpAlgorithm: cpAlgorithm, zeroShardGroup: shardGroup, microBatchGroup: group)
     }
 
     static func readCost(_ c: ObjectReader?) throws(TrainSimError) -> CostSpec {

@@ -74,8 +74,18 @@ extension Experiment {
             throw fail("training.globalBatchSequences", "\(training.globalBatchSequences) is not a multiple of dp x microBatchSequences = \(p.dp) x \(training.microBatchSequences) = \(per)")
         }
         let m = training.globalBatchSequences / per
-        if p.schedule == .interleaved, p.vpp > 1, m % p.pp != 0 {
-            throw fail("training.globalBatchSequences", "the interleaved schedule needs micro-batches (\(m)) to be a multiple of pp (\(p.pp))")
+        if let g = p.microBatchGroup, p.schedule != .interleaved || p.vpp == 1 {
+            throw fail("parallelism.microBatchGroup", "\(g) applies to the interleaved schedule (vpp > 1), not \"\(p.schedule.rawValue)\"")
+        }
+        if let g = p.microBatchGroup, g < p.pp {
+            // Megatron's order deadlocks below pp: a chunk's backward would wait on forwards queued behind it.
+            throw fail("parallelism.microBatchGroup", "\(g) is less than pp (\(p.pp)); Megatron's interleaved order needs groups of at least pp micro-batches")
+        }
+        if p.schedule == .interleaved, p.vpp > 1, m % p.group != 0 {
+            if p.microBatchGroup == nil {
+                throw fail("training.globalBatchSequences", "the interleaved schedule needs micro-batches (\(m)) to be a multiple of pp (\(p.pp))")
+            }
+            throw fail("parallelism.microBatchGroup", "micro-batches (\(m)) must be a multiple of the group, \(p.group)")
         }
         if p.schedule == .dualpipe, m < 2 * p.pp {
             throw fail("training.globalBatchSequences", "DualPipe needs at least 2 x pp = \(2 * p.pp) micro-batches, found \(m)")

@@ -64,6 +64,11 @@ public struct ParallelismSpec: Sendable, Equatable {
     /// than all of them (hybrid sharding: the shards are replicated across the other ranks).
     /// nil: all of them.
     public var zeroShardGroup: Int? = nil
+    /// Interleaved schedule: micro-batches run per model chunk before the next chunk (Megatron's
+    /// --microbatch-group-size-per-virtual-pipeline-stage; Llama 3's N). nil: pp.
+    public var microBatchGroup: Int? = nil
+    /// The interleaved schedule's micro-batch group (pp unless set).
+    public var group: Int { microBatchGroup ?? pp }
 }
 
 public struct CostSpec: Sendable, Equatable {

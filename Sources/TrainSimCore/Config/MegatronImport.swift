@@ -110,6 +110,7 @@ public struct MegatronImport: Sendable {
                 notes.append("ignored --schedules-method \(s): trainsim models 1f1b, interleaved, zero-bubble and dualpipe")
             }
         }
+        let group = try a.int("--microbatch-group-size-per-virtual-pipeline-stage", in: 1...10_000_000)
         var layerSplit: [Int]?
         if let list = try a.ints("--num-layer-list") { layerSplit = list }
         let first = try a.int("--decoder-first-pipeline-num-layers", in: 0...100_000)
@@ -248,6 +249,7 @@ public struct MegatronImport: Sendable {
         if cp > 1, cpAlgorithm != .ring { parallelism.append(("cpAlgorithm", .string(cpAlgorithm.rawValue))) }
         if let shardGroup { parallelism.append(("zeroShardGroup", .number(Double(shardGroup)))) }
         if let layerSplit { parallelism.append(("layerSplit", .array(layerSplit.map { .number(Double($0)) }))) }
+        if let group, vpp > 1, group != pp { parallelism.append(("microBatchGroup", .number(Double(group)))) }
         let name = options.name ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         var doc: [(String, JSONValue)] = [
             ("schemaVersion", .number(1)), ("name", .string(name)),

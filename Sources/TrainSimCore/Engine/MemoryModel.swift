@@ -87,11 +87,12 @@ struct MemoryModel {
         let base = Double(min(microBatches, pp - p))
         switch e.parallelism.schedule {
         case .oneFOneB, .zeroBubble: return base
-        // Megatron's interleaved warm-up: 2(pp - p - 1) + (v - 1) pp chunk forwards before the
+        // Megatron's interleaved warm-up: 2(pp - p - 1) + (v - 1) g chunk forwards (g: the
+        // micro-batch group, pp by default) before the
         // first backward (schedules.py, forward_backward_pipelining_with_interleaving), each chunk
         // 1/v of the stage's layers, and one more in flight; nearly pp micro-batches on every rank.
         case .interleaved:
-            let chunks = min(Double(microBatches) * v, Double(2 * (pp - p - 1) + (e.parallelism.vpp - 1) * pp + 1))
+            let chunks = min(Double(microBatches) * v, Double(2 * (pp - p - 1) + (e.parallelism.vpp - 1) * e.parallelism.group + 1))
             return chunks / v
         // DualPipe holds PP + 1 micro-batches of one chunk, and a device's chunk is half its
         // layers (two chunks, one per direction): DeepSeek-V3 report, table 2.

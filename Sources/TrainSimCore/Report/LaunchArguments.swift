@@ -74,6 +74,7 @@ public enum LaunchArguments {
             } else {
                 parallel.append("--virtual-pipeline-model-parallel-size \(p.vpp)")
             }
+            if p.group != p.pp { parallel.append("--microbatch-group-size-per-virtual-pipeline-stage \(p.group)") }
         }
         // An uneven split (given, or trainsim's default for layers that do not divide) is written out.
         let chunks = StageLayout(layers: m.layers, pp: p.pp, vpp: p.vpp, split: p.layerSplit).chunks

@@ -24,7 +24,7 @@ extension Analysis {
         var out = ""
         func line(_ k: String, _ v: String) { out += k.padding(toLength: 28, withPad: " ", startingAt: 0) + v + "\n" }
         out += "\(e.name): \(e.model.name) on \(e.cluster.devices) x \(e.cluster.topology.device.name) (\(e.cluster.topology.id), \(s.networkBackend) network)\n"
-        out += "plan: tp \(p.tp), pp \(p.pp)\(p.vpp > 1 ? " (vpp \(p.vpp))" : ""), dp \(p.dp), ep \(p.ep), cp \(p.cp)\(p.cp > 1 && p.cpAlgorithm == .ulysses ? " (ulysses)" : ""), ZeRO-\(p.zero)\(p.zeroShardGroup.map { " (sharded over \($0))" } ?? ""), \(p.schedule.rawValue), "
+        out += "plan: tp \(p.tp), pp \(p.pp)\(p.vpp > 1 ? " (vpp \(p.vpp)\(p.group != p.pp ? ", groups of \(p.group)" : ""))" : ""), dp \(p.dp), ep \(p.ep), cp \(p.cp)\(p.cp > 1 && p.cpAlgorithm == .ulysses ? " (ulysses)" : ""), ZeRO-\(p.zero)\(p.zeroShardGroup.map { " (sharded over \($0))" } ?? ""), \(p.schedule.rawValue), "
             + "\(s.microBatches) micro-batches of \(e.training.microBatchSequences), \(e.training.precision.rawValue), recompute \(e.training.recompute.rawValue)\n\n"
         line("step time", Fmt.secs(s.stepSeconds))
         line("tokens/s", Fmt.num(tokensPerSecond) + "  (" + Fmt.num(tokensPerSecondPerDevice) + " per device)")

@@ -36,7 +36,7 @@ public enum RunPhases {
                                     "\(JSONWriter.number(ramp.tokens)) is not less than the base phase's \(JSONWriter.number(baseTokens)) tokens")
             }
             let p = e.parallelism
-            let granule = p.dp * e.training.microBatchSequences * (p.schedule == .interleaved && p.vpp > 1 ? p.pp : 1)
+            let granule = p.dp * e.training.microBatchSequences * (p.schedule == .interleaved && p.vpp > 1 ? p.group : 1)
             let minimum = p.schedule == .dualpipe ? 2 * p.pp * p.dp * e.training.microBatchSequences : granule
             let to = Double(e.training.globalBatchSequences), from = Double(ramp.fromSequences)
             for i in 0..<ramp.stages {

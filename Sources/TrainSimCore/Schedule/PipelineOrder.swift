@@ -4,7 +4,8 @@
 /// - 1F1B (Narayanan et al. 2021; Megatron-LM `forward_backward_pipelining_without_interleaving`):
 ///   `min(p - r - 1, m)` warm-up forwards, then one forward and one backward, then the cool-down.
 /// - Interleaved 1F1B (Megatron-LM `forward_backward_pipelining_with_interleaving`): virtual
-///   micro-batches in groups of p per model chunk, `2(p - r - 1) + (v - 1)p` warm-up forwards.
+///   micro-batches in groups of g per model chunk (g = p unless set), `2(p - r - 1) + (v - 1)g`
+///   warm-up forwards.
 /// - ZB-H1 (Qi et al. 2024): 1F1B order with the backward split into an input-gradient pass (B)
 ///   and a weight-gradient pass (W); W passes are deferred by the warm-up count and fill the
 ///   cool-down, so memory stays that of 1F1B.
@@ -27,6 +28,8 @@ struct PipelineOrder: Sendable {
 
     let pp: Int, vpp: Int, microBatches: Int
     let schedule: PipelineSchedule
+    /// Interleaved: micro-batches per model chunk before the next chunk (0: pp, Megatron's default).
+    var group: Int = 0
 
     /// Number of virtual stages of one pipeline (DualPipe: of one direction).
     var virtualStages: Int { schedule == .dualpipe ? pp : pp * vpp }
@@ -81,17 +84,16 @@ struct PipelineOrder: Sendable {
         return out
     }
 
-    /// Megatron's interleaved order: virtual micro-batch k runs model chunk (k / p) mod v
-    /// (reversed for backward) on micro-batch (k / pv) p + k mod p.
+    /// Megatron's interleaved order (schedules.py `get_pp_rank_microbatches`): virtual micro-batch k
+    /// runs model chunk (k / g) mod v (reversed for backward) on micro-batch (k / gv) g + k mod g.
     private func interleaved(_ r: Int, pair: Bool) -> [Op] {
-        let m = microBatches, p = pp, v = vpp
+        let m = microBatches, p = pp, v = vpp, g = group > 0 ? group : pp
         let total = m * v
-        let warm = min(2 * (p - r - 1) + (v - 1) * p, total)
+        let warm = min(2 * (p - r - 1) + (v - 1) * g, total)
         func op(_ k: Int, forward: Bool) -> Op {
-            let group = k / p
-            var c = group % v
+            var c = (k / g) % v
             if !forward { c = v - 1 - c }
-            let mb = (k / (p * v)) * p + k % p
+            let mb = (k / (g * v)) * g + k % g
             return Op(pass: forward ? .forward : .backward, microBatch: Int32(mb), virtualStage: Int32(c * p + r))
         }
         var out: [Op] = []

@@ -60,7 +60,7 @@ struct StepGraphBuilder {
         sp = par.sequenceParallel && par.tp > 1
         recompute = e.training.recompute
         self.microBatches = microBatches
-        order = PipelineOrder(pp: par.pp, vpp: par.vpp, microBatches: microBatches, schedule: par.schedule)
+        order = PipelineOrder(pp: par.pp, vpp: par.vpp, microBatches: microBatches, schedule: par.schedule, group: par.group)
         layout = StageLayout(layers: e.model.layers, pp: par.pp, vpp: par.vpp, split: par.layerSplit)
         chunkStarts = layout.chunkStarts
         var wb = WorkloadBuilder(model: e.model, tp: par.tp, cp: par.cp, ep: par.ep, sequenceParallel: sp,

@@ -41,7 +41,7 @@ extension Engine {
     /// Micro-batches by which the schedule's steady state repeats (all directions).
     var steadyPeriod: Int {
         let par = experiment.parallelism
-        let p = SteadyWindow.period(schedule: par.schedule, pp: par.pp, vpp: par.vpp)
+        let p = SteadyWindow.period(schedule: par.schedule, pp: par.pp, vpp: par.vpp, group: par.group)
         return p.perDirection * p.directions
     }
 
@@ -69,12 +69,12 @@ extension Engine {
         let par = experiment.parallelism
         let analytical = !(network is FlowNetwork)
         // One simulation whose middle micro-batches repeat (analytical network: busy time is traffic).
-        if !full, analytical, let w = SteadyWindow(schedule: par.schedule, pp: par.pp, vpp: par.vpp, microBatches: m) {
+        if !full, analytical, let w = SteadyWindow(schedule: par.schedule, pp: par.pp, vpp: par.vpp, group: par.group, microBatches: m) {
             if let r = extended(w, microBatches: m, optimizer: opt) { return r }
             // Some timelines settle slowly (ZeRO-3 under DualPipe: by about a quarter per
             // micro-batch); a fill three times as long settles most of them, and is worth trying
             // where it is still at most half the step.
-            if let w3 = SteadyWindow(schedule: par.schedule, pp: par.pp, vpp: par.vpp, microBatches: m, settle: 3),
+            if let w3 = SteadyWindow(schedule: par.schedule, pp: par.pp, vpp: par.vpp, group: par.group, microBatches: m, settle: 3),
                2 * w3.microBatches <= m, let r = extended(w3, microBatches: m, optimizer: opt) { return r }
             let s = simulate(microBatches: m, optimizer: opt)
             return (s.summary, s.graph, false)

@@ -22,12 +22,12 @@ struct SteadyWindow {
     /// nil when the schedule cannot be extended this way for `m` micro-batches (too few of them,
     /// or DualPipe with an odd count).
     /// `settle` multiplies the fill: a second, longer try for timelines that settle slowly.
-    init?(schedule: PipelineSchedule, pp: Int, vpp: Int, microBatches m: Int, settle: Int = 1) {
+    init?(schedule: PipelineSchedule, pp: Int, vpp: Int, group: Int = 0, microBatches m: Int, settle: Int = 1) {
         // `first`: micro-batches before the periods (the fill, and the transient after it to
         // settle); `drain`: after them, so that the periods' last backward passes still run
         // beside later forward passes. Too few of either shows as periods that do not repeat.
         let drain: Int, fill: Int
-        (perDirection, directions) = Self.period(schedule: schedule, pp: pp, vpp: vpp)
+        (perDirection, directions) = Self.period(schedule: schedule, pp: pp, vpp: vpp, group: group)
         switch schedule {
         case .dualpipe:
             // Two directions of m/2 micro-batches; where overlapped traffic slows the compute
@@ -63,11 +63,11 @@ struct SteadyWindow {
     }
 
     /// The micro-batches by which a schedule's steady state repeats, per direction, and its
-    /// directions: a group of pp for Megatron's interleaved order, one per direction for DualPipe.
-    static func period(schedule: PipelineSchedule, pp: Int, vpp: Int) -> (perDirection: Int, directions: Int) {
+    /// directions: a group (pp unless set) for Megatron's interleaved order, one per direction for DualPipe.
+    static func period(schedule: PipelineSchedule, pp: Int, vpp: Int, group: Int = 0) -> (perDirection: Int, directions: Int) {
         switch schedule {
         case .dualpipe: return (1, 2)
-        case .interleaved: return (vpp > 1 ? pp : 1, 1)
+        case .interleaved: return (vpp > 1 ? (group > 0 ? group : pp) : 1, 1)
         case .oneFOneB, .zeroBubble: return (1, 1)
         }
     }
