@@ -87,10 +87,10 @@ struct MemoryModel {
         let base = Double(min(microBatches, pp - p))
         switch e.parallelism.schedule {
         case .oneFOneB, .zeroBubble: return base
-        // Megatron's interleaved warm-up: 2(pp - p - 1) + (v - 1) g chunk forwards (g: the
-        // micro-batch group, pp by default) before the
-        // first backward (schedules.py, forward_backward_pipelining_with_interleaving), each chunk
-        // 1/v of the stage's layers, and one more in flight; nearly pp micro-batches on every rank.
+        // Megatron's interleaved warm-up: 2(pp - p - 1) + (v - 1) g chunk forwards before the first
+        // backward (g: the micro-batch group, pp by default; schedules.py,
+        // forward_backward_pipelining_with_interleaving), each 1/v of the stage's layers, and one
+        // more in flight: nearly pp micro-batches on every rank with the default group.
         case .interleaved:
             let chunks = min(Double(microBatches) * v, Double(2 * (pp - p - 1) + (e.parallelism.vpp - 1) * e.parallelism.group + 1))
             return chunks / v

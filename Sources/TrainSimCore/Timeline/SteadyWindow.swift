@@ -40,10 +40,10 @@ struct SteadyWindow {
             guard m % 2 == 0 else { return nil }
             fill = 2 * pp; drain = pp
         case .interleaved:
-            // A rank's warm-up runs 2(pp - 1) + (vpp - 1) pp chunks, all of micro-batches below
-            // 2 pp; the waits settle within about one more group (measured on 4 to 16 stages,
-            // vpp 1 to 4).
-            fill = 3 * pp; drain = 2 * pp
+            // A rank's warm-up runs 2(pp - 1) + (vpp - 1) g chunks (g: the micro-batch group, pp
+            // by default), all of micro-batches below pp + g; the waits settle within about one
+            // more pp (measured on 4 to 16 stages, vpp 1 to 4, with g = pp).
+            fill = 2 * pp + (group > 0 ? group : pp); drain = 2 * pp
         case .oneFOneB:
             // A rank's warm-up runs fewer than pp forward passes.
             fill = pp; drain = pp
