@@ -22,7 +22,7 @@ struct DataParallelPlan {
     /// reduce-scattered and parameters gathered) and its replica part (where each shard's
     /// gradients are then all-reduced; empty without hybrid sharding).
     let denseShard: CommGroup, denseReplica: CommGroup, expertShard: CommGroup, expertReplica: CommGroup
-    /// ZeRO's gradients all-reduced over every data-parallel rank (`zeroGradReduce`), and its
+    /// ZeRO-1/2's gradients all-reduced over every data-parallel rank (`zeroGradReduce`), and its
     /// parameters broadcast shard by shard (`zeroParamSync`), as InternEvo does.
     let gradAllReduce: Bool, paramBroadcast: Bool
     /// Parameters per pipeline stage (the model's, spread over the stages), for how many of a
@@ -41,8 +41,8 @@ struct DataParallelPlan {
         (expertShard, expertReplica) = split?.expert ?? (expertGroup, CommGroup([]))
         let sync = denseGroup.size > 1 || expertGroup.size > 1
         overlapGradReduce = fw.overlapGradReduce
-        gradAllReduce = fw.zeroGradReduce == "allreduce"
-        paramBroadcast = fw.zeroParamSync == "broadcast"
+        gradAllReduce = fw.zeroGradReduce == "allreduce" && par.zero <= 2
+        paramBroadcast = fw.zeroParamSync == "broadcast" && par.zero <= 2
         overlapParamGather = fw.overlapParamGather && (1...2).contains(par.zero) && sync
         // Under pipelining, gradients are reduced once, after the last micro-batch: PyTorch's
         // pipeline schedules turn FSDP's gradient sync off for all but the last backward
@@ -90,7 +90,7 @@ struct DataParallelPlan {
     /// instances, PyTorch HSDP).
     private func reduceRequests(_ n: Double, _ shard: CommGroup, _ replica: CommGroup, whole: CommGroup) -> [CollectiveRequest] {
         if zero == 0 { return shard.size > 1 ? [CollectiveRequest(kind: .allReduce, bytes: n * gradBytes, group: shard, label: "dp")] : [] }
-        if gradAllReduce && zero <= 2 {
+        if gradAllReduce {
             return whole.size > 1 ? [CollectiveRequest(kind: .allReduce, bytes: n * gradBytes, group: whole, label: "dp")] : []
         }
         var out: [CollectiveRequest] = []
@@ -111,7 +111,7 @@ struct DataParallelPlan {
     /// group's ranks broadcasts its shard of the stage, so a layer takes its share of them.
     private func gatherRequests(_ n: Double, _ shard: CommGroup) -> [CollectiveRequest] {
         guard shard.size > 1 else { return [] }
-        guard paramBroadcast && zero <= 2 else { return [CollectiveRequest(kind: .allGather, bytes: n * paramBytes, group: shard, label: "dp")] }
+        guard paramBroadcast else { return [CollectiveRequest(kind: .allGather, bytes: n * paramBytes, group: shard, label: "dp")] }
         let k = max(1, (Double(shard.size) * n / max(stageParams, 1)).rounded())
         return [CollectiveRequest](repeating: CollectiveRequest(kind: .broadcast, bytes: n / k * paramBytes, group: shard, label: "dp"), count: Int(k))
     }
@@ -167,7 +167,7 @@ struct DataParallelPlan {
     /// Gathers one layer's parameters (bf16, or fp8) after `after`; returns the last operation (-1 if none).
     func gather(layer l: Int, rank r: Int, after: Int32, microBatch: Int, into me: inout StepGraphBuilder) -> Int32 {
         var last: Int32 = -1
-        let name = paramBroadcast && zero <= 2 ? me.cachedName(3, "dp broadcast (param shard)") : me.cachedName(1, "dp all-gather (params)")
+        let name = paramBroadcast ? me.cachedName(3, "dp broadcast (param shard)") : me.cachedName(1, "dp all-gather (params)")
         for (req, work) in layerCollectives(l, gather: true, into: &me) {
             last = me.g.add(stage: r, stream: .dpGather, category: .dp, work: work, request: req,
                             deps: after >= 0 ? [after] : [], layer: l, microBatch: microBatch, name: name)

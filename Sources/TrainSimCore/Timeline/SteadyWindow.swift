@@ -22,7 +22,7 @@ struct SteadyWindow {
     /// nil when the schedule cannot be extended this way for `m` micro-batches (too few of them,
     /// or DualPipe with an odd count).
     /// `settle` multiplies the fill: a second, longer try for timelines that settle slowly.
-    init?(schedule: PipelineSchedule, pp: Int, vpp: Int, group: Int = 0, microBatches m: Int, settle: Int = 1) {
+    init?(schedule: PipelineSchedule, pp: Int, vpp: Int, group: Int, microBatches m: Int, settle: Int = 1) {
         // `first`: micro-batches before the periods (the fill, and the transient after it to
         // settle); `drain`: after them, so that the periods' last backward passes still run
         // beside later forward passes. Too few of either shows as periods that do not repeat.
@@ -43,7 +43,7 @@ struct SteadyWindow {
             // A rank's warm-up runs 2(pp - 1) + (vpp - 1) g chunks (g: the micro-batch group, pp
             // by default), all of micro-batches below pp + g; the waits settle within about one
             // more pp (measured on 4 to 16 stages, vpp 1 to 4, with g = pp).
-            fill = 2 * pp + (group > 0 ? group : pp); drain = 2 * pp
+            fill = 2 * pp + group; drain = 2 * pp
         case .oneFOneB:
             // A rank's warm-up runs fewer than pp forward passes.
             fill = pp; drain = pp
@@ -63,11 +63,12 @@ struct SteadyWindow {
     }
 
     /// The micro-batches by which a schedule's steady state repeats, per direction, and its
-    /// directions: a group (pp unless set) for Megatron's interleaved order, one per direction for DualPipe.
-    static func period(schedule: PipelineSchedule, pp: Int, vpp: Int, group: Int = 0) -> (perDirection: Int, directions: Int) {
+    /// directions: a micro-batch group (pp unless the plan sets it) for Megatron's interleaved
+    /// order, one per direction for DualPipe.
+    static func period(schedule: PipelineSchedule, pp: Int, vpp: Int, group: Int) -> (perDirection: Int, directions: Int) {
         switch schedule {
         case .dualpipe: return (1, 2)
-        case .interleaved: return (vpp > 1 ? (group > 0 ? group : pp) : 1, 1)
+        case .interleaved: return (vpp > 1 ? group : 1, 1)
         case .oneFOneB, .zeroBubble: return (1, 1)
         }
     }
