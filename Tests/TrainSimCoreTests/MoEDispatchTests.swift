@@ -93,4 +93,42 @@ final class MoEDispatchTests: XCTestCase {
         XCTAssertLessThan(ms.moeKernelEfficiency, 1)
         XCTAssertTrue(ms.sources["moeKernelEfficiency", default: ""].contains("C16.4"))
     }
+
+    /// Imbalance is the busiest expert-parallel rank's excess: without expert parallelism every
+    /// device computes its own tokens' top-k copies, however they fall on the experts.
+    func testImbalanceLoadsOnlyExpertParallelRanks() throws {
+        var m = try experiment(#""megatron-core""#).model
+        func expertFLOPs(ep: Int, _ imbalance: Double) -> Double {
+            m.moe!.imbalance = imbalance
+            let wb = WorkloadBuilder(model: m, tp: 1, cp: 1, ep: ep, sequenceParallel: false, seq: 4096, microBatch: 1, elementwisePasses: 16)
+            return wb.moeLayer().gemmFLOPs
+        }
+        XCTAssertEqual(expertFLOPs(ep: 1, 1.5), expertFLOPs(ep: 1, 1.0))
+        XCTAssertGreaterThan(expertFLOPs(ep: 16, 1.5), expertFLOPs(ep: 16, 1.0))
+    }
+
+    /// Tensor-parallel overlap (userbuffers, MC2) fuses the attention and dense-MLP linears with
+    /// their collectives, in chunks; an MoE layer's TP gather and scatter are the token
+    /// dispatcher's, whole collectives the compute stream waits for: one all-gather before the
+    /// router and one reduce-scatter after the unpermutation per MoE layer and micro-batch forward.
+    func testTPOverlapLeavesTheDispatchersCollectivesWhole() throws {
+        func graph(moe: Bool) throws -> TaskGraph {
+            let e = try Experiment.decode(try JSONParser.parse("""
+            {"model": {"layers": 8, "hidden": 4096, "ffnHidden": 14336, "heads": 32, "kvHeads": 8, "vocab": 32000, "gatedMLP": true
+                       \(moe ? #", "moe": {"experts": 8, "topK": 2, "expertFfnHidden": 14336}"# : "")},
+             "training": {"tokens": 1e10, "sequenceLength": 4096, "globalBatchSequences": 4, "microBatchSequences": 1, "precision": "bf16",
+                          "framework": {"stack": "megatron-core", "tpCommOverlap": true}},
+             "cluster": {"topology": "h100-ib", "devices": 8}, "parallelism": {"tp": 8, "pp": 1, "ep": 1, "sequenceParallel": true}}
+            """), file: "mixtral.json", folder: nil)
+            return try StepTrace(experiment: e).simulate().graph
+        }
+        // Identical layers run as one block: an operation counts for the layers it stands for.
+        func count(_ g: TaskGraph, _ name: String) -> Int { (0..<g.count).filter { g.names[Int(g.name[$0])] == name }.reduce(0) { $0 + Int(g.layers[$1]) } }
+        let moe = try graph(moe: true), dense = try graph(moe: false)
+        XCTAssertEqual(count(moe, "tp all-gather"), 4 * 8)
+        XCTAssertEqual(count(moe, "tp reduce-scatter"), 4 * 8)
+        XCTAssertEqual(count(dense, "tp all-gather"), 0)
+        XCTAssertEqual(count(dense, "tp reduce-scatter"), 0)
+        XCTAssertGreaterThan(count(moe, "tp all-gather (chunk)"), 0)
+    }
 }

@@ -60,7 +60,7 @@ public struct MoESpec: Sendable, Equatable {
     public var expertFfnHidden: Int
     /// Leading layers that keep a dense MLP.
     public var denseLayers: Int
-    /// Load of the busiest expert over the mean (1 = perfectly balanced).
+    /// Routed tokens of the busiest expert-parallel rank over the mean (1 = perfectly balanced).
     public var imbalance: Double
     /// Whether the model gave `imbalance`; if not, the stack file's `moeImbalance` applies.
     public var imbalanceGiven = false
@@ -72,6 +72,11 @@ public struct MoESpec: Sendable, Equatable {
         self.experts = experts; self.topK = topK; self.sharedExperts = sharedExperts
         self.expertFfnHidden = expertFfnHidden; self.denseLayers = denseLayers; self.imbalance = imbalance
     }
+
+    /// The busiest device's routed tokens over the mean under `ep`-way expert parallelism: without
+    /// it every device holds all the experts and computes exactly its tokens' top-k copies, however
+    /// unevenly they fall on the experts.
+    public func busiestShare(ep: Int) -> Double { ep > 1 ? imbalance : 1 }
 }
 
 /// DeepSeek-style multi-head latent attention.

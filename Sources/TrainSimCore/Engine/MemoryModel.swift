@@ -65,7 +65,7 @@ struct MemoryModel {
         let mats = m.gatedMLP ? 3.0 : 2.0
         if moeLayer, let moe = m.moe {
             let fe = Double(moe.expertFfnHidden)
-            let slots = sb * Double(moe.topK) * moe.imbalance
+            let slots = sb * Double(moe.topK) * moe.busiestShare(ep: p.ep)
             mlp = slots * (2 * h + 2 * mats * fe) / t + sb * Double(moe.sharedExperts) * 2 * mats * fe / t + sb * 4 * Double(moe.experts) / t
         } else {
             mlp = sb * 2 * mats * Double(m.ffnHidden) / t

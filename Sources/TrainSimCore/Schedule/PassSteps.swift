@@ -167,8 +167,13 @@ extension StepGraphBuilder {
     }
 
     /// Column-parallel piece forward: TP all-gather of its input (sequence parallel) then the GEMMs.
-    mutating func columnForward(_ t: LayerTime, _ l: Int, _ name: String, into s: inout [PassStep]) {
-        if sp && fw.tpCommOverlap {
+    /// `fused: false` for an MoE layer's router and experts: their TP gather and scatter are the
+    /// token dispatcher's own collectives, which neither Transformer Engine's userbuffers nor Ascend
+    /// MC2 fuse with a GEMM (Megatron-LM megatron/core/transformer/moe/token_dispatcher.py
+    /// gathers the sequence-parallel tokens itself; MindSpeed docs/zh/features/mc2.md: MC2 is not
+    /// for MoE).
+    mutating func columnForward(_ t: LayerTime, _ l: Int, _ name: String, fused: Bool = true, into s: inout [PassStep]) {
+        if sp && fused && fw.tpCommOverlap {
             pipelined(gatherFirst: true, seconds: t.forward, l, name, into: &s)
             return
         }
@@ -180,8 +185,8 @@ extension StepGraphBuilder {
     }
 
     /// Row-parallel piece forward: the GEMMs, then the TP reduce-scatter (SP) or all-reduce.
-    mutating func rowForward(_ t: LayerTime, _ l: Int, _ name: String, into s: inout [PassStep]) {
-        if tp > 1 && sp && fw.tpCommOverlap {
+    mutating func rowForward(_ t: LayerTime, _ l: Int, _ name: String, fused: Bool = true, into s: inout [PassStep]) {
+        if tp > 1 && sp && fused && fw.tpCommOverlap {
             pipelined(gatherFirst: false, seconds: t.forward, l, name, into: &s)
             return
         }
@@ -234,15 +239,15 @@ extension StepGraphBuilder {
         core(p.core.forward, l, backward: false, into: &s)
         rowForward(p.proj, l, "attention proj F" + tag, into: &s)
         if p.moe && ep > 1 {
-            columnForward(p.up, l, "router F" + tag, into: &s)
+            columnForward(p.up, l, "router F" + tag, fused: false, into: &s)
             epComm(epDispatch, "ep dispatch", l, into: &s)
             s.append(.compute(seconds: p.down.forward, layer: Int32(l), layers: block, name: g.nameID("experts F" + tag)))
             epComm(epCombine, "ep combine", l, into: &s)
-            rowForward(p.unpermute, l, "unpermute F" + tag, into: &s)
+            rowForward(p.unpermute, l, "unpermute F" + tag, fused: false, into: &s)
         } else if p.moe {
-            columnForward(p.up, l, "router F" + tag, into: &s)
+            columnForward(p.up, l, "router F" + tag, fused: false, into: &s)
             s.append(.compute(seconds: p.down.forward, layer: Int32(l), layers: block, name: g.nameID("experts F" + tag)))
-            rowForward(p.unpermute, l, "unpermute F" + tag, into: &s)
+            rowForward(p.unpermute, l, "unpermute F" + tag, fused: false, into: &s)
         } else {
             columnForward(p.up, l, "mlp up F" + tag, into: &s)
             rowForward(p.down, l, "mlp down F" + tag, into: &s)
@@ -250,9 +255,9 @@ extension StepGraphBuilder {
     }
 
     /// Backward of a row-parallel piece: the all-gather of its output gradient (SP) first.
-    mutating func rowBackward(_ t: LayerTime, _ l: Int, _ name: String, weights: Bool, into s: inout [PassStep]) {
+    mutating func rowBackward(_ t: LayerTime, _ l: Int, _ name: String, weights: Bool, fused: Bool = true, into s: inout [PassStep]) {
         let secs = weights ? t.backward : t.backward - t.gemm
-        if sp && fw.tpCommOverlap {
+        if sp && fused && fw.tpCommOverlap {
             pipelined(gatherFirst: true, seconds: secs, l, name, into: &s)
             return
         }
@@ -266,7 +271,7 @@ extension StepGraphBuilder {
     /// Backward of a column-parallel piece: dgrad, then the TP reduce-scatter (SP) or all-reduce of
     /// the input gradient; with Megatron's asynchronous TP communication the input re-gather runs
     /// under dgrad and the reduction under wgrad (`LinearWithGradAccumulationAndAsyncCommunication`).
-    mutating func columnBackward(_ t: LayerTime, _ l: Int, _ name: String, weights: Bool, into s: inout [PassStep]) {
+    mutating func columnBackward(_ t: LayerTime, _ l: Int, _ name: String, weights: Bool, fused: Bool = true, into s: inout [PassStep]) {
         let col = t.columnGemm, rest = t.backward - 2 * col - (weights ? 0 : t.gemm - col)
         let nid = g.nameID(name)
         guard tp > 1 else {
@@ -277,7 +282,8 @@ extension StepGraphBuilder {
         let redName = sp ? "tp reduce-scatter (grad)" : "tp all-reduce (grad)"
         _ = g.nameID(redName); _ = g.nameID("tp all-gather (input)")
         s.append(.compute(seconds: rest, layer: Int32(l), layers: block, name: nid))
-        let async = fw.tpAsyncBackward || fw.tpCommOverlap
+        let overlap = fused && fw.tpCommOverlap
+        let async = fw.tpAsyncBackward || overlap
         if !weights {
             // Input-gradient pass only (zero bubble): the reduction follows dgrad.
             s.append(.compute(seconds: col, layer: Int32(l), layers: block, name: nid))
@@ -288,7 +294,7 @@ extension StepGraphBuilder {
             if sp { s.append(tpComm(tpAG, "tp all-gather (input)", l, .later)) }
             s.append(.compute(seconds: col, layer: Int32(l), layers: block, name: nid))
             s.append(.join)
-            s.append(tpComm(red, redName, l, .later, sm: fw.tpCommOverlap ? fw.overlapSMShare : 0))
+            s.append(tpComm(red, redName, l, .later, sm: overlap ? fw.overlapSMShare : 0))
             s.append(.compute(seconds: col, layer: Int32(l), layers: block, name: g.nameID(name + " wgrad")))
             s.append(.join)
         } else {
@@ -303,12 +309,12 @@ extension StepGraphBuilder {
     mutating func backwardLayer(_ l: Int, into s: inout [PassStep], weights: Bool) {
         let p = pieces(layer: l)
         if p.moe {
-            rowBackward(p.unpermute, l, "unpermute B", weights: weights, into: &s)
+            rowBackward(p.unpermute, l, "unpermute B", weights: weights, fused: false, into: &s)
             if ep > 1 { epComm(epBackward, "ep combine (grad)", l, into: &s) }
             let d = weights ? p.down.backward : p.down.backward - p.down.gemm
             s.append(.compute(seconds: d, layer: Int32(l), layers: block, name: g.nameID("experts B")))
             if ep > 1 { epComm(epBackward, "ep dispatch (grad)", l, into: &s) }
-            columnBackward(p.up, l, "router B", weights: weights, into: &s)
+            columnBackward(p.up, l, "router B", weights: weights, fused: false, into: &s)
         } else {
             rowBackward(p.down, l, "mlp down B", weights: weights, into: &s)
             columnBackward(p.up, l, "mlp up B", weights: weights, into: &s)

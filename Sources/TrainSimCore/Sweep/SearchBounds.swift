@@ -62,21 +62,24 @@ struct BoundCache {
         let place = Placement(par)
         let tokens = Double(k.microBatch * e.training.sequenceLength / k.cp)
         let repeats = k.recompute == .full ? 2.0 : 1.0
-        var tp = 0.0
-        if k.tp > 1 && !(sp && fw.tpCommOverlap) {
+        var tp = 0.0, tpMoE = 0.0
+        if k.tp > 1 {
             let bytes = tokens * Double(m.hidden) * 2
             func c(_ kind: CollectiveKind) -> Double {
                 net.cost(CollectiveRequest(kind: kind, bytes: bytes, group: place.tpGroup, label: "tp")).seconds
             }
-            // Two column-parallel and two row-parallel pieces per layer.
-            let forward = sp ? 2 * c(.allGather) + 2 * c(.reduceScatter) : 2 * c(.allReduce)
+            // Two column-parallel and two row-parallel pieces per layer; an MoE layer's second pair
+            // is the token dispatcher's, which TP overlap never fuses with a GEMM.
+            let piece = sp ? c(.allGather) + c(.reduceScatter) : c(.allReduce)
             // The backward output-gradient gathers are left out: on the timeline the compute stream
             // may run another ready piece (the previous layer's weight gradient, another chunk's
             // work) while they fly, so they are not always waited for.
-            tp = forward * repeats
+            let fused = sp && fw.tpCommOverlap
+            tp = (fused ? 0 : 2) * piece * repeats
+            tpMoE = (fused ? 1 : 2) * piece * repeats
         }
         let ep = k.paired ? 0 : expertSeconds(tokens: sp ? tokens / Double(k.tp) : tokens, place: place, recompute: k.recompute, net: net)
-        let r = (tp, tp + ep)
+        let r = (tp, tpMoE + ep)
         comm[k] = r
         return r
     }

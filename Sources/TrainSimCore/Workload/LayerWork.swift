@@ -142,10 +142,11 @@ public struct WorkloadBuilder: Sendable {
     }
 
     /// Routed token-slots this device computes: each device sends T x topK token-slots and, on
-    /// average, receives as many; the busiest device gets `imbalance` times the mean.
+    /// average, receives as many; under expert parallelism the busiest device gets `imbalance`
+    /// times the mean.
     var routedSlots: Double {
         guard let moe = model.moe else { return 0 }
-        return tokens * Double(moe.topK) * moe.imbalance / Double(tp)
+        return tokens * Double(moe.topK) * moe.busiestShare(ep: ep) / Double(tp)
     }
 
     /// The router's gate GEMM and the permutation of routed tokens before dispatch.
