@@ -169,9 +169,10 @@ extension StepGraphBuilder {
     /// Column-parallel piece forward: TP all-gather of its input (sequence parallel) then the GEMMs.
     /// `fused: false` for an MoE layer's router and experts: their TP gather and scatter are the
     /// token dispatcher's own collectives, which neither Transformer Engine's userbuffers nor Ascend
-    /// MC2 fuse with a GEMM (Megatron-LM megatron/core/transformer/moe/token_dispatcher.py
-    /// gathers the sequence-parallel tokens itself; MindSpeed docs/zh/features/mc2.md: MC2 is not
-    /// for MoE).
+    /// MC2 fuse with a GEMM (megatron-core 0.16 megatron/core/transformer/moe/token_dispatcher.py:
+    /// the dispatchers call gather_from_sequence_parallel_region and
+    /// reduce_scatter_to_sequence_parallel_region themselves; MindSpeed docs/zh/features/mc2.md:
+    /// MC2 is not for MoE).
     mutating func columnForward(_ t: LayerTime, _ l: Int, _ name: String, fused: Bool = true, into s: inout [PassStep]) {
         if sp && fused && fw.tpCommOverlap {
             pipelined(gatherFirst: true, seconds: t.forward, l, name, into: &s)
