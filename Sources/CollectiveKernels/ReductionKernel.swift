@@ -64,7 +64,7 @@ public struct ReductionKernel: @unchecked Sendable {
 
     /// The highest path ``best(_:_:)`` may use: `TRAINSIM_KERNEL_ISA` if set and valid, else all of them.
     public static let maximumISA: KernelISA = {
-        if let name = ProcessInfo.processInfo.environment["TRAINSIM_KERNEL_ISA"], let isa = KernelISA(name: name) {
+        if let name = getenv("TRAINSIM_KERNEL_ISA").map({ String(cString: $0) }), let isa = KernelISA(name: name) {
             return isa
         }
         return .avx512fp16

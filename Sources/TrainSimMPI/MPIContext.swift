@@ -39,8 +39,8 @@ public final class MPIContext: @unchecked Sendable {
     /// Whether this process was started by `mpirun`/`mpiexec` (Open MPI, MPICH or a PMI launcher), judged from
     /// the environment without initializing MPI.
     public static var launchedByMPIRun: Bool {
-        let environment = ProcessInfo.processInfo.environment
-        return ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "MPI_LOCALNRANKS"].contains { environment[$0] != nil }
+        let names = ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "MPI_LOCALNRANKS"]
+        return names.contains { (name: String) in getenv(name) != nil }
     }
 
     private init() {

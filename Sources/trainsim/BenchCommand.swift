@@ -9,7 +9,7 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure trainsim's own speed: reduction kernels, the flow-level network kernel, and more; each as a ratio against a baseline measured in the same run.",
         discussion: """
         kernels   GB/s of fp32/bf16/fp16 sum and max at 256 KiB and 256 MiB, beside memcpy and MPI_Reduce_local.
-        timeline  one step's timeline: ms per step and operations for DeepSeek-V3 (DualPipe), a 9,216-device MoE and a 16,384-device dense plan; plans/s and the pruned search of Experiments/search-deepseek-v3-h800.json.
+        timeline  one step's timeline: ms per step and operations for DeepSeek-V3 (DualPipe), a 9,216-device MoE and a 16,384-device dense plan; plans/s and the pruned search of Experiments/search-deepseek-v3-h800.json; the whole `trainsim FILE` process on the MoE plan.
         network   the SIMD max-min solver vs a scalar reference; one step of a 9,216-device MoE plan and a 100,000-device dense plan in flow mode, with peak memory.
         montecarlo  whole-run Monte Carlo trials per second on one worker and the speedup on two.
         sweep     sweep points per CPU-second on Experiments/sweep-bench-llama3-70b.json (25,920 points; new and old path), 1 vs 2 MPI ranks on its
@@ -38,6 +38,7 @@ struct BenchCommand: ParsableCommand {
         if what == "timeline" || what == "all" {
             try Output.emit(try TimelineBench.run(), to: nil)
             try Output.emit(try TimelineBench.search(), to: nil)
+            try Output.emit(WholeProcessBench.run(binary: CommandLine.arguments[0]), to: nil)
         }
         if what == "network" || what == "all" {
             text += try NetworkBench.run()

@@ -60,19 +60,6 @@ public enum TimelineBench {
             for id in search.order where n < 200 { if case .scored = search.evaluate(id) { n += 1 } }
             let dt = NetworkBench.cpu() - t0
             out += "  search-deepseek-v3-h800: \(n) plans simulated in \(String(format: "%.2f", dt)) s: \(String(format: "%.0f", Double(n) / dt)) plans/s on one core\n"
-            if ProcessInfo.processInfo.environment["TSDUMP"] != nil {
-                var st = SearchState(search)
-                for p in search.order.indices {
-                    let before = st.evaluated
-                    let t = NetworkBench.cpu()
-                    st.consider(position: p, in: search)
-                    if st.evaluated > before {
-                        let id = search.order[p], c = search.candidates[id]
-                        let sec = st.best.plans.first { $0.id == id }?.seconds ?? st.front.plans.first { $0.id == id }?.seconds ?? -1
-                        out += "DUMP pos \(p) tp\(c.tp) pp\(c.pp) ep\(c.ep) vpp\(c.vpp) mb\(c.microBatch) z\(c.zero) \(c.schedule) \(c.recompute) bound \(String(format: "%.3f", c.secondsBound)) sec \(String(format: "%.3f", sec)) ms \(String(format: "%.1f", (NetworkBench.cpu() - t) * 1e3)) thr \(st.best.threshold)\n"
-                    }
-                }
-            }
             var state = SearchState(search)
             let t1 = NetworkBench.cpu()
             var done = 0

@@ -46,7 +46,7 @@ public enum NetworkBench {
     }
 
     /// Wall-clock seconds.
-    static func now() -> Double {
+    public static func now() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9

@@ -10,7 +10,7 @@ extension TopoSummary {
         }
     }
 
-    private static func f(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
+    private static func f(_ x: Double, _ digits: Int = 1) -> String { Fmt.fixed(x, digits) }
 
     public var json: JSONValue {
         .object([

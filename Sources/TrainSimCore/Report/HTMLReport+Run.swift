@@ -43,8 +43,8 @@ extension HTMLReport {
         return h + "</div>"
     }
 
-    static func days(_ x: Double) -> String { String(format: "%.1f", x) }
-    static func gib(_ x: Double) -> String { String(format: "%.1f", x) }
+    static func days(_ x: Double) -> String { Fmt.fixed(x, 1) }
+    static func gib(_ x: Double) -> String { Fmt.fixed(x, 1) }
 
     static let breakdownParts = ["compute", "bubble", "tp", "pp", "dp", "ep", "cp", "optimizer"]
 

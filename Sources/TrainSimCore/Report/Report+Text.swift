@@ -22,27 +22,27 @@ extension Analysis {
     func text() -> String {
         let e = experiment, s = step, r = run, m = s.memory, p = e.parallelism
         var out = ""
-        func line(_ k: String, _ v: String) { out += k.padding(toLength: 28, withPad: " ", startingAt: 0) + v + "\n" }
+        func line(_ k: String, _ v: String) { out += Fmt.column(k, 28) + v + "\n" }
         out += "\(e.name): \(e.model.name) on \(e.cluster.devices) x \(e.cluster.topology.device.name) (\(e.cluster.topology.id), \(s.networkBackend) network)\n"
         out += "plan: tp \(p.tp), pp \(p.pp)\(p.vpp > 1 ? " (vpp \(p.vpp)\(p.group != p.pp ? ", groups of \(p.group)" : ""))" : ""), dp \(p.dp), ep \(p.ep), cp \(p.cp)\(p.cp > 1 && p.cpAlgorithm == .ulysses ? " (ulysses)" : ""), ZeRO-\(p.zero)\(p.zeroShardGroup.map { " (sharded over \($0))" } ?? ""), \(p.schedule.rawValue), "
             + "\(s.microBatches) micro-batches of \(e.training.microBatchSequences), \(e.training.precision.rawValue), recompute \(e.training.recompute.rawValue)\n\n"
         line("step time", Fmt.secs(s.stepSeconds))
         line("tokens/s", Fmt.num(tokensPerSecond) + "  (" + Fmt.num(tokensPerSecondPerDevice) + " per device)")
-        line("achieved TFLOP/s/device", String(format: "%.1f", achievedTFLOPsPerDevice))
+        line("achieved TFLOP/s/device", Fmt.fixed(achievedTFLOPsPerDevice, 1))
         line("MFU / HFU", Fmt.pct(mfu) + " / " + Fmt.pct(hfu) + " of the " + peakConvention + " (6N + causal attention; HFU adds recompute)")
         out += "\nstep breakdown\n"
         for (k, v) in breakdownRows where v > 0 || k == "compute" {
-            line("  " + k, Fmt.secs(v) + String(format: "  %5.1f %%", 100 * v / max(s.stepSeconds, 1e-30)))
+            line("  " + k, Fmt.secs(v) + "  " + Fmt.padded(Fmt.fixed(100 * v / max(s.stepSeconds, 1e-30), 1), 5) + " %")
         }
         out += "\nmemory per device (stage \(m.stage))\n"
-        line("  weights / grads / optim", String(format: "%.1f / %.1f / %.1f GiB", m.weightsGiB, m.gradientsGiB, m.optimizerGiB))
-        line("  activations / logits", String(format: "%.1f / %.1f GiB", m.activationsGiB, m.logitsGiB))
-        line("  peak", String(format: "%.1f of %.1f GiB: %@", m.peakGiB, m.capacityGiB, m.fits ? "fits" : "OUT OF MEMORY"))
+        line("  weights / grads / optim", [m.weightsGiB, m.gradientsGiB, m.optimizerGiB].map { Fmt.fixed($0, 1) }.joined(separator: " / ") + " GiB")
+        line("  activations / logits", Fmt.fixed(m.activationsGiB, 1) + " / " + Fmt.fixed(m.logitsGiB, 1) + " GiB")
+        line("  peak", Fmt.fixed(m.peakGiB, 1) + " of " + Fmt.fixed(m.capacityGiB, 1) + " GiB: " + (m.fits ? "fits" : "OUT OF MEMORY"))
         out += "\nwhole run\n"
         line("  tokens", Fmt.num(e.training.tokens) + " in " + Fmt.num(r.steps) + " steps")
-        line("  days", String(format: "%.1f", r.trainingDays))
+        line("  days", Fmt.fixed(r.trainingDays, 1))
         line("  device-hours", Fmt.num(r.deviceHours))
-        line("  energy", String(format: "%.1f MWh (%.0f kW at PUE %.2f)", r.energyMWh, r.facilityPowerKW, r.pue))
+        line("  energy", Fmt.fixed(r.energyMWh, 1) + " MWh (" + Fmt.fixed(r.facilityPowerKW, 0) + " kW at PUE " + Fmt.fixed(r.pue, 2) + ")")
         line("  cost", Fmt.money(r.totalCost, r.currency) + " (compute " + Fmt.money(r.computeCost, r.currency)
              + ", energy " + Fmt.money(r.energyCost, r.currency) + ")")
         line("  cost (USD / CNY)", Fmt.money(r.totalCostUSD, "USD") + " / " + Fmt.money(r.totalCostCNY, "CNY"))
@@ -51,7 +51,7 @@ extension Analysis {
             out += "\nlink tiers (stage \(s.bottleneckStage): " + (s.networkBackend == "flow" ? "time carrying traffic" : "traffic at full rate") + " per step)\n"
             for k in s.tierBusySeconds.keys.sorted() {
                 let busy = s.tierBusySeconds[k]!
-                line("  " + k, Fmt.secs(busy) + String(format: "  %5.1f %% busy", 100 * busy / max(s.stepSeconds, 1e-30)))
+                line("  " + k, Fmt.secs(busy) + "  " + Fmt.padded(Fmt.fixed(100 * busy / max(s.stepSeconds, 1e-30), 1), 5) + " % busy")
             }
         }
         if !s.exposedByTier.isEmpty {
@@ -64,7 +64,7 @@ extension Analysis {
 
     func sectionText(_ title: String, _ v: JSONValue) -> String {
         var out = title + "\n"
-        for (k, val) in flattenReport(v) { out += "  " + k.padding(toLength: max(26, k.count + 1), withPad: " ", startingAt: 0) + val + "\n" }
+        for (k, val) in flattenReport(v) { out += "  " + Fmt.column(k, max(26, k.count + 1)) + val + "\n" }
         return out
     }
 

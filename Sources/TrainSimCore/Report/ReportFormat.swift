@@ -48,22 +48,22 @@ public enum Fmt {
         }
         return String(out.reversed())
     }
-    public static func pct(_ x: Double) -> String { String(format: "%.1f %%", x * 100) }
+    public static func pct(_ x: Double) -> String { fixed(x * 100, 1) + " %" }
     public static func secs(_ x: Double) -> String {
         if x == 0 { return "0 s" }
-        if x < 1e-3 { return String(format: "%.1f us", x * 1e6) }
-        if x < 1 { return String(format: "%.1f ms", x * 1e3) }
-        return String(format: "%.3f s", x)
+        if x < 1e-3 { return fixed(x * 1e6, 1) + " us" }
+        if x < 1 { return fixed(x * 1e3, 1) + " ms" }
+        return fixed(x, 3) + " s"
     }
     public static func bytes(_ x: Double) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var v = x, u = 0
         while v >= 1024 && u < units.count - 1 { v /= 1024; u += 1 }
-        return String(format: u == 0 ? "%.0f %@" : "%.1f %@", v, units[u])
+        return fixed(v, u == 0 ? 0 : 1) + " " + units[u]
     }
     public static func money(_ x: Double, _ cur: String) -> String {
         let sym = cur == "CNY" ? "CNY " : "USD "
-        if x >= 1e6 { return sym + String(format: "%.2f M", x / 1e6) }
+        if x >= 1e6 { return sym + fixed(x / 1e6, 2) + " M" }
         return sym + grouped(x.rounded())
     }
 }

@@ -18,7 +18,7 @@ enum SVGChart {
     /// Coordinates with one decimal: enough for a screen, short in the file.
     static func f(_ x: Double) -> String {
         let r = (x * 10).rounded() / 10
-        return r == r.rounded() ? String(Int(r)) : String(format: "%.1f", r)
+        return r == r.rounded() ? String(Int(r)) : Fmt.fixed(r, 1)
     }
 
     /// A linear or logarithmic map from data to pixels.

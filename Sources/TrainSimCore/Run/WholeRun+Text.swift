@@ -14,13 +14,13 @@ extension WholeRun {
             return nil
         }
         var out = "whole run, with failures, restarts and checkpoints\n"
-        func line(_ k: String, _ val: String) { out += ("  " + k).padding(toLength: 28, withPad: " ", startingAt: 0) + val + "\n" }
+        func line(_ k: String, _ val: String) { out += Fmt.column("  " + k, 28) + val + "\n" }
         let cur = s("cost", "currency") ?? "USD"
         if let ideal = d("idealDays"), let exp = d("expectedDays") {
-            line("days ideal / expected", String(format: "%.1f / %.1f  (goodput %.3f)", ideal, exp, d("goodput") ?? 0))
+            line("days ideal / expected", Fmt.fixed(ideal, 1) + " / " + Fmt.fixed(exp, 1) + "  (goodput " + Fmt.fixed(d("goodput") ?? 0, 3) + ")")
         }
         if let n = d("monteCarlo", "trials"), let p50 = d("monteCarlo", "p50Days"), let p90 = d("monteCarlo", "p90Days") {
-            line("days P50 / P90", String(format: "%.1f / %.1f  (%d Monte Carlo trials)", p50, p90, Int(n)))
+            line("days P50 / P90", Fmt.fixed(p50, 1) + " / " + Fmt.fixed(p90, 1) + "  (\(Int(n)) Monte Carlo trials)")
         }
         if let dh = d("deviceHours") { line("device-hours", Fmt.num(dh)) }
         if let e = d("energyMWh") { line("energy", Fmt.num(e) + " MWh") }
@@ -32,9 +32,9 @@ extension WholeRun {
         }
         if let req = d("tokens", "requested") {
             var t = Fmt.num(req) + " tokens"
-            if let ep = d("tokens", "epochsNeeded") { t += String(format: ", %.2f epochs of the dataset", ep) }
+            if let ep = d("tokens", "epochsNeeded") { t += ", " + Fmt.fixed(ep, 2) + " epochs of the dataset" }
             if case .bool(false)? = v.value(at: ["tokens", "sufficient"]) { t += " (MORE THAN THE DATASET ALLOWS)" }
-            if let c = d("tokens", "requestedOverChinchilla") { t += String(format: ", %.1fx Chinchilla-optimal", c) }
+            if let c = d("tokens", "requestedOverChinchilla") { t += ", " + Fmt.fixed(c, 1) + "x Chinchilla-optimal" }
             line("tokens", t)
         }
         if case let .object(phases)? = v["phases"], !phases.isEmpty {
@@ -45,23 +45,24 @@ extension WholeRun {
                 if case let .string(x)? = p["plan"] { plan = x } else { plan = "" }
                 let fits: Bool
                 if case .bool(false)? = p["fits"] { fits = false } else { fits = true }
-                out += "    " + name + ": " + Fmt.num(pd("tokens")) + String(format: " tokens, seq %d, batch %d, ", Int(pd("sequenceLength")), Int(pd("globalBatchSequences")))
-                    + plan + String(format: "; %.3f s/step, MFU %.1f %%, %.1f days", pd("stepTimeSeconds"), pd("mfu") * 100, pd("idealDays"))
-                    + (pd("dataStallFraction") > 0 ? String(format: ", data stall %.1f %%", pd("dataStallFraction") * 100) : "")
+                out += "    " + name + ": " + Fmt.num(pd("tokens")) + " tokens, seq \(Int(pd("sequenceLength"))), batch \(Int(pd("globalBatchSequences"))), "
+                    + plan + "; " + Fmt.fixed(pd("stepTimeSeconds"), 3) + " s/step, MFU " + Fmt.fixed(pd("mfu") * 100, 1) + " %, " + Fmt.fixed(pd("idealDays"), 1) + " days"
+                    + (pd("dataStallFraction") > 0 ? ", data stall " + Fmt.fixed(pd("dataStallFraction") * 100, 1) + " %" : "")
                     + (fits ? "" : ", OUT OF MEMORY") + "\n"
             }
         }
         if let bytes = d("checkpoint", "bytes"), let w = d("checkpoint", "writeSeconds"), let i = d("checkpoint", "intervalMinutes") {
-            line("checkpoint", Fmt.bytes(bytes) + String(format: ", written in %.1f s every %.1f min (%@), %.1f %% of the time",
-                                                         w, i, s("checkpoint", "rule") ?? "fixed", (d("checkpoint", "overheadFraction") ?? 0) * 100))
+            line("checkpoint", Fmt.bytes(bytes) + ", written in " + Fmt.fixed(w, 1) + " s every " + Fmt.fixed(i, 1) + " min (" + (s("checkpoint", "rule") ?? "fixed") + "), "
+                               + Fmt.fixed((d("checkpoint", "overheadFraction") ?? 0) * 100, 1) + " % of the time")
         }
         if let mtbf = d("failures", "jobMTBFHours"), let n = d("failures", "expected") {
-            line("failures", String(format: "job MTBF %.2f h, %.0f expected (%.0f during restarts); %.1f h of lost work, %.1f h restarting",
-                                    mtbf, n, d("failures", "duringRestarts") ?? 0, d("failures", "lostWorkHours") ?? 0, d("failures", "restartHours") ?? 0))
+            line("failures", "job MTBF " + Fmt.fixed(mtbf, 2) + " h, " + Fmt.fixed(n, 0) + " expected (" + Fmt.fixed(d("failures", "duringRestarts") ?? 0, 0)
+                                 + " during restarts); " + Fmt.fixed(d("failures", "lostWorkHours") ?? 0, 1) + " h of lost work, "
+                                 + Fmt.fixed(d("failures", "restartHours") ?? 0, 1) + " h restarting")
         }
         if let stall = d("input", "dataStallHours"), let util = d("input", "storageUtilisation") {
-            line("input data", String(format: "%.3g GB/s read, storage %.2f %% busy, %.1f h of data stall",
-                                      d("input", "readGBps") ?? 0, util * 100, stall))
+            line("input data", String(format: "%.3g", d("input", "readGBps") ?? 0) + " GB/s read, storage " + Fmt.fixed(util * 100, 2) + " % busy, "
+                                   + Fmt.fixed(stall, 1) + " h of data stall")
         }
         out += "  (every figure with its source: --format json, key wholeRun)\n"
         return out

@@ -18,6 +18,10 @@ public enum DataLocator {
     /// A path given by the user as a URL (relative paths from the source's current folder).
     public static func fileURL(_ path: String) -> URL { FileSource.current.url(forPath: path) }
 
+    /// One environment variable. (`ProcessInfo.environment` copies the whole environment into a
+    /// dictionary, 3 M instructions under mpirun's 50 extra variables, for one lookup.)
+    static func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+
     /// ``home`` as this process finds it on disk: `TRAINSIM_HOME` when set (it must hold
     /// Topologies/), else the executable's folder or one of the 5 above it, else the current folder.
     static func homeOnDisk() -> URL? {
@@ -26,7 +30,7 @@ public enum DataLocator {
             var isDir: ObjCBool = false
             return fm.fileExists(atPath: c.appendingPathComponent("Topologies").path, isDirectory: &isDir) && isDir.boolValue
         }
-        if let h = ProcessInfo.processInfo.environment["TRAINSIM_HOME"], !h.isEmpty {
+        if let h = environment("TRAINSIM_HOME"), !h.isEmpty {
             let u = URL(fileURLWithPath: h)
             return hasTopologies(u) ? u : nil
         }
@@ -48,7 +52,7 @@ public enum DataLocator {
     public static var homeMissing: String? {
         guard home == nil else { return nil }
         let set = "set TRAINSIM_HOME to the folder that holds trainsim's Topologies/ (the trainsim source folder)"
-        if let h = ProcessInfo.processInfo.environment["TRAINSIM_HOME"], !h.isEmpty {
+        if let h = environment("TRAINSIM_HOME"), !h.isEmpty {
             return "trainsim's data folder is not found: TRAINSIM_HOME is \"\(h)\", which has no Topologies/ folder; \(set)"
         }
         let exe = executable.deletingLastPathComponent().path

@@ -79,14 +79,14 @@ public struct CompareTable: Sendable {
         }
         ranked("tokens/s", "tokensPerSecond", .higher) { v, _ in Fmt.num(v) }
         ranked("MFU", "mfu", .higher) { v, _ in Fmt.pct(v) }
-        ranked("training days", "trainingDays", .lower) { v, _ in String(format: "%.1f", v) }
+        ranked("training days", "trainingDays", .lower) { v, _ in Fmt.fixed(v, 1) }
         if columns.contains(where: { number($0, "wholeRun.expectedDays") != nil }) {
-            ranked("days with failures", "wholeRun.expectedDays", .lower) { v, _ in String(format: "%.1f", v) }
+            ranked("days with failures", "wholeRun.expectedDays", .lower) { v, _ in Fmt.fixed(v, 1) }
         }
         ranked("cost", "cost.total", .lower, key: "cost.totalUSD") { v, c in Fmt.money(v, string(c, "cost.currency")) }
-        ranked("energy MWh", "energyMWh", .lower) { v, _ in String(format: "%.1f", v) }
+        ranked("energy MWh", "energyMWh", .lower) { v, _ in Fmt.fixed(v, 1) }
         ranked("memory GiB/device", "memory.peakGiBPerDevice", .lower) { v, c in
-            String(format: "%.1f", v) + (string(c, "memory.fits") == "false" ? " (OOM)" : "")
+            Fmt.fixed(v, 1) + (string(c, "memory.fits") == "false" ? " (OOM)" : "")
         }
         for t in tiers {
             ranked("exposed comm: \(t)", "exposedCommunicationByTier.\(t)", .lower) { v, _ in Fmt.secs(v) }

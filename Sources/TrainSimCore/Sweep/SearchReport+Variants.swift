@@ -61,7 +61,7 @@ extension SearchReport {
     /// "1/2/3" there, with their memory peaks in the same order; variants that differ in more keep
     /// the first plan's cells, the memory as a range, and are spelled out under the table.
     func mergedCells(_ variants: [Variant], cells: [String], memory: Double) -> (plan: [String], memory: String) {
-        let gib = { (x: Double) in String(format: "%.1f", x) }
+        let gib = { (x: Double) in Fmt.fixed(x, 1) }
         let columns = Self.differing(variants)
         guard variants.count > 1, !columns.isEmpty else { return (cells, gib(memory)) }
         let memories = variants.map { gib($0.peakGiB) }
@@ -97,7 +97,7 @@ extension SearchReport {
         for (k, v) in rows.enumerated() where Self.differing(v).count > 1 {
             lines.append("#\(k + 1) has the same step time and cost with: "
                 + v.map { p in Self.differing(v).map { Variant.labels[$0] + " " + p.cells[$0] }.joined(separator: " ")
-                    + " (" + String(format: "%.1f", p.peakGiB) + " GiB)" }.joined(separator: "; "))
+                    + " (" + Fmt.fixed(p.peakGiB, 1) + " GiB)" }.joined(separator: "; "))
         }
         guard !lines.isEmpty else { return "" }
         return markdown ? "\n" + lines.map { "- " + $0 + "\n" }.joined() : lines.map { "  " + $0 + "\n" }.joined()

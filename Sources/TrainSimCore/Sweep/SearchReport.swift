@@ -78,7 +78,7 @@ public struct SearchReport: Sendable {
             list.enumerated().map { k, a in
                 let cells = mergedCells(variants[k], cells: clusterCells(a) + planCells(a), memory: a.step.memory.peakGiB)
                 return [String(k + 1)] + cells.plan
-                    + [Fmt.secs(a.step.stepSeconds), Fmt.pct(a.mfu), String(format: "%.1f", a.run.trainingDays),
+                    + [Fmt.secs(a.step.stepSeconds), Fmt.pct(a.mfu), Fmt.fixed(a.run.trainingDays, 1),
                        Fmt.money(a.run.totalCost, a.run.currency), cells.memory]
             }
         }

@@ -73,10 +73,10 @@ public enum SweepOutput {
         var r = [String(p.index)] + p.assignment.map { SweepPoint.text($0.value) } + [p.status.rawValue]
         if let step = p.metric("stepTimeSeconds") {
             let cur = field(p, "cost.currency")
-            r += [Fmt.secs(step), p.metric("mfu").map(Fmt.pct) ?? "", p.metric("trainingDays").map { String(format: "%.1f", $0) } ?? "",
-                  p.metric("wholeRun.expectedDays").map { String(format: "%.1f", $0) } ?? "",
+            r += [Fmt.secs(step), p.metric("mfu").map(Fmt.pct) ?? "", p.metric("trainingDays").map { Fmt.fixed($0, 1) } ?? "",
+                  p.metric("wholeRun.expectedDays").map { Fmt.fixed($0, 1) } ?? "",
                   p.metric("cost.total").map { Fmt.money($0, cur) } ?? "",
-                  p.metric("memory.peakGiBPerDevice").map { String(format: "%.1f", $0) } ?? ""]
+                  p.metric("memory.peakGiBPerDevice").map { Fmt.fixed($0, 1) } ?? ""]
         } else {
             r += ["", "", "", "", "", ""]
         }

@@ -30,8 +30,8 @@ public struct SweepPoint: Sendable {
         var reason: String?
         if !a.fits {
             let m = a.step.memory
-            reason = "needs \(String(format: "%.1f", m.peakGiB)) GiB per device; \(a.experiment.cluster.topology.device.name) has "
-                + "\(String(format: "%.1f", m.capacityGiB)) GiB (out of memory)"
+            reason = "needs \(Fmt.fixed(m.peakGiB, 1)) GiB per device; \(a.experiment.cluster.topology.device.name) has "
+                + "\(Fmt.fixed(m.capacityGiB, 1)) GiB (out of memory)"
         }
         var report = a.reportJSON().removing("collectives")
         if let w = whole {
