@@ -43,8 +43,8 @@ let package = Package(
             ],
             // Swift's runtime and Foundation linked into the binary: binding their symbols at every
             // start took the dynamic loader 4-5 ms, half of a small run (`trainsim --version` 10.4 ->
-            // 5.7 ms). The binary grows from 27 to 97 MB (Foundation's ICU data).
-            // The static libraries the dynamic Foundation would load itself are named here.
+            // 5.7 ms). The binary grows from 27 to 97 MB (Foundation's ICU data). The static libraries
+            // the dynamic Foundation would load itself are named here.
             linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(platforms: [.linux], configuration: .release))]
                 + ["CoreFoundation", "_FoundationCShims", "_FoundationCollections", "_FoundationICU", "swiftSynchronization"].map {
                     .linkedLibrary($0, .when(platforms: [.linux], configuration: .release))

@@ -25,6 +25,12 @@ struct BenchCommand: ParsableCommand {
     @Argument(help: "What to measure: kernels, timeline, network, montecarlo, sweep or all.")
     var what: String = "all"
 
+    /// This executable's path, for the benchmarks that start it again: argv[0] alone names no
+    /// file when trainsim was found on PATH.
+    static var binary: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
     func run() throws {
         let choices = ["kernels", "timeline", "network", "montecarlo", "sweep", "all"]
         guard choices.contains(what) else {
@@ -38,7 +44,7 @@ struct BenchCommand: ParsableCommand {
         if what == "timeline" || what == "all" {
             try Output.emit(try TimelineBench.run(), to: nil)
             try Output.emit(try TimelineBench.search(), to: nil)
-            try Output.emit(WholeProcessBench.run(binary: CommandLine.arguments[0]), to: nil)
+            try Output.emit(WholeProcessBench.run(binary: Self.binary), to: nil)
         }
         if what == "network" || what == "all" {
             text += try NetworkBench.run()
@@ -49,9 +55,9 @@ struct BenchCommand: ParsableCommand {
             try Output.emit(text, to: nil); text = ""
         }
         if what == "sweep" || what == "all" {
-            text += SweepBench.points(binary: CommandLine.arguments[0])
+            text += SweepBench.points(binary: Self.binary)
             try Output.emit(text, to: nil); text = ""
-            text += SweepBench.run(binary: CommandLine.arguments[0])
+            text += SweepBench.run(binary: Self.binary)
         }
         try Output.emit(text, to: nil)
     }
