@@ -15,6 +15,7 @@ final class LinkSharingTableTests: XCTestCase {
                                cost: CollectiveCost(seconds: 1, perTier: tiers))
             g.add(stage: 0, stream: .dpReduce, category: .dp, work: 1, request: r, deps: [], name: name)
         }
+        g.finalize()
         return g
     }
 

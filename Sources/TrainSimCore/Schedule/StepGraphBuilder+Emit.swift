@@ -38,14 +38,18 @@ extension StepGraphBuilder {
         var external: [(Int32, Int)] = []
         let dp = DataParallelPlan(self)
         let pair = fw.moeAllToAllOverlap && ep > 1 && e.model.moe != nil
-        var cache: [Int: [PassStep]] = [:]
+        // A pass's steps by kind (pass, virtual stage, whether it gathers or reduces), built once.
+        var cache = [[PassStep]?](repeating: nil, count: 4 * totalVS * 2 * 2)
+        // The waits of finished passes, kept for the next ones (a pass's lists are short and many
+        // passes run; reusing them saves an allocation per pass).
+        var spare: [[Int32]] = []
         let sendActivations = g.nameID("pp send activations"), sendGradients = g.nameID("pp send gradients")
         for r in 0..<pp {
             let ops = order.ops(rank: r, pairSteadyState: pair)
-            var lastGrad = [Int: Int](), firstForward = [Int: Int]()
+            var lastGrad = [Int](repeating: -1, count: totalVS), firstForward = [Int](repeating: -1, count: totalVS)
             for (k, op) in ops.enumerated() {
                 if op.pass == .backward || op.pass == .weight { lastGrad[Int(op.virtualStage)] = k }
-                if op.pass == .forward, firstForward[Int(op.virtualStage)] == nil { firstForward[Int(op.virtualStage)] = k }
+                if op.pass == .forward, firstForward[Int(op.virtualStage)] < 0 { firstForward[Int(op.virtualStage)] = k }
             }
             var st = RankState()
             for (vs, b) in dp.buckets where order.owner(vs) == r { for (i, bucket) in b.enumerated() { st.remaining[Int32(vs * 1024 + i)] = bucket.layers.count } }
@@ -57,24 +61,32 @@ extension StepGraphBuilder {
                 let steps: [PassStep]
                 if let hit = cache[key] { steps = hit } else { steps = me.steps(op.pass, vs: vs, gather: gather, reduces: reduces); cache[key] = steps }
                 var c = Cursor(steps: steps, microBatch: Int(op.microBatch), virtualStage: vs, reduces: reduces)
+                if let w = spare.popLast() { c.waits = w }
+                if let w = spare.popLast() { c.pending = w }
                 if op.pass == .forward, let prev = me.order.previous(vs) { c.inputKey = me.sendKey(backward: false, vs: prev, mb: c.microBatch) }
                 if op.pass == .backward || op.pass == .backwardInput, let next = me.order.next(vs) {
                     c.inputKey = me.sendKey(backward: true, vs: next, mb: c.microBatch)
                 }
                 return c
             }
-            func finish(_ c: Cursor, _ op: PipelineOrder.Op, _ me: inout StepGraphBuilder) {
+            func finish(_ c: inout Cursor, _ op: PipelineOrder.Op, _ me: inout StepGraphBuilder) {
                 let vs = Int(op.virtualStage), mb = Int(op.microBatch)
+                if !c.waits.isEmpty { c.waits.removeAll(keepingCapacity: true) }
+                if !c.pending.isEmpty { c.pending.removeAll(keepingCapacity: true) }
+                spare.append(c.waits); spare.append(c.pending)
+                c.waits = []; c.pending = []
                 guard me.ppSend >= 0 else { return }
                 let blocking = me.fw.p2pBlocking && me.order.schedule == .oneFOneB
                 if op.pass == .forward, me.order.next(vs) != nil {
                     let id = me.g.add(stage: r, stream: .ppForward, category: .pp, work: me.seconds(me.ppSend), request: me.ppSend,
-                                      deps: [c.producer], microBatch: mb, virtualStage: vs, name: sendActivations)
+                                      deps: [], microBatch: mb, virtualStage: vs, name: sendActivations)
+                    me.g.addDependency(c.producer)
                     sends[me.sendKey(backward: false, vs: vs, mb: mb)] = id
                     if blocking { st.carry.append(id) }
                 } else if op.pass == .backward || op.pass == .backwardInput, me.order.previous(vs) != nil {
                     let id = me.g.add(stage: r, stream: .ppBackward, category: .pp, work: me.seconds(me.ppSend), request: me.ppSend,
-                                      deps: [c.producer], microBatch: mb, virtualStage: vs, name: sendGradients)
+                                      deps: [], microBatch: mb, virtualStage: vs, name: sendGradients)
+                    me.g.addDependency(c.producer)
                     sends[me.sendKey(backward: true, vs: vs, mb: mb)] = id
                     if blocking { st.carry.append(id) }
                 }
@@ -87,13 +99,13 @@ extension StepGraphBuilder {
                         if !a.done { run(&a, rank: r, state: &st, dp: dp, external: &external, untilBlocked: true) }
                         if !b.done { run(&b, rank: r, state: &st, dp: dp, external: &external, untilBlocked: true) }
                     }
-                    finish(a, ops[k], &self)
-                    finish(b, ops[k + 1], &self)
+                    finish(&a, ops[k], &self)
+                    finish(&b, ops[k + 1], &self)
                     k += 2
                 } else {
                     var c = cursor(k, &self)
                     run(&c, rank: r, state: &st, dp: dp, external: &external, untilBlocked: false)
-                    finish(c, ops[k], &self)
+                    finish(&c, ops[k], &self)
                     k += 1
                 }
             }

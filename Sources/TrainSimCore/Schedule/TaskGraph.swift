@@ -51,14 +51,21 @@ struct TaskGraph: Sendable {
         lastOnStream = [Int32](repeating: -1, count: stages * Int(TaskGraph.streamsPerStage))
     }
 
-    var count: Int { work.count }
+    /// One operation as `add` records it. The per-field arrays above are laid out from these by
+    /// `finalize`: one append per operation while a step is built, rather than one per field.
+    private struct Record {
+        var stage: Int32, stream: Int32, category: Category, work: Double, request: Int32, smShare: Double
+        var layer: Int32, layers: Int32, microBatch: Int32, virtualStage: Int32, name: UInt16
+    }
+    private var records: [Record] = []
+
+    /// Operations added (the per-field arrays hold them once `finalize` has run).
+    private(set) var count = 0
 
     /// Reserves room for about `ops` operations, so that building a large step does not copy its
     /// arrays as they grow (room never written is never touched, so a generous hint costs little).
     mutating func reserve(ops n: Int) {
-        stage.reserveCapacity(n); stream.reserveCapacity(n); category.reserveCapacity(n); work.reserveCapacity(n)
-        request.reserveCapacity(n); smShare.reserveCapacity(n); layer.reserveCapacity(n); microBatch.reserveCapacity(n)
-        virtualStage.reserveCapacity(n); name.reserveCapacity(n); layers.reserveCapacity(n)
+        records.reserveCapacity(n)
         depStart.reserveCapacity(n + 1); deps.reserveCapacity(3 * n)
     }
 
@@ -75,11 +82,11 @@ struct TaskGraph: Sendable {
     mutating func add(stage s: Int, stream st: Stream, category c: Category, work w: Double, request r: Int32 = -1,
                       smShare sm: Double = 0, deps d: [Int32], layer l: Int = -1, layers k: Int32 = 1, microBatch mb: Int = -1, virtualStage vs: Int = -1,
                       name n: UInt16) -> Int32 {
-        let id = Int32(work.count)
+        let id = Int32(count)
         let slot = s * Int(TaskGraph.streamsPerStage) + Int(st.rawValue)
-        stage.append(Int32(s)); stream.append(Int32(slot)); category.append(c); work.append(max(0, w)); request.append(r)
-        smShare.append(sm)
-        layer.append(Int32(l)); layers.append(k); microBatch.append(Int32(mb)); virtualStage.append(Int32(vs)); name.append(n)
+        records.append(Record(stage: Int32(s), stream: Int32(slot), category: c, work: max(0, w), request: r, smShare: sm,
+                              layer: Int32(l), layers: k, microBatch: Int32(mb), virtualStage: Int32(vs), name: n))
+        count += 1
         let prev = lastOnStream[slot]
         if prev >= 0 { deps.append(prev) }
         for x in d where x >= 0 && x != prev { deps.append(x) }
@@ -119,22 +126,49 @@ struct TaskGraph: Sendable {
 
     mutating func extraDependency(_ op: Int32, _ dep: Int32) { extra.append((op, dep)) }
 
-    /// Merges the dependencies added out of order into the compressed arrays.
+    /// Lays the recorded operations out as the per-field arrays and merges the dependencies added
+    /// out of order into the compressed arrays. Run once, when the graph is complete.
     mutating func finalize() {
+        if !records.isEmpty {
+            records.withUnsafeBufferPointer { r in
+                func field<T>(_ f: (Record) -> T) -> [T] {
+                    [T](unsafeUninitializedCapacity: r.count) { out, n in
+                        for i in 0..<r.count { (out.baseAddress! + i).initialize(to: f(r[i])) }
+                        n = r.count
+                    }
+                }
+                stage = field { $0.stage }; stream = field { $0.stream }; category = field { $0.category }
+                work = field { $0.work }; request = field { $0.request }; smShare = field { $0.smShare }
+                layer = field { $0.layer }; layers = field { $0.layers }; microBatch = field { $0.microBatch }
+                virtualStage = field { $0.virtualStage }; name = field { $0.name }
+            }
+            records = []
+        }
         guard !extra.isEmpty else { return }
         let n = count
-        var more = [Int32](repeating: 0, count: n)
-        for (op, _) in extra { more[Int(op)] += 1 }
         var start = [Int32](repeating: 0, count: n + 1)
-        for i in 0..<n { start[i + 1] = start[i] + (depStart[i + 1] - depStart[i]) + more[i] }
-        var out = [Int32](repeating: 0, count: Int(start[n]))
-        var fill = [Int32](repeating: 0, count: n)
-        for i in 0..<n {
-            var k = Int(start[i])
-            for j in Int(depStart[i])..<Int(depStart[i + 1]) { out[k] = deps[j]; k += 1 }
-            fill[i] = Int32(k)
+        var out: [Int32] = []
+        // Raw buffers: this runs over every operation of every step a search or sweep simulates.
+        depStart.withUnsafeBufferPointer { ds in
+            deps.withUnsafeBufferPointer { dp in
+                start.withUnsafeMutableBufferPointer { st in
+                    for (op, _) in extra { st[Int(op) + 1] += 1 }
+                    for i in 0..<n { st[i + 1] += st[i] + (ds[i + 1] - ds[i]) }
+                    out = [Int32](unsafeUninitializedCapacity: Int(st[n])) { o, filled in
+                        var fill = [Int32](repeating: 0, count: n)
+                        fill.withUnsafeMutableBufferPointer { f in
+                            for i in 0..<n {
+                                var k = Int(st[i])
+                                for j in Int(ds[i])..<Int(ds[i + 1]) { (o.baseAddress! + k).initialize(to: dp[j]); k += 1 }
+                                f[i] = Int32(k)
+                            }
+                            for (op, d) in extra { (o.baseAddress! + Int(f[Int(op)])).initialize(to: d); f[Int(op)] += 1 }
+                        }
+                        filled = Int(st[n])
+                    }
+                }
+            }
         }
-        for (op, d) in extra { out[Int(fill[Int(op)])] = d; fill[Int(op)] += 1 }
         deps = out
         depStart = start
         extra.removeAll()
