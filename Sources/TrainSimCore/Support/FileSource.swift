@@ -37,10 +37,23 @@ public final class FileSource: @unchecked Sendable {
     public var record: FileRecord { lock.withLock { stored } }
 
     /// The folder holding the shipped `Topologies/`, as ``DataLocator/home`` finds it on disk.
+    /// Asked of the disk once per source: the search resolves the executable's links and looks in
+    /// six folders, and a run asks for home at every file it resolves.
     public var home: URL? {
-        let path: String? = answer(\FileRecord.home, miss: nil) { () -> String? in DataLocator.homeOnDisk()?.path }
+        let path: String?
+        if mode == .disk {
+            path = lock.withLock { () -> String? in
+                if let known = diskHome { return known }
+                let found = DataLocator.homeOnDisk()?.path
+                diskHome = .some(found)
+                return found
+            }
+        } else {
+            path = answer(\FileRecord.home, miss: nil) { () -> String? in DataLocator.homeOnDisk()?.path }
+        }
         return path.map { URL(fileURLWithPath: $0) }
     }
+    private var diskHome: String??
 
     /// The folder relative paths are resolved against.
     public var currentDirectory: String {
