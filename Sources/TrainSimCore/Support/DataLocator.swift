@@ -19,7 +19,7 @@ public enum DataLocator {
     public static func fileURL(_ path: String) -> URL { FileSource.current.url(forPath: path) }
 
     /// One environment variable. (`ProcessInfo.environment` copies the whole environment into a
-    /// dictionary, 3 M instructions under mpirun's 50 extra variables, for one lookup.)
+    /// dictionary, about 3 M instructions a run, more under mpirun's 50 extra variables, for one lookup.)
     static func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
 
     /// ``home`` as this process finds it on disk: `TRAINSIM_HOME` when set (it must hold
