@@ -10,14 +10,7 @@ public enum WholeProcessBench {
     public static func run(binary: String, repeats: Int = 15) -> String {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("trainsim-bench-moe-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: file) }
-        let experiment = """
-        {"name": "bench-moe", "model": "deepseek-v3",
-         "training": {"tokens": 1e12, "sequenceLength": 4096, "globalBatchSequences": 3072, "microBatchSequences": 1,
-                      "precision": "bf16", "recompute": "selective"},
-         "cluster": {"topology": "h800-ib", "devices": 9216, "network": "analytical"},
-         "parallelism": {"tp": 2, "pp": 12, "ep": 16, "schedule": "1f1b"}}
-        """
-        guard (try? Data(experiment.utf8).write(to: file)) != nil else { return "  whole process: cannot write a temporary experiment\n" }
+        guard (try? Data(TimelineBench.moeExperimentText.utf8).write(to: file)) != nil else { return "  whole process: cannot write a temporary experiment\n" }
         func best(_ exe: String, _ args: [String]) -> Double? {
             var t = Double.infinity
             for _ in 0..<repeats {

@@ -7,6 +7,13 @@ import Foundation
 /// first plans of the DeepSeek-V3 search; and how much the steady-state extension saves against
 /// simulating every micro-batch.
 public enum TimelineBench {
+    /// The 9,216-device MoE plan it times (analytical network), as an experiment file's text: the
+    /// whole-process benchmark runs `trainsim` on the same text.
+    public static var moeExperimentText: String {
+        NetworkBench.experimentText(name: "bench-moe", model: "deepseek-v3", topology: "h800-ib", devices: 9216, tp: 2, pp: 12, ep: 16,
+                                    microBatchesPerReplica: 8, network: "analytical")
+    }
+
     public static func run(home: URL? = DataLocator.home, repeats: Int = 7) throws(TrainSimError) -> String {
         var out = "timeline benchmark (CPU ms of one thread, best of \(repeats))\n"
         var cases: [(String, Experiment)] = []
@@ -14,10 +21,7 @@ public enum TimelineBench {
             let path = home.appendingPathComponent("Experiments/deepseek-v3-h800-2048.json").path
             cases.append(("deepseek-v3 2048 H800 DualPipe (shipped)", try Experiment.load(path: path)))
         }
-        var moe = try NetworkBench.experiment(name: "bench-moe", model: "deepseek-v3", topology: "h800-ib", devices: 9216, tp: 2, pp: 12, ep: 16,
-                                              microBatchesPerReplica: 8)
-        moe.cluster.network = .analytical
-        cases.append(("MoE deepseek-v3 9,216 TP2 EP16 PP12", moe))
+        cases.append(("MoE deepseek-v3 9,216 TP2 EP16 PP12", try NetworkBench.decode(moeExperimentText)))
         var dense = try NetworkBench.experiment(name: "bench-dense", model: "llama3-405b", topology: "h100-ib", devices: 16384, tp: 8, pp: 16,
                                                 ep: 1, microBatchesPerReplica: 16)
         dense.cluster.network = .analytical

@@ -29,17 +29,28 @@ public enum NetworkBench {
         return out
     }
 
-    /// A benchmark experiment (layout TP innermost, then EP inside DP, then PP, then DP).
-    static func experiment(name: String, model: String, topology: String, devices: Int, tp: Int, pp: Int, ep: Int,
-                           microBatchesPerReplica: Int) throws(TrainSimError) -> Experiment {
+    /// A benchmark experiment's file text (layout TP innermost, then EP inside DP, then PP, then DP).
+    static func experimentText(name: String, model: String, topology: String, devices: Int, tp: Int, pp: Int, ep: Int,
+                               microBatchesPerReplica: Int, network: String = "flow") -> String {
         let dp = devices / (tp * pp)
-        let text = """
+        return """
         {"name": "\(name)", "model": "\(model)",
          "training": {"tokens": 1e12, "sequenceLength": 4096, "globalBatchSequences": \(dp * microBatchesPerReplica),
                       "microBatchSequences": 1, "precision": "bf16", "recompute": "selective"},
-         "cluster": {"topology": "\(topology)", "devices": \(devices), "network": "flow"},
+         "cluster": {"topology": "\(topology)", "devices": \(devices), "network": "\(network)"},
          "parallelism": {"tp": \(tp), "pp": \(pp), "ep": \(ep), "schedule": "1f1b"}}
         """
+    }
+
+    /// A benchmark experiment, decoded from `experimentText`.
+    static func experiment(name: String, model: String, topology: String, devices: Int, tp: Int, pp: Int, ep: Int,
+                           microBatchesPerReplica: Int) throws(TrainSimError) -> Experiment {
+        try decode(experimentText(name: name, model: model, topology: topology, devices: devices, tp: tp, pp: pp, ep: ep,
+                                  microBatchesPerReplica: microBatchesPerReplica))
+    }
+
+    /// A benchmark experiment from its file text.
+    static func decode(_ text: String) throws(TrainSimError) -> Experiment {
         let json: JSONValue
         do { json = try JSONParser.parse(text) } catch { throw TrainSimError(.environment, path: "bench", "benchmark experiment does not parse: \(error)") }
         return try Experiment.decode(json, file: nil, folder: nil)

@@ -28,8 +28,14 @@ struct PipelineOrder: Sendable {
 
     let pp: Int, vpp: Int, microBatches: Int
     let schedule: PipelineSchedule
-    /// Interleaved: micro-batches per model chunk before the next chunk (0: pp, Megatron's default).
-    var group: Int = 0
+    /// Interleaved: micro-batches per model chunk before the next chunk (pp, Megatron's default,
+    /// unless the plan sets it).
+    let group: Int
+
+    init(pp: Int, vpp: Int, microBatches: Int, schedule: PipelineSchedule, group: Int? = nil) {
+        self.pp = pp; self.vpp = vpp; self.microBatches = microBatches; self.schedule = schedule
+        self.group = group ?? pp
+    }
 
     /// Number of virtual stages of one pipeline (DualPipe: of one direction).
     var virtualStages: Int { schedule == .dualpipe ? pp : pp * vpp }
@@ -87,7 +93,7 @@ struct PipelineOrder: Sendable {
     /// Megatron's interleaved order (schedules.py `get_pp_rank_microbatches`): virtual micro-batch k
     /// runs model chunk (k / g) mod v (reversed for backward) on micro-batch (k / gv) g + k mod g.
     private func interleaved(_ r: Int, pair: Bool) -> [Op] {
-        let m = microBatches, p = pp, v = vpp, g = group > 0 ? group : pp
+        let m = microBatches, p = pp, v = vpp, g = group
         let total = m * v
         let warm = min(2 * (p - r - 1) + (v - 1) * g, total)
         func op(_ k: Int, forward: Bool) -> Op {
