@@ -40,11 +40,16 @@ _ = glibcMallopt(-1, 64 << 20)
 let code: Int32
 do {
     // Under mpirun every rank runs rank 0's command line (an MPMD launch may give ranks different ones).
-    var command = try Trainsim.parseAsRoot(SharedInput.arguments(Ranks.mpi, Array(CommandLine.arguments.dropFirst())))
-    // Verbs that share no work among ranks (topo, validate, compare, bench) run on rank 0 alone, which
-    // alone reads their input; the other ranks only agree on the exit code.
-    let sharesWork: [any ParsableCommand.Type] = [RunCommand.self, SweepCommand.self, SearchCommand.self, CalibrateCommand.self, MPISelfTestCommand.self]
-    if Ranks.isRoot || sharesWork.contains(where: { $0 == type(of: command) }) { try command.run() }
+    let arguments = SharedInput.arguments(Ranks.mpi, Array(CommandLine.arguments.dropFirst()))
+    if RunCommand.isPlainRun(arguments) {
+        try RunCommand.perform(file: arguments[0])
+    } else {
+        var command = try Trainsim.parseAsRoot(arguments)
+        // Verbs that share no work among ranks (topo, validate, compare, bench) run on rank 0 alone, which
+        // alone reads their input; the other ranks only agree on the exit code.
+        let sharesWork: [any ParsableCommand.Type] = [RunCommand.self, SweepCommand.self, SearchCommand.self, CalibrateCommand.self, MPISelfTestCommand.self]
+        if Ranks.isRoot || sharesWork.contains(where: { $0 == type(of: command) }) { try command.run() }
+    }
     code = pendingExitCode
 } catch let e as TrainSimError {
     if Ranks.isRoot { FileHandle.standardError.write(Data(("trainsim: " + e.description + "\n").utf8)) }

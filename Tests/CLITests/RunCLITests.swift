@@ -19,6 +19,25 @@ final class RunCLITests: XCTestCase {
         }
     }
 
+    /// `trainsim FILE` takes a path that skips the argument parser (`RunCommand.isPlainRun`): it
+    /// must print exactly what `trainsim run FILE` prints, for plans, a small sweep, a plan that
+    /// does not fit, a missing file and a bad one.
+    func testPlainFileEqualsRunVerb() throws {
+        let dir = CLI.tempDir()
+        let bad = dir.appendingPathComponent("bad.json").path
+        try "{\"model\": \"llama3-8b\",".write(toFile: bad, atomically: true, encoding: .utf8)
+        let files = ["Experiments/quickstart-llama3-8b-a100.json", "Experiments/deepseek-v3-h800-2048.json",
+                     "Experiments/llama3-405b-h100-wholerun.json", "Experiments/sweep-llama3-70b-h800.json",
+                     dir.appendingPathComponent("missing.json").path, bad]
+        for f in files {
+            let plain = try CLI.trainsim([f], cwd: CLI.packageRoot)
+            let verb = try CLI.trainsim(["run", f], cwd: CLI.packageRoot)
+            XCTAssertEqual(plain.code, verb.code, f)
+            XCTAssertEqual(plain.stdout, verb.stdout, f)
+            XCTAssertEqual(plain.stderr, verb.stderr, f)
+        }
+    }
+
     func testReportHasFixedKeys() throws {
         let r = try CLI.trainsim(["run", "Experiments/quickstart-llama3-8b-a100.json", "--format", "json"], cwd: CLI.packageRoot)
         XCTAssertEqual(r.code, 0, r.stderr)
