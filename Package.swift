@@ -1,5 +1,27 @@
 // swift-tools-version: 6.1
+import Foundation
 import PackageDescription
+
+/// Open MPI's header folder, for the CMPI module. Open MPI is not linked: trainsim opens libmpi on
+/// first use (Sources/CMPI/shim.h), so pkg-config gives only the header path here (a system
+/// library's `pkgConfig` would also link -lmpi into every start).
+let mpiInclude: String = {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["pkg-config", "--cflags-only-I", "ompi"]
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    p.standardError = FileHandle.nullDevice
+    if (try? p.run()) != nil {
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        if let flag = out.split(separator: " ").first(where: { $0.hasPrefix("-I") }) {
+            return String(flag.dropFirst(2)).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+    }
+    return "/usr/lib/x86_64-linux-gnu/openmpi/include"
+}()
+let mpiHeaders: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-I" + mpiInclude])]
 
 let package = Package(
     name: "trainsim",
@@ -16,7 +38,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
     ],
     targets: [
-        .systemLibrary(name: "CMPI", pkgConfig: "ompi", providers: [.apt(["libopenmpi-dev"])]),
+        .systemLibrary(name: "CMPI", providers: [.apt(["libopenmpi-dev"])]),
         // The reduction kernels: one C function per instruction set, chosen at run time.
         .target(name: "CKernelsC"),
         .target(
@@ -34,13 +56,14 @@ let package = Package(
             // of step timelines (calibration cases, brute-force searches), 10-30x slower at -Onone.
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
-        .target(name: "TrainSimMPI", dependencies: ["CMPI", "CollectiveKernels", "TrainSimCore"]),
+        .target(name: "TrainSimMPI", dependencies: ["CMPI", "CollectiveKernels", "TrainSimCore"], swiftSettings: mpiHeaders),
         .executableTarget(
             name: "trainsim",
             dependencies: [
                 "TrainSimCore", "TrainSimMPI", "CollectiveKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: mpiHeaders,
             // Swift's runtime and Foundation linked into the binary: binding their symbols at every
             // start took the dynamic loader 4-5 ms, half of a small run (`trainsim --version` 10.4 ->
             // 5.7 ms). The binary grows from 27 to 97 MB (Foundation's ICU data). The static libraries
@@ -55,7 +78,7 @@ let package = Package(
         ),
         .testTarget(name: "TrainSimCoreTests", dependencies: ["TrainSimCore"]),
         .testTarget(name: "CollectiveKernelsTests", dependencies: ["CollectiveKernels"]),
-        .testTarget(name: "TrainSimMPITests", dependencies: ["TrainSimMPI", "CollectiveKernels", "TrainSimCore"]),
+        .testTarget(name: "TrainSimMPITests", dependencies: ["TrainSimMPI", "CollectiveKernels", "TrainSimCore"], swiftSettings: mpiHeaders),
         .testTarget(name: "CLITests", dependencies: ["TrainSimCore"]),
     ]
 )

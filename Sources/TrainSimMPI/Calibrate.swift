@@ -199,7 +199,7 @@ public enum Calibrate {
     static func libraryVersion() -> String {
         var buffer = [CChar](repeating: 0, count: Int(MPI_MAX_LIBRARY_VERSION_STRING) + 1)
         var length: Int32 = 0
-        MPI_Get_library_version(&buffer, &length)
+        trainsim_MPI_Get_library_version(&buffer, &length)
         let bytes = buffer.prefix(Int(length)).prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
         let text = String(decoding: bytes, as: UTF8.self)
         return text.split(separator: "\n").first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? "unknown"

@@ -69,7 +69,7 @@ public enum KernelBench {
         for op in ReductionOp.allCases {
             let mpiOp = op == .sum ? trainsim_mpi_sum() : trainsim_mpi_max()
             list.append(Candidate(name: "MPI_Reduce_local fp32 \(op)", path: "mpi", type: .fp32, op: op) { d, s, n in
-                MPI_Reduce_local(s, d, Int32(n / 4), trainsim_mpi_float(), mpiOp)
+                trainsim_MPI_Reduce_local(s, d, Int32(n / 4), trainsim_mpi_float(), mpiOp)
             })
         }
         for type in ElementType.allCases {

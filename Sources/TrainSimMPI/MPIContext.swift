@@ -45,12 +45,12 @@ public final class MPIContext: @unchecked Sendable {
 
     private init() {
         var initialized: Int32 = 0
-        MPI_Initialized(&initialized)
+        trainsim_MPI_Initialized(&initialized)
         var provided = Int32(MPI_THREAD_MULTIPLE)
         if initialized == 0 {
-            MPI_Init_thread(nil, nil, Int32(MPI_THREAD_MULTIPLE), &provided)
+            trainsim_MPI_Init_thread(nil, nil, Int32(MPI_THREAD_MULTIPLE), &provided)
         } else {
-            MPI_Query_thread(&provided)
+            trainsim_MPI_Query_thread(&provided)
         }
         isThreadSafe = provided >= Int32(MPI_THREAD_MULTIPLE)
         (communicator, rank, size) = duplicateCommunicator(trainsim_mpi_comm_world())
@@ -62,16 +62,16 @@ public final class MPIContext: @unchecked Sendable {
     }
 
     /// Seconds on MPI's wall clock (`MPI_Wtime`).
-    public func wallTime() -> Double { MPI_Wtime() }
+    public func wallTime() -> Double { trainsim_MPI_Wtime() }
 
     /// Blocks until every rank has called `barrier()`.
-    public func barrier() { serialized { _ = MPI_Barrier(communicator) } }
+    public func barrier() { serialized { _ = trainsim_MPI_Barrier(communicator) } }
 
     /// The largest `value` over all ranks, on every rank.
     public func allReduceMax(_ value: Int32) -> Int32 {
         serialized {
             var input = value, output: Int32 = 0
-            MPI_Allreduce(&input, &output, 1, trainsim_mpi_int(), trainsim_mpi_max(), communicator)
+            trainsim_MPI_Allreduce(&input, &output, 1, trainsim_mpi_int(), trainsim_mpi_max(), communicator)
             return output
         }
     }
@@ -86,7 +86,7 @@ public final class MPIContext: @unchecked Sendable {
     private func allReduce(_ value: Double, _ op: MPI_Op) -> Double {
         serialized {
             var input = value, output = 0.0
-            MPI_Allreduce(&input, &output, 1, trainsim_mpi_double(), op, communicator)
+            trainsim_MPI_Allreduce(&input, &output, 1, trainsim_mpi_double(), op, communicator)
             return output
         }
     }
@@ -95,13 +95,13 @@ public final class MPIContext: @unchecked Sendable {
     public func broadcast(_ data: Data, root: Int = 0) -> Data {
         serialized {
             var length = Int64(data.count)
-            MPI_Bcast(&length, 1, trainsim_mpi_int64(), Int32(root), communicator)
+            trainsim_MPI_Bcast(&length, 1, trainsim_mpi_int64(), Int32(root), communicator)
             var buffer = rank == root ? data : Data(count: Int(length))
             buffer.withUnsafeMutableBytes { raw in
                 var offset = 0
                 while offset < raw.count {
                     let n = Swift.min(1 << 30, raw.count - offset)
-                    MPI_Bcast(raw.baseAddress! + offset, Int32(n), trainsim_mpi_byte(), Int32(root), communicator)
+                    trainsim_MPI_Bcast(raw.baseAddress! + offset, Int32(n), trainsim_mpi_byte(), Int32(root), communicator)
                     offset += n
                 }
             }
@@ -115,7 +115,7 @@ public final class MPIContext: @unchecked Sendable {
             var length = Int64(data.count)
             var lengths = [Int64](repeating: 0, count: rank == root ? size : 0)
             lengths.withUnsafeMutableBufferPointer { l in
-                _ = MPI_Gather(&length, 1, trainsim_mpi_int64(), l.baseAddress, 1, trainsim_mpi_int64(), Int32(root), communicator)
+                _ = trainsim_MPI_Gather(&length, 1, trainsim_mpi_int64(), l.baseAddress, 1, trainsim_mpi_int64(), Int32(root), communicator)
             }
             let counts = lengths.map { Int32(clamping: $0) }
             var displacements: [Int32] = []
@@ -129,7 +129,7 @@ public final class MPIContext: @unchecked Sendable {
             var mine = data
             mine.withUnsafeMutableBytes { send in
                 gathered.withUnsafeMutableBytes { receive in
-                    _ = MPI_Gatherv(send.baseAddress, Int32(send.count), trainsim_mpi_byte(), receive.baseAddress,
+                    _ = trainsim_MPI_Gatherv(send.baseAddress, Int32(send.count), trainsim_mpi_byte(), receive.baseAddress,
                                     counts, displacements, trainsim_mpi_byte(), Int32(root), communicator)
                 }
             }
@@ -150,7 +150,7 @@ public final class MPIContext: @unchecked Sendable {
         serialized {
             var bytes = data
             bytes.withUnsafeMutableBytes { raw in
-                _ = MPI_Send(raw.baseAddress, Int32(raw.count), trainsim_mpi_byte(), Int32(destination), Int32(tag), communicator)
+                _ = trainsim_MPI_Send(raw.baseAddress, Int32(raw.count), trainsim_mpi_byte(), Int32(destination), Int32(tag), communicator)
             }
         }
     }
@@ -159,7 +159,7 @@ public final class MPIContext: @unchecked Sendable {
     public func probe(from source: Int? = nil, tag: Int? = nil) -> MessageInfo {
         serialized {
             var status = MPI_Status()
-            MPI_Probe(Int32(source ?? Int(trainsim_mpi_any_source())), Int32(tag ?? Int(trainsim_mpi_any_tag())), communicator, &status)
+            trainsim_MPI_Probe(Int32(source ?? Int(trainsim_mpi_any_source())), Int32(tag ?? Int(trainsim_mpi_any_tag())), communicator, &status)
             return info(status)
         }
     }
@@ -169,7 +169,7 @@ public final class MPIContext: @unchecked Sendable {
         serialized {
             var status = MPI_Status()
             var flag: Int32 = 0
-            MPI_Iprobe(Int32(source ?? Int(trainsim_mpi_any_source())), Int32(tag ?? Int(trainsim_mpi_any_tag())), communicator, &flag, &status)
+            trainsim_MPI_Iprobe(Int32(source ?? Int(trainsim_mpi_any_source())), Int32(tag ?? Int(trainsim_mpi_any_tag())), communicator, &flag, &status)
             return flag != 0 ? info(status) : nil
         }
     }
@@ -179,11 +179,11 @@ public final class MPIContext: @unchecked Sendable {
     public func receive(from source: Int? = nil, tag: Int? = nil) -> (data: Data, source: Int, tag: Int) {
         serialized {
             var status = MPI_Status()
-            MPI_Probe(Int32(source ?? Int(trainsim_mpi_any_source())), Int32(tag ?? Int(trainsim_mpi_any_tag())), communicator, &status)
+            trainsim_MPI_Probe(Int32(source ?? Int(trainsim_mpi_any_source())), Int32(tag ?? Int(trainsim_mpi_any_tag())), communicator, &status)
             let message = info(status)
             var data = Data(count: message.byteCount)
             data.withUnsafeMutableBytes { raw in
-                _ = MPI_Recv(raw.baseAddress, Int32(raw.count), trainsim_mpi_byte(), Int32(message.source), Int32(message.tag),
+                _ = trainsim_MPI_Recv(raw.baseAddress, Int32(raw.count), trainsim_mpi_byte(), Int32(message.source), Int32(message.tag),
                              communicator, trainsim_mpi_status_ignore())
             }
             return (data, message.source, message.tag)
@@ -206,7 +206,7 @@ public final class MPIContext: @unchecked Sendable {
     private func info(_ status: MPI_Status) -> MessageInfo {
         var status = status
         var count: Int32 = 0
-        MPI_Get_count(&status, trainsim_mpi_byte(), &count)
+        trainsim_MPI_Get_count(&status, trainsim_mpi_byte(), &count)
         return MessageInfo(source: Int(trainsim_mpi_status_source(&status)), tag: Int(trainsim_mpi_status_tag(&status)), byteCount: Int(count))
     }
 
@@ -216,7 +216,7 @@ public final class MPIContext: @unchecked Sendable {
 
     /// Ends every rank of the job with `code` (`MPI_Abort`); use when one rank cannot go on.
     public func abort(code: Int32) -> Never {
-        MPI_Abort(trainsim_mpi_comm_world(), code)
+        trainsim_MPI_Abort(trainsim_mpi_comm_world(), code)
         exit(code)
     }
 
@@ -227,8 +227,8 @@ public final class MPIContext: @unchecked Sendable {
             guard !isFinalized else { return }
             isFinalized = true
             var finalized: Int32 = 0
-            MPI_Finalized(&finalized)
-            if finalized == 0 { MPI_Finalize() }
+            trainsim_MPI_Finalized(&finalized)
+            if finalized == 0 { trainsim_MPI_Finalize() }
         }
     }
 }

@@ -30,52 +30,52 @@ public final class MPITransport: Transport {
     public func isend(_ bytes: UnsafeRawBufferPointer, to peer: Int, tag: Int) -> TransportRequest {
         precondition(bytes.count < Int(Int32.max), "message of \(bytes.count) bytes is too large for one MPI send")
         var request: MPI_Request? = nil
-        MPI_Isend(bytes.baseAddress, Int32(bytes.count), trainsim_mpi_byte(), Int32(peer), Int32(tag), communicator, &request)
+        trainsim_MPI_Isend(bytes.baseAddress, Int32(bytes.count), trainsim_mpi_byte(), Int32(peer), Int32(tag), communicator, &request)
         return store(request)
     }
 
     public func irecv(_ bytes: UnsafeMutableRawBufferPointer, from peer: Int, tag: Int) -> TransportRequest {
         precondition(bytes.count < Int(Int32.max), "message of \(bytes.count) bytes is too large for one MPI receive")
         var request: MPI_Request? = nil
-        MPI_Irecv(bytes.baseAddress, Int32(bytes.count), trainsim_mpi_byte(), Int32(peer), Int32(tag), communicator, &request)
+        trainsim_MPI_Irecv(bytes.baseAddress, Int32(bytes.count), trainsim_mpi_byte(), Int32(peer), Int32(tag), communicator, &request)
         return store(request)
     }
 
     public func wait(_ handles: [TransportRequest]) {
         if handles.count == 1 {
             let slot = handles[0].id
-            MPI_Wait(&requests[slot], trainsim_mpi_status_ignore())
+            trainsim_MPI_Wait(&requests[slot], trainsim_mpi_status_ignore())
             freeSlots.append(slot)
             return
         }
         batch.removeAll(keepingCapacity: true)
         for handle in handles { batch.append(requests[handle.id]) }
-        MPI_Waitall(Int32(batch.count), &batch, trainsim_mpi_statuses_ignore())
+        trainsim_MPI_Waitall(Int32(batch.count), &batch, trainsim_mpi_statuses_ignore())
         for handle in handles { freeSlots.append(handle.id) }
     }
 
     /// The MPI library's own all-reduce on this transport's communicator (in place), for comparisons.
     public func libraryAllReduce(_ buffer: UnsafeMutableRawPointer, count: Int, type: ElementType, op: ReductionOp) {
-        MPI_Allreduce(trainsim_mpi_in_place(), buffer, Int32(count), Self.datatype(type), op == .sum ? trainsim_mpi_sum() : trainsim_mpi_max(), communicator)
+        trainsim_MPI_Allreduce(trainsim_mpi_in_place(), buffer, Int32(count), Self.datatype(type), op == .sum ? trainsim_mpi_sum() : trainsim_mpi_max(), communicator)
     }
 
     /// The library's reduce-scatter with equal blocks of `countPerRank` (`MPI_Reduce_scatter_block`).
     public func libraryReduceScatter(send: UnsafeRawPointer, receive: UnsafeMutableRawPointer, countPerRank: Int, type: ElementType, op: ReductionOp) {
-        MPI_Reduce_scatter_block(send, receive, Int32(countPerRank), Self.datatype(type), op == .sum ? trainsim_mpi_sum() : trainsim_mpi_max(), communicator)
+        trainsim_MPI_Reduce_scatter_block(send, receive, Int32(countPerRank), Self.datatype(type), op == .sum ? trainsim_mpi_sum() : trainsim_mpi_max(), communicator)
     }
 
     /// The library's all-gather of `countPerRank` elements per rank (in place: block `rank` of `buffer` is this rank's).
     public func libraryAllGather(_ buffer: UnsafeMutableRawPointer, countPerRank: Int, type: ElementType) {
-        MPI_Allgather(trainsim_mpi_in_place(), 0, trainsim_mpi_byte(), buffer, Int32(countPerRank), Self.datatype(type), communicator)
+        trainsim_MPI_Allgather(trainsim_mpi_in_place(), 0, trainsim_mpi_byte(), buffer, Int32(countPerRank), Self.datatype(type), communicator)
     }
 
     /// The library's all-to-all of `countPerRank` elements per pair.
     public func libraryAllToAll(send: UnsafeRawPointer, receive: UnsafeMutableRawPointer, countPerRank: Int, type: ElementType) {
-        MPI_Alltoall(send, Int32(countPerRank), Self.datatype(type), receive, Int32(countPerRank), Self.datatype(type), communicator)
+        trainsim_MPI_Alltoall(send, Int32(countPerRank), Self.datatype(type), receive, Int32(countPerRank), Self.datatype(type), communicator)
     }
 
     /// Blocks until every rank of the transport's group has called it.
-    public func barrier() { MPI_Barrier(communicator) }
+    public func barrier() { trainsim_MPI_Barrier(communicator) }
 
     /// MPI has no bf16 or fp16 type: the library collectives here handle fp32 only.
     static func datatype(_ type: ElementType) -> MPI_Datatype {
@@ -88,9 +88,9 @@ public final class MPITransport: Transport {
 /// rank and the group's size in it.
 func duplicateCommunicator(_ parent: MPI_Comm) -> (MPI_Comm, Int, Int) {
     var comm: MPI_Comm? = nil
-    MPI_Comm_dup(parent, &comm)
+    trainsim_MPI_Comm_dup(parent, &comm)
     var r: Int32 = 0, s: Int32 = 0
-    MPI_Comm_rank(comm!, &r)
-    MPI_Comm_size(comm!, &s)
+    trainsim_MPI_Comm_rank(comm!, &r)
+    trainsim_MPI_Comm_size(comm!, &s)
     return (comm!, Int(r), Int(s))
 }
