@@ -17,14 +17,17 @@ public enum SharedInput {
     /// Runs `load` on every rank over the same files. Rank 0 runs it first, reading from disk and
     /// recording every file system answer (``FileSource``), and broadcasts the record; the other
     /// ranks then run it replaying that record. From then on every rank, rank 0 included, reads
-    /// only the record, so later loads (each sweep point's experiment) agree too; `load` must read
-    /// everything they will need (``Experiment/readFiles(path:)``). Once the ranks replay, a
-    /// later call only runs `load`.
-    public static func load<T>(_ mpi: MPIContext?, _ load: () throws -> T) throws -> T {
+    /// only the record, so later loads (each sweep point's experiment) agree too: rank 0 first
+    /// runs `prefetch`, which reads everything they will need (``Experiment/readFiles(path:)``).
+    /// A single rank runs `load` alone: it reads each file once, as it needs it (so an input that
+    /// can be read only once, `trainsim /dev/stdin`, works). Once the ranks replay, a later call
+    /// only runs `load`.
+    public static func load<T>(_ mpi: MPIContext?, prefetch: () -> Void = {}, _ load: () throws -> T) throws -> T {
         guard let mpi, mpi.size > 1, FileSource.current.mode != .replaying else { return try load() }
         if mpi.isRoot {
             let recorder = FileSource(mode: .recording, record: FileSource.current.record)
             FileSource.current = recorder
+            prefetch()
             let result = Result { try load() }
             let record = recorder.record
             _ = mpi.broadcast(record.packed())

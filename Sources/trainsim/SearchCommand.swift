@@ -57,8 +57,7 @@ struct SearchCommand: ParsableCommand {
             return
         }
         let started = Date()
-        var e = try SharedInput.load(Ranks.mpi) {
-            Experiment.readFiles(path: file)
+        var e = try SharedInput.load(Ranks.mpi, prefetch: { Experiment.readFiles(path: file) }) {
             let url = DataLocator.fileURL(file)
             return try Experiment.decode(try DataLocator.readJSON(url, displayName: file), file: file,
                                          folder: url.deletingLastPathComponent(), validatingPlan: false)

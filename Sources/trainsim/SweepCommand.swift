@@ -49,9 +49,8 @@ struct SweepCommand: ParsableCommand {
     func run() throws {
         let started = Date()
         // Rank 0 reads the file and every file its points name; the other ranks get the bytes.
-        let plan = try SharedInput.load(Ranks.mpi) {
-            Experiment.readFiles(path: file)
-            return try SweepPlan.load(path: file)
+        let plan = try SharedInput.load(Ranks.mpi, prefetch: { Experiment.readFiles(path: file) }) {
+            try SweepPlan.load(path: file)
         }
         let journalPath = out.output.map { out.format == .json ? $0 : $0 + ".jsonl" }
         var sink: OutputFile.Sink?

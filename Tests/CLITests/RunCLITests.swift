@@ -38,6 +38,20 @@ final class RunCLITests: XCTestCase {
         }
     }
 
+    /// An experiment from a pipe (README: `generate-experiment | trainsim /dev/stdin`), a plan and a
+    /// sweep, prints what the file itself prints: each is read once. (The text report: a sweep's
+    /// JSON lines carry the input file's fingerprint, which names its folder.)
+    func testExperimentFromAPipe() throws {
+        guard let b = CLI.binary else { throw XCTSkip("TRAINSIM_BIN not set") }
+        for f in ["Experiments/quickstart-llama3-8b-a100.json", "Experiments/sweep-llama3-70b-h800.json"] {
+            let piped = try CLI.run("/bin/sh", ["-c", "cat \(f) | '\(b)' /dev/stdin"], cwd: CLI.packageRoot)
+            let direct = try CLI.trainsim([f], cwd: CLI.packageRoot)
+            XCTAssertEqual(piped.code, direct.code, f + ": " + piped.stderr)
+            XCTAssertFalse(piped.stdout.isEmpty, f)
+            XCTAssertEqual(piped.stdout, direct.stdout, f)
+        }
+    }
+
     func testReportHasFixedKeys() throws {
         let r = try CLI.trainsim(["run", "Experiments/quickstart-llama3-8b-a100.json", "--format", "json"], cwd: CLI.packageRoot)
         XCTAssertEqual(r.code, 0, r.stderr)
