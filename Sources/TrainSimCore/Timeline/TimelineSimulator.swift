@@ -26,27 +26,29 @@ struct TimelineSimulator {
 
     mutating func run() {
         let n = g.count, stages = g.stages, K = TimelineSimulator.slots
-        // Successors, compressed.
-        var succStart = [Int32](repeating: 0, count: n + 1)
-        for d in g.deps { succStart[Int(d) + 1] += 1 }
-        for i in 0..<n { succStart[i + 1] += succStart[i] }
-        var succ = [Int32](repeating: 0, count: g.deps.count)
-        do {
-            var fill = succStart
-            for i in 0..<n {
-                let a = Int(g.depStart[i]), b = Int(g.depStart[i + 1])
-                for j in a..<b {
-                    let d = Int(g.deps[j])
-                    succ[Int(fill[d])] = Int32(i)
-                    fill[d] += 1
-                }
-            }
-        }
         // Hot state in raw buffers: captured by the helpers below without copy-on-write checks.
         func buffer<T>(_ count: Int, _ value: T) -> UnsafeMutablePointer<T> {
             let p = UnsafeMutablePointer<T>.allocate(capacity: max(count, 1))
             p.initialize(repeating: value, count: max(count, 1))
             return p
+        }
+        // Successors, compressed: counted, summed, then filled (written straight into raw buffers).
+        let succStartP = buffer(n + 1, Int32(0)), succP = buffer(g.deps.count, Int32(0))
+        g.deps.withUnsafeBufferPointer { deps in
+            g.depStart.withUnsafeBufferPointer { depStart in
+                for d in deps { succStartP[Int(d) + 1] += 1 }
+                for i in 0..<n { succStartP[i + 1] += succStartP[i] }
+                let fill = buffer(n, Int32(0))
+                defer { fill.deallocate() }
+                for i in 0..<n { fill[i] = succStartP[i] }
+                for i in 0..<n {
+                    for j in Int(depStart[i])..<Int(depStart[i + 1]) {
+                        let d = Int(deps[j])
+                        succP[Int(fill[d])] = Int32(i)
+                        fill[d] += 1
+                    }
+                }
+            }
         }
         let left = buffer(n, 0.0), rate = buffer(n, 1.0), since = buffer(n, 0.0)
         let startT = buffer(n, 0.0), endT = buffer(n, 0.0)
@@ -57,12 +59,9 @@ struct TimelineSimulator {
         let computing = buffer(stages, Int32(-1)), computeRate = buffer(stages, 1.0)
         let next = buffer(stages, Double.infinity), nextOp = buffer(stages, Int32(-1))
         let work = buffer(n, 0.0), isComm = buffer(n, false), smShare = buffer(n, 0.0), stageOf = buffer(n, 0)
-        let succStartP = buffer(n + 1, Int32(0)), succP = buffer(succ.count, Int32(0))
         for i in 0..<n {
             work[i] = g.work[i]; isComm[i] = g.category[i].isComm; smShare[i] = g.smShare[i]; stageOf[i] = Int(g.stage[i])
         }
-        for i in 0...n { succStartP[i] = succStart[i] }
-        for i in succ.indices { succP[i] = succ[i] }
         defer {
             for p in [left, rate, since, startT, endT, computeRate, next, work, smShare] as [UnsafeMutablePointer<Double>] { p.deallocate() }
             for p in [remaining, active, computing, nextOp, succStartP, succP] as [UnsafeMutablePointer<Int32>] { p.deallocate() }
