@@ -66,12 +66,6 @@ struct RunCommand: ParsableCommand {
 
     static func perform(file: String, out: (format: ReportFormat, output: String?) = (.text, nil), emit: LaunchFlavour? = nil,
                         trace: String? = nil, html: String? = nil, trials: Int = 0, seed: UInt64 = 1) throws {
-        // A pipe (`generate | trainsim /dev/stdin`) can be read only once, and a sweep or search
-        // file is read again by its verb: one rank then keeps what it reads.
-        var status = stat()
-        if (Ranks.mpi?.size ?? 1) == 1, FileSource.current.mode == .disk, stat(file, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
-            FileSource.current = FileSource(mode: .recording)
-        }
         // Rank 0 reads the file and every file it names; the other ranks get the bytes.
         let e = try SharedInput.load(Ranks.mpi, prefetch: { Experiment.readFiles(path: file) }) {
             try Experiment.load(path: file)

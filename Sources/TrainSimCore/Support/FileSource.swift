@@ -74,9 +74,28 @@ public final class FileSource: @unchecked Sendable {
         answer(path, \.listings, miss: []) { (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] }
     }
 
-    /// The bytes of the file at `path`, at most `FileRecord.maxFileBytes`.
+    /// The bytes of the file at `path`, at most `FileRecord.maxFileBytes`. A pipe or device
+    /// (`trainsim /dev/stdin`) can be read only once: from disk, what it gave is kept for the next
+    /// read of the same path (a sweep or search file is read again by its verb).
     public func read(_ path: String) -> FileRecord.Read {
-        answer(path, \.reads, miss: .notShared) { Self.readFromDisk(path) }
+        if mode == .disk, Self.isStream(path) {
+            return lock.withLock {
+                if let known = streams[path] { return known }
+                let r = Self.readFromDisk(path)
+                streams[path] = r
+                return r
+            }
+        }
+        return answer(path, \.reads, miss: .notShared) { Self.readFromDisk(path) }
+    }
+    private var streams: [String: FileRecord.Read] = [:]
+
+    /// Whether `path` is a pipe, socket or character device.
+    static func isStream(_ path: String) -> Bool {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return false }
+        let type = status.st_mode & S_IFMT
+        return type == S_IFIFO || type == S_IFCHR || type == S_IFSOCK
     }
 
     /// A URL for a path given on the command line or in a file: relative paths are taken from

@@ -40,7 +40,7 @@ struct TimelineSimulator {
                 for i in 0..<n { succStartP[i + 1] += succStartP[i] }
                 let fill = buffer(n, Int32(0))
                 defer { fill.deallocate() }
-                for i in 0..<n { fill[i] = succStartP[i] }
+                fill.update(from: succStartP, count: n)
                 for i in 0..<n {
                     for j in Int(depStart[i])..<Int(depStart[i + 1]) {
                         let d = Int(deps[j])
