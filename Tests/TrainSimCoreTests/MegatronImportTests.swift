@@ -147,7 +147,8 @@ final class MegatronImportTests: XCTestCase {
         XCTAssertEqual(e.training.framework.moeDispatcher, "deepep")
         XCTAssertEqual(e.parallelism.ep, 64)
         XCTAssertEqual(e.training.tokens, 3613281250.0 * 4096)
-        XCTAssertTrue(i.notes.contains("approximated --recompute-method block --recompute-num-layers 2: trainsim recomputes every layer in full"))
+        XCTAssertEqual(e.training.recomputeLayers, 2, "block recompute of 2 layers per chunk maps whole")
+        XCTAssertFalse(i.notes.contains { $0.contains("--recompute-method") })
         XCTAssertEqual(MegatronImport.leadingDenseLayers("[0,0,1,1]", layers: 4), 2)
         XCTAssertNil(MegatronImport.leadingDenseLayers("([1]*2+[0]*2)", layers: 4))
     }
@@ -213,6 +214,7 @@ final class MegatronImportTests: XCTestCase {
                 XCTAssertEqual([t.microBatchSequences, t.globalBatchSequences, t.sequenceLength], [s.microBatchSequences, s.globalBatchSequences, s.sequenceLength], label)
                 XCTAssertEqual(t.precision, s.precision, label)
                 XCTAssertEqual(t.recompute, s.recompute, label)
+                XCTAssertEqual(t.recomputeLimit, s.recomputeLimit, label)
                 XCTAssertEqual(t.attention, s.attention, label)
                 XCTAssertEqual(t.tokens, s.tokens, accuracy: Double(s.sequenceLength), label)
                 XCTAssertEqual([t.framework.overlapGradReduce, t.framework.overlapParamGather, t.framework.tpCommOverlap],

@@ -50,6 +50,7 @@ extension Experiment {
         let micro = try t.int("microBatchSequences", in: 1...1_000_000) ?? 1
         let precision = Precision(rawValue: try t.choice("precision", Precision.allCases.map(\.rawValue)) ?? "bf16")!
         let recompute = Recompute(rawValue: try t.choice("recompute", Recompute.allCases.map(\.rawValue)) ?? "selective")!
+        let recomputeLayers = try t.int("recomputeLayers", in: 1...100_000)
         let attention = AttentionKernel(rawValue: try t.choice("attention", AttentionKernel.allCases.map(\.rawValue)) ?? "flash")!
         // `framework`: a stack id or path, or {"stack": ID, FLAG: value, ...} (read by readFramework).
         var framework: String?
@@ -70,8 +71,8 @@ extension Experiment {
             throw t.error("tokens", "\(JSONWriter.number(tokens)) tokens are fewer than one global batch (\(global) x \(seq))")
         }
         return TrainingSpec(tokens: tokens, sequenceLength: seq, globalBatchSequences: global, microBatchSequences: micro,
-                            precision: precision, recompute: recompute, attention: attention, frameworkReference: framework,
-                            frameworkOverrides: frameworkOverrides)
+                            precision: precision, recompute: recompute, recomputeLayers: recomputeLayers, attention: attention,
+                            frameworkReference: framework, frameworkOverrides: frameworkOverrides)
     }
 
     /// Loads `training.framework`'s stack file (the reference stack, Megatron-Core, when the

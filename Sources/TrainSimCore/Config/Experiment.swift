@@ -28,6 +28,11 @@ public struct TrainingSpec: Sendable, Equatable {
     public var microBatchSequences: Int
     public var precision: Precision
     public var recompute: Recompute
+    /// With full recompute, how many layers of each model chunk (virtual stage) are recomputed,
+    /// counted from its first layer (Megatron-Core's `--recompute-method block
+    /// --recompute-num-layers N`); the others keep their activations. nil: every layer. Ignored
+    /// unless `recompute` is full, so a sweep or search may vary `recompute` around it.
+    public var recomputeLayers: Int? = nil
     public var attention: AttentionKernel = .flash
     public var framework: FrameworkSpec = .reference
     /// The `training.framework` name as written, until it is loaded.
@@ -35,6 +40,8 @@ public struct TrainingSpec: Sendable, Equatable {
     /// `training.framework` in object form (`{"stack": ID, FLAG: value, ...}`), until it is loaded.
     var frameworkOverrides: JSONValue?
     public var globalBatchTokens: Double { Double(globalBatchSequences * sequenceLength) }
+    /// `recomputeLayers` where it applies (full recompute), else nil.
+    public var recomputeLimit: Int? { recompute == .full ? recomputeLayers : nil }
 }
 
 public struct ClusterSpec: Sendable {

@@ -205,7 +205,7 @@ public struct MegatronImport: Sendable {
         var precision = fp8 != nil ? "fp8" : bf16 ? "bf16" : fp16 ? "fp16" : "bf16"
         if fp8 == nil, !bf16, !fp16 { notes.append("approximated fp32 training (no --bf16, --fp16 or --fp8-format): modelled as bf16") }
         if fp8 != nil, fp16 { precision = "fp8" }
-        let recompute = try recomputeMode(&a, notes: &notes)
+        let (recompute, recomputeLayers) = try recomputeMode(&a, notes: &notes)
         var attention = "flash"
         if let backend = try a.string("--attention-backend"), ["unfused", "local"].contains(backend) { attention = "unfused" }
         if mindspeed, !a.flag("--use-flash-attn") { attention = "unfused" }
@@ -241,6 +241,7 @@ public struct MegatronImport: Sendable {
         var training: [(String, JSONValue)] = [
             ("tokens", .number(tokens!)), ("sequenceLength", .number(Double(seq))), ("globalBatchSequences", .number(Double(global!))),
             ("microBatchSequences", .number(Double(micro))), ("precision", .string(precision)), ("recompute", .string(recompute))]
+        if let n = recomputeLayers { training.append(("recomputeLayers", .number(Double(n)))) }
         if attention != "flash" { training.append(("attention", .string(attention))) }
         training.append(("framework", .object(framework)))
         var parallelism: [(String, JSONValue)] = [
@@ -262,7 +263,8 @@ public struct MegatronImport: Sendable {
     }
 
     /// trainsim's recompute mode for the script's flags; what it loses goes to `notes`.
-    static func recomputeMode(_ a: inout MegatronArguments, notes: inout [String]) throws(TrainSimError) -> String {
+    /// `layers`: with `--recompute-method block`, the layers per model chunk it recomputes.
+    static func recomputeMode(_ a: inout MegatronArguments, notes: inout [String]) throws(TrainSimError) -> (mode: String, layers: Int?) {
         let granularity = try a.string("--recompute-granularity")
         let activations = a.flag("--recompute-activations")
         let method = try a.string("--recompute-method")
@@ -276,12 +278,14 @@ public struct MegatronImport: Sendable {
         }
         switch granularity {
         case "full"?:
-            if method == "block" || (layers ?? 1) > 1 {
-                notes.append("approximated --recompute-method \(method ?? "uniform") --recompute-num-layers \(layers ?? 1): trainsim recomputes every layer in full")
+            // Block: the first N layers of each chunk are recomputed, the others keep their activations.
+            if method == "block", let n = layers, n > 0 { return ("full", n) }
+            if (layers ?? 1) > 1 {
+                notes.append("approximated --recompute-method \(method ?? "uniform") --recompute-num-layers \(layers ?? 1): trainsim recomputes every layer on its own (uniform groups of one layer)")
             }
-            return "full"
-        case "selective"?: return "selective"
-        case nil: return activations ? "selective" : "none"
+            return ("full", nil)
+        case "selective"?: return ("selective", nil)
+        case nil: return (activations ? "selective" : "none", nil)
         case let g?: throw TrainSimError(file: a.file, path: "--recompute-granularity", "\"\(g)\" is not full or selective")
         }
     }

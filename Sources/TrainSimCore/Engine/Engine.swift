@@ -53,7 +53,7 @@ public struct Engine: Sendable {
         let embT = compute.forwardSeconds(wb.embeddingLayer(), attentionCalls: 1)
 
         let stages = StageCompute(model: m, parallelism: par, recompute: e.training.recompute, device: dev, layout: layout,
-                                  dense: denseT, moe: moeT, output: outT, embedding: embT)
+                                  dense: denseT, moe: moeT, output: outT, embedding: embT, recomputeLayers: e.training.recomputeLimit)
         // The step as simulated events: every figure below is read off the timeline.
         let (tl, graph) = timelineSummary(full: fullTimeline)
         let bd = tl.breakdown
@@ -62,7 +62,8 @@ public struct Engine: Sendable {
         let fwd = stages.forward, bwd = stages.backward
         let tokens = e.training.globalBatchTokens
         let mf = FLOPCount.model(m, seq: e.training.sequenceLength)
-        let hf = FLOPCount.executed(m, seq: e.training.sequenceLength, recompute: e.training.recompute)
+        let hf = FLOPCount.executed(m, seq: e.training.sequenceLength, recompute: e.training.recompute,
+                                    recomputedShare: layout.recomputedShare(limit: e.training.recomputeLimit))
         var records: [CollectiveRecord] = []
         for (r, req) in graph.requests.enumerated() where tl.calls[r] > 0 {
             let cost = graph.requestCost[r]

@@ -112,15 +112,20 @@ struct MemoryModel {
         let (denseLayer, moeDense, moeExpert) = params.perDevice(tp: par.tp, ep: par.ep)
         let hasMoE = m.moe != nil
         let actMoE = activationBytes(moeLayer: true), actDense = activationBytes(moeLayer: false)
+        // Full recompute with a limit: the layers it does not rerun keep all their activations.
+        let limit = e.training.recomputeLimit
+        let keptMoE = limit == nil ? actMoE : activationBytes(moeLayer: true, recompute: Recompute.none)
+        let keptDense = limit == nil ? actDense : activationBytes(moeLayer: false, recompute: Recompute.none)
         layout.forEachLayer(ofStage: p) { l in
             count += 1
+            let rerun = limit == nil || layout.recomputes(l, limit: limit)
             if hasMoE && l >= moeStart {
                 dense += moeDense
                 expert += moeExpert
-                actPerMicro += actMoE
+                actPerMicro += rerun ? actMoE : keptMoE
             } else {
                 dense += denseLayer
-                actPerMicro += actDense
+                actPerMicro += rerun ? actDense : keptDense
             }
         }
         if p == 0 { dense += params.embedding / t }

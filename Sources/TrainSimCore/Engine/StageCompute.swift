@@ -8,18 +8,25 @@ struct StageCompute {
     var forward: [Double] = [], backward: [Double] = []
 
     init(model m: ModelSpec, parallelism par: ParallelismSpec, recompute: Recompute, device dev: DeviceSpec, layout: StageLayout,
-         dense denseT: LayerTime, moe moeT: LayerTime, output outT: LayerTime, embedding embT: LayerTime) {
+         dense denseT: LayerTime, moe moeT: LayerTime, output outT: LayerTime, embedding embT: LayerTime, recomputeLayers: Int? = nil) {
         func extra(_ t: LayerTime) -> Double {
             recompute == .full ? t.forward : (recompute == .selective ? t.attention : 0)
         }
         let moeStart = m.moe?.denseLayers ?? m.layers
+        let limit = recompute == .full ? recomputeLayers : nil
         // Compute alone: the SMs that overlapped collectives take are the timeline's to charge.
         for p in 0..<par.pp {
-            let counts = layout.layerCounts(ofStage: p, moeStart: m.moe != nil ? moeStart : Int.max)
+            let kindStart = m.moe != nil ? moeStart : Int.max
+            let counts = layout.layerCounts(ofStage: p, moeStart: kindStart)
             let nMoE = Double(counts.moe)
             let nDense = Double(counts.dense + counts.moe) - nMoE
             var f = nDense * denseT.forward + nMoE * moeT.forward
             var b = nDense * (denseT.backward + extra(denseT)) + nMoE * (moeT.backward + extra(moeT))
+            if limit != nil {
+                // Full recompute with a limit: only the recomputed layers pay the extra forward.
+                let again = layout.recomputedCounts(ofStage: p, moeStart: kindStart, limit: limit)
+                b = nDense * denseT.backward + nMoE * moeT.backward + Double(again.dense) * extra(denseT) + Double(again.moe) * extra(moeT)
+            }
             if p == 0 { f += embT.forward; b += embT.backward }
             if p == par.pp - 1 {
                 f += outT.forward; b += outT.backward

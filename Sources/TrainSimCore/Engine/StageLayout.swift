@@ -58,4 +58,36 @@ public struct StageLayout: Sendable, Equatable {
         forEachLayer(ofStage: p) { l in if l >= moeStart { moe += 1 } else { dense += 1 } }
         return (dense, moe)
     }
+
+    /// Whether layer l is recomputed when `limit` layers of each chunk are (counted from the
+    /// chunk's first layer, as Megatron-Core's block method does); nil: every layer.
+    public func recomputes(_ l: Int, limit: Int?) -> Bool {
+        guard let limit else { return true }
+        var start = 0
+        for c in chunks {
+            if l < start + c { return l - start < limit }
+            start += c
+        }
+        return false
+    }
+
+    /// Dense and MoE layers of physical stage p that are recomputed under `limit` (see `recomputes`).
+    public func recomputedCounts(ofStage p: Int, moeStart: Int, limit: Int?) -> (dense: Int, moe: Int) {
+        guard let limit else { return layerCounts(ofStage: p, moeStart: moeStart) }
+        var dense = 0, moe = 0, start = 0
+        for c in chunks.indices {
+            if c % pp == p {
+                for l in start..<(start + min(limit, chunks[c])) { if l >= moeStart { moe += 1 } else { dense += 1 } }
+            }
+            start += chunks[c]
+        }
+        return (dense, moe)
+    }
+
+    /// The share of all layers recomputed under `limit` (1 when every layer is).
+    public func recomputedShare(limit: Int?) -> Double {
+        guard let limit else { return 1 }
+        let total = chunks.reduce(0, +)
+        return total == 0 ? 1 : Double(chunks.reduce(0) { $0 + min(limit, $1) }) / Double(total)
+    }
 }

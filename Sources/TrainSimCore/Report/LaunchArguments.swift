@@ -151,7 +151,12 @@ public enum LaunchArguments {
         switch t.recompute {
         case .none: break
         case .selective: training.append("--recompute-granularity selective")
-        case .full: training += ["--recompute-granularity full", "--recompute-method uniform", "--recompute-num-layers 1"]
+        case .full:
+            if let n = t.recomputeLayers {
+                training += ["--recompute-granularity full", "--recompute-method block", "--recompute-num-layers \(n)"]
+            } else {
+                training += ["--recompute-granularity full", "--recompute-method uniform", "--recompute-num-layers 1"]
+            }
         }
         switch t.attention {
         case .flash: training.append(ms ? "--use-flash-attn" : "--attention-backend flash")

@@ -60,6 +60,7 @@ extension DataSpec {
         if gbs != nil && gbt != nil { throw p.error("globalBatchTokens", "give globalBatchSequences or globalBatchTokens, not both") }
         let micro = try p.int("microBatchSequences", in: 1...1_000_000)
         let rc = try p.choice("recompute", Recompute.allCases.map(\.rawValue)).flatMap(Recompute.init(rawValue:))
+        let rcLayers = try p.int("recomputeLayers", in: 1...100_000)
         var par: JSONValue?
         if let o = try p.object("parallelism") {
             // Checked for type here; keys are checked against the plan when the phase is built.
@@ -68,7 +69,7 @@ extension DataSpec {
         }
         try p.finish()
         return PhaseSpec(name: name, tokens: tokens, sequenceLength: seq, globalBatchSequences: gbs, globalBatchTokens: gbt,
-                         microBatchSequences: micro, recompute: rc, parallelism: par)
+                         microBatchSequences: micro, recompute: rc, recomputeLayers: rcLayers, parallelism: par)
     }
 }
 

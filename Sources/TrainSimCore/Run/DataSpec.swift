@@ -46,6 +46,8 @@ public struct PhaseSpec: Sendable, Equatable {
     public var globalBatchTokens: Double?
     public var microBatchSequences: Int?
     public var recompute: Recompute?
+    /// Layers recomputed per model chunk under full recompute (`training.recomputeLayers`).
+    public var recomputeLayers: Int? = nil
     /// Keys of `parallelism` that this phase changes (merged over the base plan; `dp` re-derived unless given).
     public var parallelism: JSONValue?
 }

@@ -85,6 +85,7 @@ public enum RunPhases {
         pe.training.sequenceLength = seq
         if let m = ph.microBatchSequences { pe.training.microBatchSequences = m }
         if let rc = ph.recompute { pe.training.recompute = rc }
+        if let n = ph.recomputeLayers { pe.training.recomputeLayers = n }
         if let g = ph.globalBatchSequences {
             pe.training.globalBatchSequences = g
         } else {

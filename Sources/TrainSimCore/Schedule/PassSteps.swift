@@ -24,16 +24,24 @@ extension StepGraphBuilder {
     var outputLayerID: Int32 { Int32(e.model.layers) }
     var embeddingLayerID: Int32 { Int32(e.model.layers + 1) }
 
-    /// Runs of identical consecutive layers (dense, then MoE), each emitted once with its work
-    /// multiplied; per layer where the pass reduces gradients or gathers parameters per layer.
+    /// Runs of identical consecutive layers (dense, then MoE; recomputed, then not), each emitted
+    /// once with its work multiplied; per layer where the pass reduces gradients or gathers
+    /// parameters per layer.
     func blocks(_ layers: Range<Int>, perLayer: Bool) -> [(Int, Int32)] {
         if perLayer { return layers.map { ($0, 1) } }
         var out: [(Int, Int32)] = []
         for l in layers {
-            if let last = out.last, (last.0 >= moeStart) == (l >= moeStart) { out[out.count - 1].1 += 1 } else { out.append((l, 1)) }
+            if let last = out.last, (last.0 >= moeStart) == (l >= moeStart), recomputes(last.0) == recomputes(l) {
+                out[out.count - 1].1 += 1
+            } else {
+                out.append((l, 1))
+            }
         }
         return out
     }
+
+    /// Whether full recompute reruns layer l's forward before its backward.
+    func recomputes(_ l: Int) -> Bool { recompute == .full && (recomputeLimit == nil || layout.recomputes(l, limit: recomputeLimit)) }
 
     /// The steps of one pass of virtual stage `vs`. `gather`: its forward waits for each layer's
     /// parameter gather; `reduces`: its backward reduces gradients as layers finish.
@@ -90,7 +98,7 @@ extension StepGraphBuilder {
                     if !fw.zero3Prefetch, l != layers.last { s.append(.gatherIssue(layer: Int32(l))) }
                     s.append(.gatherWait(layer: Int32(l)))
                 }
-                if recompute == .full { forwardLayer(l0, into: &s, recomputing: true) }
+                if recomputes(l0) { forwardLayer(l0, into: &s, recomputing: true) }
                 backwardLayer(l0, into: &s, weights: full)
                 if full && marks { s.append(.gradReady(layer: Int32(l))) }
             }

@@ -22,6 +22,8 @@ struct StepGraphBuilder {
     let ulysses: Bool
     let sp: Bool
     let recompute: Recompute
+    /// Layers of each chunk full recompute reruns (`training.recomputeLayers`); nil: every layer.
+    let recomputeLimit: Int?
     var g: TaskGraph
 
     // Collectives, registered once.
@@ -59,6 +61,7 @@ struct StepGraphBuilder {
         ulysses = par.cp > 1 && par.cpAlgorithm == .ulysses
         sp = par.sequenceParallel && par.tp > 1
         recompute = e.training.recompute
+        recomputeLimit = e.training.recomputeLimit
         self.microBatches = microBatches
         order = PipelineOrder(pp: par.pp, vpp: par.vpp, microBatches: microBatches, schedule: par.schedule, group: par.group)
         layout = StageLayout(layers: e.model.layers, pp: par.pp, vpp: par.vpp, split: par.layerSplit)

@@ -141,21 +141,26 @@ struct BoundCache {
         layouts[lk] = layout
         let par = ParallelismSpec(tp: tp, pp: pp, vpp: vpp, dp: dp, ep: ep, cp: cp, sequenceParallel: sequenceParallel && tp > 1,
                                   zero: 0, schedule: schedule, order: [], layerSplit: nil)
+        let limit = recompute == .full ? e.training.recomputeLayers : nil
         let st = StageCompute(model: e.model, parallelism: par, recompute: recompute, device: compute.device, layout: layout,
-                              dense: t.dense, moe: t.moe, output: t.output, embedding: t.embedding)
+                              dense: t.dense, moe: t.moe, output: t.output, embedding: t.embedding, recomputeLayers: limit)
         // Per virtual stage (model chunk): its forward and backward for one micro-batch.
         let chunkLayout = StageLayout(layers: e.model.layers, pp: pp * vpp, vpp: 1, split: layout.chunks)
         let chunkPar = ParallelismSpec(tp: tp, pp: pp * vpp, vpp: 1, dp: dp, ep: ep, cp: cp, sequenceParallel: sequenceParallel && tp > 1,
                                        zero: 0, schedule: .oneFOneB, order: [], layerSplit: nil)
         let chunks = vpp == 1 ? st : StageCompute(model: e.model, parallelism: chunkPar, recompute: recompute, device: compute.device,
-                                                 layout: chunkLayout, dense: t.dense, moe: t.moe, output: t.output, embedding: t.embedding)
+                                                 layout: chunkLayout, dense: t.dense, moe: t.moe, output: t.output, embedding: t.embedding,
+                                                 recomputeLayers: limit)
         let microBatches = Double(e.training.globalBatchSequences / (dp * microBatch))
         // A stage starts no earlier than the first micro-batch's forward through the chunks before
         // it, and (1F1B, interleaved) ends no earlier than the last micro-batch's backward through
         // them after its own: every schedule's timeline is at least this long.
         let paired = schedule == .dualpipe || e.training.framework.moeAllToAllOverlap
-        let load = streamLoad(StreamKey(tp: tp, cp: cp, dp: dp, ep: ep, pp: pp, microBatch: microBatch, zero: zero, recompute: recompute))
-        let waits = blockingComm(CommKey(tp: tp, cp: cp, dp: dp, ep: ep, microBatch: microBatch, paired: paired, recompute: recompute))
+        // Collectives that full recompute repeats are counted only when every layer is recomputed
+        // (with a limit, some layers do not repeat them): the bound stays below the timeline.
+        let commRecompute = limit == nil ? recompute : .none
+        let load = streamLoad(StreamKey(tp: tp, cp: cp, dp: dp, ep: ep, pp: pp, microBatch: microBatch, zero: zero, recompute: commRecompute))
+        let waits = blockingComm(CommKey(tp: tp, cp: cp, dp: dp, ep: ep, microBatch: microBatch, paired: paired, recompute: commRecompute))
         var bound = 0.0, fill = 0.0, drain = 0.0
         for p in 0..<pp {
             // DualPipe: each rank runs half the micro-batches through its chunk and half through the
@@ -196,9 +201,9 @@ struct BoundCache {
             let order = PipelineOrder(pp: pp, vpp: vpp, microBatches: m, schedule: schedule)
             let pairSteady = e.training.framework.moeAllToAllOverlap && ep > 1 && e.model.moe != nil
             let passes = passBound(chunks: chunks, times: t, waits: blockingByPass(CommKey(tp: tp, cp: cp, dp: dp, ep: ep, microBatch: microBatch,
-                                                                                          paired: true, recompute: recompute)),
+                                                                                          paired: true, recompute: commRecompute)),
                                    expert: expertByPass(tokens: Double(microBatch * e.training.sequenceLength / cp), tp: tp, cp: cp, dp: dp, ep: ep,
-                                                        recompute: recompute))
+                                                        recompute: commRecompute))
             bound = max(bound, passes.seconds(order: order, pairSteadyState: pairSteady))
         }
         let seconds = bound

@@ -252,8 +252,13 @@ public enum FLOPCount {
     public static func model(_ m: ModelSpec, seq: Int) -> Double { matmul(m) + attentionExecuted(m, seq: seq) }
 
     /// FLOPs executed per token, recompute included.
-    public static func executed(_ m: ModelSpec, seq: Int, recompute: Recompute) -> Double {
-        withRecompute(model(m, seq: seq), attention: attentionExecuted(m, seq: seq), m, recompute)
+    /// `recomputedShare`: the share of layers full recompute reruns (`training.recomputeLayers`).
+    public static func executed(_ m: ModelSpec, seq: Int, recompute: Recompute, recomputedShare: Double = 1) -> Double {
+        let count = model(m, seq: seq)
+        if recompute == .full && recomputedShare < 1 {
+            return count + recomputedShare * (count - 6 * Double(m.vocab) * Double(m.hidden)) / 3
+        }
+        return withRecompute(count, attention: attentionExecuted(m, seq: seq), m, recompute)
     }
 
     /// The papers' count (full score matrix), with what their hardware count adds for recompute.
