@@ -153,6 +153,21 @@ final class MegatronImportTests: XCTestCase {
         XCTAssertNil(MegatronImport.leadingDenseLayers("([1]*2+[0]*2)", layers: 4))
     }
 
+    /// Megatron-LM sets --expert-tensor-parallel-size to the TP size when a script leaves it out.
+    func testExpertTensorParallelSize() throws {
+        let base = """
+        --num-layers 48 --hidden-size 2048 --ffn-hidden-size 6144 --num-attention-heads 32 --group-query-attention --num-query-groups 4
+        --seq-length 4096 --max-position-embeddings 4096 --vocab-size 151936 --swiglu --num-experts 128 --moe-router-topk 8
+        --moe-ffn-hidden-size 768 --tensor-model-parallel-size 2 --expert-model-parallel-size 8 --sequence-parallel
+        --micro-batch-size 1 --global-batch-size 128 --train-iters 100 --bf16
+        """
+        for (extra, expected) in [("", 2), ("--expert-tensor-parallel-size 1", 1), ("--expert-tensor-parallel-size 2", 2)] {
+            let i = try MegatronImport.read(base + " " + extra, file: "q.txt", options: .init(topology: "h800-ib", devices: 64))
+            XCTAssertEqual(try decode(i).parallelism.etp, expected, extra)
+            XCTAssertFalse(i.notes.contains { $0.contains("expert-tensor-parallel-size") }, extra)
+        }
+    }
+
     func testContextParallelAlgorithmBothWays() throws {
         let shape = "--num-layers 4 --hidden-size 1024 --num-attention-heads 16 --seq-length 32768 --padded-vocab-size 32000 --context-parallel-size 4 --global-batch-size 4"
         for (args, expected) in [("--context-parallel-algo ulysses_cp_algo", ContextParallelAlgorithm.ulysses), ("--cp-comm-type a2a", .ulysses),
@@ -208,6 +223,7 @@ final class MegatronImportTests: XCTestCase {
                 let (p, q) = (x.parallelism, y.parallelism)
                 XCTAssertEqual([q.tp, q.pp, q.vpp, q.ep, q.cp, q.dp, q.zero], [p.tp, p.pp, p.vpp, p.ep, p.cp, p.dp, p.zero], label)
                 XCTAssertEqual(q.sequenceParallel, p.sequenceParallel && p.tp > 1, label)
+                if x.model.moe != nil { XCTAssertEqual(q.etp, p.etp, label) }
                 if p.schedule != .dualpipe || flavour == .mindspeed { XCTAssertEqual(q.schedule, p.schedule, label) }
                 XCTAssertEqual(y.cluster.devices, x.cluster.devices, label)
                 let (s, t) = (x.training, y.training)

@@ -109,8 +109,9 @@ final class MoEDispatchTests: XCTestCase {
 
     /// Tensor-parallel overlap (userbuffers, MC2) fuses the attention and dense-MLP linears with
     /// their collectives, in chunks; an MoE layer's TP gather and scatter are the token
-    /// dispatcher's, whole collectives the compute stream waits for: one all-gather before the
-    /// router and one reduce-scatter after the unpermutation per MoE layer and micro-batch forward.
+    /// dispatcher's, whole collectives the compute stream waits for: with the experts split over
+    /// TP (EP 1), one all-gather of the routed tokens before the experts and one reduce-scatter
+    /// after them per MoE layer and micro-batch forward.
     func testTPOverlapLeavesTheDispatchersCollectivesWhole() throws {
         func graph(moe: Bool) throws -> TaskGraph {
             let e = try Experiment.decode(try JSONParser.parse("""
@@ -125,8 +126,9 @@ final class MoEDispatchTests: XCTestCase {
         // Identical layers run as one block: an operation counts for the layers it stands for.
         func count(_ g: TaskGraph, _ name: String) -> Int { (0..<g.count).filter { g.names[Int(g.name[$0])] == name }.reduce(0) { $0 + Int(g.layers[$1]) } }
         let moe = try graph(moe: true), dense = try graph(moe: false)
-        XCTAssertEqual(count(moe, "tp all-gather"), 4 * 8)
-        XCTAssertEqual(count(moe, "tp reduce-scatter"), 4 * 8)
+        XCTAssertEqual(count(moe, "tp all-gather (routed)"), 4 * 8)
+        XCTAssertEqual(count(moe, "tp reduce-scatter (routed)"), 4 * 8)
+        XCTAssertEqual(count(moe, "tp all-gather"), 0, "no shared expert: no gather of the hidden state")
         XCTAssertEqual(count(dense, "tp all-gather"), 0)
         XCTAssertEqual(count(dense, "tp reduce-scatter"), 0)
         XCTAssertGreaterThan(count(moe, "tp all-gather (chunk)"), 0)

@@ -115,6 +115,7 @@ extension Experiment {
         let zero = try p.int("zero", in: 0...3) ?? 1
         let shardGroup = try p.int("zeroShardGroup", in: 1...10_000_000)
         let group = try p.int("microBatchGroup", in: 1...10_000_000)
+        let etp = try p.int("etp", in: 1...65_536)
         let defaultSchedule: PipelineSchedule = vpp > 1 ? .interleaved : .oneFOneB
         let schedule = PipelineSchedule(rawValue: try p.choice("schedule", PipelineSchedule.allCases.map(\.rawValue)) ?? defaultSchedule.rawValue)!
         let dims = ["tp", "cp", "ep", "pp", "dp"]
@@ -139,7 +140,8 @@ extension Experiment {
         }
         try p.finish()
         return ParallelismSpec(tp: tp, pp: pp, vpp: vpp, dp: dp, ep: ep, cp: cp, sequenceParallel: sp, zero: zero,
-                               schedule: schedule, order: order, layerSplit: split, cpAlgorithm: cpAlgorithm, zeroShardGroup: shardGroup, microBatchGroup: group)
+                               schedule: schedule, order: order, layerSplit: split, cpAlgorithm: cpAlgorithm, zeroShardGroup: shardGroup, microBatchGroup: group,
+                               expertTP: etp)
     }
 
     static func readCost(_ c: ObjectReader?) throws(TrainSimError) -> CostSpec {

@@ -35,11 +35,19 @@ extension Experiment {
             if moe.experts % p.ep != 0 { throw fail("parallelism.ep", "\(p.ep) does not divide the model's \(moe.experts) experts") }
             // MoE layers get their own grid over the same ranks (Megatron-Core's parallel folding,
             // expert-TP 1): EP x expert-DP = TP x CP x DP, so EP needs only to fit that product.
+            if p.etp != 1 && p.etp != p.tp {
+                throw fail("parallelism.etp", "is \(p.etp); expert tensor parallelism is 1 (whole experts) or tp (\(p.tp): each expert split over the TP ranks)")
+            }
             if !Placement.foldable(p) {
+                if p.etp > 1 {
+                    throw fail("parallelism.ep", "\(p.ep) cannot be laid over dp x cp = \(p.dp) x \(p.cp) (with etp \(p.etp) the TP ranks split each expert, so experts are spread over data- and context-parallel ranks only)")
+                }
                 throw fail("parallelism.ep", "\(p.ep) cannot be laid over dp x cp x tp = \(p.dp) x \(p.cp) x \(p.tp) (experts are spread over data-parallel ranks, then context- and tensor-parallel ones)")
             }
         } else if p.ep != 1 {
             throw fail("parallelism.ep", "is \(p.ep), but the model has no experts (ep must be 1)")
+        } else if let etp = p.expertTP, etp != 1 {
+            throw fail("parallelism.etp", "is \(etp), but the model has no experts (etp must be 1 or absent)")
         }
         if p.cp > 1, p.cpAlgorithm == .ulysses, (model.heads / p.tp) % p.cp != 0 {
             throw fail("parallelism.cpAlgorithm", "ulysses splits the \(model.heads / p.tp) attention heads of a tensor-parallel rank over cp = \(p.cp), which does not divide them; use \"ring\" or a cp that divides them")

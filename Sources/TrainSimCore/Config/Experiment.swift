@@ -76,6 +76,13 @@ public struct ParallelismSpec: Sendable, Equatable {
     public var microBatchGroup: Int? = nil
     /// The interleaved schedule's micro-batch group (pp unless set).
     public var group: Int { microBatchGroup ?? pp }
+    /// `parallelism.etp` as given: the tensor-parallel size of the routed experts (Megatron-Core's
+    /// --expert-tensor-parallel-size), 1 or tp. nil: the default, `etp`.
+    public var expertTP: Int? = nil
+    /// Expert tensor parallelism: tp splits each routed expert over the TP ranks (Megatron-Core's
+    /// layout when experts are not spread, and its default); 1 keeps experts whole and lets EP fold
+    /// over the TP ranks (parallel folding). Default: tp with ep 1, else 1.
+    public var etp: Int { expertTP ?? (ep == 1 ? tp : 1) }
 }
 
 public struct CostSpec: Sendable, Equatable {

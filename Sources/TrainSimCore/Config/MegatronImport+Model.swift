@@ -7,6 +7,8 @@ extension MegatronImport {
     struct ModelResult {
         var json: JSONValue
         var layers: Int?
+        /// Whether the model has routed experts (from the script or the preset).
+        var hasExperts = false
     }
 
     /// GPT-2's BPE vocabulary, which Megatron's GPT2BPETokenizer reads from gpt2-vocab.json.
@@ -76,9 +78,10 @@ extension MegatronImport {
         m.append(("qkvBias", .bool(a.flag("--add-qkv-bias"))))
         m.append(("qkNorm", .bool(a.flag("--qk-layernorm"))))
         if let mtp = try a.int("--mtp-num-layers", "--num-nextn-predict-layers", in: 0...16) { m.append(("mtpLayers", .number(Double(mtp)))) }
-        if let moe = try moeJSON(&a, layers: layers ?? preset?.layers ?? 1, ffn: ffn, notes: &notes) { m.append(("moe", moe)) }
+        let moe = try moeJSON(&a, layers: layers ?? preset?.layers ?? 1, ffn: ffn, notes: &notes)
+        if let moe { m.append(("moe", moe)) }
         if let mla = try mlaJSON(&a) { m.append(("mla", mla)) }
-        return ModelResult(json: .object(m), layers: layers ?? preset?.layers)
+        return ModelResult(json: .object(m), layers: layers ?? preset?.layers, hasExperts: moe != nil || preset?.moe != nil)
     }
 
     static func padded(_ v: Int, _ multiple: Int) -> Int { (v + multiple - 1) / multiple * multiple }

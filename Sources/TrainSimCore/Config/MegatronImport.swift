@@ -58,9 +58,7 @@ public struct MegatronImport: Sendable {
         let pp = try a.int("--pipeline-model-parallel-size", in: 1...65_536) ?? 1
         let cp = try a.int("--context-parallel-size", in: 1...65_536) ?? 1
         let ep = try a.int("--expert-model-parallel-size", in: 1...1_000_000) ?? 1
-        if let etp = try a.int("--expert-tensor-parallel-size", in: 1...65_536), etp != 1 {
-            notes.append("approximated --expert-tensor-parallel-size \(etp): trainsim models expert TP 1 (experts split over EP ranks only)")
-        }
+        let etpGiven = try a.int("--expert-tensor-parallel-size", in: 1...65_536)
         // Ring attention unless Ulysses is named (MindSpeed's algorithm, Megatron-Core's CP comm type).
         var cpAlgorithm = ContextParallelAlgorithm.ring
         if let algo = try a.string("--context-parallel-algo") {
@@ -251,6 +249,16 @@ public struct MegatronImport: Sendable {
         if let shardGroup { parallelism.append(("zeroShardGroup", .number(Double(shardGroup)))) }
         if let layerSplit { parallelism.append(("layerSplit", .array(layerSplit.map { .number(Double($0)) }))) }
         if let group, vpp > 1, group != pp { parallelism.append(("microBatchGroup", .number(Double(group)))) }
+        // Expert TP: Megatron-LM sets --expert-tensor-parallel-size to the TP size when it is not given
+        // (megatron/training/arguments.py); trainsim models 1 or tp.
+        if model.hasExperts, tp > 1 {
+            var etp = etpGiven ?? tp
+            if etp != 1 && etp != tp {
+                notes.append("approximated --expert-tensor-parallel-size \(etp): trainsim models expert TP 1 or the TP size (\(tp)); read as \(tp)")
+                etp = tp
+            }
+            parallelism.append(("etp", .number(Double(etp))))
+        }
         let name = options.name ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         var doc: [(String, JSONValue)] = [
             ("schemaVersion", .number(1)), ("name", .string(name)),

@@ -66,7 +66,10 @@ struct MemoryModel {
         if moeLayer, let moe = m.moe {
             let fe = Double(moe.expertFfnHidden)
             let slots = sb * Double(moe.topK) * moe.busiestShare(ep: p.ep)
-            mlp = slots * (2 * h + 2 * mats * fe) / t + sb * Double(moe.sharedExperts) * 2 * mats * fe / t + sb * 4 * Double(moe.experts) / t
+            // With experts split over TP (etp > 1) each TP rank holds the routed tokens of the whole
+            // TP group, gathered, beside its slice of their expert activations.
+            let gathered = p.etp > 1 ? Double(p.tp) : 1
+            mlp = slots * (2 * h * gathered + 2 * mats * fe) / t + sb * Double(moe.sharedExperts) * 2 * mats * fe / t + sb * 4 * Double(moe.experts) / t
         } else {
             mlp = sb * 2 * mats * Double(m.ffnHidden) / t
         }
@@ -109,7 +112,7 @@ struct MemoryModel {
         var count = 0
         let moeStart = m.moe?.denseLayers ?? m.layers
         // Per-layer figures depend only on the kind of layer: computed once, added per layer.
-        let (denseLayer, moeDense, moeExpert) = params.perDevice(tp: par.tp, ep: par.ep)
+        let (denseLayer, moeDense, moeExpert) = params.perDevice(tp: par.tp, ep: par.ep, etp: par.etp)
         let hasMoE = m.moe != nil
         let actMoE = activationBytes(moeLayer: true), actDense = activationBytes(moeLayer: false)
         // Full recompute with a limit: the layers it does not rerun keep all their activations.
@@ -130,7 +133,7 @@ struct MemoryModel {
         }
         if p == 0 { dense += params.embedding / t }
         if p == par.pp - 1 { dense += (m.tiedEmbeddings && par.pp > 1 ? params.embedding : params.outputLayer) / t }
-        var dDense = Double(par.dp * par.cp), dExpert = Double(par.ep > 1 ? par.tp * par.dp * par.cp / par.ep : par.dp * par.cp)
+        var dDense = Double(par.dp * par.cp), dExpert = Double(par.tp * par.dp * par.cp / (par.ep * par.etp))
         // Hybrid sharding: the states are sharded over the shard groups only.
         if par.zeroShardGroup != nil, let groups = Placement(par).shardGroups {
             dDense = Double(groups.dense.inner.size)

@@ -9,17 +9,20 @@ public struct Placement: Sendable, Equatable {
     /// Whether the EP group also spans the CP dimension, and the TP dimension.
     public var epSpansCP: Bool
     public var epSpansTP: Bool = false
+    /// Whether the TP ranks split each expert (expert tensor parallelism, `etp` > 1).
+    public var expertsSplitOverTP: Bool = false
     /// Ranks that shard ZeRO's states (nil: the whole data-parallel group).
     public var shardGroup: Int?
 
     /// How EP is laid: (part carved from dp, spans cp, spans tp), or nil when it cannot be.
     static func layout(_ p: ParallelismSpec) -> (fromDp: Int, cp: Bool, tp: Bool)? {
-        layout(tp: p.tp, cp: p.cp, dp: p.dp, ep: p.ep)
+        layout(tp: p.tp, cp: p.cp, dp: p.dp, ep: p.ep, etp: p.etp)
     }
 
-    static func layout(tp: Int, cp: Int, dp: Int, ep: Int) -> (fromDp: Int, cp: Bool, tp: Bool)? {
+    /// With `etp` > 1 the TP ranks split each expert, so EP cannot span them.
+    static func layout(tp: Int, cp: Int, dp: Int, ep: Int, etp: Int = 1) -> (fromDp: Int, cp: Bool, tp: Bool)? {
         for (useCP, useTP) in [(false, false), (true, false), (false, true), (true, true)] {
-            if (useCP && cp == 1) || (useTP && tp == 1) { continue }
+            if (useCP && cp == 1) || (useTP && (tp == 1 || etp > 1)) { continue }
             let inner = (useCP ? cp : 1) * (useTP ? tp : 1)
             if ep % inner == 0, dp % (ep / inner) == 0 { return (ep / inner, useCP, useTP) }
         }
@@ -28,7 +31,7 @@ public struct Placement: Sendable, Equatable {
 
     /// Whether the plan's EP can be laid over its ranks.
     public static func foldable(_ p: ParallelismSpec) -> Bool { layout(p) != nil }
-    public static func foldable(tp: Int, cp: Int, dp: Int, ep: Int) -> Bool { layout(tp: tp, cp: cp, dp: dp, ep: ep) != nil }
+    public static func foldable(tp: Int, cp: Int, dp: Int, ep: Int, etp: Int = 1) -> Bool { layout(tp: tp, cp: cp, dp: dp, ep: ep, etp: etp) != nil }
 
     public init(_ p: ParallelismSpec) {
         var epFromDp = p.ep
@@ -47,6 +50,7 @@ public struct Placement: Sendable, Equatable {
         tp = dims[0]!; cp = dims[1]!; epPart = dims[2]!; pp = dims[3]!; dpOuter = dims[4]!
         epSpansCP = spansCP
         epSpansTP = spansTP
+        expertsSplitOverTP = p.etp > 1
         shardGroup = p.zeroShardGroup
     }
 
@@ -58,8 +62,9 @@ public struct Placement: Sendable, Equatable {
     /// The expert-parallel all-to-all group.
     public var epGroup: CommGroup { CommGroup((epSpansTP ? [tp] : []) + (epSpansCP ? [cp] : []) + [epPart]) }
     /// Gradients of expert parameters are reduced over the ranks that hold the same experts
-    /// (with expert-TP 1, the TP ranks outside the EP group hold them too).
-    public var expertDPGroup: CommGroup { CommGroup((epSpansTP ? [] : [tp]) + (epSpansCP ? [] : [cp]) + [dpOuter]) }
+    /// (with expert-TP 1, the TP ranks outside the EP group hold them too; with experts split
+    /// over TP, each TP rank holds its own slice).
+    public var expertDPGroup: CommGroup { CommGroup((epSpansTP || expertsSplitOverTP ? [] : [tp]) + (epSpansCP ? [] : [cp]) + [dpOuter]) }
     /// With ZeRO's states sharded over groups of `shardGroup` (hybrid sharding): the dense
     /// gradients' group split into the shard group (innermost ranks) and the replicas across it,
     /// and the expert gradients' group split as many ways. nil when a group cannot be split.

@@ -90,7 +90,7 @@ public enum LaunchArguments {
             }
         }
         if p.ep > 1 { parallel.append("--expert-model-parallel-size \(p.ep)") }
-        if m.moe != nil, p.tp > 1 { parallel.append("--expert-tensor-parallel-size 1") }
+        if m.moe != nil, p.tp > 1 { parallel.append("--expert-tensor-parallel-size \(p.etp)") }
         if p.cp > 1 {
             parallel.append("--context-parallel-size \(p.cp)")
             if ms { parallel.append("--context-parallel-algo \(p.cpAlgorithm == .ulysses ? "ulysses_cp_algo" : "megatron_cp_algo")") }

@@ -58,7 +58,8 @@ extension Analysis {
                 ("schedule", .string(e.parallelism.schedule.rawValue)), ("microBatches", .number(Double(s.microBatches))),
                 ("precision", .string(e.training.precision.rawValue)), ("recompute", .string(e.training.recompute.rawValue)),
                 ("attention", .string(e.training.attention.rawValue)), ("framework", .string(e.training.framework.id)),
-            ] + (e.training.recomputeLimit.map { [("recomputeLayers", .number(Double($0)))] } ?? []))),
+            ] + (e.training.recomputeLimit.map { [("recomputeLayers", .number(Double($0)))] } ?? [])
+              + (e.model.moe != nil ? [("etp", .number(Double(e.parallelism.etp)))] : []))),
             ("model", .object([
                 ("name", .string(e.model.name)), ("parameters", n(s.parameters)), ("activeParameters", n(s.activeParameters)),
                 ("modelFLOPsPerToken", n(s.modelFLOPsPerToken)), ("hardwareFLOPsPerToken", n(s.hardwareFLOPsPerToken)),

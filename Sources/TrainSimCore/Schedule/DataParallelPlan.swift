@@ -51,7 +51,7 @@ struct DataParallelPlan {
         everyMicroBatch = (fw.gradReduceEveryMicroBatch || par.zero >= 2) && par.pp == 1
         let params = ParameterCount(m)
         let t = Double(par.tp)
-        let (denseLayer, moeDense, moeExpert) = params.perDevice(tp: par.tp, ep: par.ep)
+        let (denseLayer, moeDense, moeExpert) = params.perDevice(tp: par.tp, ep: par.ep, etp: par.etp)
         for l in 0..<m.layers {
             let isMoE = m.moe != nil && l >= b.moeStart
             denseParams[Int32(l)] = isMoE ? moeDense : denseLayer

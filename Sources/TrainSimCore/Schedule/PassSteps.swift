@@ -143,6 +143,14 @@ extension StepGraphBuilder {
         return out
     }
 
+    /// The gather or scatter of the routed tokens over TP when experts are split over it: on the
+    /// dispatcher's stream, after its all-to-all (the tokens it gathers are those the all-to-all
+    /// brought) and before the combine; counted as TP communication.
+    mutating func routedComm(_ r: Int32, _ name: String, _ l: Int) -> PassStep {
+        .comm(request: r, seconds: seconds(r, scale: Double(block)), stream: .ep, category: .tp, smShare: 0, layer: Int32(l), layers: block,
+              name: g.nameID(name), wait: .now)
+    }
+
     mutating func tpComm(_ r: Int32, _ name: String, _ l: Int, _ wait: PassStep.Wait, sm: Double = 0) -> PassStep {
         .comm(request: r, seconds: seconds(r, scale: Double(block)), stream: .tp, category: .tp, smShare: sm, layer: Int32(l), layers: block,
               name: g.nameID(name), wait: wait)
@@ -247,16 +255,22 @@ extension StepGraphBuilder {
         columnForward(p.qkv, l, "qkv F" + tag, into: &s)
         core(p.core.forward, l, backward: false, into: &s)
         rowForward(p.proj, l, "attention proj F" + tag, into: &s)
-        if p.moe && ep > 1 {
-            columnForward(p.up, l, "router F" + tag, fused: false, into: &s)
-            epComm(epDispatch, "ep dispatch", l, into: &s)
+        if p.moe {
+            if moeHiddenTP {
+                columnForward(p.up, l, "router F" + tag, fused: false, into: &s)
+            } else {
+                s.append(.compute(seconds: p.up.forward, layer: Int32(l), layers: block, name: g.nameID("router F" + tag)))
+            }
+            if ep > 1 { epComm(epDispatch, "ep dispatch", l, into: &s) }
+            if moeRoutedTP { s.append(routedComm(tpAGRouted, "tp all-gather (routed)", l)) }
             s.append(.compute(seconds: p.down.forward, layer: Int32(l), layers: block, name: g.nameID("experts F" + tag)))
-            epComm(epCombine, "ep combine", l, into: &s)
-            rowForward(p.unpermute, l, "unpermute F" + tag, fused: false, into: &s)
-        } else if p.moe {
-            columnForward(p.up, l, "router F" + tag, fused: false, into: &s)
-            s.append(.compute(seconds: p.down.forward, layer: Int32(l), layers: block, name: g.nameID("experts F" + tag)))
-            rowForward(p.unpermute, l, "unpermute F" + tag, fused: false, into: &s)
+            if moeRoutedTP { s.append(routedComm(tpRSRouted, "tp reduce-scatter (routed)", l)) }
+            if ep > 1 { epComm(epCombine, "ep combine", l, into: &s) }
+            if moeHiddenTP {
+                rowForward(p.unpermute, l, "unpermute F" + tag, fused: false, into: &s)
+            } else {
+                s.append(.compute(seconds: p.unpermute.forward, layer: Int32(l), layers: block, name: g.nameID("unpermute F" + tag)))
+            }
         } else {
             columnForward(p.up, l, "mlp up F" + tag, into: &s)
             rowForward(p.down, l, "mlp down F" + tag, into: &s)
@@ -318,12 +332,24 @@ extension StepGraphBuilder {
     mutating func backwardLayer(_ l: Int, into s: inout [PassStep], weights: Bool) {
         let p = pieces(layer: l)
         if p.moe {
-            rowBackward(p.unpermute, l, "unpermute B", weights: weights, fused: false, into: &s)
+            if moeHiddenTP {
+                rowBackward(p.unpermute, l, "unpermute B", weights: weights, fused: false, into: &s)
+            } else {
+                let u = weights ? p.unpermute.backward : p.unpermute.backward - p.unpermute.gemm
+                s.append(.compute(seconds: u, layer: Int32(l), layers: block, name: g.nameID("unpermute B")))
+            }
             if ep > 1 { epComm(epBackward, "ep combine (grad)", l, into: &s) }
+            if moeRoutedTP { s.append(routedComm(tpAGRouted, "tp all-gather (routed grad)", l)) }
             let d = weights ? p.down.backward : p.down.backward - p.down.gemm
             s.append(.compute(seconds: d, layer: Int32(l), layers: block, name: g.nameID("experts B")))
+            if moeRoutedTP { s.append(routedComm(tpRSRouted, "tp reduce-scatter (routed grad)", l)) }
             if ep > 1 { epComm(epBackward, "ep dispatch (grad)", l, into: &s) }
-            columnBackward(p.up, l, "router B", weights: weights, fused: false, into: &s)
+            if moeHiddenTP {
+                columnBackward(p.up, l, "router B", weights: weights, fused: false, into: &s)
+            } else {
+                let r = weights ? p.up.backward : p.up.backward - p.up.gemm
+                s.append(.compute(seconds: r, layer: Int32(l), layers: block, name: g.nameID("router B")))
+            }
         } else {
             rowBackward(p.down, l, "mlp down B", weights: weights, into: &s)
             columnBackward(p.up, l, "mlp up B", weights: weights, into: &s)

@@ -22,6 +22,14 @@ struct StepGraphBuilder {
     let ulysses: Bool
     let sp: Bool
     let recompute: Recompute
+    /// An MoE layer's TP gather before the router and scatter after the unpermute: for its shared
+    /// experts (a TP-split dense MLP), or as the allgather dispatcher's gather when experts are
+    /// split over TP. With whole experts (etp 1) and no shared ones the tokens stay sequence-sharded
+    /// and the EP all-to-all alone moves them (Megatron-Core token_dispatcher.py: the dispatchers
+    /// gather over the expert-TP group, of size etp).
+    let moeHiddenTP: Bool
+    /// Experts split over TP under an all-to-all dispatcher: the routed tokens' gather and scatter.
+    let moeRoutedTP: Bool
     /// Layers of each chunk full recompute reruns (`training.recomputeLayers`); nil: every layer.
     let recomputeLimit: Int?
     var g: TaskGraph
@@ -30,6 +38,9 @@ struct StepGraphBuilder {
     var tpAG: Int32 = -1, tpRS: Int32 = -1, tpAR: Int32 = -1, tpAGChunk: Int32 = -1, tpRSChunk: Int32 = -1
     var cpFwd: Int32 = -1, cpBwd: Int32 = -1
     var epDispatch: Int32 = -1, epCombine: Int32 = -1, epBackward: Int32 = -1
+    /// Experts split over the TP ranks (etp > 1) under an all-to-all dispatcher: the routed tokens
+    /// are all-gathered over TP before the experts and reduce-scattered after.
+    var tpAGRouted: Int32 = -1, tpRSRouted: Int32 = -1
     var ppSend: Int32 = -1
     var imbalance = 1.0
     /// Layers in the block being emitted (identical layers run as one block).
@@ -61,6 +72,7 @@ struct StepGraphBuilder {
         ulysses = par.cp > 1 && par.cpAlgorithm == .ulysses
         sp = par.sequenceParallel && par.tp > 1
         recompute = e.training.recompute
+        (moeHiddenTP, moeRoutedTP) = Self.moeTP(model: e.model, tp: par.tp, etp: par.etp, dispatcher: e.training.framework.moeDispatcher)
         recomputeLimit = e.training.recomputeLimit
         self.microBatches = microBatches
         order = PipelineOrder(pp: par.pp, vpp: par.vpp, microBatches: microBatches, schedule: par.schedule, group: par.group)
@@ -144,10 +156,23 @@ struct StepGraphBuilder {
             // The busiest rank receives `imbalance` times the mean.
             imbalance = spec.imbalance
         }
+        if let spec = m.moe, moeRoutedTP {
+            // The routed copies of the TP group's tokens (the busiest rank's share) gathered to every TP rank.
+            let bytes = T * Double(spec.topK) * spec.busiestShare(ep: ep) * h * 2
+            tpAGRouted = request(CollectiveRequest(kind: .allGather, bytes: bytes, group: place.tpGroup, label: "tp"))
+            tpRSRouted = request(CollectiveRequest(kind: .reduceScatter, bytes: bytes, group: place.tpGroup, label: "tp"))
+        }
         if e.parallelism.pp > 1 {
             let bytes = T * h * 2 / (sp ? Double(tp) : 1)
             ppSend = request(CollectiveRequest(kind: .sendRecv, bytes: bytes, group: place.ppNeighbours, label: "pp"))
         }
+    }
+
+    /// Which TP collectives an MoE layer issues (see `moeHiddenTP`, `moeRoutedTP`).
+    static func moeTP(model m: ModelSpec, tp: Int, etp: Int, dispatcher: String) -> (hidden: Bool, routed: Bool) {
+        guard let moe = m.moe, tp > 1 else { return (false, false) }
+        let split = etp > 1, allgather = dispatcher == "allgather"
+        return (moe.sharedExperts > 0 || (split && allgather), split && !allgather)
     }
 
     /// A layer's pieces, times the layers of the block being emitted.

@@ -110,7 +110,7 @@ public struct PlanSearch: Sendable {
         let p = e.parallelism
         e.parallelism = ParallelismSpec(tp: c.tp, pp: c.pp, vpp: c.vpp, dp: c.dp, ep: c.ep, cp: c.cp,
                                         sequenceParallel: sequenceParallel && c.tp > 1, zero: c.zero, schedule: c.schedule,
-                                        order: p.order, layerSplit: nil, cpAlgorithm: c.cpAlgorithm)
+                                        order: p.order, layerSplit: nil, cpAlgorithm: c.cpAlgorithm, expertTP: p.expertTP)
         e.training.microBatchSequences = c.microBatch
         e.training.recompute = c.recompute
         try e.validatePlan()

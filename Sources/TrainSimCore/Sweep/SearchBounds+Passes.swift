@@ -11,9 +11,13 @@ extension BoundCache {
         // `both.dense` is the TP waits of forward plus recompute; split them.
         let tpForward = both.dense / (k.recompute == .full ? 2 : 1)
         let tpBackward = both.dense - tpForward
+        // An MoE layer may issue fewer TP collectives than a dense one (whole experts, no shared
+        // ones): its waits are the smaller of the two.
+        let tpForwardMoE = min(tpForward, both.moe / (k.recompute == .full ? 2 : 1))
+        let tpBackwardMoE = min(tpBackward, both.moe - both.moe / (k.recompute == .full ? 2 : 1))
         let ep = expertByPass(tokens: Double(k.microBatch * e.training.sequenceLength / k.cp), tp: k.tp, cp: k.cp, dp: k.dp, ep: k.ep,
                               recompute: k.recompute)
-        return PassWaits(forwardDense: tpForward, forwardMoE: tpForward + ep.forward, backwardDense: tpBackward, backwardMoE: tpBackward + ep.backward)
+        return PassWaits(forwardDense: tpForward, forwardMoE: tpForwardMoE + ep.forward, backwardDense: tpBackward, backwardMoE: tpBackwardMoE + ep.backward)
     }
 
     /// Per MoE layer and micro-batch, seconds alone of the EP all-to-alls of a forward (dispatch
@@ -23,7 +27,7 @@ extension BoundCache {
         guard let spec = e.model.moe, let net = network, let cluster, ep > 1 else { return (0, 0) }
         let sp = sequenceParallel && tp > 1
         let par = ParallelismSpec(tp: tp, pp: 1, vpp: 1, dp: dp, ep: ep, cp: cp, sequenceParallel: sp, zero: 0,
-                                  schedule: .oneFOneB, order: e.parallelism.order, layerSplit: nil)
+                                  schedule: .oneFOneB, order: e.parallelism.order, layerSplit: nil, expertTP: e.parallelism.expertTP)
         let place = Placement(par)
         guard place.epGroup.size > 1 else { return (0, 0) }
         let (dispatch, combine) = StepGraphBuilder.expertRequests(model: e.model, spec: spec, tokens: sp ? tokens / Double(tp) : tokens,

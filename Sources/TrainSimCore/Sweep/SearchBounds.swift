@@ -58,7 +58,7 @@ struct BoundCache {
         let fw = e.training.framework, m = e.model
         let sp = sequenceParallel && k.tp > 1
         let par = ParallelismSpec(tp: k.tp, pp: 1, vpp: 1, dp: k.dp, ep: k.ep, cp: k.cp, sequenceParallel: sp, zero: 0,
-                                  schedule: .oneFOneB, order: e.parallelism.order, layerSplit: nil)
+                                  schedule: .oneFOneB, order: e.parallelism.order, layerSplit: nil, expertTP: e.parallelism.expertTP)
         let place = Placement(par)
         let tokens = Double(k.microBatch * e.training.sequenceLength / k.cp)
         let repeats = k.recompute == .full ? 2.0 : 1.0
@@ -76,7 +76,10 @@ struct BoundCache {
             // work) while they fly, so they are not always waited for.
             let fused = sp && fw.tpCommOverlap
             tp = (fused ? 0 : 2) * piece * repeats
-            tpMoE = (fused ? 1 : 2) * piece * repeats
+            // The MoE block's own pairs (shared experts', the dispatcher's over expert-TP; the
+            // routed one moves more than a hidden state, so a hidden-size piece stays below it).
+            let moePairs = StepGraphBuilder.moeTP(model: m, tp: k.tp, etp: par.etp, dispatcher: fw.moeDispatcher)
+            tpMoE = ((fused ? 0 : 1) + (moePairs.hidden ? 1 : 0) + (moePairs.routed ? 1 : 0)) * piece * repeats
         }
         let ep = k.paired ? 0 : expertSeconds(tokens: sp ? tokens / Double(k.tp) : tokens, place: place, recompute: k.recompute, net: net)
         let r = (tp, tpMoE + ep)
@@ -108,13 +111,13 @@ struct BoundCache {
         let m = e.model, fw = e.training.framework
         let sp = sequenceParallel && k.tp > 1
         let par = ParallelismSpec(tp: k.tp, pp: k.pp, vpp: 1, dp: k.dp, ep: k.ep, cp: k.cp, sequenceParallel: sp, zero: k.zero,
-                                  schedule: .oneFOneB, order: e.parallelism.order, layerSplit: nil)
+                                  schedule: .oneFOneB, order: e.parallelism.order, layerSplit: nil, expertTP: e.parallelism.expertTP)
         let place = Placement(par)
         let tokens = Double(k.microBatch * e.training.sequenceLength / k.cp)
         var load = StreamLoad()
         load.ep = expertSeconds(tokens: sp ? tokens / Double(k.tp) : tokens, place: place, recompute: k.recompute, net: net)
         if k.zero == 3 {
-            let (dense, moeDense, moeExpert) = ParameterCount(m).perDevice(tp: k.tp, ep: k.ep)
+            let (dense, moeDense, moeExpert) = ParameterCount(m).perDevice(tp: k.tp, ep: k.ep, etp: par.etp)
             func cost(_ kind: CollectiveKind, _ n: Double, _ g: CommGroup, _ bytes: Double) -> Double {
                 guard n > 0, g.size > 1 else { return 0 }
                 return net.cost(CollectiveRequest(kind: kind, bytes: n * bytes, group: g, label: "dp")).seconds

@@ -55,13 +55,14 @@ public struct ParameterCount: Sendable, Equatable {
     public var denseLayerTotal: Double { attentionPerLayer + denseMLPPerLayer + normsPerLayer }
 
     /// Parameters one device holds of one layer under TP and EP (norms replicated, experts spread
-    /// over EP and split by TP only without EP): a dense layer, and an MoE layer's non-expert and
-    /// expert parts (their gradients are reduced over different groups).
-    public func perDevice(tp: Int, ep: Int) -> (dense: Double, moeDense: Double, moeExpert: Double) {
+    /// over EP and split over `etp`, the expert tensor parallelism; nil: tp without EP, else 1): a
+    /// dense layer, and an MoE layer's non-expert and expert parts (their gradients are reduced
+    /// over different groups).
+    public func perDevice(tp: Int, ep: Int, etp: Int? = nil) -> (dense: Double, moeDense: Double, moeExpert: Double) {
         let t = Double(tp)
         return ((attentionPerLayer + denseMLPPerLayer) / t + normsPerLayer,
                 (attentionPerLayer + routerPerLayer + sharedExpertsPerLayer) / t + normsPerLayer,
-                Double(experts / ep) * expertPerExpert / (ep == 1 ? t : 1))
+                Double(experts / ep) * expertPerExpert / Double(etp ?? (ep == 1 ? tp : 1)))
     }
 
     /// All parameters.
