@@ -173,12 +173,17 @@ final class EngineTests: XCTestCase {
     }
 
     func testPlacementKeepsTPInsideNode() throws {
-        let p = Placement(try moe(2, pp: 4, ep: 8).parallelism)
+        var par = try moe(2, pp: 4, ep: 8).parallelism
+        let p = Placement(par)
         XCTAssertEqual(p.tpGroup.members(), [0, 1])
         XCTAssertEqual(p.epGroup.size, 8)
         XCTAssertEqual(p.dpGroup.size, 32)
-        // Expert-TP 1: the two TP ranks hold the same experts, so expert gradients are reduced
-        // over tp x dp / ep = 2 x 32 / 8 ranks.
-        XCTAssertEqual(p.expertDPGroup.size, 8)
+        // Megatron-Core's default splits experts over TP: the two TP ranks hold different slices,
+        // so expert gradients are reduced over dp / ep = 32 / 8 ranks.
+        XCTAssertEqual(par.etp, 2)
+        XCTAssertEqual(p.expertDPGroup.size, 4)
+        // Expert-TP 1: the two TP ranks hold the same experts, reduced over tp x dp / ep = 2 x 32 / 8.
+        par.expertTP = 1
+        XCTAssertEqual(Placement(par).expertDPGroup.size, 8)
     }
 }

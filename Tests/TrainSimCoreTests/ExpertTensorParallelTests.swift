@@ -6,14 +6,14 @@ import XCTest
 /// over the TP ranks, which then gather the routed tokens of their group around the experts.
 final class ExpertTensorParallelTests: XCTestCase {
     /// Qwen3-30B-A3B (128 experts, top-8, no shared expert) on 64 H800, TP 2, EP 8.
-    func experiment(etp: Int?, shared: Int = 0, ep: Int = 8, tp: Int = 2, model: String? = nil) throws -> Experiment {
+    func experiment(etp: Int?, shared: Int = 0, ep: Int = 8, tp: Int = 2, model: String? = nil, stack: String = "megatron-core") throws -> Experiment {
         let m = model ?? """
             {"preset": "qwen3-30b-a3b", "moe": {"sharedExperts": \(shared)}}
             """
         let etpKey = etp.map { ", \"etp\": \($0)" } ?? ""
         return try Experiment.decode(try JSONParser.parse("""
         {"model": \(m),
-         "training": {"tokens": 1e11, "sequenceLength": 4096, "globalBatchSequences": 128, "precision": "bf16", "recompute": "none"},
+         "training": {"tokens": 1e11, "sequenceLength": 4096, "globalBatchSequences": 128, "precision": "bf16", "recompute": "none", "framework": "\(stack)"},
          "cluster": {"topology": "h800-ib", "devices": 64},
          "parallelism": {"tp": \(tp), "pp": 2, "ep": \(ep)\(etpKey)}}
         """), file: "etp.json", folder: nil)
@@ -24,11 +24,19 @@ final class ExpertTensorParallelTests: XCTestCase {
         return (recs.reduce(0) { $0 + $1.callsPerStep }, Set(recs.map(\.bytes)))
     }
 
-    /// The default: whole experts with EP, split over TP without it.
-    func testDefaultIsWholeExpertsWithEPAndSplitWithout() throws {
-        XCTAssertEqual(try experiment(etp: nil).parallelism.etp, 1)
-        XCTAssertEqual(try experiment(etp: nil, ep: 1).parallelism.etp, 2)
-        XCTAssertEqual(try experiment(etp: 2).parallelism.etp, 2)
+    /// The default: split over TP without EP; with EP, the stack's (Megatron-Core: split, as
+    /// Megatron-LM's --expert-tensor-parallel-size defaults to the TP size; FSDP2: whole).
+    func testDefaultIsTheStacks() throws {
+        XCTAssertEqual(try experiment(etp: nil).parallelism.etp, 2)
+        XCTAssertEqual(try experiment(etp: nil, stack: "pytorch-fsdp").parallelism.etp, 1)
+        XCTAssertEqual(try experiment(etp: nil, ep: 1, stack: "pytorch-fsdp").parallelism.etp, 2)
+        XCTAssertEqual(try experiment(etp: 1).parallelism.etp, 1)
+        XCTAssertEqual(try experiment(etp: 2, stack: "pytorch-fsdp").parallelism.etp, 2)
+        // EP 32 needs the TP ranks (dp is 16): a run with it kept its experts whole (parallel
+        // folding), whatever the stack's default; split experts cannot lay it.
+        XCTAssertEqual(try experiment(etp: nil, ep: 32).parallelism.etp, 1)
+        XCTAssertTrue(Placement(try experiment(etp: nil, ep: 32).parallelism).epSpansTP)
+        XCTAssertThrowsError(try experiment(etp: 2, ep: 32))
     }
 
     /// Whole experts and no shared expert: the MoE block issues no TP collective (its tokens stay

@@ -21,7 +21,8 @@ extension Experiment {
         // The busiest expert-parallel rank's share of routed tokens: the model's, else the stack's default.
         if let moe = model.moe, !moe.imbalanceGiven { model.moe!.imbalance = training.framework.moeImbalance }
         let cluster = try readCluster(try r.requiredObject("cluster"), folder: folder)
-        let par = try readParallelism(try r.requiredObject("parallelism"))
+        var par = try readParallelism(try r.requiredObject("parallelism"))
+        par.expertsSplitByDefault = training.framework.expertTensorParallel
         let cost = try readCost(try r.object("cost"))
         let sweep = try readSweep(r)
         let search = try readSearch(try r.object("search"))

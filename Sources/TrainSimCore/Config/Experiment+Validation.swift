@@ -8,6 +8,8 @@ extension Experiment {
 
     /// Checks that the plan multiplies out and divides, filling in `dp` when it was left out.
     mutating func validatePlan() throws(TrainSimError) {
+        // The stack decides the expert layout a plan leaves unsaid (a sweep or phase may change either).
+        parallelism.expertsSplitByDefault = training.framework.expertTensorParallel
         var p = parallelism
         let devices = cluster.devices
         func fail(_ key: String, _ message: String) -> TrainSimError {
@@ -40,7 +42,7 @@ extension Experiment {
             }
             if !Placement.foldable(p) {
                 if p.etp > 1 {
-                    throw fail("parallelism.ep", "\(p.ep) cannot be laid over dp x cp = \(p.dp) x \(p.cp) (with etp \(p.etp) the TP ranks split each expert, so experts are spread over data- and context-parallel ranks only)")
+                    throw fail("parallelism.ep", "\(p.ep) cannot be laid over dp x cp = \(p.dp) x \(p.cp) (with etp \(p.etp) the TP ranks split each expert, so experts are spread over data- and context-parallel ranks only; etp 1 keeps experts whole and lets EP span the TP ranks)")
                 }
                 throw fail("parallelism.ep", "\(p.ep) cannot be laid over dp x cp x tp = \(p.dp) x \(p.cp) x \(p.tp) (experts are spread over data-parallel ranks, then context- and tensor-parallel ones)")
             }

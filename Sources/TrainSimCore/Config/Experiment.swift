@@ -79,10 +79,19 @@ public struct ParallelismSpec: Sendable, Equatable {
     /// `parallelism.etp` as given: the tensor-parallel size of the routed experts (Megatron-Core's
     /// --expert-tensor-parallel-size), 1 or tp. nil: the default, `etp`.
     public var expertTP: Int? = nil
+    /// The stack's default when `expertTP` is not given (its `expertTensorParallel` flag).
+    public var expertsSplitByDefault = false
     /// Expert tensor parallelism: tp splits each routed expert over the TP ranks (Megatron-Core's
-    /// layout when experts are not spread, and its default); 1 keeps experts whole and lets EP fold
-    /// over the TP ranks (parallel folding). Default: tp with ep 1, else 1.
-    public var etp: Int { expertTP ?? (ep == 1 ? tp : 1) }
+    /// default, and the only layout without EP); 1 keeps experts whole and lets EP fold over the
+    /// TP ranks (parallel folding). Default: tp with ep 1, else the stack's, where EP fits over
+    /// dp x cp alone: an EP that needs the TP ranks is a run that kept its experts whole (a stack
+    /// that splits them by default cannot lay it otherwise).
+    public var etp: Int {
+        if let expertTP { return expertTP }
+        if ep == 1 { return tp }
+        guard expertsSplitByDefault, tp > 1 else { return 1 }
+        return Placement.layout(tp: tp, cp: cp, dp: dp, ep: ep, etp: tp) != nil ? tp : 1
+    }
 }
 
 public struct CostSpec: Sendable, Equatable {

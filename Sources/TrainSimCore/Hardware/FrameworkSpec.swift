@@ -58,6 +58,9 @@ public struct FrameworkSpec: Sendable, Equatable {
     /// The share of a dense GEMM's efficiency (at the same size) the stack's routed-expert
     /// grouped GEMMs reach on the device: 1 where the device curve holds for them.
     public var moeKernelEfficiency: Double = 1
+    /// Routed experts are split over the TP ranks unless the plan says otherwise (`parallelism.etp`):
+    /// Megatron-LM sets --expert-tensor-parallel-size to the TP size when it is not given.
+    public var expertTensorParallel: Bool = false
     public static let dispatchers = ["alltoall", "allgather", "deepep"]
     /// How ZeRO (stages 1-2) reduces gradients: "reducescatter" over the shard group (Megatron's
     /// distributed optimizer, FSDP), or "allreduce" of the whole gradient over every data-parallel
@@ -98,6 +101,7 @@ public struct FrameworkSpec: Sendable, Equatable {
         f.tpAsyncBackward = true
         f.overlapGradReduce = true
         f.moeHostSyncUs = 100
+        f.expertTensorParallel = true
         return f
     }()
 
@@ -133,6 +137,7 @@ public struct FrameworkSpec: Sendable, Equatable {
          ("moeHostSyncUs", .number(\.moeHostSyncUs, 0...10_000, positive: false)),
          ("moeImbalance", .number(\.moeImbalance, 1...64, positive: true)),
          ("moeKernelEfficiency", .number(\.moeKernelEfficiency, 0.05...1, positive: true)),
+         ("expertTensorParallel", .bool(\.expertTensorParallel)),
          ("zeroGradReduce", .choice(\.zeroGradReduce, gradReduces)),
          ("zeroParamSync", .choice(\.zeroParamSync, paramSyncs)),
          ("zero3MasterShard", .bool(\.zero3MasterShard)),

@@ -27,7 +27,8 @@ extension BoundCache {
         guard let spec = e.model.moe, let net = network, let cluster, ep > 1 else { return (0, 0) }
         let sp = sequenceParallel && tp > 1
         let par = ParallelismSpec(tp: tp, pp: 1, vpp: 1, dp: dp, ep: ep, cp: cp, sequenceParallel: sp, zero: 0,
-                                  schedule: .oneFOneB, order: e.parallelism.order, layerSplit: nil, expertTP: e.parallelism.expertTP)
+                                  schedule: .oneFOneB, order: e.parallelism.order, layerSplit: nil, expertTP: e.parallelism.expertTP,
+                                  expertsSplitByDefault: e.training.framework.expertTensorParallel)
         let place = Placement(par)
         guard place.epGroup.size > 1 else { return (0, 0) }
         let (dispatch, combine) = StepGraphBuilder.expertRequests(model: e.model, spec: spec, tokens: sp ? tokens / Double(tp) : tokens,

@@ -58,7 +58,8 @@ struct BoundCache {
         let fw = e.training.framework, m = e.model
         let sp = sequenceParallel && k.tp > 1
         let par = ParallelismSpec(tp: k.tp, pp: 1, vpp: 1, dp: k.dp, ep: k.ep, cp: k.cp, sequenceParallel: sp, zero: 0,
-                                  schedule: .oneFOneB, order: e.parallelism.order, layerSplit: nil, expertTP: e.parallelism.expertTP)
+                                  schedule: .oneFOneB, order: e.parallelism.order, layerSplit: nil, expertTP: e.parallelism.expertTP,
+                                  expertsSplitByDefault: e.training.framework.expertTensorParallel)
         let place = Placement(par)
         let tokens = Double(k.microBatch * e.training.sequenceLength / k.cp)
         let repeats = k.recompute == .full ? 2.0 : 1.0
@@ -102,7 +103,9 @@ struct BoundCache {
     /// Per micro-batch, seconds each communication stream must carry (it runs its collectives one
     /// after another): EP per MoE layer; with ZeRO-3, parameter gathers (forward and backward) and
     /// gradient reduce-scatters per dense and per MoE layer.
-    struct StreamLoad { var ep = 0.0, gatherDense = 0.0, gatherMoE = 0.0, reduceDense = 0.0, reduceMoE = 0.0 }
+    /// `routed`: the routed tokens' TP gathers and scatters (experts split over TP), which run on
+    /// the EP stream but take no SM share.
+    struct StreamLoad { var ep = 0.0, routed = 0.0, gatherDense = 0.0, gatherMoE = 0.0, reduceDense = 0.0, reduceMoE = 0.0 }
     private var streams: [StreamKey: StreamLoad] = [:]
 
     mutating func streamLoad(_ k: StreamKey) -> StreamLoad {
@@ -111,11 +114,19 @@ struct BoundCache {
         let m = e.model, fw = e.training.framework
         let sp = sequenceParallel && k.tp > 1
         let par = ParallelismSpec(tp: k.tp, pp: k.pp, vpp: 1, dp: k.dp, ep: k.ep, cp: k.cp, sequenceParallel: sp, zero: k.zero,
-                                  schedule: .oneFOneB, order: e.parallelism.order, layerSplit: nil, expertTP: e.parallelism.expertTP)
+                                  schedule: .oneFOneB, order: e.parallelism.order, layerSplit: nil, expertTP: e.parallelism.expertTP,
+                                  expertsSplitByDefault: e.training.framework.expertTensorParallel)
         let place = Placement(par)
         let tokens = Double(k.microBatch * e.training.sequenceLength / k.cp)
         var load = StreamLoad()
         load.ep = expertSeconds(tokens: sp ? tokens / Double(k.tp) : tokens, place: place, recompute: k.recompute, net: net)
+        if let moe = m.moe, StepGraphBuilder.moeTP(model: m, tp: k.tp, etp: par.etp, dispatcher: fw.moeDispatcher).routed {
+            // As the timeline issues them: a gather and a scatter forward, again backward and under full recompute.
+            let bytes = tokens * Double(moe.topK) * moe.busiestShare(ep: k.ep) * Double(m.hidden) * 2
+            let pair = net.cost(CollectiveRequest(kind: .allGather, bytes: bytes, group: place.tpGroup, label: "tp")).seconds
+                + net.cost(CollectiveRequest(kind: .reduceScatter, bytes: bytes, group: place.tpGroup, label: "tp")).seconds
+            load.routed = pair * (k.recompute == .full ? 3 : 2)
+        }
         if k.zero == 3 {
             let (dense, moeDense, moeExpert) = ParameterCount(m).perDevice(tp: k.tp, ep: k.ep, etp: par.etp)
             func cost(_ kind: CollectiveKind, _ n: Double, _ g: CommGroup, _ bytes: Double) -> Double {
@@ -190,7 +201,7 @@ struct BoundCache {
             }
             // Each communication stream carries its collectives one after another.
             let moeLayers = (st.moe[p] + st.moe[q]) / 2, denseLayers = (st.dense[p] + st.dense[q]) / 2
-            bound = max(bound, microBatches * moeLayers * load.ep,
+            bound = max(bound, microBatches * moeLayers * (load.ep + load.routed),
                         microBatches * (denseLayers * load.gatherDense + moeLayers * load.gatherMoE),
                         (pp > 1 ? 1 : microBatches) * (denseLayers * load.reduceDense + moeLayers * load.reduceMoE))
             fill += chunks.forward[p]
