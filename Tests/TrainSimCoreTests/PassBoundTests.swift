@@ -6,12 +6,14 @@ import XCTest
 /// DualPipe's pairs, ZB-H1's split backward, overlapped all-to-alls), and close to it when every
 /// collective is free, where only the schedule is left.
 final class PassBoundTests: XCTestCase {
-    func search(_ space: String, framework: String = "\"megatron-core\"", devices: Int = 64) throws -> PlanSearch {
+    /// `training`: more keys of the base's training object; `plan`: its parallelism object's keys.
+    func search(_ space: String, framework: String = "\"megatron-core\"", devices: Int = 64, training: String = "",
+                plan: String = "\"tp\": 1") throws -> PlanSearch {
         let e = try Experiment.decode(try JSONParser.parse("""
         { "schemaVersion": 1, "name": "b", "model": "qwen3-30b-a3b",
-          "training": { "tokens": 1e11, "sequenceLength": 4096, "globalBatchSequences": 128, "precision": "bf16", "framework": \(framework) },
+          "training": { "tokens": 1e11, "sequenceLength": 4096, "globalBatchSequences": 128, "precision": "bf16", "framework": \(framework)\(training) },
           "cluster": { "topology": "h800-ib", "devices": \(devices) },
-          "parallelism": { "tp": 1 },
+          "parallelism": { \(plan) },
           "search": {"objective": "time", "top": 3, "space": \(space)} }
         """), file: "b.json", folder: nil, validatingPlan: false)
         return try PlanSearch(e)
@@ -37,6 +39,26 @@ final class PassBoundTests: XCTestCase {
              "parallelism.vpp": [1, 2]}
             """)
         XCTAssertGreaterThan(checkBelowTimeline(s), 20)
+    }
+
+    /// A base that recomputes only the first 2 layers of each chunk (`recomputeLayers`).
+    func testBoundStaysBelowTheTimelineWithPartialRecompute() throws {
+        let s = try search("""
+            {"parallelism.tp": [1, 2], "parallelism.pp": [2, 4], "parallelism.ep": [8], "parallelism.zero": [1, 3],
+             "training.recompute": ["none", "full"], "parallelism.schedule": ["1f1b", "zero-bubble", "interleaved", "dualpipe"],
+             "parallelism.vpp": [1, 2]}
+            """, training: ", \"recompute\": \"full\", \"recomputeLayers\": 2")
+        XCTAssertGreaterThan(checkBelowTimeline(s), 20)
+    }
+
+    /// Experts split over TP (etp 2): the routed tokens' gathers on the EP stream.
+    func testBoundStaysBelowTheTimelineWithSplitExperts() throws {
+        let s = try search("""
+            {"parallelism.tp": [2], "parallelism.pp": [1, 2, 4], "parallelism.ep": [4, 8], "parallelism.zero": [1, 3],
+             "training.recompute": ["none", "full"], "parallelism.schedule": ["1f1b", "interleaved", "dualpipe"], "parallelism.vpp": [1, 2]}
+            """, plan: "\"tp\": 2, \"etp\": 2")
+        for id in s.candidates.indices { if let e = try? s.experiment(id) { XCTAssertEqual(e.parallelism.etp, 2) } }
+        XCTAssertGreaterThan(checkBelowTimeline(s), 10)
     }
 
     func testBoundStaysBelowTheTimelineWithOverlappedAllToAlls() throws {
