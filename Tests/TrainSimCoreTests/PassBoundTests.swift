@@ -61,6 +61,20 @@ final class PassBoundTests: XCTestCase {
         XCTAssertGreaterThan(checkBelowTimeline(s), 10)
     }
 
+    /// `parallelism.etp` in the space: TP 2 plans are tried with whole and with split experts, TP 1
+    /// plans once; the bound holds for both layouts.
+    func testSearchTriesBothExpertLayouts() throws {
+        let s = try search("""
+            {"parallelism.tp": [1, 2], "parallelism.pp": [2], "parallelism.ep": [8], "parallelism.etp": [1, 2], "parallelism.zero": [1],
+             "training.recompute": ["none"], "parallelism.schedule": ["1f1b", "dualpipe"]}
+            """)
+        let plans = s.candidates.indices.compactMap { try? s.experiment($0).parallelism }
+        XCTAssertEqual(Set(plans.filter { $0.tp == 2 }.map(\.etp)), [1, 2])
+        XCTAssertEqual(plans.filter { $0.tp == 2 && $0.etp == 1 }.count, plans.filter { $0.tp == 2 && $0.etp == 2 }.count)
+        XCTAssertEqual(Set(plans.filter { $0.tp == 1 }.map(\.etp)), [1])
+        XCTAssertGreaterThan(checkBelowTimeline(s), 5)
+    }
+
     func testBoundStaysBelowTheTimelineWithOverlappedAllToAlls() throws {
         let s = try search("""
             {"parallelism.tp": [1], "parallelism.pp": [2, 4], "parallelism.ep": [8, 16], "parallelism.zero": [1],

@@ -21,6 +21,8 @@ public struct PlanSearch: Sendable {
         public var schedule: PipelineSchedule
         public var recompute: Recompute
         public var cpAlgorithm: ContextParallelAlgorithm
+        /// Expert tensor parallelism from `search.space` (nil: the experiment's, or the stack's default).
+        public var etp: Int? = nil
         /// Lower bound of the step time, seconds.
         public var secondsBound: Double
     }
@@ -88,11 +90,11 @@ public struct PlanSearch: Sendable {
             boundClusters.append(cluster)
             var bounds = BoundCache(e: c.base, sequenceParallel: sequenceParallel, network: net, cluster: cluster)
             space.plans(model: e.model, training: e.training, devices: c.devices, domainDevices: cluster?.domainDevices ?? 1) {
-                tp, cp, pp, dp, ep, s, vpp, mb, r, z, a in
+                tp, cp, pp, dp, ep, s, vpp, mb, r, z, a, x in
                 // The bound counts no context-parallel traffic, so it holds for either algorithm.
-                let b = bounds.seconds(tp: tp, cp: cp, pp: pp, dp: dp, ep: ep, schedule: s, vpp: vpp, microBatch: mb, recompute: r, zero: z)
+                let b = bounds.seconds(tp: tp, cp: cp, pp: pp, dp: dp, ep: ep, schedule: s, vpp: vpp, microBatch: mb, recompute: r, zero: z, etp: x)
                 all.append(Candidate(cluster: ci, tp: tp, cp: cp, pp: pp, dp: dp, ep: ep, vpp: vpp, microBatch: mb, zero: z,
-                                     schedule: s, recompute: r, cpAlgorithm: a, secondsBound: b * (1 - 1e-9)))
+                                     schedule: s, recompute: r, cpAlgorithm: a, etp: x, secondsBound: b * (1 - 1e-9)))
             }
         }
         candidates = all
@@ -110,7 +112,7 @@ public struct PlanSearch: Sendable {
         let p = e.parallelism
         e.parallelism = ParallelismSpec(tp: c.tp, pp: c.pp, vpp: c.vpp, dp: c.dp, ep: c.ep, cp: c.cp,
                                         sequenceParallel: sequenceParallel && c.tp > 1, zero: c.zero, schedule: c.schedule,
-                                        order: p.order, layerSplit: nil, cpAlgorithm: c.cpAlgorithm, expertTP: p.expertTP)
+                                        order: p.order, layerSplit: nil, cpAlgorithm: c.cpAlgorithm, expertTP: c.etp ?? p.expertTP)
         e.training.microBatchSequences = c.microBatch
         e.training.recompute = c.recompute
         try e.validatePlan()
@@ -150,7 +152,7 @@ public struct PlanSearch: Sendable {
         var bounds = BoundCache(e: clusters[c.cluster].base, sequenceParallel: sequenceParallel, network: boundNetworks[c.cluster],
                                 cluster: boundClusters[c.cluster])
         let b = bounds.seconds(tp: c.tp, cp: c.cp, pp: c.pp, dp: c.dp, ep: c.ep, schedule: c.schedule, vpp: c.vpp, microBatch: c.microBatch,
-                               recompute: c.recompute, zero: c.zero, passes: true)
+                               recompute: c.recompute, zero: c.zero, etp: c.etp, passes: true)
         let seconds = max(c.secondsBound, b * (1 - 1e-9))
         return (seconds, seconds * clusters[c.cluster].costPerStepSecond)
     }

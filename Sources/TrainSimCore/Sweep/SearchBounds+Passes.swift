@@ -7,7 +7,7 @@ extension BoundCache {
     struct PassWaits { var forwardDense = 0.0, forwardMoE = 0.0, backwardDense = 0.0, backwardMoE = 0.0 }
 
     mutating func blockingByPass(_ k: CommKey) -> PassWaits {
-        let both = blockingComm(CommKey(tp: k.tp, cp: k.cp, dp: k.dp, ep: k.ep, microBatch: k.microBatch, paired: true, recompute: k.recompute))
+        let both = blockingComm(CommKey(tp: k.tp, cp: k.cp, dp: k.dp, ep: k.ep, microBatch: k.microBatch, paired: true, recompute: k.recompute, etp: k.etp))
         // `both.dense` is the TP waits of forward plus recompute; split them.
         let tpForward = both.dense / (k.recompute == .full ? 2 : 1)
         let tpBackward = both.dense - tpForward
@@ -16,19 +16,18 @@ extension BoundCache {
         let tpForwardMoE = min(tpForward, both.moe / (k.recompute == .full ? 2 : 1))
         let tpBackwardMoE = min(tpBackward, both.moe - both.moe / (k.recompute == .full ? 2 : 1))
         let ep = expertByPass(tokens: Double(k.microBatch * e.training.sequenceLength / k.cp), tp: k.tp, cp: k.cp, dp: k.dp, ep: k.ep,
-                              recompute: k.recompute)
+                              recompute: k.recompute, etp: k.etp)
         return PassWaits(forwardDense: tpForward, forwardMoE: tpForwardMoE + ep.forward, backwardDense: tpBackward, backwardMoE: tpBackwardMoE + ep.backward)
     }
 
     /// Per MoE layer and micro-batch, seconds alone of the EP all-to-alls of a forward (dispatch
     /// and combine) and of a backward (the combine's gradient twice, the forward's again under full
     /// recompute), on the busiest rank; zero without expert parallelism.
-    func expertByPass(tokens: Double, tp: Int, cp: Int, dp: Int, ep: Int, recompute: Recompute) -> (forward: Double, backward: Double) {
+    func expertByPass(tokens: Double, tp: Int, cp: Int, dp: Int, ep: Int, recompute: Recompute, etp: Int) -> (forward: Double, backward: Double) {
         guard let spec = e.model.moe, let net = network, let cluster, ep > 1 else { return (0, 0) }
         let sp = sequenceParallel && tp > 1
         let par = ParallelismSpec(tp: tp, pp: 1, vpp: 1, dp: dp, ep: ep, cp: cp, sequenceParallel: sp, zero: 0,
-                                  schedule: .oneFOneB, order: e.parallelism.order, layerSplit: nil, expertTP: e.parallelism.expertTP,
-                                  expertsSplitByDefault: e.training.framework.expertTensorParallel)
+                                  schedule: .oneFOneB, order: e.parallelism.order, layerSplit: nil, expertTP: etp)
         let place = Placement(par)
         guard place.epGroup.size > 1 else { return (0, 0) }
         let (dispatch, combine) = StepGraphBuilder.expertRequests(model: e.model, spec: spec, tokens: sp ? tokens / Double(tp) : tokens,

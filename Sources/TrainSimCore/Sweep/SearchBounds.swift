@@ -21,7 +21,8 @@ struct BoundCache {
     /// Costs the collectives the compute stream always waits for (nil: communication taken as free).
     let network: CollectiveCostModel?
     let cluster: Cluster?
-    struct CommKey: Hashable { var tp: Int, cp: Int, dp: Int, ep: Int, microBatch: Int, paired: Bool, recompute: Recompute }
+    /// `etp`: the plan's expert tensor parallelism, resolved (1 or tp).
+    struct CommKey: Hashable { var tp: Int, cp: Int, dp: Int, ep: Int, microBatch: Int, paired: Bool, recompute: Recompute, etp: Int = 1 }
     private var comm: [CommKey: (dense: Double, moe: Double)] = [:]
 
     init(e: Experiment, sequenceParallel: Bool, network: CollectiveCostModel? = nil, cluster: Cluster? = nil) {
@@ -58,8 +59,7 @@ struct BoundCache {
         let fw = e.training.framework, m = e.model
         let sp = sequenceParallel && k.tp > 1
         let par = ParallelismSpec(tp: k.tp, pp: 1, vpp: 1, dp: k.dp, ep: k.ep, cp: k.cp, sequenceParallel: sp, zero: 0,
-                                  schedule: .oneFOneB, order: e.parallelism.order, layerSplit: nil, expertTP: e.parallelism.expertTP,
-                                  expertsSplitByDefault: e.training.framework.expertTensorParallel)
+                                  schedule: .oneFOneB, order: e.parallelism.order, layerSplit: nil, expertTP: k.etp)
         let place = Placement(par)
         let tokens = Double(k.microBatch * e.training.sequenceLength / k.cp)
         let repeats = k.recompute == .full ? 2.0 : 1.0
@@ -99,7 +99,7 @@ struct BoundCache {
         return ((d + c) * (recompute == .full ? 2 : 1) + 2 * c) * spec.imbalance
     }
 
-    struct StreamKey: Hashable { var tp: Int, cp: Int, dp: Int, ep: Int, pp: Int, microBatch: Int, zero: Int, recompute: Recompute }
+    struct StreamKey: Hashable { var tp: Int, cp: Int, dp: Int, ep: Int, pp: Int, microBatch: Int, zero: Int, recompute: Recompute, etp: Int = 1 }
     /// Per micro-batch, seconds each communication stream must carry (it runs its collectives one
     /// after another): EP per MoE layer; with ZeRO-3, parameter gathers (forward and backward) and
     /// gradient reduce-scatters per dense and per MoE layer.
@@ -114,8 +114,7 @@ struct BoundCache {
         let m = e.model, fw = e.training.framework
         let sp = sequenceParallel && k.tp > 1
         let par = ParallelismSpec(tp: k.tp, pp: k.pp, vpp: 1, dp: k.dp, ep: k.ep, cp: k.cp, sequenceParallel: sp, zero: k.zero,
-                                  schedule: .oneFOneB, order: e.parallelism.order, layerSplit: nil, expertTP: e.parallelism.expertTP,
-                                  expertsSplitByDefault: e.training.framework.expertTensorParallel)
+                                  schedule: .oneFOneB, order: e.parallelism.order, layerSplit: nil, expertTP: k.etp)
         let place = Placement(par)
         let tokens = Double(k.microBatch * e.training.sequenceLength / k.cp)
         var load = StreamLoad()
@@ -144,10 +143,14 @@ struct BoundCache {
         return load
     }
 
+    /// `etp`: the candidate's expert tensor parallelism (nil: the experiment's, or its stack's default).
     mutating func seconds(tp: Int, cp: Int, pp: Int, dp: Int, ep: Int, schedule: PipelineSchedule, vpp: Int,
-                          microBatch: Int, recompute: Recompute, zero: Int, passes withPasses: Bool = false) -> Double {
+                          microBatch: Int, recompute: Recompute, zero: Int, etp etpGiven: Int? = nil, passes withPasses: Bool = false) -> Double {
+        let etp = ParallelismSpec(tp: tp, pp: pp, vpp: vpp, dp: dp, ep: ep, cp: cp, sequenceParallel: false, zero: zero, schedule: schedule,
+                                  order: [], layerSplit: nil, expertTP: etpGiven ?? e.parallelism.expertTP,
+                                  expertsSplitByDefault: e.training.framework.expertTensorParallel).etp
         let key = [tp, cp, pp, dp, ep, vpp, microBatch, zero, PipelineSchedule.allCases.firstIndex(of: schedule)!,
-                   Recompute.allCases.firstIndex(of: recompute)!, withPasses ? 1 : 0]
+                   Recompute.allCases.firstIndex(of: recompute)!, withPasses ? 1 : 0, etp]
         if let last, last.key == key { return last.seconds }
         let t = layerTimes(TimesKey(tp: tp, cp: cp, ep: ep, microBatch: microBatch))
         let lk = LayoutKey(pp: pp, vpp: vpp)
@@ -173,8 +176,8 @@ struct BoundCache {
         // Collectives that full recompute repeats are counted only when every layer is recomputed
         // (with a limit, some layers do not repeat them): the bound stays below the timeline.
         let commRecompute = limit == nil ? recompute : .none
-        let load = streamLoad(StreamKey(tp: tp, cp: cp, dp: dp, ep: ep, pp: pp, microBatch: microBatch, zero: zero, recompute: commRecompute))
-        let waits = blockingComm(CommKey(tp: tp, cp: cp, dp: dp, ep: ep, microBatch: microBatch, paired: paired, recompute: commRecompute))
+        let load = streamLoad(StreamKey(tp: tp, cp: cp, dp: dp, ep: ep, pp: pp, microBatch: microBatch, zero: zero, recompute: commRecompute, etp: etp))
+        let waits = blockingComm(CommKey(tp: tp, cp: cp, dp: dp, ep: ep, microBatch: microBatch, paired: paired, recompute: commRecompute, etp: etp))
         var bound = 0.0, fill = 0.0, drain = 0.0
         for p in 0..<pp {
             // DualPipe: each rank runs half the micro-batches through its chunk and half through the
@@ -215,9 +218,9 @@ struct BoundCache {
             let order = PipelineOrder(pp: pp, vpp: vpp, microBatches: m, schedule: schedule)
             let pairSteady = e.training.framework.moeAllToAllOverlap && ep > 1 && e.model.moe != nil
             let passes = passBound(chunks: chunks, times: t, waits: blockingByPass(CommKey(tp: tp, cp: cp, dp: dp, ep: ep, microBatch: microBatch,
-                                                                                          paired: true, recompute: commRecompute)),
+                                                                                          paired: true, recompute: commRecompute, etp: etp)),
                                    expert: expertByPass(tokens: Double(microBatch * e.training.sequenceLength / cp), tp: tp, cp: cp, dp: dp, ep: ep,
-                                                        recompute: commRecompute))
+                                                        recompute: commRecompute, etp: etp))
             bound = max(bound, passes.seconds(order: order, pairSteadyState: pairSteady))
         }
         let seconds = bound

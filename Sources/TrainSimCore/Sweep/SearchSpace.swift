@@ -6,6 +6,9 @@ public struct SearchSpace: Sendable {
     public var devices: [Int]
     public var topologies: [String]
     public var tp: [Int]?, pp: [Int]?, vpp: [Int]?, cp: [Int]?, ep: [Int]?, microBatch: [Int]?
+    /// Expert tensor parallel sizes to try (each candidate takes those that are 1 or its tp);
+    /// nil: the experiment's, or its stack's default.
+    public var etp: [Int]?
     public var zero: [Int]
     public var recompute: [Recompute]
     public var schedule: [PipelineSchedule]
@@ -16,7 +19,7 @@ public struct SearchSpace: Sendable {
     public static let keys = [
         "cluster.devices", "cluster.topology", "parallelism.tp", "parallelism.pp", "parallelism.vpp", "parallelism.cp",
         "parallelism.ep", "parallelism.zero", "parallelism.schedule", "training.microBatchSequences", "training.recompute",
-        "parallelism.cpAlgorithm",
+        "parallelism.cpAlgorithm", "parallelism.etp",
     ]
 
     public init(_ e: Experiment) throws(TrainSimError) {
@@ -62,6 +65,7 @@ public struct SearchSpace: Sendable {
             case "parallelism.vpp": vpp = try ints(1...1024)
             case "parallelism.cp": cp = try ints(1...65_536)
             case "parallelism.ep": ep = try ints(1...1_000_000)
+            case "parallelism.etp": etp = try ints(1...65_536)
             case "parallelism.zero": zero = try ints(0...3)
             case "parallelism.schedule": schedule = try strings(PipelineSchedule.allCases.map(\.rawValue)).compactMap(PipelineSchedule.init)
             case "training.microBatchSequences": microBatch = try ints(1...1_000_000)
@@ -88,11 +92,11 @@ public struct SearchSpace: Sendable {
     }
 
     /// The plans of one cluster (devices on a built topology), in a fixed nesting order:
-    /// tp, cp, pp, ep, schedule and vpp, micro-batch, recompute, ZeRO stage, CP algorithm. Plans that
+    /// tp, cp, pp, ep, schedule and vpp, micro-batch, recompute, ZeRO stage, CP algorithm, expert TP. Plans that
     /// obviously cannot divide are left out here; the rest are checked as any experiment is.
     func plans(model m: ModelSpec, training t: TrainingSpec, devices: Int, domainDevices: Int,
                body: (_ tp: Int, _ cp: Int, _ pp: Int, _ dp: Int, _ ep: Int, _ schedule: PipelineSchedule, _ vpp: Int,
-                      _ microBatch: Int, _ recompute: Recompute, _ zero: Int, _ cpAlgorithm: ContextParallelAlgorithm) -> Void) {
+                      _ microBatch: Int, _ recompute: Recompute, _ zero: Int, _ cpAlgorithm: ContextParallelAlgorithm, _ etp: Int?) -> Void) {
         let g = gcdInt(m.heads, m.ffnHidden)
         let tps = tp ?? Self.divisors(g).filter { $0 <= min(domainDevices, devices) && $0 <= 64 }
         let cps = cp ?? [1, 2, 4, 8].filter { t.sequenceLength % $0 == 0 && ($0 == 1 || t.sequenceLength / $0 >= 1024) }
@@ -111,6 +115,12 @@ public struct SearchSpace: Sendable {
                         eps = [1]
                     }
                     for ep in eps {
+                        // Expert TP matters only where experts are spread over EP with TP ranks to split them over.
+                        var etps: [Int?] = [nil]
+                        if let etp, m.moe != nil, ep > 1, tp > 1 {
+                            etps = etp.filter { $0 == 1 || ($0 == tp && Placement.foldable(tp: tp, cp: cp, dp: dp, ep: ep, etp: tp)) }
+                            if etps.isEmpty { continue }
+                        }
                         for s in schedule {
                             if pp == 1, s != .oneFOneB { continue }
                             if s == .dualpipe, pp % 2 != 0 { continue }
@@ -126,7 +136,7 @@ public struct SearchSpace: Sendable {
                                     let n = t.globalBatchSequences / (dp * mb)
                                     if s == .interleaved, n % pp != 0 { continue }
                                     if s == .dualpipe, n < 2 * pp { continue }
-                                    for r in recompute { for z in zero { for a in algorithms { body(tp, cp, pp, dp, ep, s, v, mb, r, z, a) } } }
+                                    for r in recompute { for z in zero { for a in algorithms { for x in etps { body(tp, cp, pp, dp, ep, s, v, mb, r, z, a, x) } } } }
                                 }
                             }
                         }
