@@ -51,6 +51,20 @@ final class PassBoundTests: XCTestCase {
         XCTAssertGreaterThan(checkBelowTimeline(s), 20)
     }
 
+    /// `training.recomputeLayers` in the space: full-recompute candidates are tried with each
+    /// count (others once), and the bound holds for each.
+    func testSearchTriesRecomputedLayerCounts() throws {
+        let s = try search("""
+            {"parallelism.tp": [1], "parallelism.pp": [2, 4], "parallelism.ep": [8], "parallelism.zero": [1],
+             "training.recompute": ["none", "full"], "training.recomputeLayers": [1, 3, 1000],
+             "parallelism.schedule": ["1f1b", "interleaved"], "parallelism.vpp": [1, 2]}
+            """)
+        let plans = s.candidates.indices.compactMap { try? s.experiment($0).training }
+        XCTAssertEqual(Set(plans.filter { $0.recompute == .full }.map(\.recomputeLimit)), [1, 3, 1000])
+        XCTAssertEqual(plans.filter { $0.recompute == .full }.count, 3 * plans.filter { $0.recompute == .none }.count)
+        XCTAssertGreaterThan(checkBelowTimeline(s), 20)
+    }
+
     /// Experts split over TP (etp 2): the routed tokens' gathers on the EP stream.
     func testBoundStaysBelowTheTimelineWithSplitExperts() throws {
         let s = try search("""

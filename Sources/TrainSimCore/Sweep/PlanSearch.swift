@@ -23,6 +23,8 @@ public struct PlanSearch: Sendable {
         public var cpAlgorithm: ContextParallelAlgorithm
         /// Expert tensor parallelism from `search.space` (nil: the experiment's, or the stack's default).
         public var etp: Int? = nil
+        /// Layers per chunk full recompute reruns, from `search.space` (nil: the experiment's).
+        public var recomputeLayers: Int? = nil
         /// Lower bound of the step time, seconds.
         public var secondsBound: Double
     }
@@ -90,11 +92,12 @@ public struct PlanSearch: Sendable {
             boundClusters.append(cluster)
             var bounds = BoundCache(e: c.base, sequenceParallel: sequenceParallel, network: net, cluster: cluster)
             space.plans(model: e.model, training: e.training, devices: c.devices, domainDevices: cluster?.domainDevices ?? 1) {
-                tp, cp, pp, dp, ep, s, vpp, mb, r, z, a, x in
+                tp, cp, pp, dp, ep, s, vpp, mb, r, z, a, x, n in
                 // The bound counts no context-parallel traffic, so it holds for either algorithm.
-                let b = bounds.seconds(tp: tp, cp: cp, pp: pp, dp: dp, ep: ep, schedule: s, vpp: vpp, microBatch: mb, recompute: r, zero: z, etp: x)
+                let b = bounds.seconds(tp: tp, cp: cp, pp: pp, dp: dp, ep: ep, schedule: s, vpp: vpp, microBatch: mb, recompute: r, zero: z, etp: x,
+                                       recomputeLayers: n)
                 all.append(Candidate(cluster: ci, tp: tp, cp: cp, pp: pp, dp: dp, ep: ep, vpp: vpp, microBatch: mb, zero: z,
-                                     schedule: s, recompute: r, cpAlgorithm: a, etp: x, secondsBound: b * (1 - 1e-9)))
+                                     schedule: s, recompute: r, cpAlgorithm: a, etp: x, recomputeLayers: n, secondsBound: b * (1 - 1e-9)))
             }
         }
         candidates = all
@@ -115,6 +118,7 @@ public struct PlanSearch: Sendable {
                                         order: p.order, layerSplit: nil, cpAlgorithm: c.cpAlgorithm, expertTP: c.etp ?? p.expertTP)
         e.training.microBatchSequences = c.microBatch
         e.training.recompute = c.recompute
+        if let n = c.recomputeLayers { e.training.recomputeLayers = n }
         try e.validatePlan()
         return e
     }
@@ -152,7 +156,7 @@ public struct PlanSearch: Sendable {
         var bounds = BoundCache(e: clusters[c.cluster].base, sequenceParallel: sequenceParallel, network: boundNetworks[c.cluster],
                                 cluster: boundClusters[c.cluster])
         let b = bounds.seconds(tp: c.tp, cp: c.cp, pp: c.pp, dp: c.dp, ep: c.ep, schedule: c.schedule, vpp: c.vpp, microBatch: c.microBatch,
-                               recompute: c.recompute, zero: c.zero, etp: c.etp, passes: true)
+                               recompute: c.recompute, zero: c.zero, etp: c.etp, recomputeLayers: c.recomputeLayers, passes: true)
         let seconds = max(c.secondsBound, b * (1 - 1e-9))
         return (seconds, seconds * clusters[c.cluster].costPerStepSecond)
     }

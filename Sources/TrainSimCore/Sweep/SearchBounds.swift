@@ -145,12 +145,13 @@ struct BoundCache {
 
     /// `etp`: the candidate's expert tensor parallelism (nil: the experiment's, or its stack's default).
     mutating func seconds(tp: Int, cp: Int, pp: Int, dp: Int, ep: Int, schedule: PipelineSchedule, vpp: Int,
-                          microBatch: Int, recompute: Recompute, zero: Int, etp etpGiven: Int? = nil, passes withPasses: Bool = false) -> Double {
+                          microBatch: Int, recompute: Recompute, zero: Int, etp etpGiven: Int? = nil, recomputeLayers: Int? = nil,
+                          passes withPasses: Bool = false) -> Double {
         let etp = ParallelismSpec(tp: tp, pp: pp, vpp: vpp, dp: dp, ep: ep, cp: cp, sequenceParallel: false, zero: zero, schedule: schedule,
                                   order: [], layerSplit: nil, expertTP: etpGiven ?? e.parallelism.expertTP,
                                   expertsSplitByDefault: e.training.framework.expertTensorParallel).etp
         let key = [tp, cp, pp, dp, ep, vpp, microBatch, zero, PipelineSchedule.allCases.firstIndex(of: schedule)!,
-                   Recompute.allCases.firstIndex(of: recompute)!, withPasses ? 1 : 0, etp]
+                   Recompute.allCases.firstIndex(of: recompute)!, withPasses ? 1 : 0, etp, recomputeLayers ?? 0]
         if let last, last.key == key { return last.seconds }
         let t = layerTimes(TimesKey(tp: tp, cp: cp, ep: ep, microBatch: microBatch))
         let lk = LayoutKey(pp: pp, vpp: vpp)
@@ -158,7 +159,7 @@ struct BoundCache {
         layouts[lk] = layout
         let par = ParallelismSpec(tp: tp, pp: pp, vpp: vpp, dp: dp, ep: ep, cp: cp, sequenceParallel: sequenceParallel && tp > 1,
                                   zero: 0, schedule: schedule, order: [], layerSplit: nil)
-        let limit = recompute == .full ? e.training.recomputeLayers : nil
+        let limit = recompute == .full ? (recomputeLayers ?? e.training.recomputeLayers) : nil
         let st = StageCompute(model: e.model, parallelism: par, recompute: recompute, device: compute.device, layout: layout,
                               dense: t.dense, moe: t.moe, output: t.output, embedding: t.embedding, recomputeLayers: limit)
         // Per virtual stage (model chunk): its forward and backward for one micro-batch.

@@ -47,7 +47,8 @@ public struct SearchReport: Sendable {
 
     static func planCells(_ e: Experiment) -> [String] {
         let p = e.parallelism, t = e.training
-        var cells = [p.tp, p.pp, p.vpp, p.dp, p.ep, p.cp, t.microBatchSequences, p.zero].map(String.init) + [t.recompute.rawValue, p.schedule.rawValue]
+        var cells = [p.tp, p.pp, p.vpp, p.dp, p.ep, p.cp, t.microBatchSequences, p.zero].map(String.init)
+            + [t.recompute.rawValue + (t.recomputeLimit.map { " \($0)" } ?? ""), p.schedule.rawValue]
         if p.cp > 1, p.cpAlgorithm == .ulysses { cells[5] += " ulysses" }
         if e.model.moe != nil, p.ep > 1, p.tp > 1 { cells[4] += " etp\(p.etp)" }
         return cells

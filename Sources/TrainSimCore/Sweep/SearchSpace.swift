@@ -9,6 +9,9 @@ public struct SearchSpace: Sendable {
     /// Expert tensor parallel sizes to try (each candidate takes those that are 1 or its tp);
     /// nil: the experiment's, or its stack's default.
     public var etp: [Int]?
+    /// Layers per chunk full recompute reruns (`training.recomputeLayers`), tried on full-recompute
+    /// candidates; nil: the experiment's.
+    public var recomputeLayers: [Int]?
     public var zero: [Int]
     public var recompute: [Recompute]
     public var schedule: [PipelineSchedule]
@@ -19,7 +22,7 @@ public struct SearchSpace: Sendable {
     public static let keys = [
         "cluster.devices", "cluster.topology", "parallelism.tp", "parallelism.pp", "parallelism.vpp", "parallelism.cp",
         "parallelism.ep", "parallelism.zero", "parallelism.schedule", "training.microBatchSequences", "training.recompute",
-        "parallelism.cpAlgorithm", "parallelism.etp",
+        "parallelism.cpAlgorithm", "parallelism.etp", "training.recomputeLayers",
     ]
 
     public init(_ e: Experiment) throws(TrainSimError) {
@@ -66,6 +69,7 @@ public struct SearchSpace: Sendable {
             case "parallelism.cp": cp = try ints(1...65_536)
             case "parallelism.ep": ep = try ints(1...1_000_000)
             case "parallelism.etp": etp = try ints(1...65_536)
+            case "training.recomputeLayers": recomputeLayers = try ints(1...100_000)
             case "parallelism.zero": zero = try ints(0...3)
             case "parallelism.schedule": schedule = try strings(PipelineSchedule.allCases.map(\.rawValue)).compactMap(PipelineSchedule.init)
             case "training.microBatchSequences": microBatch = try ints(1...1_000_000)
@@ -92,11 +96,13 @@ public struct SearchSpace: Sendable {
     }
 
     /// The plans of one cluster (devices on a built topology), in a fixed nesting order:
-    /// tp, cp, pp, ep, schedule and vpp, micro-batch, recompute, ZeRO stage, CP algorithm, expert TP. Plans that
+    /// tp, cp, pp, ep, schedule and vpp, micro-batch, recompute (and its layers), ZeRO stage, CP
+    /// algorithm, expert TP. Plans that
     /// obviously cannot divide are left out here; the rest are checked as any experiment is.
     func plans(model m: ModelSpec, training t: TrainingSpec, devices: Int, domainDevices: Int,
                body: (_ tp: Int, _ cp: Int, _ pp: Int, _ dp: Int, _ ep: Int, _ schedule: PipelineSchedule, _ vpp: Int,
-                      _ microBatch: Int, _ recompute: Recompute, _ zero: Int, _ cpAlgorithm: ContextParallelAlgorithm, _ etp: Int?) -> Void) {
+                      _ microBatch: Int, _ recompute: Recompute, _ zero: Int, _ cpAlgorithm: ContextParallelAlgorithm, _ etp: Int?,
+                      _ recomputeLayers: Int?) -> Void) {
         let g = gcdInt(m.heads, m.ffnHidden)
         let tps = tp ?? Self.divisors(g).filter { $0 <= min(domainDevices, devices) && $0 <= 64 }
         let cps = cp ?? [1, 2, 4, 8].filter { t.sequenceLength % $0 == 0 && ($0 == 1 || t.sequenceLength / $0 >= 1024) }
@@ -136,7 +142,10 @@ public struct SearchSpace: Sendable {
                                     let n = t.globalBatchSequences / (dp * mb)
                                     if s == .interleaved, n % pp != 0 { continue }
                                     if s == .dualpipe, n < 2 * pp { continue }
-                                    for r in recompute { for z in zero { for a in algorithms { for x in etps { body(tp, cp, pp, dp, ep, s, v, mb, r, z, a, x) } } } }
+                                    for r in recompute {
+                                        let limits: [Int?] = r == .full ? (recomputeLayers.map { $0.map(Optional.some) } ?? [nil]) : [nil]
+                                        for n in limits { for z in zero { for a in algorithms { for x in etps { body(tp, cp, pp, dp, ep, s, v, mb, r, z, a, x, n) } } } }
+                                    }
                                 }
                             }
                         }
