@@ -21,11 +21,13 @@ struct StageCompute {
             let nMoE = Double(counts.moe)
             let nDense = Double(counts.dense + counts.moe) - nMoE
             var f = nDense * denseT.forward + nMoE * moeT.forward
-            var b = nDense * (denseT.backward + extra(denseT)) + nMoE * (moeT.backward + extra(moeT))
+            var b: Double
             if limit != nil {
                 // Full recompute with a limit: only the recomputed layers pay the extra forward.
                 let again = layout.recomputedCounts(ofStage: p, moeStart: kindStart, limit: limit)
                 b = nDense * denseT.backward + nMoE * moeT.backward + Double(again.dense) * extra(denseT) + Double(again.moe) * extra(moeT)
+            } else {
+                b = nDense * (denseT.backward + extra(denseT)) + nMoE * (moeT.backward + extra(moeT))
             }
             if p == 0 { f += embT.forward; b += embT.backward }
             if p == par.pp - 1 {

@@ -254,11 +254,7 @@ public enum FLOPCount {
     /// FLOPs executed per token, recompute included.
     /// `recomputedShare`: the share of layers full recompute reruns (`training.recomputeLayers`).
     public static func executed(_ m: ModelSpec, seq: Int, recompute: Recompute, recomputedShare: Double = 1) -> Double {
-        let count = model(m, seq: seq)
-        if recompute == .full && recomputedShare < 1 {
-            return count + recomputedShare * (count - 6 * Double(m.vocab) * Double(m.hidden)) / 3
-        }
-        return withRecompute(count, attention: attentionExecuted(m, seq: seq), m, recompute)
+        withRecompute(model(m, seq: seq), attention: attentionExecuted(m, seq: seq), m, recompute, share: recomputedShare)
     }
 
     /// The papers' count (full score matrix), with what their hardware count adds for recompute.
@@ -268,10 +264,11 @@ public enum FLOPCount {
 
     /// A count plus what recompute repeats of it: the layers' forward (a third of the count less
     /// the output layer, which is not recomputed: Megatron's 96 B s l h^2 (1 + s/6h + V/16lh)) for
-    /// full recompute, the attention core's forward (a third of its count) for selective.
-    private static func withRecompute(_ count: Double, attention: Double, _ m: ModelSpec, _ recompute: Recompute) -> Double {
+    /// full recompute (of the `share` of layers it reruns), the attention core's forward (a third of
+    /// its count) for selective.
+    private static func withRecompute(_ count: Double, attention: Double, _ m: ModelSpec, _ recompute: Recompute, share: Double = 1) -> Double {
         switch recompute {
-        case .full: return count + (count - 6 * Double(m.vocab) * Double(m.hidden)) / 3
+        case .full: return count + share * (count - 6 * Double(m.vocab) * Double(m.hidden)) / 3
         case .selective: return count + attention / 3
         case .none: return count
         }
