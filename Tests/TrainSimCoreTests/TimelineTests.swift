@@ -119,6 +119,31 @@ final class TimelineTests: XCTestCase {
         }
     }
 
+    func testTimelineThatRepeatsEveryFewMicroBatchesIsExtended() throws {
+        // DeepSeek-V3 with TP 2, ZeRO-3 and DualPipe: the per-unit gathers and reduce-scatters pace
+        // the stages into a cycle of several micro-batches per direction, not one. The window with
+        // room for longer cycles finds it, and the step extended along it is the full simulation's.
+        var e = try plan(model: "deepseek-v3", topology: "h800-ib", devices: 256, gbs: 4096, tp: 2, pp: 8, ep: 16, zero: 3,
+                         schedule: "dualpipe", recompute: "none")
+        try e.validatePlan()
+        let engine = try Engine(e)
+        let run = engine.timelineRun(full: false)
+        XCTAssertTrue(run.extended)
+        XCTAssertGreaterThan(run.cycle, 2, "a cycle of one micro-batch per direction")
+        let (full, _) = engine.timelineSummary(full: true)
+        let fast = run.summary
+        XCTAssertEqual(fast.stepSeconds, full.stepSeconds, accuracy: 1e-9 * full.stepSeconds)
+        for (x, y) in [(fast.breakdown.compute, full.breakdown.compute), (fast.breakdown.bubble, full.breakdown.bubble),
+                       (fast.breakdown.tp, full.breakdown.tp), (fast.breakdown.pp, full.breakdown.pp),
+                       (fast.breakdown.dp, full.breakdown.dp), (fast.breakdown.ep, full.breakdown.ep)] {
+            XCTAssertEqual(x, y, accuracy: 1e-8 * full.stepSeconds)
+        }
+        XCTAssertEqual(fast.stage, full.stage)
+        for (x, y) in zip(fast.exposed + fast.tierBusy + fast.calls, full.exposed + full.tierBusy + full.calls) {
+            XCTAssertEqual(x, y, accuracy: 1e-8 * max(1, abs(y)))
+        }
+    }
+
     func testTraceIsTheTimeline() throws {
         for e in [try plan(), try plan(model: "deepseek-v3", topology: "h800-ib", devices: 256, gbs: 512, tp: 1, pp: 8, ep: 32, schedule: "dualpipe")] {
             let step = try Engine.simulateStep(e).stepSeconds

@@ -6,6 +6,16 @@
 /// lacks. With the flow network it is simulated for three counts in that steady state and, when
 /// their differences agree, extended linearly. Otherwise it is simulated in full.
 extension Engine {
+    /// The step's timeline summary and the graph of the last simulation run; `extended`: read off
+    /// the steady state (false: every micro-batch simulated), which repeats every `cycle`
+    /// micro-batches (0 when simulated in full).
+    struct TimelineRun {
+        var summary: TimelineSummary
+        var graph: TaskGraph
+        var extended: Bool
+        var cycle: Int
+    }
+
     /// The simulated graph and the start and end of each of its operations.
     struct SimulatedStep {
         var graph: TaskGraph
@@ -52,18 +62,47 @@ extension Engine {
     }
 
     /// The step read off one simulation of window `w`, if its periods repeat.
-    private func extended(_ w: SteadyWindow, microBatches m: Int, optimizer opt: [Double]) -> (summary: TimelineSummary, graph: TaskGraph, extended: Bool)? {
-        let (g, start, end) = timeline(microBatches: w.microBatches, optimizer: opt)
+    /// `simulated`: the window's timeline where it has been simulated already.
+    private func extended(_ w: SteadyWindow, microBatches m: Int, optimizer opt: [Double],
+                          simulated: (graph: TaskGraph, start: [Double], end: [Double])? = nil) -> TimelineRun? {
+        let (g, start, end) = simulated ?? timeline(microBatches: w.microBatches, optimizer: opt)
         let tail = end.max() ?? 0
         guard let delta = w.shift(graph: g, start: start, end: end, tolerance: 1e-10 * max(tail, 1e-12)) else { return nil }
         let x = Double(m - w.microBatches) / Double(w.q)
         let summary = TimelineSummary(graph: g, start: start, end: end, busyAsTraffic: true,
                                       repeating: (w.weights(graph: g, extraPeriods: x), tail + x * delta))
-        return (summary, g, true)
+        return TimelineRun(summary: summary, graph: g, extended: true, cycle: w.q)
+    }
+
+    /// Base periods (`SteadyWindow.period`) up to which a timeline is looked for a longer cycle.
+    static let longestCycle = 8
+
+    /// The step read off a timeline that settles late or repeats only every k base periods
+    /// (k ≤ `longestCycle`, the smallest that repeats): one simulation with room for three
+    /// periods of the longest that fits in three quarters of the step (so that a failed look costs
+    /// less than the full simulation it falls back to), read for each k with its periods
+    /// just before the drain; if the real step is not that simulation with whole periods of k
+    /// inserted, one more simulation of a window of k that is.
+    private func periodic(microBatches m: Int, optimizer opt: [Double]) -> TimelineRun? {
+        let par = experiment.parallelism
+        let K = min(Engine.longestCycle, SteadyWindow.room(schedule: par.schedule, pp: par.pp, vpp: par.vpp, group: par.group,
+                                                           microBatches: m, share: 0.75))
+        guard K >= 2, let d = SteadyWindow(schedule: par.schedule, pp: par.pp, vpp: par.vpp, group: par.group, microBatches: m, lookahead: K)
+        else { return nil }
+        let (g, start, end) = timeline(microBatches: d.microBatches, optimizer: opt)
+        let tolerance = 1e-10 * max(end.max() ?? 0, 1e-12)
+        for k in 1...K {
+            guard let w = d.reading(multiple: k), w.shift(graph: g, start: start, end: end, tolerance: tolerance) != nil else { continue }
+            if w.extendsToTheStep { return extended(w, microBatches: m, optimizer: opt, simulated: (g, start, end)) }
+            guard let a = SteadyWindow(schedule: par.schedule, pp: par.pp, vpp: par.vpp, group: par.group, microBatches: m,
+                                       multiple: k, lookahead: K) else { return nil }
+            return extended(a, microBatches: m, optimizer: opt)
+        }
+        return nil
     }
 
     /// The step's timeline, and whether it was extended from the steady state (false: simulated in full).
-    func timelineRun(full: Bool = false) -> (summary: TimelineSummary, graph: TaskGraph, extended: Bool) {
+    func timelineRun(full: Bool = false) -> TimelineRun {
         let m = experiment.microBatches
         let opt = optimizerSecondsPerStage()
         let par = experiment.parallelism
@@ -71,13 +110,14 @@ extension Engine {
         // One simulation whose middle micro-batches repeat (analytical network: busy time is traffic).
         if !full, analytical, let w = SteadyWindow(schedule: par.schedule, pp: par.pp, vpp: par.vpp, group: par.group, microBatches: m) {
             if let r = extended(w, microBatches: m, optimizer: opt) { return r }
+            if let r = periodic(microBatches: m, optimizer: opt) { return r }
             // Some timelines settle slowly (ZeRO-3 under DualPipe: by about a quarter per
             // micro-batch); a fill three times as long settles most of them, and is worth trying
             // where it is still at most half the step.
             if let w3 = SteadyWindow(schedule: par.schedule, pp: par.pp, vpp: par.vpp, group: par.group, microBatches: m, settle: 3),
                2 * w3.microBatches <= m, let r = extended(w3, microBatches: m, optimizer: opt) { return r }
             let s = simulate(microBatches: m, optimizer: opt)
-            return (s.summary, s.graph, false)
+            return TimelineRun(summary: s.summary, graph: s.graph, extended: false, cycle: 0)
         }
         let q = steadyPeriod
         // Enough micro-batches that every rank reaches its steady phase: the fill takes one
@@ -92,15 +132,15 @@ extension Engine {
         // Three short simulations cost less than one long one only well past the fill and drain.
         if full || m <= 3 * (base + 2 * q) {
             let s = simulate(microBatches: m, optimizer: opt)
-            return (s.summary, s.graph, false)
+            return TimelineRun(summary: s.summary, graph: s.graph, extended: false, cycle: 0)
         }
         let a = simulate(microBatches: base, optimizer: opt)
         let b = simulate(microBatches: base + q, optimizer: opt)
         let c = simulate(microBatches: base + 2 * q, optimizer: opt)
         guard a.graph.requests == c.graph.requests, TimelineSummary.isLinear(a.summary, b.summary, c.summary) else {
             let s = simulate(microBatches: m, optimizer: opt)
-            return (s.summary, s.graph, false)
+            return TimelineRun(summary: s.summary, graph: s.graph, extended: false, cycle: 0)
         }
-        return (TimelineSummary.extrapolate(a.summary, b.summary, Double(m - base) / Double(q)), c.graph, true)
+        return TimelineRun(summary: TimelineSummary.extrapolate(a.summary, b.summary, Double(m - base) / Double(q)), graph: c.graph, extended: true, cycle: q)
     }
 }
