@@ -94,10 +94,20 @@ final class EngineTests: XCTestCase {
         }
     }
 
-    func testZeRO3NeverUsesMoreMemoryThanZeRO1() throws {
-        for (a, b) in [(try dense(zero: 1), try dense(zero: 3)), (try moe(zero: 1), try moe(zero: 3))] {
+    func testZeRO3MemoryWithAndWithoutPipelining() throws {
+        // Without pipelining ZeRO-3 shards every state, so it never holds more than ZeRO-1.
+        for (a, b) in [(try dense(zero: 1, pp: 1), try dense(zero: 3, pp: 1)), (try moe(pp: 1, zero: 1), try moe(pp: 1, zero: 3))] {
             let m1 = try Engine.simulateStep(a).memory, m3 = try Engine.simulateStep(b).memory
             XCTAssertLessThanOrEqual(m3.peakGiB, m1.peakGiB)
+        }
+        // Under pipelining (as PyTorch's pipeline schedules run FSDP) a stage's units stay gathered
+        // and their gradients unsharded for the whole step: ZeRO-1's weights and gradients, its
+        // optimizer shard, and the parameter shards besides.
+        for (a, b) in [(try dense(zero: 1), try dense(zero: 3)), (try moe(zero: 1), try moe(zero: 3))] {
+            let m1 = try Engine.simulateStep(a).memory, m3 = try Engine.simulateStep(b).memory
+            XCTAssertEqual(m3.gradientsGiB, m1.gradientsGiB, accuracy: 1e-9 * m1.gradientsGiB)
+            XCTAssertEqual(m3.optimizerGiB, m1.optimizerGiB, accuracy: 1e-9 * m1.optimizerGiB)
+            XCTAssertGreaterThan(m3.weightsGiB, m1.weightsGiB)
             let m2 = try Engine.simulateStep(try dense(zero: 2)).memory, m0 = try Engine.simulateStep(try dense(zero: 0)).memory
             XCTAssertLessThanOrEqual(m2.peakGiB, try Engine.simulateStep(try dense(zero: 1)).memory.peakGiB)
             XCTAssertLessThanOrEqual(try Engine.simulateStep(try dense(zero: 1)).memory.peakGiB, m0.peakGiB)

@@ -120,10 +120,10 @@ final class TimelineTests: XCTestCase {
     }
 
     func testTimelineThatRepeatsEveryFewMicroBatchesIsExtended() throws {
-        // DeepSeek-V3 with TP 2, ZeRO-3 and DualPipe: the per-unit gathers and reduce-scatters pace
-        // the stages into a cycle of several micro-batches per direction, not one. The window with
-        // room for longer cycles finds it, and the step extended along it is the full simulation's.
-        var e = try plan(model: "deepseek-v3", topology: "h800-ib", devices: 256, gbs: 4096, tp: 2, pp: 8, ep: 16, zero: 3,
+        // DeepSeek-V3 with TP 2 and DualPipe on a fabric oversubscribed 2:1: the stages settle into
+        // a cycle of two micro-batches per direction, not one. The window with room for longer
+        // cycles finds it, and the step extended along it is the full simulation's.
+        var e = try plan(model: "deepseek-v3", topology: "h100-ib-oversub2", devices: 512, gbs: 8192, tp: 2, pp: 8, ep: 16, zero: 1,
                          schedule: "dualpipe", recompute: "none")
         try e.validatePlan()
         let engine = try Engine(e)

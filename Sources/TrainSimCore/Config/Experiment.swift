@@ -92,6 +92,20 @@ public struct ParallelismSpec: Sendable, Equatable {
         guard expertsSplitByDefault, tp > 1 else { return 1 }
         return Placement.layout(tp: tp, cp: cp, dp: dp, ep: ep, etp: tp) != nil ? tp : 1
     }
+
+    /// ZeRO-3 under pipeline parallelism, as PyTorch's pipeline schedules run FSDP
+    /// (torch/distributed/pipelining/stage.py, `backward_maybe_with_nosync`: every micro-batch's
+    /// backward runs with `set_reshard_after_backward(False)` and `set_requires_gradient_sync(False)`,
+    /// and the last one then runs each unit's post-backward; torchtitan's default
+    /// `reshard_after_forward` is `not pp_enabled`, torchtitan/distributed/fsdp.py): each unit's
+    /// parameters are gathered in its chunk's first forward of the step and stay gathered until its
+    /// last backward, gradients accumulate unsharded and are reduce-scattered once, after that
+    /// backward. Without pipeline parallelism ZeRO-3 gathers every unit before each forward and
+    /// backward and reduce-scatters it after each backward (FSDP's FULL_SHARD).
+    public var zero3GathersOnce: Bool { zero == 3 && pp > 1 }
+
+    /// ZeRO-3 gathering and reduce-scattering every unit in every micro-batch (without pipeline parallelism).
+    public var zero3EveryMicroBatch: Bool { zero == 3 && pp == 1 }
 }
 
 public struct CostSpec: Sendable, Equatable {

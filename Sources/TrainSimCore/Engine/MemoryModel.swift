@@ -155,8 +155,18 @@ struct MemoryModel {
         }
         let a = states(dense, dDense), b = states(expert, dExpert)
         var weights = a.0 + b.0
+        var grads = a.1 + b.1
+        if par.zero3GathersOnce {
+            // Under pipelining the stage's units stay gathered from their first forward to their
+            // last backward, and their gradients accumulate unsharded in the reduction dtype.
+            // (A group sharded over one rank holds its states whole already.)
+            for (n, d, states) in [(dense, dDense, a), (expert, dExpert, b)] where d > 1 {
+                weights += w * n
+                grads += g * n - states.1
+            }
+        }
         if par.schedule == .dualpipe { weights *= 2 }
-        if par.zero == 3, let perLayer = count == 0 ? nil : (dense + expert) / Double(count) {
+        if par.zero3EveryMicroBatch, let perLayer = count == 0 ? nil : (dense + expert) / Double(count) {
             weights += 2 * w * perLayer // two layers gathered at a time (prefetch)
         }
         var act = actPerMicro * inFlight(stage: p, microBatches: microBatches)
@@ -169,7 +179,7 @@ struct MemoryModel {
             let tokens = Double(e.training.sequenceLength / par.cp * e.training.microBatchSequences)
             logits = 2 * tokens * Double(m.vocab) / t * 4
         }
-        return MemoryBreakdown(weightsGiB: weights / Self.gib, gradientsGiB: (a.1 + b.1) / Self.gib,
+        return MemoryBreakdown(weightsGiB: weights / Self.gib, gradientsGiB: grads / Self.gib,
                                optimizerGiB: (a.2 + b.2) / Self.gib, activationsGiB: act / Self.gib,
                                logitsGiB: logits / Self.gib, reservedGiB: device.reservedGiB,
                                capacityGiB: device.hbmGiB, stage: p)

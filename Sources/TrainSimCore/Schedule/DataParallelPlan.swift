@@ -4,7 +4,9 @@
 /// in the last micro-batch's backward (`overlapGradReduce`) or after the rank's last backward;
 /// parameters gathered per layer under the first forward (`overlapParamGather`) or after the
 /// optimizer; ZeRO-3 gathers every layer before each forward and backward and reduce-scatters
-/// it after each backward. Bucketing applies on pipeline rank 0's first chunk; every other chunk
+/// it after each backward, or under pipelining once per step (`zero3GathersOnce`: gathered
+/// under each chunk's first forward, one reduce-scatter per chunk after its last backward, as
+/// PyTorch's pipeline schedules run FSDP). Bucketing applies on pipeline rank 0's first chunk; every other chunk
 /// is one bucket reduced after its last backward, as Megatron does.
 struct DataParallelPlan {
     struct Bucket { var layers: [Int32]; var dense: Double; var expert: Double }
@@ -40,10 +42,12 @@ struct DataParallelPlan {
         (denseShard, denseReplica) = split?.dense ?? (denseGroup, CommGroup([]))
         (expertShard, expertReplica) = split?.expert ?? (expertGroup, CommGroup([]))
         let sync = denseGroup.size > 1 || expertGroup.size > 1
-        overlapGradReduce = fw.overlapGradReduce
+        // ZeRO-3 under pipelining: each chunk's gradients reduce-scattered as its last backward
+        // finishes, its parameters gathered under its first forward (`zero3GathersOnce`).
+        overlapGradReduce = fw.overlapGradReduce || par.zero3GathersOnce
         gradAllReduce = fw.zeroGradReduce == "allreduce" && par.zero <= 2
         paramBroadcast = fw.zeroParamSync == "broadcast" && par.zero <= 2
-        overlapParamGather = fw.overlapParamGather && (1...2).contains(par.zero) && sync
+        overlapParamGather = (fw.overlapParamGather && (1...2).contains(par.zero) || par.zero3GathersOnce) && sync
         // Under pipelining, gradients are reduced once, after the last micro-batch: PyTorch's
         // pipeline schedules turn FSDP's gradient sync off for all but the last backward
         // (torch/distributed/pipelining/stage.py, backward_maybe_with_nosync), DeepSpeed's
@@ -70,7 +74,7 @@ struct DataParallelPlan {
             if order.isLast(vs) { ids.append(b.outputLayerID) }
             ids += b.layers(ofVirtualStage: vs).reversed().map(Int32.init)
             if order.isFirst(vs) { ids.append(b.embeddingLayerID) }
-            let bucketed = fw.overlapGradReduce && fw.bucketParameters > 0 && vs == 0
+            let bucketed = fw.overlapGradReduce && fw.bucketParameters > 0 && vs == 0 && !par.zero3GathersOnce
             var list: [Bucket] = [], cur = Bucket(layers: [], dense: 0, expert: 0)
             var of: [Int32: Int] = [:]
             for id in ids {

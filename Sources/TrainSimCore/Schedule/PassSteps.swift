@@ -49,7 +49,7 @@ extension StepGraphBuilder {
         var s: [PassStep] = []
         let layers = self.layers(ofVirtualStage: vs)
         let first = order.isFirst(vs), last = order.isLast(vs)
-        let zero3 = e.parallelism.zero == 3
+        let zero3 = e.parallelism.zero3EveryMicroBatch
         let marks = zero3 || reduces
         block = 1
         switch pass {

@@ -158,7 +158,7 @@ extension StepGraphBuilder {
             case let .gatherWait(layer):
                 if let id = st.gathers[layer], id >= 0 { c.waits.append(id) }
             case let .gradReady(layer):
-                if e.parallelism.zero == 3 {
+                if e.parallelism.zero3EveryMicroBatch {
                     // FSDP: one reduce-scatter per unit and micro-batch; the next is issued only
                     // after the previous one is done, so compute waits for it.
                     let id = dp.reduceLayer(Int(layer), rank: r, after: c.producer, microBatch: c.microBatch, into: &self)

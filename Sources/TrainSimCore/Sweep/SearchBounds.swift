@@ -101,8 +101,9 @@ struct BoundCache {
 
     struct StreamKey: Hashable { var tp: Int, cp: Int, dp: Int, ep: Int, pp: Int, microBatch: Int, zero: Int, recompute: Recompute, etp: Int = 1 }
     /// Per micro-batch, seconds each communication stream must carry (it runs its collectives one
-    /// after another): EP per MoE layer; with ZeRO-3, parameter gathers (forward and backward) and
-    /// gradient reduce-scatters per dense and per MoE layer.
+    /// after another): EP per MoE layer; with ZeRO-3, a parameter gather and a gradient
+    /// reduce-scatter per dense and per MoE layer (the gather twice per micro-batch without
+    /// pipelining, once per step with it: `zero3GathersOnce`).
     /// `routed`: the routed tokens' TP gathers and scatters (experts split over TP), which run on
     /// the EP stream but take no SM share.
     struct StreamLoad { var ep = 0.0, routed = 0.0, gatherDense = 0.0, gatherMoE = 0.0, reduceDense = 0.0, reduceMoE = 0.0 }
@@ -133,8 +134,8 @@ struct BoundCache {
                 return net.cost(CollectiveRequest(kind: kind, bytes: n * bytes, group: g, label: "dp")).seconds
             }
             let w = fw.parameterBytes(e.training.precision)  // as the timeline gathers them
-            load.gatherDense = 2 * cost(.allGather, dense, place.dpGroup, w)
-            load.gatherMoE = 2 * (cost(.allGather, moeDense, place.dpGroup, w) + cost(.allGather, moeExpert, place.expertDPGroup, w))
+            load.gatherDense = cost(.allGather, dense, place.dpGroup, w)
+            load.gatherMoE = cost(.allGather, moeDense, place.dpGroup, w) + cost(.allGather, moeExpert, place.expertDPGroup, w)
             load.reduceDense = cost(.reduceScatter, dense, place.dpGroup, fw.gradReduceBytes)
             load.reduceMoE = cost(.reduceScatter, moeDense, place.dpGroup, fw.gradReduceBytes)
                 + cost(.reduceScatter, moeExpert, place.expertDPGroup, fw.gradReduceBytes)
@@ -206,7 +207,7 @@ struct BoundCache {
             // Each communication stream carries its collectives one after another.
             let moeLayers = (st.moe[p] + st.moe[q]) / 2, denseLayers = (st.dense[p] + st.dense[q]) / 2
             bound = max(bound, microBatches * moeLayers * (load.ep + load.routed),
-                        microBatches * (denseLayers * load.gatherDense + moeLayers * load.gatherMoE),
+                        (pp > 1 ? 1 : 2 * microBatches) * (denseLayers * load.gatherDense + moeLayers * load.gatherMoE),
                         (pp > 1 ? 1 : microBatches) * (denseLayers * load.reduceDense + moeLayers * load.reduceMoE))
             fill += chunks.forward[p]
             drain += chunks.backward[p]
