@@ -89,8 +89,7 @@ final class TimelineTests: XCTestCase {
             // Gradient buckets reduced after every micro-batch (FSDP's SHARD_GRAD_OP).
             (try plan(devices: 64, tp: 4, pp: 2, zero: 2, framework: "\"pytorch-fsdp\""), [1024]),
             (try plan(model: "deepseek-v3", topology: "h800-ib", devices: 256, gbs: 512, tp: 1, pp: 8, ep: 32, schedule: "dualpipe"), [512, 4096]),
-            // ZeRO-3 under DualPipe settles slowly: where the first window's periods do not repeat,
-            // a window with three times the fill is tried before the full simulation.
+            // ZeRO-3 under DualPipe (gathering once per step under pipelining): extended as well.
             (try plan(model: "deepseek-v3", topology: "h800-ib", devices: 256, gbs: 512, tp: 1, pp: 8, ep: 32, zero: 3, schedule: "dualpipe"), [8192]),
         ]
         for (base, batches) in cases {

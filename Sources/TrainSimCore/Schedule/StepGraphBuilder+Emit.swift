@@ -1,3 +1,17 @@
+/// A short list of operations, emptied and refilled once per pass or compute: emptying keeps its
+/// storage and writes nothing (an array's `removeAll(keepingCapacity:)` costs a call per use).
+struct OpList {
+    private var items: [Int32] = []
+    private(set) var count = 0
+    var isEmpty: Bool { count == 0 }
+    subscript(k: Int) -> Int32 { items[k] }
+    mutating func append(_ x: Int32) {
+        if count < items.count { items[count] = x } else { items.append(x) }
+        count += 1
+    }
+    mutating func clear() { count = 0 }
+}
+
 /// Turns each rank's passes into operations of the task graph, in the order the rank issues
 /// them, with the data-parallel synchronisation the stack runs around them.
 extension StepGraphBuilder {
@@ -9,8 +23,8 @@ extension StepGraphBuilder {
         var producer: Int32 = -2
         /// The pipeline transfer this pass's input comes from (key into `sends`; -1 none).
         var inputKey: Int = -1
-        var waits: [Int32] = []
-        var pending: [Int32] = []
+        var waits = OpList()
+        var pending = OpList()
         var microBatch: Int
         var virtualStage: Int
         var reduces: Bool
@@ -19,7 +33,7 @@ extension StepGraphBuilder {
 
     /// Per rank while emitting.
     struct RankState {
-        var carry: [Int32] = []
+        var carry = OpList()
         var gathers: [Int32: Int32] = [:]
         var lastLayerReduce: Int32 = -1
         var remaining: [Int32: Int] = [:]
@@ -42,7 +56,7 @@ extension StepGraphBuilder {
         var cache = [[PassStep]?](repeating: nil, count: 4 * totalVS * 2 * 2)
         // The waits of finished passes, kept for the next ones (a pass's lists are short and many
         // passes run; reusing them saves an allocation per pass).
-        var spare: [[Int32]] = []
+        var spare: [OpList] = []
         let sendActivations = g.nameID("pp send activations"), sendGradients = g.nameID("pp send gradients")
         for r in 0..<pp {
             let ops = order.ops(rank: r, pairSteadyState: pair)
@@ -71,10 +85,9 @@ extension StepGraphBuilder {
             }
             func finish(_ c: inout Cursor, _ op: PipelineOrder.Op, _ me: inout StepGraphBuilder) {
                 let vs = Int(op.virtualStage), mb = Int(op.microBatch)
-                if !c.waits.isEmpty { c.waits.removeAll(keepingCapacity: true) }
-                if !c.pending.isEmpty { c.pending.removeAll(keepingCapacity: true) }
+                c.waits.clear(); c.pending.clear()
                 spare.append(c.waits); spare.append(c.pending)
-                c.waits = []; c.pending = []
+                c.waits = OpList(); c.pending = OpList()
                 guard me.ppSend >= 0 else { return }
                 let blocking = me.fw.p2pBlocking && me.order.schedule == .oneFOneB
                 if op.pass == .forward, me.order.next(vs) != nil {
@@ -129,13 +142,13 @@ extension StepGraphBuilder {
             case let .compute(seconds, layer, layers, name):
                 let id = g.add(stage: r, stream: .compute, category: .compute, work: seconds, deps: [], layer: Int(layer),
                                layers: layers, microBatch: c.microBatch, virtualStage: c.virtualStage, name: name)
-                for d in c.waits { g.addDependency(d) }
-                for d in st.carry { g.addDependency(d) }
+                for k in 0..<c.waits.count { g.addDependency(c.waits[k]) }
+                for k in 0..<st.carry.count { g.addDependency(st.carry[k]) }
                 if c.producer >= 0 { g.addDependency(c.producer) }
                 if c.producer == -2 && c.inputKey >= 0 { external.append((id, c.inputKey)) }
                 c.producer = id
-                if !c.waits.isEmpty { c.waits.removeAll(keepingCapacity: true) }
-                if !st.carry.isEmpty { st.carry.removeAll(keepingCapacity: true) }
+                c.waits.clear()
+                st.carry.clear()
             case let .comm(request, seconds, stream, category, smShare, layer, layers, name, wait):
                 let id = g.add(stage: r, stream: stream, category: category, work: seconds, request: request, smShare: smShare,
                                deps: [], layer: Int(layer), layers: layers, microBatch: c.microBatch, virtualStage: c.virtualStage, name: name)
@@ -149,10 +162,8 @@ extension StepGraphBuilder {
                 case .never: break
                 }
             case .join:
-                if !c.pending.isEmpty {
-                    c.waits.append(contentsOf: c.pending)
-                    c.pending.removeAll(keepingCapacity: true)
-                }
+                for k in 0..<c.pending.count { c.waits.append(c.pending[k]) }
+                c.pending.clear()
             case let .gatherIssue(layer):
                 st.gathers[layer] = dp.gather(layer: Int(layer), rank: r, after: c.producer, microBatch: c.microBatch, into: &self)
             case let .gatherWait(layer):

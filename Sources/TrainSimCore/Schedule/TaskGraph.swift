@@ -32,7 +32,8 @@ struct TaskGraph: Sendable {
     /// Identical layers the operation stands for (its calls, for a collective).
     var layers: [Int32] = []
     /// Dependencies, compressed: the dependencies of op i are deps[depStart[i]..<depStart[i+1]].
-    var depStart: [Int32] = [0]
+    /// While the graph is built it holds each operation's start only; `finalize` adds the end.
+    var depStart: [Int32] = []
     var deps: [Int32] = []
     /// Distinct collectives, with their cost alone and their share of time on each network tier.
     var requests: [CollectiveRequest] = []
@@ -88,19 +89,23 @@ struct TaskGraph: Sendable {
                               layer: Int32(l), layers: k, microBatch: Int32(mb), virtualStage: Int32(vs), name: n))
         count += 1
         let prev = lastOnStream[slot]
+        lastStart = deps.count
+        depStart.append(Int32(lastStart))
         if prev >= 0 { deps.append(prev) }
         for x in d where x >= 0 && x != prev { deps.append(x) }
-        depStart.append(Int32(deps.count))
         lastOnStream[slot] = id
         return id
     }
 
+    /// Where the last operation added starts in `deps`.
+    private var lastStart = 0
+
     /// Adds a dependency to an operation already added (only to the last one added).
     mutating func addDependency(_ x: Int32) {
         guard x >= 0 else { return }
-        if deps.count > Int(depStart[depStart.count - 2]), deps.last == x { return }
+        let n = deps.count
+        if n > lastStart, deps[n - 1] == x { return }
         deps.append(x)
-        depStart[depStart.count - 1] = Int32(deps.count)
     }
 
     /// Registers a collective; returns its index.
@@ -129,6 +134,7 @@ struct TaskGraph: Sendable {
     /// Lays the recorded operations out as the per-field arrays and merges the dependencies added
     /// out of order into the compressed arrays. Run once, when the graph is complete.
     mutating func finalize() {
+        if depStart.count == count { depStart.append(Int32(deps.count)) }
         if !records.isEmpty {
             // One pass over the records (a large step's are megabytes: a pass per field would
             // read them eleven times), into raw columns that become the arrays.

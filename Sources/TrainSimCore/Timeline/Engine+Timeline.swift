@@ -111,9 +111,8 @@ extension Engine {
         if !full, analytical, let w = SteadyWindow(schedule: par.schedule, pp: par.pp, vpp: par.vpp, group: par.group, microBatches: m) {
             if let r = extended(w, microBatches: m, optimizer: opt) { return r }
             if let r = periodic(microBatches: m, optimizer: opt) { return r }
-            // Some timelines settle slowly (ZeRO-3 under DualPipe: by about a quarter per
-            // micro-batch); a fill three times as long settles most of them, and is worth trying
-            // where it is still at most half the step.
+            // Some timelines settle slowly (waits that shrink geometrically); a fill three times as
+            // long settles most of them, and is worth trying where it is still at most half the step.
             if let w3 = SteadyWindow(schedule: par.schedule, pp: par.pp, vpp: par.vpp, group: par.group, microBatches: m, settle: 3),
                2 * w3.microBatches <= m, let r = extended(w3, microBatches: m, optimizer: opt) { return r }
             let s = simulate(microBatches: m, optimizer: opt)

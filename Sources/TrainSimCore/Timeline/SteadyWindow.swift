@@ -9,11 +9,12 @@
 /// and each part of the breakdown longer by what the middle period's operations contributed
 /// (`TimelineSummary`'s `repeating`).
 ///
-/// Some timelines repeat only every k base periods: a stage whose ZeRO-3 gathers and
-/// reduce-scatters pace it settles into a cycle of several micro-batches (the DeepSeek-V3 search's
-/// TP 2, ZeRO-3 DualPipe plans repeat every 6 per direction). A window with room for three periods
-/// of up to `lookahead` base periods is read for each k in turn (`reading(multiple:)`), with its
-/// three periods placed just before the drain.
+/// Some timelines repeat only every k base periods: where a shared resource paces the stages, they
+/// settle into a cycle of several micro-batches (DeepSeek-V3 with TP 2 under DualPipe on a fabric
+/// oversubscribed 2:1 repeats every 2 per direction; ZeRO-3 plans that gathered every layer in
+/// every micro-batch repeated every 6). A window with room for three periods of up to `lookahead`
+/// base periods is read for each k in turn (`reading(multiple:)`), with its three periods placed
+/// just before the drain.
 struct SteadyWindow {
     /// Micro-batches simulated.
     let microBatches: Int
