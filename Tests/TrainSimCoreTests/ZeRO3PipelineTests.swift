@@ -53,4 +53,25 @@ final class ZeRO3PipelineTests: XCTestCase {
         let few = try Engine.simulateStep(try plan(pp: 4, gbs: 128)), many = try Engine.simulateStep(try plan(pp: 4, gbs: 1024))
         XCTAssertLessThanOrEqual(many.breakdown.dp, few.breakdown.dp * 1.05 + 1e-4)
     }
+
+    func testAStackRejectsTheZeROStagesItCannotRunWithAPipeline() throws {
+        // DeepSpeed's pipeline engine asserts ZeRO-2 and 3 off (its stack file's pipelineMaxZero is 1).
+        func deepspeed(zero: Int, pp: Int) throws -> Experiment {
+            try Experiment.decode(try JSONParser.parse("""
+            {"model": "llama3-8b", "training": {"tokens": 1e12, "sequenceLength": 4096, "globalBatchSequences": 256, "framework": "deepspeed"},
+             "cluster": {"topology": "h100-ib", "devices": 64}, "parallelism": {"tp": 1, "pp": \(pp), "zero": \(zero)}}
+            """), file: "test.json", folder: nil)
+        }
+        for zero in [2, 3] {
+            XCTAssertThrowsError(try deepspeed(zero: zero, pp: 2)) { error in
+                let text = "\(error)"
+                XCTAssertTrue(text.contains("parallelism.zero") && text.contains("pipelineMaxZero"), text)
+                XCTAssertFalse(text.contains("\n"), text)
+            }
+            XCTAssertNoThrow(try deepspeed(zero: zero, pp: 1))
+        }
+        XCTAssertNoThrow(try deepspeed(zero: 1, pp: 2))
+        // PyTorch's pipeline schedules run FSDP: ZeRO-3 with a pipeline is a plan there.
+        XCTAssertNoThrow(try plan(pp: 2, gbs: 256))
+    }
 }

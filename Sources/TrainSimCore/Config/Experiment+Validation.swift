@@ -75,6 +75,10 @@ extension Experiment {
             throw fail("parallelism.pp", "pp x vpp = \(stages) stages is more than the model's \(model.layers) layers")
         }
         if p.vpp > 1, p.pp == 1 { throw fail("parallelism.vpp", "virtual stages need pp > 1") }
+        let maxZero = training.framework.pipelineMaxZero
+        if p.pp > 1, p.zero > maxZero {
+            throw fail("parallelism.zero", "\(p.zero) with pp \(p.pp): \(training.framework.name) runs ZeRO up to stage \(maxZero) with pipeline parallelism (its stack file's pipelineMaxZero)")
+        }
         if p.vpp > 1, p.schedule != .interleaved {
             throw fail("parallelism.vpp", "vpp = \(p.vpp) needs schedule \"interleaved\", found \"\(p.schedule.rawValue)\"")
         }

@@ -78,6 +78,9 @@ public struct FrameworkSpec: Sendable, Equatable {
     /// fp32 (PyTorch FSDP: the bf16 copy exists only while a unit is gathered), so a parameter's
     /// states are 4 + 4 + 8 bytes over the shard group, not a bf16 shard beside an fp32 master.
     public var zero3MasterShard: Bool = false
+    /// The highest ZeRO stage the stack runs with pipeline parallelism (pp > 1); a plan above it is
+    /// not one the stack can run (DeepSpeed's pipeline engine rejects ZeRO-2 and 3).
+    public var pipelineMaxZero: Int = 3
     /// The fused attention kernel the stack runs: "fused" (the kernel the device's attention curve
     /// describes: cuDNN / Transformer Engine fused attention on NVIDIA, the vendor's elsewhere),
     /// "flash2" (FlashAttention-2), "flex" (PyTorch FlexAttention); the silicon file says what share
@@ -141,6 +144,7 @@ public struct FrameworkSpec: Sendable, Equatable {
          ("zeroGradReduce", .choice(\.zeroGradReduce, gradReduces)),
          ("zeroParamSync", .choice(\.zeroParamSync, paramSyncs)),
          ("zero3MasterShard", .bool(\.zero3MasterShard)),
+         ("pipelineMaxZero", .int(\.pipelineMaxZero, 0...3)),
          ("attentionKernel", .choice(\.attentionKernel, attentionKernels))]
     }
 
