@@ -36,6 +36,13 @@ final class ZeRO3PipelineTests: XCTestCase {
         }
     }
 
+    func testTheTextReportSaysHowZeRO3Runs() throws {
+        let piped = try Analysis.analyze(try plan(pp: 2, gbs: 256)).render(.text)
+        let flat = try Analysis.analyze(try plan(pp: 1, gbs: 128)).render(.text)
+        XCTAssertTrue(piped.contains("ZeRO-3 (units gathered once per step under pipelining)"), piped)
+        XCTAssertTrue(flat.contains("ZeRO-3, "), flat)
+    }
+
     func testWithoutPipeliningEveryMicroBatchGathersAndReduces() throws {
         // FSDP's FULL_SHARD: a gather before each forward and each backward of every unit (the
         // output layer and embedding, kept gathered by the root unit, once per forward), and a
