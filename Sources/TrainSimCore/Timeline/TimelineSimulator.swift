@@ -4,11 +4,10 @@
 /// give them while they share them (`LinkSharing`). Rates change only when a collective starts
 /// or ends on the same stage; between such events every active operation progresses linearly.
 ///
-/// A stage has a handful of operations in flight (one compute, a collective per stream), so each
-/// stage keeps its earliest finish (recomputed when its rates change) rather than a heap of
-/// predictions that rate changes would make stale; a tournament tree over the stages gives the
-/// earliest of all, updated in log2(stages) steps when a stage's changes. Ties go to the lower
-/// stage, then the lower operation index: the same graph always gives the same timeline.
+/// A stage has a handful of operations in flight (one compute, a collective per stream), so the
+/// next event is found by scanning stages for their earliest finish rather than with a heap of
+/// predictions that rate changes would make stale. Ties go to the lower stage, then the lower
+/// operation index: the same graph always gives the same timeline.
 struct TimelineSimulator {
     let g: TaskGraph
     let sharing: LinkSharing
@@ -58,24 +57,7 @@ struct TimelineSimulator {
         // Per stage: operations in flight (slots), how many, which is the compute one, earliest finish.
         let active = buffer(stages * K, Int32(-1)), activeCount = buffer(stages, 0)
         let computing = buffer(stages, Int32(-1)), computeRate = buffer(stages, 1.0)
-        // Stages padded to a power of two P; tree[P + s] is stage s, tree[v] the stage with the
-        // earliest finish below node v (the lower stage on a tie).
-        var P = 1
-        while P < stages { P <<= 1 }
-        let next = buffer(P, Double.infinity), nextOp = buffer(stages, Int32(-1))
-        let tree = buffer(2 * P, Int32(0))
-        for x in 0..<P { tree[P + x] = Int32(x) }
-        for v in stride(from: P - 1, through: 1, by: -1) { tree[v] = tree[2 * v] }
-        defer { tree.deallocate() }
-        /// Stage s's earliest finish changed: the winners on its path to the root.
-        func touch(_ s: Int) {
-            var v = (P + s) >> 1
-            while v >= 1 {
-                let a = tree[2 * v], b = tree[2 * v + 1]
-                tree[v] = next[Int(b)] < next[Int(a)] ? b : a
-                v >>= 1
-            }
-        }
+        let next = buffer(stages, Double.infinity), nextOp = buffer(stages, Int32(-1))
         let work = buffer(n, 0.0), isComm = buffer(n, false), smShare = buffer(n, 0.0), stageOf = buffer(n, 0)
         for i in 0..<n {
             work[i] = g.work[i]; isComm[i] = g.category[i].isComm; smShare[i] = g.smShare[i]; stageOf[i] = Int(g.stage[i])
@@ -99,7 +81,6 @@ struct TimelineSimulator {
                 if f < best || (f == best && Int32(i) < bestOp) { best = f; bestOp = Int32(i) }
             }
             next[s] = best; nextOp[s] = bestOp
-            touch(s)
         }
 
         /// Brings a stage's operations to time t and recomputes their rates.
@@ -136,7 +117,7 @@ struct TimelineSimulator {
                 computing[s] = Int32(i)
                 rate[i] = computeRate[s]
                 let f = t + work[i] / rate[i]
-                if f < next[s] || (f == next[s] && Int32(i) < nextOp[s]) { next[s] = f; nextOp[s] = Int32(i); touch(s) }
+                if f < next[s] || (f == next[s] && Int32(i) < nextOp[s]) { next[s] = f; nextOp[s] = Int32(i) }
             }
         }
 
@@ -160,8 +141,9 @@ struct TimelineSimulator {
         while readyCount > 0 { readyCount -= 1; release(ready[readyCount], 0) }
         var ended = 0
         while true {
-            let s = Int(tree[1]), t = next[s]
-            guard t < Double.infinity else { break }
+            var s = -1, t = Double.infinity
+            for x in 0..<stages where next[x] < t { t = next[x]; s = x }
+            guard s >= 0 else { break }
             let i = Int(nextOp[s])
             endT[i] = t
             // Remove from the stage's slots.
