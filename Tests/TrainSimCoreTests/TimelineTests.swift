@@ -143,6 +143,28 @@ final class TimelineTests: XCTestCase {
         }
     }
 
+    func testTimelineThatSettlesLateIsExtended() throws {
+        // DeepSeek-V3 with TP 2 and PP 8 under 1F1B on Kunlunxin P800: the last stage runs ahead of
+        // the pipeline's pace for about 44 micro-batches before its slack is spent. The longest
+        // window that fits in three quarters of the step catches the steady state after it.
+        var e = try plan(model: "deepseek-v3", topology: "kunlunxin-p800", devices: 512, gbs: 8192, tp: 2, pp: 8, ep: 16, zero: 1,
+                         recompute: "none")
+        try e.validatePlan()
+        let engine = try Engine(e)
+        let run = engine.timelineRun(full: false)
+        XCTAssertTrue(run.extended)
+        let (full, _) = engine.timelineSummary(full: true)
+        let fast = run.summary
+        XCTAssertEqual(fast.stepSeconds, full.stepSeconds, accuracy: 1e-9 * full.stepSeconds)
+        for (x, y) in [(fast.breakdown.compute, full.breakdown.compute), (fast.breakdown.bubble, full.breakdown.bubble),
+                       (fast.breakdown.tp, full.breakdown.tp), (fast.breakdown.ep, full.breakdown.ep), (fast.breakdown.dp, full.breakdown.dp)] {
+            XCTAssertEqual(x, y, accuracy: 1e-8 * full.stepSeconds)
+        }
+        for (x, y) in zip(fast.exposed + fast.tierBusy + fast.calls, full.exposed + full.tierBusy + full.calls) {
+            XCTAssertEqual(x, y, accuracy: 1e-8 * max(1, abs(y)))
+        }
+    }
+
     func testTraceIsTheTimeline() throws {
         for e in [try plan(), try plan(model: "deepseek-v3", topology: "h800-ib", devices: 256, gbs: 512, tp: 1, pp: 8, ep: 32, schedule: "dualpipe")] {
             let step = try Engine.simulateStep(e).stepSeconds

@@ -82,20 +82,21 @@ extension Engine {
     /// periods of the longest that fits in three quarters of the step (so that a failed look costs
     /// less than the full simulation it falls back to), read for each k with its periods
     /// just before the drain; if the real step is not that simulation with whole periods of k
-    /// inserted, one more simulation of a window of k that is.
-    private func periodic(microBatches m: Int, optimizer opt: [Double]) -> TimelineRun? {
+    /// inserted (and `realign`), one more simulation of a window of k that is.
+    /// `lookahead`: the window's room in base periods (three periods of up to that many), at most
+    /// what fits in three quarters of the step.
+    private func periodic(microBatches m: Int, optimizer opt: [Double], lookahead L: Int, realign: Bool) -> TimelineRun? {
         let par = experiment.parallelism
-        let K = min(Engine.longestCycle, SteadyWindow.room(schedule: par.schedule, pp: par.pp, vpp: par.vpp, group: par.group,
-                                                           microBatches: m, share: 0.75))
-        guard K >= 2, let d = SteadyWindow(schedule: par.schedule, pp: par.pp, vpp: par.vpp, group: par.group, microBatches: m, lookahead: K)
+        let K = min(Engine.longestCycle, L)
+        guard K >= 2, let d = SteadyWindow(schedule: par.schedule, pp: par.pp, vpp: par.vpp, group: par.group, microBatches: m, lookahead: L)
         else { return nil }
         let (g, start, end) = timeline(microBatches: d.microBatches, optimizer: opt)
         let tolerance = 1e-10 * max(end.max() ?? 0, 1e-12)
         for k in 1...K {
             guard let w = d.reading(multiple: k), w.shift(graph: g, start: start, end: end, tolerance: tolerance) != nil else { continue }
             if w.extendsToTheStep { return extended(w, microBatches: m, optimizer: opt, simulated: (g, start, end)) }
-            guard let a = SteadyWindow(schedule: par.schedule, pp: par.pp, vpp: par.vpp, group: par.group, microBatches: m,
-                                       multiple: k, lookahead: K) else { return nil }
+            guard realign, let a = SteadyWindow(schedule: par.schedule, pp: par.pp, vpp: par.vpp, group: par.group, microBatches: m,
+                                                multiple: k, lookahead: L) else { return nil }
             return extended(a, microBatches: m, optimizer: opt)
         }
         return nil
@@ -110,11 +111,18 @@ extension Engine {
         // One simulation whose middle micro-batches repeat (analytical network: busy time is traffic).
         if !full, analytical, let w = SteadyWindow(schedule: par.schedule, pp: par.pp, vpp: par.vpp, group: par.group, microBatches: m) {
             if let r = extended(w, microBatches: m, optimizer: opt) { return r }
-            if let r = periodic(microBatches: m, optimizer: opt) { return r }
+            let room = SteadyWindow.room(schedule: par.schedule, pp: par.pp, vpp: par.vpp, group: par.group, microBatches: m, share: 0.75)
+            if let r = periodic(microBatches: m, optimizer: opt, lookahead: min(room, Engine.longestCycle), realign: true) { return r }
             // Some timelines settle slowly (waits that shrink geometrically); a fill three times as
             // long settles most of them, and is worth trying where it is still at most half the step.
             if let w3 = SteadyWindow(schedule: par.schedule, pp: par.pp, vpp: par.vpp, group: par.group, microBatches: m, settle: 3),
                2 * w3.microBatches <= m, let r = extended(w3, microBatches: m, optimizer: opt) { return r }
+            // Some drift for tens of micro-batches: a stage faster than the pipeline's pace runs ahead
+            // until its slack is spent (DeepSeek-V3 TP 2 PP 8 1F1B on Kunlunxin P800: about 44). The
+            // longest window that fits in three quarters of the step, read just before its drain,
+            // where it is at least twice the window above.
+            if room >= 2 * Engine.longestCycle,
+               let r = periodic(microBatches: m, optimizer: opt, lookahead: room, realign: false) { return r }
             let s = simulate(microBatches: m, optimizer: opt)
             return TimelineRun(summary: s.summary, graph: s.graph, extended: false, cycle: 0)
         }
