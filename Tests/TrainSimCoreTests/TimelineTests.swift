@@ -75,6 +75,24 @@ final class TimelineTests: XCTestCase {
         }
     }
 
+    /// The step extended along its steady state equals the full simulation: step, breakdown,
+    /// the stage shown, exposed time per collective, busy time per tier and calls.
+    func assertExtensionEqualsTheFullSimulation(_ engine: Engine, _ run: Engine.TimelineRun, _ label: String,
+                                                file: StaticString = #filePath, line: UInt = #line) {
+        let fast = run.summary
+        let (full, _) = engine.timelineSummary(full: true)
+        XCTAssertEqual(fast.stepSeconds, full.stepSeconds, accuracy: 1e-9 * full.stepSeconds, label, file: file, line: line)
+        for (x, y) in [(fast.breakdown.compute, full.breakdown.compute), (fast.breakdown.bubble, full.breakdown.bubble),
+                       (fast.breakdown.tp, full.breakdown.tp), (fast.breakdown.pp, full.breakdown.pp),
+                       (fast.breakdown.dp, full.breakdown.dp), (fast.breakdown.ep, full.breakdown.ep)] {
+            XCTAssertEqual(x, y, accuracy: 1e-8 * full.stepSeconds, label, file: file, line: line)
+        }
+        XCTAssertEqual(fast.stage, full.stage, label, file: file, line: line)
+        for (x, y) in zip(fast.exposed + fast.tierBusy + fast.calls, full.exposed + full.tierBusy + full.calls) {
+            XCTAssertEqual(x, y, accuracy: 1e-8 * max(1, abs(y)), label, file: file, line: line)
+        }
+    }
+
     func testSteadyStateExtensionEqualsTheFullSimulation() throws {
         // Up to 256 micro-batches, several schedules and stacks: extending the steady state
         // (one simulation whose middle periods repeat, `SteadyWindow`) gives the full
@@ -99,21 +117,9 @@ final class TimelineTests: XCTestCase {
                 try e.validatePlan()
                 let engine = try Engine(e)
                 let run = engine.timelineRun(full: false)
-                let fast = run.summary
-                let (full, _) = engine.timelineSummary(full: true)
                 // The largest counts are far past the fill: the steady state must have been extended.
                 if gbs >= 1024 { XCTAssertTrue(run.extended, "\(e.parallelism.schedule) gbs \(gbs) was simulated in full") }
-                XCTAssertEqual(fast.stepSeconds, full.stepSeconds, accuracy: 1e-9 * full.stepSeconds, "\(e.parallelism.schedule) gbs \(gbs)")
-                XCTAssertEqual(fast.breakdown.bubble, full.breakdown.bubble, accuracy: 1e-8 * full.stepSeconds)
-                XCTAssertEqual(fast.breakdown.dp, full.breakdown.dp, accuracy: 1e-8 * full.stepSeconds)
-                for (x, y) in [(fast.breakdown.compute, full.breakdown.compute), (fast.breakdown.tp, full.breakdown.tp),
-                               (fast.breakdown.pp, full.breakdown.pp), (fast.breakdown.ep, full.breakdown.ep)] {
-                    XCTAssertEqual(x, y, accuracy: 1e-8 * full.stepSeconds, "\(e.parallelism.schedule) gbs \(gbs)")
-                }
-                XCTAssertEqual(fast.stage, full.stage)
-                for (x, y) in zip(fast.exposed + fast.tierBusy + fast.calls, full.exposed + full.tierBusy + full.calls) {
-                    XCTAssertEqual(x, y, accuracy: 1e-8 * max(1, abs(y)), "\(e.parallelism.schedule) gbs \(gbs)")
-                }
+                assertExtensionEqualsTheFullSimulation(engine, run, "\(e.parallelism.schedule) gbs \(gbs)")
             }
         }
     }
@@ -129,18 +135,7 @@ final class TimelineTests: XCTestCase {
         let run = engine.timelineRun(full: false)
         XCTAssertTrue(run.extended)
         XCTAssertGreaterThan(run.cycle, 2, "a cycle of one micro-batch per direction")
-        let (full, _) = engine.timelineSummary(full: true)
-        let fast = run.summary
-        XCTAssertEqual(fast.stepSeconds, full.stepSeconds, accuracy: 1e-9 * full.stepSeconds)
-        for (x, y) in [(fast.breakdown.compute, full.breakdown.compute), (fast.breakdown.bubble, full.breakdown.bubble),
-                       (fast.breakdown.tp, full.breakdown.tp), (fast.breakdown.pp, full.breakdown.pp),
-                       (fast.breakdown.dp, full.breakdown.dp), (fast.breakdown.ep, full.breakdown.ep)] {
-            XCTAssertEqual(x, y, accuracy: 1e-8 * full.stepSeconds)
-        }
-        XCTAssertEqual(fast.stage, full.stage)
-        for (x, y) in zip(fast.exposed + fast.tierBusy + fast.calls, full.exposed + full.tierBusy + full.calls) {
-            XCTAssertEqual(x, y, accuracy: 1e-8 * max(1, abs(y)))
-        }
+        assertExtensionEqualsTheFullSimulation(engine, run, "cycle")
     }
 
     func testTimelineThatSettlesLateIsExtended() throws {
@@ -153,16 +148,7 @@ final class TimelineTests: XCTestCase {
         let engine = try Engine(e)
         let run = engine.timelineRun(full: false)
         XCTAssertTrue(run.extended)
-        let (full, _) = engine.timelineSummary(full: true)
-        let fast = run.summary
-        XCTAssertEqual(fast.stepSeconds, full.stepSeconds, accuracy: 1e-9 * full.stepSeconds)
-        for (x, y) in [(fast.breakdown.compute, full.breakdown.compute), (fast.breakdown.bubble, full.breakdown.bubble),
-                       (fast.breakdown.tp, full.breakdown.tp), (fast.breakdown.ep, full.breakdown.ep), (fast.breakdown.dp, full.breakdown.dp)] {
-            XCTAssertEqual(x, y, accuracy: 1e-8 * full.stepSeconds)
-        }
-        for (x, y) in zip(fast.exposed + fast.tierBusy + fast.calls, full.exposed + full.tierBusy + full.calls) {
-            XCTAssertEqual(x, y, accuracy: 1e-8 * max(1, abs(y)))
-        }
+        assertExtensionEqualsTheFullSimulation(engine, run, "settles late")
     }
 
     func testTraceIsTheTimeline() throws {

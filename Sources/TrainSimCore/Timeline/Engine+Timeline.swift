@@ -93,8 +93,14 @@ extension Engine {
         let (g, start, end) = timeline(microBatches: d.microBatches, optimizer: opt)
         let tolerance = 1e-10 * max(end.max() ?? 0, 1e-12)
         for k in 1...K {
-            guard let w = d.reading(multiple: k), w.shift(graph: g, start: start, end: end, tolerance: tolerance) != nil else { continue }
-            if w.extendsToTheStep { return extended(w, microBatches: m, optimizer: opt, simulated: (g, start, end)) }
+            guard let w = d.reading(multiple: k) else { continue }
+            // Each reading's periods are checked once: by `extended` where the step is this
+            // simulation with whole periods inserted, here where it needs a window of its own.
+            if w.extendsToTheStep {
+                if let r = extended(w, microBatches: m, optimizer: opt, simulated: (g, start, end)) { return r }
+                continue
+            }
+            guard w.shift(graph: g, start: start, end: end, tolerance: tolerance) != nil else { continue }
             guard realign, let a = SteadyWindow(schedule: par.schedule, pp: par.pp, vpp: par.vpp, group: par.group, microBatches: m,
                                                 multiple: k, lookahead: L) else { return nil }
             return extended(a, microBatches: m, optimizer: opt)
