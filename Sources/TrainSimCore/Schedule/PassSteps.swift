@@ -63,7 +63,7 @@ extension StepGraphBuilder {
             if gathers, let l = layers.first { s.append(.gatherIssue(layer: Int32(l))) }
             if first {
                 if gathers { s.append(.gatherWait(layer: embeddingLayerID)) }
-                s.append(.compute(seconds: embedding.forward, layer: embeddingLayerID, layers: 1, name: g.nameID("embedding F")))
+                s.append(.compute(seconds: embedding.forward, layer: embeddingLayerID, layers: 1, name: name(.embeddingF)))
             }
             for (l, k) in blocks(layers, perLayer: gathers) {
                 block = k
@@ -104,21 +104,21 @@ extension StepGraphBuilder {
             }
             block = 1
             if first {
-                s.append(.compute(seconds: embedding.backward, layer: embeddingLayerID, layers: 1, name: g.nameID("embedding B")))
+                s.append(.compute(seconds: embedding.backward, layer: embeddingLayerID, layers: 1, name: name(.embeddingB)))
                 if full && marks { s.append(.gradReady(layer: embeddingLayerID)) }
             }
         case .weight:
             if last {
                 let mtp = Double(e.model.mtpLayers)
                 let layer = moeStart < e.model.layers ? moe.total : dense.total
-                s.append(.compute(seconds: output.gemm * (1 + mtp) + mtp * layer.gemm, layer: outputLayerID, layers: 1, name: g.nameID("output W")))
+                s.append(.compute(seconds: output.gemm * (1 + mtp) + mtp * layer.gemm, layer: outputLayerID, layers: 1, name: name(.outputW)))
                 if marks { s.append(.gradReady(layer: outputLayerID)) }
             }
             for (l0, k) in blocks(layers, perLayer: marks).reversed() {
                 block = k
                 let p = pieces(layer: l0)
-                if sp { s.append(tpComm(tpAG, "tp all-gather (input, wgrad)", l0, .now)) }
-                s.append(.compute(seconds: p.total.gemm, layer: Int32(l0), layers: block, name: g.nameID("W")))
+                if sp { s.append(tpComm(tpAG, .tpAllGatherInputWgrad, l0, .now)) }
+                s.append(.compute(seconds: p.total.gemm, layer: Int32(l0), layers: block, name: name(.weights)))
                 if marks { s.append(.gradReady(layer: Int32(l0 + Int(k) - 1))) }
             }
             block = 1
@@ -134,7 +134,7 @@ extension StepGraphBuilder {
         for step in s {
             if case let .compute(t, l, k, n) = step, let prev = out.last, case let .compute(t0, l0, k0, n0) = prev {
                 _ = (l, k, n)
-                let name = g.names[Int(n0)].hasSuffix(" +") ? n0 : g.nameID(g.names[Int(n0)] + " +")
+                let name = mergedName(n0)
                 out[out.count - 1] = .compute(seconds: t0 + t, layer: l0, layers: k0, name: name)
             } else {
                 out.append(step)
@@ -146,24 +146,23 @@ extension StepGraphBuilder {
     /// The gather or scatter of the routed tokens over TP when experts are split over it: on the
     /// dispatcher's stream, after its all-to-all (the tokens it gathers are those the all-to-all
     /// brought) and before the combine; counted as TP communication.
-    mutating func routedComm(_ r: Int32, _ name: String, _ l: Int) -> PassStep {
+    mutating func routedComm(_ r: Int32, _ n: OpName, _ l: Int) -> PassStep {
         .comm(request: r, seconds: seconds(r, scale: Double(block)), stream: .ep, category: .tp, smShare: 0, layer: Int32(l), layers: block,
-              name: g.nameID(name), wait: .now)
+              name: name(n), wait: .now)
     }
 
-    mutating func tpComm(_ r: Int32, _ name: String, _ l: Int, _ wait: PassStep.Wait, sm: Double = 0) -> PassStep {
+    mutating func tpComm(_ r: Int32, _ n: OpName, _ l: Int, _ wait: PassStep.Wait, sm: Double = 0) -> PassStep {
         .comm(request: r, seconds: seconds(r, scale: Double(block)), stream: .tp, category: .tp, smShare: sm, layer: Int32(l), layers: block,
-              name: g.nameID(name), wait: wait)
+              name: name(n), wait: wait)
     }
 
     /// Compute and its TP collective overlapped in chunks (Transformer Engine userbuffers, Ascend
     /// MC2): an all-gather chunk runs under the previous chunk's GEMM, a reduce-scatter chunk under
     /// the next one; the collective takes the stack's SM share from the GEMM beside it.
-    mutating func pipelined(gatherFirst: Bool, seconds t: Double, _ l: Int, _ name: String, into s: inout [PassStep]) {
+    mutating func pipelined(gatherFirst: Bool, seconds t: Double, _ l: Int, _ op: OpName, into s: inout [PassStep]) {
         let n = max(1, fw.tpOverlapSplits)
-        let nid = g.nameID(name)
-        let cname = gatherFirst ? "tp all-gather (chunk)" : "tp reduce-scatter (chunk)"
-        _ = g.nameID(cname)
+        let nid = name(op)
+        let cname: OpName = gatherFirst ? .tpAllGatherChunk : .tpReduceScatterChunk
         let r = gatherFirst ? tpAGChunk : tpRSChunk
         let share = fw.overlapSMShare
         if gatherFirst {
@@ -189,121 +188,110 @@ extension StepGraphBuilder {
     /// the dispatchers call gather_from_sequence_parallel_region and
     /// reduce_scatter_to_sequence_parallel_region themselves; MindSpeed docs/zh/features/mc2.md:
     /// MC2 is not for MoE).
-    mutating func columnForward(_ t: LayerTime, _ l: Int, _ name: String, fused: Bool = true, into s: inout [PassStep]) {
+    mutating func columnForward(_ t: LayerTime, _ l: Int, _ op: OpName, fused: Bool = true, into s: inout [PassStep]) {
         if sp && fused && fw.tpCommOverlap {
-            pipelined(gatherFirst: true, seconds: t.forward, l, name, into: &s)
+            pipelined(gatherFirst: true, seconds: t.forward, l, op, into: &s)
             return
         }
-        if sp {
-            _ = g.nameID("tp all-gather")
-            s.append(tpComm(tpAG, "tp all-gather", l, .now))
-        }
-        s.append(.compute(seconds: t.forward, layer: Int32(l), layers: block, name: g.nameID(name)))
+        if sp { s.append(tpComm(tpAG, .tpAllGather, l, .now)) }
+        s.append(.compute(seconds: t.forward, layer: Int32(l), layers: block, name: name(op)))
     }
 
     /// Row-parallel piece forward: the GEMMs, then the TP reduce-scatter (SP) or all-reduce.
-    mutating func rowForward(_ t: LayerTime, _ l: Int, _ name: String, fused: Bool = true, into s: inout [PassStep]) {
+    mutating func rowForward(_ t: LayerTime, _ l: Int, _ op: OpName, fused: Bool = true, into s: inout [PassStep]) {
         if tp > 1 && sp && fused && fw.tpCommOverlap {
-            pipelined(gatherFirst: false, seconds: t.forward, l, name, into: &s)
+            pipelined(gatherFirst: false, seconds: t.forward, l, op, into: &s)
             return
         }
-        s.append(.compute(seconds: t.forward, layer: Int32(l), layers: block, name: g.nameID(name)))
-        if tp > 1 {
-            let n = sp ? "tp reduce-scatter" : "tp all-reduce"
-            _ = g.nameID(n)
-            s.append(tpComm(sp ? tpRS : tpAR, n, l, .now))
-        }
+        s.append(.compute(seconds: t.forward, layer: Int32(l), layers: block, name: name(op)))
+        if tp > 1 { s.append(tpComm(sp ? tpRS : tpAR, sp ? .tpReduceScatter : .tpAllReduce, l, .now)) }
     }
 
     /// The attention core, split into context-parallel ring steps when CP > 1, or between the two
     /// Ulysses all-to-alls (Q, K, V in and the output back; in backward the output's gradient in and
     /// those of Q, K and V back), which the kernel waits for.
     mutating func core(_ seconds: Double, _ l: Int, backward: Bool, into s: inout [PassStep]) {
-        let name = g.nameID(backward ? "attention B" : "attention F")
-        guard cp > 1 else { s.append(.compute(seconds: seconds, layer: Int32(l), layers: block, name: name)); return }
+        let nid = name(backward ? .attentionB : .attentionF)
+        guard cp > 1 else { s.append(.compute(seconds: seconds, layer: Int32(l), layers: block, name: nid)); return }
         if ulysses {
             let (first, second) = backward ? (cpBwd, cpFwd) : (cpFwd, cpBwd)
-            let names = backward ? ("cp all-to-all (dO in)", "cp all-to-all (dQ, dK, dV back)") : ("cp all-to-all (Q, K, V in)", "cp all-to-all (O back)")
+            let names: (OpName, OpName) = backward ? (.cpGradOIn, .cpGradQKVBack) : (.cpQKVIn, .cpOBack)
             for (r, n, isFirst) in [(first, names.0, true), (second, names.1, false)] {
-                if !isFirst { s.append(.compute(seconds: seconds, layer: Int32(l), layers: block, name: name)) }
+                if !isFirst { s.append(.compute(seconds: seconds, layer: Int32(l), layers: block, name: nid)) }
                 s.append(.comm(request: r, seconds: self.seconds(r, scale: Double(block)), stream: .cp, category: .cp, smShare: 0, layer: Int32(l),
-                               layers: block, name: g.nameID(n), wait: .now))
+                               layers: block, name: name(n), wait: .now))
             }
             return
         }
         let r = backward ? cpBwd : cpFwd
-        let cname = g.nameID(backward ? "cp ring (KV, dKV)" : "cp ring (KV)")
+        let cname = name(backward ? .cpRingGrad : .cpRing)
         for i in 0..<cp {
             if i + 1 < cp {
                 s.append(.comm(request: r, seconds: self.seconds(r, scale: Double(block)), stream: .cp, category: .cp, smShare: 0, layer: Int32(l),
                                layers: block, name: cname, wait: .later))
             }
-            s.append(.compute(seconds: seconds / Double(cp), layer: Int32(l), layers: block, name: name))
+            s.append(.compute(seconds: seconds / Double(cp), layer: Int32(l), layers: block, name: nid))
             s.append(.join)
         }
     }
 
-    mutating func epComm(_ r: Int32, _ name: String, _ l: Int, into s: inout [PassStep]) {
+    mutating func epComm(_ r: Int32, _ n: OpName, _ l: Int, into s: inout [PassStep]) {
         s.append(.comm(request: r, seconds: seconds(r, scale: imbalance * Double(block)), stream: .ep, category: .ep,
-                       smShare: device.overlapSMFraction, layer: Int32(l), layers: block, name: g.nameID(name), wait: .now))
+                       smShare: device.overlapSMFraction, layer: Int32(l), layers: block, name: name(n), wait: .now))
     }
 
     /// One layer's forward (or its recomputation before the backward, which repeats its collectives).
     mutating func forwardLayer(_ l: Int, into s: inout [PassStep], recomputing: Bool) {
         let p = pieces(layer: l)
-        let tag = recomputing ? " (recompute)" : ""
-        columnForward(p.qkv, l, "qkv F" + tag, into: &s)
+        let r = recomputing
+        columnForward(p.qkv, l, OpName.qkvF.recomputed(r), into: &s)
         core(p.core.forward, l, backward: false, into: &s)
-        rowForward(p.proj, l, "attention proj F" + tag, into: &s)
+        rowForward(p.proj, l, OpName.attentionProjF.recomputed(r), into: &s)
         if p.moe {
             if moeHiddenTP {
-                columnForward(p.up, l, "router F" + tag, fused: false, into: &s)
+                columnForward(p.up, l, OpName.routerF.recomputed(r), fused: false, into: &s)
             } else {
-                s.append(.compute(seconds: p.up.forward, layer: Int32(l), layers: block, name: g.nameID("router F" + tag)))
+                s.append(.compute(seconds: p.up.forward, layer: Int32(l), layers: block, name: name(OpName.routerF.recomputed(r))))
             }
-            if ep > 1 { epComm(epDispatch, "ep dispatch", l, into: &s) }
-            if moeRoutedTP { s.append(routedComm(tpAGRouted, "tp all-gather (routed)", l)) }
-            s.append(.compute(seconds: p.down.forward, layer: Int32(l), layers: block, name: g.nameID("experts F" + tag)))
-            if moeRoutedTP { s.append(routedComm(tpRSRouted, "tp reduce-scatter (routed)", l)) }
-            if ep > 1 { epComm(epCombine, "ep combine", l, into: &s) }
+            if ep > 1 { epComm(epDispatch, .epDispatch, l, into: &s) }
+            if moeRoutedTP { s.append(routedComm(tpAGRouted, .tpAllGatherRouted, l)) }
+            s.append(.compute(seconds: p.down.forward, layer: Int32(l), layers: block, name: name(OpName.expertsF.recomputed(r))))
+            if moeRoutedTP { s.append(routedComm(tpRSRouted, .tpReduceScatterRouted, l)) }
+            if ep > 1 { epComm(epCombine, .epCombine, l, into: &s) }
             if moeHiddenTP {
-                rowForward(p.unpermute, l, "unpermute F" + tag, fused: false, into: &s)
+                rowForward(p.unpermute, l, OpName.unpermuteF.recomputed(r), fused: false, into: &s)
             } else {
-                s.append(.compute(seconds: p.unpermute.forward, layer: Int32(l), layers: block, name: g.nameID("unpermute F" + tag)))
+                s.append(.compute(seconds: p.unpermute.forward, layer: Int32(l), layers: block, name: name(OpName.unpermuteF.recomputed(r))))
             }
         } else {
-            columnForward(p.up, l, "mlp up F" + tag, into: &s)
-            rowForward(p.down, l, "mlp down F" + tag, into: &s)
+            columnForward(p.up, l, OpName.mlpUpF.recomputed(r), into: &s)
+            rowForward(p.down, l, OpName.mlpDownF.recomputed(r), into: &s)
         }
     }
 
     /// Backward of a row-parallel piece: the all-gather of its output gradient (SP) first.
-    mutating func rowBackward(_ t: LayerTime, _ l: Int, _ name: String, weights: Bool, fused: Bool = true, into s: inout [PassStep]) {
+    mutating func rowBackward(_ t: LayerTime, _ l: Int, _ op: OpName, weights: Bool, fused: Bool = true, into s: inout [PassStep]) {
         let secs = weights ? t.backward : t.backward - t.gemm
         if sp && fused && fw.tpCommOverlap {
-            pipelined(gatherFirst: true, seconds: secs, l, name, into: &s)
+            pipelined(gatherFirst: true, seconds: secs, l, op, into: &s)
             return
         }
-        if sp {
-            _ = g.nameID("tp all-gather (grad)")
-            s.append(tpComm(tpAG, "tp all-gather (grad)", l, .now))
-        }
-        s.append(.compute(seconds: secs, layer: Int32(l), layers: block, name: g.nameID(name)))
+        if sp { s.append(tpComm(tpAG, .tpAllGatherGrad, l, .now)) }
+        s.append(.compute(seconds: secs, layer: Int32(l), layers: block, name: name(op)))
     }
 
     /// Backward of a column-parallel piece: dgrad, then the TP reduce-scatter (SP) or all-reduce of
     /// the input gradient; with Megatron's asynchronous TP communication the input re-gather runs
     /// under dgrad and the reduction under wgrad (`LinearWithGradAccumulationAndAsyncCommunication`).
-    mutating func columnBackward(_ t: LayerTime, _ l: Int, _ name: String, weights: Bool, fused: Bool = true, into s: inout [PassStep]) {
+    mutating func columnBackward(_ t: LayerTime, _ l: Int, _ op: OpName, weights: Bool, fused: Bool = true, into s: inout [PassStep]) {
         let col = t.columnGemm, rest = t.backward - 2 * col - (weights ? 0 : t.gemm - col)
-        let nid = g.nameID(name)
+        let nid = name(op)
         guard tp > 1 else {
             s.append(.compute(seconds: weights ? t.backward : t.backward - t.gemm, layer: Int32(l), layers: block, name: nid))
             return
         }
         let red = sp ? tpRS : tpAR
-        let redName = sp ? "tp reduce-scatter (grad)" : "tp all-reduce (grad)"
-        _ = g.nameID(redName); _ = g.nameID("tp all-gather (input)")
+        let redName: OpName = sp ? .tpReduceScatterGrad : .tpAllReduceGrad
         s.append(.compute(seconds: rest, layer: Int32(l), layers: block, name: nid))
         let overlap = fused && fw.tpCommOverlap
         let async = fw.tpAsyncBackward || overlap
@@ -314,17 +302,17 @@ extension StepGraphBuilder {
             return
         }
         if async {
-            if sp { s.append(tpComm(tpAG, "tp all-gather (input)", l, .later)) }
+            if sp { s.append(tpComm(tpAG, .tpAllGatherInput, l, .later)) }
             s.append(.compute(seconds: col, layer: Int32(l), layers: block, name: nid))
             s.append(.join)
             s.append(tpComm(red, redName, l, .later, sm: overlap ? fw.overlapSMShare : 0))
-            s.append(.compute(seconds: col, layer: Int32(l), layers: block, name: g.nameID(name + " wgrad")))
+            s.append(.compute(seconds: col, layer: Int32(l), layers: block, name: name(op.wgrad)))
             s.append(.join)
         } else {
-            if sp { s.append(tpComm(tpAG, "tp all-gather (input)", l, .now)) }
+            if sp { s.append(tpComm(tpAG, .tpAllGatherInput, l, .now)) }
             s.append(.compute(seconds: col, layer: Int32(l), layers: block, name: nid))
             s.append(tpComm(red, redName, l, .now))
-            s.append(.compute(seconds: col, layer: Int32(l), layers: block, name: g.nameID(name + " wgrad")))
+            s.append(.compute(seconds: col, layer: Int32(l), layers: block, name: name(op.wgrad)))
         }
     }
 
@@ -333,32 +321,32 @@ extension StepGraphBuilder {
         let p = pieces(layer: l)
         if p.moe {
             if moeHiddenTP {
-                rowBackward(p.unpermute, l, "unpermute B", weights: weights, fused: false, into: &s)
+                rowBackward(p.unpermute, l, .unpermuteB, weights: weights, fused: false, into: &s)
             } else {
                 let u = weights ? p.unpermute.backward : p.unpermute.backward - p.unpermute.gemm
-                s.append(.compute(seconds: u, layer: Int32(l), layers: block, name: g.nameID("unpermute B")))
+                s.append(.compute(seconds: u, layer: Int32(l), layers: block, name: name(.unpermuteB)))
             }
-            if ep > 1 { epComm(epBackward, "ep combine (grad)", l, into: &s) }
-            if moeRoutedTP { s.append(routedComm(tpAGRouted, "tp all-gather (routed grad)", l)) }
+            if ep > 1 { epComm(epBackward, .epCombineGrad, l, into: &s) }
+            if moeRoutedTP { s.append(routedComm(tpAGRouted, .tpAllGatherRoutedGrad, l)) }
             let d = weights ? p.down.backward : p.down.backward - p.down.gemm
-            s.append(.compute(seconds: d, layer: Int32(l), layers: block, name: g.nameID("experts B")))
-            if moeRoutedTP { s.append(routedComm(tpRSRouted, "tp reduce-scatter (routed grad)", l)) }
-            if ep > 1 { epComm(epBackward, "ep dispatch (grad)", l, into: &s) }
+            s.append(.compute(seconds: d, layer: Int32(l), layers: block, name: name(.expertsB)))
+            if moeRoutedTP { s.append(routedComm(tpRSRouted, .tpReduceScatterRoutedGrad, l)) }
+            if ep > 1 { epComm(epBackward, .epDispatchGrad, l, into: &s) }
             if moeHiddenTP {
-                columnBackward(p.up, l, "router B", weights: weights, fused: false, into: &s)
+                columnBackward(p.up, l, .routerB, weights: weights, fused: false, into: &s)
             } else {
                 let r = weights ? p.up.backward : p.up.backward - p.up.gemm
-                s.append(.compute(seconds: r, layer: Int32(l), layers: block, name: g.nameID("router B")))
+                s.append(.compute(seconds: r, layer: Int32(l), layers: block, name: name(.routerB)))
             }
         } else {
-            rowBackward(p.down, l, "mlp down B", weights: weights, into: &s)
-            columnBackward(p.up, l, "mlp up B", weights: weights, into: &s)
+            rowBackward(p.down, l, .mlpDownB, weights: weights, into: &s)
+            columnBackward(p.up, l, .mlpUpB, weights: weights, into: &s)
         }
-        rowBackward(p.proj, l, "attention proj B", weights: weights, into: &s)
+        rowBackward(p.proj, l, .attentionProjB, weights: weights, into: &s)
         // Selective recompute reruns the attention core inside its backward.
         let coreB = p.core.backward + (recompute == .selective ? p.core.forward : 0)
         core(coreB, l, backward: true, into: &s)
-        columnBackward(p.qkv, l, "qkv B", weights: weights, into: &s)
+        columnBackward(p.qkv, l, .qkvB, weights: weights, into: &s)
     }
 
     /// The output layer and loss, and multi-token-prediction modules, on the last stage.
@@ -366,7 +354,7 @@ extension StepGraphBuilder {
         let mtp = Double(e.model.mtpLayers)
         let layer = moeStart < e.model.layers ? moe.total : dense.total
         let t = output.forward + mtp * (layer.forward + output.forward)
-        s.append(.compute(seconds: t, layer: outputLayerID, layers: block, name: g.nameID("output F")))
+        s.append(.compute(seconds: t, layer: outputLayerID, layers: block, name: name(.outputF)))
     }
 
     mutating func outputBackward(into s: inout [PassStep], weights: Bool) {
@@ -375,6 +363,6 @@ extension StepGraphBuilder {
         let extra = recompute == .full ? layer.forward : (recompute == .selective ? layer.attention : 0)
         var t = output.backward + mtp * (layer.backward + extra + output.backward)
         if !weights { t -= output.gemm * (1 + mtp) + mtp * layer.gemm }
-        s.append(.compute(seconds: t, layer: outputLayerID, layers: block, name: g.nameID("output B")))
+        s.append(.compute(seconds: t, layer: outputLayerID, layers: block, name: name(.outputB)))
     }
 }

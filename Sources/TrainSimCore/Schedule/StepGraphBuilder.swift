@@ -60,6 +60,28 @@ struct StepGraphBuilder {
         return nameSlots[slot]
     }
 
+    /// A pass operation's name, registered in the graph on first use.
+    private var opNames = [UInt16](repeating: .max, count: OpName.allCases.count)
+    /// Per name, the name of several compute steps merged into one (`merged`), once made.
+    private var mergedNames: [UInt16] = []
+
+    mutating func name(_ n: OpName) -> UInt16 {
+        let k = n.rawValue
+        if opNames[k] == .max { opNames[k] = g.nameID(n.text) }
+        return opNames[k]
+    }
+
+    /// The name of a compute operation that runs `n` and the compute steps after it.
+    mutating func mergedName(_ n: UInt16) -> UInt16 {
+        let k = Int(n)
+        if k >= mergedNames.count { mergedNames += [UInt16](repeating: .max, count: k + 1 - mergedNames.count) }
+        if mergedNames[k] == .max {
+            let text = g.names[k]
+            mergedNames[k] = text.hasSuffix(" +") ? n : g.nameID(text + " +")
+        }
+        return mergedNames[k]
+    }
+
     init(engine: Engine, microBatches: Int) {
         let e = engine.experiment, par = e.parallelism
         self.e = e
