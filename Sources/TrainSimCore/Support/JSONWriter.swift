@@ -4,10 +4,12 @@ import Foundation
 /// round-trips, so the same input gives byte-identical reports.
 public enum JSONWriter {
     public static func write(_ v: JSONValue, pretty: Bool = true) -> String {
-        var out = ""
+        // Written as UTF-8 bytes and made a string once: appending to a String piece by piece
+        // costs more than the rest of a sweep point's encoding.
+        var out: [UInt8] = []
         out.reserveCapacity(1024)
         emit(v, into: &out, indent: pretty ? 0 : nil)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     public static func number(_ d: Double) -> String {
@@ -44,49 +46,86 @@ public enum JSONWriter {
         r += "\""
     }
 
-    private static func emit(_ v: JSONValue, into out: inout String, indent: Int?) {
+    private static func append(_ s: String, to out: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { out.append(contentsOf: $0) }
+    }
+
+    private static func append(_ s: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+
+    private static func indent(_ n: Int, _ out: inout [UInt8]) {
+        for _ in 0..<(2 * n) { out.append(0x20) }
+    }
+
+    private static func emit(_ v: JSONValue, into out: inout [UInt8], indent: Int?) {
         switch v {
-        case .null: out += "null"
-        case let .bool(b): out += b ? "true" : "false"
-        case let .number(d): out += number(d)
-        case let .string(s): quote(s, into: &out)
+        case .null: append("null", to: &out)
+        case let .bool(b): append(b ? "true" : "false", to: &out)
+        case let .number(d): append(number(d), to: &out)
+        case let .string(s): quoteBytes(s, into: &out)
         case let .array(items):
-            if items.isEmpty { out += "[]"; return }
+            if items.isEmpty { append("[]", to: &out); return }
             let scalarOnly = items.allSatisfy { if case .object = $0 { return false }; if case .array = $0 { return false }; return true }
             if indent == nil || scalarOnly {
-                out += "["
-                for (k, it) in items.enumerated() { if k > 0 { out += indent == nil ? "," : ", " }; emit(it, into: &out, indent: nil) }
-                out += "]"
+                out.append(0x5B)
+                for (k, it) in items.enumerated() {
+                    if k > 0 { append(indent == nil ? "," : ", ", to: &out) }
+                    emit(it, into: &out, indent: nil)
+                }
+                out.append(0x5D)
                 return
             }
             let ind = indent!
-            out += "[\n"
+            append("[\n", to: &out)
             for (k, it) in items.enumerated() {
-                out += String(repeating: "  ", count: ind + 1)
+                Self.indent(ind + 1, &out)
                 emit(it, into: &out, indent: ind + 1)
-                out += k + 1 < items.count ? ",\n" : "\n"
+                append(k + 1 < items.count ? ",\n" : "\n", to: &out)
             }
-            out += String(repeating: "  ", count: ind) + "]"
+            Self.indent(ind, &out)
+            out.append(0x5D)
         case let .object(pairs):
-            if pairs.isEmpty { out += "{}"; return }
+            if pairs.isEmpty { append("{}", to: &out); return }
             guard let ind = indent else {
-                out += "{"
+                out.append(0x7B)
                 for (k, (key, val)) in pairs.enumerated() {
-                    if k > 0 { out += "," }
-                    quote(key, into: &out)
-                    out += ":"
+                    if k > 0 { out.append(0x2C) }
+                    quoteBytes(key, into: &out)
+                    out.append(0x3A)
                     emit(val, into: &out, indent: nil)
                 }
-                out += "}"
+                out.append(0x7D)
                 return
             }
-            out += "{\n"
+            append("{\n", to: &out)
             for (k, (key, val)) in pairs.enumerated() {
-                out += String(repeating: "  ", count: ind + 1) + quote(key) + ": "
+                Self.indent(ind + 1, &out)
+                quoteBytes(key, into: &out)
+                append(": ", to: &out)
                 emit(val, into: &out, indent: ind + 1)
-                out += k + 1 < pairs.count ? ",\n" : "\n"
+                append(k + 1 < pairs.count ? ",\n" : "\n", to: &out)
             }
-            out += String(repeating: "  ", count: ind) + "}"
+            Self.indent(ind, &out)
+            out.append(0x7D)
+        }
+    }
+
+    /// `quote(_:into:)` into UTF-8 bytes.
+    private static func quoteBytes(_ s: String, into out: inout [UInt8]) {
+        var s = s
+        let plain = s.withUTF8 { u -> Bool in
+            if u.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) { return false }
+            out.append(0x22)
+            out.append(contentsOf: u)
+            out.append(0x22)
+            return true
+        }
+        if !plain {
+            var r = ""
+            quote(s, into: &r)
+            append(r, to: &out)
         }
     }
 }
