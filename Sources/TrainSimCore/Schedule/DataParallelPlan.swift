@@ -159,9 +159,9 @@ struct DataParallelPlan {
     /// ZeRO-3: reduce-scatters one layer's gradients; returns the last operation (-1 if none).
     func reduceLayer(_ l: Int, rank r: Int, after: Int32, microBatch: Int, into me: inout StepGraphBuilder) -> Int32 {
         var last: Int32 = -1
-        let name = me.cachedName(0, "dp reduce-scatter (unit)")
+        let name = me.name(.dpReduceScatterUnit)
         for (req, work) in layerCollectives(l, gather: false, into: &me) {
-            let name = me.g.requests[Int(req)].kind == .reduceScatter ? name : me.cachedName(2, "dp all-reduce (unit shard, across replicas)")
+            let name = me.g.requests[Int(req)].kind == .reduceScatter ? name : me.name(.dpAllReduceUnitShard)
             last = me.g.add(stage: r, stream: .dpReduce, category: .dp, work: work, request: req, deps: [after],
                             layer: l, microBatch: microBatch, name: name)
         }
@@ -171,7 +171,7 @@ struct DataParallelPlan {
     /// Gathers one layer's parameters (bf16, or fp8) after `after`; returns the last operation (-1 if none).
     func gather(layer l: Int, rank r: Int, after: Int32, microBatch: Int, into me: inout StepGraphBuilder) -> Int32 {
         var last: Int32 = -1
-        let name = paramBroadcast ? me.cachedName(3, "dp broadcast (param shard)") : me.cachedName(1, "dp all-gather (params)")
+        let name = paramBroadcast ? me.name(.dpBroadcastParamShard) : me.name(.dpAllGatherParams)
         for (req, work) in layerCollectives(l, gather: true, into: &me) {
             last = me.g.add(stage: r, stream: .dpGather, category: .dp, work: work, request: req,
                             deps: after >= 0 ? [after] : [], layer: l, microBatch: microBatch, name: name)

@@ -1,6 +1,7 @@
-/// What the trace calls the operations of a pass. Each is registered in the task graph on first
-/// use (`StepGraphBuilder.name(_:)`), so building a pass's steps looks names up in an array
-/// instead of building and hashing a string per step.
+/// What the trace calls the operations the builder emits for every layer and pass (and the
+/// data-parallel ones it emits per unit). Each is registered in the task graph on first use
+/// (`StepGraphBuilder.name(_:)`), so building a pass's steps looks names up in an array instead
+/// of building and hashing a string per step.
 enum OpName: Int, CaseIterable {
     case embeddingF, embeddingB, outputF, outputB, outputW, weights
     case attentionF, attentionB
@@ -9,6 +10,7 @@ enum OpName: Int, CaseIterable {
     case tpAllGatherRouted, tpReduceScatterRouted, tpAllGatherRoutedGrad, tpReduceScatterRoutedGrad
     case cpQKVIn, cpOBack, cpGradOIn, cpGradQKVBack, cpRing, cpRingGrad
     case epDispatch, epCombine, epCombineGrad, epDispatchGrad
+    case dpReduceScatterUnit, dpAllReduceUnitShard, dpBroadcastParamShard, dpAllGatherParams
     // The layer pieces: forward, recomputed forward, backward, backward's weight-gradient GEMM;
     // each group in the same order (`recomputed`, `wgrad` step by the group's size).
     case qkvF, attentionProjF, routerF, expertsF, unpermuteF, mlpUpF, mlpDownF
@@ -64,6 +66,10 @@ enum OpName: Int, CaseIterable {
         case .epCombine: "ep combine"
         case .epCombineGrad: "ep combine (grad)"
         case .epDispatchGrad: "ep dispatch (grad)"
+        case .dpReduceScatterUnit: "dp reduce-scatter (unit)"
+        case .dpAllReduceUnitShard: "dp all-reduce (unit shard, across replicas)"
+        case .dpBroadcastParamShard: "dp broadcast (param shard)"
+        case .dpAllGatherParams: "dp all-gather (params)"
         case .qkvF, .attentionProjF, .routerF, .expertsF, .unpermuteF, .mlpUpF, .mlpDownF:
             ["qkv", "attention proj", "router", "experts", "unpermute", "mlp up", "mlp down"][rawValue - OpName.qkvF.rawValue] + " F"
         case .qkvFRecompute, .attentionProjFRecompute, .routerFRecompute, .expertsFRecompute, .unpermuteFRecompute, .mlpUpFRecompute,

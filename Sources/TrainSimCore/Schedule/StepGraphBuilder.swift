@@ -52,15 +52,7 @@ struct StepGraphBuilder {
     private var known: [RequestKey: Int32] = [:]
     /// ZeRO-3 per-layer collectives by layer x 2 + (1 for the gather), see `DataParallelPlan.layerCollectives`.
     var dpLayerOps: [[(request: Int32, seconds: Double)]?] = []
-    /// Names used once per operation in the hot path, registered on first use.
-    private var nameSlots = [UInt16](repeating: .max, count: 4)
-
-    mutating func cachedName(_ slot: Int, _ s: String) -> UInt16 {
-        if nameSlots[slot] == .max { nameSlots[slot] = g.nameID(s) }
-        return nameSlots[slot]
-    }
-
-    /// A pass operation's name, registered in the graph on first use.
+    /// An operation's name (`OpName`), registered in the graph on first use.
     private var opNames = [UInt16](repeating: .max, count: OpName.allCases.count)
     /// Per name, the name of several compute steps merged into one (`merged`), once made.
     private var mergedNames: [UInt16] = []
