@@ -125,8 +125,8 @@ struct DataParallelPlan {
         let b = buckets[key / 1024]![key % 1024]
         for (n, shard, replica, whole) in groups(dense: b.dense, expert: b.expert) where n > 0 {
             for r0 in reduceRequests(n, shard, replica, whole: whole) {
-                let name = me.g.nameID(r0.kind == .reduceScatter ? "dp reduce-scatter (grad bucket)"
-                                       : r0.group == replica ? "dp all-reduce (grad shard, across replicas)" : "dp all-reduce (grad bucket)")
+                let name = me.name(r0.kind == .reduceScatter ? .dpReduceScatterBucket
+                                   : r0.group == replica ? .dpAllReduceShardAcrossReplicas : .dpAllReduceBucket)
                 let req = me.request(r0)
                 me.g.add(stage: r, stream: .dpReduce, category: .dp, work: me.seconds(req), request: req, deps: [after],
                          layer: Int(b.layers.last ?? -1), microBatch: microBatch, virtualStage: key / 1024, name: name)
@@ -194,12 +194,12 @@ struct DataParallelPlan {
             normWork = me.seconds(normReq)
         }
         let norm = me.g.add(stage: 0, stream: .dpReduce, category: .dp, work: normWork, request: normReq, deps: deps,
-                            name: me.g.nameID("grad-norm all-reduce"))
+                            name: me.name(.gradNormAllReduce))
         let order = me.order
         let totalVS = order.virtualStages * (order.schedule == .dualpipe ? 2 : 1)
         for r in 0..<pp {
             let opt = me.g.add(stage: r, stream: .compute, category: .optimizer, work: me.optimizerSeconds[r], deps: [norm],
-                               name: me.g.nameID("optimizer step"))
+                               name: me.name(.optimizerStep))
             if (1...2).contains(zero) && !overlapParamGather {
                 for vs in 0..<totalVS where order.owner(vs) == r {
                     for id in (buckets[vs] ?? []).flatMap(\.layers) { _ = gather(layer: Int(id), rank: r, after: opt, microBatch: -1, into: &me) }
@@ -208,7 +208,7 @@ struct DataParallelPlan {
             var ends: [Int32] = []
             for s in TaskGraph.Stream.allCases { ends.append(me.g.last(stage: r, stream: s)) }
             ends.append(norm)
-            me.g.add(stage: r, stream: .compute, category: .compute, work: 0, deps: ends, name: me.g.nameID("step end"))
+            me.g.add(stage: r, stream: .compute, category: .compute, work: 0, deps: ends, name: me.name(.stepEnd))
         }
     }
 }

@@ -1,7 +1,6 @@
-/// What the trace calls the operations the builder emits for every layer and pass (and the
-/// data-parallel ones it emits per unit). Each is registered in the task graph on first use
-/// (`StepGraphBuilder.name(_:)`), so building a pass's steps looks names up in an array instead
-/// of building and hashing a string per step.
+/// What the trace calls the operations the builder emits. Each is registered in the task graph
+/// on first use (`StepGraphBuilder.name(_:)`), so building a pass's steps looks names up in an
+/// array instead of building and hashing a string per step.
 enum OpName: Int, CaseIterable {
     case embeddingF, embeddingB, outputF, outputB, outputW, weights
     case attentionF, attentionB
@@ -11,6 +10,8 @@ enum OpName: Int, CaseIterable {
     case cpQKVIn, cpOBack, cpGradOIn, cpGradQKVBack, cpRing, cpRingGrad
     case epDispatch, epCombine, epCombineGrad, epDispatchGrad
     case dpReduceScatterUnit, dpAllReduceUnitShard, dpBroadcastParamShard, dpAllGatherParams
+    case dpReduceScatterBucket, dpAllReduceBucket, dpAllReduceShardAcrossReplicas
+    case ppSendActivations, ppSendGradients, gradNormAllReduce, optimizerStep, stepEnd
     // The layer pieces: forward, recomputed forward, backward, backward's weight-gradient GEMM;
     // each group in the same order (`recomputed`, `wgrad` step by the group's size).
     case qkvF, attentionProjF, routerF, expertsF, unpermuteF, mlpUpF, mlpDownF
@@ -70,6 +71,14 @@ enum OpName: Int, CaseIterable {
         case .dpAllReduceUnitShard: "dp all-reduce (unit shard, across replicas)"
         case .dpBroadcastParamShard: "dp broadcast (param shard)"
         case .dpAllGatherParams: "dp all-gather (params)"
+        case .dpReduceScatterBucket: "dp reduce-scatter (grad bucket)"
+        case .dpAllReduceBucket: "dp all-reduce (grad bucket)"
+        case .dpAllReduceShardAcrossReplicas: "dp all-reduce (grad shard, across replicas)"
+        case .ppSendActivations: "pp send activations"
+        case .ppSendGradients: "pp send gradients"
+        case .gradNormAllReduce: "grad-norm all-reduce"
+        case .optimizerStep: "optimizer step"
+        case .stepEnd: "step end"
         case .qkvF, .attentionProjF, .routerF, .expertsF, .unpermuteF, .mlpUpF, .mlpDownF:
             ["qkv", "attention proj", "router", "experts", "unpermute", "mlp up", "mlp down"][rawValue - OpName.qkvF.rawValue] + " F"
         case .qkvFRecompute, .attentionProjFRecompute, .routerFRecompute, .expertsFRecompute, .unpermuteFRecompute, .mlpUpFRecompute,

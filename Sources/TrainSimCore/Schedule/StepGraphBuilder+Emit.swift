@@ -57,7 +57,7 @@ extension StepGraphBuilder {
         // The waits of finished passes, kept for the next ones (a pass's lists are short and many
         // passes run; reusing them saves an allocation per pass).
         var spare: [OpList] = []
-        let sendActivations = g.nameID("pp send activations"), sendGradients = g.nameID("pp send gradients")
+        let sendActivations = name(.ppSendActivations), sendGradients = name(.ppSendGradients)
         for r in 0..<pp {
             let ops = order.ops(rank: r, pairSteadyState: pair)
             var lastGrad = [Int](repeating: -1, count: totalVS), firstForward = [Int](repeating: -1, count: totalVS)
