@@ -10,6 +10,14 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(v.value(at: ["c", "d"]), .number(-2500))
     }
 
+    func testJSONStringsAreEscapedAndRoundTrip() throws {
+        let s = "quote \" back \\ nl \n cr \r tab \t ctl \u{01}\u{1f} é 名 😀"
+        let written = JSONWriter.write(.string(s))
+        XCTAssertEqual(written, #""quote \" back \\ nl \n cr \r tab \t ctl \u0001\u001f é 名 😀""#)
+        XCTAssertEqual(try JSONParser.parse(written), .string(s))
+        XCTAssertEqual(JSONWriter.write(.object([("k\"", .string("plain"))]), pretty: false), #"{"k\"":"plain"}"#)
+    }
+
     func testParserRejectsWithPosition() {
         do { _ = try JSONParser.parse("{\n  \"a\": 1,\n  \"a\": 2\n}"); XCTFail() } catch {
             XCTAssertEqual(error.line, 3)

@@ -18,34 +18,6 @@ public enum JSONWriter {
         return "\(d)"
     }
 
-    static func quote(_ s: String) -> String {
-        var r = ""
-        quote(s, into: &r)
-        return r
-    }
-
-    /// Appends `s` as a JSON string. Most strings need no escape and are appended whole.
-    static func quote(_ s: String, into r: inout String) {
-        r += "\""
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
-            r += s
-            r += "\""
-            return
-        }
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": r += "\\\""
-            case "\\": r += "\\\\"
-            case "\n": r += "\\n"
-            case "\r": r += "\\r"
-            case "\t": r += "\\t"
-            default:
-                if u.value < 0x20 { r += String(format: "\\u%04x", u.value) } else { r.unicodeScalars.append(u) }
-            }
-        }
-        r += "\""
-    }
-
     private static func append(_ s: String, to out: inout [UInt8]) {
         var s = s
         s.withUTF8 { out.append(contentsOf: $0) }
@@ -112,20 +84,31 @@ public enum JSONWriter {
         }
     }
 
-    /// `quote(_:into:)` into UTF-8 bytes.
+    /// Appends `s` as a JSON string: '"', '\\' and control characters escaped, every other byte
+    /// as it is (a multi-byte UTF-8 sequence has no byte below 0x80). Most strings need no escape
+    /// and are appended whole.
     private static func quoteBytes(_ s: String, into out: inout [UInt8]) {
         var s = s
-        let plain = s.withUTF8 { u -> Bool in
-            if u.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) { return false }
+        s.withUTF8 { u in
             out.append(0x22)
-            out.append(contentsOf: u)
+            guard u.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else {
+                out.append(contentsOf: u)
+                out.append(0x22)
+                return
+            }
+            let hex = Array("0123456789abcdef".utf8)
+            for c in u {
+                switch c {
+                case 0x22: out += [0x5C, 0x22]
+                case 0x5C: out += [0x5C, 0x5C]
+                case 0x0A: out += [0x5C, 0x6E]
+                case 0x0D: out += [0x5C, 0x72]
+                case 0x09: out += [0x5C, 0x74]
+                case 0..<0x20: out += [0x5C, 0x75, 0x30, 0x30, hex[Int(c >> 4)], hex[Int(c & 15)]]
+                default: out.append(c)
+                }
+            }
             out.append(0x22)
-            return true
-        }
-        if !plain {
-            var r = ""
-            quote(s, into: &r)
-            append(r, to: &out)
         }
     }
 }
