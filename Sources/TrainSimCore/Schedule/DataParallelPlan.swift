@@ -11,9 +11,12 @@
 struct DataParallelPlan {
     struct Bucket { var layers: [Int32]; var dense: Double; var expert: Double }
     /// Buckets per virtual stage, in the order they become ready.
-    var buckets: [Int: [Bucket]] = [:]
-    var bucketOf: [Int: [Int32: Int]] = [:]
-    var denseParams: [Int32: Double] = [:], expertParams: [Int32: Double] = [:]
+    var buckets: [[Bucket]] = []
+    /// Per virtual stage, the bucket of each layer id (the layers, then the output layer and the
+    /// embedding: `StepGraphBuilder.outputLayerID`, `embeddingLayerID`); -1 where it has none.
+    var bucketOf: [[Int]] = []
+    /// Parameters per layer id (as `bucketOf`) on one device.
+    var denseParams: [Double] = [], expertParams: [Double] = []
     let overlapGradReduce: Bool, overlapParamGather: Bool, everyMicroBatch: Bool
     let zero: Int
     let gradBytes: Double
@@ -56,18 +59,20 @@ struct DataParallelPlan {
         let params = ParameterCount(m)
         let t = Double(par.tp)
         let (denseLayer, moeDense, moeExpert) = params.perDevice(tp: par.tp, ep: par.ep, etp: par.etp)
+        denseParams = [Double](repeating: 0, count: m.layers + 2)
+        expertParams = [Double](repeating: 0, count: m.layers + 2)
         for l in 0..<m.layers {
             let isMoE = m.moe != nil && l >= b.moeStart
-            denseParams[Int32(l)] = isMoE ? moeDense : denseLayer
-            expertParams[Int32(l)] = isMoE ? moeExpert : 0
+            denseParams[l] = isMoE ? moeDense : denseLayer
+            expertParams[l] = isMoE ? moeExpert : 0
         }
-        denseParams[b.outputLayerID] = params.outputLayer / t
-        denseParams[b.embeddingLayerID] = params.embedding / t
-        expertParams[b.outputLayerID] = 0
-        expertParams[b.embeddingLayerID] = 0
-        stageParams = (denseParams.values.reduce(0, +) + expertParams.values.reduce(0, +)) / Double(par.pp)
+        denseParams[Int(b.outputLayerID)] = params.outputLayer / t
+        denseParams[Int(b.embeddingLayerID)] = params.embedding / t
+        stageParams = (denseParams.reduce(0, +) + expertParams.reduce(0, +)) / Double(par.pp)
         let order = b.order
         let totalVS = order.virtualStages * (order.schedule == .dualpipe ? 2 : 1)
+        buckets.reserveCapacity(totalVS)
+        bucketOf.reserveCapacity(totalVS)
         for vs in 0..<totalVS {
             // Reverse layer order: the output side's gradients are ready first.
             var ids: [Int32] = []
@@ -76,15 +81,15 @@ struct DataParallelPlan {
             if order.isFirst(vs) { ids.append(b.embeddingLayerID) }
             let bucketed = fw.overlapGradReduce && fw.bucketParameters > 0 && vs == 0 && !par.zero3GathersOnce
             var list: [Bucket] = [], cur = Bucket(layers: [], dense: 0, expert: 0)
-            var of: [Int32: Int] = [:]
+            var of = [Int](repeating: -1, count: denseParams.count)
             for id in ids {
-                cur.layers.append(id); cur.dense += denseParams[id]!; cur.expert += expertParams[id]!
-                of[id] = list.count
+                cur.layers.append(id); cur.dense += denseParams[Int(id)]; cur.expert += expertParams[Int(id)]
+                of[Int(id)] = list.count
                 if bucketed && cur.dense + cur.expert >= fw.bucketParameters { list.append(cur); cur = Bucket(layers: [], dense: 0, expert: 0) }
             }
             if !cur.layers.isEmpty { list.append(cur) }
-            buckets[vs] = list
-            bucketOf[vs] = of
+            buckets.append(list)
+            bucketOf.append(of)
         }
     }
 
@@ -122,7 +127,7 @@ struct DataParallelPlan {
 
     /// Reduces one bucket's gradients (key: virtual stage x 1024 + bucket) after `after`.
     func reduce(bucket key: Int, rank r: Int, after: Int32, microBatch: Int = -1, into me: inout StepGraphBuilder) {
-        let b = buckets[key / 1024]![key % 1024]
+        let b = buckets[key / 1024][key % 1024]
         for (n, shard, replica, whole) in groups(dense: b.dense, expert: b.expert) where n > 0 {
             for r0 in reduceRequests(n, shard, replica, whole: whole) {
                 let name = me.name(r0.kind == .reduceScatter ? .dpReduceScatterBucket
@@ -144,7 +149,7 @@ struct DataParallelPlan {
         let slot = l * 2 + (gather ? 1 : 0)
         if slot < me.dpLayerOps.count, let hit = me.dpLayerOps[slot] { return hit }
         var out: [(request: Int32, seconds: Double)] = []
-        for (n, shard, replica, whole) in groups(dense: denseParams[Int32(l)] ?? 0, expert: expertParams[Int32(l)] ?? 0) where n > 0 {
+        for (n, shard, replica, whole) in groups(dense: denseParams[l], expert: expertParams[l]) where n > 0 {
             let requests = gather ? gatherRequests(n, shard) : reduceRequests(n, shard, replica, whole: whole)
             for r0 in requests {
                 let req = me.request(r0)
@@ -202,7 +207,7 @@ struct DataParallelPlan {
                                name: me.name(.optimizerStep))
             if (1...2).contains(zero) && !overlapParamGather {
                 for vs in 0..<totalVS where order.owner(vs) == r {
-                    for id in (buckets[vs] ?? []).flatMap(\.layers) { _ = gather(layer: Int(id), rank: r, after: opt, microBatch: -1, into: &me) }
+                    for id in buckets[vs].flatMap(\.layers) { _ = gather(layer: Int(id), rank: r, after: opt, microBatch: -1, into: &me) }
                 }
             }
             var ends: [Int32] = []

@@ -48,6 +48,7 @@ extension StepGraphBuilder {
     mutating func steps(_ pass: PipelineOrder.Pass, vs: Int, gather: Bool, reduces: Bool) -> [PassStep] {
         var s: [PassStep] = []
         let layers = self.layers(ofVirtualStage: vs)
+        s.reserveCapacity(24 * layers.count + 16)
         let first = order.isFirst(vs), last = order.isLast(vs)
         let zero3 = e.parallelism.zero3EveryMicroBatch
         let marks = zero3 || reduces

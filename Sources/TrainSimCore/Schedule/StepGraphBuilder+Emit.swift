@@ -34,9 +34,11 @@ extension StepGraphBuilder {
     /// Per rank while emitting.
     struct RankState {
         var carry = OpList()
-        var gathers: [Int32: Int32] = [:]
+        /// The last gather of each layer id (-1: none).
+        var gathers: [Int32]
         var lastLayerReduce: Int32 = -1
-        var remaining: [Int32: Int] = [:]
+        /// Per virtual stage and bucket, the layers whose gradients are still to come.
+        var remaining: [[Int]]
         var flush: [Int] = []
     }
 
@@ -65,8 +67,8 @@ extension StepGraphBuilder {
                 if op.pass == .backward || op.pass == .weight { lastGrad[Int(op.virtualStage)] = k }
                 if op.pass == .forward, firstForward[Int(op.virtualStage)] < 0 { firstForward[Int(op.virtualStage)] = k }
             }
-            var st = RankState()
-            for (vs, b) in dp.buckets where order.owner(vs) == r { for (i, bucket) in b.enumerated() { st.remaining[Int32(vs * 1024 + i)] = bucket.layers.count } }
+            var st = RankState(gathers: [Int32](repeating: -1, count: dp.denseParams.count),
+                               remaining: dp.buckets.map { $0.map(\.layers.count) })
             func cursor(_ k: Int, _ me: inout StepGraphBuilder) -> Cursor {
                 let op = ops[k], vs = Int(op.virtualStage)
                 let gather = dp.overlapParamGather && op.pass == .forward && firstForward[vs] == k
@@ -165,9 +167,9 @@ extension StepGraphBuilder {
                 for k in 0..<c.pending.count { c.waits.append(c.pending[k]) }
                 c.pending.clear()
             case let .gatherIssue(layer):
-                st.gathers[layer] = dp.gather(layer: Int(layer), rank: r, after: c.producer, microBatch: c.microBatch, into: &self)
+                st.gathers[Int(layer)] = dp.gather(layer: Int(layer), rank: r, after: c.producer, microBatch: c.microBatch, into: &self)
             case let .gatherWait(layer):
-                if let id = st.gathers[layer], id >= 0 { c.waits.append(id) }
+                if st.gathers[Int(layer)] >= 0 { c.waits.append(st.gathers[Int(layer)]) }
             case let .gradReady(layer):
                 if e.parallelism.zero3EveryMicroBatch {
                     // FSDP: one reduce-scatter per unit and micro-batch; the next is issued only
@@ -175,11 +177,10 @@ extension StepGraphBuilder {
                     let id = dp.reduceLayer(Int(layer), rank: r, after: c.producer, microBatch: c.microBatch, into: &self)
                     if st.lastLayerReduce >= 0 { c.waits.append(st.lastLayerReduce) }
                     if id >= 0 { st.lastLayerReduce = id }
-                } else if c.reduces, let b = dp.bucketOf[c.virtualStage]?[layer] {
-                    let key = Int32(c.virtualStage * 1024 + b)
-                    st.remaining[key, default: 0] -= 1
-                    if st.remaining[key]! == 0 {
-                        st.remaining[key] = dp.buckets[c.virtualStage]![b].layers.count
+                } else if c.reduces, case let b = dp.bucketOf[c.virtualStage][Int(layer)], b >= 0 {
+                    st.remaining[c.virtualStage][b] -= 1
+                    if st.remaining[c.virtualStage][b] == 0 {
+                        st.remaining[c.virtualStage][b] = dp.buckets[c.virtualStage][b].layers.count
                         if dp.overlapGradReduce {
                             dp.reduce(bucket: c.virtualStage * 1024 + b, rank: r, after: c.producer, microBatch: c.microBatch, into: &self)
                         }
