@@ -8,6 +8,15 @@ public struct FNV1a: Sendable {
     public init() {}
 
     public mutating func add<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
+        // Contiguous bytes (arrays, slices, native strings' UTF-8) in a plain pointer loop.
+        if let v = bytes.withContiguousStorageIfAvailable({ p -> UInt64 in
+            var v = value
+            for b in p { v = (v ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+            return v
+        }) {
+            value = v
+            return
+        }
         for b in bytes {
             value ^= UInt64(b)
             value = value &* 0x0000_0100_0000_01b3

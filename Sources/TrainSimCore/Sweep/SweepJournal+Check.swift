@@ -11,12 +11,15 @@ extension SweepJournal {
 
     /// A result line (`SweepPoint.jsonLine`) stamped with the experiment's fingerprint and its check.
     public static func seal(_ line: String, experiment: String) -> String {
-        var body = line
-        if body.hasSuffix("\n") { body.removeLast() }
-        guard body.hasSuffix("}"), body.count > 2 else { return line }
+        // On the bytes: a String's `count` walks its characters, and the check hashes bytes.
+        var body = Array(line.utf8)
+        if body.last == UInt8(ascii: "\n") { body.removeLast() }
+        guard body.last == UInt8(ascii: "}"), body.count > 2 else { return line }
         body.removeLast()
-        body += ",\"experiment\":\"\(experiment)\""
-        return body + ",\"check\":\"\(FNV1a.hex(body.utf8))\"}\n"
+        body += ",\"experiment\":\"\(experiment)\"".utf8
+        let check = FNV1a.hex(body)
+        body += ",\"check\":\"\(check)\"}\n".utf8
+        return String(decoding: body, as: UTF8.self)
     }
 
     /// The point on one complete journal line (without its newline), after checking the line's
