@@ -15,6 +15,12 @@ struct TimelineSummary {
 
     var breakdown: StepBreakdown { stages[stage] }
 
+    /// Seconds within which two operations' ends count as the same when a wait is blamed on the
+    /// one that ended last (the first in dependency order wins): stages of a pipeline often hand
+    /// over at the same instant, and the sums that place those ends differ in their last bits
+    /// depending on the order they were added in.
+    static let tie = 1e-12
+
     /// `busyAsTraffic`: a tier's busy time is its traffic at full rate (analytical sharing keeps
     /// that within the step); otherwise (flow mode, whose per-tier split is an attribution, not a
     /// load) it is the time during which any collective crossing the tier was in flight.
@@ -68,7 +74,7 @@ struct TimelineSummary {
                 var best = -1, bestEnd = -Double.infinity
                 for k in Int(g.depStart[j])..<Int(g.depStart[j + 1]) {
                     let d = Int(g.deps[k])
-                    if end[d] > bestEnd { bestEnd = end[d]; best = d }
+                    if end[d] > bestEnd + TimelineSummary.tie { bestEnd = end[d]; best = d }
                 }
                 if best < 0 { add(s, nil, hi - a); return }
                 j = best
@@ -85,7 +91,7 @@ struct TimelineSummary {
                 var best = -1, bestEnd = -Double.infinity
                 for k in Int(g.depStart[i])..<Int(g.depStart[i + 1]) {
                     let d = Int(g.deps[k])
-                    if Int32(d) != prevOp[s], end[d] > bestEnd { bestEnd = end[d]; best = d }
+                    if Int32(d) != prevOp[s], end[d] > bestEnd + TimelineSummary.tie { bestEnd = end[d]; best = d }
                 }
                 if best >= 0 { blame(s, prevEnd[s], start[i], Int32(best)) } else { add(s, nil, gap) }
             }
@@ -105,7 +111,9 @@ struct TimelineSummary {
             stages[s] = b
         }
         var best = 0
-        for s in 1..<max(S, 1) where computeBusy[s] > computeBusy[best] { best = s }
+        // Stages with the same compute (to rounding: sums of the same times in another order)
+        // go to the first, so that how the times were added never decides which stage is shown.
+        for s in 1..<max(S, 1) where computeBusy[s] > computeBusy[best] * (1 + 1e-9) { best = s }
         self.stages = stages
         stage = best
         exposed = exposedAll[best]
