@@ -207,7 +207,7 @@ struct DataParallelPlan {
                                name: me.name(.optimizerStep))
             if (1...2).contains(zero) && !overlapParamGather {
                 for vs in 0..<totalVS where order.owner(vs) == r {
-                    for id in buckets[vs].flatMap(\.layers) { _ = gather(layer: Int(id), rank: r, after: opt, microBatch: -1, into: &me) }
+                    for bucket in buckets[vs] { for id in bucket.layers { _ = gather(layer: Int(id), rank: r, after: opt, microBatch: -1, into: &me) } }
                 }
             }
             var ends: [Int32] = []

@@ -68,7 +68,7 @@ extension StepGraphBuilder {
                 if op.pass == .forward, firstForward[Int(op.virtualStage)] < 0 { firstForward[Int(op.virtualStage)] = k }
             }
             var st = RankState(gathers: [Int32](repeating: -1, count: dp.denseParams.count),
-                               remaining: dp.buckets.map { $0.map(\.layers.count) })
+                               remaining: dp.buckets.map { $0.map { $0.layers.count } })
             func cursor(_ k: Int, _ me: inout StepGraphBuilder) -> Cursor {
                 let op = ops[k], vs = Int(op.virtualStage)
                 let gather = dp.overlapParamGather && op.pass == .forward && firstForward[vs] == k
