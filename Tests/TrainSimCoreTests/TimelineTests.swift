@@ -55,6 +55,18 @@ final class TimelineTests: XCTestCase {
         }
     }
 
+    func testOfStagesWithTheSameComputeTheFirstIsShown() throws {
+        // The shipped 405B run's middle stages hold the same layers: their compute is the same
+        // sum added in another order, and which of them the report shows must not be decided by
+        // the last bits of it (it was stage 4 of the identical 1-14).
+        let e = try Experiment.load(path: SweepPlanTests.root.appendingPathComponent("Experiments/llama3-405b-h100-wholerun.json").path)
+        let r = try Engine.simulateStep(e)
+        let most = r.stageBreakdowns.map(\.compute).max()!
+        let first = r.stageBreakdowns.firstIndex { $0.compute >= most * (1 - 1e-9) }!
+        XCTAssertGreaterThan(r.stageBreakdowns.filter { $0.compute >= most * (1 - 1e-9) }.count, 1)
+        XCTAssertEqual(r.bottleneckStage, first)
+    }
+
     func testWithFreeCommunicationTheBubbleIsTheClosedForm() throws {
         // Balanced stages (no output layer or embedding work to speak of, no launch overhead):
         // 1F1B idles (p - 1)(F + B) per step, interleaved (p - 1)(F + B) / v.
