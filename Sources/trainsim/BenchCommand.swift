@@ -13,7 +13,7 @@ struct BenchCommand: ParsableCommand {
         network   the SIMD max-min solver vs a scalar reference; one step of a 9,216-device MoE plan and a 100,000-device dense plan in flow mode, with peak memory.
         montecarlo  whole-run Monte Carlo trials per second on one worker and the speedup on two.
         sweep     sweep points per CPU-second on Experiments/sweep-bench-llama3-70b.json (25,920 points; new and old path), 1 vs 2 MPI ranks on its
-                  2,880 points of one design and size with the machine's own ceiling (two 1-rank sweeps side by side), peak memory of a 10,000- and a 1,000,000-point sweep (JSON and CSV); search plans per second and its 1-vs-2-rank speedup.
+                  8,640 points of one design (three sizes) with the machine's own ceiling (two 1-rank sweeps side by side), peak memory of a 10,000- and a 1,000,000-point sweep (JSON and CSV); search plans per second and its 1-vs-2-rank speedup.
         all       everything above.
 
         Examples:
