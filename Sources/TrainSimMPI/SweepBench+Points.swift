@@ -77,7 +77,7 @@ extension SweepBench {
                     rss.append((f.count, r.kilobytes, r.seconds))
                 }
                 if rss.count == 2 {
-                    out += "  peak memory (ru_maxrss of the sweep process, --format \(format) to a pipe): \(rss[0].0) points \(rss[0].1 / 1024) MB "
+                    out += "  peak memory (VmHWM of the sweep process, --format \(format) to a pipe): \(rss[0].0) points \(rss[0].1 / 1024) MB "
                         + "(\(String(format: "%.1f", rss[0].2)) s), \(rss[1].0) points \(rss[1].1 / 1024) MB (\(String(format: "%.1f", rss[1].2)) s): "
                         + "\(String(format: "%.2f", Double(rss[1].1) / Double(max(rss[0].1, 1))))x\n"
                 }
@@ -123,8 +123,11 @@ extension SweepBench {
         return (url.path, count)
     }
 
-    /// Runs the binary with its output drained and discarded: its peak resident memory (KiB, from
-    /// wait4's ru_maxrss) and wall seconds; nil if it could not run or failed.
+    /// Runs the binary with its output drained and discarded: its peak resident memory (KiB) and
+    /// wall seconds; nil if it could not run or failed. The peak is the high-water mark of the
+    /// child's own address space (VmHWM in /proc/PID/status, sampled every 5 ms while it runs):
+    /// wait4's ru_maxrss would not do, since Linux carries the spawning process's high-water mark
+    /// across exec, so it reported this bench process's own memory (81-147 MB) for any sweep.
     static func peakMemory(_ exe: String, _ args: [String]) -> (kilobytes: Int, seconds: Double)? {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { return nil }
@@ -145,12 +148,37 @@ extension SweepBench {
         let t0 = Date()
         guard posix_spawn(&pid, exe, &actions, nil, argv, envp) == 0 else { close(fds[0]); close(fds[1]); return nil }
         close(fds[1])
+        final class Peak: @unchecked Sendable {
+            let lock = NSLock()
+            var kilobytes = 0, done = false
+        }
+        let peak = Peak(), child = pid
+        let sampled = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            while true {
+                peak.lock.lock(); let done = peak.done; peak.lock.unlock()
+                if done { break }
+                if let k = highWaterKilobytes(child) { peak.lock.lock(); peak.kilobytes = max(peak.kilobytes, k); peak.lock.unlock() }
+                usleep(5000)
+            }
+            sampled.signal()
+        }
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while buffer.withUnsafeMutableBytes({ read(fds[0], $0.baseAddress, $0.count) }) > 0 {}
         close(fds[0])
+        if let k = highWaterKilobytes(pid) { peak.lock.lock(); peak.kilobytes = max(peak.kilobytes, k); peak.lock.unlock() }
         var status: Int32 = 0
-        var usage = rusage()
-        guard wait4(pid, &status, 0, &usage) == pid, status == 0 else { return nil }
-        return (usage.ru_maxrss, Date().timeIntervalSince(t0))
+        let waited = waitpid(pid, &status, 0)
+        peak.lock.lock(); peak.done = true; peak.lock.unlock()
+        sampled.wait()
+        guard waited == pid, status == 0, peak.kilobytes > 0 else { return nil }
+        return (peak.kilobytes, Date().timeIntervalSince(t0))
+    }
+
+    /// VmHWM of a running process: the high-water mark of its resident memory since its exec (KiB).
+    static func highWaterKilobytes(_ pid: pid_t) -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return nil }
+        return Int(line.dropFirst(6).split(separator: " ").first ?? "")
     }
 }
