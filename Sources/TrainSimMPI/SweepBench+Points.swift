@@ -186,6 +186,6 @@ extension SweepBench {
         guard n > 0 else { return nil }
         let text = String(decoding: bytes[..<n], as: UTF8.self)
         guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return nil }
-        return Int(line.dropFirst(6).split(separator: " ").first ?? "")
+        return Int(line.dropFirst(6).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "")  // "VmHWM:\t  1588 kB"
     }
 }
