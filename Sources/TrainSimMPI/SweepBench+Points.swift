@@ -47,7 +47,7 @@ extension SweepBench {
                 return (best.seconds, runs.map(\.busiestCPU).min()!, best.output)
             }
             if let one = fastest(1), let two = fastest(2) {
-                out += "  \(big.count)-point sweep (the one above on its first design, its three sizes; 1 rank takes about 15 s, so "
+                out += "  \(big.count)-point sweep (the one above on its first design, its three sizes; 1 rank takes 10 s or more, so "
                     + "starting the processes, about 0.4 s under mpirun, does not dominate) under mpirun, fastest of \(trials) (load average \(loadAverage)): wall 1 rank "
                     + "\(String(format: "%.2f", one.seconds)) s, 2 ranks \(String(format: "%.2f", two.seconds)) s: "
                     + "\(String(format: "%.2f", one.seconds / two.seconds))x; CPU of the busiest rank \(String(format: "%.2f", one.cpu)) s vs "
