@@ -4,12 +4,16 @@ import Foundation
 /// round-trips, so the same input gives byte-identical reports.
 public enum JSONWriter {
     public static func write(_ v: JSONValue, pretty: Bool = true) -> String {
-        // Written as UTF-8 bytes and made a string once: appending to a String piece by piece
-        // costs more than the rest of a sweep point's encoding.
+        String(decoding: bytes(v, pretty: pretty), as: UTF8.self)
+    }
+
+    /// The document as UTF-8 bytes. Written as bytes, not appended to a String piece by piece
+    /// (which costs more than the rest of a sweep point's encoding).
+    public static func bytes(_ v: JSONValue, pretty: Bool = true) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(1024)
         emit(v, into: &out, indent: pretty ? 0 : nil)
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     public static func number(_ d: Double) -> String {

@@ -11,15 +11,20 @@ extension SweepJournal {
 
     /// A result line (`SweepPoint.jsonLine`) stamped with the experiment's fingerprint and its check.
     public static func seal(_ line: String, experiment: String) -> String {
-        // On the bytes: a String's `count` walks its characters, and the check hashes bytes.
-        var body = Array(line.utf8)
+        String(decoding: seal(bytes: Array(line.utf8), experiment: experiment), as: UTF8.self)
+    }
+
+    /// `seal` on a line's UTF-8 bytes (what a rank sends; a String's `count` would walk its
+    /// characters, and the check hashes bytes). A line that is not an object is returned as it is.
+    public static func seal(bytes line: [UInt8], experiment: String) -> [UInt8] {
+        var body = line
         if body.last == UInt8(ascii: "\n") { body.removeLast() }
         guard body.last == UInt8(ascii: "}"), body.count > 2 else { return line }
         body.removeLast()
         body += ",\"experiment\":\"\(experiment)\"".utf8
         let check = FNV1a.hex(body)
         body += ",\"check\":\"\(check)\"}\n".utf8
-        return String(decoding: body, as: UTF8.self)
+        return body
     }
 
     /// The point on one complete journal line (without its newline), after checking the line's

@@ -26,14 +26,14 @@ public struct SweepTally: Sendable {
     /// A point as the rank that computed it sends it: its status, its reason and its sealed
     /// journal line (``SweepJournal/seal(_:experiment:)``), so rank 0 parses nothing.
     public static func encode(_ p: SweepPoint, experiment: String) -> Data {
-        let line = SweepJournal.seal(p.jsonLine, experiment: experiment)
+        let line = SweepJournal.seal(bytes: JSONWriter.bytes(p.json, pretty: false), experiment: experiment)
         let reason = Array((p.reason ?? "").utf8)
-        var d = Data(capacity: line.utf8.count + reason.count + 6)
+        var d = Data(capacity: line.count + reason.count + 6)
         d.append(UInt8(Status.allCases.firstIndex(of: p.status)!))
         d.append(p.reason == nil ? 0 : 1)
         withUnsafeBytes(of: UInt32(reason.count).littleEndian) { d.append(contentsOf: $0) }
         d.append(contentsOf: reason)
-        d.append(contentsOf: line.utf8)
+        d.append(contentsOf: line)
         return d
     }
 
