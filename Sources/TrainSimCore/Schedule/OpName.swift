@@ -20,6 +20,8 @@ enum OpName: Int, CaseIterable {
     case qkvBWgrad, attentionProjBWgrad, routerBWgrad, expertsBWgrad, unpermuteBWgrad, mlpUpBWgrad, mlpDownBWgrad
 
     private static let pieces = 7
+    /// The layer pieces' texts, in the order of each group.
+    private static let pieceTexts = ["qkv", "attention proj", "router", "experts", "unpermute", "mlp up", "mlp down"]
 
     /// A forward piece's name when the forward is rerun before its backward (full recompute).
     func recomputed(_ yes: Bool) -> OpName {
@@ -80,12 +82,12 @@ enum OpName: Int, CaseIterable {
         case .optimizerStep: "optimizer step"
         case .stepEnd: "step end"
         case .qkvF, .attentionProjF, .routerF, .expertsF, .unpermuteF, .mlpUpF, .mlpDownF:
-            ["qkv", "attention proj", "router", "experts", "unpermute", "mlp up", "mlp down"][rawValue - OpName.qkvF.rawValue] + " F"
+            OpName.pieceTexts[rawValue - OpName.qkvF.rawValue] + " F"
         case .qkvFRecompute, .attentionProjFRecompute, .routerFRecompute, .expertsFRecompute, .unpermuteFRecompute, .mlpUpFRecompute,
              .mlpDownFRecompute:
             OpName(rawValue: rawValue - OpName.pieces)!.text + " (recompute)"
         case .qkvB, .attentionProjB, .routerB, .expertsB, .unpermuteB, .mlpUpB, .mlpDownB:
-            ["qkv", "attention proj", "router", "experts", "unpermute", "mlp up", "mlp down"][rawValue - OpName.qkvB.rawValue] + " B"
+            OpName.pieceTexts[rawValue - OpName.qkvB.rawValue] + " B"
         case .qkvBWgrad, .attentionProjBWgrad, .routerBWgrad, .expertsBWgrad, .unpermuteBWgrad, .mlpUpBWgrad, .mlpDownBWgrad:
             OpName(rawValue: rawValue - OpName.pieces)!.text + " wgrad"
         }

@@ -58,6 +58,16 @@ struct TimelineSummary {
             case nil: stages[s].bubble += seconds
             }
         }
+        /// What operation i waited for: its dependency that ended last (ties within `tie` going to
+        /// the first), other than `excluding`; -1 if none.
+        func lastEnded(_ i: Int, excluding: Int32 = -1) -> Int {
+            var best = -1, bestEnd = -Double.infinity
+            for k in Int(g.depStart[i])..<Int(g.depStart[i + 1]) {
+                let d = Int(g.deps[k])
+                if Int32(d) != excluding, end[d] > bestEnd + TimelineSummary.tie { bestEnd = end[d]; best = d }
+            }
+            return best
+        }
         /// Blames the wait [a, b] of stage s's compute stream on operation j, which ended at b:
         /// the part while j ran goes to j's kind, the part before to what j itself waited for.
         func blame(_ s: Int, _ a: Double, _ b: Double, _ j0: Int32) {
@@ -70,12 +80,7 @@ struct TimelineSummary {
                 if g.request[j] >= 0 { exposedAll[s][Int(g.request[j])] += (hi - lo) * wt }
                 hi = lo
                 guard hi > a else { return }
-                // What j waited for: its dependency that ended last.
-                var best = -1, bestEnd = -Double.infinity
-                for k in Int(g.depStart[j])..<Int(g.depStart[j + 1]) {
-                    let d = Int(g.deps[k])
-                    if end[d] > bestEnd + TimelineSummary.tie { bestEnd = end[d]; best = d }
-                }
+                let best = lastEnded(j)
                 if best < 0 { add(s, nil, hi - a); return }
                 j = best
                 depth += 1
@@ -88,11 +93,7 @@ struct TimelineSummary {
             if let r = repeating { wt = r.weights[i] }
             let gap = start[i] - prevEnd[s]
             if gap > 0 {
-                var best = -1, bestEnd = -Double.infinity
-                for k in Int(g.depStart[i])..<Int(g.depStart[i + 1]) {
-                    let d = Int(g.deps[k])
-                    if Int32(d) != prevOp[s], end[d] > bestEnd + TimelineSummary.tie { bestEnd = end[d]; best = d }
-                }
+                let best = lastEnded(i, excluding: prevOp[s])
                 if best >= 0 { blame(s, prevEnd[s], start[i], Int32(best)) } else { add(s, nil, gap) }
             }
             let busy = end[i] - start[i]
