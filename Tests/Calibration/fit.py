@@ -87,44 +87,70 @@ def seq(i): return CASES[i]["experiment"]["training"].get("sequenceLength", 0)
 LONG_SEQUENCE = 16384
 def is_moe(c): return isinstance(c["experiment"]["model"], dict) and "moe" in c["experiment"]["model"]
 
+def kernel(i):
+    """The attention kernel a row runs: its experiment's override, else its stack file's."""
+    fw = CASES[i]["experiment"]["training"].get("framework", "megatron-core")
+    if isinstance(fw, dict) and "attentionKernel" in fw: return fw["attentionKernel"]
+    name = fw["stack"] if isinstance(fw, dict) else fw
+    return load(f"Topologies/frameworks/{name}.json").get("attentionKernel", {}).get("value", "fused")
+
+def is_long(i):
+    """A row of 16k tokens or more run with another attention kernel than the fused one the curves describe."""
+    return seq(i) >= LONG_SEQUENCE and kernel(i) != "fused"
+
+STACKS = ["megatron-core", "nemo", "pytorch-fsdp", "deepspeed", "mindspeed", "internlm"]
+
+# The rows that set each constant, and the setters the searches move (shared by the fit and by
+# --leave-one-out, so that both refit the same thing the same way).
+def reference_rows(chip, fp8):
+    """A silicon's dense rows run with its reference stacks: bf16/fp16 ones set its GEMM level, fp8 ones its fp8 factor."""
+    return rows_where(lambda c: family(c["id"]) == chip and stack(c["id"]) in REFERENCE_STACKS
+                      and (precision(c["id"]) == "fp8") == fp8 and not is_moe(c))
+
+def stack_rows(st, moe):
+    return rows_where(lambda c: stack(c["id"]) == st and is_moe(c) == moe)
+
+def gemm_level_setter(path):
+    """Scales a silicon's GEMM curve at 1e10 FLOPs and above by k, from the points it has now."""
+    base = [list(p) for p in load(path)["efficiency"]["gemm"]["points"]]
+    def set_gemm(k):
+        d = load(path)
+        d["efficiency"]["gemm"]["points"] = [[x, round(min(0.95, y * k), 4) if x >= 1e10 else y] for x, y in base]
+        save(path, d)
+    return set_gemm
+
+def value_setter(path, *keys):
+    """Sets the "value" of the entry at `keys` in a data file."""
+    def set_value(v):
+        d = load(path)
+        node = d
+        for k in keys: node = node.setdefault(k, {})
+        node["value"] = round(v, 4)
+        save(path, d)
+    return set_value
+
 def leave_one_out():
     """Each fitted row predicted by its constant refitted on the other rows that set it."""
-    def text(path): return open(path).read()
     groups = []  # (what, rows, path, setter, lo, hi)
     for chip, path in SILICON_FILES.items():
-        for fp8 in (False, True):
-            rows = rows_where(lambda c: family(c["id"]) == chip and stack(c["id"]) in REFERENCE_STACKS
-                              and (precision(c["id"]) == "fp8") == fp8 and not is_moe(c))
-            if not rows: continue
-            if fp8:
-                def setter(v, path=path):
-                    d = load(path); d["efficiency"]["fp8GemmFactor"]["value"] = round(v, 4); save(path, d)
-                groups.append((f"{chip} fp8GemmFactor", rows, path, setter, 0.4, 1.0))
-            else:
-                base = [list(p) for p in load(path)["efficiency"]["gemm"]["points"]]
-                def setter(k, path=path, base=base):
-                    d = load(path)
-                    d["efficiency"]["gemm"]["points"] = [[x, round(min(0.95, y * k), 4) if x >= 1e10 else y] for x, y in base]
-                    save(path, d)
-                groups.append((f"{chip} GEMM level", rows, path, setter, 0.6, 1.4))
+        if rows := reference_rows(chip, fp8=False):
+            groups.append((f"{chip} GEMM level", rows, path, gemm_level_setter(path), 0.6, 1.4))
+        if rows := reference_rows(chip, fp8=True):
+            groups.append((f"{chip} fp8GemmFactor", rows, path, value_setter(path, "efficiency", "fp8GemmFactor"), 0.4, 1.0))
     for st in FITTED_STACKS:
         path = f"Topologies/frameworks/{st}.json"
-        rows = rows_where(lambda c: stack(c["id"]) == st and not is_moe(c))
+        rows = stack_rows(st, moe=False)
         for chip in sorted({family(i) for i in rows}):
-            short = [i for i in rows if family(i) == chip and (seq(i) < LONG_SEQUENCE or kernel(i) == "fused")]
-            def setter(x, path=path, chip=chip):
-                d = load(path); d["efficiencyFactorBySilicon"][chip]["value"] = round(x, 4); save(path, d)
-            if short: groups.append((f"{st} on {chip}", short, path, setter, 0.5, 1.2))
-    for st in ["megatron-core", "nemo", "pytorch-fsdp", "deepspeed", "mindspeed", "internlm"]:
-        rows = rows_where(lambda c: stack(c["id"]) == st and is_moe(c))
+            if short := [i for i in rows if family(i) == chip and not is_long(i)]:
+                groups.append((f"{st} on {chip}", short, path, value_setter(path, "efficiencyFactorBySilicon", chip), 0.5, 1.2))
+    for st in STACKS:
         path = f"Topologies/frameworks/{st}.json"
-        def setter(v, path=path):
-            d = load(path); d["moeKernelEfficiency"]["value"] = round(v, 4); save(path, d)
-        if rows: groups.append((f"{st} moeKernelEfficiency", rows, path, setter, 0.05, 1.0))
+        if rows := stack_rows(st, moe=True):
+            groups.append((f"{st} moeKernelEfficiency", rows, path, value_setter(path, "moeKernelEfficiency"), 0.05, 1.0))
     fitted = {i: c["error"] for i, c in first.items() if c["calibration"]}
     out = {}
     for what, rows, path, setter, lo, hi in groups:
-        original = text(path)
+        original = open(path).read()
         for i in rows:
             others = [j for j in rows if j != i]
             if not others:
@@ -152,38 +178,23 @@ def leave_one_out():
     if os.path.exists("Tests/Calibration/fit-rows.tmp.json"):
         os.remove("Tests/Calibration/fit-rows.tmp.json")
 
-def kernel(i):
-    """The attention kernel a row runs: its experiment's override, else its stack file's."""
-    fw = CASES[i]["experiment"]["training"].get("framework", "megatron-core")
-    if isinstance(fw, dict) and "attentionKernel" in fw: return fw["attentionKernel"]
-    name = fw["stack"] if isinstance(fw, dict) else fw
-    return load(f"Topologies/frameworks/{name}.json").get("attentionKernel", {}).get("value", "fused")
-
 if LEAVE_ONE_OUT:
     leave_one_out()
     sys.exit(0)
 
 report = []
 for chip, path in SILICON_FILES.items():
-    rows = rows_where(lambda c: family(c["id"]) == chip and stack(c["id"]) in REFERENCE_STACKS and precision(c["id"]) != "fp8" and not is_moe(c))
-    if rows:
+    if rows := reference_rows(chip, fp8=False):
+        k = golden(gemm_level_setter(path), 0.6, 1.4, rows)
         doc = load(path)
-        base = [list(p) for p in doc["efficiency"]["gemm"]["points"]]
         src = doc["efficiency"]["gemm"]["source"].split(" Level fitted")[0]
-        def set_gemm(k, doc=doc, base=base, path=path):
-            doc["efficiency"]["gemm"]["points"] = [[x, round(min(0.95, y * k), 4) if x >= 1e10 else y] for x, y in base]
-            save(path, doc)
-        k = golden(set_gemm, 0.6, 1.4, rows)
         doc["efficiency"]["gemm"]["source"] = src + f" Level fitted (the points at 1e10 FLOPs and above, scaled together) by Tests/Calibration/fit.py on rows {', '.join(rows)}."
         doc["efficiency"]["gemm"]["confidence"] = "CAL"
         save(path, doc)
         report.append(f"{chip} gemm level x{k} on {', '.join(rows)}")
-    rows8 = rows_where(lambda c: family(c["id"]) == chip and stack(c["id"]) in REFERENCE_STACKS and precision(c["id"]) == "fp8" and not is_moe(c))
-    if rows8:
+    if rows8 := reference_rows(chip, fp8=True):
+        v = golden(value_setter(path, "efficiency", "fp8GemmFactor"), 0.4, 1.0, rows8)
         doc = load(path)
-        def set_fp8(v, doc=doc, path=path):
-            doc["efficiency"]["fp8GemmFactor"]["value"] = round(v, 4); save(path, doc)
-        v = golden(set_fp8, 0.4, 1.0, rows8)
         doc["efficiency"]["fp8GemmFactor"] = {"value": v, "source": f"fitted by Tests/Calibration/fit.py on rows {', '.join(rows8)} (fp8 GEMMs reach this share of the fp8 peak relative to bf16's share of the bf16 peak)", "confidence": "CAL"}
         save(path, doc)
         report.append(f"{chip} fp8GemmFactor {v} on {', '.join(rows8)}")
@@ -192,18 +203,17 @@ for chip, path in SILICON_FILES.items():
 FLEX_OF_FLASH2 = 0.87  # FlexAttention / FlashAttention-2: 90 % forward, 85 % backward (PyTorch blog, Aug 2024)
 
 for st in FITTED_STACKS:
-    rows = rows_where(lambda c: stack(c["id"]) == st and not is_moe(c))
+    rows = stack_rows(st, moe=False)
     path = f"Topologies/frameworks/{st}.json"
     if not rows:
         report.append(f"{st}: no calibration rows; efficiencyFactor stays as its file says")
         continue
     doc = load(path)
-    def set_eff(v, doc=doc, path=path):
-        doc["efficiencyFactor"]["value"] = round(v, 4); save(path, doc)
     doc.pop("efficiencyFactorBySilicon", None)
     save(path, doc)
     short = [i for i in rows if seq(i) < LONG_SEQUENCE] or rows
-    v = golden(set_eff, 0.5, 1.2, short)
+    v = golden(value_setter(path, "efficiencyFactor"), 0.5, 1.2, short)
+    doc = load(path)
     doc["efficiencyFactor"] = {"value": v, "source": f"fitted by Tests/Calibration/fit.py on rows {', '.join(short)}: the share of the reference stack's kernel efficiency this stack reaches (on silicon without a figure of its own below)", "confidence": "CAL"}
     save(path, doc)
     report.append(f"{st} efficiencyFactor {v} on {', '.join(short)}")
@@ -214,11 +224,9 @@ for st in FITTED_STACKS:
     by = {}
     for chip in sorted({family(i) for i in rows}):
         chip_rows = [i for i in rows if family(i) == chip]
-        long_rows = [i for i in chip_rows if seq(i) >= LONG_SEQUENCE and kernel(i) != "fused"]
+        long_rows = [i for i in chip_rows if is_long(i)]
         short_rows = [i for i in chip_rows if i not in long_rows] or chip_rows
-        def set_chip(x, doc=doc, path=path, chip=chip):
-            doc.setdefault("efficiencyFactorBySilicon", {})[chip] = {"value": round(x, 4)}
-            save(path, doc)
+        set_chip = value_setter(path, "efficiencyFactorBySilicon", chip)
         silicon = SILICON_FILES.get(chip) if long_rows else None
         kern = kernel(long_rows[0]) if silicon else None
         def set_kernel(x, chip=chip, silicon=silicon, kern=kern):
@@ -236,19 +244,16 @@ for st in FITTED_STACKS:
         report.append(f"{st} on {chip}: {x} on {', '.join(short_rows)}")
         if silicon:
             report.append(f"{chip} attention kernel {kern}: {a} on {', '.join(long_rows)}")
+    doc = load(path)
     doc["efficiencyFactorBySilicon"] = by
     save(path, doc)
 
-STACKS = ["megatron-core", "nemo", "pytorch-fsdp", "deepspeed", "mindspeed", "internlm"]
 for st in STACKS:
-    rows = rows_where(lambda c: stack(c["id"]) == st and is_moe(c))
-    if not rows:
+    if not (rows := stack_rows(st, moe=True)):
         continue
     path = f"Topologies/frameworks/{st}.json"
+    v = golden(value_setter(path, "moeKernelEfficiency"), 0.05, 1.0, rows)
     doc = load(path)
-    def set_moe(v, doc=doc, path=path):
-        doc["moeKernelEfficiency"]["value"] = round(v, 4); save(path, doc)
-    v = golden(set_moe, 0.05, 1.0, rows)
     doc["moeKernelEfficiency"] = {"value": v, "source": f"fitted by Tests/Calibration/fit.py on rows {', '.join(rows)}: the share of a dense GEMM's efficiency (at the same size, on the fitted device curve) this stack's routed-expert GEMMs reach; no source measures it", "confidence": "CAL"}
     save(path, doc)
     report.append(f"{st} moeKernelEfficiency {v} on {', '.join(rows)}")
