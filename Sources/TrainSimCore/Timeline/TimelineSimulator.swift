@@ -24,6 +24,15 @@ struct TimelineSimulator {
     /// Operations a stage may have in flight at once (one per stream, with room to spare).
     static let slots = 16
 
+    /// What the event loop reads and writes of an operation: work left (seconds at full rate),
+    /// its rate and since when, its work alone, the SM share it takes, its stage, the
+    /// dependencies still to end, and whether it is a collective.
+    private struct Hot {
+        var left: Double, rate: Double, since: Double, work: Double, smShare: Double
+        var stage: Int32, remaining: Int32
+        var isComm: Bool
+    }
+
     mutating func run() {
         let n = g.count, stages = g.stages, K = TimelineSimulator.slots
         // Hot state in raw buffers: captured by the helpers below without copy-on-write checks.
@@ -50,22 +59,32 @@ struct TimelineSimulator {
                 }
             }
         }
-        let left = buffer(n, 0.0), rate = buffer(n, 1.0), since = buffer(n, 0.0)
+        // An operation's hot state in one record, so that an event touches one cache line of it.
+        let op = buffer(n, Hot(left: 0, rate: 1, since: 0, work: 0, smShare: 0, stage: 0, remaining: 0, isComm: false))
         let startT = buffer(n, 0.0), endT = buffer(n, 0.0)
-        let remaining = buffer(n, Int32(0))
-        for i in 0..<n { remaining[i] = g.depStart[i + 1] - g.depStart[i] }
+        g.work.withUnsafeBufferPointer { work in
+            g.smShare.withUnsafeBufferPointer { sm in
+                g.category.withUnsafeBufferPointer { cat in
+                    g.stage.withUnsafeBufferPointer { stage in
+                        g.depStart.withUnsafeBufferPointer { ds in
+                            for i in 0..<n {
+                                op[i] = Hot(left: 0, rate: 1, since: 0, work: work[i], smShare: sm[i], stage: stage[i],
+                                            remaining: ds[i + 1] - ds[i], isComm: cat[i].isComm)
+                            }
+                        }
+                    }
+                }
+            }
+        }
         // Per stage: operations in flight (slots), how many, which is the compute one, earliest finish.
         let active = buffer(stages * K, Int32(-1)), activeCount = buffer(stages, 0)
         let computing = buffer(stages, Int32(-1)), computeRate = buffer(stages, 1.0)
         let next = buffer(stages, Double.infinity), nextOp = buffer(stages, Int32(-1))
-        let work = buffer(n, 0.0), isComm = buffer(n, false), smShare = buffer(n, 0.0), stageOf = buffer(n, 0)
-        for i in 0..<n {
-            work[i] = g.work[i]; isComm[i] = g.category[i].isComm; smShare[i] = g.smShare[i]; stageOf[i] = Int(g.stage[i])
-        }
         defer {
-            for p in [left, rate, since, startT, endT, computeRate, next, work, smShare] as [UnsafeMutablePointer<Double>] { p.deallocate() }
-            for p in [remaining, active, computing, nextOp, succStartP, succP] as [UnsafeMutablePointer<Int32>] { p.deallocate() }
-            activeCount.deallocate(); stageOf.deallocate(); isComm.deallocate()
+            op.deallocate()
+            for p in [startT, endT, computeRate, next] as [UnsafeMutablePointer<Double>] { p.deallocate() }
+            for p in [active, computing, nextOp, succStartP, succP] as [UnsafeMutablePointer<Int32>] { p.deallocate() }
+            activeCount.deallocate()
         }
         let comm = buffer(K, Int32(0)), rates = buffer(K, 0.0)
         // Operations that ended and whose successors are still to release (each op at most once).
@@ -77,7 +96,7 @@ struct TimelineSimulator {
             var best = Double.infinity, bestOp: Int32 = -1
             for k in 0..<activeCount[s] {
                 let i = Int(active[s * K + k])
-                let f = since[i] + max(0, left[i]) / rate[i]
+                let f = op[i].since + max(0, op[i].left) / op[i].rate
                 if f < best || (f == best && Int32(i) < bestOp) { best = f; bestOp = Int32(i) }
             }
             next[s] = best; nextOp[s] = bestOp
@@ -88,35 +107,36 @@ struct TimelineSimulator {
             var nc = 0
             for k in 0..<activeCount[s] {
                 let i = Int(active[s * K + k])
-                left[i] -= rate[i] * (t - since[i]); since[i] = t
-                if isComm[i] { comm[nc] = Int32(i); nc += 1 }
+                op[i].left -= op[i].rate * (t - op[i].since); op[i].since = t
+                if op[i].isComm { comm[nc] = Int32(i); nc += 1 }
             }
             sharing.rates(comm, nc, into: rates)
             var sm = 0.0
             for k in 0..<nc {
                 let i = Int(comm[k])
-                rate[i] = max(rates[k], 1e-9)
-                sm = max(sm, smShare[i])
+                op[i].rate = max(rates[k], 1e-9)
+                sm = max(sm, op[i].smShare)
             }
             computeRate[s] = 1 - sm
-            if computing[s] >= 0 { rate[Int(computing[s])] = 1 - sm }
+            if computing[s] >= 0 { op[Int(computing[s])].rate = 1 - sm }
             refreshNext(s)
         }
 
         func begin(_ i: Int, _ t: Double) {
             startT[i] = t
-            if work[i] <= 0 { endT[i] = t; ready[readyCount] = Int32(i); readyCount += 1; return }
-            let s = stageOf[i]
-            left[i] = work[i]; since[i] = t
+            let work = op[i].work
+            if work <= 0 { endT[i] = t; ready[readyCount] = Int32(i); readyCount += 1; return }
+            let s = Int(op[i].stage)
+            op[i].left = work; op[i].since = t
             precondition(activeCount[s] < K, "more operations in flight on a stage than streams")
             active[s * K + activeCount[s]] = Int32(i)
             activeCount[s] += 1
-            if isComm[i] {
+            if op[i].isComm {
                 reshare(s, t)
             } else {
                 computing[s] = Int32(i)
-                rate[i] = computeRate[s]
-                let f = t + work[i] / rate[i]
+                op[i].rate = computeRate[s]
+                let f = t + work / op[i].rate
                 if f < next[s] || (f == next[s] && Int32(i) < nextOp[s]) { next[s] = f; nextOp[s] = Int32(i) }
             }
         }
@@ -129,14 +149,14 @@ struct TimelineSimulator {
                 let i = ready[readyCount]
                 for j in Int(succStartP[Int(i)])..<Int(succStartP[Int(i) + 1]) {
                     let k = Int(succP[j])
-                    remaining[k] -= 1
-                    if remaining[k] == 0 { begin(k, t) }
+                    op[k].remaining -= 1
+                    if op[k].remaining == 0 { begin(k, t) }
                 }
             }
         }
 
         var initial: [Int32] = []
-        for i in 0..<n where remaining[i] == 0 { initial.append(Int32(i)) }
+        for i in 0..<n where op[i].remaining == 0 { initial.append(Int32(i)) }
         for i in initial { begin(Int(i), 0) }
         while readyCount > 0 { readyCount -= 1; release(ready[readyCount], 0) }
         var ended = 0
@@ -152,16 +172,16 @@ struct TimelineSimulator {
                 activeCount[s] -= 1
                 break
             }
-            if isComm[i] {
+            if op[i].isComm {
                 reshare(s, t)
             } else {
                 computing[s] = -1
-                left[i] = 0
+                op[i].left = 0
                 refreshNext(s)
             }
             release(Int32(i), t)
         }
-        for i in 0..<n where remaining[i] != 0 { ended -= 1 }
+        for i in 0..<n where op[i].remaining != 0 { ended -= 1 }
         // Every operation ran: the graph has no cycle (a schedule that deadlocks is a bug, not a step).
         precondition(ended == 0, "timeline: \(-ended) operations never became ready")
         start = Array(UnsafeBufferPointer(start: startT, count: n))
