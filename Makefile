@@ -8,11 +8,13 @@ export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM ?= 1
 .PHONY: deps test-deps build run test bench fuzz fuzz-deps clean
 
 # Installs, with one apt-get update, the Debian packages that are missing: Open MPI and pkg-config
-# always; with $(1) = browser also Chromium, which the HTML page tests render in (`make test`).
+# always; with $(1) = browser also Chromium, which the HTML page tests render in, and Python 3, which
+# runs the calibration fit a test checks (`make test`).
 define install_missing
 	@missing=""; \
 	if ! { pkg-config --exists ompi 2>/dev/null && command -v mpirun >/dev/null 2>&1; }; then missing="libopenmpi-dev openmpi-bin pkgconf"; fi; \
 	if [ "$(1)" = browser ] && ! command -v chromium >/dev/null 2>&1; then missing="$$missing chromium"; fi; \
+	if [ "$(1)" = browser ] && ! command -v python3 >/dev/null 2>&1; then missing="$$missing python3"; fi; \
 	missing="$${missing# }"; \
 	if [ -n "$$missing" ]; then \
 	  echo "trainsim: installing $$missing"; \

@@ -30,7 +30,8 @@ public struct EfficiencyCurve: Sendable, Equatable {
         return last.y
     }
 
-    /// Reads `{"points": [[x, y], ...], "source": "..."}` or a plain number (a flat curve).
+    /// Reads `{"points": [[x, y], ...], "source": "..."}` or a plain number (a flat curve); an
+    /// optional `"level": {"value": k, "above": x0}` multiplies the points at x0 and beyond by k.
     static func read(_ r: ObjectReader, _ key: String) throws(TrainSimError) -> EfficiencyCurve? {
         guard let v = r.raw(key) else { return nil }
         if case let .number(d) = v {
@@ -51,6 +52,23 @@ public struct EfficiencyCurve: Sendable, Equatable {
         let src = try o.string("source")
         _ = try o.choice("confidence", Sourced.confidences)
         _ = try o.string("note")
+        // A fitted level: one factor on the points at `above` and beyond, so that the points
+        // keep the curve's stated shape and a refit sets the factor, not the points it made.
+        if let lv = o.raw("level") {
+            let l = try ObjectReader(lv, path: o.keyPath("level"), file: o.file)
+            let k = try l.requiredNumber("value", in: 0.1...10)
+            let above = try l.requiredNumber("above", in: 1...1e20)
+            _ = try l.string("source")
+            _ = try l.choice("confidence", Sourced.confidences)
+            try l.finish()
+            for i in pts.indices where pts[i].0 >= above {
+                let y = pts[i].1 * k
+                guard y <= 1 else {
+                    throw l.error("value", "takes the point at \(JSONWriter.number(pts[i].0)) to efficiency \(JSONWriter.number(y)), above 1")
+                }
+                pts[i].1 = y
+            }
+        }
         try o.finish()
         return EfficiencyCurve(points: pts, source: src)
     }

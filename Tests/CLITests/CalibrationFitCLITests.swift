@@ -1,0 +1,32 @@
+import Foundation
+import XCTest
+
+/// The fitted constants are what `Tests/Calibration/fit.py` writes from the calibration rows: run on
+/// a copy of the data, it reproduces the committed data files byte for byte. So the fit is a function
+/// of the rows (a rerun writes the same figures), and no engine change lands without its refit.
+final class CalibrationFitCLITests: XCTestCase {
+    func testFitReproducesTheCommittedDataFiles() throws {
+        guard let bin = CLI.binary else { throw XCTSkip("TRAINSIM_BIN not set and no release build; run `make test`") }
+        let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let python else { return XCTFail("python3 is needed to run Tests/Calibration/fit.py (`make test-deps` installs it)") }
+        let fm = FileManager.default
+        let root = URL(fileURLWithPath: CLI.packageRoot)
+        let copy = CLI.tempDir()
+        defer { try? fm.removeItem(at: copy) }
+        try fm.copyItem(at: root.appendingPathComponent("Topologies"), to: copy.appendingPathComponent("Topologies"))
+        try fm.createDirectory(at: copy.appendingPathComponent("Tests"), withIntermediateDirectories: true)
+        try fm.copyItem(at: root.appendingPathComponent("Tests/Calibration"), to: copy.appendingPathComponent("Tests/Calibration"))
+        let r = try CLI.run(python, ["Tests/Calibration/fit.py", bin], env: ["TRAINSIM_HOME": copy.path], cwd: copy.path)
+        XCTAssertEqual(r.code, 0, r.stderr)
+        var compared = 0, differing: [String] = []
+        let files = fm.enumerator(atPath: root.appendingPathComponent("Topologies").path)!.compactMap { $0 as? String }.filter { $0.hasSuffix(".json") }
+        for f in files {
+            compared += 1
+            let a = try Data(contentsOf: root.appendingPathComponent("Topologies/" + f))
+            let b = try Data(contentsOf: copy.appendingPathComponent("Topologies/" + f))
+            if a != b { differing.append(f) }
+        }
+        XCTAssertGreaterThan(compared, 20)
+        XCTAssertEqual(differing, [], "fit.py writes other figures into these files than are committed: rerun `python3 Tests/Calibration/fit.py` and commit them\n\(r.stdout)")
+    }
+}
