@@ -41,6 +41,25 @@ final class DataFileCLITests: XCTestCase {
         XCTAssertFalse(d.stderr.utf8.contains(0x1B))
     }
 
+    /// A device curve's fitted level may not take a point above the peak: one line naming the key.
+    func testACurveLevelAbovePeakIsOneLineNamingTheKey() throws {
+        let dir = CLI.tempDir()
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("devices"), withIntermediateDirectories: true)
+        let device = try String(contentsOfFile: CLI.packageRoot + "/Topologies/devices/ascend-910b.json", encoding: .utf8)
+        let level = try XCTUnwrap(device.range(of: #""value": 1.0002"#), "the 910B file's fitted GEMM level")
+        try device.replacingCharacters(in: level, with: #""value": 2"#)
+            .write(to: dir.appendingPathComponent("devices/mine.json"), atomically: true, encoding: .utf8)
+        let design = try String(contentsOfFile: CLI.packageRoot + "/Topologies/ascend-910b-a2.json", encoding: .utf8)
+            .replacingOccurrences(of: "\"accelerator\": \"ascend-910b\"", with: "\"accelerator\": \"mine\"")
+        try design.write(to: dir.appendingPathComponent("d.json"), atomically: true, encoding: .utf8)
+        let exp = dir.appendingPathComponent("e.json")
+        try Self.experiment(topology: "d.json").write(to: exp, atomically: true, encoding: .utf8)
+        let r = try CLI.trainsim(["run", exp.path])
+        XCTAssertEqual(r.code, 2, r.stderr)
+        XCTAssertEqual(Self.lines(r.stderr).count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("efficiency.gemm.level.value: takes the point at 10000000000 to efficiency 1.011, above 1"), r.stderr)
+    }
+
     func testControlCharactersInInputAreEscapedInErrors() throws {
         let dir = CLI.tempDir()
         let exp = dir.appendingPathComponent("e.json")
