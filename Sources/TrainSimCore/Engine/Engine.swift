@@ -33,6 +33,9 @@ public struct Engine: Sendable {
 
     /// Simulates every micro-batch instead of extending the steady state (the trace does).
     public var fullTimeline = false
+    /// Whether concurrent collectives share the links (`LinkSharing`); off, each runs at its speed
+    /// alone (for tests: the timeline is then a max-plus system, monotone in every duration).
+    var linksShared = true
 
     /// The step, with its memory peak when the caller has it already (a plan search checks
     /// memory before it simulates).
@@ -84,9 +87,12 @@ public struct Engine: Sendable {
         }
         var byTier: [String: Double] = [:]
         for r in records where r.exposedSeconds > 0 && r.cost.seconds > 0 {
-            let total = r.cost.perTier.values.reduce(0, +)
+            // Summed in the tiers' order: a dictionary's order changes from run to run, and with
+            // three tiers so would the sum's last bit.
+            let tiers = r.cost.perTier.keys.sorted()
+            let total = tiers.reduce(0) { $0 + r.cost.perTier[$1]! }
             guard total > 0 else { continue }
-            for (tier, s) in r.cost.perTier { byTier[tier, default: 0] += r.exposedSeconds * s / total }
+            for tier in tiers { byTier[tier, default: 0] += r.exposedSeconds * r.cost.perTier[tier]! / total }
         }
         var busy: [String: Double] = [:]
         for (t, name) in graph.tierNames.enumerated() where tl.tierBusy[t] > 0 { busy[name] = tl.tierBusy[t] }

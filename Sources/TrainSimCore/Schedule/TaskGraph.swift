@@ -113,13 +113,17 @@ struct TaskGraph: Sendable {
         let id = Int32(requests.count)
         requests.append(r)
         requestCost.append(cost)
+        // A tier's share is the part of the collective's time alone during which it keeps the tier
+        // busy: phases that run one after another (a hierarchical ring) split the time, phases that
+        // run together (an all-to-all's NVLink and network parts) each keep theirs for as long as
+        // they last. So a tier carries the same traffic however its collectives share it.
         var tiers: [(Int, Double)] = []
-        let total = cost.perTier.values.reduce(0, +)
-        if total > 0 {
+        let alone = cost.seconds
+        if alone > 0 {
             for k in cost.perTier.keys.sorted() where cost.perTier[k]! > 0 {
                 let t: Int
                 if let i = tierNames.firstIndex(of: k) { t = i } else { t = tierNames.count; tierNames.append(k) }
-                tiers.append((t, cost.perTier[k]! / total))
+                tiers.append((t, min(1, cost.perTier[k]! / alone)))
             }
         }
         requestTiers.append(tiers)

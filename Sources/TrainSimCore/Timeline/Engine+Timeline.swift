@@ -36,7 +36,7 @@ extension Engine {
         var b = StepGraphBuilder(engine: self, microBatches: microBatches)
         b.optimizerSeconds = optimizer
         let g = b.build()
-        var sim = TimelineSimulator(graph: g, sharing: LinkSharing(graph: g, network: network))
+        var sim = TimelineSimulator(graph: g, sharing: LinkSharing(graph: g, network: network, shared: linksShared))
         sim.run()
         return (g, sim.start, sim.end)
     }

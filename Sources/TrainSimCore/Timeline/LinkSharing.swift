@@ -29,7 +29,11 @@ final class LinkSharing {
     private let frozen: UnsafeMutablePointer<Bool>, load: UnsafeMutablePointer<Double>, demand: UnsafeMutablePointer<Double>
     private let level: UnsafeMutablePointer<Double>
 
-    init(graph: TaskGraph, network: CollectiveCostModel) {
+    /// false: every collective runs at its speed alone whatever runs beside it.
+    let shared: Bool
+
+    init(graph: TaskGraph, network: CollectiveCostModel, shared: Bool = true) {
+        self.shared = shared
         flow = network as? FlowNetwork
         requests = graph.requests
         alone = graph.requestCost.map(\.seconds)
@@ -60,7 +64,7 @@ final class LinkSharing {
     /// Rates of the `n` collectives `ops` (operation indices) that run together, written to `out`.
     func rates(_ ops: UnsafePointer<Int32>, _ n: Int, into out: UnsafeMutablePointer<Double>) {
         if n == 0 { return }
-        if n == 1 { out[0] = 1; return }
+        if n == 1 || !shared { for i in 0..<n { out[i] = 1 }; return }
         if flow != nil { flowRates(Array(UnsafeBufferPointer(start: ops, count: n)), into: out); return }
         precondition(n <= scratchCount, "more collectives at once on a stage than streams")
         // The rates depend only on the set of collectives: up to three (request ids below 2^16)
