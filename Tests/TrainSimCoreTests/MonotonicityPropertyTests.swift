@@ -34,9 +34,9 @@ final class MonotonicityPropertyTests: XCTestCase {
             let tp = [1, 2, 4, 8][rng.next(4)], pp = [1, 2, 4][rng.next(3)], cp = [1, 1, 2][rng.next(3)]
             let ep = moe ? [1, 2, 4, 8][rng.next(4)] : 1
             let zero = [0, 1, 1, 3][rng.next(4)], mb = [1, 2][rng.next(2)]
-            let schedule = ["1f1b", "1f1b", "interleaved", "zb-h1"][rng.next(4)], vpp = schedule == "interleaved" ? 2 : 1
+            let schedule = ["1f1b", "1f1b", "interleaved", "zb-h1", "dualpipe"][rng.next(5)], vpp = schedule == "interleaved" ? 2 : 1
             let recompute = ["none", "selective", "full"][rng.next(3)]
-            let devices = [64, 128, 256][rng.next(3)], gbs = [128, 256, 512][rng.next(3)]
+            let devices = [64, 128, 256][rng.next(3)], gbs = [128, 256, 512, 2048][rng.next(4)]
             let text = """
             {"model": "\(model)", "training": {"tokens": 1e12, "sequenceLength": 4096, "globalBatchSequences": \(gbs), "microBatchSequences": \(mb),
               "recompute": "\(recompute)", "framework": "\(stacks[rng.next(stacks.count)])"},
@@ -84,18 +84,49 @@ final class MonotonicityPropertyTests: XCTestCase {
     }
 
     /// With shared links, measured: on 150 plans, at most 3 get slower when something gets faster,
-    /// none by more than 2.5 % (stop 29: 2 of 150 in this draw, by 0.02 % and 0.44 %; 10 of 800 in
-    /// a wider draw, worst 1.9 %, all with pp 1 and ZeRO-3/FSDP gathers or EP all-to-alls).
+    /// none by more than 2.5 % (stop 29: 2 of 150 in this draw, by 0.02 % and 0.94 %; 9 of 1,000
+    /// with PROPERTY_PLANS=1000 PROPERTY_SEED=7, worst 0.48 %, all of them pp 1 or 2 with ZeRO-3/FSDP
+    /// gathers or EP all-to-alls beside the compute's own collectives).
     func testWithSharedLinksFewPlansSlowAndOnlyALittle() throws {
         var slowed: [String] = []
-        for e in plans(150, seed: 2026) {
+        let env = ProcessInfo.processInfo.environment
+        let count = Int(env["PROPERTY_PLANS"] ?? "") ?? 150
+        for e in plans(count, seed: UInt64(env["PROPERTY_SEED"] ?? "") ?? 2026) {
             let t = try steps(e, shared: true)
             for k in 1..<t.count where t[k] > t[k - 1] * (1 + 1e-9) {
                 slowed.append(String(format: "+%.3f %% (change %d) ", 100 * (t[k] / t[k - 1] - 1), k) + describe(e))
                 XCTAssertLessThanOrEqual(t[k] / t[k - 1], 1.025, slowed.last!)
             }
         }
-        print("shared links: \(slowed.count) slower steps of 150 plans x 3 changes\n" + slowed.joined(separator: "\n"))
-        XCTAssertLessThanOrEqual(slowed.count, 3, slowed.joined(separator: "\n"))
+        print("shared links: \(slowed.count) slower steps of \(count) plans x 3 changes\n" + slowed.joined(separator: "\n"))
+        XCTAssertLessThanOrEqual(slowed.count, max(3, count / 50), slowed.joined(separator: "\n"))
+    }
+
+    /// The timeline's own invariants on the same random plans: every stage's parts add up to the
+    /// step, none is negative, the step is at least every stage's compute and every tier's busy
+    /// time, and the step read off the steady state equals the full simulation.
+    func testTimelineInvariantsOnRandomPlans() throws {
+        var extendedChecked = 0, checked = 0
+        let env = ProcessInfo.processInfo.environment
+        for e in plans(Int(env["PROPERTY_PLANS"] ?? "") ?? 150, seed: UInt64(env["PROPERTY_SEED"] ?? "") ?? 2026) {
+            let engine = try Engine(e)
+            let r = engine.step()
+            let what = describe(e)
+            checked += 1
+            XCTAssertFalse(r.stageBreakdowns.isEmpty, what)
+            for (s, b) in r.stageBreakdowns.enumerated() {
+                XCTAssertEqual(b.total, r.stepSeconds, accuracy: 1e-9 * r.stepSeconds, "stage \(s): \(what)")
+                for part in [b.compute, b.bubble, b.tp, b.pp, b.dp, b.ep, b.cp, b.optimizer] { XCTAssertGreaterThanOrEqual(part, 0, what) }
+                XCTAssertGreaterThanOrEqual(r.stepSeconds * (1 + 1e-9), b.compute, what)
+            }
+            for (tier, busy) in r.tierBusySeconds { XCTAssertLessThanOrEqual(busy, r.stepSeconds * (1 + 1e-9), "\(tier): \(what)") }
+            var full = engine
+            full.fullTimeline = true
+            let f = full.step()
+            if f.stepSeconds != r.stepSeconds { extendedChecked += 1 }
+            XCTAssertEqual(r.stepSeconds, f.stepSeconds, accuracy: 1e-9 * f.stepSeconds, "steady state vs full: \(what)")
+            XCTAssertEqual(r.breakdown.bubble, f.breakdown.bubble, accuracy: 1e-6 * f.stepSeconds, "bubble, steady state vs full: \(what)")
+        }
+        print("timeline invariants: \(checked) plans, \(extendedChecked) read off the steady state differing from the full simulation (within 1e-9 of the step)")
     }
 }
