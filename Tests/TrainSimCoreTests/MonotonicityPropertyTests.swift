@@ -23,7 +23,7 @@ final class MonotonicityPropertyTests: XCTestCase {
     }
 
     /// Random valid plans (the draws that validate does not reject).
-    func plans(_ count: Int, seed: UInt64) -> [Experiment] {
+    static func plans(_ count: Int, seed: UInt64) -> [Experiment] {
         var rng = SplitMix(s: seed)
         let models = ["llama3-8b", "llama3-70b", "qwen3-30b-a3b", "deepseek-v2"]
         let topologies = ["h100-ib", "h800-ib", "a100-80g-ib", "ascend-910b-a2", "h100-ib-oversub2", "h800-hpn-dualplane"]
@@ -51,7 +51,7 @@ final class MonotonicityPropertyTests: XCTestCase {
 
     /// Step seconds of the plan as drawn, with 1.5x NIC bandwidth, with 1.5x scale-up bandwidth as
     /// well, and with 1.3x FLOP/s as well.
-    func steps(_ e0: Experiment, shared: Bool) throws -> [Double] {
+    static func steps(_ e0: Experiment, shared: Bool) throws -> [Double] {
         var e = e0
         func run(_ e: Experiment, flops: Double = 1) throws -> Double {
             var engine = try Engine(e)
@@ -67,7 +67,7 @@ final class MonotonicityPropertyTests: XCTestCase {
         return [base, nic, both, try run(e, flops: 1.3)]
     }
 
-    func describe(_ e: Experiment) -> String {
+    static func describe(_ e: Experiment) -> String {
         let p = e.parallelism
         return "\(e.model.name) on \(e.cluster.devices) \(e.cluster.topology.name), tp \(p.tp) pp \(p.pp) cp \(p.cp) ep \(p.ep) zero \(p.zero) "
             + "\(p.schedule.rawValue), mb \(e.training.microBatchSequences), \(e.training.recompute.rawValue), \(e.training.framework.name)"
@@ -75,11 +75,11 @@ final class MonotonicityPropertyTests: XCTestCase {
 
     /// Each collective at its speed alone: never slower, on any plan.
     func testWithoutLinkSharingNothingFasterEverSlowsAStep() throws {
-        let drawn = plans(150, seed: 2026)
+        let drawn = Self.plans(150, seed: 2026)
         XCTAssertEqual(drawn.count, 150)
         for e in drawn {
-            let t = try steps(e, shared: false)
-            for k in 1..<t.count { XCTAssertLessThanOrEqual(t[k], t[k - 1] * (1 + 1e-9), "change \(k): \(describe(e))") }
+            let t = try Self.steps(e, shared: false)
+            for k in 1..<t.count { XCTAssertLessThanOrEqual(t[k], t[k - 1] * (1 + 1e-9), "change \(k): \(Self.describe(e))") }
         }
     }
 
@@ -91,10 +91,10 @@ final class MonotonicityPropertyTests: XCTestCase {
         var slowed: [String] = []
         let env = ProcessInfo.processInfo.environment
         let count = Int(env["PROPERTY_PLANS"] ?? "") ?? 150
-        for e in plans(count, seed: UInt64(env["PROPERTY_SEED"] ?? "") ?? 2026) {
-            let t = try steps(e, shared: true)
+        for e in Self.plans(count, seed: UInt64(env["PROPERTY_SEED"] ?? "") ?? 2026) {
+            let t = try Self.steps(e, shared: true)
             for k in 1..<t.count where t[k] > t[k - 1] * (1 + 1e-9) {
-                slowed.append(String(format: "+%.3f %% (change %d) ", 100 * (t[k] / t[k - 1] - 1), k) + describe(e))
+                slowed.append(String(format: "+%.3f %% (change %d) ", 100 * (t[k] / t[k - 1] - 1), k) + Self.describe(e))
                 XCTAssertLessThanOrEqual(t[k] / t[k - 1], 1.025, slowed.last!)
             }
         }
@@ -108,10 +108,10 @@ final class MonotonicityPropertyTests: XCTestCase {
     func testTimelineInvariantsOnRandomPlans() throws {
         var extendedChecked = 0, checked = 0
         let env = ProcessInfo.processInfo.environment
-        for e in plans(Int(env["PROPERTY_PLANS"] ?? "") ?? 150, seed: UInt64(env["PROPERTY_SEED"] ?? "") ?? 2026) {
+        for e in Self.plans(Int(env["PROPERTY_PLANS"] ?? "") ?? 150, seed: UInt64(env["PROPERTY_SEED"] ?? "") ?? 2026) {
             let engine = try Engine(e)
             let r = engine.step()
-            let what = describe(e)
+            let what = Self.describe(e)
             checked += 1
             XCTAssertFalse(r.stageBreakdowns.isEmpty, what)
             for (s, b) in r.stageBreakdowns.enumerated() {
