@@ -1,7 +1,7 @@
 import XCTest
 @testable import TrainSimCore
 
-/// MFU never exceeds HFU, and HFU never exceeds the device's best GEMM efficiency, on random plans
+/// MFU never exceeds HFU, and HFU never exceeds the device's best GEMM efficiency, on random bf16 plans
 /// (the draw of `MonotonicityPropertyTests`; stop 29: the highest HFU was 0.94 of the best GEMM
 /// efficiency, Llama 3 70B on 64 A100 with full recompute).
 final class UtilisationPropertyTests: XCTestCase {
