@@ -126,8 +126,9 @@ public struct AnalyticalNetwork: CollectiveCostModel {
             let up = local / bUp + aUp
             guard nD > 1 else { return CollectiveCost(seconds: up, perTier: ["scale-up": up], algorithm: "pairwise") }
             let out = remote / bOut + aOut + (Double(n) - 1) * aOut / 16
-            let t = max(up, out)
-            return CollectiveCost(seconds: t, perTier: split(("scale-up", min(up, t)), (tierName, out >= up ? out : 0)), algorithm: "pairwise")
+            // The local and remote parts run together: the step takes the longer, and each tier is
+            // busy for its own part (the network carries the remote bytes even when NVLink is slower).
+            return CollectiveCost(seconds: max(up, out), perTier: split(("scale-up", up), (tierName, out)), algorithm: "pairwise")
         case .sendRecv:
             if nD > 1 {
                 let t = S / bOut + aOut
