@@ -140,8 +140,11 @@ struct SteadyWindow {
     func shift(graph g: TaskGraph, start: [Double], end: [Double], tolerance: Double) -> Double? {
         let slots = g.stages * Int(TaskGraph.streamsPerStage)
         var lists = [[Int32]](repeating: [], count: 3 * slots)
+        let of = periods
         for i in 0..<g.count {
-            let w = period(of: g.microBatch[i])
+            let l = Int(g.microBatch[i])
+            guard l >= 0, l < microBatches else { continue }
+            let w = Int(of[l])
             if w >= 0 { lists[Int(g.stream[i]) * 3 + w].append(Int32(i)) }
         }
         var delta = Double.nan
@@ -165,6 +168,10 @@ struct SteadyWindow {
     /// Per operation, how many times it counts in the extended step: 1 + x for the middle
     /// period's operations (x further periods like it), 1 for the others.
     func weights(graph g: TaskGraph, extraPeriods x: Double) -> [Double] {
-        (0..<g.count).map { period(of: g.microBatch[$0]) == 1 ? 1 + x : 1 }
+        let of = periods
+        return g.microBatch.map { l in l >= 0 && Int(l) < microBatches && of[Int(l)] == 1 ? 1 + x : 1 }
     }
+
+    /// `period(of:)` of every micro-batch label, looked up per operation rather than divided.
+    private var periods: [Int8] { (0..<microBatches).map { Int8(period(of: Int32($0))) } }
 }
