@@ -1,8 +1,10 @@
 /// How collectives that run at the same time on one pipeline stage's devices share the links.
 ///
-/// Analytical networks: each collective spends a share of its time alone on each network tier
-/// (the cost model's per-tier split). Concurrent collectives share every tier max-min fairly:
-/// their rates (fractions of their speed alone) rise together until some tier is fully used
+/// Analytical networks: each collective keeps each network tier busy for a share of its time alone
+/// (the cost model's per-tier time over its time alone: parts that run one after another split it,
+/// parts that run together, as an all-to-all's NVLink and network parts, each count whole).
+/// Concurrent collectives share every tier max-min fairly: their rates (fractions of their speed
+/// alone) rise together until some tier is fully used
 /// (the sum over collectives of rate x share reaches 1); those using it stop there, the others
 /// rise further, up to their speed alone. So no tier ever carries more than it can, and two
 /// collectives that both fill one tier each run at half speed.
