@@ -129,4 +129,28 @@ final class MonotonicityPropertyTests: XCTestCase {
         }
         print("timeline invariants: \(checked) plans, \(extendedChecked) read off the steady state differing from the full simulation (within 1e-9 of the step)")
     }
+
+    /// The flow network's own path on small plans of the same draw: three short simulations in the
+    /// steady state extrapolated linearly, or the full one. Every stage adds up to the step, and the
+    /// step equals the full simulation's.
+    func testFlowModeInvariantsOnRandomPlans() throws {
+        let env = ProcessInfo.processInfo.environment
+        var checked = 0
+        for var e in Self.plans(Int(env["PROPERTY_PLANS"] ?? "") ?? 60, seed: UInt64(env["PROPERTY_SEED"] ?? "") ?? 31) where e.cluster.devices <= 128 {
+            e.cluster.network = .flow
+            let engine = try Engine(e)
+            let r = engine.step()
+            let what = Self.describe(e)
+            for (s, b) in r.stageBreakdowns.enumerated() {
+                XCTAssertEqual(b.total, r.stepSeconds, accuracy: 1e-9 * r.stepSeconds, "stage \(s): \(what)")
+                XCTAssertGreaterThanOrEqual(r.stepSeconds * (1 + 1e-9), b.compute, what)
+            }
+            var full = engine
+            full.fullTimeline = true
+            XCTAssertEqual(r.stepSeconds, full.step().stepSeconds, accuracy: 1e-9 * r.stepSeconds, "extrapolated vs full: \(what)")
+            checked += 1
+        }
+        print("flow invariants: \(checked) plans")
+        XCTAssertGreaterThan(checked, 25)
+    }
 }
