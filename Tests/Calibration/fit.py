@@ -203,6 +203,17 @@ for chip, path in SILICON_FILES.items():
 KERNEL_START, ALTERNATIONS = 0.5, 8
 FLEX_OF_FLASH2 = 0.87  # FlexAttention / FlashAttention-2: 90 % forward, 85 % backward (PyTorch blog, Aug 2024)
 
+def kernel_setter(silicon, kern, long_rows):
+    """Sets the share of a silicon's attention curve that kernel `kern` reaches (and FlexAttention's with FlashAttention-2's)."""
+    def set_kernel(x):
+        sdoc = load(silicon)
+        shares = sdoc["efficiency"].setdefault("attentionKernels", {})
+        shares[kern] = {"value": round(x, 4), "source": f"fitted by Tests/Calibration/fit.py on rows {', '.join(long_rows)}: the share of this silicon's attention curve (the NVIDIA stacks' fused attention) that {kern} reaches; FlashAttention-2 runs on Hopper without its TMA and warp-group MMA instructions, at most 35 % of the H100's peak where FlashAttention-3 reaches 75 % (Shah et al. 2024, arXiv 2407.08608)", "confidence": "CAL"}
+        if kern == "flash2":
+            shares["flex"] = {"value": round(x * FLEX_OF_FLASH2, 4), "source": f"{FLEX_OF_FLASH2} of the flash2 share: FlexAttention reaches about 90 % of FlashAttention-2's forward and 85 % of its backward (PyTorch blog 'FlexAttention: The Flexibility of PyTorch with the Performance of FlashAttention', Aug 2024)", "confidence": "S"}
+        save(silicon, sdoc)
+    return set_kernel
+
 for st in FITTED_STACKS:
     rows = stack_rows(st, moe=False)
     path = f"Topologies/frameworks/{st}.json"
@@ -214,13 +225,9 @@ for st in FITTED_STACKS:
     save(path, doc)
     # The attention kernels this stack's long rows set start from a fixed share, so that the
     # stack's own share (fitted on rows that run those kernels too) does not depend on the files.
-    for i in rows:
-        if is_long(i) and family(i) in SILICON_FILES:
-            sdoc = load(SILICON_FILES[family(i)])
-            shares = sdoc["efficiency"]["attentionKernels"]
-            shares[kernel(i)]["value"] = KERNEL_START
-            if kernel(i) == "flash2": shares["flex"]["value"] = round(KERNEL_START * FLEX_OF_FLASH2, 4)
-            save(SILICON_FILES[family(i)], sdoc)
+    for chip in sorted({family(i) for i in rows if is_long(i) and family(i) in SILICON_FILES}):
+        long_rows = [i for i in rows if family(i) == chip and is_long(i)]
+        kernel_setter(SILICON_FILES[chip], kernel(long_rows[0]), long_rows)(KERNEL_START)
     short = [i for i in rows if seq(i) < LONG_SEQUENCE] or rows
     v = golden(value_setter(path, "efficiencyFactor"), 0.5, 1.2, short)
     doc = load(path)
@@ -230,7 +237,7 @@ for st in FITTED_STACKS:
     # Then per silicon with rows of its own: the stack's kernels may reach a different share of one chip.
     # A silicon's rows of 16k tokens or more, mostly attention, set instead the share of that
     # silicon's attention curve the rows' attention kernel reaches (`attentionKernels` in the
-    # silicon file), alternating twice with the stack's share on the silicon's shorter rows.
+    # silicon file), alternating with the stack's share on the silicon's shorter rows.
     by = {}
     for chip in sorted({family(i) for i in rows}):
         chip_rows = [i for i in rows if family(i) == chip]
@@ -239,16 +246,9 @@ for st in FITTED_STACKS:
         set_chip = value_setter(path, "efficiencyFactorBySilicon", chip)
         silicon = SILICON_FILES.get(chip) if long_rows else None
         kern = kernel(long_rows[0]) if silicon else None
-        def set_kernel(x, chip=chip, silicon=silicon, kern=kern):
-            sdoc = load(silicon)
-            shares = sdoc["efficiency"].setdefault("attentionKernels", {})
-            shares[kern] = {"value": round(x, 4), "source": f"fitted by Tests/Calibration/fit.py on rows {', '.join(long_rows)}: the share of this silicon's attention curve (the NVIDIA stacks' fused attention) that {kern} reaches; FlashAttention-2 runs on Hopper without its TMA and warp-group MMA instructions, at most 35 % of the H100's peak where FlashAttention-3 reaches 75 % (Shah et al. 2024, arXiv 2407.08608)", "confidence": "CAL"}
-            if kern == "flash2":
-                shares["flex"] = {"value": round(x * FLEX_OF_FLASH2, 4), "source": f"{FLEX_OF_FLASH2} of the flash2 share: FlexAttention reaches about 90 % of FlashAttention-2's forward and 85 % of its backward (PyTorch blog 'FlexAttention: The Flexibility of PyTorch with the Performance of FlashAttention', Aug 2024)", "confidence": "S"}
-            save(silicon, sdoc)
-        # Alternated from a fixed start until neither moves, so that the result depends on the
-        # rows alone, not on what the files held before (a rerun writes the same figures).
-        if silicon: set_kernel(KERNEL_START)
+        set_kernel = kernel_setter(silicon, kern, long_rows) if silicon else None
+        # Alternated from the fixed start set above until neither moves, so that the result
+        # depends on the rows alone, not on what the files held before (a rerun writes the same figures).
         x = a = None
         for _ in range(ALTERNATIONS if silicon else 1):
             x0, a0 = x, a
