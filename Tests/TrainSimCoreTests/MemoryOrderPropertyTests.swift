@@ -2,12 +2,12 @@ import XCTest
 @testable import TrainSimCore
 
 /// Memory orders that hold on every plan, checked on random ones (the draw of
-/// `MonotonicityPropertyTests`): recompute none >= selective >= full in activations (and full never
+/// `RandomPlanPropertyTests`): recompute none >= selective >= full in activations (and full never
 /// needs a higher peak than none), ZeRO 0 >= 1 >= 2 >= 3 in model states without pipelining, and
 /// a micro-batch of 2 sequences never holds fewer activations than one of 1.
 final class MemoryOrderPropertyTests: XCTestCase {
     func testMemoryOrdersOnRandomPlans() throws {
-        typealias T = MonotonicityPropertyTests
+        typealias T = RandomPlanPropertyTests
         var bad: [String] = [], checked = 0
         for e0 in T.plans(400, seed: 99) {
             func mem(_ f: (inout Experiment) -> Void) -> MemoryBreakdown? {

@@ -8,7 +8,7 @@ import XCTest
 final class SearchBoundPropertyTests: XCTestCase {
     func testBoundNeverExceedsTheTimelineOnRandomSpaces() throws {
         let env = ProcessInfo.processInfo.environment
-        var rng = MonotonicityPropertyTests.SplitMix(s: UInt64(env["PROPERTY_SEED"] ?? "") ?? 29)
+        var rng = RandomPlanPropertyTests.SplitMix(s: UInt64(env["PROPERTY_SEED"] ?? "") ?? 29)
         let models = ["llama3-8b", "llama3-70b", "qwen3-30b-a3b", "deepseek-v2"]
         let topologies = ["h100-ib", "h800-ib", "a100-80g-ib", "ascend-910b-a2", "h100-ib-oversub2", "h800-hpn-dualplane", "h20-roce"]
         let stacks = ["megatron-core", "nemo", "pytorch-fsdp", "deepspeed", "mindspeed", "internlm"]

@@ -2,11 +2,11 @@ import XCTest
 @testable import TrainSimCore
 
 /// MFU never exceeds HFU, and HFU never exceeds the device's best GEMM efficiency, on random bf16 plans
-/// (the draw of `MonotonicityPropertyTests`; stop 29: the highest HFU was 0.94 of the best GEMM
+/// (the draw of `RandomPlanPropertyTests`; stop 29: the highest HFU was 0.94 of the best GEMM
 /// efficiency, Llama 3 70B on 64 A100 with full recompute).
 final class UtilisationPropertyTests: XCTestCase {
     func testMFUBelowHFUBelowTheBestGEMMEfficiencyOnRandomPlans() throws {
-        typealias T = MonotonicityPropertyTests
+        typealias T = RandomPlanPropertyTests
         var checked = 0
         for e in T.plans(400, seed: 123) {
             let a = try Analysis.analyze(e)

@@ -157,7 +157,7 @@ extension Engine {
             if a.graph.requests == c.graph.requests, TimelineSummary.isLinear(a.summary, b.summary, c.summary) {
                 let d = simulate(microBatches: later, optimizer: opt)
                 let predicted = TimelineSummary.extrapolate(a.summary, b.summary, Double(later - base) / Double(q))
-                if d.graph.requests == c.graph.requests, TimelineSummary.isLinear(predicted, predicted, d.summary) {
+                if d.graph.requests == c.graph.requests, TimelineSummary.agrees(predicted, d.summary) {
                     return TimelineRun(summary: TimelineSummary.extrapolate(a.summary, b.summary, Double(m - base) / Double(q)),
                                        graph: c.graph, extended: true, cycle: q)
                 }

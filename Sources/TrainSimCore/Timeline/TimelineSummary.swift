@@ -158,6 +158,12 @@ struct TimelineSummary {
         return r
     }
 
+    /// Whether two summaries agree (step, every stage's parts, exposed times) to the tolerance of
+    /// `isLinear`: a prediction against the simulation it predicts.
+    static func agrees(_ predicted: TimelineSummary, _ simulated: TimelineSummary) -> Bool {
+        isLinear(predicted, predicted, simulated)
+    }
+
     /// Whether b - a equals c - b (a steady state that repeats), to a relative tolerance.
     static func isLinear(_ a: TimelineSummary, _ b: TimelineSummary, _ c: TimelineSummary) -> Bool {
         guard a.stage == b.stage, b.stage == c.stage, a.calls.count == c.calls.count, a.tierBusy.count == c.tierBusy.count else { return false }

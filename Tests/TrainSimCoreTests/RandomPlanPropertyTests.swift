@@ -1,8 +1,10 @@
 import XCTest
 @testable import TrainSimCore
 
-/// More bandwidth or more FLOP/s never slows a step: on plans drawn at random (fixed seed) over
-/// models, cluster designs, stacks and every plan dimension, in the analytical network.
+/// The step's invariants on plans drawn at random (fixed seed; PROPERTY_PLANS and PROPERTY_SEED
+/// widen the draw by hand) over models, cluster designs, stacks and every plan dimension: the
+/// timeline's own (breakdowns add up, the steady state equals the full simulation, in both network
+/// modes), and more bandwidth or more FLOP/s never slows a step.
 ///
 /// Each stream runs its operations in issue order, so with every collective at its speed alone the
 /// timeline is a max-plus system of the durations: shorter durations never end anything later.
@@ -10,7 +12,7 @@ import XCTest
 /// gets faster, traffic the compute does not wait for (ZeRO-3/FSDP prefetch, overlapped gradient
 /// reduction) can start beside a collective it does wait for and slow it, as prefetching does on
 /// real clusters. That case is measured here and bounded, not ruled out.
-final class MonotonicityPropertyTests: XCTestCase {
+final class RandomPlanPropertyTests: XCTestCase {
     struct SplitMix {
         var s: UInt64
         mutating func next(_ n: Int) -> Int {
