@@ -176,7 +176,9 @@ struct TaskGraph: Sendable {
             deps.withUnsafeBufferPointer { dp in
                 start.withUnsafeMutableBufferPointer { st in
                     for (op, _) in extra { st[Int(op) + 1] += 1 }
-                    for i in 0..<n { st[i + 1] += st[i] + (ds[i + 1] - ds[i]) }
+                    // Summed in a register: through memory, each step would wait for the last store.
+                    var sum: Int32 = 0
+                    for i in 0..<n { sum += st[i + 1] + (ds[i + 1] - ds[i]); st[i + 1] = sum }
                     out = [Int32](unsafeUninitializedCapacity: Int(st[n])) { o, filled in
                         var fill = [Int32](repeating: 0, count: n)
                         fill.withUnsafeMutableBufferPointer { f in

@@ -25,11 +25,13 @@ struct TimelineSimulator {
     static let slots = 16
 
     /// What the event loop reads and writes of an operation: work left (seconds at full rate),
-    /// its rate and since when, its work alone, the SM share it takes, its stage, the
-    /// dependencies still to end, and whether it is a collective.
+    /// its rate and since when, its work alone, the SM share it takes, its stage, its slot among
+    /// the stage's operations in flight, and whether it is a collective. The dependencies still to
+    /// end are counted apart, 4 bytes an operation: they are counted down along every edge, in no
+    /// order, and a large step's records do not stay in cache.
     private struct Hot {
         var left: Double, rate: Double, since: Double, work: Double, smShare: Double
-        var stage: Int32, remaining: Int32
+        var stage: Int32, slot: Int32
         var isComm: Bool
     }
 
@@ -60,7 +62,8 @@ struct TimelineSimulator {
             }
         }
         // An operation's hot state in one record, so that an event touches one cache line of it.
-        let op = buffer(n, Hot(left: 0, rate: 1, since: 0, work: 0, smShare: 0, stage: 0, remaining: 0, isComm: false))
+        let op = buffer(n, Hot(left: 0, rate: 1, since: 0, work: 0, smShare: 0, stage: 0, slot: -1, isComm: false))
+        let remaining = buffer(n, Int32(0))
         let startT = buffer(n, 0.0), endT = buffer(n, 0.0)
         g.work.withUnsafeBufferPointer { work in
             g.smShare.withUnsafeBufferPointer { sm in
@@ -69,7 +72,8 @@ struct TimelineSimulator {
                         g.depStart.withUnsafeBufferPointer { ds in
                             for i in 0..<n {
                                 op[i] = Hot(left: 0, rate: 1, since: 0, work: work[i], smShare: sm[i], stage: stage[i],
-                                            remaining: ds[i + 1] - ds[i], isComm: cat[i].isComm)
+                                            slot: -1, isComm: cat[i].isComm)
+                                remaining[i] = ds[i + 1] - ds[i]
                             }
                         }
                     }
@@ -83,13 +87,15 @@ struct TimelineSimulator {
         defer {
             op.deallocate()
             for p in [startT, endT, computeRate, next] as [UnsafeMutablePointer<Double>] { p.deallocate() }
-            for p in [active, computing, nextOp, succStartP, succP] as [UnsafeMutablePointer<Int32>] { p.deallocate() }
+            for p in [active, computing, nextOp, succStartP, succP, remaining] as [UnsafeMutablePointer<Int32>] { p.deallocate() }
             activeCount.deallocate()
         }
         let comm = buffer(K, Int32(0)), rates = buffer(K, 0.0)
         // Operations that ended and whose successors are still to release (each op at most once).
         let ready = buffer(n + 1, Int32(0))
         var readyCount = 0
+        // Operations begun: each begins once, when its last dependency ends.
+        var begun = 0
         defer { comm.deallocate(); rates.deallocate(); ready.deallocate() }
 
         func refreshNext(_ s: Int) {
@@ -123,6 +129,7 @@ struct TimelineSimulator {
         }
 
         func begin(_ i: Int, _ t: Double) {
+            begun += 1
             startT[i] = t
             let work = op[i].work
             if work <= 0 { endT[i] = t; ready[readyCount] = Int32(i); readyCount += 1; return }
@@ -130,6 +137,7 @@ struct TimelineSimulator {
             op[i].left = work; op[i].since = t
             precondition(activeCount[s] < K, "more operations in flight on a stage than streams")
             active[s * K + activeCount[s]] = Int32(i)
+            op[i].slot = Int32(activeCount[s])
             activeCount[s] += 1
             if op[i].isComm {
                 reshare(s, t)
@@ -149,29 +157,27 @@ struct TimelineSimulator {
                 let i = ready[readyCount]
                 for j in Int(succStartP[Int(i)])..<Int(succStartP[Int(i) + 1]) {
                     let k = Int(succP[j])
-                    op[k].remaining -= 1
-                    if op[k].remaining == 0 { begin(k, t) }
+                    remaining[k] -= 1
+                    if remaining[k] == 0 { begin(k, t) }
                 }
             }
         }
 
         var initial: [Int32] = []
-        for i in 0..<n where op[i].remaining == 0 { initial.append(Int32(i)) }
+        for i in 0..<n where remaining[i] == 0 { initial.append(Int32(i)) }
         for i in initial { begin(Int(i), 0) }
         while readyCount > 0 { readyCount -= 1; release(ready[readyCount], 0) }
-        var ended = 0
         while true {
             var s = -1, t = Double.infinity
             for x in 0..<stages where next[x] < t { t = next[x]; s = x }
             guard s >= 0 else { break }
             let i = Int(nextOp[s])
             endT[i] = t
-            // Remove from the stage's slots.
-            for k in 0..<activeCount[s] where active[s * K + k] == Int32(i) {
-                active[s * K + k] = active[s * K + activeCount[s] - 1]
-                activeCount[s] -= 1
-                break
-            }
+            // Remove from the stage's slots: the last one in flight takes its slot.
+            let k = Int(op[i].slot), last = active[s * K + activeCount[s] - 1]
+            active[s * K + k] = last
+            op[Int(last)].slot = Int32(k)
+            activeCount[s] -= 1
             if op[i].isComm {
                 reshare(s, t)
             } else {
@@ -181,9 +187,8 @@ struct TimelineSimulator {
             }
             release(Int32(i), t)
         }
-        for i in 0..<n where op[i].remaining != 0 { ended -= 1 }
         // Every operation ran: the graph has no cycle (a schedule that deadlocks is a bug, not a step).
-        precondition(ended == 0, "timeline: \(-ended) operations never became ready")
+        precondition(begun == n, "timeline: \(n - begun) operations never became ready")
         start = Array(UnsafeBufferPointer(start: startT, count: n))
         end = Array(UnsafeBufferPointer(start: endT, count: n))
     }
