@@ -7,7 +7,8 @@ extension Experiment {
     }
 
     /// Checks that the plan multiplies out and divides, filling in `dp` when it was left out.
-    mutating func validatePlan() throws(TrainSimError) {
+    /// `clusterBuilt`: the caller has built the cluster from `cluster` already (that check is its).
+    mutating func validatePlan(clusterBuilt: Bool = false) throws(TrainSimError) {
         // The stack decides the expert layout a plan leaves unsaid (a sweep or phase may change either).
         parallelism.expertsSplitByDefault = training.framework.expertTensorParallel
         var p = parallelism
@@ -15,10 +16,12 @@ extension Experiment {
         func fail(_ key: String, _ message: String) -> TrainSimError {
             TrainSimError(file: file, path: key, message)
         }
-        do {
-            _ = try Cluster(spec: cluster.topology, devices: devices)
-        } catch {
-            throw error.inFile(file ?? "experiment")
+        if !clusterBuilt {
+            do {
+                _ = try Cluster(spec: cluster.topology, devices: devices)
+            } catch {
+                throw error.inFile(file ?? "experiment")
+            }
         }
         let mp = p.tp * p.cp * p.pp
         if p.dp == 0 {

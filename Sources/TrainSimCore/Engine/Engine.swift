@@ -9,15 +9,21 @@ public struct Engine: Sendable {
     public let network: CollectiveCostModel
     public var compute: ComputeModel
 
+    /// The plan is checked as a decode checks it, so an experiment a library caller changed after
+    /// decoding (an odd micro-batch count under DualPipe, a tp that does not divide the heads) is a
+    /// one-line error here rather than a trap inside the simulation.
     public init(_ e: Experiment, network: CollectiveCostModel? = nil) throws(TrainSimError) {
-        experiment = e
         do { cluster = try Cluster(spec: e.cluster.topology, devices: e.cluster.devices) } catch { throw error.inFile(e.file ?? "experiment") }
+        var checked = e
+        try checked.validatePlan(clusterBuilt: true)
+        experiment = checked
         self.network = network ?? NetworkBackends.make(e.cluster.network, cluster: cluster)
-        compute = ComputeModel(experiment: e)
+        compute = ComputeModel(experiment: checked)
     }
 
     /// An engine on a cluster built already (a sweep builds each distinct cluster once): `cluster`
-    /// must be the one `e.cluster` describes, and `network` a backend on it.
+    /// must be the one `e.cluster` describes, `network` a backend on it, and `e`'s plan checked
+    /// already (as `Experiment.decode` and a sweep's points check it).
     public init(_ e: Experiment, cluster: Cluster, network: CollectiveCostModel) {
         experiment = e
         self.cluster = cluster
