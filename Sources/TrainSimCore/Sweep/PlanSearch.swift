@@ -52,7 +52,8 @@ public struct PlanSearch: Sendable {
     /// Candidate ids by increasing bound of the objective (ties by id): the order to try them in.
     public let order: [Int]
     let sequenceParallel: Bool
-    /// Per cluster, what the bounds cost collectives with (see `tightBound`).
+    /// Per cluster, built once: the cluster and the network that the bounds (see `tightBound`) and
+    /// the simulated candidates cost collectives with.
     let boundNetworks: [CollectiveCostModel?]
     let boundClusters: [Cluster?]
 
@@ -136,7 +137,11 @@ public struct PlanSearch: Sendable {
         let layout = StageLayout(layers: e.model.layers, pp: e.parallelism.pp, vpp: e.parallelism.vpp, split: nil)
         let memory = MemoryModel(e: e, device: e.cluster.topology.device, params: params, layout: layout).peak(microBatches: e.microBatches)
         guard memory.fits else { return .outOfMemory }
-        guard let step = try? Engine(e, network: clusters[candidates[id].cluster].network).step(memory: memory) else { return .invalid }
+        // The cluster and its network were built once for every candidate on it, and `experiment`
+        // checked the plan: the engine neither rebuilds nor re-checks them.
+        let ci = candidates[id].cluster
+        guard let cluster = boundClusters[ci], let network = boundNetworks[ci] else { return .invalid }
+        let step = Engine(e, cluster: cluster, network: network).step(memory: memory)
         let run = RunEstimate(experiment: e, step: step)
         return .scored(ScoredPlan(id: id, seconds: step.stepSeconds, cost: run.totalCost))
     }
