@@ -36,6 +36,24 @@ final class MoEDispatchTests: XCTestCase {
         XCTAssertLessThan(deep.bytes, a2a.bytes / 2)
     }
 
+    /// Backward mirrors the allgather dispatcher: the combine's reduce-scatter comes back as an
+    /// all-gather and the dispatch's all-gather as a reduce-scatter, both of 16-bit gradients; so a
+    /// step issues as many EP all-gathers as reduce-scatters, and in fp8 training a second all-gather
+    /// (the 16-bit gradient) besides the fp8 dispatch.
+    func testAllGatherDispatcherBackwardMirrorsItsForward() throws {
+        for precision in ["bf16", "fp8"] {
+            var e = try experiment(#"{"stack": "megatron-core", "moeDispatcher": "allgather"}"#)
+            e.training.precision = precision == "fp8" ? .fp8 : .bf16
+            let s = try Analysis.analyze(e).step
+            let ep = s.collectives.filter { $0.label == "ep" }
+            let gathers = ep.filter { $0.kind == .allGather }, scatters = ep.filter { $0.kind == .reduceScatter }
+            XCTAssertEqual(gathers.map(\.callsPerStep).reduce(0, +), scatters.map(\.callsPerStep).reduce(0, +), precision)
+            XCTAssertGreaterThan(scatters.map(\.callsPerStep).reduce(0, +), 0, precision)
+            XCTAssertEqual(gathers.count, precision == "fp8" ? 2 : 1, precision)
+            if precision == "fp8" { XCTAssertEqual(Set(gathers.map(\.bytes)).count, 2) }
+        }
+    }
+
     func testHostSyncStallsEveryMoELayerForward() throws {
         let base = try Analysis.analyze(try experiment(#"{"stack": "megatron-core", "moeHostSyncUs": 0}"#))
         let slow = try Analysis.analyze(try experiment(#"{"stack": "megatron-core", "moeHostSyncUs": 1000}"#))

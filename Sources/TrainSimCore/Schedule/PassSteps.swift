@@ -327,12 +327,12 @@ extension StepGraphBuilder {
                 let u = weights ? p.unpermute.backward : p.unpermute.backward - p.unpermute.gemm
                 s.append(.compute(seconds: u, layer: Int32(l), layers: block, name: name(.unpermuteB)))
             }
-            if ep > 1 { epComm(epBackward, .epCombineGrad, l, into: &s) }
+            if ep > 1 { epComm(epCombineGrad, .epCombineGrad, l, into: &s) }
             if moeRoutedTP { s.append(routedComm(tpAGRouted, .tpAllGatherRoutedGrad, l)) }
             let d = weights ? p.down.backward : p.down.backward - p.down.gemm
             s.append(.compute(seconds: d, layer: Int32(l), layers: block, name: name(.expertsB)))
             if moeRoutedTP { s.append(routedComm(tpRSRouted, .tpReduceScatterRoutedGrad, l)) }
-            if ep > 1 { epComm(epBackward, .epDispatchGrad, l, into: &s) }
+            if ep > 1 { epComm(epCombine, .epDispatchGrad, l, into: &s) }
             if moeHiddenTP {
                 columnBackward(p.up, l, .routerB, weights: weights, fused: false, into: &s)
             } else {

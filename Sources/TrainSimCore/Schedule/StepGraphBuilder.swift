@@ -37,7 +37,9 @@ struct StepGraphBuilder {
     // Collectives, registered once.
     var tpAG: Int32 = -1, tpRS: Int32 = -1, tpAR: Int32 = -1, tpAGChunk: Int32 = -1, tpRSChunk: Int32 = -1
     var cpFwd: Int32 = -1, cpBwd: Int32 = -1
-    var epDispatch: Int32 = -1, epCombine: Int32 = -1, epBackward: Int32 = -1
+    /// Backward, the combine's gradient goes out as the dispatch did and the dispatch's comes back
+    /// as the combine did (`expertCombineGrad`), both 16-bit.
+    var epDispatch: Int32 = -1, epCombine: Int32 = -1, epCombineGrad: Int32 = -1
     /// Experts split over the TP ranks (etp > 1) under an all-to-all dispatcher: the routed tokens
     /// are all-gathered over TP before the experts and reduce-scattered after.
     var tpAGRouted: Int32 = -1, tpRSRouted: Int32 = -1
@@ -166,7 +168,7 @@ struct StepGraphBuilder {
                                                                       cluster: cluster, dispatcher: fw.moeDispatcher)
             epDispatch = request(dispatch)
             epCombine = request(combine)
-            epBackward = epCombine
+            epCombineGrad = request(StepGraphBuilder.expertCombineGrad(combine, dispatcher: fw.moeDispatcher))
             // The busiest rank receives `imbalance` times the mean.
             imbalance = spec.imbalance
         }
@@ -225,6 +227,15 @@ struct StepGraphBuilder {
                                  oncePerNode: dispatcher == "deepep")
         return (CollectiveRequest(kind: .allToAll, bytes: d, group: epGroup, label: "ep"),
                 CollectiveRequest(kind: .allToAll, bytes: c, group: epGroup, label: "ep"))
+    }
+
+    /// The collective that carries the combine's gradient back to the experts: an all-to-all of the
+    /// combine's 16-bit size, or under the allgather dispatcher the all-gather that mirrors the
+    /// combine's reduce-scatter (Megatron-Core's MoEAllGatherTokenDispatcher: the backward of a
+    /// reduce-scatter is an all-gather, that of the dispatch's all-gather a reduce-scatter).
+    static func expertCombineGrad(_ combine: CollectiveRequest, dispatcher: String) -> CollectiveRequest {
+        guard dispatcher == "allgather" else { return combine }
+        return CollectiveRequest(kind: .allGather, bytes: combine.bytes, group: combine.group, label: combine.label)
     }
 
     func pieces(layer l: Int) -> LayerPieces { (l >= moeStart ? moe : dense).scaled(Double(block)) }

@@ -21,7 +21,7 @@ extension BoundCache {
     }
 
     /// Per MoE layer and micro-batch, seconds alone of the EP all-to-alls of a forward (dispatch
-    /// and combine) and of a backward (the combine's gradient twice, the forward's again under full
+    /// and combine) and of a backward (the gradients of both, the forward's again under full
     /// recompute), on the busiest rank; zero without expert parallelism.
     func expertByPass(tokens: Double, tp: Int, cp: Int, dp: Int, ep: Int, recompute: Recompute, etp: Int) -> (forward: Double, backward: Double) {
         guard let spec = e.model.moe, let net = network, let cluster, ep > 1 else { return (0, 0) }
@@ -34,7 +34,8 @@ extension BoundCache {
                                                                   precision: e.training.precision, epGroup: place.epGroup, cluster: cluster,
                                                                   dispatcher: e.training.framework.moeDispatcher)
         let d = net.cost(dispatch).seconds, c = net.cost(combine).seconds
-        return ((d + c) * spec.imbalance, (2 * c + (recompute == .full ? d + c : 0)) * spec.imbalance)
+        let g = net.cost(StepGraphBuilder.expertCombineGrad(combine, dispatcher: e.training.framework.moeDispatcher)).seconds
+        return ((d + c) * spec.imbalance, (g + c + (recompute == .full ? d + c : 0)) * spec.imbalance)
     }
 
     /// The per-chunk figures of `PassBound` (chunks as `PipelineOrder.chunk` numbers them).

@@ -88,15 +88,16 @@ struct BoundCache {
         return r
     }
 
-    /// Per micro-batch and MoE layer: the EP dispatch and combine forward, the combine's
-    /// gradient backward, the forward again under full recompute, on the busiest rank.
+    /// Per micro-batch and MoE layer: the EP dispatch and combine forward, the gradients of both
+    /// backward, the forward again under full recompute, on the busiest rank.
     func expertSeconds(tokens: Double, place: Placement, recompute: Recompute, net: any CollectiveCostModel) -> Double {
         guard let spec = e.model.moe, place.epGroup.size > 1, let cluster else { return 0 }
         let (dispatch, combine) = StepGraphBuilder.expertRequests(model: e.model, spec: spec, tokens: tokens, precision: e.training.precision,
                                                                   epGroup: place.epGroup, cluster: cluster,
                                                                   dispatcher: e.training.framework.moeDispatcher)
         let d = net.cost(dispatch).seconds, c = net.cost(combine).seconds
-        return ((d + c) * (recompute == .full ? 2 : 1) + 2 * c) * spec.imbalance
+        let g = net.cost(StepGraphBuilder.expertCombineGrad(combine, dispatcher: e.training.framework.moeDispatcher)).seconds
+        return ((d + c) * (recompute == .full ? 2 : 1) + g + c) * spec.imbalance
     }
 
     struct StreamKey: Hashable { var tp: Int, cp: Int, dp: Int, ep: Int, pp: Int, microBatch: Int, zero: Int, recompute: Recompute, etp: Int = 1 }
