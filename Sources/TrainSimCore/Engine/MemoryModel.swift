@@ -87,9 +87,14 @@ struct MemoryModel {
     /// Micro-batches whose activations stage `p` holds at the peak of the schedule.
     func inFlight(stage p: Int, microBatches: Int) -> Double {
         let pp = e.parallelism.pp, v = Double(e.parallelism.vpp)
-        let base = Double(min(microBatches, pp - p))
+        // Paired MoE passes without a pipeline hold a second micro-batch (`PipelineOrder`).
+        let paired = pp == 1 && e.training.framework.moeAllToAllOverlap && e.parallelism.ep > 1 && e.model.moe != nil
+        let base = Double(min(microBatches, pp - p + (paired ? 1 : 0)))
         switch e.parallelism.schedule {
-        case .oneFOneB, .zeroBubble: return base
+        case .oneFOneB: return base
+        // ZB-H1: rank p holds back p weight passes, and their micro-batches' activations with them
+        // (`PipelineOrder`): pp micro-batches on every rank, 1F1B's peak.
+        case .zeroBubble: return Double(min(microBatches, pp))
         // Megatron's interleaved warm-up: 2(pp - p - 1) + (v - 1) g chunk forwards before the first
         // backward (g: the micro-batch group, pp by default; schedules.py,
         // forward_backward_pipelining_with_interleaving), each 1/v of the stage's layers, and one

@@ -126,17 +126,21 @@ struct DataParallelPlan {
     }
 
     /// Reduces one bucket's gradients (key: virtual stage x 1024 + bucket) after `after`.
-    func reduce(bucket key: Int, rank r: Int, after: Int32, microBatch: Int = -1, into me: inout StepGraphBuilder) {
+    /// Returns the last operation added (-1: none).
+    @discardableResult
+    func reduce(bucket key: Int, rank r: Int, after: Int32, microBatch: Int = -1, into me: inout StepGraphBuilder) -> Int32 {
         let b = buckets[key / 1024][key % 1024]
+        var last: Int32 = -1
         for (n, shard, replica, whole) in groups(dense: b.dense, expert: b.expert) where n > 0 {
             for r0 in reduceRequests(n, shard, replica, whole: whole) {
                 let name = me.name(r0.kind == .reduceScatter ? .dpReduceScatterBucket
                                    : r0.group == replica ? .dpAllReduceShardAcrossReplicas : .dpAllReduceBucket)
                 let req = me.request(r0)
-                me.g.add(stage: r, stream: .dpReduce, category: .dp, work: me.seconds(req), request: req, deps: [after],
-                         layer: Int(b.layers.last ?? -1), microBatch: microBatch, virtualStage: key / 1024, name: name)
+                last = me.g.add(stage: r, stream: .dpReduce, category: .dp, work: me.seconds(req), request: req, deps: [after],
+                                layer: Int(b.layers.last ?? -1), microBatch: microBatch, virtualStage: key / 1024, name: name)
             }
         }
+        return last
     }
 
     /// A layer's collectives of one kind (its dense and its expert parameters), registered once

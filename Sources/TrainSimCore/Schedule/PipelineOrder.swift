@@ -68,7 +68,10 @@ struct PipelineOrder: Sendable {
 
     private func oneFOneB(_ r: Int, split: Bool, pair: Bool) -> [Op] {
         let m = microBatches, p = pp
-        let warm = min(p - r - 1, m)
+        // Without a pipeline, pairing needs one forward ahead: the first forward runs alone, then
+        // each forward is paired with the backward of the micro-batch before it, and the last
+        // backward runs alone (Megatron-Core pipeline_parallel/combined_1f1b.py).
+        let warm = min(p - r - 1 + (pair && p == 1 ? 1 : 0), m)
         var out: [Op] = []
         out.reserveCapacity(3 * m)
         var nf = 0, nb = 0, nw = 0
@@ -79,8 +82,12 @@ struct PipelineOrder: Sendable {
         while nf < m {
             if pair && nb < nf { out.append(Op(pass: .forward, microBatch: Int32(nf), virtualStage: Int32(r), pairedWithNext: true)); nf += 1 } else { f() }
             b()
-            // ZB-H1: weight passes trail by the warm-up count, so they fill the cool-down.
-            if split && nb - nw > warm { w() }
+            // ZB-H1: rank r holds back r weight passes, so that input gradients run ahead down the
+            // pipeline and the held-back passes fill the end of the step, where the later ranks
+            // would idle; every rank then keeps at most p micro-batches, 1F1B's peak. The bubble is
+            // (p - 1)(F + B - 2W) with B the whole backward, a third of 1F1B's (p - 1)(F + B) when
+            // F = B/2 = W (sail-sg/zero-bubble-pipeline-parallelism README; DualPipe's README table).
+            if split && nb - nw > r { w() }
         }
         while nb < m {
             b()

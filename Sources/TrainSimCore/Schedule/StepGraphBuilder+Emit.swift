@@ -87,21 +87,26 @@ extension StepGraphBuilder {
             }
             func finish(_ c: inout Cursor, _ op: PipelineOrder.Op, _ me: inout StepGraphBuilder) {
                 let vs = Int(op.virtualStage), mb = Int(op.microBatch)
-                c.waits.clear(); c.pending.clear()
-                spare.append(c.waits); spare.append(c.pending)
-                c.waits = OpList(); c.pending = OpList()
+                defer {
+                    c.waits.clear(); c.pending.clear()
+                    spare.append(c.waits); spare.append(c.pending)
+                    c.waits = OpList(); c.pending = OpList()
+                }
                 guard me.ppSend >= 0 else { return }
                 let blocking = me.fw.p2pBlocking && me.order.schedule == .oneFOneB
                 if op.pass == .forward, me.order.next(vs) != nil {
                     let id = me.g.add(stage: r, stream: .ppForward, category: .pp, work: me.seconds(me.ppSend), request: me.ppSend,
                                       deps: [], microBatch: mb, virtualStage: vs, name: sendActivations)
                     me.g.addDependency(c.producer)
+                    // The tensor sent is the pass's output: after the TP reduce-scatter that makes it.
+                    for k in 0..<c.waits.count { me.g.addDependency(c.waits[k]) }
                     sends[me.sendKey(backward: false, vs: vs, mb: mb)] = id
                     if blocking { st.carry.append(id) }
                 } else if op.pass == .backward || op.pass == .backwardInput, me.order.previous(vs) != nil {
                     let id = me.g.add(stage: r, stream: .ppBackward, category: .pp, work: me.seconds(me.ppSend), request: me.ppSend,
                                       deps: [], microBatch: mb, virtualStage: vs, name: sendGradients)
                     me.g.addDependency(c.producer)
+                    for k in 0..<c.waits.count { me.g.addDependency(c.waits[k]) }
                     sends[me.sendKey(backward: true, vs: vs, mb: mb)] = id
                     if blocking { st.carry.append(id) }
                 }
@@ -183,8 +188,13 @@ extension StepGraphBuilder {
                         st.remaining[c.virtualStage][b] = dp.buckets[c.virtualStage][b].layers.count
                         if dp.overlapGradReduce {
                             dp.reduce(bucket: c.virtualStage * 1024 + b, rank: r, after: c.producer, microBatch: c.microBatch, into: &self)
-                        }
-                        else if !st.flush.contains(c.virtualStage * 1024 + b) { st.flush.append(c.virtualStage * 1024 + b) }
+                        } else if dp.everyMicroBatch {
+                            // Reduced every micro-batch without overlap: each bucket as it fills, and the
+                            // rank's next compute waits for it (DeepSpeed ZeRO-2 with overlap_comm off reduces
+                            // on the compute stream: deepspeed/runtime/zero/stage_1_and_2.py reduce_ipg_grads).
+                            let id = dp.reduce(bucket: c.virtualStage * 1024 + b, rank: r, after: c.producer, microBatch: c.microBatch, into: &self)
+                            if id >= 0 { st.carry.append(id) }
+                        } else if !st.flush.contains(c.virtualStage * 1024 + b) { st.flush.append(c.virtualStage * 1024 + b) }
                     }
                 }
             }

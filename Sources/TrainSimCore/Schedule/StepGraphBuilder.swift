@@ -163,7 +163,8 @@ struct StepGraphBuilder {
             cpBwd = request(CollectiveRequest(kind: .sendRecv, bytes: 2 * T * kvWidth * 2, group: place.cpGroup, label: "cp"))
         }
         if let spec = m.moe, ep > 1 {
-            let (dispatch, combine) = StepGraphBuilder.expertRequests(model: m, spec: spec, tokens: sp ? T / Double(tp) : T,
+            let tokens = StepGraphBuilder.dispatchTokens(T, tp: tp, sequenceParallel: sp, etp: e.parallelism.etp, dispatcher: fw.moeDispatcher)
+            let (dispatch, combine) = StepGraphBuilder.expertRequests(model: m, spec: spec, tokens: tokens,
                                                                       precision: e.training.precision, epGroup: place.epGroup,
                                                                       cluster: cluster, dispatcher: fw.moeDispatcher)
             epDispatch = request(dispatch)
@@ -227,6 +228,14 @@ struct StepGraphBuilder {
                                  oncePerNode: dispatcher == "deepep")
         return (CollectiveRequest(kind: .allToAll, bytes: d, group: epGroup, label: "ep"),
                 CollectiveRequest(kind: .allToAll, bytes: c, group: epGroup, label: "ep"))
+    }
+
+    /// Tokens each rank puts into the EP dispatch: its sequence-parallel share; but under the
+    /// allgather dispatcher with experts split over TP, the TP group's tokens, which the TP gather
+    /// before the router brought (the dispatcher gathers over expert-TP x EP, Megatron-Core's
+    /// MoEAllGatherTokenDispatcher), so that each rank ends with the tokens of all ep x tp ranks.
+    static func dispatchTokens(_ T: Double, tp: Int, sequenceParallel sp: Bool, etp: Int, dispatcher: String) -> Double {
+        sp && !(dispatcher == "allgather" && etp > 1) ? T / Double(tp) : T
     }
 
     /// The collective that carries the combine's gradient back to the experts: an all-to-all of the

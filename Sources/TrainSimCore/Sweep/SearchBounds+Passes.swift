@@ -30,7 +30,8 @@ extension BoundCache {
                                   schedule: .oneFOneB, order: e.parallelism.order, layerSplit: nil, expertTP: etp)
         let place = Placement(par)
         guard place.epGroup.size > 1 else { return (0, 0) }
-        let (dispatch, combine) = StepGraphBuilder.expertRequests(model: e.model, spec: spec, tokens: sp ? tokens / Double(tp) : tokens,
+        let epTokens = StepGraphBuilder.dispatchTokens(tokens, tp: tp, sequenceParallel: sp, etp: etp, dispatcher: e.training.framework.moeDispatcher)
+        let (dispatch, combine) = StepGraphBuilder.expertRequests(model: e.model, spec: spec, tokens: epTokens,
                                                                   precision: e.training.precision, epGroup: place.epGroup, cluster: cluster,
                                                                   dispatcher: e.training.framework.moeDispatcher)
         let d = net.cost(dispatch).seconds, c = net.cost(combine).seconds

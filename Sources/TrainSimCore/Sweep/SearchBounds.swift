@@ -82,7 +82,8 @@ struct BoundCache {
             let moePairs = StepGraphBuilder.moeTP(model: m, tp: k.tp, etp: par.etp, dispatcher: fw.moeDispatcher)
             tpMoE = ((fused ? 0 : 1) + (moePairs.hidden ? 1 : 0) + (moePairs.routed ? 1 : 0)) * piece * repeats
         }
-        let ep = k.paired ? 0 : expertSeconds(tokens: sp ? tokens / Double(k.tp) : tokens, place: place, recompute: k.recompute, net: net)
+        let epTokens = StepGraphBuilder.dispatchTokens(tokens, tp: k.tp, sequenceParallel: sp, etp: par.etp, dispatcher: fw.moeDispatcher)
+        let ep = k.paired ? 0 : expertSeconds(tokens: epTokens, place: place, recompute: k.recompute, net: net)
         let r = (tp, tpMoE + ep)
         comm[k] = r
         return r
@@ -120,7 +121,8 @@ struct BoundCache {
         let place = Placement(par)
         let tokens = Double(k.microBatch * e.training.sequenceLength / k.cp)
         var load = StreamLoad()
-        load.ep = expertSeconds(tokens: sp ? tokens / Double(k.tp) : tokens, place: place, recompute: k.recompute, net: net)
+        load.ep = expertSeconds(tokens: StepGraphBuilder.dispatchTokens(tokens, tp: k.tp, sequenceParallel: sp, etp: par.etp, dispatcher: fw.moeDispatcher),
+                                place: place, recompute: k.recompute, net: net)
         if let moe = m.moe, StepGraphBuilder.moeTP(model: m, tp: k.tp, etp: par.etp, dispatcher: fw.moeDispatcher).routed {
             // As the timeline issues them: a gather and a scatter forward, again backward and under full recompute.
             let bytes = tokens * Double(moe.topK) * moe.busiestShare(ep: k.ep) * Double(m.hidden) * 2

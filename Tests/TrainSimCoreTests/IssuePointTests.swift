@@ -1,0 +1,97 @@
+import XCTest
+@testable import TrainSimCore
+
+/// Where the stacks issue their collectives and what waits on them, as their sources describe:
+/// DeepSpeed ZeRO-2's per-micro-step reductions, Megatron-Core's paired MoE passes without a
+/// pipeline, the allgather dispatcher over expert-TP x EP, and pipeline sends that carry the
+/// reduce-scattered output.
+final class IssuePointTests: XCTestCase {
+    func experiment(_ text: String) throws -> Experiment {
+        try Experiment.decode(try JSONParser.parse(text), file: "test.json", folder: nil)
+    }
+
+    func dense(zero: Int, framework: String = "\"deepspeed\"", pp: Int = 1, tp: Int = 1, gbs: Int = 32) throws -> Experiment {
+        try experiment("""
+        {"model": "llama3-8b", "training": {"tokens": 1e12, "sequenceLength": 4096, "globalBatchSequences": \(gbs), "microBatchSequences": 1,
+          "precision": "bf16", "recompute": "full", "framework": \(framework)},
+         "cluster": {"topology": "a100-80g-ib", "devices": 8}, "parallelism": {"tp": \(tp), "pp": \(pp), "zero": \(zero)}}
+        """)
+    }
+
+    /// DeepSpeed ZeRO-2 reduces every micro-step, each bucket as it fills and on the compute
+    /// stream (overlap_comm off); ZeRO-1 once, at the accumulation boundary.
+    func testDeepSpeedZeRO2ReducesEveryMicroStepAndBackwardWaits() throws {
+        let one = try Engine.simulateStep(try dense(zero: 1)), two = try Engine.simulateStep(try dense(zero: 2))
+        XCTAssertEqual(one.microBatches, 4)
+        // The gradient reductions of every micro-batch against those of the last one (not the
+        // 8-byte gradient-norm all-reduce).
+        let reduces = { (r: StepResult) in
+            r.collectives.filter { $0.label == "dp" && $0.kind != .allGather && $0.bytes > 1e6 }.map(\.callsPerStep).reduce(0, +)
+        }
+        XCTAssertEqual(reduces(two), 4 * reduces(one))
+        // Not overlapped: the compute stream waits for every one of them.
+        XCTAssertGreaterThan(two.breakdown.dp, 2 * one.breakdown.dp)
+        XCTAssertGreaterThan(two.stepSeconds, one.stepSeconds)
+    }
+
+    func moe(overlap: Bool, pp: Int = 1) throws -> Experiment {
+        try experiment("""
+        {"model": "deepseek-v2", "training": {"tokens": 1e12, "sequenceLength": 4096, "globalBatchSequences": 512, "microBatchSequences": 1,
+          "precision": "bf16", "recompute": "none", "framework": {"stack": "megatron-core", "moeAllToAllOverlap": \(overlap)}},
+         "cluster": {"topology": "h800-ib", "devices": 64}, "parallelism": {"tp": 1, "pp": \(pp), "ep": 16, "zero": 1}}
+        """)
+    }
+
+    /// Without a pipeline, Megatron-Core pairs each forward with the previous micro-batch's
+    /// backward (combined_1f1b.py): the first forward and the last backward alone, and one more
+    /// micro-batch's activations held.
+    func testPairedMoEPassesWithoutAPipeline() throws {
+        let order = PipelineOrder(pp: 1, vpp: 1, microBatches: 4, schedule: .oneFOneB, group: 1)
+        let ops = order.ops(rank: 0, pairSteadyState: true)
+        XCTAssertEqual(ops.map { "\($0.pass == .forward ? "F" : "B")\($0.microBatch)\($0.pairedWithNext ? "+" : "")" },
+                       ["F0", "F1+", "B0", "F2+", "B1", "F3+", "B2", "B3"])
+        let plain = try Engine(try moe(overlap: false)), paired = try Engine(try moe(overlap: true))
+        let a = plain.step(), b = paired.step()
+        XCTAssertLessThan(b.breakdown.ep, 0.6 * a.breakdown.ep)
+        XCTAssertLessThan(b.stepSeconds, a.stepSeconds)
+        func inFlight(_ engine: Engine) -> Double {
+            let e = engine.experiment
+            return MemoryModel(e: e, device: e.cluster.topology.device, params: ParameterCount(e.model),
+                               layout: StageLayout(layers: e.model.layers, pp: 1, vpp: 1, split: nil)).inFlight(stage: 0, microBatches: 8)
+        }
+        XCTAssertEqual(inFlight(paired), 2)
+        XCTAssertEqual(inFlight(plain), 1)
+    }
+
+    /// The allgather dispatcher gathers over expert-TP x EP: with experts split over TP, each rank
+    /// ends with every token of its ep x tp ranks (the TP gather, then an EP gather of the TP
+    /// group's tokens), not the sequence-parallel shares of its EP peers.
+    func testAllGatherDispatcherOverExpertTPAndEP() throws {
+        let e = try experiment("""
+        {"model": "deepseek-v2", "training": {"tokens": 1e12, "sequenceLength": 4096, "globalBatchSequences": 512, "microBatchSequences": 1,
+          "precision": "bf16", "recompute": "full", "framework": "mindspeed"},
+         "cluster": {"topology": "ascend-910b-a2", "devices": 64}, "parallelism": {"tp": 2, "pp": 1, "ep": 4, "etp": 2, "zero": 1}}
+        """)
+        let r = try Engine.simulateStep(e)
+        let gather = try XCTUnwrap(r.collectives.first { $0.label == "ep" && $0.kind == .allGather })
+        XCTAssertEqual(gather.groupSize, 4)
+        XCTAssertEqual(gather.bytes, 4096 * Double(e.model.hidden) * 2 * 4)
+    }
+
+    /// A pipeline send carries the pass's output: with sequence parallelism, after the TP
+    /// reduce-scatter that makes it, not after the GEMM before it.
+    func testPipelineSendWaitsForTheReduceScatterThatMakesItsTensor() throws {
+        let e = try dense(zero: 1, framework: "\"megatron-core\"", pp: 2, tp: 4, gbs: 8)
+        let engine = try Engine(e)
+        let (g, start, end) = engine.timeline(microBatches: 4, optimizer: [0, 0])
+        var checked = 0
+        for i in 0..<g.count where g.names[Int(g.name[i])].hasPrefix("pp send") {
+            // The last TP collective of the same stage and micro-batch issued before the send.
+            let tp = (0..<i).last { g.stage[$0] == g.stage[i] && g.microBatch[$0] == g.microBatch[i] && g.category[$0] == .tp }
+            guard let tp else { continue }
+            XCTAssertGreaterThanOrEqual(start[i], end[tp] - 1e-12, g.names[Int(g.name[i])])
+            checked += 1
+        }
+        XCTAssertGreaterThan(checked, 0)
+    }
+}
