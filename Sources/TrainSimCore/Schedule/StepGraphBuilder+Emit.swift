@@ -98,15 +98,12 @@ extension StepGraphBuilder {
                     let id = me.g.add(stage: r, stream: .ppForward, category: .pp, work: me.seconds(me.ppSend), request: me.ppSend,
                                       deps: [], microBatch: mb, virtualStage: vs, name: sendActivations)
                     me.g.addDependency(c.producer)
-                    // The tensor sent is the pass's output: after the TP reduce-scatter that makes it.
-                    for k in 0..<c.waits.count { me.g.addDependency(c.waits[k]) }
                     sends[me.sendKey(backward: false, vs: vs, mb: mb)] = id
                     if blocking { st.carry.append(id) }
                 } else if op.pass == .backward || op.pass == .backwardInput, me.order.previous(vs) != nil {
                     let id = me.g.add(stage: r, stream: .ppBackward, category: .pp, work: me.seconds(me.ppSend), request: me.ppSend,
                                       deps: [], microBatch: mb, virtualStage: vs, name: sendGradients)
                     me.g.addDependency(c.producer)
-                    for k in 0..<c.waits.count { me.g.addDependency(c.waits[k]) }
                     sends[me.sendKey(backward: true, vs: vs, mb: mb)] = id
                     if blocking { st.carry.append(id) }
                 }
