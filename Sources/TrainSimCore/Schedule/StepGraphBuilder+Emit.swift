@@ -87,11 +87,9 @@ extension StepGraphBuilder {
             }
             func finish(_ c: inout Cursor, _ op: PipelineOrder.Op, _ me: inout StepGraphBuilder) {
                 let vs = Int(op.virtualStage), mb = Int(op.microBatch)
-                defer {
-                    c.waits.clear(); c.pending.clear()
-                    spare.append(c.waits); spare.append(c.pending)
-                    c.waits = OpList(); c.pending = OpList()
-                }
+                c.waits.clear(); c.pending.clear()
+                spare.append(c.waits); spare.append(c.pending)
+                c.waits = OpList(); c.pending = OpList()
                 guard me.ppSend >= 0 else { return }
                 let blocking = me.fw.p2pBlocking && me.order.schedule == .oneFOneB
                 if op.pass == .forward, me.order.next(vs) != nil {
