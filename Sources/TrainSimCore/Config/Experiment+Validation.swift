@@ -6,6 +6,13 @@ extension Experiment {
         training.globalBatchSequences / (parallelism.dp * training.microBatchSequences)
     }
 
+    /// Whether the schedule pairs a forward with another micro-batch's backward so that each hides
+    /// the other's expert all-to-alls (`moeAllToAllOverlap`, with `ep` ranks): the task graph's
+    /// order, the memory it holds and the search's bounds all ask this.
+    func pairsExpertPasses(ep: Int) -> Bool {
+        training.framework.moeAllToAllOverlap && ep > 1 && model.moe != nil
+    }
+
     /// Checks that the plan multiplies out and divides, filling in `dp` when it was left out.
     /// `clusterBuilt`: the caller has built the cluster from `cluster` already (that check is its).
     mutating func validatePlan(clusterBuilt: Bool = false) throws(TrainSimError) {

@@ -88,7 +88,7 @@ struct MemoryModel {
     func inFlight(stage p: Int, microBatches: Int) -> Double {
         let pp = e.parallelism.pp, v = Double(e.parallelism.vpp)
         // Paired MoE passes without a pipeline hold a second micro-batch (`PipelineOrder`).
-        let paired = pp == 1 && e.training.framework.moeAllToAllOverlap && e.parallelism.ep > 1 && e.model.moe != nil
+        let paired = pp == 1 && e.pairsExpertPasses(ep: e.parallelism.ep)
         let base = Double(min(microBatches, pp - p + (paired ? 1 : 0)))
         switch e.parallelism.schedule {
         case .oneFOneB: return base

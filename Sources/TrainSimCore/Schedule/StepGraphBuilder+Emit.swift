@@ -53,7 +53,7 @@ extension StepGraphBuilder {
         var sends = [Int32](repeating: -1, count: 2 * totalVS * microBatches)
         var external: [(Int32, Int)] = []
         let dp = DataParallelPlan(self)
-        let pair = fw.moeAllToAllOverlap && ep > 1 && e.model.moe != nil
+        let pair = e.pairsExpertPasses(ep: ep)
         // A pass's steps by kind (pass, virtual stage, whether it gathers or reduces), built once.
         var cache = [[PassStep]?](repeating: nil, count: 4 * totalVS * 2 * 2)
         // The waits of finished passes, kept for the next ones (a pass's lists are short and many

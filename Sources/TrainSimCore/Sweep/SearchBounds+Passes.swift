@@ -20,22 +20,26 @@ extension BoundCache {
         return PassWaits(forwardDense: tpForward, forwardMoE: tpForwardMoE + ep.forward, backwardDense: tpBackward, backwardMoE: tpBackwardMoE + ep.backward)
     }
 
-    /// Per MoE layer and micro-batch, seconds alone of the EP all-to-alls of a forward (dispatch
+    /// Per MoE layer and micro-batch, seconds alone of the EP collectives of a forward (dispatch
     /// and combine) and of a backward (the gradients of both, the forward's again under full
-    /// recompute), on the busiest rank; zero without expert parallelism.
+    /// recompute), on the busiest rank, for a plan's dimensions; zero without expert parallelism.
     func expertByPass(tokens: Double, tp: Int, cp: Int, dp: Int, ep: Int, recompute: Recompute, etp: Int) -> (forward: Double, backward: Double) {
-        guard let spec = e.model.moe, let net = network, let cluster, ep > 1 else { return (0, 0) }
+        guard let net = network, ep > 1 else { return (0, 0) }
         let sp = sequenceParallel && tp > 1
         let par = ParallelismSpec(tp: tp, pp: 1, vpp: 1, dp: dp, ep: ep, cp: cp, sequenceParallel: sp, zero: 0,
                                   schedule: .oneFOneB, order: e.parallelism.order, layerSplit: nil, expertTP: etp)
-        let place = Placement(par)
-        guard place.epGroup.size > 1 else { return (0, 0) }
         let epTokens = StepGraphBuilder.dispatchTokens(tokens, tp: tp, sequenceParallel: sp, etp: etp, dispatcher: e.training.framework.moeDispatcher)
-        let (dispatch, combine) = StepGraphBuilder.expertRequests(model: e.model, spec: spec, tokens: epTokens,
-                                                                  precision: e.training.precision, epGroup: place.epGroup, cluster: cluster,
-                                                                  dispatcher: e.training.framework.moeDispatcher)
+        return expertPasses(tokens: epTokens, epGroup: Placement(par).epGroup, recompute: recompute, net: net)
+    }
+
+    /// The same for tokens already put in the dispatch (`StepGraphBuilder.dispatchTokens`) on an EP group.
+    func expertPasses(tokens: Double, epGroup: CommGroup, recompute: Recompute, net: any CollectiveCostModel) -> (forward: Double, backward: Double) {
+        guard let spec = e.model.moe, epGroup.size > 1, let cluster else { return (0, 0) }
+        let dispatcher = e.training.framework.moeDispatcher
+        let (dispatch, combine) = StepGraphBuilder.expertRequests(model: e.model, spec: spec, tokens: tokens, precision: e.training.precision,
+                                                                  epGroup: epGroup, cluster: cluster, dispatcher: dispatcher)
         let d = net.cost(dispatch).seconds, c = net.cost(combine).seconds
-        let g = net.cost(StepGraphBuilder.expertCombineGrad(combine, dispatcher: e.training.framework.moeDispatcher)).seconds
+        let g = net.cost(StepGraphBuilder.expertCombineGrad(combine, dispatcher: dispatcher)).seconds
         return ((d + c) * spec.imbalance, (g + c + (recompute == .full ? d + c : 0)) * spec.imbalance)
     }
 

@@ -89,16 +89,10 @@ struct BoundCache {
         return r
     }
 
-    /// Per micro-batch and MoE layer: the EP dispatch and combine forward, the gradients of both
-    /// backward, the forward again under full recompute, on the busiest rank.
+    /// Per micro-batch and MoE layer: the EP collectives of a forward and a backward (`expertPasses`).
     func expertSeconds(tokens: Double, place: Placement, recompute: Recompute, net: any CollectiveCostModel) -> Double {
-        guard let spec = e.model.moe, place.epGroup.size > 1, let cluster else { return 0 }
-        let (dispatch, combine) = StepGraphBuilder.expertRequests(model: e.model, spec: spec, tokens: tokens, precision: e.training.precision,
-                                                                  epGroup: place.epGroup, cluster: cluster,
-                                                                  dispatcher: e.training.framework.moeDispatcher)
-        let d = net.cost(dispatch).seconds, c = net.cost(combine).seconds
-        let g = net.cost(StepGraphBuilder.expertCombineGrad(combine, dispatcher: e.training.framework.moeDispatcher)).seconds
-        return ((d + c) * (recompute == .full ? 2 : 1) + g + c) * spec.imbalance
+        let p = expertPasses(tokens: tokens, epGroup: place.epGroup, recompute: recompute, net: net)
+        return p.forward + p.backward
     }
 
     struct StreamKey: Hashable { var tp: Int, cp: Int, dp: Int, ep: Int, pp: Int, microBatch: Int, zero: Int, recompute: Recompute, etp: Int = 1 }
@@ -221,7 +215,7 @@ struct BoundCache {
         let m = e.training.globalBatchSequences / (dp * microBatch)
         if withPasses && m >= 1 {
             let order = PipelineOrder(pp: pp, vpp: vpp, microBatches: m, schedule: schedule)
-            let pairSteady = e.training.framework.moeAllToAllOverlap && ep > 1 && e.model.moe != nil
+            let pairSteady = e.pairsExpertPasses(ep: ep)
             let passes = passBound(chunks: chunks, times: t, waits: blockingByPass(CommKey(tp: tp, cp: cp, dp: dp, ep: ep, microBatch: microBatch,
                                                                                           paired: true, recompute: commRecompute, etp: etp)),
                                    expert: expertByPass(tokens: Double(microBatch * e.training.sequenceLength / cp), tp: tp, cp: cp, dp: dp, ep: ep,
