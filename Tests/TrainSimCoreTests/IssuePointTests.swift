@@ -76,4 +76,46 @@ final class IssuePointTests: XCTestCase {
         XCTAssertEqual(gather.groupSize, 4)
         XCTAssertEqual(gather.bytes, 4096 * Double(e.model.hidden) * 2 * 4)
     }
+
+    /// Megatron's interleaved schedule overlaps only its steady state's pipeline transfers: a
+    /// warm-up forward's send completes before the rank's next compute (send_forward_recv_forward),
+    /// unless the stack overlaps the warm-up and flush too (--overlap-p2p-communication-warmup-flush).
+    func testInterleavedWarmUpSendsBlockUnlessOverlapped() throws {
+        func engine(_ overlap: Bool, schedule: String = "interleaved") throws -> Engine {
+            try Engine(try experiment("""
+            {"model": "llama3-8b", "training": {"tokens": 1e12, "sequenceLength": 8192, "globalBatchSequences": 8, "microBatchSequences": 1,
+              "precision": "bf16", "recompute": "none", "framework": {"stack": "megatron-core", "p2pOverlapWarmupFlush": \(overlap)}},
+             "cluster": {"topology": "a100-80g-ib", "devices": 32},
+             "parallelism": {"tp": 8, "pp": 4, "vpp": \(schedule == "interleaved" ? 2 : 1), "zero": 1, "schedule": "\(schedule)"}}
+            """))
+        }
+        /// Per warm-up forward send: whether the rank's next compute started only after it ended.
+        func warmUpSendsWaited(_ engine: Engine) -> [Bool] {
+            let m = engine.experiment.microBatches, par = engine.experiment.parallelism
+            let s = engine.simulate(microBatches: m, optimizer: engine.optimizerSecondsPerStage())
+            let g = s.graph, per = Int(TaskGraph.streamsPerStage)
+            let order = PipelineOrder(pp: par.pp, vpp: par.vpp, microBatches: m, schedule: par.schedule, group: par.group)
+            var out: [Bool] = []
+            for r in 0..<par.pp {
+                let ops = order.ops(rank: r, pairSteadyState: false)
+                let warm = ops.prefix { $0.pass == .forward }
+                for op in warm where order.next(Int(op.virtualStage)) != nil {
+                    let send = try! XCTUnwrap((0..<g.count).first {
+                        Int(g.stream[$0]) == r * per + Int(TaskGraph.Stream.ppForward.rawValue)
+                            && g.microBatch[$0] == op.microBatch && g.virtualStage[$0] == op.virtualStage
+                    })
+                    guard let next = ((send + 1)..<g.count).first(where: { Int(g.stream[$0]) == r * per }) else { continue }
+                    out.append(s.start[next] >= s.end[send] - 1e-12)
+                }
+            }
+            return out
+        }
+        let blocking = warmUpSendsWaited(try engine(false)), overlapped = warmUpSendsWaited(try engine(true))
+        XCTAssertGreaterThan(blocking.count, 8)
+        XCTAssertTrue(blocking.allSatisfy { $0 })
+        XCTAssertTrue(overlapped.contains(false))
+        XCTAssertGreaterThanOrEqual(try engine(false).step().stepSeconds, try engine(true).step().stepSeconds)
+        // 1F1B blocks on every send whatever the flag says.
+        XCTAssertEqual(try engine(false, schedule: "1f1b").step().stepSeconds, try engine(true, schedule: "1f1b").step().stepSeconds)
+    }
 }

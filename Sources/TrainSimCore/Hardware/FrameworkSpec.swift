@@ -41,6 +41,10 @@ public struct FrameworkSpec: Sendable, Equatable {
     public var commLaunchUs: Double = 0
     /// Pipeline send/recv blocks the compute stream (Megatron 1F1B batch_isend_irecv + synchronize; DeepSpeed pipe engine); false = async (interleaved overlap_p2p_comm).
     public var p2pBlocking: Bool = true
+    /// Interleaved schedule: the warm-up forwards' and cool-down backwards' sends are posted
+    /// asynchronously too (Megatron --overlap-p2p-communication-warmup-flush); false: each waits
+    /// to complete before the rank's next compute, and only the steady state's are overlapped.
+    public var p2pOverlapWarmupFlush: Bool = false
     /// Gradients are reduced after every micro-batch's backward (FSDP without no_sync, DeepSpeed ZeRO-2/3) instead of only the last.
     public var gradReduceEveryMicroBatch: Bool = false
     /// ZeRO-3/FSDP: the next unit's parameter all-gather is prefetched one unit ahead (FSDP backward prefetch / forward prefetch).
@@ -133,6 +137,7 @@ public struct FrameworkSpec: Sendable, Equatable {
          ("overlapSMShare", .number(\.overlapSMShare, 0...0.9, positive: false)),
          ("commLaunchUs", .number(\.commLaunchUs, 0...10_000, positive: false)),
          ("p2pBlocking", .bool(\.p2pBlocking)),
+         ("p2pOverlapWarmupFlush", .bool(\.p2pOverlapWarmupFlush)),
          ("gradReduceEveryMicroBatch", .bool(\.gradReduceEveryMicroBatch)),
          ("zero3Prefetch", .bool(\.zero3Prefetch)),
          ("fp8Params", .bool(\.fp8Params)),

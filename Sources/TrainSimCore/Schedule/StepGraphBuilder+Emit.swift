@@ -63,9 +63,22 @@ extension StepGraphBuilder {
         for r in 0..<pp {
             let ops = order.ops(rank: r, pairSteadyState: pair)
             var lastGrad = [Int](repeating: -1, count: totalVS), firstForward = [Int](repeating: -1, count: totalVS)
+            // The rank's warm-up (forwards before its first backward) and cool-down (backwards after its last forward).
+            var warmUpEnd = ops.count, coolDownStart = 0
             for (k, op) in ops.enumerated() {
                 if op.pass == .backward || op.pass == .weight { lastGrad[Int(op.virtualStage)] = k }
                 if op.pass == .forward, firstForward[Int(op.virtualStage)] < 0 { firstForward[Int(op.virtualStage)] = k }
+                if op.pass == .forward { coolDownStart = k + 1 } else if warmUpEnd == ops.count { warmUpEnd = k }
+            }
+            // Pipeline sends the rank's next compute waits for: all of them under 1F1B (batch_isend_irecv
+            // then a synchronize); under the interleaved schedule those of the warm-up and the cool-down,
+            // unless the stack overlaps them too (Megatron --overlap-p2p-communication-warmup-flush).
+            func blocks(_ k: Int, _ me: StepGraphBuilder) -> Bool {
+                switch me.order.schedule {
+                case .oneFOneB: return me.fw.p2pBlocking
+                case .interleaved: return !me.fw.p2pOverlapWarmupFlush && (k < warmUpEnd || k >= coolDownStart)
+                default: return false
+                }
             }
             var st = RankState(gathers: [Int32](repeating: -1, count: dp.denseParams.count),
                                remaining: dp.buckets.map { $0.map { $0.layers.count } })
@@ -85,13 +98,13 @@ extension StepGraphBuilder {
                 }
                 return c
             }
-            func finish(_ c: inout Cursor, _ op: PipelineOrder.Op, _ me: inout StepGraphBuilder) {
-                let vs = Int(op.virtualStage), mb = Int(op.microBatch)
+            func finish(_ c: inout Cursor, _ k: Int, _ me: inout StepGraphBuilder) {
+                let op = ops[k], vs = Int(op.virtualStage), mb = Int(op.microBatch)
                 c.waits.clear(); c.pending.clear()
                 spare.append(c.waits); spare.append(c.pending)
                 c.waits = OpList(); c.pending = OpList()
                 guard me.ppSend >= 0 else { return }
-                let blocking = me.fw.p2pBlocking && me.order.schedule == .oneFOneB
+                let blocking = blocks(k, me)
                 if op.pass == .forward, me.order.next(vs) != nil {
                     let id = me.g.add(stage: r, stream: .ppForward, category: .pp, work: me.seconds(me.ppSend), request: me.ppSend,
                                       deps: [], microBatch: mb, virtualStage: vs, name: sendActivations)
@@ -114,13 +127,13 @@ extension StepGraphBuilder {
                         if !a.done { run(&a, rank: r, state: &st, dp: dp, external: &external, untilBlocked: true) }
                         if !b.done { run(&b, rank: r, state: &st, dp: dp, external: &external, untilBlocked: true) }
                     }
-                    finish(&a, ops[k], &self)
-                    finish(&b, ops[k + 1], &self)
+                    finish(&a, k, &self)
+                    finish(&b, k + 1, &self)
                     k += 2
                 } else {
                     var c = cursor(k, &self)
                     run(&c, rank: r, state: &st, dp: dp, external: &external, untilBlocked: false)
-                    finish(&c, ops[k], &self)
+                    finish(&c, k, &self)
                     k += 1
                 }
             }
