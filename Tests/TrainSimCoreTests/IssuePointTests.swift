@@ -118,4 +118,22 @@ final class IssuePointTests: XCTestCase {
         // 1F1B blocks on every send whatever the flag says.
         XCTAssertEqual(try engine(false, schedule: "1f1b").step().stepSeconds, try engine(true, schedule: "1f1b").step().stepSeconds)
     }
+
+    /// Megatron-Core's gradient buckets grow with the data-parallel group: max(40M, 1M x DP x CP)
+    /// parameters (distributed_data_parallel.py L133-137); NeMo's recipes fix them at 128M.
+    func testMegatronBucketsGrowWithDataParallelSize() throws {
+        func reduceScatters(_ framework: String) throws -> Double {
+            let r = try Engine.simulateStep(try experiment("""
+            {"model": "llama3-8b", "training": {"tokens": 1e12, "sequenceLength": 4096, "globalBatchSequences": 128, "microBatchSequences": 1,
+              "precision": "bf16", "recompute": "full", "framework": \(framework)},
+             "cluster": {"topology": "h800-ib", "devices": 1024}, "parallelism": {"tp": 8, "pp": 1, "zero": 1}}
+            """))
+            return r.collectives.filter { $0.label == "dp" && $0.kind == .reduceScatter }.map(\.callsPerStep).reduce(0, +)
+        }
+        let megatron = try reduceScatters("\"megatron-core\"")
+        XCTAssertEqual(megatron, try reduceScatters(#"{"stack": "megatron-core", "bucketParameters": 128e6, "bucketParametersPerRank": 0}"#))
+        XCTAssertLessThan(megatron, try reduceScatters(#"{"stack": "megatron-core", "bucketParametersPerRank": 0}"#))
+        // DP 128: 1.0e9 parameters per device (TP 8) in buckets of at least 128M, whole layers of 27M each.
+        XCTAssertEqual(megatron, 8.03e9 / 8 / 128e6, accuracy: 1.5)
+    }
 }

@@ -31,6 +31,9 @@ public struct FrameworkSpec: Sendable, Equatable {
     public var overlapParamGather: Bool = false
     /// Parameters per data-parallel bucket; 0 means one bucket per pipeline stage.
     public var bucketParameters: Double = 40e6
+    /// Parameters per bucket per data-parallel rank (x CP): the bucket is the larger of this times
+    /// DP x CP and `bucketParameters` (Megatron-Core: max(40M, 1M x DP x CP)); 0: `bucketParameters` alone.
+    public var bucketParametersPerRank: Double = 0
     /// Bytes per gradient element on the wire (4: fp32 grad reduce, Megatron default with bf16; 2: bf16).
     public var gradReduceBytes: Double = 4
     /// MoE expert all-to-all overlapped with another micro-batch's compute (Megatron --overlap-moe-expert-parallel-comm, MindSpeed --moe-fb-overlap, DualPipe).
@@ -107,6 +110,7 @@ public struct FrameworkSpec: Sendable, Equatable {
         var f = FrameworkSpec(id: "megatron-core", name: "Megatron-Core (reference)", efficiencyFactor: 1, source: nil)
         f.tpAsyncBackward = true
         f.overlapGradReduce = true
+        f.bucketParametersPerRank = 1e6
         f.moeHostSyncUs = 100
         f.expertTensorParallel = true
         return f
@@ -132,6 +136,7 @@ public struct FrameworkSpec: Sendable, Equatable {
          ("overlapGradReduce", .bool(\.overlapGradReduce)),
          ("overlapParamGather", .bool(\.overlapParamGather)),
          ("bucketParameters", .number(\.bucketParameters, 0...1e13, positive: false)),
+         ("bucketParametersPerRank", .number(\.bucketParametersPerRank, 0...1e12, positive: false)),
          ("gradReduceBytes", .number(\.gradReduceBytes, 1...4, positive: false)),
          ("moeAllToAllOverlap", .bool(\.moeAllToAllOverlap)),
          ("overlapSMShare", .number(\.overlapSMShare, 0...0.9, positive: false)),

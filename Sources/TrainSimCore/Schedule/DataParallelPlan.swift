@@ -69,6 +69,9 @@ struct DataParallelPlan {
         denseParams[Int(b.outputLayerID)] = params.outputLayer / t
         denseParams[Int(b.embeddingLayerID)] = params.embedding / t
         stageParams = (denseParams.reduce(0, +) + expertParams.reduce(0, +)) / Double(par.pp)
+        // Megatron-Core sizes its buckets by the data-parallel group: max(40M, 1M x DP x CP)
+        // parameters (distributed_data_parallel.py L133-137), both terms in the stack file.
+        let bucketSize = fw.bucketParameters > 0 ? max(fw.bucketParameters, fw.bucketParametersPerRank * Double(par.dp * par.cp)) : 0
         let order = b.order
         let totalVS = order.virtualStages * (order.schedule == .dualpipe ? 2 : 1)
         buckets.reserveCapacity(totalVS)
@@ -79,13 +82,13 @@ struct DataParallelPlan {
             if order.isLast(vs) { ids.append(b.outputLayerID) }
             ids += b.layers(ofVirtualStage: vs).reversed().map(Int32.init)
             if order.isFirst(vs) { ids.append(b.embeddingLayerID) }
-            let bucketed = fw.overlapGradReduce && fw.bucketParameters > 0 && vs == 0 && !par.zero3GathersOnce
+            let bucketed = fw.overlapGradReduce && bucketSize > 0 && vs == 0 && !par.zero3GathersOnce
             var list: [Bucket] = [], cur = Bucket(layers: [], dense: 0, expert: 0)
             var of = [Int](repeating: -1, count: denseParams.count)
             for id in ids {
                 cur.layers.append(id); cur.dense += denseParams[Int(id)]; cur.expert += expertParams[Int(id)]
                 of[Int(id)] = list.count
-                if bucketed && cur.dense + cur.expert >= fw.bucketParameters { list.append(cur); cur = Bucket(layers: [], dense: 0, expert: 0) }
+                if bucketed && cur.dense + cur.expert >= bucketSize { list.append(cur); cur = Bucket(layers: [], dense: 0, expert: 0) }
             }
             if !cur.layers.isEmpty { list.append(cur) }
             buckets.append(list)
