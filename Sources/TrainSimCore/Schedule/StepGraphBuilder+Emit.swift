@@ -56,9 +56,9 @@ extension StepGraphBuilder {
         let pair = e.pairsExpertPasses(ep: ep)
         // A pass's steps by kind (pass, virtual stage, whether it gathers or reduces), built once.
         var cache = [[PassStep]?](repeating: nil, count: 4 * totalVS * 2 * 2)
-        // The waits of finished passes, kept for the next ones (a pass's lists are short and many
-        // passes run; reusing them saves an allocation per pass).
-        var spare: [OpList] = []
+        // The two passes being emitted (two when overlapped as a pair), set up afresh for each pass
+        // in place: their lists keep their storage, and no pass copies a cursor.
+        var a = Cursor(steps: [], microBatch: 0, virtualStage: 0, reduces: false), b = a
         let sendActivations = name(.ppSendActivations), sendGradients = name(.ppSendGradients)
         for r in 0..<pp {
             let ops = order.ops(rank: r, pairSteadyState: pair)
@@ -73,38 +73,28 @@ extension StepGraphBuilder {
             // Pipeline sends the rank's next compute waits for: all of them under 1F1B (batch_isend_irecv
             // then a synchronize); under the interleaved schedule those of the warm-up and the cool-down,
             // unless the stack overlaps them too (Megatron --overlap-p2p-communication-warmup-flush).
-            func blocks(_ k: Int, _ me: StepGraphBuilder) -> Bool {
-                switch me.order.schedule {
-                case .oneFOneB: return me.fw.p2pBlocking
-                case .interleaved: return !me.fw.p2pOverlapWarmupFlush && (k < warmUpEnd || k >= coolDownStart)
-                default: return false
-                }
-            }
+            let blocksAll = order.schedule == .oneFOneB && fw.p2pBlocking
+            let blocksEnds = order.schedule == .interleaved && !fw.p2pOverlapWarmupFlush
             var st = RankState(gathers: [Int32](repeating: -1, count: dp.denseParams.count),
                                remaining: dp.buckets.map { $0.map { $0.layers.count } })
-            func cursor(_ k: Int, _ me: inout StepGraphBuilder) -> Cursor {
+            func prepare(_ c: inout Cursor, _ k: Int, _ me: inout StepGraphBuilder) {
                 let op = ops[k], vs = Int(op.virtualStage)
                 let gather = dp.overlapParamGather && op.pass == .forward && firstForward[vs] == k
                 let reduces = (op.pass == .backward || op.pass == .weight) && (dp.everyMicroBatch || lastGrad[vs] == k)
                 let key = (Int(op.pass.rawValue) * 2 * totalVS + vs * 2 + (gather ? 1 : 0)) * 2 + (reduces ? 1 : 0)
-                let steps: [PassStep]
-                if let hit = cache[key] { steps = hit } else { steps = me.steps(op.pass, vs: vs, gather: gather, reduces: reduces); cache[key] = steps }
-                var c = Cursor(steps: steps, microBatch: Int(op.microBatch), virtualStage: vs, reduces: reduces)
-                if let w = spare.popLast() { c.waits = w }
-                if let w = spare.popLast() { c.pending = w }
+                if let hit = cache[key] { c.steps = hit } else { c.steps = me.steps(op.pass, vs: vs, gather: gather, reduces: reduces); cache[key] = c.steps }
+                c.index = 0; c.producer = -2; c.inputKey = -1
+                c.waits.clear(); c.pending.clear()
+                c.microBatch = Int(op.microBatch); c.virtualStage = vs; c.reduces = reduces
                 if op.pass == .forward, let prev = me.order.previous(vs) { c.inputKey = me.sendKey(backward: false, vs: prev, mb: c.microBatch) }
                 if op.pass == .backward || op.pass == .backwardInput, let next = me.order.next(vs) {
                     c.inputKey = me.sendKey(backward: true, vs: next, mb: c.microBatch)
                 }
-                return c
             }
             func finish(_ c: inout Cursor, _ k: Int, _ me: inout StepGraphBuilder) {
                 let op = ops[k], vs = Int(op.virtualStage), mb = Int(op.microBatch)
-                c.waits.clear(); c.pending.clear()
-                spare.append(c.waits); spare.append(c.pending)
-                c.waits = OpList(); c.pending = OpList()
                 guard me.ppSend >= 0 else { return }
-                let blocking = blocks(k, me)
+                let blocking = blocksAll || (blocksEnds && (k < warmUpEnd || k >= coolDownStart))
                 if op.pass == .forward, me.order.next(vs) != nil {
                     let id = me.g.add(stage: r, stream: .ppForward, category: .pp, work: me.seconds(me.ppSend), request: me.ppSend,
                                       deps: [], microBatch: mb, virtualStage: vs, name: sendActivations)
@@ -122,7 +112,8 @@ extension StepGraphBuilder {
             var k = 0
             while k < ops.count {
                 if ops[k].pairedWithNext, k + 1 < ops.count {
-                    var a = cursor(k, &self), b = cursor(k + 1, &self)
+                    prepare(&a, k, &self)
+                    prepare(&b, k + 1, &self)
                     while !a.done || !b.done {
                         if !a.done { run(&a, rank: r, state: &st, dp: dp, external: &external, untilBlocked: true) }
                         if !b.done { run(&b, rank: r, state: &st, dp: dp, external: &external, untilBlocked: true) }
@@ -131,9 +122,9 @@ extension StepGraphBuilder {
                     finish(&b, k + 1, &self)
                     k += 2
                 } else {
-                    var c = cursor(k, &self)
-                    run(&c, rank: r, state: &st, dp: dp, external: &external, untilBlocked: false)
-                    finish(&c, k, &self)
+                    prepare(&a, k, &self)
+                    run(&a, rank: r, state: &st, dp: dp, external: &external, untilBlocked: false)
+                    finish(&a, k, &self)
                     k += 1
                 }
             }
