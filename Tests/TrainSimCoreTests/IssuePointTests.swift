@@ -136,4 +136,58 @@ final class IssuePointTests: XCTestCase {
         // DP 128: 1.0e9 parameters per device (TP 8) in buckets of at least 128M, whole layers of 27M each.
         XCTAssertEqual(megatron, 8.03e9 / 8 / 128e6, accuracy: 1.5)
     }
+
+    /// Megatron-Core rejects its EP all-to-all overlap with pp > 1 outside the interleaved
+    /// schedule, with full recompute, or with the allgather dispatcher (transformer_config.py);
+    /// so does trainsim where the stack says so, and a search never offers such a plan.
+    func testMegatronRulesForTheAllToAllOverlap() throws {
+        func check(stack: String = "megatron-core", pp: Int, schedule: String, recompute: String = "selective",
+                   dispatcher: String = "alltoall") throws -> String? {
+            do {
+                _ = try experiment("""
+                {"model": "deepseek-v2", "training": {"tokens": 1e12, "sequenceLength": 4096, "globalBatchSequences": 512, "microBatchSequences": 1,
+                  "precision": "bf16", "recompute": "\(recompute)",
+                  "framework": {"stack": "\(stack)", "moeAllToAllOverlap": true, "moeDispatcher": "\(dispatcher)"}},
+                 "cluster": {"topology": "h800-ib", "devices": 64},
+                 "parallelism": {"tp": 1, "pp": \(pp), "vpp": \(schedule == "interleaved" ? 2 : 1), "ep": 8, "zero": 1, "schedule": "\(schedule)"}}
+                """)
+                return nil
+            } catch let e as TrainSimError { return e.description }
+        }
+        XCTAssertNil(try check(pp: 1, schedule: "1f1b"))
+        XCTAssertNil(try check(pp: 2, schedule: "interleaved"))
+        XCTAssertNil(try check(pp: 2, schedule: "dualpipe"))
+        XCTAssertNil(try check(stack: "mindspeed", pp: 2, schedule: "1f1b"))
+        let pipeline = try XCTUnwrap(try check(pp: 2, schedule: "1f1b"))
+        XCTAssertTrue(pipeline.contains("parallelism.schedule") && pipeline.contains("interleaved"), pipeline)
+        XCTAssertTrue(try XCTUnwrap(try check(pp: 1, schedule: "1f1b", recompute: "full")).contains("training.recompute"))
+        XCTAssertTrue(try XCTUnwrap(try check(pp: 1, schedule: "1f1b", dispatcher: "allgather")).contains("allgather"))
+        XCTAssertFalse(pipeline.contains("\n"))
+    }
+
+    /// Tied embeddings under a pipeline: the last stage's copy of the embedding sums its gradients
+    /// with the first stage's, one all-reduce between the two ranks per step, after their
+    /// gradient reductions and before the grad-norm all-reduce (finalize_model_grads.py).
+    func testTiedEmbeddingGradientsAllReducedBetweenFirstAndLastStage() throws {
+        func run(tied: Bool, pp: Int) throws -> StepResult {
+            try Engine.simulateStep(try experiment("""
+            {"model": {"layers": 16, "hidden": 2048, "ffnHidden": 8192, "heads": 16, "vocab": 50304, "gatedMLP": false, "tiedEmbeddings": \(tied)},
+             "training": {"tokens": 1e12, "sequenceLength": 2048, "globalBatchSequences": 64, "microBatchSequences": 1,
+              "precision": "bf16", "recompute": "none", "framework": "megatron-core"},
+             "cluster": {"topology": "a100-80g-ib", "devices": 32}, "parallelism": {"tp": 2, "pp": \(pp), "zero": 1}}
+            """))
+        }
+        func embeddingAllReduces(_ r: StepResult) -> [CollectiveRecord] {
+            r.collectives.filter { $0.label == "pp" && $0.kind == .allReduce }
+        }
+        let tied = try run(tied: true, pp: 4)
+        let ar = try XCTUnwrap(embeddingAllReduces(tied).first)
+        XCTAssertEqual(embeddingAllReduces(tied).count, 1)
+        XCTAssertEqual(ar.groupSize, 2)
+        XCTAssertEqual(ar.callsPerStep, 1)
+        // The embedding's gradients in fp32 (Megatron's main gradients), split over TP.
+        XCTAssertEqual(ar.bytes, 50304 * 2048 / 2 * 4)
+        XCTAssertTrue(embeddingAllReduces(try run(tied: false, pp: 4)).isEmpty)
+        XCTAssertTrue(embeddingAllReduces(try run(tied: true, pp: 1)).isEmpty)
+    }
 }

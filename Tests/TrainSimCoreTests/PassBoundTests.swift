@@ -93,7 +93,7 @@ final class PassBoundTests: XCTestCase {
         let s = try search("""
             {"parallelism.tp": [1], "parallelism.pp": [2, 4], "parallelism.ep": [8, 16], "parallelism.zero": [1],
              "training.recompute": ["selective"], "parallelism.schedule": ["1f1b", "interleaved"], "parallelism.vpp": [1, 2]}
-            """, framework: "{\"stack\": \"megatron-core\", \"moeAllToAllOverlap\": true}")
+            """, framework: "{\"stack\": \"megatron-core\", \"moeAllToAllOverlap\": true, \"moeAllToAllOverlapRequires\": \"nothing\"}")
         XCTAssertGreaterThan(checkBelowTimeline(s), 3)
     }
 

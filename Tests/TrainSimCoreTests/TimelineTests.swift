@@ -31,7 +31,7 @@ final class TimelineTests: XCTestCase {
          try plan(zero: 0, framework: "\"deepspeed\""), try plan(cp: 2, framework: "\"nemo\""), try plan(tp: 8, pp: 2, recompute: "full"),
          try plan(model: "deepseek-v3", topology: "h800-ib", devices: 256, gbs: 512, tp: 1, pp: 8, ep: 32, schedule: "dualpipe"),
          try plan(model: "deepseek-v3", topology: "h800-ib", devices: 256, gbs: 512, tp: 1, pp: 8, ep: 8, schedule: "1f1b",
-                  framework: "{\"stack\": \"megatron-core\", \"moeAllToAllOverlap\": true}")]
+                  framework: "{\"stack\": \"megatron-core\", \"moeAllToAllOverlap\": true, \"moeAllToAllOverlapRequires\": \"nothing\"}")]
     }
 
     func testBreakdownAddsUpToTheStepOnEveryStage() throws {

@@ -89,6 +89,18 @@ extension Experiment {
         if p.pp > 1, p.zero > maxZero {
             throw fail("parallelism.zero", "\(p.zero) with pp \(p.pp): \(training.framework.name) runs ZeRO up to stage \(maxZero) with pipeline parallelism (its stack file's pipelineMaxZero)")
         }
+        let fw = training.framework
+        if pairsExpertPasses(ep: p.ep), p.schedule != .dualpipe, fw.moeAllToAllOverlapRequires == "megatron-core" {
+            // Megatron-Core's checks for --overlap-moe-expert-parallel-comm (transformer_config.py).
+            let why = "\(fw.name)'s EP all-to-all overlap (moeAllToAllOverlap) needs"
+            if p.pp > 1, p.schedule != .interleaved {
+                throw fail("parallelism.schedule", "\(why) the interleaved schedule when pp > 1, found \"\(p.schedule.rawValue)\" with pp \(p.pp)")
+            }
+            if training.recompute == .full { throw fail("training.recompute", "\(why) no full recompute") }
+            if fw.moeDispatcher == "allgather" {
+                throw fail("training.framework.moeDispatcher", "\(why) the alltoall or deepep dispatcher, found \"allgather\"")
+            }
+        }
         if p.vpp > 1, p.schedule != .interleaved {
             throw fail("parallelism.vpp", "vpp = \(p.vpp) needs schedule \"interleaved\", found \"\(p.schedule.rawValue)\"")
         }

@@ -38,6 +38,9 @@ public struct FrameworkSpec: Sendable, Equatable {
     public var gradReduceBytes: Double = 4
     /// MoE expert all-to-all overlapped with another micro-batch's compute (Megatron --overlap-moe-expert-parallel-comm, MindSpeed --moe-fb-overlap, DualPipe).
     public var moeAllToAllOverlap: Bool = false
+    /// What the overlap requires of a plan (`moeOverlapRequirements`); a plan that asks for the
+    /// overlap without meeting it is rejected, as the stack rejects it.
+    public var moeAllToAllOverlapRequires: String = "nothing"
     /// Share of compute throughput lost while an SM-consuming overlapped collective runs beside it (userbuffers, DeepEP). 0...0.9
     public var overlapSMShare: Double = 0
     /// Host/launch overhead added to each communication operation, microseconds. 0...10000
@@ -69,6 +72,10 @@ public struct FrameworkSpec: Sendable, Equatable {
     /// Megatron-LM sets --expert-tensor-parallel-size to the TP size when it is not given.
     public var expertTensorParallel: Bool = false
     public static let dispatchers = ["alltoall", "allgather", "deepep"]
+    /// What a stack's EP all-to-all overlap (`moeAllToAllOverlap`) requires of a plan:
+    /// "megatron-core": with pp > 1 the interleaved schedule, no full recompute, and an all-to-all
+    /// or DeepEP dispatcher (Megatron-Core asserts these); "nothing": no requirement stated.
+    public static let moeOverlapRequirements = ["megatron-core", "nothing"]
     /// How ZeRO (stages 1-2) reduces gradients: "reducescatter" over the shard group (Megatron's
     /// distributed optimizer, FSDP), or "allreduce" of the whole gradient over every data-parallel
     /// rank, each rank then using its shard (InternEvo's hybrid ZeRO optimizer).
@@ -112,6 +119,7 @@ public struct FrameworkSpec: Sendable, Equatable {
         f.overlapGradReduce = true
         f.bucketParametersPerRank = 1e6
         f.moeHostSyncUs = 100
+        f.moeAllToAllOverlapRequires = "megatron-core"
         f.expertTensorParallel = true
         return f
     }()
@@ -139,6 +147,7 @@ public struct FrameworkSpec: Sendable, Equatable {
          ("bucketParametersPerRank", .number(\.bucketParametersPerRank, 0...1e12, positive: false)),
          ("gradReduceBytes", .number(\.gradReduceBytes, 1...4, positive: false)),
          ("moeAllToAllOverlap", .bool(\.moeAllToAllOverlap)),
+         ("moeAllToAllOverlapRequires", .choice(\.moeAllToAllOverlapRequires, moeOverlapRequirements)),
          ("overlapSMShare", .number(\.overlapSMShare, 0...0.9, positive: false)),
          ("commLaunchUs", .number(\.commLaunchUs, 0...10_000, positive: false)),
          ("p2pBlocking", .bool(\.p2pBlocking)),

@@ -66,7 +66,10 @@ struct DataParallelPlan {
             denseParams[l] = isMoE ? moeDense : denseLayer
             expertParams[l] = isMoE ? moeExpert : 0
         }
-        denseParams[Int(b.outputLayerID)] = params.outputLayer / t
+        // With tied embeddings and a pipeline the last stage keeps its own copy of the embedding
+        // as the output layer, and reduces its gradients like any other (as the memory model holds it).
+        let ownCopy = m.tiedEmbeddings && par.pp > 1 && par.schedule != .dualpipe
+        denseParams[Int(b.outputLayerID)] = (ownCopy ? params.embedding : params.outputLayer) / t
         denseParams[Int(b.embeddingLayerID)] = params.embedding / t
         stageParams = (denseParams.reduce(0, +) + expertParams.reduce(0, +)) / Double(par.pp)
         // Megatron-Core sizes its buckets by the data-parallel group: max(40M, 1M x DP x CP)
@@ -191,11 +194,32 @@ struct DataParallelPlan {
         return last
     }
 
+    /// With tied input and output embeddings and a pipeline, the first stage's embedding and the
+    /// last stage's copy of it as the output layer sum their gradients: an all-reduce between the
+    /// two ranks once both have finished their gradient reduction, which the grad-norm all-reduce
+    /// then waits for (Megatron-LM megatron/core/distributed/finalize_model_grads.py
+    /// `_allreduce_word_embedding_grads`, after `finish_grad_sync`). DualPipe puts both ends of
+    /// its pipelines on the same ranks.
+    func tiedEmbeddingGrads(into me: inout StepGraphBuilder) {
+        let m = me.e.model, pp = me.e.parallelism.pp
+        guard m.tiedEmbeddings, pp > 1, me.order.schedule != .dualpipe else { return }
+        let ends = [0, pp - 1]
+        let group = CommGroup([GroupDim(size: 2, stride: me.place.pp.stride * (pp - 1))])
+        let bytes = Double(m.vocab) * Double(m.hidden) / Double(me.tp) * gradBytes
+        let req = me.request(CollectiveRequest(kind: .allReduce, bytes: bytes, group: group, label: "pp"))
+        var deps: [Int32] = []
+        for r in ends { for s in [TaskGraph.Stream.compute, .dpReduce] { deps.append(me.g.last(stage: r, stream: s)) } }
+        // On the last stage, which the output layer makes the busiest (the one the report shows).
+        me.g.add(stage: pp - 1, stream: .ppBackward, category: .pp, work: me.seconds(req), request: req, deps: deps,
+                 name: me.name(.embeddingGradAllReduce))
+    }
+
     /// The step's end: the gradient-norm all-reduce that every rank waits for (Megatron's
     /// `clip_grads`, a global synchronisation), the optimizer on each rank's shard, then the
     /// parameter all-gather when it is not overlapped with the next forward.
     func finishStep(into me: inout StepGraphBuilder) {
         let pp = me.e.parallelism.pp
+        tiedEmbeddingGrads(into: &me)
         var deps: [Int32] = []
         for r in 0..<pp {
             for s in [TaskGraph.Stream.compute, .dpReduce, .ppForward, .ppBackward, .dpGather] { deps.append(me.g.last(stage: r, stream: s)) }

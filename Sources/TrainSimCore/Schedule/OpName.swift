@@ -11,7 +11,7 @@ enum OpName: Int, CaseIterable {
     case epDispatch, epCombine, epCombineGrad, epDispatchGrad
     case dpReduceScatterUnit, dpAllReduceUnitShard, dpBroadcastParamShard, dpAllGatherParams
     case dpReduceScatterBucket, dpAllReduceBucket, dpAllReduceShardAcrossReplicas
-    case ppSendActivations, ppSendGradients, gradNormAllReduce, optimizerStep, stepEnd
+    case ppSendActivations, ppSendGradients, embeddingGradAllReduce, gradNormAllReduce, optimizerStep, stepEnd
     // The layer pieces: forward, recomputed forward, backward, backward's weight-gradient GEMM;
     // each group in the same order (`recomputed`, `wgrad` step by the group's size).
     case qkvF, attentionProjF, routerF, expertsF, unpermuteF, mlpUpF, mlpDownF
@@ -78,6 +78,7 @@ enum OpName: Int, CaseIterable {
         case .dpAllReduceShardAcrossReplicas: "dp all-reduce (grad shard, across replicas)"
         case .ppSendActivations: "pp send activations"
         case .ppSendGradients: "pp send gradients"
+        case .embeddingGradAllReduce: "tied embedding grad all-reduce"
         case .gradNormAllReduce: "grad-norm all-reduce"
         case .optimizerStep: "optimizer step"
         case .stepEnd: "step end"
