@@ -15,6 +15,22 @@ struct TimelineSummary {
 
     var breakdown: StepBreakdown { stages[stage] }
 
+    /// The parts of a stage's compute-stream time, as indices into the summary's flat buffer.
+    private enum Part {
+        static let compute = 0, optimizer = 1, tp = 2, cp = 3, ep = 4, pp = 5, dp = 6, bubble = 7, count = 8
+        static func of(_ c: TaskGraph.Category) -> Int {
+            switch c {
+            case .compute: compute
+            case .optimizer: optimizer
+            case .tp: tp
+            case .cp: cp
+            case .ep: ep
+            case .pp: pp
+            case .dp: dp
+            }
+        }
+    }
+
     /// Seconds within which two operations' ends count as the same when a wait is blamed on the
     /// one that ended last (the first in dependency order wins): stages of a pipeline often hand
     /// over at the same instant, and the sums that place those ends differ in their last bits
@@ -38,75 +54,90 @@ struct TimelineSummary {
         stepSeconds = step
         /// The weight of the operation being read (its time and the wait before it).
         var wt = 1.0
-        let S = g.stages
-        var stages = [StepBreakdown](repeating: StepBreakdown(), count: S)
-        var exposedAll = [[Double]](repeating: [Double](repeating: 0, count: g.requests.count), count: S)
+        let S = g.stages, R = g.requests.count
+        // Per stage, the compute stream's time by part (`Part`), and per stage and collective the
+        // time the compute stream waited on it: flat raw buffers, read and written once per
+        // operation of every step a sweep or search simulates.
+        let parts = UnsafeMutablePointer<Double>.allocate(capacity: S * Part.count)
+        parts.initialize(repeating: 0, count: S * Part.count)
+        let exposedAll = UnsafeMutablePointer<Double>.allocate(capacity: max(S * R, 1))
+        exposedAll.initialize(repeating: 0, count: max(S * R, 1))
         var computeBusy = [Double](repeating: 0, count: S)
         var prevEnd = [Double](repeating: 0, count: S)
         var prevOp = [Int32](repeating: -1, count: S)
-        func add(_ s: Int, _ c: TaskGraph.Category?, _ seconds0: Double) {
-            guard seconds0 > 0 else { return }
-            let seconds = seconds0 * wt
-            switch c {
-            case .compute?: stages[s].compute += seconds
-            case .optimizer?: stages[s].optimizer += seconds
-            case .tp?: stages[s].tp += seconds
-            case .cp?: stages[s].cp += seconds
-            case .ep?: stages[s].ep += seconds
-            case .pp?: stages[s].pp += seconds
-            case .dp?: stages[s].dp += seconds
-            case nil: stages[s].bubble += seconds
+        defer { parts.deallocate(); exposedAll.deallocate() }
+        g.depStart.withUnsafeBufferPointer { depStart in
+        g.deps.withUnsafeBufferPointer { deps in
+        g.category.withUnsafeBufferPointer { category in
+        g.request.withUnsafeBufferPointer { request in
+        start.withUnsafeBufferPointer { start in
+        end.withUnsafeBufferPointer { end in
+            func add(_ s: Int, _ part: Int, _ seconds0: Double) {
+                guard seconds0 > 0 else { return }
+                parts[s * Part.count + part] += seconds0 * wt
             }
-        }
-        /// What operation i waited for: its dependency that ended last (ties within `tie` going to
-        /// the first), other than `excluding`; -1 if none.
-        func lastEnded(_ i: Int, excluding: Int32 = -1) -> Int {
-            var best = -1, bestEnd = -Double.infinity
-            for k in Int(g.depStart[i])..<Int(g.depStart[i + 1]) {
-                let d = Int(g.deps[k])
-                if Int32(d) != excluding, end[d] > bestEnd + TimelineSummary.tie { bestEnd = end[d]; best = d }
+            /// What operation i waited for: its dependency that ended last (ties within `tie` going to
+            /// the first), other than `excluding`; -1 if none.
+            func lastEnded(_ i: Int, excluding: Int32 = -1) -> Int {
+                var best = -1, bestEnd = -Double.infinity
+                for k in Int(depStart[i])..<Int(depStart[i + 1]) {
+                    let d = Int(deps[k])
+                    if Int32(d) != excluding, end[d] > bestEnd + TimelineSummary.tie { bestEnd = end[d]; best = d }
+                }
+                return best
             }
-            return best
-        }
-        /// Blames the wait [a, b] of stage s's compute stream on operation j, which ended at b:
-        /// the part while j ran goes to j's kind, the part before to what j itself waited for.
-        func blame(_ s: Int, _ a: Double, _ b: Double, _ j0: Int32) {
-            var j = Int(j0), hi = b, depth = 0
-            while hi > a {
-                let c = g.category[j]
-                if !c.isComm || depth > 256 { add(s, nil, hi - a); return }
-                let lo = max(a, start[j])
-                add(s, c, hi - lo)
-                if g.request[j] >= 0 { exposedAll[s][Int(g.request[j])] += (hi - lo) * wt }
-                hi = lo
-                guard hi > a else { return }
-                let best = lastEnded(j)
-                if best < 0 { add(s, nil, hi - a); return }
-                j = best
-                depth += 1
+            /// Blames the wait [a, b] of stage s's compute stream on operation j, which ended at b:
+            /// the part while j ran goes to j's kind, the part before to what j itself waited for.
+            func blame(_ s: Int, _ a: Double, _ b: Double, _ j0: Int32) {
+                var j = Int(j0), hi = b, depth = 0
+                while hi > a {
+                    let c = category[j]
+                    if !c.isComm || depth > 256 { add(s, Part.bubble, hi - a); return }
+                    let lo = max(a, start[j])
+                    add(s, Part.of(c), hi - lo)
+                    if request[j] >= 0 { exposedAll[s * R + Int(request[j])] += (hi - lo) * wt }
+                    hi = lo
+                    guard hi > a else { return }
+                    let best = lastEnded(j)
+                    if best < 0 { add(s, Part.bubble, hi - a); return }
+                    j = best
+                    depth += 1
+                }
             }
-        }
-        for i in 0..<n {
-            let slot = Int(g.stream[i])
-            guard slot % Int(TaskGraph.streamsPerStage) == Int(TaskGraph.Stream.compute.rawValue) else { continue }
-            let s = Int(g.stage[i])
-            if let r = repeating { wt = r.weights[i] }
-            let gap = start[i] - prevEnd[s]
-            if gap > 0 {
-                let best = lastEnded(i, excluding: prevOp[s])
-                if best >= 0 { blame(s, prevEnd[s], start[i], Int32(best)) } else { add(s, nil, gap) }
+            g.stream.withUnsafeBufferPointer { stream in
+            g.stage.withUnsafeBufferPointer { stage in
+                let per = Int(TaskGraph.streamsPerStage), computeStream = Int(TaskGraph.Stream.compute.rawValue)
+                for i in 0..<n {
+                    guard Int(stream[i]) % per == computeStream else { continue }
+                    let s = Int(stage[i])
+                    if let r = repeating { wt = r.weights[i] }
+                    let gap = start[i] - prevEnd[s]
+                    if gap > 0 {
+                        let best = lastEnded(i, excluding: prevOp[s])
+                        if best >= 0 { blame(s, prevEnd[s], start[i], Int32(best)) } else { add(s, Part.bubble, gap) }
+                    }
+                    let busy = end[i] - start[i]
+                    add(s, Part.of(category[i]), busy)
+                    if category[i] == .compute { computeBusy[s] += busy * wt }
+                    prevEnd[s] = max(prevEnd[s], end[i])
+                    prevOp[s] = Int32(i)
+                }
             }
-            let busy = end[i] - start[i]
-            add(s, g.category[i], busy)
-            if g.category[i] == .compute { computeBusy[s] += busy * wt }
-            prevEnd[s] = max(prevEnd[s], end[i])
-            prevOp[s] = Int32(i)
+            }
+            wt = 1
+            for s in 0..<S { add(s, Part.bubble, tail - prevEnd[s]) }
         }
-        wt = 1
+        }
+        }
+        }
+        }
+        }
+        var stages = [StepBreakdown](repeating: StepBreakdown(), count: S)
         for s in 0..<S {
-            add(s, nil, tail - prevEnd[s])
+            let x = parts + s * Part.count
+            var b = StepBreakdown(compute: x[Part.compute], bubble: x[Part.bubble], tp: x[Part.tp], pp: x[Part.pp], dp: x[Part.dp],
+                                  ep: x[Part.ep], cp: x[Part.cp], optimizer: x[Part.optimizer])
             // Sums of many intervals: the bubble takes the rounding, so the parts add to the step.
-            var b = stages[s]
             b.bubble = 0
             b.bubble = max(0, step - b.total)
             stages[s] = b
@@ -117,7 +148,7 @@ struct TimelineSummary {
         for s in 1..<max(S, 1) where computeBusy[s] > computeBusy[best] * (1 + 1e-9) { best = s }
         self.stages = stages
         stage = best
-        exposed = exposedAll[best]
+        exposed = Array(UnsafeBufferPointer(start: exposedAll + best * R, count: R))
         calls = [Double](repeating: 0, count: g.requests.count)
         tierBusy = [Double](repeating: 0, count: g.tierNames.count)
         var intervals = [[(Double, Double)]](repeating: [], count: g.tierNames.count)
