@@ -13,6 +13,11 @@ extension Experiment {
         training.framework.moeAllToAllOverlap && ep > 1 && model.moe != nil
     }
 
+    /// Whether the last pipeline stage keeps its own copy of a tied embedding as its output layer
+    /// (Megatron's shared word embeddings with pp > 1): the memory it holds, the gradients it
+    /// reduces over DP and the all-reduce that syncs the copy with the first stage's all ask this.
+    var copiesTiedEmbedding: Bool { model.tiedEmbeddings && parallelism.pp > 1 }
+
     /// Checks that the plan multiplies out and divides, filling in `dp` when it was left out.
     /// `clusterBuilt`: the caller has built the cluster from `cluster` already (that check is its).
     mutating func validatePlan(clusterBuilt: Bool = false) throws(TrainSimError) {

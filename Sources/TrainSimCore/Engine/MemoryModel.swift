@@ -137,7 +137,7 @@ struct MemoryModel {
             }
         }
         if p == 0 { dense += params.embedding / t }
-        if p == par.pp - 1 { dense += (m.tiedEmbeddings && par.pp > 1 ? params.embedding : params.outputLayer) / t }
+        if p == par.pp - 1 { dense += (e.copiesTiedEmbedding ? params.embedding : params.outputLayer) / t }
         var dDense = Double(par.dp * par.cp), dExpert = Double(par.tp * par.dp * par.cp / (par.ep * par.etp))
         // Hybrid sharding: the states are sharded over the shard groups only.
         if par.zeroShardGroup != nil, let groups = Placement(par).shardGroups {

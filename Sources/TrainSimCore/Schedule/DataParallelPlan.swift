@@ -66,10 +66,8 @@ struct DataParallelPlan {
             denseParams[l] = isMoE ? moeDense : denseLayer
             expertParams[l] = isMoE ? moeExpert : 0
         }
-        // With tied embeddings and a pipeline the last stage keeps its own copy of the embedding
-        // as the output layer, and reduces its gradients like any other (as the memory model holds it).
-        let ownCopy = m.tiedEmbeddings && par.pp > 1 && par.schedule != .dualpipe
-        denseParams[Int(b.outputLayerID)] = (ownCopy ? params.embedding : params.outputLayer) / t
+        // The last stage's own copy of a tied embedding reduces its gradients like any layer.
+        denseParams[Int(b.outputLayerID)] = (e.copiesTiedEmbedding ? params.embedding : params.outputLayer) / t
         denseParams[Int(b.embeddingLayerID)] = params.embedding / t
         stageParams = (denseParams.reduce(0, +) + expertParams.reduce(0, +)) / Double(par.pp)
         // Megatron-Core sizes its buckets by the data-parallel group: max(40M, 1M x DP x CP)
@@ -198,11 +196,10 @@ struct DataParallelPlan {
     /// last stage's copy of it as the output layer sum their gradients: an all-reduce between the
     /// two ranks once both have finished their gradient reduction, which the grad-norm all-reduce
     /// then waits for (Megatron-LM megatron/core/distributed/finalize_model_grads.py
-    /// `_allreduce_word_embedding_grads`, after `finish_grad_sync`). DualPipe puts both ends of
-    /// its pipelines on the same ranks.
+    /// `_allreduce_word_embedding_grads`, after `finish_grad_sync`).
     func tiedEmbeddingGrads(into me: inout StepGraphBuilder) {
         let m = me.e.model, pp = me.e.parallelism.pp
-        guard m.tiedEmbeddings, pp > 1, me.order.schedule != .dualpipe else { return }
+        guard me.e.copiesTiedEmbedding else { return }
         let ends = [0, pp - 1]
         let group = CommGroup([GroupDim(size: 2, stride: me.place.pp.stride * (pp - 1))])
         let bytes = Double(m.vocab) * Double(m.hidden) / Double(me.tp) * gradBytes

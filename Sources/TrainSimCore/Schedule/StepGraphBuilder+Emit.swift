@@ -60,6 +60,11 @@ extension StepGraphBuilder {
         // in place: their lists keep their storage, and no pass copies a cursor.
         var a = Cursor(steps: [], microBatch: 0, virtualStage: 0, reduces: false), b = a
         let sendActivations = name(.ppSendActivations), sendGradients = name(.ppSendGradients)
+        // Pipeline sends the rank's next compute waits for: all of them under 1F1B (batch_isend_irecv
+        // then a synchronize); under the interleaved schedule those of the warm-up and the cool-down,
+        // unless the stack overlaps them too (Megatron --overlap-p2p-communication-warmup-flush).
+        let blocksAll = order.schedule == .oneFOneB && fw.p2pBlocking
+        let blocksEnds = order.schedule == .interleaved && !fw.p2pOverlapWarmupFlush
         for r in 0..<pp {
             let ops = order.ops(rank: r, pairSteadyState: pair)
             var lastGrad = [Int](repeating: -1, count: totalVS), firstForward = [Int](repeating: -1, count: totalVS)
@@ -70,11 +75,6 @@ extension StepGraphBuilder {
                 if op.pass == .forward, firstForward[Int(op.virtualStage)] < 0 { firstForward[Int(op.virtualStage)] = k }
                 if op.pass == .forward { coolDownStart = k + 1 } else if warmUpEnd == ops.count { warmUpEnd = k }
             }
-            // Pipeline sends the rank's next compute waits for: all of them under 1F1B (batch_isend_irecv
-            // then a synchronize); under the interleaved schedule those of the warm-up and the cool-down,
-            // unless the stack overlaps them too (Megatron --overlap-p2p-communication-warmup-flush).
-            let blocksAll = order.schedule == .oneFOneB && fw.p2pBlocking
-            let blocksEnds = order.schedule == .interleaved && !fw.p2pOverlapWarmupFlush
             var st = RankState(gathers: [Int32](repeating: -1, count: dp.denseParams.count),
                                remaining: dp.buckets.map { $0.map { $0.layers.count } })
             func prepare(_ c: inout Cursor, _ k: Int, _ me: inout StepGraphBuilder) {

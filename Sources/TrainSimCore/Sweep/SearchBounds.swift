@@ -82,16 +82,19 @@ struct BoundCache {
             let moePairs = StepGraphBuilder.moeTP(model: m, tp: k.tp, etp: par.etp, dispatcher: fw.moeDispatcher)
             tpMoE = ((fused ? 0 : 1) + (moePairs.hidden ? 1 : 0) + (moePairs.routed ? 1 : 0)) * piece * repeats
         }
-        let epTokens = StepGraphBuilder.dispatchTokens(tokens, tp: k.tp, sequenceParallel: sp, etp: par.etp, dispatcher: fw.moeDispatcher)
-        let ep = k.paired ? 0 : expertSeconds(tokens: epTokens, place: place, recompute: k.recompute, net: net)
+        let ep = k.paired ? 0 : expertSeconds(tokens: tokens, tp: k.tp, etp: par.etp, sequenceParallel: sp, place: place, recompute: k.recompute, net: net)
         let r = (tp, tpMoE + ep)
         comm[k] = r
         return r
     }
 
-    /// Per micro-batch and MoE layer: the EP collectives of a forward and a backward (`expertPasses`).
-    func expertSeconds(tokens: Double, place: Placement, recompute: Recompute, net: any CollectiveCostModel) -> Double {
-        let p = expertPasses(tokens: tokens, epGroup: place.epGroup, recompute: recompute, net: net)
+    /// Per micro-batch and MoE layer: the EP collectives of a forward and a backward (`expertPasses`),
+    /// for a CP rank's `tokens` of a micro-batch.
+    func expertSeconds(tokens: Double, tp: Int, etp: Int, sequenceParallel sp: Bool, place: Placement, recompute: Recompute,
+                       net: any CollectiveCostModel) -> Double {
+        let epTokens = StepGraphBuilder.dispatchTokens(tokens, tp: tp, sequenceParallel: sp, etp: etp,
+                                                       dispatcher: e.training.framework.moeDispatcher)
+        let p = expertPasses(tokens: epTokens, epGroup: place.epGroup, recompute: recompute, net: net)
         return p.forward + p.backward
     }
 
@@ -115,8 +118,7 @@ struct BoundCache {
         let place = Placement(par)
         let tokens = Double(k.microBatch * e.training.sequenceLength / k.cp)
         var load = StreamLoad()
-        load.ep = expertSeconds(tokens: StepGraphBuilder.dispatchTokens(tokens, tp: k.tp, sequenceParallel: sp, etp: par.etp, dispatcher: fw.moeDispatcher),
-                                place: place, recompute: k.recompute, net: net)
+        load.ep = expertSeconds(tokens: tokens, tp: k.tp, etp: par.etp, sequenceParallel: sp, place: place, recompute: k.recompute, net: net)
         if let moe = m.moe, StepGraphBuilder.moeTP(model: m, tp: k.tp, etp: par.etp, dispatcher: fw.moeDispatcher).routed {
             // As the timeline issues them: a gather and a scatter forward, again backward and under full recompute.
             let bytes = tokens * Double(moe.topK) * moe.busiestShare(ep: k.ep) * Double(m.hidden) * 2
