@@ -190,4 +190,29 @@ final class IssuePointTests: XCTestCase {
         XCTAssertTrue(embeddingAllReduces(try run(tied: false, pp: 4)).isEmpty)
         XCTAssertTrue(embeddingAllReduces(try run(tied: true, pp: 1)).isEmpty)
     }
+
+    /// FSDP's SHARD_GRAD_OP (ZeRO-2) shards the parameters again after every backward, so each
+    /// micro-batch's forward gathers every unit (torch/distributed/fsdp/api.py); DeepSpeed's
+    /// ZeRO-2 keeps whole parameters and gathers them once, after the optimizer.
+    func testFSDPZeRO2GathersInEveryForward() throws {
+        func gathers(_ framework: String, zero: Int = 2) throws -> (calls: Double, result: StepResult) {
+            let r = try Engine.simulateStep(try dense(zero: zero, framework: framework))
+            XCTAssertEqual(r.microBatches, 4)
+            let calls = r.collectives.filter { $0.label == "dp" && $0.kind == .allGather }.map(\.callsPerStep).reduce(0, +)
+            return (calls, r)
+        }
+        let fsdp = try gathers("\"pytorch-fsdp\""), once = try gathers("{\"stack\": \"pytorch-fsdp\", \"zero2ReshardAfterBackward\": false}")
+        let deepspeed = try gathers("\"deepspeed\"")
+        // Llama 3 8B: 32 layers, the embedding and the output layer.
+        XCTAssertEqual(once.calls, 34)
+        XCTAssertEqual(deepspeed.calls, 34)
+        XCTAssertEqual(fsdp.calls, 4 * 34)
+        XCTAssertGreaterThanOrEqual(fsdp.result.stepSeconds, once.result.stepSeconds)
+        // With one micro-batch per step the two are the same gathers.
+        let single = try Engine.simulateStep(try dense(zero: 2, framework: "\"pytorch-fsdp\"", gbs: 8))
+        let singleOnce = try Engine.simulateStep(try dense(zero: 2, framework: "{\"stack\": \"pytorch-fsdp\", \"zero2ReshardAfterBackward\": false}", gbs: 8))
+        XCTAssertEqual(single.stepSeconds, singleOnce.stepSeconds)
+        // ZeRO-3 is unchanged by the key: a gather before every forward and every backward.
+        XCTAssertEqual(try gathers("\"pytorch-fsdp\"", zero: 3).calls, try gathers("{\"stack\": \"pytorch-fsdp\", \"zero2ReshardAfterBackward\": false}", zero: 3).calls)
+    }
 }

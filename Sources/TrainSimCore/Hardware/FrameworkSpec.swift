@@ -55,6 +55,9 @@ public struct FrameworkSpec: Sendable, Equatable {
     public var gradReduceEveryMicroBatch: Bool = false
     /// ZeRO-3/FSDP: the next unit's parameter all-gather is prefetched one unit ahead (FSDP backward prefetch / forward prefetch).
     public var zero3Prefetch: Bool = true
+    /// ZeRO-2 without pipelining: parameters are sharded again after every backward, so every
+    /// micro-batch's forward gathers them (FSDP SHARD_GRAD_OP); false: gathered once per step.
+    public var zero2ReshardAfterBackward: Bool = false
     /// How MoE tokens reach their experts: "alltoall" (each routed copy sent to its expert's
     /// rank), "allgather" (every rank gathers the group's tokens, and reduce-scatters them back),
     /// "deepep" (DeepEP/HybridEP: a token crosses the fabric once per target node).
@@ -154,6 +157,7 @@ public struct FrameworkSpec: Sendable, Equatable {
          ("p2pOverlapWarmupFlush", .bool(\.p2pOverlapWarmupFlush)),
          ("gradReduceEveryMicroBatch", .bool(\.gradReduceEveryMicroBatch)),
          ("zero3Prefetch", .bool(\.zero3Prefetch)),
+         ("zero2ReshardAfterBackward", .bool(\.zero2ReshardAfterBackward)),
          ("fp8Params", .bool(\.fp8Params)),
          ("moeDispatcher", .choice(\.moeDispatcher, dispatchers)),
          ("moeHostSyncUs", .number(\.moeHostSyncUs, 0...10_000, positive: false)),

@@ -2,8 +2,8 @@
 /// `distributed_data_parallel.py` and `param_and_grad_buffer.py`; PyTorch FSDP; DeepSpeed ZeRO):
 /// gradients reduced per bucket, in reverse layer order, as each bucket's last gradient is ready
 /// in the last micro-batch's backward (`overlapGradReduce`) or after the rank's last backward;
-/// parameters gathered per layer under the first forward (`overlapParamGather`) or after the
-/// optimizer; ZeRO-3 gathers every layer before each forward and backward and reduce-scatters
+/// parameters gathered per layer under the first forward (`overlapParamGather`), under every
+/// forward (`gatherEveryForward`, FSDP's SHARD_GRAD_OP) or after the optimizer; ZeRO-3 gathers every layer before each forward and backward and reduce-scatters
 /// it after each backward, or under pipelining once per step (`zero3GathersOnce`: gathered
 /// under each chunk's first forward, one reduce-scatter per chunk after its last backward, as
 /// PyTorch's pipeline schedules run FSDP). Bucketing applies on pipeline rank 0's first chunk; every other chunk
@@ -18,6 +18,9 @@ struct DataParallelPlan {
     /// Parameters per layer id (as `bucketOf`) on one device.
     var denseParams: [Double] = [], expertParams: [Double] = []
     let overlapGradReduce: Bool, overlapParamGather: Bool, everyMicroBatch: Bool
+    /// ZeRO-2 resharding after each backward (`zero2ReshardAfterBackward`, FSDP's SHARD_GRAD_OP):
+    /// every micro-batch's forward gathers the parameters, and none are gathered after the optimizer.
+    let gatherEveryForward: Bool
     let zero: Int
     let gradBytes: Double
     /// Bytes per parameter gathered (bf16, or fp8 with `fp8Params`).
@@ -56,6 +59,7 @@ struct DataParallelPlan {
         // (torch/distributed/pipelining/stage.py, backward_maybe_with_nosync), DeepSpeed's
         // pipeline engine reduces after the schedule, Megatron after its last micro-batch.
         everyMicroBatch = (fw.gradReduceEveryMicroBatch || par.zero >= 2) && par.pp == 1
+        gatherEveryForward = fw.zero2ReshardAfterBackward && par.zero == 2 && par.pp == 1 && sync
         let params = ParameterCount(m)
         let t = Double(par.tp)
         let (denseLayer, moeDense, moeExpert) = params.perDevice(tp: par.tp, ep: par.ep, etp: par.etp)
@@ -233,7 +237,7 @@ struct DataParallelPlan {
         for r in 0..<pp {
             let opt = me.g.add(stage: r, stream: .compute, category: .optimizer, work: me.optimizerSeconds[r], deps: [norm],
                                name: me.name(.optimizerStep))
-            if (1...2).contains(zero) && !overlapParamGather {
+            if (1...2).contains(zero) && !overlapParamGather && !gatherEveryForward {
                 for vs in 0..<totalVS where order.owner(vs) == r {
                     for bucket in buckets[vs] { for id in bucket.layers { _ = gather(layer: Int(id), rank: r, after: opt, microBatch: -1, into: &me) } }
                 }

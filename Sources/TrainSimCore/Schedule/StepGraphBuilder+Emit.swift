@@ -79,7 +79,7 @@ extension StepGraphBuilder {
                                remaining: dp.buckets.map { $0.map { $0.layers.count } })
             func prepare(_ c: inout Cursor, _ k: Int, _ me: inout StepGraphBuilder) {
                 let op = ops[k], vs = Int(op.virtualStage)
-                let gather = dp.overlapParamGather && op.pass == .forward && firstForward[vs] == k
+                let gather = op.pass == .forward && (dp.gatherEveryForward || dp.overlapParamGather && firstForward[vs] == k)
                 let reduces = (op.pass == .backward || op.pass == .weight) && (dp.everyMicroBatch || lastGrad[vs] == k)
                 let key = (Int(op.pass.rawValue) * 2 * totalVS + vs * 2 + (gather ? 1 : 0)) * 2 + (reduces ? 1 : 0)
                 if let hit = cache[key] { c.steps = hit } else { c.steps = me.steps(op.pass, vs: vs, gather: gather, reduces: reduces); cache[key] = c.steps }
