@@ -70,6 +70,36 @@ final class HybridShardingTests: XCTestCase {
         }
     }
 
+    /// The all-reduce of each shard across the replicas runs on its own stream (PyTorch HSDP's
+    /// all-reduce stream; Megatron-Core's distributed-optimizer instances): each starts after its
+    /// reduce-scatter, and later reduce-scatters do not wait for it. The trace names that stream
+    /// only where it is used.
+    func testReplicaAllReducesRunOnTheirOwnStream() throws {
+        for (zero, framework) in [(1, "megatron-core"), (3, "pytorch-fsdp")] {
+            let e = try experiment(zero: zero, group: 8, devices: 64, framework: framework)
+            let s = try StepTrace(experiment: e).simulate()
+            let g = s.graph, per = TaskGraph.streamsPerStage
+            func on(_ st: TaskGraph.Stream) -> [Int] { (0..<g.count).filter { g.stream[$0] % per == st.rawValue } }
+            let replica = on(.dpReplica)
+            let scatters = on(.dpReduce).filter { g.request[$0] >= 0 && g.requests[Int(g.request[$0])].kind == .reduceScatter }
+            XCTAssertFalse(replica.isEmpty, framework)
+            XCTAssertEqual(replica.count, scatters.count, framework)
+            for a in replica {
+                XCTAssertEqual(g.requests[Int(g.request[a])].kind, .allReduce)
+                XCTAssertEqual(g.requests[Int(g.request[a])].group.size, 8, "across the 8 replicas")
+                // After the reduce-scatter of its shard (the one added just before it).
+                let own = scatters.last { $0 < a }!
+                XCTAssertGreaterThanOrEqual(s.start[a], s.end[own] - 1e-12)
+            }
+            let overlapped = replica.contains { a in scatters.contains { r in r > a && s.start[r] < s.end[a] && s.end[r] > s.start[a] } }
+            XCTAssertTrue(overlapped, "\(framework): a later reduce-scatter runs beside a replica all-reduce")
+            let text = JSONWriter.write(try StepTrace(experiment: e).traceJSON())
+            XCTAssertTrue(text.contains("dp replica all-reduce"))
+        }
+        let plain = JSONWriter.write(try StepTrace(experiment: try experiment(zero: 1)).traceJSON())
+        XCTAssertFalse(plain.contains("dp replica all-reduce"))
+    }
+
     func testBadGroupsAreOneLine() throws {
         func message(_ body: () throws -> Void) -> String {
             do { try body(); return "" } catch { return "\(error)" }

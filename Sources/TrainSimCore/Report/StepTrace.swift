@@ -36,12 +36,17 @@ public struct StepTrace: Sendable {
             o.append(("args", .object([("name", .string(value))])))
             return .object(o)
         }
+        let replica = Int32(TaskGraph.Stream.dpReplica.rawValue), per = TaskGraph.streamsPerStage
+        let usesReplicaStream = g.stream.contains { $0 % per == replica }
         for p in 0..<par.pp {
             let first = p * place.pp.stride
             let name = "stage \(p): stands for \(devices / par.pp) devices (pipeline rank \(p) of every replica; device \(first) first)"
             items.append(meta("process_name", pid: p, tid: nil, name))
             items.append(meta("process_sort_index", pid: p, tid: nil, "\(p)"))
-            for st in TaskGraph.Stream.allCases { items.append(meta("thread_name", pid: p, tid: Int(st.rawValue), st.name)) }
+            // The replica stream is named only where hybrid sharding uses it.
+            for st in TaskGraph.Stream.allCases where st != .dpReplica || usesReplicaStream {
+                items.append(meta("thread_name", pid: p, tid: Int(st.rawValue), st.name))
+            }
         }
         for i in 0..<g.count {
             let dur = s.end[i] - s.start[i]

@@ -133,19 +133,24 @@ struct DataParallelPlan {
         return [CollectiveRequest](repeating: CollectiveRequest(kind: .broadcast, bytes: n / k * paramBytes, group: shard, label: "dp"), count: Int(k))
     }
 
-    /// Reduces one bucket's gradients (key: virtual stage x 1024 + bucket) after `after`.
-    /// Returns the last operation added (-1: none).
+    /// Reduces one bucket's gradients (key: virtual stage x 1024 + bucket) after `after`; with
+    /// hybrid sharding each shard's all-reduce across the replicas follows its reduce-scatter on
+    /// the replica stream. Returns the last operation added (-1: none).
     @discardableResult
     func reduce(bucket key: Int, rank r: Int, after: Int32, microBatch: Int = -1, into me: inout StepGraphBuilder) -> Int32 {
         let b = buckets[key / 1024][key % 1024]
         var last: Int32 = -1
         for (n, shard, replica, whole) in groups(dense: b.dense, expert: b.expert) where n > 0 {
+            var scattered: Int32 = -1
             for r0 in reduceRequests(n, shard, replica, whole: whole) {
+                let acrossReplicas = r0.kind != .reduceScatter && r0.group == replica
                 let name = me.name(r0.kind == .reduceScatter ? .dpReduceScatterBucket
-                                   : r0.group == replica ? .dpAllReduceShardAcrossReplicas : .dpAllReduceBucket)
+                                   : acrossReplicas ? .dpAllReduceShardAcrossReplicas : .dpAllReduceBucket)
                 let req = me.request(r0)
-                last = me.g.add(stage: r, stream: .dpReduce, category: .dp, work: me.seconds(req), request: req, deps: [after],
+                last = me.g.add(stage: r, stream: acrossReplicas ? .dpReplica : .dpReduce, category: .dp, work: me.seconds(req), request: req,
+                                deps: [acrossReplicas && scattered >= 0 ? scattered : after],
                                 layer: Int(b.layers.last ?? -1), microBatch: microBatch, virtualStage: key / 1024, name: name)
+                if r0.kind == .reduceScatter { scattered = last }
             }
         }
         return last
@@ -173,14 +178,19 @@ struct DataParallelPlan {
         return out
     }
 
-    /// ZeRO-3: reduce-scatters one layer's gradients; returns the last operation (-1 if none).
+    /// ZeRO-3: reduce-scatters one layer's gradients; with hybrid sharding each shard's
+    /// all-reduce across the replicas follows on the replica stream. Returns the last
+    /// reduce-scatter (-1 if none): FSDP issues a unit's reduce-scatter only after the previous
+    /// one is done, and does not wait for the replica all-reduce.
     func reduceLayer(_ l: Int, rank r: Int, after: Int32, microBatch: Int, into me: inout StepGraphBuilder) -> Int32 {
-        var last: Int32 = -1
+        var last: Int32 = -1, scattered: Int32 = -1
         let name = me.name(.dpReduceScatterUnit)
         for (req, work) in layerCollectives(l, gather: false, into: &me) {
-            let name = me.g.requests[Int(req)].kind == .reduceScatter ? name : me.name(.dpAllReduceUnitShard)
-            last = me.g.add(stage: r, stream: .dpReduce, category: .dp, work: work, request: req, deps: [after],
-                            layer: l, microBatch: microBatch, name: name)
+            let isScatter = me.g.requests[Int(req)].kind == .reduceScatter
+            let id = me.g.add(stage: r, stream: isScatter ? .dpReduce : .dpReplica, category: .dp, work: work, request: req,
+                              deps: [isScatter || scattered < 0 ? after : scattered], layer: l, microBatch: microBatch,
+                              name: isScatter ? name : me.name(.dpAllReduceUnitShard))
+            if isScatter { scattered = id; last = id } else if last < 0 { last = id }
         }
         return last
     }
@@ -209,7 +219,7 @@ struct DataParallelPlan {
         let bytes = Double(m.vocab) * Double(m.hidden) / Double(me.tp) * gradBytes
         let req = me.request(CollectiveRequest(kind: .allReduce, bytes: bytes, group: group, label: "pp"))
         var deps: [Int32] = []
-        for r in ends { for s in [TaskGraph.Stream.compute, .dpReduce] { deps.append(me.g.last(stage: r, stream: s)) } }
+        for r in ends { for s in [TaskGraph.Stream.compute, .dpReduce, .dpReplica] { deps.append(me.g.last(stage: r, stream: s)) } }
         // On the last stage, which the output layer makes the busiest (the one the report shows).
         me.g.add(stage: pp - 1, stream: .ppBackward, category: .pp, work: me.seconds(req), request: req, deps: deps,
                  name: me.name(.embeddingGradAllReduce))
@@ -223,7 +233,7 @@ struct DataParallelPlan {
         tiedEmbeddingGrads(into: &me)
         var deps: [Int32] = []
         for r in 0..<pp {
-            for s in [TaskGraph.Stream.compute, .dpReduce, .ppForward, .ppBackward, .dpGather] { deps.append(me.g.last(stage: r, stream: s)) }
+            for s in [TaskGraph.Stream.compute, .dpReduce, .dpReplica, .ppForward, .ppBackward, .dpGather] { deps.append(me.g.last(stage: r, stream: s)) }
         }
         var normWork = 0.0, normReq: Int32 = -1
         if denseGroup.size > 1 {

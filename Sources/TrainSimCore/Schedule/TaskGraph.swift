@@ -12,9 +12,13 @@ struct TaskGraph: Sendable {
 
     /// The streams of one stage: one compute stream, one per communication kind.
     enum Stream: Int32, Sendable, CaseIterable {
-        case compute, tp, cp, ep, ppForward, ppBackward, dpReduce, dpGather
+        /// `dpReplica`: with hybrid sharding, the all-reduce of each reduced shard across the
+        /// replicas, on its own stream beside the next reduce-scatters and gathers (PyTorch HSDP's
+        /// all-reduce stream, torch/distributed/fsdp/_fully_shard/_fsdp_param_group.py; Megatron-Core's
+        /// distributed-optimizer instances, megatron/core/distributed/param_and_grad_buffer.py).
+        case compute, tp, cp, ep, ppForward, ppBackward, dpReduce, dpGather, dpReplica
         var name: String { ["compute", "tp comm", "cp comm", "ep comm", "pp send (activations)", "pp send (gradients)",
-                            "dp grad reduce", "dp param gather"][Int(rawValue)] }
+                            "dp grad reduce", "dp param gather", "dp replica all-reduce"][Int(rawValue)] }
     }
     static let streamsPerStage = Int32(Stream.allCases.count)
 
