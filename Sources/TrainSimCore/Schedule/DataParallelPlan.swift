@@ -165,13 +165,21 @@ struct DataParallelPlan {
     func layerCollectives(_ l: Int, gather: Bool, into me: inout StepGraphBuilder) -> [(request: Int32, seconds: Double)] {
         let slot = l * 2 + (gather ? 1 : 0)
         if slot < me.dpLayerOps.count, let hit = me.dpLayerOps[slot] { return hit }
+        // The collectives depend only on the layer's parameter counts (the groups are the plan's),
+        // so a layer like one costed before reuses its requests, registered in the same order.
+        let shape = StepGraphBuilder.DPLayerShape(dense: denseParams[l], expert: expertParams[l], gather: gather)
         var out: [(request: Int32, seconds: Double)] = []
-        for (n, shard, replica, whole) in groups(dense: denseParams[l], expert: expertParams[l]) where n > 0 {
-            let requests = gather ? gatherRequests(n, shard) : reduceRequests(n, shard, replica, whole: whole)
-            for r0 in requests {
-                let req = me.request(r0)
-                out.append((req, me.seconds(req)))
+        if let same = me.dpLayerOpsByShape[shape] {
+            out = same
+        } else {
+            for (n, shard, replica, whole) in groups(dense: denseParams[l], expert: expertParams[l]) where n > 0 {
+                let requests = gather ? gatherRequests(n, shard) : reduceRequests(n, shard, replica, whole: whole)
+                for r0 in requests {
+                    let req = me.request(r0)
+                    out.append((req, me.seconds(req)))
+                }
             }
+            me.dpLayerOpsByShape[shape] = out
         }
         if slot >= me.dpLayerOps.count { me.dpLayerOps += [[(request: Int32, seconds: Double)]?](repeating: nil, count: slot + 1 - me.dpLayerOps.count) }
         me.dpLayerOps[slot] = out

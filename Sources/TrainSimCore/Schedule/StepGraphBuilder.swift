@@ -54,6 +54,10 @@ struct StepGraphBuilder {
     private var known: [RequestKey: Int32] = [:]
     /// ZeRO-3 per-layer collectives by layer x 2 + (1 for the gather), see `DataParallelPlan.layerCollectives`.
     var dpLayerOps: [[(request: Int32, seconds: Double)]?] = []
+    /// The same by what decides them (a layer's dense and expert parameters, gather or reduce):
+    /// a model's identical layers are costed once.
+    struct DPLayerShape: Hashable { var dense: Double, expert: Double, gather: Bool }
+    var dpLayerOpsByShape: [DPLayerShape: [(request: Int32, seconds: Double)]] = [:]
     /// An operation's name (`OpName`), registered in the graph on first use.
     private var opNames = [UInt16](repeating: .max, count: OpName.allCases.count)
     /// Per name, the name of several compute steps merged into one (`merged`), once made.
