@@ -3,8 +3,9 @@
 /// gradients reduced per bucket, in reverse layer order, as each bucket's last gradient is ready
 /// in the last micro-batch's backward (`overlapGradReduce`) or after the rank's last backward;
 /// parameters gathered per layer under the first forward (`overlapParamGather`), under every
-/// forward (`gatherEveryForward`, FSDP's SHARD_GRAD_OP) or after the optimizer; ZeRO-3 gathers every layer before each forward and backward and reduce-scatters
-/// it after each backward, or under pipelining once per step (`zero3GathersOnce`: gathered
+/// forward (`gatherEveryForward`, FSDP's SHARD_GRAD_OP) or after the optimizer; ZeRO-3 gathers
+/// every layer before each forward and backward and reduce-scatters it after each backward, or
+/// under pipelining once per step (`zero3GathersOnce`: gathered
 /// under each chunk's first forward, one reduce-scatter per chunk after its last backward, as
 /// PyTorch's pipeline schedules run FSDP). Bucketing applies on pipeline rank 0's first chunk; every other chunk
 /// is one bucket reduced after its last backward, as Megatron does.
