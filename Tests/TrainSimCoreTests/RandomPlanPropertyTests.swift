@@ -35,7 +35,9 @@ final class RandomPlanPropertyTests: XCTestCase {
             let model = models[rng.next(models.count)], moe = model.hasPrefix("qwen3") || model.hasPrefix("deepseek")
             let tp = [1, 2, 4, 8][rng.next(4)], pp = [1, 2, 4][rng.next(3)], cp = [1, 1, 2][rng.next(3)]
             let ep = moe ? [1, 2, 4, 8][rng.next(4)] : 1
-            let zero = [0, 1, 1, 3][rng.next(4)], mb = [1, 2][rng.next(2)]
+            let zero = [0, 1, 1, 2, 3][rng.next(5)], mb = [1, 2][rng.next(2)]
+            // Hybrid sharding now and then: states sharded over groups of 8 (one node's DP ranks where tp x cp is 1).
+            let shard = zero > 0 && rng.next(4) == 0 ? ", \"zeroShardGroup\": 8" : ""
             let schedule = ["1f1b", "1f1b", "interleaved", "zb-h1", "dualpipe"][rng.next(5)], vpp = schedule == "interleaved" ? 2 : 1
             let recompute = ["none", "selective", "full"][rng.next(3)]
             let devices = [64, 128, 256][rng.next(3)], gbs = [128, 256, 512, 2048][rng.next(4)]
@@ -43,7 +45,7 @@ final class RandomPlanPropertyTests: XCTestCase {
             {"model": "\(model)", "training": {"tokens": 1e12, "sequenceLength": 4096, "globalBatchSequences": \(gbs), "microBatchSequences": \(mb),
               "recompute": "\(recompute)", "framework": "\(stacks[rng.next(stacks.count)])"},
              "cluster": {"topology": "\(topologies[rng.next(topologies.count)])", "devices": \(devices)},
-             "parallelism": {"tp": \(tp), "pp": \(pp), "cp": \(cp), "ep": \(ep), "zero": \(zero), "vpp": \(vpp), "schedule": "\(schedule)"}}
+             "parallelism": {"tp": \(tp), "pp": \(pp), "cp": \(cp), "ep": \(ep), "zero": \(zero), "vpp": \(vpp), "schedule": "\(schedule)"\(shard)}}
             """
             guard let e = try? Experiment.decode(try JSONParser.parse(text), file: "p.json", folder: nil), (try? Engine(e)) != nil else { continue }
             out.append(e)
@@ -71,7 +73,7 @@ final class RandomPlanPropertyTests: XCTestCase {
 
     static func describe(_ e: Experiment) -> String {
         let p = e.parallelism
-        return "\(e.model.name) on \(e.cluster.devices) \(e.cluster.topology.name), tp \(p.tp) pp \(p.pp) cp \(p.cp) ep \(p.ep) zero \(p.zero) "
+        return "\(e.model.name) on \(e.cluster.devices) \(e.cluster.topology.name), tp \(p.tp) pp \(p.pp) cp \(p.cp) ep \(p.ep) zero \(p.zero)\(p.zeroShardGroup.map { " shard group \($0)" } ?? "") "
             + "\(p.schedule.rawValue), mb \(e.training.microBatchSequences), \(e.training.recompute.rawValue), \(e.training.framework.name)"
     }
 

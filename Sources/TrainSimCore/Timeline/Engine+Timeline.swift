@@ -108,6 +108,17 @@ extension Engine {
         return nil
     }
 
+    /// The flow network's check: a window of about `n` micro-batches for the real step's `m`
+    /// (whole periods between them), with room for three periods of up to `longestCycle` base
+    /// periods just before its drain.
+    private func flowCheckWindow(microBatches m: Int, around n: Int) -> SteadyWindow? {
+        let par = experiment.parallelism
+        let (fill, drain) = SteadyWindow.ends(schedule: par.schedule, pp: par.pp, group: par.group)
+        let (base, directions) = SteadyWindow.period(schedule: par.schedule, pp: par.pp, vpp: par.vpp, group: par.group)
+        let lookahead = max(Engine.longestCycle, (n / directions - fill - drain) / (3 * base))
+        return SteadyWindow(schedule: par.schedule, pp: par.pp, vpp: par.vpp, group: par.group, microBatches: m, lookahead: lookahead)
+    }
+
     /// The step's timeline, and whether it was extended from the steady state (false: simulated in full).
     func timelineRun(full: Bool = false) -> TimelineRun {
         let m = experiment.microBatches
@@ -149,15 +160,25 @@ extension Engine {
         // DeepSeek-V2 DualPipe plan on 4 stages adds 0.4885 s a period up to 34 micro-batches and
         // 0.4918 s from 36, a Llama 3 70B one 0.6250 s up to about 44 and 0.6268 s from 56. Where
         // the check disagrees, or lies past the step, every micro-batch is simulated.
+        // The check's line can also hold while a stage's slack drains slowly, to change pace well
+        // after it (DeepSeek-V2 under DualPipe on 4 stages with FSDP's gathers, 512 micro-batches:
+        // 0.14 % more a period from about 120 on). So the check simulation must also repeat
+        // exactly over its last periods before the drain, as the analytical network's extension
+        // requires (`SteadyWindow.shift`), with a cycle of up to `longestCycle` base periods.
         let later = base + q * ((3 * base + q - 1) / q)
-        if !full && m > 3 * (base + 2 * q) && later < m {
+        if !full && m > 3 * (base + 2 * q) && later < m,
+           let check = flowCheckWindow(microBatches: m, around: later), check.microBatches > base + 2 * q {
             let a = simulate(microBatches: base, optimizer: opt)
             let b = simulate(microBatches: base + q, optimizer: opt)
             let c = simulate(microBatches: base + 2 * q, optimizer: opt)
             if a.graph.requests == c.graph.requests, TimelineSummary.isLinear(a.summary, b.summary, c.summary) {
-                let d = simulate(microBatches: later, optimizer: opt)
-                let predicted = TimelineSummary.extrapolate(a.summary, b.summary, Double(later - base) / Double(q))
-                if d.graph.requests == c.graph.requests, TimelineSummary.agrees(predicted, d.summary) {
+                let d = simulate(microBatches: check.microBatches, optimizer: opt)
+                let predicted = TimelineSummary.extrapolate(a.summary, b.summary, Double(check.microBatches - base) / Double(q))
+                let tolerance = 1e-10 * max(d.end.max() ?? 0, 1e-12)
+                let repeats = (1...Engine.longestCycle).contains { k in
+                    check.reading(multiple: k)?.shift(graph: d.graph, start: d.start, end: d.end, tolerance: tolerance) != nil
+                }
+                if d.graph.requests == c.graph.requests, repeats, TimelineSummary.agrees(predicted, d.summary) {
                     return TimelineRun(summary: TimelineSummary.extrapolate(a.summary, b.summary, Double(m - base) / Double(q)),
                                        graph: c.graph, extended: true, cycle: q)
                 }
