@@ -23,7 +23,7 @@ final class SearchBoundPropertyTests: XCTestCase {
               "cluster": { "topology": "\(topology)", "devices": \(devices) },
               "parallelism": { "tp": 1 },
               "search": {"objective": "time", "top": 3, "space": {"parallelism.tp": [1, 2, 4, 8], "parallelism.pp": [1, 2, 4],
-                "parallelism.zero": [0, 1, 3], "training.microBatchSequences": [1, 2], "training.recompute": ["none", "selective", "full"],
+                "parallelism.zero": [0, 1, 2, 3], "training.microBatchSequences": [1, 2], "training.recompute": ["none", "selective", "full"],
                 "parallelism.schedule": ["1f1b", "interleaved"], "parallelism.vpp": [1, 2]\(moe ? #", "parallelism.ep": [1, 4, 8]"# : "")}} }
             """
             let e = try Experiment.decode(try JSONParser.parse(text), file: "s.json",
