@@ -10,13 +10,13 @@ final class EveryRankTimelineTests: XCTestCase {
     /// `TimelineTests.plan` in flow mode (the cluster's "network": "flow").
     func flowPlan(model: String = "llama3-8b", topology: String = "h100-ib", devices: Int = 32, gbs: Int = 32, tp: Int = 4,
                   pp: Int = 1, vpp: Int = 1, ep: Int = 1, cp: Int = 1, zero: Int = 1, schedule: String = "1f1b",
-                  framework: String = "\"megatron-core\"", seq: Int = 4096, cpAlgorithm: String = "ring") throws -> Experiment {
+                  framework: String = "\"megatron-core\"", seq: Int = 4096, cpAlgorithm: String = "ring", shardGroup: Int? = nil) throws -> Experiment {
         try Experiment.decode(try JSONParser.parse("""
         {"model": "\(model)", "training": {"tokens": 1e12, "sequenceLength": \(seq), "globalBatchSequences": \(gbs), "recompute": "selective",
          "framework": \(framework)},
          "cluster": {"topology": "\(topology)", "devices": \(devices), "network": "flow"},
          "parallelism": {"tp": \(tp), "pp": \(pp), "vpp": \(vpp), "ep": \(ep), "cp": \(cp), "zero": \(zero), "schedule": "\(schedule)",
-         "cpAlgorithm": "\(cpAlgorithm)"}}
+         "cpAlgorithm": "\(cpAlgorithm)"\(shardGroup.map { ", \"zeroShardGroup\": \($0)" } ?? "")}}
         """), file: "test.json", folder: nil)
     }
 
@@ -65,7 +65,7 @@ final class EveryRankTimelineTests: XCTestCase {
     /// at once on both sides (the ranks are in lockstep), and nothing of another stage can run
     /// beside it, so the symmetric model's assumption holds exactly and the two must agree. The
     /// tolerance is the flow kernel's: `FlowSimulator` merges completions within 0.1% of the
-    /// longest. (Measured: equal to 1e-5 s on all six.)
+    /// longest. (Measured: equal to 1e-5 s on all ten.)
     func testSingleStagePlansAgree() throws {
         let plans: [(String, Experiment)] = [
             ("dense tp4 dp8 zero1 h100-ib", try flowPlan(devices: 32, tp: 4)),
@@ -75,6 +75,10 @@ final class EveryRankTimelineTests: XCTestCase {
             ("dense tp2 cp4 ulysses dp4 h100-ib", try flowPlan(devices: 32, tp: 2, cp: 4, framework: "\"nemo\"", cpAlgorithm: "ulysses")),
             ("moe ep8 dp16 h800-ib", try flowPlan(model: "qwen3-30b-a3b", topology: "h800-ib", devices: 16, gbs: 32, tp: 1, ep: 8)),
             ("dense tp2 dp32 h100-ib-oversub2", try flowPlan(topology: "h100-ib-oversub2", devices: 64, gbs: 64, tp: 2)),
+            // FSDP's SHARD_GRAD_OP gathering in every forward, and hybrid sharding's replica all-reduces on their own stream.
+            ("dense dp16 zero2 fsdp h100-ib", try flowPlan(devices: 16, gbs: 64, tp: 1, zero: 2, framework: "\"pytorch-fsdp\"")),
+            ("dense dp32 zero3 fsdp shard group 8 h100-ib", try flowPlan(devices: 32, gbs: 64, tp: 1, zero: 3, framework: "\"pytorch-fsdp\"", shardGroup: 8)),
+            ("dense tp2 dp16 zero1 shard group 4 h100-ib", try flowPlan(devices: 32, gbs: 64, tp: 2, shardGroup: 4)),
         ]
         for (name, e) in plans {
             let c = try compare(e)
