@@ -81,4 +81,38 @@ final class WideRandomPlanTests: XCTestCase {
             for k in 1..<t.count { XCTAssertLessThanOrEqual(t[k], t[k - 1] * (1 + 1e-9), "change \(k): \(text)") }
         }
     }
+
+    /// With eight times the batch (hundreds of micro-batches), where the step is read off the steady
+    /// state, it equals the full simulation in every figure the report takes from it: step,
+    /// breakdown, the stage shown, exposed time per collective, busy time per tier and calls, with
+    /// either network (stop 33: 475 analytical and 365 flow timelines of 500 plans on seed 35).
+    func testSteadyStateExtensionEqualsTheFullSimulationOnAWideDraw() throws {
+        let env = ProcessInfo.processInfo.environment
+        let plans = Self.plans(Int(env["PROPERTY_PLANS"] ?? "") ?? 80, seed: UInt64(env["PROPERTY_SEED"] ?? "") ?? 35)
+        var extended = 0
+        for flow in [false, true] {
+            for (e0, text) in plans {
+                var e = e0
+                e.training.globalBatchSequences *= 8
+                if flow { e.cluster.network = .flow }
+                guard (try? e.validatePlan()) != nil, let engine = try? Engine(e) else { continue }
+                let run = engine.timelineRun(full: false)
+                guard run.extended else { continue }
+                extended += 1
+                let (full, _) = engine.timelineSummary(full: true), fast = run.summary
+                let what = "\(flow ? "flow" : "analytical"): \(text)"
+                XCTAssertEqual(fast.stepSeconds, full.stepSeconds, accuracy: 1e-9 * full.stepSeconds, what)
+                for (x, y) in [(fast.breakdown.compute, full.breakdown.compute), (fast.breakdown.bubble, full.breakdown.bubble),
+                               (fast.breakdown.tp, full.breakdown.tp), (fast.breakdown.pp, full.breakdown.pp), (fast.breakdown.dp, full.breakdown.dp),
+                               (fast.breakdown.ep, full.breakdown.ep), (fast.breakdown.cp, full.breakdown.cp)] {
+                    XCTAssertEqual(x, y, accuracy: 1e-8 * full.stepSeconds, what)
+                }
+                XCTAssertEqual(fast.stage, full.stage, what)
+                for (x, y) in zip(fast.exposed + fast.tierBusy + fast.calls, full.exposed + full.tierBusy + full.calls) {
+                    XCTAssertEqual(x, y, accuracy: 1e-8 * max(1, abs(y)), what)
+                }
+            }
+        }
+        XCTAssertGreaterThan(extended, 80)
+    }
 }
