@@ -7,6 +7,28 @@ struct FreeNetwork: CollectiveCostModel {
     func cost(_ request: CollectiveRequest) -> CollectiveCost { .zero }
 }
 
+/// Shared by the timeline tests that read a step off its steady state.
+extension XCTestCase {
+    /// The step extended along its steady state equals the full simulation: step, breakdown,
+    /// the stage shown, exposed time per collective, busy time per tier and calls.
+    func assertExtensionEqualsTheFullSimulation(_ engine: Engine, _ run: Engine.TimelineRun, _ label: String,
+                                                file: StaticString = #filePath, line: UInt = #line) {
+        let fast = run.summary
+        let (full, _) = engine.timelineSummary(full: true)
+        XCTAssertEqual(fast.stepSeconds, full.stepSeconds, accuracy: 1e-9 * full.stepSeconds, label, file: file, line: line)
+        for (x, y) in [(fast.breakdown.compute, full.breakdown.compute), (fast.breakdown.bubble, full.breakdown.bubble),
+                       (fast.breakdown.tp, full.breakdown.tp), (fast.breakdown.pp, full.breakdown.pp),
+                       (fast.breakdown.dp, full.breakdown.dp), (fast.breakdown.ep, full.breakdown.ep),
+                       (fast.breakdown.cp, full.breakdown.cp)] {
+            XCTAssertEqual(x, y, accuracy: 1e-8 * full.stepSeconds, label, file: file, line: line)
+        }
+        XCTAssertEqual(fast.stage, full.stage, label, file: file, line: line)
+        for (x, y) in zip(fast.exposed + fast.tierBusy + fast.calls, full.exposed + full.tierBusy + full.calls) {
+            XCTAssertEqual(x, y, accuracy: 1e-8 * max(1, abs(y)), label, file: file, line: line)
+        }
+    }
+}
+
 /// The step as a simulated timeline: its figures add up, obey the invariants, and equal the
 /// closed forms where those are exact.
 final class TimelineTests: XCTestCase {
@@ -110,24 +132,6 @@ final class TimelineTests: XCTestCase {
             XCTAssertEqual(r.breakdown.bubble / expected, 1, accuracy: 5e-3, "pp \(p)")
             // A third of 1F1B's (p - 1)(F + B) when the backward is twice the forward and W half of it.
             XCTAssertLessThan(r.breakdown.bubble, 0.6 * Double(p - 1) * (f + b))
-        }
-    }
-
-    /// The step extended along its steady state equals the full simulation: step, breakdown,
-    /// the stage shown, exposed time per collective, busy time per tier and calls.
-    func assertExtensionEqualsTheFullSimulation(_ engine: Engine, _ run: Engine.TimelineRun, _ label: String,
-                                                file: StaticString = #filePath, line: UInt = #line) {
-        let fast = run.summary
-        let (full, _) = engine.timelineSummary(full: true)
-        XCTAssertEqual(fast.stepSeconds, full.stepSeconds, accuracy: 1e-9 * full.stepSeconds, label, file: file, line: line)
-        for (x, y) in [(fast.breakdown.compute, full.breakdown.compute), (fast.breakdown.bubble, full.breakdown.bubble),
-                       (fast.breakdown.tp, full.breakdown.tp), (fast.breakdown.pp, full.breakdown.pp),
-                       (fast.breakdown.dp, full.breakdown.dp), (fast.breakdown.ep, full.breakdown.ep)] {
-            XCTAssertEqual(x, y, accuracy: 1e-8 * full.stepSeconds, label, file: file, line: line)
-        }
-        XCTAssertEqual(fast.stage, full.stage, label, file: file, line: line)
-        for (x, y) in zip(fast.exposed + fast.tierBusy + fast.calls, full.exposed + full.tierBusy + full.calls) {
-            XCTAssertEqual(x, y, accuracy: 1e-8 * max(1, abs(y)), label, file: file, line: line)
         }
     }
 

@@ -99,18 +99,7 @@ final class WideRandomPlanTests: XCTestCase {
                 let run = engine.timelineRun(full: false)
                 guard run.extended else { continue }
                 extended += 1
-                let (full, _) = engine.timelineSummary(full: true), fast = run.summary
-                let what = "\(flow ? "flow" : "analytical"): \(text)"
-                XCTAssertEqual(fast.stepSeconds, full.stepSeconds, accuracy: 1e-9 * full.stepSeconds, what)
-                for (x, y) in [(fast.breakdown.compute, full.breakdown.compute), (fast.breakdown.bubble, full.breakdown.bubble),
-                               (fast.breakdown.tp, full.breakdown.tp), (fast.breakdown.pp, full.breakdown.pp), (fast.breakdown.dp, full.breakdown.dp),
-                               (fast.breakdown.ep, full.breakdown.ep), (fast.breakdown.cp, full.breakdown.cp)] {
-                    XCTAssertEqual(x, y, accuracy: 1e-8 * full.stepSeconds, what)
-                }
-                XCTAssertEqual(fast.stage, full.stage, what)
-                for (x, y) in zip(fast.exposed + fast.tierBusy + fast.calls, full.exposed + full.tierBusy + full.calls) {
-                    XCTAssertEqual(x, y, accuracy: 1e-8 * max(1, abs(y)), what)
-                }
+                assertExtensionEqualsTheFullSimulation(engine, run, "\(flow ? "flow" : "analytical"): \(text)")
             }
         }
         XCTAssertGreaterThan(extended, 80)

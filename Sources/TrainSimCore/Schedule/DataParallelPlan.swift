@@ -144,17 +144,32 @@ struct DataParallelPlan {
         for (n, shard, replica, whole) in groups(dense: b.dense, expert: b.expert) where n > 0 {
             var scattered: Int32 = -1
             for r0 in reduceRequests(n, shard, replica, whole: whole) {
-                let acrossReplicas = r0.kind != .reduceScatter && r0.group == replica
                 let name = me.name(r0.kind == .reduceScatter ? .dpReduceScatterBucket
-                                   : acrossReplicas ? .dpAllReduceShardAcrossReplicas : .dpAllReduceBucket)
+                                   : acrossReplicas(r0) ? .dpAllReduceShardAcrossReplicas : .dpAllReduceBucket)
                 let req = me.request(r0)
-                last = me.g.add(stage: r, stream: acrossReplicas ? .dpReplica : .dpReduce, category: .dp, work: me.seconds(req), request: req,
-                                deps: [acrossReplicas && scattered >= 0 ? scattered : after],
-                                layer: Int(b.layers.last ?? -1), microBatch: microBatch, virtualStage: key / 1024, name: name)
-                if r0.kind == .reduceScatter { scattered = last }
+                last = addReduction(req, work: me.seconds(req), rank: r, after: after, scattered: &scattered, layer: Int(b.layers.last ?? -1),
+                                    microBatch: microBatch, virtualStage: key / 1024, name: name, into: &me)
             }
         }
         return last
+    }
+
+    /// Whether a collective of `reduceRequests` is a shard's all-reduce across the replicas (hybrid
+    /// sharding): the only all-reduce it issues where the states are sharded and the gradients
+    /// are not all-reduced whole.
+    private func acrossReplicas(_ r: CollectiveRequest) -> Bool { r.kind == .allReduce && zero > 0 && !gradAllReduce }
+
+    /// Adds one collective of `reduceRequests` after `after`: a shard's all-reduce across the
+    /// replicas goes on the replica stream after its reduce-scatter (`scattered`, the last one
+    /// added), the others on the reduce stream.
+    private func addReduction(_ req: Int32, work: Double, rank r: Int, after: Int32, scattered: inout Int32, layer: Int, microBatch: Int,
+                              virtualStage: Int = -1, name: UInt16, into me: inout StepGraphBuilder) -> Int32 {
+        let r0 = me.g.requests[Int(req)], replica = acrossReplicas(r0)
+        let id = me.g.add(stage: r, stream: replica ? .dpReplica : .dpReduce, category: .dp, work: work, request: req,
+                          deps: [replica && scattered >= 0 ? scattered : after], layer: layer, microBatch: microBatch,
+                          virtualStage: virtualStage, name: name)
+        if r0.kind == .reduceScatter { scattered = id }
+        return id
     }
 
     /// A layer's collectives of one kind (its dense and its expert parameters), registered once
@@ -196,10 +211,9 @@ struct DataParallelPlan {
         let name = me.name(.dpReduceScatterUnit)
         for (req, work) in layerCollectives(l, gather: false, into: &me) {
             let isScatter = me.g.requests[Int(req)].kind == .reduceScatter
-            let id = me.g.add(stage: r, stream: isScatter ? .dpReduce : .dpReplica, category: .dp, work: work, request: req,
-                              deps: [isScatter || scattered < 0 ? after : scattered], layer: l, microBatch: microBatch,
-                              name: isScatter ? name : me.name(.dpAllReduceUnitShard))
-            if isScatter { scattered = id; last = id } else if last < 0 { last = id }
+            let id = addReduction(req, work: work, rank: r, after: after, scattered: &scattered, layer: l, microBatch: microBatch,
+                                  name: isScatter ? name : me.name(.dpAllReduceUnitShard), into: &me)
+            if isScatter || last < 0 { last = id }
         }
         return last
     }
