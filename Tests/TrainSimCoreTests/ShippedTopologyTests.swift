@@ -13,6 +13,7 @@ final class ShippedTopologyTests: XCTestCase {
         "h100-ib": [8, 16_384, 100_000],
         "h100-ib-oversub2": [8, 16_384],
         "h100-roce": [8, 3072, 24_576],
+        "h200-ib": [8, 16_384],
         "h800-ib": [8, 2048],
         "h800-hpn-dualplane": [8, 1024, 15_360],
         "h20-roce": [8, 1024],
@@ -223,5 +224,29 @@ final class ShippedTopologyTests: XCTestCase {
         let cm = try Cluster(spec: TopologySpec.load("cloudmatrix384", relativeTo: nil, referencedFrom: nil, keyPath: "cluster.topology"), devices: 6144)
         XCTAssertEqual(cm.domainDevices, 384)
         XCTAssertEqual(cm.nodesPerTierSubtree.first.map { $0 * cm.devicesPerNode }, 384)
+    }
+
+    /// The DGX H200 design is the DGX H100 one with the H200's memory: the same plan runs at least
+    /// as fast on it (same compute and links, more HBM bandwidth) and fits where an H100 does not.
+    func testH200DesignIsH100WithMoreMemory() throws {
+        func plan(_ topology: String, recompute: String, pp: Int = 2) throws -> Analysis {
+            let e = try Experiment.decode(try JSONParser.parse("""
+            {"model": "llama3-70b",
+             "training": {"tokens": 1e12, "sequenceLength": 8192, "globalBatchSequences": 256, "microBatchSequences": 1,
+                          "precision": "bf16", "recompute": "\(recompute)"},
+             "cluster": {"topology": "\(topology)", "devices": 64},
+             "parallelism": {"tp": 8, "pp": \(pp), "zero": 1, "sequenceParallel": true}}
+            """), file: "h200.json", folder: nil)
+            return try Analysis.analyze(e)
+        }
+        for recompute in ["none", "selective", "full"] {
+            let h100 = try plan("h100-ib", recompute: recompute), h200 = try plan("h200-ib", recompute: recompute)
+            XCTAssertLessThanOrEqual(h200.step.stepSeconds, h100.step.stepSeconds, recompute)
+            XCTAssertGreaterThan(h200.step.stepSeconds, 0.9 * h100.step.stepSeconds, recompute)
+            XCTAssertTrue(h200.fits, recompute)
+        }
+        // Without pipelining, 8.8 B parameters a device and their optimizer states.
+        XCTAssertFalse(try plan("h100-ib", recompute: "none", pp: 1).fits)
+        XCTAssertTrue(try plan("h200-ib", recompute: "none", pp: 1).fits)
     }
 }
