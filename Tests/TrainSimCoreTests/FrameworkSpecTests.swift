@@ -63,6 +63,30 @@ final class FrameworkSpecTests: XCTestCase {
         XCTAssertTrue(ms.tpAsyncBackward && ms.overlapGradReduce)
         XCTAssertFalse(ms.tpCommOverlap || ms.moeAllToAllOverlap)
         XCTAssertFalse(try load("internlm").tpAsyncBackward)
+        // The pipeline schedules each stack runs.
+        XCTAssertEqual(m.schedules, ["1f1b", "interleaved"])
+        XCTAssertEqual(n.schedules, ["1f1b", "interleaved"])
+        XCTAssertEqual(ds.schedules, ["1f1b"])
+        XCTAssertEqual(ms.schedules, ["1f1b", "interleaved", "dualpipe"])
+        XCTAssertEqual(fsdp.schedules, PipelineSchedule.allCases.map(\.rawValue))
+    }
+
+    /// A search whose space lists no schedules tries those the stack runs, and the experiment's own.
+    func testSearchTriesTheSchedulesTheStackRuns() throws {
+        func schedules(_ framework: String, own: String = "1f1b") throws -> [PipelineSchedule] {
+            let e = try Experiment.decode(try JSONParser.parse("""
+            {"model": "llama3-8b", "training": {"tokens": 1e12, "sequenceLength": 4096, "globalBatchSequences": 64, "framework": \(framework)},
+             "cluster": {"topology": "h100-ib", "devices": 16}, "parallelism": {"tp": 2, "pp": 2, "schedule": "\(own)"},
+             "search": {"objective": "time"}}
+            """), file: "test.json", folder: nil)
+            return try SearchSpace(e).schedule
+        }
+        XCTAssertEqual(try schedules(#""megatron-core""#), [.oneFOneB, .interleaved])
+        XCTAssertEqual(try schedules(#""megatron-core""#, own: "dualpipe"), [.oneFOneB, .interleaved, .dualpipe])
+        XCTAssertEqual(try schedules(#""deepspeed""#), [.oneFOneB])
+        XCTAssertEqual(try schedules(#""mindspeed""#), [.oneFOneB, .interleaved, .dualpipe])
+        XCTAssertEqual(try schedules(#""pytorch-fsdp""#), PipelineSchedule.allCases)
+        XCTAssertEqual(try schedules(#"{"stack": "megatron-core", "schedules": ["1f1b", "zero-bubble"]}"#), [.oneFOneB, .zeroBubble])
     }
 
     func testReferenceMatchesMegatronCoreFile() throws {
@@ -120,6 +144,10 @@ final class FrameworkSpecTests: XCTestCase {
             (#"{"stack": 3}"#, "training.framework.stack", "expected a string"),
             (#""deepspeeed""#, "training.framework", "did you mean \"deepspeed\""),
             ("true", "training.framework", "expected a stack name"),
+            (#"{"schedules": ["1f1b", "gpipe"]}"#, "training.framework.schedules", "expected some of"),
+            (#"{"schedules": []}"#, "training.framework.schedules", "at least one"),
+            (#"{"schedules": ["1f1b", "1f1b"]}"#, "training.framework.schedules", "listed twice"),
+            (#"{"schedules": "1f1b"}"#, "training.framework.schedules", "expected a list"),
         ]
         for (value, key, words) in cases {
             XCTAssertThrowsError(try experiment(framework: value), value) { e in

@@ -155,7 +155,9 @@ final class ShippedTopologyTests: XCTestCase {
                 if let value = v["value"] {
                     switch value {
                     case .number, .bool, .string: break  // figures, and the flags and choices of Topologies/frameworks/
-                    default: problems.append("\(path): value is not a number or a flag")
+                    case .array(let items) where !items.isEmpty && items.allSatisfy({ if case .string = $0 { true } else { false } }):
+                        break  // a stack's list of choices (its pipeline schedules)
+                    default: problems.append("\(path): value is not a number, a flag or a list of choices")
                     }
                 }
                 if case .string(let s)? = v["source"], !s.trimmingCharacters(in: .whitespaces).isEmpty {} else {

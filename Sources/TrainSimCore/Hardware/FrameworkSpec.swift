@@ -98,6 +98,10 @@ public struct FrameworkSpec: Sendable, Equatable {
     /// The highest ZeRO stage the stack runs with pipeline parallelism (pp > 1); a plan above it is
     /// not one the stack can run (DeepSpeed's pipeline engine rejects ZeRO-2 and 3).
     public var pipelineMaxZero: Int = 3
+    /// The pipeline schedules the stack runs (`PipelineSchedule` raw values). A plan search whose
+    /// space does not list schedules tries these (and the experiment's own); an experiment may
+    /// still name another, which is simulated as that schedule runs elsewhere.
+    public var schedules: [String] = PipelineSchedule.allCases.map(\.rawValue)
     /// The fused attention kernel the stack runs: "fused" (the kernel the device's attention curve
     /// describes: cuDNN / Transformer Engine fused attention on NVIDIA, the vendor's elsewhere),
     /// "flash2" (FlashAttention-2), "flex" (PyTorch FlexAttention); the silicon file says what share
@@ -124,6 +128,7 @@ public struct FrameworkSpec: Sendable, Equatable {
         f.moeHostSyncUs = 100
         f.moeAllToAllOverlapRequires = "megatron-core"
         f.expertTensorParallel = true
+        f.schedules = ["1f1b", "interleaved"]
         return f
     }()
 
@@ -137,6 +142,7 @@ public struct FrameworkSpec: Sendable, Equatable {
         case number(WritableKeyPath<FrameworkSpec, Double>, ClosedRange<Double>, positive: Bool)
         case int(WritableKeyPath<FrameworkSpec, Int>, ClosedRange<Int>)
         case choice(WritableKeyPath<FrameworkSpec, String>, [String])
+        case choices(WritableKeyPath<FrameworkSpec, [String]>, [String])
     }
 
     static var flags: [(key: String, kind: Flag)] {
@@ -168,6 +174,7 @@ public struct FrameworkSpec: Sendable, Equatable {
          ("zeroParamSync", .choice(\.zeroParamSync, paramSyncs)),
          ("zero3MasterShard", .bool(\.zero3MasterShard)),
          ("pipelineMaxZero", .int(\.pipelineMaxZero, 0...3)),
+         ("schedules", .choices(\.schedules, PipelineSchedule.allCases.map(\.rawValue))),
          ("attentionKernel", .choice(\.attentionKernel, attentionKernels))]
     }
 
@@ -234,6 +241,10 @@ public struct FrameworkSpec: Sendable, Equatable {
                 guard let s = try r.sourcedChoice(key, choices) else { continue }
                 spec[keyPath: p] = s.value
                 spec.sources[key] = label(s.source, s.confidence)
+            case let .choices(p, choices):
+                guard let s = try r.sourcedChoices(key, choices) else { continue }
+                spec[keyPath: p] = s.value
+                spec.sources[key] = label(s.source, s.confidence)
             }
         }
         spec.source = spec.sources["efficiencyFactor"]
@@ -265,6 +276,9 @@ public struct FrameworkSpec: Sendable, Equatable {
                 self[keyPath: p] = n
             case let .choice(p, choices):
                 guard let c = try r.choice(key, choices) else { continue }
+                self[keyPath: p] = c
+            case let .choices(p, choices):
+                guard let c = try r.choices(key, choices) else { continue }
                 self[keyPath: p] = c
             }
             sources[key] = "experiment override"

@@ -189,6 +189,35 @@ public final class ObjectReader {
         return (c, nil, nil)
     }
 
+    /// A non-empty list of distinct strings, each one of `choices`.
+    public func choices(_ key: String, _ choices: [String]) throws(TrainSimError) -> [String]? {
+        guard let items = try list(key) else { return nil }
+        var out: [String] = []
+        for v in items {
+            guard case let .string(c) = v, choices.contains(c) else {
+                throw error(key, "expected some of " + choices.map { "\"\($0)\"" }.joined(separator: ", ") + ", found \(JSONWriter.write(v, pretty: false))")
+            }
+            guard !out.contains(c) else { throw error(key, "\"\(c)\" is listed twice") }
+            out.append(c)
+        }
+        guard !out.isEmpty else { throw error(key, "expected at least one of " + choices.map { "\"\($0)\"" }.joined(separator: ", ")) }
+        return out
+    }
+
+    /// `choices` as a sourced figure (`{"value": [...], "source", "confidence"}`) or a bare list.
+    public func sourcedChoices(_ key: String, _ choices: [String]) throws(TrainSimError) -> (value: [String], source: String?, confidence: String?)? {
+        guard let v = raw(key) else { return nil }
+        if case .object = v {
+            let o = try ObjectReader(v, path: keyPath(key), file: file)
+            guard let c = try o.choices("value", choices) else { throw o.error("value", "missing required key") }
+            let s = (c, try o.string("source"), try o.choice("confidence", Sourced.confidences))
+            try o.finish()
+            return s
+        }
+        guard let c = try self.choices(key, choices) else { return nil }
+        return (c, nil, nil)
+    }
+
     public func list(_ key: String) throws(TrainSimError) -> [JSONValue]? {
         guard let v = raw(key) else { return nil }
         guard case let .array(items) = v else { throw error(key, "expected a list, found \(v.typeName)") }

@@ -30,7 +30,9 @@ public struct SearchSpace: Sendable {
         topologies = [e.cluster.topologyReference]
         zero = [0, 1, 2, 3]
         recompute = Recompute.allCases
-        schedule = PipelineSchedule.allCases
+        // The schedules the stack runs, and the experiment's own.
+        let runs = e.training.framework.schedules
+        schedule = PipelineSchedule.allCases.filter { runs.contains($0.rawValue) || $0 == e.parallelism.schedule }
         cpAlgorithm = [e.parallelism.cpAlgorithm]
         // A `sweep` over cluster.topology or cluster.devices beside the search is a list of clusters
         // to search (search.space wins when it lists the same key): the report then gives the best
