@@ -193,6 +193,43 @@ final class TimelineTests: XCTestCase {
         assertExtensionEqualsTheFullSimulation(engine, run, "settles late")
     }
 
+    func testTimelineStillSettlingIsNotExtendedPastWhatItsPeriodsAgreeTo() throws {
+        // Llama 3 8B, TP 8 CP 4 (Ulysses) PP 2 under DualPipe with ZeRO-3 on 128 H100s with 2:1
+        // leaves, 512 micro-batches: its window's periods differ by 4e-10 s, within the check's
+        // 1e-10 of the window's span, and extended over 64 periods that came to 2e-8 s. The check
+        // now asks the periods to agree to that over the periods inserted.
+        var e = try experiment("""
+        {"model": "llama3-8b", "training": {"tokens": 1e12, "sequenceLength": 4096, "globalBatchSequences": 1024, "microBatchSequences": 1,
+         "recompute": "full", "framework": {"stack": "internlm", "overlapParamGather": true}},
+         "cluster": {"topology": "h100-ib-oversub2", "devices": 128},
+         "parallelism": {"tp": 8, "pp": 2, "cp": 4, "cpAlgorithm": "ulysses", "zero": 3, "schedule": "dualpipe", "sequenceParallel": true,
+                         "zeroShardGroup": 8}}
+        """)
+        try e.validatePlan()
+        let engine = try Engine(e)
+        assertExtensionEqualsTheFullSimulation(engine, engine.timelineRun(full: false), "still settling")
+    }
+
+    func testFlowStepShowsTheStageBusiestAtTheRealCount() throws {
+        // DeepSeek-V2, TP 8 CP 2 PP 4 under DualPipe on 64 H800s, flow network, 4,096 micro-batches:
+        // the third stage's compute passes the second's long after the counts the line is read
+        // from. The step read off the line keeps the stage it was read on only while that is
+        // still the busiest; here it is not, and the report shows what the full simulation does.
+        var e = try experiment("""
+        {"model": "deepseek-v2", "training": {"tokens": 1e12, "sequenceLength": 4096, "globalBatchSequences": 4096, "microBatchSequences": 1,
+         "recompute": "selective", "framework": {"stack": "nemo", "tpCommOverlap": true, "moeAllToAllOverlap": true,
+                                                 "moeAllToAllOverlapRequires": "nothing"}},
+         "cluster": {"topology": "h800-ib", "devices": 64, "network": "flow"},
+         "parallelism": {"tp": 8, "pp": 4, "cp": 2, "cpAlgorithm": "ulysses", "zero": 1, "schedule": "dualpipe", "sequenceParallel": false,
+                         "zeroShardGroup": 2}}
+        """)
+        try e.validatePlan()
+        let engine = try Engine(e)
+        let run = engine.timelineRun(full: false)
+        XCTAssertEqual(run.summary.stage, 3)
+        assertExtensionEqualsTheFullSimulation(engine, run, "busiest stage")
+    }
+
     func testTraceIsTheTimeline() throws {
         for e in [try plan(), try plan(model: "deepseek-v3", topology: "h800-ib", devices: 256, gbs: 512, tp: 1, pp: 8, ep: 32, schedule: "dualpipe")] {
             let step = try Engine.simulateStep(e).stepSeconds

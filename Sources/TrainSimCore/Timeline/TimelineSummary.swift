@@ -189,6 +189,15 @@ struct TimelineSummary {
         return r
     }
 
+    /// Whether the stage shown is the one with the most compute, the first of equals, as `init`
+    /// chooses it. A summary extrapolated along a line keeps its base's stage (and that stage's
+    /// collectives and tiers), which is right only while no other stage's compute has grown past it.
+    var showsTheBusiestStage: Bool {
+        var best = 0
+        for s in 1..<max(stages.count, 1) where stages[s].compute > stages[best].compute * (1 + 1e-9) { best = s }
+        return best == stage
+    }
+
     /// Whether two summaries agree (step, every stage's parts, exposed times) to the tolerance of
     /// `isLinear`: a prediction against the simulation it predicts.
     static func agrees(_ predicted: TimelineSummary, _ simulated: TimelineSummary) -> Bool {
