@@ -34,7 +34,10 @@ struct TimelineSummary {
     /// Seconds within which two operations' ends count as the same when a wait is blamed on the
     /// one that ended last (the first in dependency order wins): stages of a pipeline often hand
     /// over at the same instant, and the sums that place those ends differ in their last bits
-    /// depending on the order they were added in.
+    /// depending on the order they were added in. Late in a long step the last bits are worth
+    /// more than that, so the tie also grows with the time: 1e-13 of it (a wait in a 1,220 s step
+    /// went to the pipeline send in one period and to the TP collective in the next, and the
+    /// step read off its steady state moved 1.2e-4 s between the two).
     static let tie = 1e-12
 
     /// `busyAsTraffic`: a tier's busy time is its traffic at full rate (analytical sharing keeps
@@ -76,13 +79,13 @@ struct TimelineSummary {
                 guard seconds0 > 0 else { return }
                 parts[s * Part.count + part] += seconds0 * wt
             }
-            /// What operation i waited for: its dependency that ended last (ties within `tie` going to
-            /// the first), other than `excluding`; -1 if none.
+            /// What operation i waited for: its dependency that ended last (ties within `tie`, or
+            /// 1e-13 of the time, going to the first), other than `excluding`; -1 if none.
             func lastEnded(_ i: Int, excluding: Int32 = -1) -> Int {
                 var best = -1, bestEnd = -Double.infinity
                 for k in Int(depStart[i])..<Int(depStart[i + 1]) {
                     let d = Int(deps[k])
-                    if Int32(d) != excluding, end[d] > bestEnd + TimelineSummary.tie { bestEnd = end[d]; best = d }
+                    if Int32(d) != excluding, best < 0 || end[d] > bestEnd + max(TimelineSummary.tie, 1e-13 * bestEnd) { bestEnd = end[d]; best = d }
                 }
                 return best
             }
