@@ -230,6 +230,16 @@ final class TimelineTests: XCTestCase {
         assertExtensionEqualsTheFullSimulation(engine, run, "busiest stage")
     }
 
+    func testFlowStepIsNotCarriedPastWhatItsPeriodsAgreeTo() throws {
+        // Llama 3 8B under FSDP (ZeRO-3 every micro-batch) with ring CP 2 on 32 H800s of a dual-plane
+        // fabric, flow network, 512 micro-batches: the check window's periods agreed to 1e-10 of its
+        // span, and the line carried the step 1.7e-6 s past the full simulation's.
+        var e = try experiment(#"{"model": "llama3-8b", "training": {"tokens": 1e12, "sequenceLength": 4096, "globalBatchSequences": 4096, "microBatchSequences": 1, "recompute": "none", "framework": {"stack": "mindspeed", "gradReduceEveryMicroBatch": true}}, "cluster": {"topology": "h800-hpn-dualplane", "devices": 32, "network": "flow"}, "parallelism": {"tp": 2, "pp": 1, "cp": 2, "zero": 3, "sequenceParallel": false}}"#)
+        try e.validatePlan()
+        let engine = try Engine(e)
+        assertExtensionEqualsTheFullSimulation(engine, engine.timelineRun(full: false), "flow, 512 micro-batches")
+    }
+
     func testWaitsAreBlamedAlikeInEveryPeriod() throws {
         // Interleaved plans of 1,220 s and 615 s steps: ends that tie to rounding at 1e-12 s early
         // in the step differ by more late in it, and a wait was blamed on the pipeline send in

@@ -203,18 +203,20 @@ struct TimelineSummary {
 
     /// Whether two summaries agree (step, every stage's parts, exposed times) to the tolerance of
     /// `isLinear`: a prediction against the simulation it predicts.
-    static func agrees(_ predicted: TimelineSummary, _ simulated: TimelineSummary) -> Bool {
-        isLinear(predicted, predicted, simulated)
+    /// `tolerance`: of the step's length (a line carried far past the counts it was read from
+    /// asks for less).
+    static func agrees(_ predicted: TimelineSummary, _ simulated: TimelineSummary, tolerance: Double = 1e-9) -> Bool {
+        isLinear(predicted, predicted, simulated, tolerance: tolerance)
     }
 
     /// Whether b - a equals c - b (a steady state that repeats), to a relative tolerance.
-    static func isLinear(_ a: TimelineSummary, _ b: TimelineSummary, _ c: TimelineSummary) -> Bool {
+    static func isLinear(_ a: TimelineSummary, _ b: TimelineSummary, _ c: TimelineSummary, tolerance: Double = 1e-9) -> Bool {
         guard a.stage == b.stage, b.stage == c.stage, a.calls.count == c.calls.count, a.tierBusy.count == c.tierBusy.count else { return false }
         // Differences agree to rounding of the step's length: a component that is rounding
         // noise (1e-17 s of waiting) must not count as a change of pattern.
         let scale = max(abs(c.stepSeconds), 1e-12)
         func same(_ u: Double, _ v: Double, _ w: Double) -> Bool {
-            abs((w - v) - (v - u)) <= 1e-9 * max(abs(w), scale)
+            abs((w - v) - (v - u)) <= tolerance * max(abs(w), scale)
         }
         guard same(a.stepSeconds, b.stepSeconds, c.stepSeconds) else { return false }
         for s in a.stages.indices {
