@@ -34,7 +34,7 @@ final class SearchBoundPropertyTests: XCTestCase {
                 guard case let .scored(p) = s.evaluate(id) else { continue }
                 scored += 1
                 XCTAssertLessThanOrEqual(s.candidates[id].secondsBound, p.seconds * (1 + 1e-12),
-                                         "bound of #\(id) in \(model) on \(devices) \(topology) under \(stack)")
+                                         "bound of #\(id) in \(model) on \(devices) \(topology) under \(stack), gbs \(gbs): \(s.candidates[id])")
             }
         }
         print("search bound: \(scored) simulated candidates over \(spaces) spaces")
