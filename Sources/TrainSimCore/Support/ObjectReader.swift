@@ -175,18 +175,25 @@ public final class ObjectReader {
         }
     }
 
-    /// One of `choices`, bare or as `{"value", "source", "confidence"}` (a stack file's choice).
-    public func sourcedChoice(_ key: String, _ choices: [String]) throws(TrainSimError) -> (value: String, source: String?, confidence: String?)? {
+    /// A value read by `read`, bare or as `{"value", "source", "confidence"}` (a stack file's
+    /// choice or list of choices).
+    private func sourcedValue<T>(_ key: String, _ read: (ObjectReader, String) throws(TrainSimError) -> T?)
+        throws(TrainSimError) -> (value: T, source: String?, confidence: String?)? {
         guard let v = raw(key) else { return nil }
         if case .object = v {
             let o = try ObjectReader(v, path: keyPath(key), file: file)
-            guard let c = try o.choice("value", choices) else { throw o.error("value", "missing required key") }
+            guard let c = try read(o, "value") else { throw o.error("value", "missing required key") }
             let s = (c, try o.string("source"), try o.choice("confidence", Sourced.confidences))
             try o.finish()
             return s
         }
-        guard let c = try choice(key, choices) else { return nil }
+        guard let c = try read(self, key) else { return nil }
         return (c, nil, nil)
+    }
+
+    /// One of `choices`, bare or as `{"value", "source", "confidence"}` (a stack file's choice).
+    public func sourcedChoice(_ key: String, _ choices: [String]) throws(TrainSimError) -> (value: String, source: String?, confidence: String?)? {
+        try sourcedValue(key) { (r, k) throws(TrainSimError) in try r.choice(k, choices) }
     }
 
     /// A non-empty list of distinct strings, each one of `choices`.
@@ -206,16 +213,7 @@ public final class ObjectReader {
 
     /// `choices` as a sourced figure (`{"value": [...], "source", "confidence"}`) or a bare list.
     public func sourcedChoices(_ key: String, _ choices: [String]) throws(TrainSimError) -> (value: [String], source: String?, confidence: String?)? {
-        guard let v = raw(key) else { return nil }
-        if case .object = v {
-            let o = try ObjectReader(v, path: keyPath(key), file: file)
-            guard let c = try o.choices("value", choices) else { throw o.error("value", "missing required key") }
-            let s = (c, try o.string("source"), try o.choice("confidence", Sourced.confidences))
-            try o.finish()
-            return s
-        }
-        guard let c = try self.choices(key, choices) else { return nil }
-        return (c, nil, nil)
+        try sourcedValue(key) { (r, k) throws(TrainSimError) in try r.choices(k, choices) }
     }
 
     public func list(_ key: String) throws(TrainSimError) -> [JSONValue]? {

@@ -68,16 +68,19 @@ extension Engine {
         let (g, start, end) = simulated ?? timeline(microBatches: w.microBatches, optimizer: opt)
         let tail = end.max() ?? 0
         let x = Double(m - w.microBatches) / Double(w.q)
-        // Each of the x inserted periods repeats the window's: a deviation between its periods
-        // would recur in every one, so the periods must agree to 1e-10 of the window's span over
-        // x, not per period. Rounding leaves about 1e-13 s; a timeline still settling by 4e-10 s a
-        // period (Llama 3 8B, TP 8 CP 4 PP 2 under DualPipe on 128 H100s with 2:1 leaves, 512
-        // micro-batches) passed the looser check and came out 2e-8 s short over 64 periods.
-        let tolerance = 1e-10 * max(tail, 1e-12) / max(1, x)
-        guard let delta = w.shift(graph: g, start: start, end: end, tolerance: tolerance) else { return nil }
+        guard let delta = w.shift(graph: g, start: start, end: end, tolerance: Engine.periodTolerance(span: tail, inserted: x)) else { return nil }
         let summary = TimelineSummary(graph: g, start: start, end: end, busyAsTraffic: true,
                                       repeating: (w.weights(graph: g, extraPeriods: x), tail + x * delta))
         return TimelineRun(summary: summary, graph: g, extended: true, cycle: w.q)
+    }
+
+    /// Seconds to which a window's periods must agree for `inserted` more like them to be read off
+    /// it: 1e-10 of its span, over the periods inserted, since a deviation between its periods
+    /// would recur in every one. Rounding leaves about 1e-13 s; a timeline still settling by
+    /// 4e-10 s a period (Llama 3 8B, TP 8 CP 4 PP 2 under DualPipe on 128 H100s with 2:1 leaves,
+    /// 512 micro-batches) passed a per-period check and came out 2e-8 s short over 64 periods.
+    static func periodTolerance(span: Double, inserted: Double = 1) -> Double {
+        1e-10 * max(span, 1e-12) / max(1, inserted)
     }
 
     /// Base periods (`SteadyWindow.period`) up to which a timeline is looked for a longer cycle.
@@ -97,7 +100,7 @@ extension Engine {
         guard K >= 2, let d = SteadyWindow(schedule: par.schedule, pp: par.pp, vpp: par.vpp, group: par.group, microBatches: m, lookahead: L)
         else { return nil }
         let (g, start, end) = timeline(microBatches: d.microBatches, optimizer: opt)
-        let tolerance = 1e-10 * max(end.max() ?? 0, 1e-12)
+        let tolerance = Engine.periodTolerance(span: end.max() ?? 0)
         for k in 1...K {
             guard let w = d.reading(multiple: k) else { continue }
             // Each reading's periods are checked once: by `extended` where the step is this
@@ -180,11 +183,11 @@ extension Engine {
             if a.graph.requests == c.graph.requests, TimelineSummary.isLinear(a.summary, b.summary, c.summary) {
                 let d = simulate(microBatches: check.microBatches, optimizer: opt)
                 let predicted = TimelineSummary.extrapolate(a.summary, b.summary, Double(check.microBatches - base) / Double(q))
-                // As `extended` asks of a window: its periods agree to 1e-10 of its span, and the
-                // line's prediction to 1e-9 of it, over the periods the line carries the step past it
-                // (Llama 3 8B under FSDP with ring CP on 32 H800s, 512 micro-batches: 1.7e-6 s).
+                // As `extended` asks of a window: its periods agree, and the line's prediction to
+                // 1e-9 of the step, over the periods the line carries the step past it (Llama 3 8B
+                // under FSDP with ring CP on 32 H800s, 512 micro-batches: 1.7e-6 s).
                 let beyond = max(1, Double(m - check.microBatches) / Double(q))
-                let tolerance = 1e-10 * max(d.end.max() ?? 0, 1e-12) / beyond
+                let tolerance = Engine.periodTolerance(span: d.end.max() ?? 0, inserted: beyond)
                 let repeats = (1...Engine.longestCycle).contains { k in
                     check.reading(multiple: k)?.shift(graph: d.graph, start: d.start, end: d.end, tolerance: tolerance) != nil
                 }

@@ -38,7 +38,7 @@ struct TimelineSummary {
     /// more than that, so the tie also grows with the time: 1e-13 of it (a wait in a 1,220 s step
     /// went to the pipeline send in one period and to the TP collective in the next, and the
     /// step read off its steady state moved 1.2e-4 s between the two).
-    static let tie = 1e-12
+    static let tie = 1e-12, relativeTie = 1e-13
 
     /// `busyAsTraffic`: a tier's busy time is its traffic at full rate (analytical sharing keeps
     /// that within the step); otherwise (flow mode, whose per-tier split is an attribution, not a
@@ -80,12 +80,12 @@ struct TimelineSummary {
                 parts[s * Part.count + part] += seconds0 * wt
             }
             /// What operation i waited for: its dependency that ended last (ties within `tie`, or
-            /// 1e-13 of the time, going to the first), other than `excluding`; -1 if none.
+            /// `relativeTie` of the time, going to the first), other than `excluding`; -1 if none.
             func lastEnded(_ i: Int, excluding: Int32 = -1) -> Int {
                 var best = -1, bestEnd = -Double.infinity
                 for k in Int(depStart[i])..<Int(depStart[i + 1]) {
                     let d = Int(deps[k])
-                    if Int32(d) != excluding, best < 0 || end[d] > bestEnd + max(TimelineSummary.tie, 1e-13 * bestEnd) { bestEnd = end[d]; best = d }
+                    if Int32(d) != excluding, best < 0 || end[d] > bestEnd + max(TimelineSummary.tie, TimelineSummary.relativeTie * bestEnd) { bestEnd = end[d]; best = d }
                 }
                 return best
             }
@@ -145,10 +145,7 @@ struct TimelineSummary {
             b.bubble = max(0, step - b.total)
             stages[s] = b
         }
-        var best = 0
-        // Stages with the same compute (to rounding: sums of the same times in another order)
-        // go to the first, so that how the times were added never decides which stage is shown.
-        for s in 1..<max(S, 1) where computeBusy[s] > computeBusy[best] * (1 + 1e-9) { best = s }
+        let best = Self.busiest(computeBusy)
         self.stages = stages
         stage = best
         exposed = Array(UnsafeBufferPointer(start: exposedAll + best * R, count: R))
@@ -195,10 +192,15 @@ struct TimelineSummary {
     /// Whether the stage shown is the one with the most compute, the first of equals, as `init`
     /// chooses it. A summary extrapolated along a line keeps its base's stage (and that stage's
     /// collectives and tiers), which is right only while no other stage's compute has grown past it.
-    var showsTheBusiestStage: Bool {
+    var showsTheBusiestStage: Bool { Self.busiest(stages.map(\.compute)) == stage }
+
+    /// The stage the report shows: the one with the most compute. Stages with the same compute (to
+    /// rounding: sums of the same times in another order) go to the first, so that how the times
+    /// were added never decides which stage is shown.
+    static func busiest(_ compute: [Double]) -> Int {
         var best = 0
-        for s in 1..<max(stages.count, 1) where stages[s].compute > stages[best].compute * (1 + 1e-9) { best = s }
-        return best == stage
+        for s in 1..<max(compute.count, 1) where compute[s] > compute[best] * (1 + 1e-9) { best = s }
+        return best
     }
 
     /// Whether two summaries agree (step, every stage's parts, exposed times) to the tolerance of
