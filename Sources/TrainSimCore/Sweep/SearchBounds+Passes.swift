@@ -4,7 +4,9 @@ extension BoundCache {
     /// a backward that runs alone (no other pass beside it): the forward TP collectives around
     /// the linears (again in the backward under full recompute) and the EP all-to-alls of a MoE
     /// layer (`blockingComm` split by pass).
-    struct PassWaits { var forwardDense = 0.0, forwardMoE = 0.0, backwardDense = 0.0, backwardMoE = 0.0 }
+    /// `lead`: the first collective of a forward (and of a recomputing backward), which the pass
+    /// may not wait for (`BoundCache.Waits.lead`).
+    struct PassWaits { var forwardDense = 0.0, forwardMoE = 0.0, backwardDense = 0.0, backwardMoE = 0.0, forwardLead = 0.0, backwardLead = 0.0 }
 
     mutating func blockingByPass(_ k: CommKey) -> PassWaits {
         let both = blockingComm(CommKey(tp: k.tp, cp: k.cp, dp: k.dp, ep: k.ep, microBatch: k.microBatch, paired: true, recompute: k.recompute, etp: k.etp))
@@ -17,7 +19,8 @@ extension BoundCache {
         let tpBackwardMoE = min(tpBackward, both.moe - both.moe / (k.recompute == .full ? 2 : 1))
         let ep = expertByPass(tokens: Double(k.microBatch * e.training.sequenceLength / k.cp), tp: k.tp, cp: k.cp, dp: k.dp, ep: k.ep,
                               recompute: k.recompute, etp: k.etp)
-        return PassWaits(forwardDense: tpForward, forwardMoE: tpForwardMoE + ep.forward, backwardDense: tpBackward, backwardMoE: tpBackwardMoE + ep.backward)
+        return PassWaits(forwardDense: tpForward, forwardMoE: tpForwardMoE + ep.forward, backwardDense: tpBackward, backwardMoE: tpBackwardMoE + ep.backward,
+                         forwardLead: both.lead, backwardLead: k.recompute == .full ? both.lead : 0)
     }
 
     /// Per MoE layer and micro-batch, seconds alone of the EP collectives of a forward (dispatch
@@ -58,8 +61,8 @@ extension BoundCache {
                 + (c == n - 1 ? t.output.gemm * (1 + mtp) + mtp * mtpLayer.gemm : 0))
         }
         return PassBound(forward: chunks.forward, backward: chunks.backward, weight: weight,
-                         waitForward: (0..<n).map { chunks.dense[$0] * w.forwardDense + chunks.moe[$0] * w.forwardMoE },
-                         waitBackward: (0..<n).map { chunks.dense[$0] * w.backwardDense + chunks.moe[$0] * w.backwardMoE },
+                         waitForward: (0..<n).map { max(0, chunks.dense[$0] * w.forwardDense + chunks.moe[$0] * w.forwardMoE - w.forwardLead) },
+                         waitBackward: (0..<n).map { max(0, chunks.dense[$0] * w.backwardDense + chunks.moe[$0] * w.backwardMoE - w.backwardLead) },
                          expertForward: chunks.moe.map { $0 * expert.forward }, expertBackward: chunks.moe.map { $0 * expert.backward },
                          smShare: compute.device.overlapSMFraction)
     }

@@ -23,7 +23,11 @@ struct BoundCache {
     let cluster: Cluster?
     /// `etp`: the plan's expert tensor parallelism, resolved (1 or tp).
     struct CommKey: Hashable { var tp: Int, cp: Int, dp: Int, ep: Int, microBatch: Int, paired: Bool, recompute: Recompute, etp: Int = 1 }
-    private var comm: [CommKey: (dense: Double, moe: Double)] = [:]
+    private var comm: [CommKey: Waits] = [:]
+    /// Per micro-batch and layer (dense, MoE): seconds of collectives the compute stream waits
+    /// for; `lead`: of those, the first of a pass (its input's TP all-gather), which is not
+    /// always waited for (see `blockingComm`).
+    struct Waits { var dense = 0.0, moe = 0.0, lead = 0.0 }
 
     init(e: Experiment, sequenceParallel: Bool, network: CollectiveCostModel? = nil, cluster: Cluster? = nil) {
         self.e = e
@@ -53,9 +57,12 @@ struct BoundCache {
     /// forward all-gather and reduce-scatter or all-reduce),
     /// and, when no other micro-batch's compute is paired with it, the EP dispatch and combine.
     /// Each takes at least its time alone, during which that stream is idle.
-    mutating func blockingComm(_ k: CommKey) -> (dense: Double, moe: Double) {
+    /// The first collective of a pass (the all-gather of its first layer's input under sequence
+    /// parallelism) waits only for the pass's input, not for the compute stream, so it may run
+    /// while the previous pass computes: `lead` is its time, which a pass may not wait for.
+    mutating func blockingComm(_ k: CommKey) -> Waits {
         if let c = comm[k] { return c }
-        guard let net = network else { return (0, 0) }
+        guard let net = network else { return Waits() }
         let fw = e.training.framework, m = e.model
         let sp = sequenceParallel && k.tp > 1
         let par = ParallelismSpec(tp: k.tp, pp: 1, vpp: 1, dp: k.dp, ep: k.ep, cp: k.cp, sequenceParallel: sp, zero: 0,
@@ -63,7 +70,7 @@ struct BoundCache {
         let place = Placement(par)
         let tokens = Double(k.microBatch * e.training.sequenceLength / k.cp)
         let repeats = k.recompute == .full ? 2.0 : 1.0
-        var tp = 0.0, tpMoE = 0.0
+        var tp = 0.0, tpMoE = 0.0, lead = 0.0
         if k.tp > 1 {
             let bytes = tokens * Double(m.hidden) * 2
             func c(_ kind: CollectiveKind) -> Double {
@@ -81,9 +88,10 @@ struct BoundCache {
             // routed one moves more than a hidden state, so a hidden-size piece stays below it).
             let moePairs = StepGraphBuilder.moeTP(model: m, tp: k.tp, etp: par.etp, dispatcher: fw.moeDispatcher)
             tpMoE = ((fused ? 0 : 1) + (moePairs.hidden ? 1 : 0) + (moePairs.routed ? 1 : 0)) * piece * repeats
+            lead = sp && !fused ? c(.allGather) : 0
         }
         let ep = k.paired ? 0 : expertSeconds(tokens: tokens, tp: k.tp, etp: par.etp, sequenceParallel: sp, place: place, recompute: k.recompute, net: net)
-        let r = (tp, tpMoE + ep)
+        let r = Waits(dense: tp, moe: tpMoE + ep, lead: lead)
         comm[k] = r
         return r
     }
@@ -184,8 +192,10 @@ struct BoundCache {
             // DualPipe: each rank runs half the micro-batches through its chunk and half through the
             // mirror chunk; there, another micro-batch's compute may run while TP collectives fly.
             let q = schedule == .dualpipe ? pp - 1 - p : p
-            let w = paired ? (dense: 0.0, moe: 0.0) : waits
-            func per(_ x: Int) -> Double { st.forward[x] + st.backward[x] + st.dense[x] * w.dense + st.moe[x] * w.moe }
+            let w = paired ? Waits() : waits
+            // Each chunk's forward (and its recompute) may run its first all-gather early.
+            let leads = Double(vpp) * (commRecompute == .full ? 2 : 1) * w.lead
+            func per(_ x: Int) -> Double { st.forward[x] + st.backward[x] + st.dense[x] * w.dense + st.moe[x] * w.moe - leads }
             // Where expert all-to-alls overlap compute (paired passes), the compute beside them runs
             // slower by the SM share they take: over the time the stage's EP stream is busy (at least
             // its collectives' time alone), compute gets at most 1 - share of the device, so the stage
