@@ -23,8 +23,11 @@ extension XCTestCase {
             XCTAssertEqual(x, y, accuracy: 1e-8 * full.stepSeconds, label, file: file, line: line)
         }
         XCTAssertEqual(fast.stage, full.stage, label, file: file, line: line)
+        // A window's periods agree to 1e-10 of its span (`Engine.periodTolerance`), so a figure
+        // summed over the periods inserted may differ by that much of the step: a 2.11 s exposure
+        // in a 12,477 s step (1,024 micro-batches) came out 2.5e-8 s off.
         for (x, y) in zip(fast.exposed + fast.tierBusy + fast.calls, full.exposed + full.tierBusy + full.calls) {
-            XCTAssertEqual(x, y, accuracy: 1e-8 * max(1, abs(y)), label, file: file, line: line)
+            XCTAssertEqual(x, y, accuracy: max(1e-8 * max(1, abs(y)), 1e-10 * full.stepSeconds), label, file: file, line: line)
         }
     }
 }
@@ -235,6 +238,17 @@ final class TimelineTests: XCTestCase {
         // fabric, flow network, 512 micro-batches: the check window's periods agreed to 1e-10 of its
         // span, and the line carried the step 1.7e-6 s past the full simulation's.
         var e = try experiment(#"{"model": "llama3-8b", "training": {"tokens": 1e12, "sequenceLength": 4096, "globalBatchSequences": 4096, "microBatchSequences": 1, "recompute": "none", "framework": {"stack": "mindspeed", "gradReduceEveryMicroBatch": true}}, "cluster": {"topology": "h800-hpn-dualplane", "devices": 32, "network": "flow"}, "parallelism": {"tp": 2, "pp": 1, "cp": 2, "zero": 3, "sequenceParallel": false}}"#)
+        try e.validatePlan()
+        let engine = try Engine(e)
+        assertExtensionEqualsTheFullSimulation(engine, engine.timelineRun(full: false), "flow, 512 micro-batches")
+    }
+
+    func testFlowStepIsNotCarriedAlongAnUnstablePeriodicState() throws {
+        // DeepSeek-V2, TP 4 PP 4 EP 4 under DualPipe with ZeRO-3 on 128 CloudMatrix384 NPUs, flow
+        // network, 512 micro-batches: the timeline repeats to 1e-12 up to about 80 micro-batches
+        // a direction, then rounding grown period by period takes it to a pace 0.015 % slower; the
+        // line read off the first state came out 0.0103 s short of the 109.254 s step.
+        var e = try experiment(#"{"model": "deepseek-v2", "training": {"tokens": 1e12, "sequenceLength": 4096, "globalBatchSequences": 4096, "microBatchSequences": 1, "recompute": "selective", "framework": {"stack": "nemo", "moeDispatcher": "deepep", "overlapParamGather": true}}, "cluster": {"topology": "cloudmatrix384", "devices": 128, "network": "flow"}, "parallelism": {"tp": 4, "pp": 4, "ep": 4, "zero": 3, "schedule": "dualpipe", "sequenceParallel": true}}"#)
         try e.validatePlan()
         let engine = try Engine(e)
         assertExtensionEqualsTheFullSimulation(engine, engine.timelineRun(full: false), "flow, 512 micro-batches")

@@ -174,35 +174,56 @@ extension Engine {
         // 0.14 % more a period from about 120 on). So the check simulation must also repeat
         // exactly over its last periods before the drain, as the analytical network's extension
         // requires (`SteadyWindow.shift`), with a cycle of up to `longestCycle` base periods.
-        let later = base + q * ((3 * base + q - 1) / q)
-        if !full && m > 3 * (base + 2 * q) && later < m,
-           let check = flowCheckWindow(microBatches: m, around: later), check.microBatches > base + 2 * q {
+        // A periodic state can also be unstable: rounding grows by a factor each period until
+        // the timeline leaves it for a slower one (DeepSeek-V2, TP 4 PP 4 EP 4 under DualPipe with
+        // ZeRO-3 on 128 CloudMatrix384 NPUs: exact to 1e-12 up to about 80 micro-batches a
+        // direction, 0.015 % slower a period from about 100, whatever the count). So the line
+        // must hold at twice the check as well; where it does not, the timeline may still settle,
+        // and the line is looked for again from the longer check on. A step shorter than twice the
+        // check is simulated in full (it costs about as much as the four simulations).
+        while !full {
+            let later = base + q * ((3 * base + q - 1) / q)
+            guard later < m, let check = flowCheckWindow(microBatches: m, around: later), check.microBatches > base + 2 * q,
+                  let twice = flowCheckWindow(microBatches: m, around: 2 * later), twice.microBatches > check.microBatches,
+                  2 * twice.microBatches <= m else { break }
             let a = simulate(microBatches: base, optimizer: opt)
             let b = simulate(microBatches: base + q, optimizer: opt)
             let c = simulate(microBatches: base + 2 * q, optimizer: opt)
-            if a.graph.requests == c.graph.requests, TimelineSummary.isLinear(a.summary, b.summary, c.summary) {
-                let d = simulate(microBatches: check.microBatches, optimizer: opt)
-                let predicted = TimelineSummary.extrapolate(a.summary, b.summary, Double(check.microBatches - base) / Double(q))
-                // As `extended` asks of a window: its periods agree, and the line's prediction to
-                // 1e-9 of the step, over the periods the line carries the step past it (Llama 3 8B
-                // under FSDP with ring CP on 32 H800s, 512 micro-batches: 1.7e-6 s).
-                let beyond = max(1, Double(m - check.microBatches) / Double(q))
-                let tolerance = Engine.periodTolerance(span: d.end.max() ?? 0, inserted: beyond)
-                let repeats = (1...Engine.longestCycle).contains { k in
-                    check.reading(multiple: k)?.shift(graph: d.graph, start: d.start, end: d.end, tolerance: tolerance) != nil
-                }
-                // The stage shown must still be the busiest at the real count: two stages whose
-                // compute differs by 1e-4 can trade places hundreds of micro-batches on (DeepSeek-V2,
-                // TP 8 CP 2 PP 4 under DualPipe on 64 H800s, 4,096 micro-batches: the third stage
-                // passes the second), and the report would show the other stage's breakdown.
+            if a.graph.requests == c.graph.requests, TimelineSummary.isLinear(a.summary, b.summary, c.summary),
+               flowLineHolds(a, b, c, base: base, at: check, microBatches: m, optimizer: opt),
+               flowLineHolds(a, b, c, base: base, at: twice, microBatches: m, optimizer: opt) {
                 let extended = TimelineSummary.extrapolate(a.summary, b.summary, Double(m - base) / Double(q))
-                if d.graph.requests == c.graph.requests, repeats, TimelineSummary.agrees(predicted, d.summary, tolerance: 1e-9 / beyond),
-                   extended.showsTheBusiestStage {
-                    return TimelineRun(summary: extended, graph: c.graph, extended: true, cycle: q)
-                }
+                return TimelineRun(summary: extended, graph: c.graph, extended: true, cycle: q)
             }
+            base = twice.microBatches + ((m - twice.microBatches) % q + q) % q
         }
         let s = simulate(microBatches: m, optimizer: opt)
         return TimelineRun(summary: s.summary, graph: s.graph, extended: false, cycle: 0)
+    }
+
+    /// Whether the line through the summaries `a`, `b` (`base` and `base` + one period micro-batches;
+    /// `c` one more) holds at the check window: simulated there, its periods repeat and agree with
+    /// the line's prediction, and the stage the line shows at the real count `m` is still the busiest.
+    private func flowLineHolds(_ a: SimulatedStep, _ b: SimulatedStep, _ c: SimulatedStep, base: Int, at check: SteadyWindow,
+                               microBatches m: Int, optimizer opt: [Double]) -> Bool {
+        let q = steadyPeriod
+        guard check.microBatches > base + 2 * q, check.microBatches < m else { return false }
+        let d = simulate(microBatches: check.microBatches, optimizer: opt)
+        let predicted = TimelineSummary.extrapolate(a.summary, b.summary, Double(check.microBatches - base) / Double(q))
+        // As `extended` asks of a window: its periods agree, and the line's prediction to
+        // 1e-9 of the step, over the periods the line carries the step past it (Llama 3 8B
+        // under FSDP with ring CP on 32 H800s, 512 micro-batches: 1.7e-6 s).
+        let beyond = max(1, Double(m - check.microBatches) / Double(q))
+        let tolerance = Engine.periodTolerance(span: d.end.max() ?? 0, inserted: beyond)
+        let repeats = (1...Engine.longestCycle).contains { k in
+            check.reading(multiple: k)?.shift(graph: d.graph, start: d.start, end: d.end, tolerance: tolerance) != nil
+        }
+        // The stage shown must still be the busiest at the real count: two stages whose
+        // compute differs by 1e-4 can trade places hundreds of micro-batches on (DeepSeek-V2,
+        // TP 8 CP 2 PP 4 under DualPipe on 64 H800s, 4,096 micro-batches: the third stage
+        // passes the second), and the report would show the other stage's breakdown.
+        let extended = TimelineSummary.extrapolate(a.summary, b.summary, Double(m - base) / Double(q))
+        return d.graph.requests == c.graph.requests && repeats && TimelineSummary.agrees(predicted, d.summary, tolerance: 1e-9 / beyond)
+            && extended.showsTheBusiestStage
     }
 }
