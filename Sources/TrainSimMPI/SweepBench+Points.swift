@@ -5,7 +5,7 @@ import TrainSimCore
 /// points): points per CPU-second on one core, the new path against the old one (every point
 /// re-reads its files and decodes its document from scratch) in the same run; the wall and
 /// busiest-rank CPU time of 1 and 2 ranks under mpirun on all its points (the issue's 25,920-point sweep,
-/// about 30 s on one rank, so the 0.4 s mpirun takes to start the processes is about 1 % of it); and
+/// long enough that starting the processes, measured beside it, is a few per cent of it); and
 /// the peak memory of a 10,000-point and a 1,000,000-point sweep run by the binary.
 extension SweepBench {
     public static var sweepExperiment: String? {
@@ -48,8 +48,11 @@ extension SweepBench {
                 return (best.seconds, runs.map(\.busiestCPU).min()!, best.output)
             }
             if let one = fastest(1), let two = fastest(2) {
-                out += "  \(big.count)-point sweep (the one above, every point; 1 rank takes about 30 s, so "
-                    + "starting the processes, about 0.4 s under mpirun, is about 1 % of it) under mpirun, fastest of \(trials) (load average \(loadAverage)): wall 1 rank "
+                // Starting the processes: the fastest of three `mpirun -np 2 trainsim --version`.
+                let start = (0..<3).compactMap { _ in time(mpirun, ["-np", "2", binary, "--version"])?.seconds }.min() ?? .nan
+                out += "  \(big.count)-point sweep (the one above, every point; starting 2 processes under mpirun, "
+                    + "\(String(format: "%.2f", start)) s, is \(String(format: "%.0f", 100 * start / max(one.seconds, 1e-9))) % of 1 rank's wall time) "
+                    + "under mpirun, fastest of \(trials) (load average \(loadAverage)): wall 1 rank "
                     + "\(String(format: "%.2f", one.seconds)) s, 2 ranks \(String(format: "%.2f", two.seconds)) s: "
                     + "\(String(format: "%.2f", one.seconds / two.seconds))x; CPU of the busiest rank \(String(format: "%.2f", one.cpu)) s vs "
                     + "\(String(format: "%.2f", two.cpu)) s: \(String(format: "%.2f", one.cpu / max(two.cpu, 1e-9)))x; "
