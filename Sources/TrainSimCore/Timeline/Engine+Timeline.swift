@@ -180,7 +180,7 @@ extension Engine {
         // direction, 0.015 % slower a period from about 100, whatever the count). So the line
         // must hold at twice the check as well; where it does not, the timeline may still settle,
         // and the line is looked for again from the longer check on. A step shorter than twice the
-        // check is simulated in full (it costs about as much as the four simulations).
+        // check is simulated in full (it costs about as much as the five simulations).
         while !full {
             let later = base + q * ((3 * base + q - 1) / q)
             guard later < m, let check = flowCheckWindow(microBatches: m, around: later), check.microBatches > base + 2 * q,
