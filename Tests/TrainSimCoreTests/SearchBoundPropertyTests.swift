@@ -10,7 +10,10 @@ final class SearchBoundPropertyTests: XCTestCase {
         let env = ProcessInfo.processInfo.environment
         var rng = RandomPlanPropertyTests.SplitMix(s: UInt64(env["PROPERTY_SEED"] ?? "") ?? 29)
         let models = ["llama3-8b", "llama3-70b", "qwen3-30b-a3b", "deepseek-v2"]
-        let topologies = ["h100-ib", "h800-ib", "a100-80g-ib", "ascend-910b-a2", "h100-ib-oversub2", "h800-hpn-dualplane", "h20-roce"]
+        // Every shipped cluster design (domestic accelerators and export parts included).
+        let topologies = ["a100-40g-ib", "a100-80g-ib", "a800-roce", "ascend-910b-a2", "ascend-910c-a3", "cambricon-mlu590", "cloudmatrix384",
+                          "h100-ib", "h100-ib-oversub2", "h100-roce", "h20-roce", "h200-ib", "h800-hpn-dualplane", "h800-ib", "hygon-k100",
+                          "kunlunxin-p800"]
         let stacks = ["megatron-core", "nemo", "pytorch-fsdp", "deepspeed", "mindspeed", "internlm"]
         var scored = 0, spaces = 0
         for _ in 0..<(Int(env["PROPERTY_SPACES"] ?? "") ?? 8) {

@@ -6,14 +6,17 @@ import XCTest
 /// parallelism up to 4 as a ring or Ulysses, sequence parallelism on or off, every ZeRO stage
 /// with hybrid sharding now and then, whole experts, the interleaved schedule with 1 to 3
 /// virtual stages, and stack overrides (TP overlap, the EP all-to-all overlap, each dispatcher,
-/// parameter gathers, per-micro-batch reduction) on eight cluster designs. Fixed seed;
+/// parameter gathers, per-micro-batch reduction) on every shipped cluster design. Fixed seed;
 /// PROPERTY_PLANS and PROPERTY_SEED draw more (stop 33, no failure: 3,000 plans on each of seeds 6
 /// and 7 for the steady state and the breakdown, 3,000 on seed 8 for the speed-ups).
 final class WideRandomPlanTests: XCTestCase {
     static func plans(_ count: Int, seed: UInt64) -> [(Experiment, String)] {
         var rng = RandomPlanPropertyTests.SplitMix(s: seed)
         let models = ["llama3-8b", "llama3-70b", "qwen3-30b-a3b", "deepseek-v2", "qwen2.5-7b"]
-        let topologies = ["h100-ib", "h800-ib", "a100-80g-ib", "ascend-910b-a2", "h100-ib-oversub2", "h800-hpn-dualplane", "h20-roce", "cloudmatrix384"]
+        // Every shipped cluster design (domestic accelerators and export parts included).
+        let topologies = ["a100-40g-ib", "a100-80g-ib", "a800-roce", "ascend-910b-a2", "ascend-910c-a3", "cambricon-mlu590", "cloudmatrix384",
+                          "h100-ib", "h100-ib-oversub2", "h100-roce", "h20-roce", "h200-ib", "h800-hpn-dualplane", "h800-ib", "hygon-k100",
+                          "kunlunxin-p800"]
         let stacks = ["megatron-core", "nemo", "pytorch-fsdp", "deepspeed", "mindspeed", "internlm"]
         var out: [(Experiment, String)] = []
         for _ in 0..<(40 * count) where out.count < count {
