@@ -189,10 +189,14 @@ extension Engine {
             let a = simulate(microBatches: base, optimizer: opt)
             let b = simulate(microBatches: base + q, optimizer: opt)
             let c = simulate(microBatches: base + 2 * q, optimizer: opt)
-            if a.graph.requests == c.graph.requests, TimelineSummary.isLinear(a.summary, b.summary, c.summary),
-               flowLineHolds(a, b, c, base: base, at: check, microBatches: m, optimizer: opt),
-               flowLineHolds(a, b, c, base: base, at: twice, microBatches: m, optimizer: opt) {
-                let extended = TimelineSummary.extrapolate(a.summary, b.summary, Double(m - base) / Double(q))
+            // The stage shown must still be the busiest at the real count: two stages whose
+            // compute differs by 1e-4 can trade places hundreds of micro-batches on (DeepSeek-V2,
+            // TP 8 CP 2 PP 4 under DualPipe on 64 H800s, 4,096 micro-batches: the third stage
+            // passes the second), and the report would show the other stage's breakdown.
+            let extended = TimelineSummary.extrapolate(a.summary, b.summary, Double(m - base) / Double(q))
+            if a.graph.requests == c.graph.requests, TimelineSummary.isLinear(a.summary, b.summary, c.summary), extended.showsTheBusiestStage,
+               flowLineHolds(a, b, base: base, at: check, microBatches: m, optimizer: opt),
+               flowLineHolds(a, b, base: base, at: twice, microBatches: m, optimizer: opt) {
                 return TimelineRun(summary: extended, graph: c.graph, extended: true, cycle: q)
             }
             base = twice.microBatches + ((m - twice.microBatches) % q + q) % q
@@ -201,13 +205,12 @@ extension Engine {
         return TimelineRun(summary: s.summary, graph: s.graph, extended: false, cycle: 0)
     }
 
-    /// Whether the line through the summaries `a`, `b` (`base` and `base` + one period micro-batches;
-    /// `c` one more) holds at the check window: simulated there, its periods repeat and agree with
-    /// the line's prediction, and the stage the line shows at the real count `m` is still the busiest.
-    private func flowLineHolds(_ a: SimulatedStep, _ b: SimulatedStep, _ c: SimulatedStep, base: Int, at check: SteadyWindow,
+    /// Whether the line through `a` and `b` (simulated at `base` and one period more) holds at the
+    /// check window: simulated there, its collectives are the line's and its periods repeat and
+    /// agree with the line's prediction, over the periods the line carries the step past it.
+    private func flowLineHolds(_ a: SimulatedStep, _ b: SimulatedStep, base: Int, at check: SteadyWindow,
                                microBatches m: Int, optimizer opt: [Double]) -> Bool {
         let q = steadyPeriod
-        guard check.microBatches > base + 2 * q, check.microBatches < m else { return false }
         let d = simulate(microBatches: check.microBatches, optimizer: opt)
         let predicted = TimelineSummary.extrapolate(a.summary, b.summary, Double(check.microBatches - base) / Double(q))
         // As `extended` asks of a window: its periods agree, and the line's prediction to
@@ -218,12 +221,6 @@ extension Engine {
         let repeats = (1...Engine.longestCycle).contains { k in
             check.reading(multiple: k)?.shift(graph: d.graph, start: d.start, end: d.end, tolerance: tolerance) != nil
         }
-        // The stage shown must still be the busiest at the real count: two stages whose
-        // compute differs by 1e-4 can trade places hundreds of micro-batches on (DeepSeek-V2,
-        // TP 8 CP 2 PP 4 under DualPipe on 64 H800s, 4,096 micro-batches: the third stage
-        // passes the second), and the report would show the other stage's breakdown.
-        let extended = TimelineSummary.extrapolate(a.summary, b.summary, Double(m - base) / Double(q))
-        return d.graph.requests == c.graph.requests && repeats && TimelineSummary.agrees(predicted, d.summary, tolerance: 1e-9 / beyond)
-            && extended.showsTheBusiestStage
+        return d.graph.requests == a.graph.requests && repeats && TimelineSummary.agrees(predicted, d.summary, tolerance: 1e-9 / beyond)
     }
 }
