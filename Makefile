@@ -5,7 +5,7 @@ EXAMPLE ?= Experiments/quickstart-llama3-8b-a100.json
 export OMPI_ALLOW_RUN_AS_ROOT ?= 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM ?= 1
 
-.PHONY: deps test-deps build run test bench fuzz fuzz-deps clean
+.PHONY: deps test-deps build run test bench fuzz fuzz-engine fuzz-deps clean
 
 # Installs, with one apt-get update, the Debian packages that are missing: Open MPI and pkg-config
 # always; with $(1) = browser also Chromium, which the HTML page tests render in, and Python 3, which
@@ -42,7 +42,7 @@ test: test-deps
 bench: build
 	./.build/release/trainsim bench
 
-# libFuzzer over the experiment decoder (see Fuzz/README.md); not part of `make test`.
+# libFuzzer over the experiment decoder and over the engine (see Fuzz/README.md); not part of `make test`.
 SWIFTC ?= swiftc
 FUZZ_DIR ?= .build/fuzz
 FUZZ_SECONDS ?= 120
@@ -70,6 +70,20 @@ fuzz: $(FUZZ_DIR)/fuzz-experiment
 	done
 	cd $(FUZZ_DIR) && SWIFT_BACKTRACE=enable=no TRAINSIM_HOME=$(CURDIR) ./fuzz-experiment \
 	  -dict=$(CURDIR)/Fuzz/experiment.dict -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 corpus
+
+FUZZ_ENGINE_SOURCES := $(shell find Sources/TrainSimCore -name '*.swift' | sort) Fuzz/engine/FuzzEngine.swift
+
+$(FUZZ_DIR)/fuzz-engine: $(FUZZ_ENGINE_SOURCES) | fuzz-deps
+	@mkdir -p $(FUZZ_DIR)
+	@echo "trainsim: building the engine fuzzer (swiftc -O over Sources/TrainSimCore and Fuzz/engine/)"
+	@$(SWIFTC) -parse-as-library -sanitize=fuzzer,address -use-ld=lld -O -j 2 \
+	  -module-name TrainSimFuzz $(FUZZ_ENGINE_SOURCES) -o $@
+
+fuzz-engine: $(FUZZ_DIR)/fuzz-engine
+	@mkdir -p $(FUZZ_DIR)/engine-corpus
+	@for f in Experiments/*.json; do cp "$$f" "$(FUZZ_DIR)/engine-corpus/seed-$$(basename "$$f")"; done
+	cd $(FUZZ_DIR) && SWIFT_BACKTRACE=enable=no TRAINSIM_HOME=$(CURDIR) ./fuzz-engine \
+	  -dict=$(CURDIR)/Fuzz/experiment.dict -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 engine-corpus
 
 clean:
 	rm -rf .build
