@@ -46,7 +46,8 @@ bench: build
 SWIFTC ?= swiftc
 FUZZ_DIR ?= .build/fuzz
 FUZZ_SECONDS ?= 120
-FUZZ_SOURCES := $(shell find Sources/TrainSimCore -name '*.swift' | sort) Fuzz/FuzzExperiment.swift
+FUZZ_CORE := $(shell find Sources/TrainSimCore -name '*.swift' | sort)
+FUZZ_SOURCES := $(FUZZ_CORE) Fuzz/FuzzExperiment.swift
 
 fuzz-deps:
 	@if command -v ld.lld >/dev/null 2>&1 || [ -x "$$(dirname "$$(command -v $(SWIFTC))")/ld.lld" ]; then \
@@ -71,7 +72,7 @@ fuzz: $(FUZZ_DIR)/fuzz-experiment
 	cd $(FUZZ_DIR) && SWIFT_BACKTRACE=enable=no TRAINSIM_HOME=$(CURDIR) ./fuzz-experiment \
 	  -dict=$(CURDIR)/Fuzz/experiment.dict -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 corpus
 
-FUZZ_ENGINE_SOURCES := $(shell find Sources/TrainSimCore -name '*.swift' | sort) Fuzz/engine/FuzzEngine.swift
+FUZZ_ENGINE_SOURCES := $(FUZZ_CORE) Fuzz/engine/FuzzEngine.swift
 
 $(FUZZ_DIR)/fuzz-engine: $(FUZZ_ENGINE_SOURCES) | fuzz-deps
 	@mkdir -p $(FUZZ_DIR)

@@ -9,8 +9,8 @@
 // outcome but a crash, a memory error, a leak or a hang is fine; a crash includes a step that is
 // not a positive finite number, a negative or non-finite part of the breakdown, parts that do not
 // add up to the step, a non-finite MFU or HFU, a step read off the steady state that is not the
-// full simulation's (to 1e-9, up to 64 micro-batches), and an error message that spans lines. References in the input resolve
-// only to files under TRAINSIM_HOME (`DataLocator.shippedOnly`).
+// full simulation's (to 1e-9, up to 64 micro-batches), and an error message that spans lines.
+// References in the input resolve only to files under TRAINSIM_HOME (`DataLocator.shippedOnly`).
 import Foundation
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -24,6 +24,7 @@ public func fuzzEngine(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         if e.cluster.network == .flow { guard e.cluster.devices <= 64, e.microBatches <= 32 else { return 0 } }
         let engine = try Engine(e)
         let r = engine.step()
+        precondition(r.stepSeconds.isFinite && r.stepSeconds > 0, "step time \(r.stepSeconds)")
         // The step read off the steady state is the full simulation's (as the tests ask, to 1e-9).
         if e.microBatches <= 64 {
             var full = engine
@@ -32,7 +33,6 @@ public func fuzzEngine(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
             precondition(abs(f.stepSeconds - r.stepSeconds) <= 1e-9 * f.stepSeconds,
                          "step \(r.stepSeconds) s read off the steady state, \(f.stepSeconds) s simulated in full")
         }
-        precondition(r.stepSeconds.isFinite && r.stepSeconds > 0, "step time \(r.stepSeconds)")
         let b = r.breakdown
         let parts = [b.compute, b.bubble, b.tp, b.pp, b.dp, b.ep, b.cp, b.optimizer]
         for part in parts { precondition(part.isFinite && part >= 0, "a part of the breakdown is \(part)") }
