@@ -207,7 +207,8 @@ final class IssuePointTests: XCTestCase {
         XCTAssertEqual(once.calls, 34)
         XCTAssertEqual(deepspeed.calls, 34)
         XCTAssertEqual(fsdp.calls, 4 * 34)
-        XCTAssertGreaterThanOrEqual(fsdp.result.stepSeconds, once.result.stepSeconds)
+        // (Where the extra gathers hide entirely, the two steps agree to rounding.)
+        XCTAssertGreaterThanOrEqual(fsdp.result.stepSeconds, once.result.stepSeconds * (1 - 1e-12))
         // With one micro-batch per step the two are the same gathers.
         let single = try Engine.simulateStep(try dense(zero: 2, framework: "\"pytorch-fsdp\"", gbs: 8))
         let singleOnce = try Engine.simulateStep(try dense(zero: 2, framework: "{\"stack\": \"pytorch-fsdp\", \"zero2ReshardAfterBackward\": false}", gbs: 8))

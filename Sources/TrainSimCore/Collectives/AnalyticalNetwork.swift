@@ -50,6 +50,26 @@ public struct AnalyticalNetwork: CollectiveCostModel {
         let tierName = cluster.levelName(shape.level)
         let log2 = { (x: Double) -> Double in x <= 1 ? 0 : ceil(Foundation.log2(x)) }
         let inNetwork = cluster.spec.fabric.inNetworkReduction
+        // On a fat-tree, one pass of a flat ring over all n members in nL channels, as NCCL runs a
+        // ring across nodes and as flow mode's ring does: each channel leaves every domain through
+        // its own member's NIC (PXN), and a member's scale-up links carry all nL channels, so a
+        // pass moves (n - 1)/n of the buffer at min(scale-up, nL x NIC) (NCCL's tuning model,
+        // src/graph/tuning.cc: a ring's bandwidth is its channels times the inter-node bandwidth of
+        // one; NetworkCollectiveTests checks flow mode's). Its n - 1 steps pay the latencies of the
+        // hierarchical form below: nD - 1 between domains, the others inside one. Both tiers are
+        // busy at once, each for its own part.
+        let ringPass: (seconds: Double, perTier: [String: Double])? = {
+            guard direct == nil, nL > 1, nD > 1 else { return nil }
+            let steps = (Double(n) - 1) / Double(n) * S
+            let latency = (nL - 1) * aUp + (nD - 1) * aOut + (nL - 1) * (nD - 1) * aUp
+            let t = steps / min(bUp, nL * bOut) + latency
+            return (t, split(("scale-up", min(t, steps / bUp + (Double(n) - 1) * aUp)), (tierName, t)))
+        }()
+        /// The cheaper of a hierarchical form and the flat ring (`passes` of it).
+        func orFlatRing(_ c: CollectiveCost, passes: Double) -> CollectiveCost {
+            guard let r = ringPass, passes * r.seconds < c.seconds else { return c }
+            return CollectiveCost(seconds: passes * r.seconds, perTier: r.perTier.mapValues { passes * $0 }, algorithm: "ring")
+        }
 
         switch r.kind {
         case .allReduce:
@@ -84,9 +104,9 @@ public struct AnalyticalNetwork: CollectiveCostModel {
                 let leaf = 2 * (m - 1) / m * chunk / b1 + 2 * (m - 1) * a1
                 let top = allReduceOut(k, chunk / m, bOut, aOut)
                 if leaf + top.0 < two.0 {
-                    return CollectiveCost(seconds: up + leaf + top.0,
-                                          perTier: split(("scale-up", up), (cluster.levelName(1), leaf), (tierName, top.0)),
-                                          algorithm: "hierarchical-3")
+                    return orFlatRing(CollectiveCost(seconds: up + leaf + top.0,
+                                                     perTier: split(("scale-up", up), (cluster.levelName(1), leaf), (tierName, top.0)),
+                                                     algorithm: "hierarchical-3"), passes: 2)
                 }
             }
             // Two binary trees over the domains, each half the buffer, both ways on every edge.
@@ -95,8 +115,8 @@ public struct AnalyticalNetwork: CollectiveCostModel {
                 if tree < up + two.0 { return CollectiveCost(seconds: tree, perTier: [tierName: tree], algorithm: "double-binary-tree") }
             }
             if let f = flatPass, 2 * f < up + two.0 { return CollectiveCost(seconds: 2 * f, perTier: [tierName: 2 * f], algorithm: "ring") }
-            return CollectiveCost(seconds: up + two.0, perTier: split(("scale-up", up), (tierName, two.0)),
-                                  algorithm: nL > 1 ? "hierarchical" : two.1)
+            return orFlatRing(CollectiveCost(seconds: up + two.0, perTier: split(("scale-up", up), (tierName, two.0)),
+                                             algorithm: nL > 1 ? "hierarchical" : two.1), passes: 2)
         case .reduceScatter, .allGather:
             let up = (nL - 1) / nL * S / bUp + (nL - 1) * aUp
             guard nD > 1 else { return CollectiveCost(seconds: up, perTier: ["scale-up": up], algorithm: "ring") }
@@ -112,14 +132,14 @@ public struct AnalyticalNetwork: CollectiveCostModel {
                 let leaf = (m - 1) / m * (S / nL) / b1 + (m - 1) * a1 + (nL - 1) * (m - 1) * aUp
                 let top = (k - 1) / k * (S / nL / m) / bOut + (k - 1) * aOut + (nL * m - 1) * (k - 1) * aUp
                 if leaf + top < out {
-                    return CollectiveCost(seconds: up + leaf + top,
-                                          perTier: split(("scale-up", up), (cluster.levelName(1), leaf), (tierName, top)),
-                                          algorithm: "hierarchical-3")
+                    return orFlatRing(CollectiveCost(seconds: up + leaf + top,
+                                                     perTier: split(("scale-up", up), (cluster.levelName(1), leaf), (tierName, top)),
+                                                     algorithm: "hierarchical-3"), passes: 1)
                 }
             }
             if let f = flatPass, f < up + out { return CollectiveCost(seconds: f, perTier: [tierName: f], algorithm: "ring") }
-            return CollectiveCost(seconds: up + out, perTier: split(("scale-up", up), (tierName, out)),
-                                  algorithm: nL > 1 ? "hierarchical" : "ring")
+            return orFlatRing(CollectiveCost(seconds: up + out, perTier: split(("scale-up", up), (tierName, out)),
+                                             algorithm: nL > 1 ? "hierarchical" : "ring"), passes: 1)
         case .allToAll:
             let local = (nL - 1) / Double(n) * S
             let remote = (Double(n) - nL) / Double(n) * S

@@ -118,19 +118,24 @@ struct FlowScheduleBuilder {
     }
 
     /// One coupled flow over the hops members[i] -> members[i+1] (a ring closes the loop):
-    /// every hop moves `volume` at the same rate. `steps` latencies are paid.
+    /// every hop moves `volume` at the same rate. `steps` latencies are paid, as NCCL's tuning
+    /// model counts them (src/graph/tuning.cc): per pass over the members (n - 1 steps), one step
+    /// per domain after the first at the latency of the hops between domains, the others at the
+    /// latency of the hops inside one (as the analytical network's rings).
     mutating func coupled(_ m: [Int], closed: Bool, volume: Double, steps: Int, copy: Int) {
         buf.removeAll()
-        var hop = 0.0
+        var intraHop = 0.0, interHop = 0.0, crossings = 0
         let n = m.count
         for i in 0..<(closed ? n : n - 1) {
             let lv = graph.route(m[i], m[(i + 1) % n], salt: salt(copy), into: &buf)
-            hop = max(hop, graph.latency(level: lv))
+            if lv > 0 { interHop = max(interHop, graph.latency(level: lv)); crossings += 1 } else { intraHop = max(intraHop, graph.latency(level: lv)) }
             level = max(level, lv)
         }
         fsb.add(buf, volume: volume)
         copyOf.append(Int32(copy))
-        latency = max(latency, Double(steps) * hop)
+        let domains = closed ? max(crossings, 1) : crossings + 1
+        let inter = min(Double(steps), Double(steps) / Double(max(1, n - 1)) * Double(domains - 1))
+        latency = max(latency, (Double(steps) - inter) * intraHop + inter * interHop)
     }
 
     /// A flow over a prepared route.
@@ -253,7 +258,20 @@ struct FlowScheduleBuilder {
             }
             endPhase()
         case (.broadcast, .chain):
-            for (c, m) in copies.enumerated() { coupled(m, closed: false, volume: 1, steps: n - 1, copy: c) }
+            // NCCL's broadcast runs on its ring's channels: where the ring above has l > 1 channels,
+            // l chains from the root along them, each with 1/l of the buffer and leaving each domain
+            // through its own NIC (as the analytical network's chain does).
+            for (c, m) in copies.enumerated() {
+                if let parts = domainSplit(m, unequal: true), parts.count > 1, let l = parts.map(\.count).min(), l > 1 {
+                    for k in 0..<l {
+                        let ring = parts.flatMap { p in (0..<p.count).map { p[($0 + k) % p.count] } }
+                        let r = ring.firstIndex(of: m[0]) ?? 0
+                        coupled(Array(ring[r...] + ring[..<r]), closed: false, volume: 1 / Double(l), steps: n - 1, copy: c)
+                    }
+                } else {
+                    coupled(m, closed: false, volume: 1, steps: n - 1, copy: c)
+                }
+            }
             endPhase()
         default:
             return false
