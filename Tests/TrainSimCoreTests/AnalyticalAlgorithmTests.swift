@@ -83,4 +83,23 @@ final class AnalyticalAlgorithmTests: XCTestCase {
             }
         }
     }
+
+    func testMeshInsideAFullMeshDomain() throws {
+        // Ascend 910B servers: 8 NPUs joined pairwise by HCCS. HCCL's Mesh algorithm sends every
+        // peer its share at once: the ring's bandwidth in one step instead of seven, as flow mode's.
+        let c = try cluster("ascend-910b-a2", devices: 16)
+        let net = AnalyticalNetwork(cluster: c), flow = FlowNetwork(cluster: c)
+        let S = 32e6, group = CommGroup(size: 8, stride: 1)
+        let bUp = c.scaleUpBytesPerSecond(groupMembers: 8), aUp = c.latency(level: 0)
+        for kind in [CollectiveKind.reduceScatter, .allGather, .allReduce] {
+            let r = net.cost(CollectiveRequest(kind: kind, bytes: S, group: group, label: "t"))
+            let passes = kind == .allReduce ? 2.0 : 1.0
+            XCTAssertEqual(r.algorithm, "mesh", "\(kind)")
+            XCTAssertEqual(r.seconds, passes * (7.0 / 8 * S / bUp + aUp), accuracy: 1e-12, "\(kind)")
+            XCTAssertEqual(r.seconds, flow.cost(CollectiveRequest(kind: kind, bytes: S, group: group, label: "t")).seconds, accuracy: 1e-3 * r.seconds)
+        }
+        // Two NPUs: one step either way (ring). A group across servers: no mesh.
+        XCTAssertEqual(net.cost(CollectiveRequest(kind: .allGather, bytes: S, group: CommGroup(size: 2, stride: 1), label: "t")).algorithm, "ring")
+        XCTAssertNotEqual(net.cost(CollectiveRequest(kind: .allGather, bytes: S, group: CommGroup(size: 16, stride: 1), label: "t")).algorithm, "mesh")
+    }
 }

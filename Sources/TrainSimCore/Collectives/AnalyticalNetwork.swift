@@ -57,14 +57,19 @@ public struct AnalyticalNetwork: CollectiveCostModel {
         // src/graph/tuning.cc: a ring's bandwidth is its channels times the inter-node bandwidth of
         // one; NetworkCollectiveTests checks flow mode's). Its n - 1 steps pay the latencies of the
         // hierarchical form below: nD - 1 between domains, the others inside one. Both tiers are
-        // busy at once, each for its own part.
+        // busy at once, each for its own part (its bytes at its own rate, and its steps).
         let ringPass: (seconds: Double, perTier: [String: Double])? = {
             guard direct == nil, nL > 1, nD > 1 else { return nil }
-            let steps = (Double(n) - 1) / Double(n) * S
-            let latency = (nL - 1) * aUp + (nD - 1) * aOut + (nL - 1) * (nD - 1) * aUp
-            let t = steps / min(bUp, nL * bOut) + latency
-            return (t, split(("scale-up", min(t, steps / bUp + (Double(n) - 1) * aUp)), (tierName, t)))
+            let bytes = (Double(n) - 1) / Double(n) * S
+            let inside = ((nL - 1) + (nL - 1) * (nD - 1)) * aUp, between = (nD - 1) * aOut
+            let t = bytes / min(bUp, nL * bOut) + inside + between
+            return (t, split(("scale-up", min(t, bytes / bUp + inside)), (tierName, min(t, bytes / (nL * bOut) + between))))
         }()
+        // Inside one full-mesh domain (HCCS), HCCL's Mesh algorithm: every member sends each peer its
+        // share over their direct link at once, one step instead of a ring's nL - 1 (flow mode's
+        // `mesh`, built for domains of up to 32).
+        let meshPass: Double? = cluster.spec.node.scaleUp.kind == "mesh" && cluster.spec.node.scaleUp.domainDevices <= 32 && nD == 1 && nL > 2
+            ? (nL - 1) / nL * S / bUp + aUp : nil
         /// The cheaper of a hierarchical form and the flat ring (`passes` of it).
         func orFlatRing(_ c: CollectiveCost, passes: Double) -> CollectiveCost {
             guard let r = ringPass, passes * r.seconds < c.seconds else { return c }
@@ -78,6 +83,7 @@ public struct AnalyticalNetwork: CollectiveCostModel {
             let up = upBW + 2 * (nL - 1) * aUp
             guard nD > 1 else {
                 let tree = 2 * S / bUp + 2 * log2(nL) * aUp
+                if let m = meshPass, 2 * m < min(up, tree) { return CollectiveCost(seconds: 2 * m, perTier: ["scale-up": 2 * m], algorithm: "mesh") }
                 return up <= tree ? CollectiveCost(seconds: up, perTier: ["scale-up": up], algorithm: "ring")
                     : CollectiveCost(seconds: tree, perTier: ["scale-up": tree], algorithm: "tree")
             }
@@ -119,7 +125,10 @@ public struct AnalyticalNetwork: CollectiveCostModel {
                                              algorithm: nL > 1 ? "hierarchical" : two.1), passes: 2)
         case .reduceScatter, .allGather:
             let up = (nL - 1) / nL * S / bUp + (nL - 1) * aUp
-            guard nD > 1 else { return CollectiveCost(seconds: up, perTier: ["scale-up": up], algorithm: "ring") }
+            guard nD > 1 else {
+                if let m = meshPass, m < up { return CollectiveCost(seconds: m, perTier: ["scale-up": m], algorithm: "mesh") }
+                return CollectiveCost(seconds: up, perTier: ["scale-up": up], algorithm: "ring")
+            }
             // NCCL's reduce-scatter and all-gather are rings (no tree): a flat ring over all n
             // members takes n - 1 steps, nD - 1 of them between domains and the others inside
             // one, each paying its link's latency (NCCL's tuning model, src/graph/tuning.cc:
