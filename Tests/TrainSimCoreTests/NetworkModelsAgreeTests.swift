@@ -14,13 +14,15 @@ final class NetworkModelsAgreeTests: XCTestCase {
 
     func testAnalyticalAndFlowStepsAgreeOnFatTreesAndMeshes() throws {
         // (topology, model, plan): data parallelism over whole nodes, half nodes under TP 2, ZeRO-3's
-        // per-layer gathers, an interleaved pipeline, and TP 8 inside an Ascend server's HCCS mesh.
+        // per-layer gathers, an interleaved pipeline, TP 8 inside an Ascend server's HCCS mesh, and data
+        // parallelism over four NPUs of each server (HCCL's hierarchical algorithms).
         let plans: [(String, String, String, String)] = [
             ("a100-80g-ib", "llama3-8b", #""tp": 1, "pp": 1, "zero": 1"#, "megatron-core"),
             ("h100-ib", "llama3-8b", #""tp": 2, "pp": 1, "zero": 1"#, "megatron-core"),
             ("h800-ib", "llama3-8b", #""tp": 1, "pp": 1, "zero": 3"#, "pytorch-fsdp"),
             ("h100-ib", "llama3-70b", #""tp": 4, "pp": 4, "vpp": 2, "zero": 1, "schedule": "interleaved""#, "nemo"),
             ("ascend-910b-a2", "llama3-70b", #""tp": 8, "pp": 2, "zero": 1"#, "mindspeed"),
+            ("ascend-910b-a2", "llama3-8b", #""tp": 2, "pp": 1, "zero": 1"#, "mindspeed"),
         ]
         for (topology, model, plan, stack) in plans {
             let text = """

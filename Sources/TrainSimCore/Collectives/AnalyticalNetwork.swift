@@ -50,6 +50,10 @@ public struct AnalyticalNetwork: CollectiveCostModel {
         let tierName = cluster.levelName(shape.level)
         let log2 = { (x: Double) -> Double in x <= 1 ? 0 : ceil(Foundation.log2(x)) }
         let inNetwork = cluster.spec.fabric.inNetworkReduction
+        // A full-mesh scale-up (HCCS) runs HCCL's hierarchical algorithms across servers (server,
+        // then inter-server: Mesh or Ring inside, Ring, RHD or NHR between); a flat ring's
+        // channels would share its direct links, except with two members a server (one link each way).
+        let meshUp = cluster.spec.node.scaleUp.kind == "mesh"
         // On a fat-tree, one pass of a flat ring over all n members in nL channels, as NCCL runs a
         // ring across nodes and as flow mode's ring does: each channel leaves every domain through
         // its own member's NIC (PXN), and a member's scale-up links carry all nL channels, so a
@@ -59,7 +63,7 @@ public struct AnalyticalNetwork: CollectiveCostModel {
         // hierarchical form below: nD - 1 between domains, the others inside one. Both tiers are
         // busy at once, each for its own part (its bytes at its own rate, and its steps).
         let ringPass: (seconds: Double, perTier: [String: Double])? = {
-            guard direct == nil, nL > 1, nD > 1 else { return nil }
+            guard direct == nil, !meshUp || nL == 2, nL > 1, nD > 1 else { return nil }
             let bytes = (Double(n) - 1) / Double(n) * S
             let inside = ((nL - 1) + (nL - 1) * (nD - 1)) * aUp, between = (nD - 1) * aOut
             let t = bytes / min(bUp, nL * bOut) + inside + between
@@ -134,12 +138,14 @@ public struct AnalyticalNetwork: CollectiveCostModel {
             // one, each paying its link's latency (NCCL's tuning model, src/graph/tuning.cc:
             // (nsteps - nInterSteps) intra + nInterSteps inter). The (nL - 1) steps inside the
             // first domain are `up`'s; the other (nL - 1)(nD - 1) are counted here.
-            // (On a direct fabric, `directFabric` gives the ring's own per-hop figures.)
-            let out = (nD - 1) / nD * (S / nL) / bOut + (nD - 1) * aOut + (direct == nil ? (nL - 1) * (nD - 1) * aUp : 0)
+            // (On a direct fabric, `directFabric` gives the ring's own per-hop figures; HCCL's
+            // hierarchical reduce-scatter and all-gather on a mesh pay their own two phases' steps.)
+            let flatSteps = direct == nil && !meshUp
+            let out = (nD - 1) / nD * (S / nL) / bOut + (nD - 1) * aOut + (flatSteps ? (nL - 1) * (nD - 1) * aUp : 0)
             if direct == nil, let (m, k) = leafSplit(shape) {
                 let b1 = outBandwidth(level: 1), a1 = cluster.latency(level: 1)
-                let leaf = (m - 1) / m * (S / nL) / b1 + (m - 1) * a1 + (nL - 1) * (m - 1) * aUp
-                let top = (k - 1) / k * (S / nL / m) / bOut + (k - 1) * aOut + (nL * m - 1) * (k - 1) * aUp
+                let leaf = (m - 1) / m * (S / nL) / b1 + (m - 1) * a1 + (flatSteps ? (nL - 1) * (m - 1) * aUp : 0)
+                let top = (k - 1) / k * (S / nL / m) / bOut + (k - 1) * aOut + (flatSteps ? (nL * m - 1) * (k - 1) * aUp : 0)
                 if leaf + top < out {
                     return orFlatRing(CollectiveCost(seconds: up + leaf + top,
                                                      perTier: split(("scale-up", up), (cluster.levelName(1), leaf), (tierName, top)),
