@@ -17,8 +17,8 @@ struct TimelineSimulator {
     init(graph: TaskGraph, sharing: LinkSharing) {
         g = graph
         self.sharing = sharing
-        start = [Double](repeating: 0, count: graph.count)
-        end = [Double](repeating: 0, count: graph.count)
+        start = []
+        end = []
     }
 
     /// Operations a stage may have in flight at once (one per stream, with room to spare).
@@ -62,18 +62,19 @@ struct TimelineSimulator {
             }
         }
         // An operation's hot state in one record, so that an event touches one cache line of it.
-        let op = buffer(n, Hot(left: 0, rate: 1, since: 0, work: 0, smShare: 0, stage: 0, slot: -1, isComm: false))
-        let remaining = buffer(n, Int32(0))
-        let startT = buffer(n, 0.0), endT = buffer(n, 0.0)
+        // Each written once, here (and every start and end once, by the loop below).
+        let op = UnsafeMutablePointer<Hot>.allocate(capacity: max(n, 1))
+        let remaining = UnsafeMutablePointer<Int32>.allocate(capacity: max(n, 1))
+        let startT = UnsafeMutablePointer<Double>.allocate(capacity: max(n, 1)), endT = UnsafeMutablePointer<Double>.allocate(capacity: max(n, 1))
         g.work.withUnsafeBufferPointer { work in
             g.smShare.withUnsafeBufferPointer { sm in
                 g.category.withUnsafeBufferPointer { cat in
                     g.stage.withUnsafeBufferPointer { stage in
                         g.depStart.withUnsafeBufferPointer { ds in
                             for i in 0..<n {
-                                op[i] = Hot(left: 0, rate: 1, since: 0, work: work[i], smShare: sm[i], stage: stage[i],
-                                            slot: -1, isComm: cat[i].isComm)
-                                remaining[i] = ds[i + 1] - ds[i]
+                                (op + i).initialize(to: Hot(left: 0, rate: 1, since: 0, work: work[i], smShare: sm[i], stage: stage[i],
+                                                            slot: -1, isComm: cat[i].isComm))
+                                (remaining + i).initialize(to: ds[i + 1] - ds[i])
                             }
                         }
                     }
@@ -86,7 +87,7 @@ struct TimelineSimulator {
         let next = buffer(stages, Double.infinity), nextOp = buffer(stages, Int32(-1))
         defer {
             op.deallocate()
-            for p in [startT, endT, computeRate, next] as [UnsafeMutablePointer<Double>] { p.deallocate() }
+            for p in [computeRate, next] as [UnsafeMutablePointer<Double>] { p.deallocate() }
             for p in [active, computing, nextOp, succStartP, succP, remaining] as [UnsafeMutablePointer<Int32>] { p.deallocate() }
             activeCount.deallocate()
         }
@@ -189,7 +190,15 @@ struct TimelineSimulator {
         }
         // Every operation ran: the graph has no cycle (a schedule that deadlocks is a bug, not a step).
         precondition(begun == n, "timeline: \(n - begun) operations never became ready")
-        start = Array(UnsafeBufferPointer(start: startT, count: n))
-        end = Array(UnsafeBufferPointer(start: endT, count: n))
+        // The arrays take the buffers' values (moved: Double needs no deinitialising).
+        func array(_ p: UnsafeMutablePointer<Double>) -> [Double] {
+            defer { p.deallocate() }
+            return [Double](unsafeUninitializedCapacity: n) { out, filled in
+                if n > 0 { out.baseAddress!.moveInitialize(from: p, count: n) }
+                filled = n
+            }
+        }
+        start = array(startT)
+        end = array(endT)
     }
 }
