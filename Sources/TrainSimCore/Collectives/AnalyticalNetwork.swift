@@ -59,9 +59,9 @@ public struct AnalyticalNetwork: CollectiveCostModel {
         // its own member's NIC (PXN), and a member's scale-up links carry all nL channels, so a
         // pass moves (n - 1)/n of the buffer at min(scale-up, nL x NIC) (NCCL's tuning model,
         // src/graph/tuning.cc: a ring's bandwidth is its channels times the inter-node bandwidth of
-        // one; NetworkCollectiveTests checks flow mode's). Its n - 1 steps pay the latencies of the
-        // hierarchical form below: nD - 1 between domains, the others inside one. Both tiers are
-        // busy at once, each for its own part (its bytes at its own rate, and its steps).
+        // one; NetworkCollectiveTests checks flow mode's). Of its n - 1 steps, nD - 1 pay the latency
+        // between domains and the others the latency inside one (the same tuning model). Both tiers
+        // are busy at once, each for its own part (its bytes at its own rate, and its steps).
         let ringPass: (seconds: Double, perTier: [String: Double])? = {
             guard direct == nil, !meshUp || nL == 2, nL > 1, nD > 1 else { return nil }
             let bytes = (Double(n) - 1) / Double(n) * S
@@ -72,7 +72,7 @@ public struct AnalyticalNetwork: CollectiveCostModel {
         // Inside one full-mesh domain (HCCS), HCCL's Mesh algorithm: every member sends each peer its
         // share over their direct link at once, one step instead of a ring's nL - 1 (flow mode's
         // `mesh`, built for domains of up to 32).
-        let meshPass: Double? = cluster.spec.node.scaleUp.kind == "mesh" && cluster.spec.node.scaleUp.domainDevices <= 32 && nD == 1 && nL > 2
+        let meshPass: Double? = meshUp && cluster.spec.node.scaleUp.domainDevices <= 32 && nD == 1 && nL > 2
             ? (nL - 1) / nL * S / bUp + aUp : nil
         /// The cheaper of a hierarchical form and the flat ring (`passes` of it).
         func orFlatRing(_ c: CollectiveCost, passes: Double) -> CollectiveCost {
