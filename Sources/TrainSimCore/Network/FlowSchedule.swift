@@ -138,6 +138,15 @@ struct FlowScheduleBuilder {
         latency = max(latency, (Double(steps) - inter) * intraHop + inter * interHop)
     }
 
+    /// The orders of a ring's channels over members `m`: a group with l > 1 members in each of
+    /// several domains runs l rings (NCCL channels; l = the fewest members a domain holds), ring k
+    /// entering each domain at its k-th member, so the rings leave each domain through l different
+    /// NICs. One ring otherwise.
+    func channels(_ m: [Int]) -> [[Int]] {
+        guard let parts = domainSplit(m, unequal: true), parts.count > 1, let l = parts.map(\.count).min(), l > 1 else { return [m] }
+        return (0..<l).map { k in parts.flatMap { p in (0..<p.count).map { p[($0 + k) % p.count] } } }
+    }
+
     /// A flow over a prepared route.
     mutating func addFlow(_ route: RouteBuffer, volume: Double, sum: Bool, copy: Int, latency lat: Double, level lv: Int) {
         fsb.add(route, volume: volume, sum: sum)
@@ -166,18 +175,8 @@ struct FlowScheduleBuilder {
             let ar = kind == .allReduce
             let volume = (ar ? 2 : 1) * (nd - 1) / nd, steps = (ar ? 2 : 1) * (n - 1)
             for (c, m) in copies.enumerated() {
-                // Channels: a group with l > 1 members in each of several domains runs l rings
-                // (NCCL channels; l = the fewest members a domain holds), ring k entering each
-                // domain at its k-th member, so the rings leave each domain through l different
-                // NICs. One ring otherwise.
-                if let parts = domainSplit(m, unequal: true), parts.count > 1, let l = parts.map(\.count).min(), l > 1 {
-                    for k in 0..<l {
-                        let order = parts.flatMap { p in (0..<p.count).map { p[($0 + k) % p.count] } }
-                        coupled(order, closed: true, volume: volume / Double(l), steps: steps, copy: c)
-                    }
-                } else {
-                    coupled(m, closed: true, volume: volume, steps: steps, copy: c)
-                }
+                let rings = channels(m)
+                for order in rings { coupled(order, closed: true, volume: volume / Double(rings.count), steps: steps, copy: c) }
             }
             endPhase()
         case (.allReduce, .doubleBinaryTree):
@@ -258,18 +257,14 @@ struct FlowScheduleBuilder {
             }
             endPhase()
         case (.broadcast, .chain):
-            // NCCL's broadcast runs on its ring's channels: where the ring above has l > 1 channels,
-            // l chains from the root along them, each with 1/l of the buffer and leaving each domain
-            // through its own NIC (as the analytical network's chain does).
+            // NCCL's broadcast runs on its ring's channels: a chain from the root along each, with its
+            // share of the buffer, leaving each domain through its own NIC (as the analytical
+            // network's chain does).
             for (c, m) in copies.enumerated() {
-                if let parts = domainSplit(m, unequal: true), parts.count > 1, let l = parts.map(\.count).min(), l > 1 {
-                    for k in 0..<l {
-                        let ring = parts.flatMap { p in (0..<p.count).map { p[($0 + k) % p.count] } }
-                        let r = ring.firstIndex(of: m[0]) ?? 0
-                        coupled(Array(ring[r...] + ring[..<r]), closed: false, volume: 1 / Double(l), steps: n - 1, copy: c)
-                    }
-                } else {
-                    coupled(m, closed: false, volume: 1, steps: n - 1, copy: c)
+                let rings = channels(m)
+                for ring in rings {
+                    let r = ring.firstIndex(of: m[0]) ?? 0
+                    coupled(Array(ring[r...] + ring[..<r]), closed: false, volume: 1 / Double(rings.count), steps: n - 1, copy: c)
                 }
             }
             endPhase()

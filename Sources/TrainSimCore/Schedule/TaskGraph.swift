@@ -148,13 +148,7 @@ struct TaskGraph: Sendable {
             // read them eleven times), into raw columns that become the arrays.
             let n = records.count
             func column<T>(_: T.Type) -> UnsafeMutablePointer<T> { .allocate(capacity: n) }
-            func array<T>(_ p: UnsafeMutablePointer<T>) -> [T] {
-                defer { p.deallocate() }
-                return [T](unsafeUninitializedCapacity: n) { out, filled in
-                    out.baseAddress!.moveInitialize(from: p, count: n)
-                    filled = n
-                }
-            }
+            func array<T>(_ p: UnsafeMutablePointer<T>) -> [T] { [T](moving: p, count: n) }
             let st = column(Int32.self), sr = column(Int32.self), ca = column(Category.self), wo = column(Double.self)
             let rq = column(Int32.self), sm = column(Double.self), ly = column(Int32.self), lk = column(Int32.self)
             let mb = column(Int32.self), vs = column(Int32.self), nm = column(UInt16.self)

@@ -190,15 +190,7 @@ struct TimelineSimulator {
         }
         // Every operation ran: the graph has no cycle (a schedule that deadlocks is a bug, not a step).
         precondition(begun == n, "timeline: \(n - begun) operations never became ready")
-        // The arrays take the buffers' values (moved: Double needs no deinitialising).
-        func array(_ p: UnsafeMutablePointer<Double>) -> [Double] {
-            defer { p.deallocate() }
-            return [Double](unsafeUninitializedCapacity: n) { out, filled in
-                if n > 0 { out.baseAddress!.moveInitialize(from: p, count: n) }
-                filled = n
-            }
-        }
-        start = array(startT)
-        end = array(endT)
+        start = [Double](moving: startT, count: n)
+        end = [Double](moving: endT, count: n)
     }
 }
