@@ -24,14 +24,16 @@ struct TimelineSimulator {
     /// Operations a stage may have in flight at once (one per stream, with room to spare).
     static let slots = 16
 
-    /// What the event loop reads and writes of an operation: work left (seconds at full rate),
-    /// its rate and since when, its work alone, the SM share it takes, its stage, its slot among
-    /// the stage's operations in flight, and whether it is a collective. The dependencies still to
-    /// end are counted apart, 4 bytes an operation: they are counted down along every edge, in no
-    /// order, and a large step's records do not stay in cache.
+    /// What the event loop reads and writes of an operation: work left (seconds at full rate; its
+    /// whole work until it begins), its rate and since when, its stage, its slot among the stage's
+    /// operations in flight, and whether it is a collective: 32 bytes, two records a cache line,
+    /// since beginning an operation is a cache miss on its record in a large step. The SM share
+    /// a collective takes is read apart (only when its stage's rates change), and the dependencies
+    /// still to end are counted apart, 4 bytes an operation: they are counted down along every
+    /// edge, in no order.
     private struct Hot {
-        var left: Double, rate: Double, since: Double, work: Double, smShare: Double
-        var stage: Int32, slot: Int32
+        var left: Double, rate: Double, since: Double
+        var stage: Int32, slot: Int16
         var isComm: Bool
     }
 
@@ -65,6 +67,7 @@ struct TimelineSimulator {
         // Each written once, here (and every start and end once, by the loop below).
         let op = UnsafeMutablePointer<Hot>.allocate(capacity: max(n, 1))
         let remaining = UnsafeMutablePointer<Int32>.allocate(capacity: max(n, 1))
+        let smShare = UnsafeMutablePointer<Double>.allocate(capacity: max(n, 1))
         let startT = UnsafeMutablePointer<Double>.allocate(capacity: max(n, 1)), endT = UnsafeMutablePointer<Double>.allocate(capacity: max(n, 1))
         g.work.withUnsafeBufferPointer { work in
             g.smShare.withUnsafeBufferPointer { sm in
@@ -72,8 +75,8 @@ struct TimelineSimulator {
                     g.stage.withUnsafeBufferPointer { stage in
                         g.depStart.withUnsafeBufferPointer { ds in
                             for i in 0..<n {
-                                (op + i).initialize(to: Hot(left: 0, rate: 1, since: 0, work: work[i], smShare: sm[i], stage: stage[i],
-                                                            slot: -1, isComm: cat[i].isComm))
+                                (op + i).initialize(to: Hot(left: work[i], rate: 1, since: 0, stage: stage[i], slot: -1, isComm: cat[i].isComm))
+                                (smShare + i).initialize(to: sm[i])
                                 (remaining + i).initialize(to: ds[i + 1] - ds[i])
                             }
                         }
@@ -87,7 +90,7 @@ struct TimelineSimulator {
         let next = buffer(stages, Double.infinity), nextOp = buffer(stages, Int32(-1))
         defer {
             op.deallocate()
-            for p in [computeRate, next] as [UnsafeMutablePointer<Double>] { p.deallocate() }
+            for p in [computeRate, next, smShare] as [UnsafeMutablePointer<Double>] { p.deallocate() }
             for p in [active, computing, nextOp, succStartP, succP, remaining] as [UnsafeMutablePointer<Int32>] { p.deallocate() }
             activeCount.deallocate()
         }
@@ -122,7 +125,7 @@ struct TimelineSimulator {
             for k in 0..<nc {
                 let i = Int(comm[k])
                 op[i].rate = max(rates[k], 1e-9)
-                sm = max(sm, op[i].smShare)
+                sm = max(sm, smShare[i])
             }
             computeRate[s] = 1 - sm
             if computing[s] >= 0 { op[Int(computing[s])].rate = 1 - sm }
@@ -132,13 +135,13 @@ struct TimelineSimulator {
         func begin(_ i: Int, _ t: Double) {
             begun += 1
             startT[i] = t
-            let work = op[i].work
+            let work = op[i].left
             if work <= 0 { endT[i] = t; ready[readyCount] = Int32(i); readyCount += 1; return }
             let s = Int(op[i].stage)
-            op[i].left = work; op[i].since = t
+            op[i].since = t
             precondition(activeCount[s] < K, "more operations in flight on a stage than streams")
             active[s * K + activeCount[s]] = Int32(i)
-            op[i].slot = Int32(activeCount[s])
+            op[i].slot = Int16(activeCount[s])
             activeCount[s] += 1
             if op[i].isComm {
                 reshare(s, t)
@@ -177,7 +180,7 @@ struct TimelineSimulator {
             // Remove from the stage's slots: the last one in flight takes its slot.
             let k = Int(op[i].slot), last = active[s * K + activeCount[s] - 1]
             active[s * K + k] = last
-            op[Int(last)].slot = Int32(k)
+            op[Int(last)].slot = Int16(k)
             activeCount[s] -= 1
             if op[i].isComm {
                 reshare(s, t)
