@@ -58,9 +58,12 @@ struct TaskGraph: Sendable {
 
     /// One operation as `add` records it. The per-field arrays above are laid out from these by
     /// `finalize`: one append per operation while a step is built, rather than one per field.
+    /// Widest fields first: 48 bytes a record (in the order of the arrays above, padding made it 64).
     private struct Record {
-        var stage: Int32, stream: Int32, category: Category, work: Double, request: Int32, smShare: Double
-        var layer: Int32, layers: Int32, microBatch: Int32, virtualStage: Int32, name: UInt16
+        var work: Double, smShare: Double
+        var stage: Int32, stream: Int32, request: Int32
+        var layer: Int32, layers: Int32, microBatch: Int32, virtualStage: Int32
+        var name: UInt16, category: Category
     }
     private var records: [Record] = []
 
@@ -89,8 +92,8 @@ struct TaskGraph: Sendable {
                       name n: UInt16) -> Int32 {
         let id = Int32(count)
         let slot = s * Int(TaskGraph.streamsPerStage) + Int(st.rawValue)
-        records.append(Record(stage: Int32(s), stream: Int32(slot), category: c, work: max(0, w), request: r, smShare: sm,
-                              layer: Int32(l), layers: k, microBatch: Int32(mb), virtualStage: Int32(vs), name: n))
+        records.append(Record(work: max(0, w), smShare: sm, stage: Int32(s), stream: Int32(slot), request: r,
+                              layer: Int32(l), layers: k, microBatch: Int32(mb), virtualStage: Int32(vs), name: n, category: c))
         count += 1
         let prev = lastOnStream[slot]
         lastStart = deps.count
