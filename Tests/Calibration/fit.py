@@ -275,6 +275,33 @@ for st in STACKS:
     report.append(f"{st} moeKernelEfficiency {v} on {', '.join(rows)}")
 
 final = evaluate()
+
+# Last, what the shipped engine and data now give on the held-out rows, for reports to quote
+# (Topologies/run/accuracy.json): per device family, stack and model kind, with the rows.
+def write_accuracy():
+    r = subprocess.run([BIN, "validate", "--format", "json"], capture_output=True, text=True)
+    v = json.loads(r.stdout)
+    held = [c for c in v["cases"] if not c["calibration"]]
+    def fig(x): return float(f"{x:.4g}")
+    def groups(key, table):
+        out = {}
+        for g in v[table]:
+            rows = sorted(c["id"] for c in held if c[key] == g["group"])
+            out[g["group"]] = {"heldOut": g["heldOut"], "medianAbsError": fig(g["medianAbsError"]), "maxAbsError": fig(g["maxAbsError"]), "rows": rows}
+        return out
+    doc = {
+        "schemaVersion": 1,
+        "description": "How far trainsim's figures fell from published runs that set no constant: |predicted - published| / published on the held-out rows of Tests/Calibration/cases.json and cases-2.json, per device family (silicon), stack and model kind. Reports quote the groups a run falls in; a group with no held-out row is unvalidated. Written by Tests/Calibration/fit.py after it fits; do not edit.",
+        "source": "trainsim validate on the held-out rows (calibration false) of Tests/Calibration/cases.json and cases-2.json, written by Tests/Calibration/fit.py",
+        "overall": {"heldOut": len(held), "medianAbsError": fig(v["medianAbsErrorHeldOut"]), "maxAbsError": fig(v["maxAbsErrorHeldOut"])},
+        "deviceFamily": groups("family", "byFamily"),
+        "stack": groups("stack", "byStack"),
+        "modelKind": groups("kind", "byKind"),
+    }
+    save("Topologies/run/accuracy.json", doc)
+    report.append(f"accuracy.json: held-out median {doc['overall']['medianAbsError']} over {len(held)} rows")
+
+write_accuracy()
 print("\n".join(report))
 for i, c in final.items():
     print(f'{i:26} {c["error"]*100:+7.1f} %  {"fitted" if c["calibration"] else "held out"}')

@@ -4,11 +4,12 @@ extension Experiment {
     /// Reads every data file that decoding `document`, any point of its sweep or any cluster of
     /// its search may read: the model file or Hugging Face config, the stack (`training.framework`), the designs
     /// (`cluster.topology`, with their devices, silicon and link profiles), the experiment's
-    /// `cluster.linkProfile` and the run defaults. Errors are ignored here;
+    /// `cluster.linkProfile`, the run defaults and the validated accuracy. Errors are ignored here;
     /// decoding reports them. Under MPI, rank 0 calls this while recording (see ``FileSource``)
     /// so the other ranks get every file a point may need from it.
     public static func readReferencedFiles(_ document: JSONValue, folder: URL?, file: String?) {
         _ = try? RunDefaults.shipped()
+        _ = try? ValidatedAccuracy.shippedIfPresent()
         let axes = sweepAxes(document)
         // A model path (a model file or a Hugging Face config.json), or an object naming one in "huggingface".
         for case let model? in values(at: ["model"], in: document, axes: axes) {

@@ -14,6 +14,7 @@ public struct Analysis: Sendable {
 
     /// Simulates an experiment's step and run.
     public static func analyze(_ e: Experiment, network: CollectiveCostModel? = nil) throws(TrainSimError) -> Analysis {
+        _ = try ValidatedAccuracy.shippedIfPresent()
         let step = try Engine.simulateStep(e, network: network)
         return Analysis(experiment: e, step: step, run: RunEstimate(experiment: e, step: step))
     }
@@ -42,4 +43,10 @@ public struct Analysis: Sendable {
     public var hfu: Double { tokensPerSecondPerDevice * step.hardwareFLOPsPerToken / utilisationPeak }
     /// Exit code 1 when the plan does not fit in memory.
     public var fits: Bool { step.memory.fits }
+
+    /// The held-out accuracy of the groups this run falls in (device family, stack, model kind).
+    var accuracy: (family: String, stack: String, moe: Bool, data: ValidatedAccuracy)? {
+        guard let a = (try? ValidatedAccuracy.shippedIfPresent()) ?? nil else { return nil }
+        return (experiment.cluster.topology.device.family, experiment.training.framework.id, experiment.model.moe != nil, a)
+    }
 }

@@ -20,6 +20,8 @@ public struct CalibrationCase: Sendable {
     /// Device family (the silicon) and stack, for the per-family and per-stack tables.
     public var family: String { experiment.cluster.topology.device.family }
     public var stack: String { experiment.training.framework.id }
+    /// "moe" or "dense", for the per-kind table.
+    public var kind: String { experiment.model.moe != nil ? "moe" : "dense" }
 }
 
 public struct CalibrationResult: Sendable {
@@ -130,7 +132,7 @@ public enum CalibrationSuite {
     public static func render(_ results: [CalibrationResult], format: ReportFormat) -> String {
         let held = results.filter { !$0.case.calibration }.map { abs($0.error) }
         let all = results.map { abs($0.error) }
-        let byFamily = accuracy(results) { $0.family }, byStack = accuracy(results) { $0.stack }
+        let byFamily = accuracy(results) { $0.family }, byStack = accuracy(results) { $0.stack }, byKind = accuracy(results) { $0.kind }
         func groupJSON(_ rows: [GroupAccuracy]) -> JSONValue {
             .array(rows.map { g in .object([("group", .string(g.group)), ("heldOut", .number(Double(g.heldOut))), ("fitted", .number(Double(g.fitted))),
                                             ("medianAbsError", .number(Analysis.round(g.median))), ("maxAbsError", .number(Analysis.round(g.worst)))]) })
@@ -142,14 +144,14 @@ public enum CalibrationSuite {
                          ("predicted", .number(Analysis.round(r.predicted))), ("error", .number(Analysis.round(r.error))),
                          ("tolerance", .number(r.case.tolerance)), ("withinTolerance", .bool(r.withinTolerance)),
                          ("calibration", .bool(r.case.calibration)), ("family", .string(r.case.family)), ("stack", .string(r.case.stack)),
-                         ("source", .string(r.case.source))]
+                         ("kind", .string(r.case.kind)), ("source", .string(r.case.source))]
                         + (r.case.reading.map { [("reading", JSONValue.string($0))] } ?? []))
             }
             return JSONWriter.write(.object([("cases", .array(rows)), ("medianAbsError", .number(Analysis.round(median(all)))),
                                              ("medianAbsErrorHeldOut", .number(Analysis.round(median(held)))),
                                              ("maxAbsError", .number(Analysis.round(all.max() ?? 0))),
                                              ("maxAbsErrorHeldOut", .number(Analysis.round(held.max() ?? 0))),
-                                             ("byFamily", groupJSON(byFamily)), ("byStack", groupJSON(byStack)),
+                                             ("byFamily", groupJSON(byFamily)), ("byStack", groupJSON(byStack)), ("byKind", groupJSON(byKind)),
                                              ("outsideTolerance", .array(results.filter { !$0.withinTolerance }.map { .string($0.case.id) }))])) + "\n"
         case .csv:
             return "id,metric,published,predicted,error,tolerance,calibration\n" + results.map {
@@ -170,7 +172,7 @@ public enum CalibrationSuite {
             }
             s += String(format: "\nmedian |error| %.1f %% over all %d cases; %.1f %% over the %d held-out cases (worst %.1f %%); worst of all %.1f %%\n",
                         median(all) * 100, all.count, median(held) * 100, held.count, (held.max() ?? 0) * 100, (all.max() ?? 0) * 100)
-            if format == .text { s += groupTable("device family", byFamily) + groupTable("stack", byStack) }
+            if format == .text { s += groupTable("device family", byFamily) + groupTable("stack", byStack) + groupTable("model kind", byKind) }
             let files = Array(Set(results.filter { $0.case.reading != nil }.map(\.case.file))).sorted()
             if !files.isEmpty {
                 s += "* the source leaves a setting unstated; how it was read, and why, is the case's \"reading\" in " + files.joined(separator: " / ") + "\n"

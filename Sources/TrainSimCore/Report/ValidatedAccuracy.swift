@@ -1,0 +1,126 @@
+import Foundation
+
+/// How far trainsim's step figures fell from published runs that set no constant (the held-out rows
+/// of `trainsim validate`), per device family, stack and model kind: read from
+/// `Topologies/run/accuracy.json`, which `Tests/Calibration/fit.py` writes from `validate` after it
+/// fits (a test reruns it and requires the committed file), so the figures a report quotes are the
+/// ones the shipped engine and data give.
+public struct ValidatedAccuracy: Sendable, Equatable {
+    /// One group's held-out rows: how many, the median and worst |error|, and which rows.
+    public struct Group: Sendable, Equatable {
+        public var heldOut: Int
+        public var median: Double
+        public var worst: Double
+        public var rows: [String]
+    }
+
+    public var source: String
+    public var overall: Group
+    public var byFamily: [String: Group]
+    public var byStack: [String: Group]
+    public var byKind: [String: Group]
+
+    static let file = "Topologies/run/accuracy.json"
+
+    /// The shipped file, read once per process.
+    public static func shipped() throws(TrainSimError) -> ValidatedAccuracy {
+        try cache.get()
+    }
+
+    private static let cache: Result<ValidatedAccuracy, TrainSimError> = {
+        do throws(TrainSimError) { return .success(try load()) } catch { return .failure(error) }
+    }()
+
+    /// The shipped file, or nil where there is none yet (before `fit.py` first writes it, `validate`
+    /// must still run); a file that is there but malformed is an error.
+    /// Asked once per process (every report quotes it; a sweep must not stat the file per point).
+    public static func shippedIfPresent() throws(TrainSimError) -> ValidatedAccuracy? {
+        try presentCache.get()
+    }
+
+    private static let presentCache: Result<ValidatedAccuracy?, TrainSimError> = {
+        guard let url = DataLocator.home?.appendingPathComponent(file), FileSource.current.kind(url.path) == .file else { return .success(nil) }
+        return cache.map { Optional($0) }
+    }()
+
+    static func load() throws(TrainSimError) -> ValidatedAccuracy {
+        // Always the shipped file: the figures describe the shipped engine and data.
+        guard let url = DataLocator.home?.appendingPathComponent(file) else {
+            throw TrainSimError(.environment, file: file,
+                                DataLocator.homeMissing ?? "trainsim's data folder is not found; set TRAINSIM_HOME to the trainsim folder")
+        }
+        let r = try ObjectReader(try DataLocator.readJSON(url, displayName: file), path: "", file: file)
+        _ = try r.int("schemaVersion", in: 1...1)
+        _ = try r.string("description")
+        let source = try r.requiredString("source")
+        let overall = try group(try r.requiredObject("overall"))
+        func groups(_ key: String) throws(TrainSimError) -> [String: Group] {
+            let o = try r.requiredObject(key)
+            guard case let .object(pairs)? = r.raw(key) else { throw r.error(key, "expected an object of groups") }
+            var out: [String: Group] = [:]
+            for (name, _) in pairs {
+                guard let g = try o.object(name) else { throw o.error(name, "expected an object") }
+                out[name] = try group(g)
+            }
+            try o.finish()
+            return out
+        }
+        let a = ValidatedAccuracy(source: source, overall: overall, byFamily: try groups("deviceFamily"),
+                                  byStack: try groups("stack"), byKind: try groups("modelKind"))
+        try r.finish()
+        return a
+    }
+
+    private static func group(_ g: ObjectReader) throws(TrainSimError) -> Group {
+        let heldOut = try g.requiredInt("heldOut", in: 0...100_000)
+        let median = try g.requiredNumber("medianAbsError", in: 0...100)
+        let worst = try g.requiredNumber("maxAbsError", in: 0...100)
+        var rows: [String] = []
+        for (i, v) in (try g.list("rows") ?? []).enumerated() {
+            guard case let .string(s) = v else { throw g.error("rows[\(i)]", "expected a case id") }
+            rows.append(s)
+        }
+        try g.finish()
+        return Group(heldOut: heldOut, median: median, worst: worst, rows: rows)
+    }
+
+    /// The groups a run falls in: its device family, its stack, its model kind (nil where no
+    /// published run of that group was held out).
+    public func groups(family: String, stack: String, moe: Bool) -> [(label: String, name: String, group: Group?)] {
+        let kind = moe ? "moe" : "dense"
+        return [("deviceFamily", family, byFamily[family].flatMap { $0.heldOut > 0 ? $0 : nil }),
+                ("stack", stack, byStack[stack].flatMap { $0.heldOut > 0 ? $0 : nil }),
+                ("modelKind", kind, byKind[kind].flatMap { $0.heldOut > 0 ? $0 : nil })]
+    }
+
+    /// The report's `accuracy` object for a run.
+    public func json(family: String, stack: String, moe: Bool) -> JSONValue {
+        var pairs: [(String, JSONValue)] = [("source", .string(source))]
+        for (label, name, g) in groups(family: family, stack: stack, moe: moe) {
+            var o: [(String, JSONValue)] = [("name", .string(name)), ("heldOutRuns", .number(Double(g?.heldOut ?? 0)))]
+            if let g {
+                o += [("medianAbsError", .number(g.median)), ("maxAbsError", .number(g.worst))]
+            }
+            pairs.append((label, .object(o)))
+        }
+        pairs.append(("overall", .object([("heldOutRuns", .number(Double(overall.heldOut))), ("medianAbsError", .number(overall.median)),
+                                          ("maxAbsError", .number(overall.worst))])))
+        return .object(pairs)
+    }
+
+    /// The report's lines for a run.
+    public func text(family: String, stack: String, moe: Bool) -> String {
+        var s = "\nvalidated accuracy (|error| of trainsim on published runs it was not fitted on; trainsim validate)\n"
+        let titles = ["deviceFamily": "device family", "stack": "stack", "modelKind": "model kind"]
+        for (label, name, g) in groups(family: family, stack: stack, moe: moe) {
+            let head = "  " + Fmt.column(titles[label]! + " " + name, 30)
+            if let g {
+                s += head + "\(g.heldOut) run\(g.heldOut == 1 ? "" : "s"): median " + Fmt.fixed(100 * g.median, 1) + " %, worst "
+                    + Fmt.fixed(100 * g.worst, 1) + " %\n"
+            } else {
+                s += head + "no published run held out: unvalidated\n"
+            }
+        }
+        return s
+    }
+}

@@ -1,0 +1,63 @@
+import XCTest
+@testable import TrainSimCore
+
+/// Reports quote the held-out accuracy of the groups a run falls in, as `Topologies/run/accuracy.json`
+/// (written by Tests/Calibration/fit.py from `validate`) gives it.
+final class ValidatedAccuracyTests: XCTestCase {
+    func analysis(topology: String, model: String, stack: String = "megatron-core") throws -> Analysis {
+        let e = try Experiment.decode(try JSONParser.parse("""
+        {"model": "\(model)",
+         "training": {"tokens": 1e11, "sequenceLength": 4096, "globalBatchSequences": 64, "microBatchSequences": 1, "framework": "\(stack)"},
+         "cluster": {"topology": "\(topology)", "devices": 64},
+         "parallelism": {"tp": 8, "pp": 1}}
+        """), file: "a.json", folder: nil)
+        return try Analysis.analyze(e)
+    }
+
+    func testReportQuotesTheRunsGroupsFromTheDataFile() throws {
+        let data = try XCTUnwrap(try ValidatedAccuracy.shippedIfPresent(), "Topologies/run/accuracy.json is shipped")
+        let a = try analysis(topology: "a100-80g-ib", model: "llama3-8b")
+        let json = a.reportJSON()
+        let acc = try XCTUnwrap(json["accuracy"])
+        let family = try XCTUnwrap(data.byFamily["ga100"])
+        XCTAssertEqual(acc["deviceFamily"]?["name"], .string("ga100"))
+        XCTAssertEqual(acc["deviceFamily"]?["heldOutRuns"], .number(Double(family.heldOut)))
+        XCTAssertEqual(acc["deviceFamily"]?["medianAbsError"], .number(family.median))
+        XCTAssertEqual(acc["deviceFamily"]?["maxAbsError"], .number(family.worst))
+        XCTAssertGreaterThan(family.heldOut, 0)
+        XCTAssertLessThanOrEqual(family.median, family.worst)
+        XCTAssertEqual(acc["stack"]?["name"], .string("megatron-core"))
+        XCTAssertEqual(acc["modelKind"]?["name"], .string("dense"))
+        XCTAssertEqual(acc["overall"]?["heldOutRuns"], .number(Double(data.overall.heldOut)))
+        // Every held-out row is in exactly one family, one stack and one kind.
+        for groups in [data.byFamily, data.byStack, data.byKind] {
+            XCTAssertEqual(groups.values.reduce(0) { $0 + $1.heldOut }, data.overall.heldOut)
+            XCTAssertEqual(Set(groups.values.flatMap(\.rows)).count, data.overall.heldOut)
+            for g in groups.values { XCTAssertEqual(g.rows.count, g.heldOut) }
+        }
+        XCTAssertTrue(a.render(.text).contains("device family ga100"))
+    }
+
+    /// A device no published run was held out for says so, in JSON and text.
+    func testUnvalidatedFamilySaysSo() throws {
+        let a = try analysis(topology: "kunlunxin-p800", model: "llama3-8b", stack: "megatron-core")
+        let acc = try XCTUnwrap(a.reportJSON()["accuracy"])
+        XCTAssertEqual(acc["deviceFamily"]?["heldOutRuns"], .number(0))
+        XCTAssertNil(acc["deviceFamily"]?["medianAbsError"])
+        XCTAssertTrue(a.render(.text).contains("no published run held out: unvalidated"), a.render(.text))
+    }
+
+    /// MoE runs quote the MoE rows.
+    func testMoERunQuotesTheMoERows() throws {
+        let data = try XCTUnwrap(try ValidatedAccuracy.shippedIfPresent())
+        let e = try Experiment.decode(try JSONParser.parse("""
+        {"model": "deepseek-v2",
+         "training": {"tokens": 1e11, "sequenceLength": 4096, "globalBatchSequences": 64, "microBatchSequences": 1},
+         "cluster": {"topology": "h100-ib", "devices": 64},
+         "parallelism": {"tp": 1, "pp": 1, "ep": 8}}
+        """), file: "m.json", folder: nil)
+        let acc = try XCTUnwrap(try Analysis.analyze(e).reportJSON()["accuracy"])
+        XCTAssertEqual(acc["modelKind"]?["name"], .string("moe"))
+        XCTAssertEqual(acc["modelKind"]?["heldOutRuns"], .number(Double(try XCTUnwrap(data.byKind["moe"]).heldOut)))
+    }
+}
