@@ -40,6 +40,17 @@ extension HTMLReport {
         }
         h += HTMLPage.figure("memory per device", r.num("memory.peakGiBPerDevice", gib) + " GiB",
                              note: (fits ? "fits in " : "OUT OF MEMORY: ") + r.num("memory.capacityGiB", gib) + " GiB", bad: !fits)
+        if r.value("accuracy") != nil {
+            let family = r.string("accuracy.deviceFamily.name")
+            // How far trainsim fell from held-out published runs on this silicon (trainsim validate).
+            if let median = r.double("accuracy.deviceFamily.medianAbsError") {
+                h += HTMLPage.figure("validated error", Fmt.pct(median),
+                                     note: "median on \(r.num("accuracy.deviceFamily.heldOutRuns") { Fmt.num($0) }) held-out published \(family) runs; worst "
+                                         + r.num("accuracy.deviceFamily.maxAbsError", Fmt.pct))
+            } else {
+                h += HTMLPage.figure("validated error", "unvalidated", note: "no held-out published run on \(family)", bad: true)
+            }
+        }
         return h + "</div>"
     }
 
