@@ -47,6 +47,16 @@ final class ValidatedAccuracyTests: XCTestCase {
         XCTAssertTrue(a.render(.text).contains("no published run held out: unvalidated"), a.render(.text))
     }
 
+    /// The search's one-line summary names each group with its figures, or says it is unvalidated.
+    func testSearchSummaryLine() throws {
+        let data = try XCTUnwrap(try ValidatedAccuracy.shippedIfPresent())
+        let ga100 = try XCTUnwrap(data.byFamily["ga100"])
+        let line = data.summary(family: "ga100", stack: "no-such-stack", moe: false)
+        XCTAssertTrue(line.hasPrefix("ga100 \(Fmt.fixed(100 * ga100.median, 1)) % median, \(Fmt.fixed(100 * ga100.worst, 1)) % worst (\(ga100.heldOut) runs)"), line)
+        XCTAssertTrue(line.contains("no-such-stack unvalidated"), line)
+        XCTAssertTrue(line.contains("dense "), line)
+    }
+
     /// MoE runs quote the MoE rows.
     func testMoERunQuotesTheMoERows() throws {
         let data = try XCTUnwrap(try ValidatedAccuracy.shippedIfPresent())

@@ -108,6 +108,14 @@ public struct ValidatedAccuracy: Sendable, Equatable {
         return .object(pairs)
     }
 
+    /// One line for a table of plans (search): each group's held-out median and worst |error|.
+    public func summary(family: String, stack: String, moe: Bool) -> String {
+        groups(family: family, stack: stack, moe: moe).map { _, name, g in
+            g.map { "\(name) \(Fmt.fixed(100 * $0.median, 1)) % median, \(Fmt.fixed(100 * $0.worst, 1)) % worst (\($0.heldOut) run\($0.heldOut == 1 ? "" : "s"))" }
+                ?? "\(name) unvalidated"
+        }.joined(separator: "; ")
+    }
+
     /// The report's lines for a run.
     public func text(family: String, stack: String, moe: Bool) -> String {
         var s = "\nvalidated accuracy (|error| of trainsim on published runs it was not fitted on; trainsim validate)\n"

@@ -100,6 +100,16 @@ public struct SearchReport: Sendable {
             out += TextTable.render(header: header, rows: rows(clusterBest, clusterBestVariants), markdown: markdown, rightAligned: right)
             out += variantNotes(clusterBestVariants, markdown: markdown)
         }
+        // How far such figures fell from held-out published runs (trainsim validate), per device
+        // family, stack and model kind of the plans shown: the step times above carry that error.
+        var seen = Set<String>()
+        for a in best + clusterBest {
+            guard let acc = a.accuracy else { break }
+            let line = acc.data.summary(family: acc.family, stack: acc.stack, moe: acc.moe)
+            if seen.insert(line).inserted {
+                out += "\nvalidated accuracy (held-out published runs, |error|): " + line + "\n"
+            }
+        }
         return out
     }
 
