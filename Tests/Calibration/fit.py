@@ -46,15 +46,19 @@ def cases():
 
 CASES = cases()
 
-def evaluate(rows=None):
-    """validate's results, for the given rows only (a temporary cases file) or for every case."""
+def validate(rows=None):
+    """validate's whole JSON report, for the given rows only (a temporary cases file) or for every case."""
     args = [BIN, "validate", "--format", "json"]
     if rows is not None:
         tmp = "Tests/Calibration/fit-rows.tmp.json"  # beside the cases: they name files relative to it
         json.dump({"schemaVersion": 1, "description": "rows being fitted", "cases": [CASES[i] for i in rows]}, open(tmp, "w"))
         args.append(tmp)
     r = subprocess.run(args, capture_output=True, text=True)
-    return {c["id"]: c for c in json.loads(r.stdout)["cases"]}
+    return json.loads(r.stdout)
+
+def evaluate(rows=None):
+    """validate's results by case, for the given rows only or for every case."""
+    return {c["id"]: c for c in validate(rows)["cases"]}
 
 def loss(rows):
     res = evaluate(rows)
@@ -274,13 +278,12 @@ for st in STACKS:
     save(path, doc)
     report.append(f"{st} moeKernelEfficiency {v} on {', '.join(rows)}")
 
-final = evaluate()
+final_report = validate()
+final = {c["id"]: c for c in final_report["cases"]}
 
 # Last, what the shipped engine and data now give on the held-out rows, for reports to quote
 # (Topologies/run/accuracy.json): per device family, stack and model kind, with the rows.
-def write_accuracy():
-    r = subprocess.run([BIN, "validate", "--format", "json"], capture_output=True, text=True)
-    v = json.loads(r.stdout)
+def write_accuracy(v):
     held = [c for c in v["cases"] if not c["calibration"]]
     def fig(x): return float(f"{x:.4g}")
     def groups(key, table):
@@ -301,7 +304,7 @@ def write_accuracy():
     save("Topologies/run/accuracy.json", doc)
     report.append(f"accuracy.json: held-out median {doc['overall']['medianAbsError']} over {len(held)} rows")
 
-write_accuracy()
+write_accuracy(final_report)
 print("\n".join(report))
 for i, c in final.items():
     print(f'{i:26} {c["error"]*100:+7.1f} %  {"fitted" if c["calibration"] else "held out"}')

@@ -44,9 +44,6 @@ public struct Analysis: Sendable {
     /// Exit code 1 when the plan does not fit in memory.
     public var fits: Bool { step.memory.fits }
 
-    /// The held-out accuracy of the groups this run falls in (device family, stack, model kind).
-    var accuracy: (family: String, stack: String, moe: Bool, data: ValidatedAccuracy)? {
-        guard let a = (try? ValidatedAccuracy.shippedIfPresent()) ?? nil else { return nil }
-        return (experiment.cluster.topology.device.family, experiment.training.framework.id, experiment.model.moe != nil, a)
-    }
+    /// The held-out accuracy `validate` gives (quoted for this run's groups, `ValidatedAccuracy.groups`).
+    var accuracy: ValidatedAccuracy? { (try? ValidatedAccuracy.shippedIfPresent()) ?? nil }
 }

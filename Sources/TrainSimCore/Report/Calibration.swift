@@ -18,10 +18,10 @@ public struct CalibrationCase: Sendable {
     /// The file the case came from (for the note on readings).
     public var file: String = ""
     /// Device family (the silicon) and stack, for the per-family and per-stack tables.
-    public var family: String { experiment.cluster.topology.device.family }
-    public var stack: String { experiment.training.framework.id }
+    public var family: String { experiment.validationGroups.family }
+    public var stack: String { experiment.validationGroups.stack }
     /// "moe" or "dense", for the per-kind table.
-    public var kind: String { experiment.model.moe != nil ? "moe" : "dense" }
+    public var kind: String { experiment.validationGroups.kind }
 }
 
 public struct CalibrationResult: Sendable {

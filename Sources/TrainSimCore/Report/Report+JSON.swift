@@ -82,7 +82,7 @@ extension Analysis {
                 ])
             })),
         ]
-        if let a = accuracy { pairs.append(("accuracy", a.data.json(family: a.family, stack: a.stack, moe: a.moe))) }
+        if let a = accuracy { pairs.append(("accuracy", a.json(e))) }
         pairs.append(contentsOf: sections)
         return .object(pairs)
     }

@@ -31,7 +31,7 @@ extension Analysis {
         line("tokens/s", Fmt.num(tokensPerSecond) + "  (" + Fmt.num(tokensPerSecondPerDevice) + " per device)")
         line("achieved TFLOP/s/device", Fmt.fixed(achievedTFLOPsPerDevice, 1))
         line("MFU / HFU", Fmt.pct(mfu) + " / " + Fmt.pct(hfu) + " of the " + peakConvention + " (6N + causal attention; HFU adds recompute)")
-        if let a = accuracy { out += a.data.text(family: a.family, stack: a.stack, moe: a.moe) }
+        if let a = accuracy { out += a.text(e) }
         out += "\nstep breakdown\n"
         for (k, v) in breakdownRows where v > 0 || k == "compute" {
             line("  " + k, Fmt.secs(v) + "  " + Fmt.padded(Fmt.fixed(100 * v / max(s.stepSeconds, 1e-30), 1), 5) + " %")

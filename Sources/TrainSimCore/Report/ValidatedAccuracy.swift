@@ -22,33 +22,20 @@ public struct ValidatedAccuracy: Sendable, Equatable {
 
     static let file = "Topologies/run/accuracy.json"
 
-    /// The shipped file, read once per process.
-    public static func shipped() throws(TrainSimError) -> ValidatedAccuracy {
+    /// The shipped file, read once per process (every report quotes it; a sweep must not stat the
+    /// file per point); nil where there is none yet (before `fit.py` first writes it, `validate`
+    /// must still run); a file that is there but malformed is an error.
+    public static func shippedIfPresent() throws(TrainSimError) -> ValidatedAccuracy? {
         try cache.get()
     }
 
-    private static let cache: Result<ValidatedAccuracy, TrainSimError> = {
-        do throws(TrainSimError) { return .success(try load()) } catch { return .failure(error) }
-    }()
-
-    /// The shipped file, or nil where there is none yet (before `fit.py` first writes it, `validate`
-    /// must still run); a file that is there but malformed is an error.
-    /// Asked once per process (every report quotes it; a sweep must not stat the file per point).
-    public static func shippedIfPresent() throws(TrainSimError) -> ValidatedAccuracy? {
-        try presentCache.get()
-    }
-
-    private static let presentCache: Result<ValidatedAccuracy?, TrainSimError> = {
-        guard let url = DataLocator.home?.appendingPathComponent(file), FileSource.current.kind(url.path) == .file else { return .success(nil) }
-        return cache.map { Optional($0) }
-    }()
-
-    static func load() throws(TrainSimError) -> ValidatedAccuracy {
+    private static let cache: Result<ValidatedAccuracy?, TrainSimError> = {
         // Always the shipped file: the figures describe the shipped engine and data.
-        guard let url = DataLocator.home?.appendingPathComponent(file) else {
-            throw TrainSimError(.environment, file: file,
-                                DataLocator.homeMissing ?? "trainsim's data folder is not found; set TRAINSIM_HOME to the trainsim folder")
-        }
+        guard let url = DataLocator.home?.appendingPathComponent(file), FileSource.current.kind(url.path) == .file else { return .success(nil) }
+        do throws(TrainSimError) { return .success(try load(url)) } catch { return .failure(error) }
+    }()
+
+    static func load(_ url: URL) throws(TrainSimError) -> ValidatedAccuracy {
         let r = try ObjectReader(try DataLocator.readJSON(url, displayName: file), path: "", file: file)
         _ = try r.int("schemaVersion", in: 1...1)
         _ = try r.string("description")
@@ -86,17 +73,17 @@ public struct ValidatedAccuracy: Sendable, Equatable {
 
     /// The groups a run falls in: its device family, its stack, its model kind (nil where no
     /// published run of that group was held out).
-    public func groups(family: String, stack: String, moe: Bool) -> [(label: String, name: String, group: Group?)] {
-        let kind = moe ? "moe" : "dense"
-        return [("deviceFamily", family, byFamily[family].flatMap { $0.heldOut > 0 ? $0 : nil }),
-                ("stack", stack, byStack[stack].flatMap { $0.heldOut > 0 ? $0 : nil }),
-                ("modelKind", kind, byKind[kind].flatMap { $0.heldOut > 0 ? $0 : nil })]
+    public func groups(_ e: Experiment) -> [(label: String, name: String, group: Group?)] {
+        let k = e.validationGroups
+        return [("deviceFamily", k.family, byFamily[k.family].flatMap { $0.heldOut > 0 ? $0 : nil }),
+                ("stack", k.stack, byStack[k.stack].flatMap { $0.heldOut > 0 ? $0 : nil }),
+                ("modelKind", k.kind, byKind[k.kind].flatMap { $0.heldOut > 0 ? $0 : nil })]
     }
 
     /// The report's `accuracy` object for a run.
-    public func json(family: String, stack: String, moe: Bool) -> JSONValue {
+    public func json(_ e: Experiment) -> JSONValue {
         var pairs: [(String, JSONValue)] = [("source", .string(source))]
-        for (label, name, g) in groups(family: family, stack: stack, moe: moe) {
+        for (label, name, g) in groups(e) {
             var o: [(String, JSONValue)] = [("name", .string(name)), ("heldOutRuns", .number(Double(g?.heldOut ?? 0)))]
             if let g {
                 o += [("medianAbsError", .number(g.median)), ("maxAbsError", .number(g.worst))]
@@ -109,18 +96,18 @@ public struct ValidatedAccuracy: Sendable, Equatable {
     }
 
     /// One line for a table of plans (search): each group's held-out median and worst |error|.
-    public func summary(family: String, stack: String, moe: Bool) -> String {
-        groups(family: family, stack: stack, moe: moe).map { _, name, g in
+    public func summary(_ e: Experiment) -> String {
+        groups(e).map { _, name, g in
             g.map { "\(name) \(Fmt.fixed(100 * $0.median, 1)) % median, \(Fmt.fixed(100 * $0.worst, 1)) % worst (\($0.heldOut) run\($0.heldOut == 1 ? "" : "s"))" }
                 ?? "\(name) unvalidated"
         }.joined(separator: "; ")
     }
 
     /// The report's lines for a run.
-    public func text(family: String, stack: String, moe: Bool) -> String {
+    public func text(_ e: Experiment) -> String {
         var s = "\nvalidated accuracy (|error| of trainsim on published runs it was not fitted on; trainsim validate)\n"
         let titles = ["deviceFamily": "device family", "stack": "stack", "modelKind": "model kind"]
-        for (label, name, g) in groups(family: family, stack: stack, moe: moe) {
+        for (label, name, g) in groups(e) {
             let head = "  " + Fmt.column(titles[label]! + " " + name, 30)
             if let g {
                 s += head + "\(g.heldOut) run\(g.heldOut == 1 ? "" : "s"): median " + Fmt.fixed(100 * g.median, 1) + " %, worst "
@@ -130,5 +117,13 @@ public struct ValidatedAccuracy: Sendable, Equatable {
             }
         }
         return s
+    }
+}
+
+extension Experiment {
+    /// The groups `validate` tables and reports quote accuracy by: the device family (the silicon),
+    /// the stack, and the model kind ("moe" or "dense").
+    public var validationGroups: (family: String, stack: String, kind: String) {
+        (cluster.topology.device.family, training.framework.id, model.moe != nil ? "moe" : "dense")
     }
 }

@@ -105,7 +105,7 @@ public struct SearchReport: Sendable {
         var seen = Set<String>()
         for a in best + clusterBest {
             guard let acc = a.accuracy else { break }
-            let line = acc.data.summary(family: acc.family, stack: acc.stack, moe: acc.moe)
+            let line = acc.summary(a.experiment)
             if seen.insert(line).inserted {
                 out += "\nvalidated accuracy (held-out published runs, |error|): " + line + "\n"
             }

@@ -28,7 +28,7 @@ struct TimelineSimulator {
     /// whole work until it begins), its rate and since when, its stage, its slot among the stage's
     /// operations in flight, and whether it is a collective: 32 bytes, two records a cache line,
     /// since beginning an operation is a cache miss on its record in a large step. The SM share
-    /// a collective takes is read apart (only when its stage's rates change), and the dependencies
+    /// a collective takes is read from the graph (only when its stage's rates change), and the dependencies
     /// still to end are counted apart, 4 bytes an operation: they are counted down along every
     /// edge, in no order.
     private struct Hot {
@@ -67,30 +67,28 @@ struct TimelineSimulator {
         // Each written once, here (and every start and end once, by the loop below).
         let op = UnsafeMutablePointer<Hot>.allocate(capacity: max(n, 1))
         let remaining = UnsafeMutablePointer<Int32>.allocate(capacity: max(n, 1))
-        let smShare = UnsafeMutablePointer<Double>.allocate(capacity: max(n, 1))
         let startT = UnsafeMutablePointer<Double>.allocate(capacity: max(n, 1)), endT = UnsafeMutablePointer<Double>.allocate(capacity: max(n, 1))
         g.work.withUnsafeBufferPointer { work in
-            g.smShare.withUnsafeBufferPointer { sm in
-                g.category.withUnsafeBufferPointer { cat in
-                    g.stage.withUnsafeBufferPointer { stage in
-                        g.depStart.withUnsafeBufferPointer { ds in
-                            for i in 0..<n {
-                                (op + i).initialize(to: Hot(left: work[i], rate: 1, since: 0, stage: stage[i], slot: -1, isComm: cat[i].isComm))
-                                (smShare + i).initialize(to: sm[i])
-                                (remaining + i).initialize(to: ds[i + 1] - ds[i])
-                            }
+            g.category.withUnsafeBufferPointer { cat in
+                g.stage.withUnsafeBufferPointer { stage in
+                    g.depStart.withUnsafeBufferPointer { ds in
+                        for i in 0..<n {
+                            (op + i).initialize(to: Hot(left: work[i], rate: 1, since: 0, stage: stage[i], slot: -1, isComm: cat[i].isComm))
+                            (remaining + i).initialize(to: ds[i + 1] - ds[i])
                         }
                     }
                 }
             }
         }
+        // The SM share a collective takes, read from the graph where a stage's rates change.
+        let smShare = g.smShare
         // Per stage: operations in flight (slots), how many, which is the compute one, earliest finish.
         let active = buffer(stages * K, Int32(-1)), activeCount = buffer(stages, 0)
         let computing = buffer(stages, Int32(-1)), computeRate = buffer(stages, 1.0)
         let next = buffer(stages, Double.infinity), nextOp = buffer(stages, Int32(-1))
         defer {
             op.deallocate()
-            for p in [computeRate, next, smShare] as [UnsafeMutablePointer<Double>] { p.deallocate() }
+            for p in [computeRate, next] as [UnsafeMutablePointer<Double>] { p.deallocate() }
             for p in [active, computing, nextOp, succStartP, succP, remaining] as [UnsafeMutablePointer<Int32>] { p.deallocate() }
             activeCount.deallocate()
         }
