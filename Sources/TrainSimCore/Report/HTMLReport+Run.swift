@@ -43,8 +43,8 @@ extension HTMLReport {
         if r.value("accuracy") != nil {
             let family = r.string("accuracy.deviceFamily.name")
             // How far trainsim fell from held-out published runs on this silicon (trainsim validate).
-            if let median = r.double("accuracy.deviceFamily.medianAbsError") {
-                h += HTMLPage.figure("validated error", Fmt.pct(median),
+            if r.double("accuracy.deviceFamily.medianAbsError") != nil {
+                h += HTMLPage.figure("validated error", r.num("accuracy.deviceFamily.medianAbsError", Fmt.pct),
                                      note: "median on \(r.num("accuracy.deviceFamily.heldOutRuns") { Fmt.num($0) }) held-out published \(family) runs; worst "
                                          + r.num("accuracy.deviceFamily.maxAbsError", Fmt.pct))
             } else {
