@@ -32,6 +32,29 @@ final class FLOPAccountingTests: XCTestCase {
         }
     }
 
+    /// The same bound on every shipped design, whatever its silicon (fitted curves, estimated
+    /// ones, Ascend's level factor), for the plans that fit its memory.
+    func testHFUNeverExceedsTheBestEfficiencyOnAnyShippedDesign() throws {
+        var checked = 0
+        for topology in ShippedTopologyTests.expectedTopologies.keys.sorted() {
+            let devices = topology == "cloudmatrix384" ? 384 : 16
+            for seq in [2048, 8192, 131072] {
+                for recompute in ["none", "full"] {
+                    let cp = seq >= 32768 ? 8 : 1
+                    let a = try run("llama3-8b", topology: topology, devices: devices, seq: seq, recompute: recompute, tp: 2, cp: cp)
+                    guard a.step.memory.fits else { continue }
+                    let dev = a.experiment.cluster.topology.device
+                    let best = max(dev.gemmEfficiency.points.map(\.y).max()!, dev.attentionEfficiency.points.map(\.y).max()!)
+                    let label = "\(topology) seq \(seq) \(recompute): MFU \(a.mfu) HFU \(a.hfu), best \(best)"
+                    XCTAssertLessThanOrEqual(a.hfu, best, label)
+                    XCTAssertLessThanOrEqual(a.mfu, a.hfu + 1e-12, label)
+                    checked += 1
+                }
+            }
+        }
+        XCTAssertGreaterThanOrEqual(checked, 80)
+    }
+
     func testRecomputeRaisesHFUNotMFUCount() throws {
         let none = try run("llama3-8b", topology: "h100-ib", devices: 8, seq: 8192, recompute: "none", tp: 1, cp: 1)
         let full = try run("llama3-8b", topology: "h100-ib", devices: 8, seq: 8192, recompute: "full", tp: 1, cp: 1)
