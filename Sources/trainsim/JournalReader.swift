@@ -36,7 +36,7 @@ final class JournalReader {
             var pending: [UInt8] = []
             var expected = 0
             func line(_ bytes: ArraySlice<UInt8>) throws {
-                let p = try SweepPoint(line: String(decoding: bytes, as: UTF8.self))
+                let p = try SweepPoint(bytes: bytes, keeping: SweepOutput.projection)
                 guard p.index == expected else { throw CLIError.environment("\(path): point #\(p.index) where #\(expected) was expected; the journal changed during the sweep") }
                 expected += 1
                 try body(p)

@@ -8,31 +8,59 @@ public struct JSONParser {
     private var depth = 0
 
     public static func parse(_ data: Data) throws(JSONSyntaxError) -> JSONValue {
-        var p = JSONParser(bytes: [UInt8](data))
-        return try p.document()
+        try parse(bytes: [UInt8](data))
     }
 
     public static func parse(_ text: String) throws(JSONSyntaxError) -> JSONValue {
-        try parse(Data(text.utf8))
+        try parse(bytes: Array(text.utf8))
+    }
+
+    /// Parses UTF-8 bytes. With `keeping`, only the values at the projection's key paths are built
+    /// (`JSONProjection`); the others are checked for syntax and skipped, so that a reader that
+    /// needs a few fields of a large document does not build (and free) the rest.
+    public static func parse(bytes: [UInt8], keeping projection: JSONProjection? = nil) throws(JSONSyntaxError) -> JSONValue {
+        var p = JSONParser(bytes: bytes)
+        return try p.document(projection)
     }
 
     private init(bytes: [UInt8]) { self.bytes = bytes }
 
-    private mutating func document() throws(JSONSyntaxError) -> JSONValue {
+    private mutating func document(_ projection: JSONProjection?) throws(JSONSyntaxError) -> JSONValue {
         if bytes.isEmpty { throw JSONSyntaxError(message: "the file is empty", line: 1, column: 1) }
-        if bytes.contains(0) { throw JSONSyntaxError(message: "the file is binary, not JSON text", line: 1, column: 1) }
-        if String(validating: bytes, as: UTF8.self) == nil {
-            throw JSONSyntaxError(message: "the file is not UTF-8 text", line: 1, column: 1)
+        if !Self.isASCIIText(bytes) {
+            if bytes.contains(0) { throw JSONSyntaxError(message: "the file is binary, not JSON text", line: 1, column: 1) }
+            if String(validating: bytes, as: UTF8.self) == nil {
+                throw JSONSyntaxError(message: "the file is not UTF-8 text", line: 1, column: 1)
+            }
         }
         var start = 0
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { start = 3 }
         i = start
         skipSpace()
         if i >= bytes.count { throw fail("the file holds only white space") }
-        let v = try value()
+        let v = try value(projection)
         skipSpace()
         if i < bytes.count { throw fail("unexpected text after the JSON value") }
         return v
+    }
+
+    /// Whether every byte is ASCII and none is 0 (then the text is valid UTF-8 and not binary):
+    /// eight bytes at a time, the common case of a document checked in one pass.
+    static func isASCIIText(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { raw in
+            let n = raw.count
+            var k = 0
+            var high: UInt64 = 0, zero = false
+            while k + 8 <= n {
+                let w = raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)
+                high |= w
+                // A zero byte in w (the classic has-zero-byte test).
+                if (w &- 0x0101_0101_0101_0101) & ~w & 0x8080_8080_8080_8080 != 0 { zero = true }
+                k += 8
+            }
+            while k < n { let b = raw[k]; high |= UInt64(b); if b == 0 { zero = true }; k += 1 }
+            return high & 0x8080_8080_8080_8080 == 0 && !zero
+        }
     }
 
     private func position(_ at: Int) -> (Int, Int) {
@@ -52,10 +80,10 @@ public struct JSONParser {
         while i < bytes.count, bytes[i] == 32 || bytes[i] == 9 || bytes[i] == 10 || bytes[i] == 13 { i += 1 }
     }
 
-    private mutating func value() throws(JSONSyntaxError) -> JSONValue {
+    private mutating func value(_ projection: JSONProjection? = nil) throws(JSONSyntaxError) -> JSONValue {
         guard i < bytes.count else { throw fail("unexpected end of file") }
         switch bytes[i] {
-        case UInt8(ascii: "{"): return try object()
+        case UInt8(ascii: "{"): return try object(projection)
         case UInt8(ascii: "["): return try array()
         case UInt8(ascii: "\""): return .string(try string())
         case UInt8(ascii: "t"): try literal("true"); return .bool(true)
@@ -82,8 +110,9 @@ public struct JSONParser {
         if depth > 64 { throw fail("nesting deeper than 64 levels") }
     }
 
-    private mutating func object() throws(JSONSyntaxError) -> JSONValue {
+    private mutating func object(_ projection: JSONProjection? = nil) throws(JSONSyntaxError) -> JSONValue {
         try enter(); defer { depth -= 1 }
+        let keep = projection?.keys
         i += 1
         var pairs: [(String, JSONValue)] = []
         var seen = Set<String>()
@@ -108,7 +137,11 @@ public struct JSONParser {
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':' after key \"\(key)\"") }
             i += 1
             skipSpace()
-            pairs.append((key, try value()))
+            if let keep {
+                if let sub = keep[key] { pairs.append((key, try value(sub))) } else { try skipValue() }
+            } else {
+                pairs.append((key, try value()))
+            }
             skipSpace()
             guard i < bytes.count else { throw fail("unexpected end of file inside an object") }
             if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
@@ -244,11 +277,108 @@ public struct JSONParser {
             if (b >= 48 && b <= 57) || b == UInt8(ascii: ".") || b == UInt8(ascii: "e") || b == UInt8(ascii: "E")
                 || b == UInt8(ascii: "+") || b == UInt8(ascii: "-") { i += 1 } else { break }
         }
+        if let d = Self.exactDecimal(bytes, start, i) { return d }
         let text = String(decoding: bytes[start..<i], as: UTF8.self)
-        guard let d = Double(text), text.last?.isNumber == true else { i = start; throw fail("bad number '\(text)'") }
+        guard let d = Double(text), let last = bytes[start..<i].last, last >= 48 && last <= 57 else { i = start; throw fail("bad number '\(text)'") }
         guard d.isFinite else { i = start; throw fail("number '\(text)' is too large") }
         return d
     }
+
+    /// Exact powers of ten as doubles (10^22 is the last one a double holds exactly).
+    private static let powersOfTen: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { x, _ in x * 10 } }
+
+    /// The number in bytes[a..<b] when it is a plain decimal (optional minus, digits, optional
+    /// fraction and exponent) whose digits make an integer below 2^53 and whose scale is at most
+    /// 22 powers of ten: then the integer and the power are exact and one multiply or divide gives
+    /// the correctly rounded double (Clinger 1990, the fast path of every correct reader), the same
+    /// double `strtod` gives. nil for anything else, which the caller reads the slow way.
+    private static func exactDecimal(_ bytes: [UInt8], _ a: Int, _ b: Int) -> Double? {
+        bytes.withUnsafeBufferPointer { p -> Double? in
+            var k = a
+            let negative = p[k] == UInt8(ascii: "-")
+            if negative { k += 1 }
+            var mantissa: UInt64 = 0, digits = 0, scale = 0
+            let first = k
+            while k < b, p[k] >= 48, p[k] <= 57 {
+                if digits > 0 || p[k] != 48 { digits += 1 }
+                mantissa = mantissa &* 10 &+ UInt64(p[k] - 48); k += 1
+            }
+            // JSON's integer part: one digit, or digits not starting with 0.
+            guard k > first, !(k - first > 1 && p[first] == 48) else { return nil }
+            if k < b, p[k] == UInt8(ascii: ".") {
+                k += 1
+                let f = k
+                while k < b, p[k] >= 48, p[k] <= 57 {
+                    if digits > 0 || p[k] != 48 { digits += 1 }
+                    mantissa = mantissa &* 10 &+ UInt64(p[k] - 48); scale -= 1; k += 1
+                }
+                guard k > f else { return nil }
+            }
+            if k < b, p[k] == UInt8(ascii: "e") || p[k] == UInt8(ascii: "E") {
+                k += 1
+                var sign = 1
+                if k < b, p[k] == UInt8(ascii: "+") || p[k] == UInt8(ascii: "-") { sign = p[k] == UInt8(ascii: "-") ? -1 : 1; k += 1 }
+                let e0 = k
+                var e = 0
+                while k < b, p[k] >= 48, p[k] <= 57, e < 10_000 { e = e * 10 + Int(p[k] - 48); k += 1 }
+                guard k > e0 else { return nil }
+                scale += sign * e
+            }
+            guard k == b, digits <= 15, mantissa < 1 << 53, abs(scale) <= 22 else { return nil }
+            let m = Double(mantissa)
+            let v = scale >= 0 ? m * powersOfTen[scale] : m / powersOfTen[-scale]
+            return negative ? -v : v
+        }
+    }
+
+    /// Moves past one value, checking its syntax without building it (`parse(bytes:keeping:)`).
+    private mutating func skipValue() throws(JSONSyntaxError) {
+        guard i < bytes.count else { throw fail("unexpected end of file") }
+        switch bytes[i] {
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            let close = bytes[i] == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+            let isObject = close == UInt8(ascii: "}")
+            try enter(); defer { depth -= 1 }
+            i += 1
+            skipSpace()
+            if i < bytes.count, bytes[i] == close { i += 1; return }
+            while true {
+                skipSpace()
+                if isObject {
+                    guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a quoted key") }
+                    try skipString()
+                    skipSpace()
+                    guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':' after a key") }
+                    i += 1
+                    skipSpace()
+                }
+                try skipValue()
+                skipSpace()
+                guard i < bytes.count else { throw fail(isObject ? "unexpected end of file inside an object" : "unexpected end of file inside a list") }
+                if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+                if bytes[i] == close { i += 1; return }
+                throw fail(isObject ? "expected ',' or '}' in an object" : "expected ',' or ']' in a list")
+            }
+        case UInt8(ascii: "\""): try skipString()
+        default: _ = try value()
+        }
+    }
+
+    /// Moves past a string (`i` at its opening quote), checking its escapes.
+    private mutating func skipString() throws(JSONSyntaxError) {
+        let quote = i
+        i += 1
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == UInt8(ascii: "\"") { i += 1; return }
+            if b < 0x20 { throw fail("control character inside a string") }
+            // An escape: the full reader checks it (and builds the string, thrown away).
+            if b == UInt8(ascii: "\\") { i = quote; _ = try string(); return }
+            i += 1
+        }
+        throw fail("unterminated string")
+    }
+
 }
 
 public struct JSONSyntaxError: Error, Sendable {

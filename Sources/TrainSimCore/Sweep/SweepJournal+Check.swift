@@ -27,8 +27,12 @@ extension SweepJournal {
         return body
     }
 
+    /// What `--resume` reads of a line: the point, its status and reason, and the fingerprint; the
+    /// report is checked for syntax and skipped (the line's text is what is kept and written).
+    static let resumeProjection = JSONProjection(paths: ["index", "point", "status", "reason", "experiment"])
+
     /// The point on one complete journal line (without its newline), after checking the line's
-    /// check and that this experiment wrote it.
+    /// check and that this experiment wrote it; without its report (`resumeProjection`).
     static func point(_ line: ArraySlice<UInt8>, experiment: String, file: String, lineNumber: Int) throws(TrainSimError) -> SweepPoint {
         let at = "line \(lineNumber)"
         let n = line.count
@@ -42,7 +46,7 @@ extension SweepJournal {
             throw TrainSimError(file: file, path: at, "the line was changed after trainsim wrote it (its check does not match); remove the file to start over")
         }
         let v: JSONValue
-        do { v = try JSONParser.parse(Data(line)) } catch {
+        do { v = try JSONParser.parse(bytes: Array(line), keeping: resumeProjection) } catch {
             throw TrainSimError(file: file, path: at, "not a JSON object")
         }
         guard case let .string(written)? = v["experiment"] else {

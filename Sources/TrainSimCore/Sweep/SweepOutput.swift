@@ -14,6 +14,13 @@ public enum SweepOutput {
         "plan.recompute", "wholeRun.expectedDays", "wholeRun.goodput", "wholeRun.cost",
     ]
 
+    /// The parts of a point's line that the tables (text, Markdown, with their topology comparison,
+    /// `CompareTable`) and CSV read: a journal read back for them builds only these
+    /// (`JSONParser.parse(bytes:keeping:)`), about half of each line, and skips the rest.
+    /// SweepOutputProjectionTests renders a sweep both ways and compares.
+    public static let projection = JSONProjection(paths: ["index", "point", "status", "reason"]
+        + (metricColumns + ["exposedCommunicationByTier"]).map { "report." + ($0.split(separator: ".").first.map(String.init) ?? $0) })
+
     /// Points in index order, handed to `body` one at a time; callable once per pass a format
     /// needs (a text table reads its points twice: widths, then rows), so a sweep's points can
     /// come from its journal on disk and no pass holds more than one point.

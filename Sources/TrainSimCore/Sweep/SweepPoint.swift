@@ -65,8 +65,14 @@ public struct SweepPoint: Sendable {
 
     /// Reads a line written by `jsonLine`.
     public init(line: String) throws(TrainSimError) {
+        try self.init(bytes: Array(line.utf8)[...])
+    }
+
+    /// Reads a line's UTF-8 bytes (without its newline); with `keeping`, builds only those parts
+    /// of it (`SweepOutput.projection`: what the tables and CSV read), the rest checked and skipped.
+    public init(bytes: ArraySlice<UInt8>, keeping projection: JSONProjection? = nil) throws(TrainSimError) {
         let v: JSONValue
-        do { v = try JSONParser.parse(Data(line.utf8)) } catch { throw TrainSimError(path: "line", "not a JSON object") }
+        do { v = try JSONParser.parse(bytes: Array(bytes), keeping: projection) } catch { throw TrainSimError(path: "line", "not a JSON object") }
         try self.init(json: v)
     }
 

@@ -1,0 +1,80 @@
+import Foundation
+import XCTest
+@testable import TrainSimCore
+
+/// Reading a document with a projection (`JSONParser.parse(bytes:keeping:)`) builds exactly the
+/// kept parts of the full reading, rejects the same bad input, and reads numbers as `strtod`
+/// does; a sweep's tables and CSV rendered from projected lines equal those from whole lines.
+final class JSONProjectionTests: XCTestCase {
+    func testProjectionKeepsThePathsAskedFor() throws {
+        let text = #"{"a": 1, "b": {"c": [1, {"d": "x\u00e9"}], "e": "f\"g", "h": {"i": true}}, "j": null, "k": {"l": 2.5e-3}}"#
+        let full = try JSONParser.parse(text)
+        let p = try JSONParser.parse(bytes: Array(text.utf8), keeping: JSONProjection(paths: ["a", "b.h", "k"]))
+        XCTAssertEqual(p, .object([("a", .number(1)), ("b", .object([("h", full.value(at: ["b", "h"])!)])), ("k", full["k"]!)]))
+        XCTAssertEqual(try JSONParser.parse(bytes: Array(text.utf8), keeping: .all), full)
+        // A path that is a prefix of another keeps the value whole.
+        let q = try JSONParser.parse(bytes: Array(text.utf8), keeping: JSONProjection(paths: ["b.h.i", "b"]))
+        XCTAssertEqual(q, .object([("b", full["b"]!)]))
+    }
+
+    func testSkippedPartsAreStillChecked() {
+        let keep = JSONProjection(paths: ["a"])
+        for bad in [#"{"a": 1, "b": [1, 2}"#, #"{"a": 1, "b": "x"#, #"{"a": 1, "b": "\q"}"#, #"{"a": 1, "b": tru}"#,
+                    #"{"a": 1, "b": {"c" 1}}"#, #"{"a": 1, "b": 1.}"#, "{\"a\": 1, \"b\": \"\u{1}\"}", #"{"a": 1, "b": "\uD800"}"#] {
+            XCTAssertThrowsError(try JSONParser.parse(bytes: Array(bad.utf8), keeping: keep), bad)
+            XCTAssertThrowsError(try JSONParser.parse(bad), bad)
+        }
+        let deep = "{\"a\": 1, \"b\": " + String(repeating: "[", count: 70) + String(repeating: "]", count: 70) + "}"
+        XCTAssertThrowsError(try JSONParser.parse(bytes: Array(deep.utf8), keeping: keep))
+    }
+
+    /// The decimal fast path gives the double the C library's correctly rounded reader gives.
+    func testNumbersReadAsStrtodReadsThem() throws {
+        var texts = ["0", "-0", "1", "-1", "0.1", "0.2", "0.3", "1e22", "1e23", "9007199254740991", "9007199254740993",
+                     "123456789012345", "1234567890123456", "0.000001", "1.5e-22", "2.2250738585072014e-308", "4.9e-324",
+                     "1.7976931348623157e308", "3.141592653589793", "2.718281828459045", "100", "1E5", "1e+5", "0.5E-3",
+                     "01", "-.5", "1.0000000000000002", "0.30000000000000004", "123.456e-7", "12e21", "1e-22"]
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<3000 {
+            let d = Double.random(in: -1e6...1e6, using: &rng)
+            texts.append(JSONWriter.number(d))
+            texts.append(String(format: "%.\(Int.random(in: 0...12, using: &rng))f", d))
+            texts.append(String(format: "%.\(Int.random(in: 1...15, using: &rng))e", d * pow(10, Double(Int.random(in: -30...30, using: &rng)))))
+        }
+        for t in texts {
+            let parsed = try JSONParser.parse("[\(t)]")
+            guard case let .array(a) = parsed, case let .number(x) = a[0] else { return XCTFail(t) }
+            let c = strtod(t, nil)
+            XCTAssertEqual(x.bitPattern, c.bitPattern, t)
+        }
+        for bad in ["1.", "-", "1e", "1e+", "--1", "1.2.3"] { XCTAssertThrowsError(try JSONParser.parse("[\(bad)]"), bad) }
+    }
+
+    /// Every table and CSV of a sweep with a topology axis (text, Markdown, CSV), rendered from
+    /// lines read with `SweepOutput.projection`, equals the rendering from whole lines.
+    func testSweepTablesFromProjectedLinesEqualThoseFromWholeLines() throws {
+        let text = """
+        {\(SweepPlanTests.base), "sweep": {
+          "parallelism.tp": [1, 2, 3, 8],
+          "parallelism.zero": [1, 3],
+          "training.recompute": ["none", "full"],
+          "cluster.topology": ["h800-ib", "a100-80g-ib"]
+        }}
+        """
+        let plan = try SweepPlanTests.plan(text)
+        let evaluator = SweepEvaluator(plan)
+        let lines = (0..<plan.count).map { SweepJournal.seal(evaluator.evaluate($0).jsonLine, experiment: "fp") }
+        let whole = try lines.map { try SweepPoint(line: String($0.dropLast())) }
+        let projected = try lines.map { try SweepPoint(bytes: Array($0.utf8.dropLast())[...], keeping: SweepOutput.projection) }
+        XCTAssertTrue(whole.contains { $0.status == .ok } && whole.contains { $0.status == .invalid })
+        for format in [ReportFormat.csv, .text, .md] {
+            let a = SweepOutput.render(whole, plan: plan, format: format), b = SweepOutput.render(projected, plan: plan, format: format)
+            XCTAssertEqual(a, b, "\(format)")
+            XCTAssertGreaterThan(a.count, 500)
+        }
+        XCTAssertTrue(SweepOutput.render(whole, plan: plan, format: .text).contains("topologies side by side"))
+        // The projection leaves out what the tables do not read.
+        XCTAssertNil(projected.first { $0.report != nil }!.report!["accuracy"])
+        XCTAssertNotNil(whole.first { $0.report != nil }!.report!["accuracy"])
+    }
+}
