@@ -27,6 +27,14 @@ final class JournalReader {
 
     deinit { _ = close(fd) }
 
+    /// The index of the first newline in buffer[from..<to] (memchr), or nil.
+    static func newline(in buffer: [UInt8], from: Int, to: Int) -> Int? {
+        buffer.withUnsafeBytes { raw -> Int? in
+            guard from < to, let base = raw.baseAddress, let hit = memchr(base + from, 0x0A, to - from) else { return nil }
+            return base.distance(to: UnsafeRawPointer(hit))
+        }
+    }
+
     /// The journal's points in file order, which is index order (the journal is always a run of
     /// complete lines for points 0, 1, 2, ...); point `expected` must come next, or the pass fails.
     var points: SweepOutput.Points {
@@ -48,7 +56,7 @@ final class JournalReader {
                 if n == 0 { break }
                 offset += off_t(n)
                 var start = 0
-                while let nl = buffer[start..<n].firstIndex(of: 0x0A) {
+                while let nl = JournalReader.newline(in: buffer, from: start, to: n) {
                     if pending.isEmpty {
                         try line(buffer[start..<nl])
                     } else {

@@ -20,9 +20,16 @@ final class JSONProjectionTests: XCTestCase {
     func testSkippedPartsAreStillChecked() {
         let keep = JSONProjection(paths: ["a"])
         for bad in [#"{"a": 1, "b": [1, 2}"#, #"{"a": 1, "b": "x"#, #"{"a": 1, "b": "\q"}"#, #"{"a": 1, "b": tru}"#,
-                    #"{"a": 1, "b": {"c" 1}}"#, #"{"a": 1, "b": 1.}"#, "{\"a\": 1, \"b\": \"\u{1}\"}", #"{"a": 1, "b": "\uD800"}"#] {
+                    #"{"a": 1, "b": {"c" 1}}"#, #"{"a": 1, "b": 1.}"#, #"{"a": 1, "b": [1e999]}"#, #"{"a": 1, "b": -}"#,
+                    #"{"a": 1, "b": 1.5e}"#, #"{"a": 1, "b": 2-3}"#, "{\"a\": 1, \"b\": \"\u{1}\"}", #"{"a": 1, "b": "\uD800"}"#] {
             XCTAssertThrowsError(try JSONParser.parse(bytes: Array(bad.utf8), keeping: keep), bad)
             XCTAssertThrowsError(try JSONParser.parse(bad), bad)
+        }
+        // What the full reader accepts beyond JSON's grammar (a leading zero, a bare fraction), it
+        // accepts skipped too.
+        for odd in [#"{"a": 1, "b": 01}"#, #"{"a": 1, "b": -.5}"#, #"{"a": 1, "b": [1E+02, 0.5e-7, -0]}"#] {
+            XCTAssertNoThrow(try JSONParser.parse(bytes: Array(odd.utf8), keeping: keep), odd)
+            XCTAssertNoThrow(try JSONParser.parse(odd), odd)
         }
         let deep = "{\"a\": 1, \"b\": " + String(repeating: "[", count: 70) + String(repeating: "]", count: 70) + "}"
         XCTAssertThrowsError(try JSONParser.parse(bytes: Array(deep.utf8), keeping: keep))

@@ -171,7 +171,7 @@ public struct JSONParser {
         i += 1
         // Fast path: no escape before the closing quote.
         let start = i
-        while i < bytes.count, bytes[i] != UInt8(ascii: "\""), bytes[i] != UInt8(ascii: "\\"), bytes[i] >= 0x20 { i += 1 }
+        i = plainRunEnd(from: i)
         if i < bytes.count, bytes[i] == UInt8(ascii: "\"") {
             i += 1
             return String(decoding: bytes[start..<(i - 1)], as: UTF8.self)
@@ -360,14 +360,67 @@ public struct JSONParser {
                 throw fail(isObject ? "expected ',' or '}' in an object" : "expected ',' or ']' in a list")
             }
         case UInt8(ascii: "\""): try skipString()
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try skipNumber()
         default: _ = try value()
         }
     }
 
+    /// Moves past a number without reading its value when it is a plain JSON decimal (what
+    /// `number()` accepts in every such case); anything else is read by `number()`, which accepts
+    /// or rejects it as a kept value would be.
+    private mutating func skipNumber() throws(JSONSyntaxError) {
+        let start = i
+        var k = i
+        let n = bytes.count
+        func digits() -> Bool {
+            let d = k
+            while k < n, bytes[k] >= 48, bytes[k] <= 57 { k += 1 }
+            return k > d
+        }
+        if bytes[k] == UInt8(ascii: "-") { k += 1 }
+        let first = k
+        var plain = digits() && !(k - first > 1 && bytes[first] == 48)
+        if plain, k < n, bytes[k] == UInt8(ascii: ".") { k += 1; plain = digits() }
+        if plain, k < n, bytes[k] == UInt8(ascii: "e") || bytes[k] == UInt8(ascii: "E") {
+            k += 1
+            if k < n, bytes[k] == UInt8(ascii: "+") || bytes[k] == UInt8(ascii: "-") { k += 1 }
+            let e = k
+            // Exponents of three digits or more are read, to refuse those out of a double's range.
+            plain = digits() && k - e <= 2
+        }
+        // A plain decimal ends where number() stops scanning too.
+        if plain, k >= n || !(bytes[k] == UInt8(ascii: ".") || bytes[k] == UInt8(ascii: "e") || bytes[k] == UInt8(ascii: "E")
+                             || bytes[k] == UInt8(ascii: "+") || bytes[k] == UInt8(ascii: "-")) {
+            i = k
+            return
+        }
+        i = start
+        _ = try number()
+    }
+
     /// Moves past a string (`i` at its opening quote), checking its escapes.
+    /// The first index from `k` on whose byte ends a string's plain run (a quote, a backslash or a
+    /// control character), or `bytes.count`: eight bytes at a time.
+    private func plainRunEnd(from k: Int) -> Int {
+        bytes.withUnsafeBytes { raw in
+            let n = raw.count, ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+            var k = k
+            while k + 8 <= n {
+                let w = raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)
+                let q = w ^ (ones &* 0x22), b = w ^ (ones &* 0x5C)
+                // A zero byte in q or b (a quote or a backslash), or a byte below 0x20 in w.
+                let hit = ((q &- ones) & ~q | (b &- ones) & ~b | (w &- ones &* 0x20) & ~w) & highs
+                if hit != 0 { break }
+                k += 8
+            }
+            while k < n { let c = raw[k]; if c == 0x22 || c == 0x5C || c < 0x20 { break }; k += 1 }
+            return k
+        }
+    }
+
     private mutating func skipString() throws(JSONSyntaxError) {
         let quote = i
-        i += 1
+        i = plainRunEnd(from: i + 1)
         while i < bytes.count {
             let b = bytes[i]
             if b == UInt8(ascii: "\"") { i += 1; return }

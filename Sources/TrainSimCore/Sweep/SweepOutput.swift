@@ -102,7 +102,10 @@ public enum SweepOutput {
         right.formUnion(metrics..<(metrics + 6))
         // Plain text needs a first pass: the header line's counts and the column widths. Markdown
         // needs neither, so it reads its points once; the fastest is found while writing rows.
+        // The topology tables that follow the rows are made in that first pass too, into a
+        // temporary file (`TopologyTables`), so that no pass reads the points only for them.
         var layout = TextTable.Layout(header: header, markdown: markdown, rightAligned: right)
+        let topologies = try TopologyTables(plan: plan, markdown: markdown)
         if !markdown {
             var count = 0, working = 0
             var name: JSONValue?
@@ -111,6 +114,7 @@ public enum SweepOutput {
                 count += 1
                 if p.status == .ok { working += 1 }
                 layout.measure(row(p))
+                try topologies?.add(p)
             }
             if count > 0, let name {
                 try emit("sweep \(SweepPoint.text(name)): \(count) of \(plan.count) points, \(working) work\n\n")
@@ -121,36 +125,12 @@ public enum SweepOutput {
         try points { p in
             fastest.consider(p)
             try emit(layout.line(row(p)))
+            if markdown { try topologies?.add(p) }
         }
         if let best = fastest.point {
             try emit("\nfastest: #\(best.index) (\(best.label))" + (best.metric("stepTimeSeconds").map { ", " + Fmt.secs($0) + " per step" } ?? "") + "\n")
         }
-        try topologyTables(points, plan: plan, markdown: markdown, to: emit)
-    }
-
-    /// With a `cluster.topology` axis: for each setting of the other axes, the topologies side by
-    /// side on that workload (points that cannot work are left out; the table above says why).
-    /// Points of one setting are consecutive (the topology axis varies faster than the ones
-    /// before it), so only the current setting's points are held.
-    static func topologyTables(_ points: Points, plan: SweepPlan, markdown: Bool, to emit: @escaping (String) throws -> Void) throws {
-        guard let t = plan.axes.firstIndex(where: { $0.path == "cluster.topology" }) else { return }
-        var group: (label: String, columns: [CompareTable.Column])?
-        func flush() throws {
-            guard let g = group, g.columns.count > 1 else { return }
-            let title = "topologies side by side" + (g.label.isEmpty ? "" : " (\(g.label))")
-            try emit(markdown ? "\n**\(title)**\n\n" : "\n\(title)\n")
-            try emit(CompareTable(columns: g.columns).render(markdown ? .md : .text))
-        }
-        try points { p in
-            guard let report = p.report else { return }
-            var rest = p.assignment
-            let topology = SweepPoint.text(rest.remove(at: t).value)
-            let label = rest.map { a in (a.path.split(separator: ".").last.map(String.init) ?? a.path) + "=" + SweepPoint.text(a.value) }
-                .joined(separator: ", ")
-            if group?.label != label { try flush(); group = (label, []) }
-            group!.columns.append(CompareTable.Column(label: topology, report: report))
-        }
-        try flush()
+        try topologies?.finish(to: emit)
     }
 
     /// The working point with the shortest step seen so far (lowest index on ties).
@@ -213,7 +193,11 @@ public enum TextTable {
                 let last = i == cells.count - 1
                 parts.append(rightAligned.contains(i) ? pad + c : (last ? c : c + pad))
             }
-            return parts.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) + "\n"
+            // Without trailing white space (a regular expression here took a fifth of a large
+            // sweep's text rendering).
+            var text = Substring(parts.joined(separator: "  "))
+            while let c = text.last, c.isWhitespace { text.removeLast() }
+            return String(text) + "\n"
         }
     }
 }
