@@ -20,13 +20,21 @@ extension SweepBench {
         // The new path, as the sweep verb runs it: evaluate, encode and seal every point.
         let evaluator = SweepEvaluator(plan)
         var bytes = 0, works = 0
+        var kept: [String] = []
+        var keepTime = 0.0
         let t0 = KernelBench.threadCPUTime()
         for i in 0..<plan.count {
             let p = evaluator.evaluate(i)
             if p.status == .ok { works += 1 }
             bytes += SweepTally.encode(p, experiment: "0123456789abcdef").count
+            // Every 4th point's line, for the rendering figure below (kept outside the timing).
+            if i % 4 == 0 {
+                let k = KernelBench.threadCPUTime()
+                kept.append(SweepJournal.seal(p.jsonLine, experiment: "0123456789abcdef"))
+                keepTime += KernelBench.threadCPUTime() - k
+            }
         }
-        let fast = Double(plan.count) / max(KernelBench.threadCPUTime() - t0, 1e-9)
+        let fast = Double(plan.count) / max(KernelBench.threadCPUTime() - t0 - keepTime, 1e-9)
         // The old path on every 13th point (each re-reads and decodes its files).
         let sample = Array(stride(from: 0, to: plan.count, by: 13))
         let t1 = KernelBench.threadCPUTime()
@@ -35,6 +43,8 @@ extension SweepBench {
         out += "  one core, analytical network: \(Int(fast.rounded())) points per CPU-second over all \(plan.count) points "
             + "(\(works) work; \(bytes / plan.count) bytes of JSON a point); the old path (files re-read and re-decoded per point, "
             + "every 13th point): \(Int(slow.rounded())) per CPU-second: \(String(format: "%.1f", fast / slow))x\n"
+
+        out += render(kept, plan: plan)
 
         guard let binary else { return out }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("trainsim-sweep-bench-\(getpid())")
@@ -88,6 +98,34 @@ extension SweepBench {
             }
         }
         return out
+    }
+
+    /// Rank 0's share after the points: the journal's lines read back and rendered as the sweep
+    /// verb renders a table (text, with its topology tables) and CSV, reading only what they show
+    /// (`SweepOutput.projection`) against reading every line whole, in the same run.
+    static func render(_ lines: [String], plan: SweepPlan) -> String {
+        func seconds(_ body: () throws -> Void) -> Double {
+            let t = KernelBench.threadCPUTime()
+            try? body()
+            return KernelBench.threadCPUTime() - t
+        }
+        let bytes = lines.map { Array($0.utf8.dropLast()) }
+        var figures: [String] = []
+        for format in [ReportFormat.text, .csv] {
+            var outputs = ["", ""]
+            let whole = seconds {
+                try SweepOutput.write({ body in for b in bytes { try body(try SweepPoint(bytes: b[...])) } }, plan: plan, format: format) { outputs[0] += $0 }
+            }
+            let projected = seconds {
+                try SweepOutput.write({ body in for b in bytes { try body(try SweepPoint(bytes: b[...], keeping: SweepOutput.projection)) } },
+                                      plan: plan, format: format) { outputs[1] += $0 }
+            }
+            figures.append("\(format.rawValue) \(Int((Double(lines.count) / max(projected, 1e-9)).rounded())) lines per CPU-second, "
+                + "reading each line whole \(Int((Double(lines.count) / max(whole, 1e-9)).rounded())): \(String(format: "%.1f", whole / max(projected, 1e-9)))x"
+                + (outputs[0] == outputs[1] ? ", identical" : " (OUTPUTS DIFFER)"))
+        }
+        return "  rendering on rank 0 (every 4th point's line, \(lines.count) lines, \(bytes.reduce(0) { $0 + $1.count } / max(lines.count, 1)) bytes each): "
+            + figures.joined(separator: "; ") + "\n"
     }
 
     /// The busiest-rank CPU seconds of two runs of the same command started together; nil if either failed.

@@ -48,7 +48,8 @@ public enum SweepOutput {
 
     /// A report field as CSV text (empty when absent).
     static func field(_ p: SweepPoint, _ path: String) -> String {
-        field(p, path.split(separator: ".").map(String.init))
+        guard let v = p.report?.value(dotted: path) else { return "" }
+        return SweepPoint.text(v)
     }
 
     static func field(_ p: SweepPoint, _ path: [String]) -> String {
