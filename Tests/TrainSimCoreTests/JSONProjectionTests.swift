@@ -84,4 +84,36 @@ final class JSONProjectionTests: XCTestCase {
         XCTAssertNil(projected.first { $0.report != nil }!.report!["accuracy"])
         XCTAssertNotNil(whole.first { $0.report != nil }!.report!["accuracy"])
     }
+
+    /// The topology tables go through a temporary file and come back in pieces of about 1 MB:
+    /// more than that, with characters of two bytes everywhere, comes back whole and in order.
+    func testTopologyTablesOfMoreThanAMegabyteComeBackWhole() throws {
+        let groups = 3000
+        let plan = try SweepPlanTests.plan("""
+        {\(SweepPlanTests.base), "sweep": {"training.tokens": [\((1...groups).map(String.init).joined(separator: ", "))],
+          "cluster.topology": ["α-ib", "β-ib"]}}
+        """)
+        var points: [SweepPoint] = []
+        for g in 0..<groups {
+            for (k, t) in ["α-ib", "β-ib"].enumerated() {
+                let report = JSONValue.object([("name", .string("ü")), ("stepTimeSeconds", .number(Double(g + k) + 0.5)),
+                                               ("plan", .object([("topology", .string(t)), ("accelerator", .string("γ"))])),
+                                               ("memory", .object([("fits", .bool(true)), ("peakGiBPerDevice", .number(10))]))])
+                points.append(SweepPoint(index: 2 * g + k, assignment: [("training.tokens", .number(Double(g + 1))), ("cluster.topology", .string(t))],
+                                         status: .ok, reason: nil, report: report))
+            }
+        }
+        for format in [ReportFormat.text, .md] {
+            let out = SweepOutput.render(points, plan: plan, format: format)
+            guard let first = out.range(of: "topologies side by side") else { return XCTFail("\(format): no topology tables") }
+            let tables = String(out[first.lowerBound...])
+            XCTAssertGreaterThan(tables.utf8.count, 1 << 20, "\(format)")
+            XCTAssertFalse(out.contains("\u{FFFD}"), "\(format)")
+            for g in [1, groups / 2, groups] { XCTAssertTrue(out.contains("topologies side by side (tokens=\(g))"), "\(format) group \(g)") }
+            XCTAssertEqual(out.components(separatedBy: "topologies side by side").count - 1, groups, "\(format)")
+            // Each table names both topologies twice: its header and its topology row.
+            XCTAssertEqual(tables.components(separatedBy: "α-ib").count, 2 * groups + 1, "\(format)")
+            XCTAssertEqual(tables.components(separatedBy: "β-ib").count, 2 * groups + 1, "\(format)")
+        }
+    }
 }
