@@ -3,9 +3,9 @@ import Foundation
 /// A strict JSON parser (RFC 8259) that reports line and column on errors and refuses
 /// duplicate keys, binary data and absurd nesting instead of trapping.
 public struct JSONParser {
-    private let bytes: [UInt8]
-    private var i = 0
-    private var depth = 0
+    let bytes: [UInt8]
+    var i = 0
+    var depth = 0
 
     public static func parse(_ data: Data) throws(JSONSyntaxError) -> JSONValue {
         try parse(bytes: [UInt8](data))
@@ -71,16 +71,16 @@ public struct JSONParser {
         return (line, col)
     }
 
-    private func fail(_ message: String) -> JSONSyntaxError {
+    func fail(_ message: String) -> JSONSyntaxError {
         let (l, c) = position(i)
         return JSONSyntaxError(message: message, line: l, column: c)
     }
 
-    private mutating func skipSpace() {
+    mutating func skipSpace() {
         while i < bytes.count, bytes[i] == 32 || bytes[i] == 9 || bytes[i] == 10 || bytes[i] == 13 { i += 1 }
     }
 
-    private mutating func value(_ projection: JSONProjection? = nil) throws(JSONSyntaxError) -> JSONValue {
+    mutating func value(_ projection: JSONProjection? = nil) throws(JSONSyntaxError) -> JSONValue {
         guard i < bytes.count else { throw fail("unexpected end of file") }
         switch bytes[i] {
         case UInt8(ascii: "{"): return try object(projection)
@@ -105,7 +105,7 @@ public struct JSONParser {
         i += w.count
     }
 
-    private mutating func enter() throws(JSONSyntaxError) {
+    mutating func enter() throws(JSONSyntaxError) {
         depth += 1
         if depth > 64 { throw fail("nesting deeper than 64 levels") }
     }
@@ -167,7 +167,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func string() throws(JSONSyntaxError) -> String {
+    mutating func string() throws(JSONSyntaxError) -> String {
         i += 1
         // Fast path: no escape before the closing quote.
         let start = i
@@ -268,170 +268,6 @@ public struct JSONParser {
         while end < bytes.count, end < at + 4, bytes[end] & 0xC0 == 0x80 { end += 1 }
         return String(decoding: bytes[at..<end], as: UTF8.self)
     }
-
-    private mutating func number() throws(JSONSyntaxError) -> Double {
-        let start = i
-        if bytes[i] == UInt8(ascii: "-") { i += 1 }
-        while i < bytes.count {
-            let b = bytes[i]
-            if (b >= 48 && b <= 57) || b == UInt8(ascii: ".") || b == UInt8(ascii: "e") || b == UInt8(ascii: "E")
-                || b == UInt8(ascii: "+") || b == UInt8(ascii: "-") { i += 1 } else { break }
-        }
-        if let d = Self.exactDecimal(bytes, start, i) { return d }
-        let text = String(decoding: bytes[start..<i], as: UTF8.self)
-        guard let d = Double(text), let last = bytes[start..<i].last, last >= 48 && last <= 57 else { i = start; throw fail("bad number '\(text)'") }
-        guard d.isFinite else { i = start; throw fail("number '\(text)' is too large") }
-        return d
-    }
-
-    /// Exact powers of ten as doubles (10^22 is the last one a double holds exactly).
-    private static let powersOfTen: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { x, _ in x * 10 } }
-
-    /// The number in bytes[a..<b] when it is a plain decimal (optional minus, digits, optional
-    /// fraction and exponent) whose digits make an integer below 2^53 and whose scale is at most
-    /// 22 powers of ten: then the integer and the power are exact and one multiply or divide gives
-    /// the correctly rounded double (Clinger 1990, the fast path of every correct reader), the same
-    /// double `strtod` gives. nil for anything else, which the caller reads the slow way.
-    private static func exactDecimal(_ bytes: [UInt8], _ a: Int, _ b: Int) -> Double? {
-        bytes.withUnsafeBufferPointer { p -> Double? in
-            var k = a
-            let negative = p[k] == UInt8(ascii: "-")
-            if negative { k += 1 }
-            var mantissa: UInt64 = 0, digits = 0, scale = 0
-            let first = k
-            while k < b, p[k] >= 48, p[k] <= 57 {
-                if digits > 0 || p[k] != 48 { digits += 1 }
-                mantissa = mantissa &* 10 &+ UInt64(p[k] - 48); k += 1
-            }
-            // JSON's integer part: one digit, or digits not starting with 0.
-            guard k > first, !(k - first > 1 && p[first] == 48) else { return nil }
-            if k < b, p[k] == UInt8(ascii: ".") {
-                k += 1
-                let f = k
-                while k < b, p[k] >= 48, p[k] <= 57 {
-                    if digits > 0 || p[k] != 48 { digits += 1 }
-                    mantissa = mantissa &* 10 &+ UInt64(p[k] - 48); scale -= 1; k += 1
-                }
-                guard k > f else { return nil }
-            }
-            if k < b, p[k] == UInt8(ascii: "e") || p[k] == UInt8(ascii: "E") {
-                k += 1
-                var sign = 1
-                if k < b, p[k] == UInt8(ascii: "+") || p[k] == UInt8(ascii: "-") { sign = p[k] == UInt8(ascii: "-") ? -1 : 1; k += 1 }
-                let e0 = k
-                var e = 0
-                while k < b, p[k] >= 48, p[k] <= 57, e < 10_000 { e = e * 10 + Int(p[k] - 48); k += 1 }
-                guard k > e0 else { return nil }
-                scale += sign * e
-            }
-            guard k == b, digits <= 15, mantissa < 1 << 53, abs(scale) <= 22 else { return nil }
-            let m = Double(mantissa)
-            let v = scale >= 0 ? m * powersOfTen[scale] : m / powersOfTen[-scale]
-            return negative ? -v : v
-        }
-    }
-
-    /// Moves past one value, checking its syntax without building it (`parse(bytes:keeping:)`).
-    private mutating func skipValue() throws(JSONSyntaxError) {
-        guard i < bytes.count else { throw fail("unexpected end of file") }
-        switch bytes[i] {
-        case UInt8(ascii: "{"), UInt8(ascii: "["):
-            let close = bytes[i] == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
-            let isObject = close == UInt8(ascii: "}")
-            try enter(); defer { depth -= 1 }
-            i += 1
-            skipSpace()
-            if i < bytes.count, bytes[i] == close { i += 1; return }
-            while true {
-                skipSpace()
-                if isObject {
-                    guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw fail("expected a quoted key") }
-                    try skipString()
-                    skipSpace()
-                    guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':' after a key") }
-                    i += 1
-                    skipSpace()
-                }
-                try skipValue()
-                skipSpace()
-                guard i < bytes.count else { throw fail(isObject ? "unexpected end of file inside an object" : "unexpected end of file inside a list") }
-                if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-                if bytes[i] == close { i += 1; return }
-                throw fail(isObject ? "expected ',' or '}' in an object" : "expected ',' or ']' in a list")
-            }
-        case UInt8(ascii: "\""): try skipString()
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try skipNumber()
-        default: _ = try value()
-        }
-    }
-
-    /// Moves past a number without reading its value when it is a plain JSON decimal (what
-    /// `number()` accepts in every such case); anything else is read by `number()`, which accepts
-    /// or rejects it as a kept value would be.
-    private mutating func skipNumber() throws(JSONSyntaxError) {
-        let start = i
-        var k = i
-        let n = bytes.count
-        func digits() -> Bool {
-            let d = k
-            while k < n, bytes[k] >= 48, bytes[k] <= 57 { k += 1 }
-            return k > d
-        }
-        if bytes[k] == UInt8(ascii: "-") { k += 1 }
-        let first = k
-        var plain = digits() && !(k - first > 1 && bytes[first] == 48)
-        if plain, k < n, bytes[k] == UInt8(ascii: ".") { k += 1; plain = digits() }
-        if plain, k < n, bytes[k] == UInt8(ascii: "e") || bytes[k] == UInt8(ascii: "E") {
-            k += 1
-            if k < n, bytes[k] == UInt8(ascii: "+") || bytes[k] == UInt8(ascii: "-") { k += 1 }
-            let e = k
-            // Exponents of three digits or more are read, to refuse those out of a double's range.
-            plain = digits() && k - e <= 2
-        }
-        // A plain decimal ends where number() stops scanning too.
-        if plain, k >= n || !(bytes[k] == UInt8(ascii: ".") || bytes[k] == UInt8(ascii: "e") || bytes[k] == UInt8(ascii: "E")
-                             || bytes[k] == UInt8(ascii: "+") || bytes[k] == UInt8(ascii: "-")) {
-            i = k
-            return
-        }
-        i = start
-        _ = try number()
-    }
-
-    /// Moves past a string (`i` at its opening quote), checking its escapes.
-    /// The first index from `k` on whose byte ends a string's plain run (a quote, a backslash or a
-    /// control character), or `bytes.count`: eight bytes at a time.
-    private func plainRunEnd(from k: Int) -> Int {
-        bytes.withUnsafeBytes { raw in
-            let n = raw.count, ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-            var k = k
-            while k + 8 <= n {
-                let w = raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)
-                let q = w ^ (ones &* 0x22), b = w ^ (ones &* 0x5C)
-                // A zero byte in q or b (a quote or a backslash), or a byte below 0x20 in w.
-                let hit = ((q &- ones) & ~q | (b &- ones) & ~b | (w &- ones &* 0x20) & ~w) & highs
-                if hit != 0 { break }
-                k += 8
-            }
-            while k < n { let c = raw[k]; if c == 0x22 || c == 0x5C || c < 0x20 { break }; k += 1 }
-            return k
-        }
-    }
-
-    private mutating func skipString() throws(JSONSyntaxError) {
-        let quote = i
-        i = plainRunEnd(from: i + 1)
-        while i < bytes.count {
-            let b = bytes[i]
-            if b == UInt8(ascii: "\"") { i += 1; return }
-            if b < 0x20 { throw fail("control character inside a string") }
-            // An escape: the full reader checks it (and builds the string, thrown away).
-            if b == UInt8(ascii: "\\") { i = quote; _ = try string(); return }
-            i += 1
-        }
-        throw fail("unterminated string")
-    }
-
 }
 
 public struct JSONSyntaxError: Error, Sendable {

@@ -60,28 +60,6 @@ public indirect enum JSONValue: Equatable, Sendable {
         return self
     }
 
-    /// `value(at:)` of a dotted key path ("breakdown.compute"), its keys split as
-    /// `split(separator: ".")` splits them, without building the list (tables read a few dozen
-    /// paths of every point).
-    public func value(dotted path: String) -> JSONValue? {
-        var v = self
-        var rest = path[...]
-        while !rest.isEmpty {
-            let key: Substring
-            if let dot = rest.firstIndex(of: ".") {
-                key = rest[..<dot]
-                rest = rest[rest.index(after: dot)...]
-                if key.isEmpty { continue }
-            } else {
-                key = rest
-                rest = rest[rest.endIndex...]
-            }
-            guard case let .object(pairs) = v, let hit = pairs.first(where: { $0.0 == key }) else { return nil }
-            v = hit.1
-        }
-        return v
-    }
-
     public func value(at path: [String]) -> JSONValue? {
         var v: JSONValue? = self
         for k in path { v = v?[k] }

@@ -17,7 +17,7 @@ public enum SweepOutput {
     /// The parts of a point's line that the tables (text, Markdown, with their topology comparison,
     /// `CompareTable`) and CSV read: a journal read back for them builds only these
     /// (`JSONParser.parse(bytes:keeping:)`), about half of each line, and skips the rest.
-    /// SweepOutputProjectionTests renders a sweep both ways and compares.
+    /// JSONProjectionTests renders a sweep both ways and compares.
     public static let projection = JSONProjection(paths: ["index", "point", "status", "reason"]
         + (metricColumns + ["exposedCommunicationByTier"]).map { "report." + ($0.split(separator: ".").first.map(String.init) ?? $0) })
 
@@ -48,8 +48,7 @@ public enum SweepOutput {
 
     /// A report field as CSV text (empty when absent).
     static func field(_ p: SweepPoint, _ path: String) -> String {
-        guard let v = p.report?.value(dotted: path) else { return "" }
-        return SweepPoint.text(v)
+        field(p, path.split(separator: ".").map(String.init))
     }
 
     static func field(_ p: SweepPoint, _ path: [String]) -> String {
