@@ -8,10 +8,10 @@ import XCTest
 final class PassBoundTests: XCTestCase {
     /// `training`: more keys of the base's training object; `plan`: its parallelism object's keys.
     func search(_ space: String, framework: String = "\"megatron-core\"", devices: Int = 64, training: String = "",
-                plan: String = "\"tp\": 1") throws -> PlanSearch {
+                plan: String = "\"tp\": 1", sequence: Int = 4096) throws -> PlanSearch {
         let e = try Experiment.decode(try JSONParser.parse("""
         { "schemaVersion": 1, "name": "b", "model": "qwen3-30b-a3b",
-          "training": { "tokens": 1e11, "sequenceLength": 4096, "globalBatchSequences": 128, "precision": "bf16", "framework": \(framework)\(training) },
+          "training": { "tokens": 1e11, "sequenceLength": \(sequence), "globalBatchSequences": 128, "precision": "bf16", "framework": \(framework)\(training) },
           "cluster": { "topology": "h800-ib", "devices": \(devices) },
           "parallelism": { \(plan) },
           "search": {"objective": "time", "top": 3, "space": \(space)} }
@@ -103,6 +103,30 @@ final class PassBoundTests: XCTestCase {
             "parallelism.vpp": [2], "parallelism.ep": [8]}} }
         """), file: "b.json", folder: nil, validatingPlan: false)
         XCTAssertGreaterThan(checkBelowTimeline(try PlanSearch(e)), 0)
+    }
+
+    /// Context parallelism of either algorithm: each pass waits on its exchanges (Ulysses'
+    /// all-to-alls, the part of each ring send its share of the core does not hide), alone and
+    /// beside DualPipe's other pass; selective recompute lengthens the backward core a ring send
+    /// runs beside, full recompute repeats the forward's exchanges.
+    func testBoundStaysBelowTheTimelineWithContextParallelism() throws {
+        let s = try search("""
+            {"parallelism.tp": [1, 2], "parallelism.cp": [2, 4], "parallelism.cpAlgorithm": ["ring", "ulysses"], "parallelism.pp": [2],
+             "parallelism.ep": [8], "parallelism.zero": [1], "training.recompute": ["none", "selective", "full"],
+             "parallelism.schedule": ["1f1b", "interleaved", "dualpipe"], "parallelism.vpp": [1, 2]}
+            """, devices: 128, plan: "\"tp\": 2, \"etp\": 2")
+        XCTAssertEqual(Set(s.candidates.map(\.cpAlgorithm)), [.ring, .ulysses])
+        XCTAssertGreaterThan(checkBelowTimeline(s), 40)
+    }
+
+    /// The same at 32k tokens, where a ring send hides under its share of the core.
+    func testBoundStaysBelowTheTimelineWithLongContext() throws {
+        let s = try search("""
+            {"parallelism.tp": [1, 2], "parallelism.cp": [2, 4], "parallelism.cpAlgorithm": ["ring", "ulysses"], "parallelism.pp": [2],
+             "parallelism.ep": [8], "parallelism.zero": [1], "training.recompute": ["none", "selective"],
+             "parallelism.schedule": ["1f1b", "dualpipe"]}
+            """, devices: 128, sequence: 32768)
+        XCTAssertGreaterThan(checkBelowTimeline(s), 20)
     }
 
     func testBoundStaysBelowTheTimelineWithOverlappedAllToAlls() throws {

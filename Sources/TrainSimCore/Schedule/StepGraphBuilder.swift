@@ -139,32 +139,10 @@ struct StepGraphBuilder {
             tpAGChunk = request(CollectiveRequest(kind: .allGather, bytes: bytes / n, group: place.tpGroup, label: "tp"))
             tpRSChunk = request(CollectiveRequest(kind: .reduceScatter, bytes: bytes / n, group: place.tpGroup, label: "tp"))
         }
-        if ulysses {
-            // Ulysses: this rank's tokens of Q, K and V go out by head group before attention (an
-            // all-to-all over the CP ranks), and the attention output comes back by sequence after it;
-            // backward exchanges the output's gradient, then those of Q, K and V. K and V heads fewer
-            // than the CP ranks are repeated so that each rank gets one (DeepSpeed-Ulysses; Megatron-Core
-            // a2a), and attention runs in 16 bits.
-            let t = Double(tp), c = Double(cp)
-            let qkvWidth: Double, outWidth: Double
-            if let mla = m.mla {
-                qkvWidth = Double(m.heads) * Double(2 * (mla.headDim + mla.ropeHeadDim) + mla.vHeadDim) / t
-                outWidth = Double(m.heads * mla.vHeadDim) / t
-            } else {
-                let kv = max(Double(m.kvHeads) / t, c)
-                qkvWidth = (Double(m.heads) / t + 2 * kv) * Double(m.headDim)
-                outWidth = Double(m.heads * m.headDim) / t
-            }
-            cpFwd = request(CollectiveRequest(kind: .allToAll, bytes: T * qkvWidth * 2, group: place.cpGroup, label: "cp"))
-            cpBwd = request(CollectiveRequest(kind: .allToAll, bytes: T * outWidth * 2, group: place.cpGroup, label: "cp"))
-        } else if cp > 1 {
-            // Ring attention passes this rank's K and V block to its neighbour each step;
-            // backward passes K, V and their gradients.
-            let kvWidth: Double
-            if let mla = m.mla { kvWidth = Double(m.heads * (mla.headDim + mla.ropeHeadDim + mla.vHeadDim)) / Double(tp) }
-            else { kvWidth = 2 * Double(m.kvHeads * m.headDim) / Double(max(1, min(tp, m.kvHeads))) }
-            cpFwd = request(CollectiveRequest(kind: .sendRecv, bytes: T * kvWidth * 2, group: place.cpGroup, label: "cp"))
-            cpBwd = request(CollectiveRequest(kind: .sendRecv, bytes: 2 * T * kvWidth * 2, group: place.cpGroup, label: "cp"))
+        if cp > 1 {
+            let (f, b) = Self.contextRequests(model: m, tokens: T, tp: tp, cp: cp, ulysses: ulysses, group: place.cpGroup)
+            cpFwd = request(f)
+            cpBwd = request(b)
         }
         if let spec = m.moe, ep > 1 {
             let tokens = StepGraphBuilder.dispatchTokens(T, tp: tp, sequenceParallel: sp, etp: e.parallelism.etp, dispatcher: fw.moeDispatcher)
@@ -258,5 +236,37 @@ struct StepGraphBuilder {
         let c = order.chunk(vs)
         let start = chunkStarts[c]
         return start..<(start + layout.chunks[c])
+    }
+}
+
+extension StepGraphBuilder {
+    /// The context-parallel exchanges of one layer's attention core for a CP rank's `tokens`
+    /// (forward, backward). Ulysses: this rank's tokens of Q, K and V go out by head group before
+    /// attention (an all-to-all over the CP ranks), and the attention output comes back by
+    /// sequence after it; backward exchanges the output's gradient, then those of Q, K and V. K and
+    /// V heads fewer than the CP ranks are repeated so that each rank gets one (DeepSpeed-Ulysses;
+    /// Megatron-Core a2a), and attention runs in 16 bits. Ring attention passes this rank's K and V
+    /// block to its neighbour each step; backward passes K, V and their gradients.
+    static func contextRequests(model m: ModelSpec, tokens T: Double, tp: Int, cp: Int, ulysses: Bool,
+                                group: CommGroup) -> (forward: CollectiveRequest, backward: CollectiveRequest) {
+        if ulysses {
+            let t = Double(tp), c = Double(cp)
+            let qkvWidth: Double, outWidth: Double
+            if let mla = m.mla {
+                qkvWidth = Double(m.heads) * Double(2 * (mla.headDim + mla.ropeHeadDim) + mla.vHeadDim) / t
+                outWidth = Double(m.heads * mla.vHeadDim) / t
+            } else {
+                let kv = max(Double(m.kvHeads) / t, c)
+                qkvWidth = (Double(m.heads) / t + 2 * kv) * Double(m.headDim)
+                outWidth = Double(m.heads * m.headDim) / t
+            }
+            return (CollectiveRequest(kind: .allToAll, bytes: T * qkvWidth * 2, group: group, label: "cp"),
+                    CollectiveRequest(kind: .allToAll, bytes: T * outWidth * 2, group: group, label: "cp"))
+        }
+        let kvWidth: Double
+        if let mla = m.mla { kvWidth = Double(m.heads * (mla.headDim + mla.ropeHeadDim + mla.vHeadDim)) / Double(tp) }
+        else { kvWidth = 2 * Double(m.kvHeads * m.headDim) / Double(max(1, min(tp, m.kvHeads))) }
+        return (CollectiveRequest(kind: .sendRecv, bytes: T * kvWidth * 2, group: group, label: "cp"),
+                CollectiveRequest(kind: .sendRecv, bytes: 2 * T * kvWidth * 2, group: group, label: "cp"))
     }
 }

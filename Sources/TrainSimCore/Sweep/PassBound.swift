@@ -12,8 +12,10 @@
 /// An overlapped pair (DualPipe's forward-backward pairs, or a pair under EP all-to-all overlap)
 /// runs its two passes' compute pieces interleaved on one stream: its first piece starts no
 /// earlier than the earlier of the two inputs, each pass ends no earlier than its own input plus
-/// its compute, and the stream is busy for both computes plus the share of the device that the
-/// pair's expert all-to-alls take from the compute beside them (`LinkSharing`'s SM share).
+/// what it would take alone (its compute and the collectives between its pieces: the other pass
+/// only delays its operations), and the stream is busy for both computes plus the share of the
+/// device that the pair's expert all-to-alls take from the compute beside them (`LinkSharing`'s
+/// SM share).
 struct PassBound {
     /// Per chunk (`PipelineOrder.chunk`): compute seconds of a forward, a full backward, and the
     /// weight-gradient part of the backward (a ZB-H1 W pass, with a margin up); seconds the compute stream waits on
@@ -88,7 +90,11 @@ struct PassBound {
                         guard let ra = ready(a), let rb = ready(b) else { break }
                         let start = max(clock[r], min(ra, rb))
                         let da = duration(a, alone: false), db = duration(b, alone: false)
-                        let ea = max(start, ra) + da, eb = max(start, rb) + db
+                        // Each pass still runs its own pieces and the collectives between them in
+                        // order: alone, from its input, it would take at least `alone: true`; beside
+                        // the other pass its operations can only start later (the stream is shared,
+                        // links too), so it ends no earlier.
+                        let ea = max(start, ra) + duration(a, alone: true), eb = max(start, rb) + duration(b, alone: true)
                         record(a, ea)
                         record(b, eb)
                         clock[r] = max(start + da + db + smShare * (expert(a) + expert(b)), ea, eb)

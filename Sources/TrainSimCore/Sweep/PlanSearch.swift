@@ -94,9 +94,8 @@ public struct PlanSearch: Sendable {
             var bounds = BoundCache(e: c.base, sequenceParallel: sequenceParallel, network: net, cluster: cluster)
             space.plans(model: e.model, training: e.training, devices: c.devices, domainDevices: cluster?.domainDevices ?? 1) {
                 tp, cp, pp, dp, ep, s, vpp, mb, r, z, a, x, n in
-                // The bound counts no context-parallel traffic, so it holds for either algorithm.
                 let b = bounds.seconds(tp: tp, cp: cp, pp: pp, dp: dp, ep: ep, schedule: s, vpp: vpp, microBatch: mb, recompute: r, zero: z, etp: x,
-                                       recomputeLayers: n)
+                                       recomputeLayers: n, cpAlgorithm: a)
                 all.append(Candidate(cluster: ci, tp: tp, cp: cp, pp: pp, dp: dp, ep: ep, vpp: vpp, microBatch: mb, zero: z,
                                      schedule: s, recompute: r, cpAlgorithm: a, etp: x, recomputeLayers: n, secondsBound: b * (1 - 1e-9)))
             }
@@ -161,7 +160,8 @@ public struct PlanSearch: Sendable {
         var bounds = BoundCache(e: clusters[c.cluster].base, sequenceParallel: sequenceParallel, network: boundNetworks[c.cluster],
                                 cluster: boundClusters[c.cluster])
         let b = bounds.seconds(tp: c.tp, cp: c.cp, pp: c.pp, dp: c.dp, ep: c.ep, schedule: c.schedule, vpp: c.vpp, microBatch: c.microBatch,
-                               recompute: c.recompute, zero: c.zero, etp: c.etp, recomputeLayers: c.recomputeLayers, passes: true)
+                               recompute: c.recompute, zero: c.zero, etp: c.etp, recomputeLayers: c.recomputeLayers,
+                               cpAlgorithm: c.cpAlgorithm, passes: true)
         let seconds = max(c.secondsBound, b * (1 - 1e-9))
         return (seconds, seconds * clusters[c.cluster].costPerStepSecond)
     }

@@ -8,19 +8,33 @@ extension BoundCache {
     /// may not wait for (`BoundCache.Waits.lead`).
     struct PassWaits { var forwardDense = 0.0, forwardMoE = 0.0, backwardDense = 0.0, backwardMoE = 0.0, forwardLead = 0.0, backwardLead = 0.0 }
 
-    mutating func blockingByPass(_ k: CommKey) -> PassWaits {
+    /// Each pass also waits on its own context-parallel exchanges (`contextWaits`, for the plan's
+    /// algorithm; none counted without one) and on the routed tokens' TP gather and scatter around
+    /// the experts, which run after the dispatch on its stream (`routedPair`).
+    mutating func blockingByPass(_ k: CommKey, core: LayerTime) -> PassWaits {
         let both = blockingComm(CommKey(tp: k.tp, cp: k.cp, dp: k.dp, ep: k.ep, microBatch: k.microBatch, paired: true, recompute: k.recompute, etp: k.etp))
+        let full = k.recompute == .full
         // `both.dense` is the TP waits of forward plus recompute; split them.
-        let tpForward = both.dense / (k.recompute == .full ? 2 : 1)
+        let tpForward = both.dense / (full ? 2 : 1)
         let tpBackward = both.dense - tpForward
         // An MoE layer may issue fewer TP collectives than a dense one (whole experts, no shared
-        // ones): its waits are the smaller of the two.
-        let tpForwardMoE = min(tpForward, both.moe / (k.recompute == .full ? 2 : 1))
-        let tpBackwardMoE = min(tpBackward, both.moe - both.moe / (k.recompute == .full ? 2 : 1))
-        let ep = expertByPass(tokens: Double(k.microBatch * e.training.sequenceLength / k.cp), tp: k.tp, cp: k.cp, dp: k.dp, ep: k.ep,
-                              recompute: k.recompute, etp: k.etp)
-        return PassWaits(forwardDense: tpForward, forwardMoE: tpForwardMoE + ep.forward, backwardDense: tpBackward, backwardMoE: tpBackwardMoE + ep.backward,
-                         forwardLead: both.lead, backwardLead: k.recompute == .full ? both.lead : 0)
+        // ones): its waits are the smaller of the two. Its routed pieces are counted exactly below.
+        let hiddenMoE = both.moe - both.routed
+        let tpForwardMoE = min(tpForward, hiddenMoE / (full ? 2 : 1))
+        let tpBackwardMoE = min(tpBackward, hiddenMoE - hiddenMoE / (full ? 2 : 1))
+        let tokens = Double(k.microBatch * e.training.sequenceLength / k.cp)
+        let ep = expertByPass(tokens: tokens, tp: k.tp, cp: k.cp, dp: k.dp, ep: k.ep, recompute: k.recompute, etp: k.etp)
+        var routed = 0.0
+        if both.routed > 0, let net = network {
+            let place = Placement(ParallelismSpec(tp: k.tp, pp: 1, vpp: 1, dp: k.dp, ep: k.ep, cp: k.cp, sequenceParallel: sequenceParallel && k.tp > 1,
+                                                  zero: 0, schedule: .oneFOneB, order: e.parallelism.order, layerSplit: nil, expertTP: k.etp))
+            routed = routedPair(tokens: tokens, ep: k.ep, tpGroup: place.tpGroup, net: net)
+        }
+        let context = contextWaits(tp: k.tp, cp: k.cp, dp: k.dp, microBatch: k.microBatch, algorithm: k.cpAlgorithm, recompute: k.recompute, core: core)
+        return PassWaits(forwardDense: tpForward + context.forward, forwardMoE: tpForwardMoE + ep.forward + routed + context.forward,
+                         backwardDense: tpBackward + context.backward,
+                         backwardMoE: tpBackwardMoE + ep.backward + routed * (full ? 2 : 1) + context.backward,
+                         forwardLead: both.lead, backwardLead: full ? both.lead : 0)
     }
 
     /// Per MoE layer and micro-batch, seconds alone of the EP collectives of a forward (dispatch

@@ -11,7 +11,9 @@ struct BoundCache {
     let sequenceParallel: Bool
 
     struct TimesKey: Hashable { var tp: Int, cp: Int, ep: Int, microBatch: Int }
-    struct Times { var dense: LayerTime, moe: LayerTime, output: LayerTime, embedding: LayerTime }
+    /// `core`: the attention core's forward alone (the timeline's `LayerPieces.core`), which
+    /// context-parallel exchanges wait on or run beside.
+    struct Times { var dense: LayerTime, moe: LayerTime, output: LayerTime, embedding: LayerTime, core: LayerTime }
     struct LayoutKey: Hashable { var pp: Int, vpp: Int }
     private var times: [TimesKey: Times] = [:]
     private var layouts: [LayoutKey: StageLayout] = [:]
@@ -22,12 +24,14 @@ struct BoundCache {
     let network: CollectiveCostModel?
     let cluster: Cluster?
     /// `etp`: the plan's expert tensor parallelism, resolved (1 or tp).
-    struct CommKey: Hashable { var tp: Int, cp: Int, dp: Int, ep: Int, microBatch: Int, paired: Bool, recompute: Recompute, etp: Int = 1 }
+    struct CommKey: Hashable { var tp: Int, cp: Int, dp: Int, ep: Int, microBatch: Int, paired: Bool, recompute: Recompute, etp: Int = 1,
+                               cpAlgorithm: ContextParallelAlgorithm? = nil }
     private var comm: [CommKey: Waits] = [:]
     /// Per micro-batch and layer (dense, MoE): seconds of collectives the compute stream waits
     /// for; `lead`: of those, the first of a pass (its input's TP all-gather), which is not
-    /// always waited for (see `blockingComm`).
-    struct Waits { var dense = 0.0, moe = 0.0, lead = 0.0 }
+    /// always waited for (see `blockingComm`); `routed`: of `moe`, the hidden-size piece that
+    /// stands for the routed tokens' TP gather and scatter (`blockingByPass` counts them exactly).
+    struct Waits { var dense = 0.0, moe = 0.0, lead = 0.0, routed = 0.0 }
 
     init(e: Experiment, sequenceParallel: Bool, network: CollectiveCostModel? = nil, cluster: Cluster? = nil) {
         self.e = e
@@ -47,7 +51,8 @@ struct BoundCache {
         let t = Times(dense: compute.forwardSeconds(wb.denseLayer(), attentionCalls: calls),
                       moe: compute.forwardSeconds(wb.moeLayer(), attentionCalls: calls),
                       output: compute.forwardSeconds(wb.outputLayer(), attentionCalls: 1),
-                      embedding: compute.forwardSeconds(wb.embeddingLayer(), attentionCalls: 1))
+                      embedding: compute.forwardSeconds(wb.embeddingLayer(), attentionCalls: 1),
+                      core: LayerPieces(wb, compute: compute, moe: false, attentionCalls: calls).core)
         times[k] = t
         return t
     }
@@ -70,7 +75,7 @@ struct BoundCache {
         let place = Placement(par)
         let tokens = Double(k.microBatch * e.training.sequenceLength / k.cp)
         let repeats = k.recompute == .full ? 2.0 : 1.0
-        var tp = 0.0, tpMoE = 0.0, lead = 0.0
+        var tp = 0.0, tpMoE = 0.0, lead = 0.0, routed = 0.0
         if k.tp > 1 {
             let bytes = tokens * Double(m.hidden) * 2
             func c(_ kind: CollectiveKind) -> Double {
@@ -88,10 +93,11 @@ struct BoundCache {
             // routed one moves more than a hidden state, so a hidden-size piece stays below it).
             let moePairs = StepGraphBuilder.moeTP(model: m, tp: k.tp, etp: par.etp, dispatcher: fw.moeDispatcher)
             tpMoE = ((fused ? 0 : 1) + (moePairs.hidden ? 1 : 0) + (moePairs.routed ? 1 : 0)) * piece * repeats
+            routed = moePairs.routed ? piece * repeats : 0
             lead = sp && !fused ? c(.allGather) : 0
         }
         let ep = k.paired ? 0 : expertSeconds(tokens: tokens, tp: k.tp, etp: par.etp, sequenceParallel: sp, place: place, recompute: k.recompute, net: net)
-        let r = Waits(dense: tp, moe: tpMoE + ep, lead: lead)
+        let r = Waits(dense: tp, moe: tpMoE + ep, lead: lead, routed: routed)
         comm[k] = r
         return r
     }
@@ -127,13 +133,8 @@ struct BoundCache {
         let tokens = Double(k.microBatch * e.training.sequenceLength / k.cp)
         var load = StreamLoad()
         load.ep = expertSeconds(tokens: tokens, tp: k.tp, etp: par.etp, sequenceParallel: sp, place: place, recompute: k.recompute, net: net)
-        if let moe = m.moe, StepGraphBuilder.moeTP(model: m, tp: k.tp, etp: par.etp, dispatcher: fw.moeDispatcher).routed {
-            // As the timeline issues them: a gather and a scatter forward, again backward and under full recompute.
-            let bytes = tokens * Double(moe.topK) * moe.busiestShare(ep: k.ep) * Double(m.hidden) * 2
-            let pair = net.cost(CollectiveRequest(kind: .allGather, bytes: bytes, group: place.tpGroup, label: "tp")).seconds
-                + net.cost(CollectiveRequest(kind: .reduceScatter, bytes: bytes, group: place.tpGroup, label: "tp")).seconds
-            load.routed = pair * (k.recompute == .full ? 3 : 2)
-        }
+        // As the timeline issues them: a gather and a scatter forward, again backward and under full recompute.
+        load.routed = routedPair(tokens: tokens, ep: k.ep, tpGroup: place.tpGroup, net: net) * (k.recompute == .full ? 3 : 2)
         if k.zero == 3 {
             let (dense, moeDense, moeExpert) = ParameterCount(m).perDevice(tp: k.tp, ep: k.ep, etp: par.etp)
             func cost(_ kind: CollectiveKind, _ n: Double, _ g: CommGroup, _ bytes: Double) -> Double {
@@ -154,12 +155,13 @@ struct BoundCache {
     /// `etp`: the candidate's expert tensor parallelism (nil: the experiment's, or its stack's default).
     mutating func seconds(tp: Int, cp: Int, pp: Int, dp: Int, ep: Int, schedule: PipelineSchedule, vpp: Int,
                           microBatch: Int, recompute: Recompute, zero: Int, etp etpGiven: Int? = nil, recomputeLayers: Int? = nil,
-                          passes withPasses: Bool = false) -> Double {
+                          cpAlgorithm: ContextParallelAlgorithm? = nil, passes withPasses: Bool = false) -> Double {
         let etp = ParallelismSpec(tp: tp, pp: pp, vpp: vpp, dp: dp, ep: ep, cp: cp, sequenceParallel: false, zero: zero, schedule: schedule,
                                   order: [], layerSplit: nil, expertTP: etpGiven ?? e.parallelism.expertTP,
                                   expertsSplitByDefault: e.training.framework.expertTensorParallel).etp
         let key = [tp, cp, pp, dp, ep, vpp, microBatch, zero, PipelineSchedule.allCases.firstIndex(of: schedule)!,
-                   Recompute.allCases.firstIndex(of: recompute)!, withPasses ? 1 : 0, etp, recomputeLayers ?? 0]
+                   Recompute.allCases.firstIndex(of: recompute)!, withPasses ? 1 : 0, etp, recomputeLayers ?? 0,
+                   cpAlgorithm.map { ContextParallelAlgorithm.allCases.firstIndex(of: $0)! + 1 } ?? 0]
         if let last, last.key == key { return last.seconds }
         let t = layerTimes(TimesKey(tp: tp, cp: cp, ep: ep, microBatch: microBatch))
         let lk = LayoutKey(pp: pp, vpp: vpp)
@@ -187,6 +189,9 @@ struct BoundCache {
         let commRecompute = limit == nil ? recompute : .none
         let load = streamLoad(StreamKey(tp: tp, cp: cp, dp: dp, ep: ep, pp: pp, microBatch: microBatch, zero: zero, recompute: commRecompute, etp: etp))
         let waits = blockingComm(CommKey(tp: tp, cp: cp, dp: dp, ep: ep, microBatch: microBatch, paired: paired, recompute: commRecompute, etp: etp))
+        // The context-parallel waits of a pass alone, per layer (forward and backward).
+        let context = paired ? 0 : contextWaits(tp: tp, cp: cp, dp: dp, microBatch: microBatch, algorithm: cpAlgorithm, recompute: commRecompute,
+                                                core: t.core).total
         var bound = 0.0, fill = 0.0, drain = 0.0
         for p in 0..<pp {
             // DualPipe: each rank runs half the micro-batches through its chunk and half through the
@@ -195,7 +200,7 @@ struct BoundCache {
             let w = paired ? Waits() : waits
             // Each chunk's forward (and its recompute) may run its first all-gather early.
             let leads = Double(vpp) * (commRecompute == .full ? 2 : 1) * w.lead
-            func per(_ x: Int) -> Double { st.forward[x] + st.backward[x] + st.dense[x] * w.dense + st.moe[x] * w.moe - leads }
+            func per(_ x: Int) -> Double { st.forward[x] + st.backward[x] + st.dense[x] * (w.dense + context) + st.moe[x] * (w.moe + context) - leads }
             // Where expert all-to-alls overlap compute (paired passes), the compute beside them runs
             // slower by the SM share they take: over the time the stage's EP stream is busy (at least
             // its collectives' time alone), compute gets at most 1 - share of the device, so the stage
@@ -229,7 +234,8 @@ struct BoundCache {
             let order = PipelineOrder(pp: pp, vpp: vpp, microBatches: m, schedule: schedule)
             let pairSteady = e.pairsExpertPasses(ep: ep)
             let passes = passBound(chunks: chunks, times: t, waits: blockingByPass(CommKey(tp: tp, cp: cp, dp: dp, ep: ep, microBatch: microBatch,
-                                                                                          paired: true, recompute: commRecompute, etp: etp)),
+                                                                                          paired: true, recompute: commRecompute, etp: etp,
+                                                                                          cpAlgorithm: cpAlgorithm), core: t.core),
                                    expert: expertByPass(tokens: Double(microBatch * e.training.sequenceLength / cp), tp: tp, cp: cp, dp: dp, ep: ep,
                                                         recompute: commRecompute, etp: etp))
             bound = max(bound, passes.seconds(order: order, pairSteadyState: pairSteady))
