@@ -133,8 +133,10 @@ struct BoundCache {
         let tokens = Double(k.microBatch * e.training.sequenceLength / k.cp)
         var load = StreamLoad()
         load.ep = expertSeconds(tokens: tokens, tp: k.tp, etp: par.etp, sequenceParallel: sp, place: place, recompute: k.recompute, net: net)
-        // As the timeline issues them: a gather and a scatter forward, again backward and under full recompute.
-        load.routed = routedPair(tokens: tokens, ep: k.ep, tpGroup: place.tpGroup, net: net) * (k.recompute == .full ? 3 : 2)
+        if StepGraphBuilder.moeTP(model: m, tp: k.tp, etp: par.etp, dispatcher: fw.moeDispatcher).routed {
+            // As the timeline issues them: a gather and a scatter forward, again backward and under full recompute.
+            load.routed = routedPair(tokens: tokens, ep: k.ep, tpGroup: place.tpGroup, net: net) * (k.recompute == .full ? 3 : 2)
+        }
         if k.zero == 3 {
             let (dense, moeDense, moeExpert) = ParameterCount(m).perDevice(tp: k.tp, ep: k.ep, etp: par.etp)
             func cost(_ kind: CollectiveKind, _ n: Double, _ g: CommGroup, _ bytes: Double) -> Double {
