@@ -43,4 +43,42 @@ final class SearchBoundPropertyTests: XCTestCase {
         print("search bound: \(scored) simulated candidates over \(spaces) spaces")
         XCTAssertGreaterThan(scored, 200)
     }
+
+    /// The same for context-parallel plans of either algorithm with the schedule's own passes
+    /// (`tightBound`), DualPipe included, at 4k to 32k tokens.
+    func testTightBoundNeverExceedsTheTimelineWithContextParallelism() throws {
+        let env = ProcessInfo.processInfo.environment
+        var rng = RandomPlanPropertyTests.SplitMix(s: UInt64(env["PROPERTY_SEED"] ?? "") ?? 31)
+        let models = ["llama3-8b", "qwen3-30b-a3b", "qwen2.5-7b"]
+        let topologies = ["a100-80g-ib", "ascend-910b-a2", "h100-ib-oversub2", "h20-roce", "h800-ib", "cloudmatrix384"]
+        let stacks = ["megatron-core", "nemo", "pytorch-fsdp", "mindspeed"]
+        var scored = 0
+        for _ in 0..<(Int(env["PROPERTY_SPACES"] ?? "") ?? 4) {
+            let model = models[rng.next(models.count)], moe = model.hasPrefix("qwen3")
+            let stack = stacks[rng.next(stacks.count)], topology = topologies[rng.next(topologies.count)]
+            let seq = [4096, 16384, 32768][rng.next(3)]
+            let text = """
+            { "schemaVersion": 1, "name": "s", "model": "\(model)",
+              "training": { "tokens": 1e11, "sequenceLength": \(seq), "globalBatchSequences": 64, "framework": "\(stack)" },
+              "cluster": { "topology": "\(topology)", "devices": 64 },
+              "parallelism": { "tp": 1 },
+              "search": {"objective": "time", "top": 3, "space": {"parallelism.tp": [1, 2], "parallelism.cp": [2, 4],
+                "parallelism.cpAlgorithm": ["ring", "ulysses"], "parallelism.pp": [2, 4], "parallelism.zero": [1],
+                "training.recompute": ["none", "selective", "full"], "parallelism.schedule": ["1f1b", "interleaved", "dualpipe"],
+                "parallelism.vpp": [1, 2]\(moe ? #", "parallelism.ep": [2, 8]"# : "")}} }
+            """
+            let e = try Experiment.decode(try JSONParser.parse(text), file: "s.json",
+                                          folder: SweepPlanTests.root.appendingPathComponent("Experiments"), validatingPlan: false)
+            let s = try PlanSearch(e)
+            for id in s.candidates.indices {
+                guard case let .scored(p) = s.evaluate(id) else { continue }
+                scored += 1
+                let c = s.candidates[id], tight = s.tightBound(id).seconds
+                XCTAssertLessThanOrEqual(c.secondsBound, tight * (1 + 1e-12))
+                XCTAssertLessThanOrEqual(tight, p.seconds * (1 + 1e-12), "bound of \(c) in \(model) at \(seq) on \(topology) under \(stack)")
+            }
+        }
+        print("context-parallel search bound: \(scored) simulated candidates")
+        XCTAssertGreaterThan(scored, 50)
+    }
 }
