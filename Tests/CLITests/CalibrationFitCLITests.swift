@@ -29,4 +29,29 @@ final class CalibrationFitCLITests: XCTestCase {
         XCTAssertGreaterThan(compared, 20)
         XCTAssertEqual(differing, [], "fit.py writes other figures into these files than are committed: rerun `python3 Tests/Calibration/fit.py` and commit them\n\(r.stdout)")
     }
+
+    /// Reports quote `Topologies/run/accuracy.json`; it carries validate's figures to the digits
+    /// `validate --format json` gives, so a report prints the percent validate prints (with four
+    /// digits, pytorch-fsdp's 0.0905029 became 0.0905, which prints as 9.0 % where validate says 9.1 %).
+    func testAccuracyFileCarriesValidatesFigures() throws {
+        guard let bin = CLI.binary else { throw XCTSkip("TRAINSIM_BIN not set and no release build; run `make test`") }
+        let root = URL(fileURLWithPath: CLI.packageRoot)
+        let r = try CLI.run(bin, ["validate", "--format", "json"], cwd: CLI.packageRoot)
+        let v = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let data = try Data(contentsOf: root.appendingPathComponent("Topologies/run/accuracy.json"))
+        let a = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        var checked = 0
+        for (table, key) in [("byFamily", "deviceFamily"), ("byStack", "stack"), ("byKind", "modelKind")] {
+            let shipped = try XCTUnwrap(a[key] as? [String: [String: Any]])
+            for g in try XCTUnwrap(v[table] as? [[String: Any]]) where (g["heldOut"] as? Int ?? 0) > 0 {
+                let name = try XCTUnwrap(g["group"] as? String), s = try XCTUnwrap(shipped[name], name)
+                XCTAssertEqual(s["medianAbsError"] as? Double, g["medianAbsError"] as? Double, "\(key) \(name)")
+                XCTAssertEqual(s["maxAbsError"] as? Double, g["maxAbsError"] as? Double, "\(key) \(name)")
+                checked += 1
+            }
+        }
+        let overall = try XCTUnwrap(a["overall"] as? [String: Any])
+        XCTAssertEqual(overall["medianAbsError"] as? Double, v["medianAbsErrorHeldOut"] as? Double)
+        XCTAssertGreaterThan(checked, 8)
+    }
 }

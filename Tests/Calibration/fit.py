@@ -285,7 +285,7 @@ final = {c["id"]: c for c in final_report["cases"]}
 # (Topologies/run/accuracy.json): per device family, stack and model kind, with the rows.
 def write_accuracy(v):
     held = [c for c in v["cases"] if not c["calibration"]]
-    def fig(x): return float(f"{x:.4g}")
+    def fig(x): return float(f"{x:.6g}")  # as the JSON report rounds (Analysis.round): reports then print what validate prints
     def groups(key, table):
         out = {}
         for g in v[table]:
