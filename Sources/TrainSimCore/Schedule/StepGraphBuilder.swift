@@ -155,11 +155,9 @@ struct StepGraphBuilder {
             // The busiest rank receives `imbalance` times the mean.
             imbalance = spec.imbalance
         }
-        if let spec = m.moe, moeRoutedTP {
-            // The routed copies of the TP group's tokens (the busiest rank's share) gathered to every TP rank.
-            let bytes = T * Double(spec.topK) * spec.busiestShare(ep: ep) * h * 2
-            tpAGRouted = request(CollectiveRequest(kind: .allGather, bytes: bytes, group: place.tpGroup, label: "tp"))
-            tpRSRouted = request(CollectiveRequest(kind: .reduceScatter, bytes: bytes, group: place.tpGroup, label: "tp"))
+        if moeRoutedTP, let (gather, scatter) = Self.routedRequests(model: m, tokens: T, ep: ep, group: place.tpGroup) {
+            tpAGRouted = request(gather)
+            tpRSRouted = request(scatter)
         }
         if e.parallelism.pp > 1 {
             let bytes = T * h * 2 / (sp ? Double(tp) : 1)
@@ -240,6 +238,17 @@ struct StepGraphBuilder {
 }
 
 extension StepGraphBuilder {
+    /// The routed copies of the TP group's tokens (the busiest EP rank's share, for a CP rank's
+    /// `tokens` of a micro-batch) gathered to every TP rank before the experts split over TP, and
+    /// their results reduce-scattered after them; nil for a dense model.
+    static func routedRequests(model m: ModelSpec, tokens T: Double, ep: Int, group: CommGroup)
+        -> (gather: CollectiveRequest, scatter: CollectiveRequest)? {
+        guard let spec = m.moe else { return nil }
+        let bytes = T * Double(spec.topK) * spec.busiestShare(ep: ep) * Double(m.hidden) * 2
+        return (CollectiveRequest(kind: .allGather, bytes: bytes, group: group, label: "tp"),
+                CollectiveRequest(kind: .reduceScatter, bytes: bytes, group: group, label: "tp"))
+    }
+
     /// The context-parallel exchanges of one layer's attention core for a CP rank's `tokens`
     /// (forward, backward). Ulysses: this rank's tokens of Q, K and V go out by head group before
     /// attention (an all-to-all over the CP ranks), and the attention output comes back by

@@ -13,9 +13,12 @@ extension BoundCache {
     /// Sends at their time alone (sharing links only slows them) and the core at full rate (a
     /// slower core lengthens a ring step at least as much as it hides): below the timeline.
     /// `algorithm` nil: no wait counted, which holds for either algorithm.
-    func contextWaits(tp: Int, cp: Int, dp: Int, microBatch: Int, algorithm: ContextParallelAlgorithm?, recompute: Recompute,
-                      core: LayerTime) -> (forward: Double, backward: Double, total: Double) {
-        guard cp > 1, let algorithm, let net = network else { return (0, 0, 0) }
+    /// Cached per key like the other pieces of the bound: the closed form asks for it per candidate.
+    mutating func contextWaits(tp: Int, cp: Int, dp: Int, microBatch: Int, algorithm: ContextParallelAlgorithm?, recompute: Recompute,
+                               core: LayerTime) -> ContextWaits {
+        guard cp > 1, let algorithm, let net = network else { return ContextWaits() }
+        let key = ContextKey(tp: tp, cp: cp, dp: dp, microBatch: microBatch, algorithm: algorithm, recompute: recompute)
+        if let hit = context[key] { return hit }
         let par = ParallelismSpec(tp: tp, pp: 1, vpp: 1, dp: dp, ep: 1, cp: cp, sequenceParallel: sequenceParallel && tp > 1, zero: 0,
                                   schedule: .oneFOneB, order: e.parallelism.order, layerSplit: nil)
         let tokens = Double(microBatch * e.training.sequenceLength / cp)
@@ -34,15 +37,15 @@ extension BoundCache {
             backward = steps * max(0, sb - coreBackward / share)
         }
         if recompute == .full { backward += forward }
-        return (forward, backward, forward + backward)
+        let w = ContextWaits(forward: forward, backward: backward)
+        context[key] = w
+        return w
     }
 
     /// Seconds alone of the routed tokens' TP all-gather and reduce-scatter around the experts
     /// (experts split over TP), for a CP rank's `tokens` of a micro-batch on the busiest rank.
     func routedPair(tokens: Double, ep: Int, tpGroup: CommGroup, net: any CollectiveCostModel) -> Double {
-        guard let moe = e.model.moe else { return 0 }
-        let bytes = tokens * Double(moe.topK) * moe.busiestShare(ep: ep) * Double(e.model.hidden) * 2
-        return net.cost(CollectiveRequest(kind: .allGather, bytes: bytes, group: tpGroup, label: "tp")).seconds
-            + net.cost(CollectiveRequest(kind: .reduceScatter, bytes: bytes, group: tpGroup, label: "tp")).seconds
+        guard let (gather, scatter) = StepGraphBuilder.routedRequests(model: e.model, tokens: tokens, ep: ep, group: tpGroup) else { return 0 }
+        return net.cost(gather).seconds + net.cost(scatter).seconds
     }
 }

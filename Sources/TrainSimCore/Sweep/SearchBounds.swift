@@ -27,6 +27,10 @@ struct BoundCache {
     struct CommKey: Hashable { var tp: Int, cp: Int, dp: Int, ep: Int, microBatch: Int, paired: Bool, recompute: Recompute, etp: Int = 1,
                                cpAlgorithm: ContextParallelAlgorithm? = nil }
     private var comm: [CommKey: Waits] = [:]
+    /// Per layer, the context-parallel waits of a forward and a backward (`contextWaits`).
+    struct ContextWaits { var forward = 0.0, backward = 0.0; var total: Double { forward + backward } }
+    struct ContextKey: Hashable { var tp: Int, cp: Int, dp: Int, microBatch: Int, algorithm: ContextParallelAlgorithm, recompute: Recompute }
+    var context: [ContextKey: ContextWaits] = [:]
     /// Per micro-batch and layer (dense, MoE): seconds of collectives the compute stream waits
     /// for; `lead`: of those, the first of a pass (its input's TP all-gather), which is not
     /// always waited for (see `blockingComm`); `routed`: of `moe`, the hidden-size piece that
