@@ -84,6 +84,32 @@ final class SweepEvaluatorTests: XCTestCase {
         XCTAssertNotEqual(points[0].metric("stepTimeSeconds"), points[1].metric("stepTimeSeconds"))
     }
 
+    /// Points whose step builds a graph simulated before (ZeRO-1 and ZeRO-2 under stacks that
+    /// reduce gradients the same way) read it from the evaluator's timeline cache, and still get
+    /// exactly the line they get alone; stacks whose ZeRO stages differ on the timeline do not.
+    func testPointsThatRepeatAStepReuseItAndMatchThePointAlone() throws {
+        let text = """
+        {\(SweepPlanTests.base), "sweep": {
+          "training.framework": ["megatron-core", "deepspeed", "pytorch-fsdp", "nemo"],
+          "parallelism.pp": [1, 2],
+          "parallelism.zero": [0, 1, 2, 3],
+          "parallelism.schedule": ["1f1b", "interleaved"],
+          "training.recompute": ["none", "full"]
+        }}
+        """
+        let plan = try SweepPlan(document: try JSONParser.parse(text), file: "test.json", folder: nil)
+        let evaluator = SweepEvaluator(plan)
+        var simulated = 0
+        for i in 0..<plan.count {
+            let fast = evaluator.evaluate(i), alone = plan.evaluate(i)
+            XCTAssertEqual(fast.jsonLine, alone.jsonLine, "point \(i)")
+            if fast.report?["stepTimeSeconds"] != nil { simulated += 1 }
+        }
+        XCTAssertGreaterThan(simulated, 40)
+        XCTAssertGreaterThan(evaluator.timelineHits, 10, "no point reused a step")
+        XCTAssertLessThan(evaluator.timelineHits, simulated / 2)
+    }
+
     func testTallyFindsOneReasonEverywhere() {
         var t = SweepTally()
         t.add(status: .invalid, reason: "x")

@@ -55,6 +55,8 @@ public struct PlanSearch: Sendable {
     /// Per cluster, built once: the cluster and the network that the bounds (see `tightBound`) and
     /// the simulated candidates cost collectives with.
     let boundNetworks: [CollectiveCostModel?]
+    /// Steps simulated already, by their graph: candidates whose step is one seen before reuse it.
+    private let timelines = TimelineCache()
     let boundClusters: [Cluster?]
 
     public init(_ e: Experiment) throws(TrainSimError) {
@@ -140,7 +142,7 @@ public struct PlanSearch: Sendable {
         // checked the plan: the engine neither rebuilds nor re-checks them.
         let ci = candidates[id].cluster
         guard let cluster = boundClusters[ci], let network = boundNetworks[ci] else { return .invalid }
-        let step = Engine(e, cluster: cluster, network: network).step(memory: memory)
+        let step = TimelineCache.using(timelines) { Engine(e, cluster: cluster, network: network).step(memory: memory) }
         let run = RunEstimate(experiment: e, step: step)
         return .scored(ScoredPlan(id: id, seconds: step.stepSeconds, cost: run.totalCost))
     }

@@ -13,6 +13,10 @@ import Foundation
 public final class SweepEvaluator {
     public let plan: SweepPlan
     private let files = DecodedFiles()
+    /// Steps simulated already, by their graph: points whose step is one seen before reuse it.
+    private let timelines = TimelineCache()
+    /// Points whose step was read from the cache of steps simulated before.
+    public var timelineHits: Int { timelines.hits }
     /// Points from the base experiment decoded once, re-reading only the sections the axes set.
     private var builder: SweepPointBuilder?
     /// Axes under `cluster` (they decide the cluster), by position in the plan.
@@ -37,7 +41,7 @@ public final class SweepEvaluator {
 
     /// Simulates point `index`, as ``SweepPlan/evaluate(_:)`` does.
     public func evaluate(_ index: Int) -> SweepPoint {
-        DecodedFiles.using(files) {
+        DecodedFiles.using(files) { TimelineCache.using(timelines) {
             let coordinates = plan.coordinates(index)
             let assignment = zip(plan.axes, coordinates).map { ($0.path, $0.values[$1]) }
             do throws(TrainSimError) {
@@ -57,7 +61,7 @@ public final class SweepEvaluator {
             } catch {
                 return SweepPoint(index: index, assignment: assignment, status: .invalid, reason: SweepPoint.reason(error), report: nil)
             }
-        }
+        } }
     }
 
     /// The cluster and network of a point, built on first use for its `cluster.*` settings.

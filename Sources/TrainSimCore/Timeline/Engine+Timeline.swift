@@ -32,18 +32,24 @@ extension Engine {
     }
 
     /// The step's graph with `microBatches` micro-batches and when each operation ran.
-    func timeline(microBatches: Int, optimizer: [Double]) -> (graph: TaskGraph, start: [Double], end: [Double]) {
-        var b = StepGraphBuilder(engine: self, microBatches: microBatches)
-        b.optimizerSeconds = optimizer
-        let g = b.build()
+    /// `built`: the graph, where the caller has built it already.
+    func timeline(microBatches: Int, optimizer: [Double], built: TaskGraph? = nil) -> (graph: TaskGraph, start: [Double], end: [Double]) {
+        let g = built ?? graph(microBatches: microBatches, optimizer: optimizer)
         var sim = TimelineSimulator(graph: g, sharing: LinkSharing(graph: g, network: network, shared: linksShared))
         sim.run()
         return (g, sim.start, sim.end)
     }
 
+    /// The step's task graph with `microBatches` micro-batches.
+    func graph(microBatches: Int, optimizer: [Double]) -> TaskGraph {
+        var b = StepGraphBuilder(engine: self, microBatches: microBatches)
+        b.optimizerSeconds = optimizer
+        return b.build()
+    }
+
     /// Simulates the step with `microBatches` micro-batches, every operation on the timeline.
-    func simulate(microBatches: Int, optimizer: [Double]) -> SimulatedStep {
-        let (g, start, end) = timeline(microBatches: microBatches, optimizer: optimizer)
+    func simulate(microBatches: Int, optimizer: [Double], built: TaskGraph? = nil) -> SimulatedStep {
+        let (g, start, end) = timeline(microBatches: microBatches, optimizer: optimizer, built: built)
         let summary = TimelineSummary(graph: g, start: start, end: end, busyAsTraffic: !(network is FlowNetwork))
         return SimulatedStep(graph: g, start: start, end: end, summary: summary)
     }
@@ -64,8 +70,8 @@ extension Engine {
     /// The step read off one simulation of window `w`, if its periods repeat.
     /// `simulated`: the window's timeline where it has been simulated already.
     private func extended(_ w: SteadyWindow, microBatches m: Int, optimizer opt: [Double],
-                          simulated: (graph: TaskGraph, start: [Double], end: [Double])? = nil) -> TimelineRun? {
-        let (g, start, end) = simulated ?? timeline(microBatches: w.microBatches, optimizer: opt)
+                          simulated: (graph: TaskGraph, start: [Double], end: [Double])? = nil, built: TaskGraph? = nil) -> TimelineRun? {
+        let (g, start, end) = simulated ?? timeline(microBatches: w.microBatches, optimizer: opt, built: built)
         let tail = end.max() ?? 0
         let x = Double(m - w.microBatches) / Double(w.q)
         guard let delta = w.shift(graph: g, start: start, end: end, tolerance: Engine.periodTolerance(span: tail, inserted: x)) else { return nil }
@@ -129,14 +135,31 @@ extension Engine {
     }
 
     /// The step's timeline, and whether it was extended from the steady state (false: simulated in full).
+    /// While a ``TimelineCache`` is active, a step whose first graph was simulated before is read
+    /// from it (analytical network).
     func timelineRun(full: Bool = false) -> TimelineRun {
-        let m = experiment.microBatches
+        let par = experiment.parallelism, m = experiment.microBatches
+        guard !full, !(network is FlowNetwork), let cache = TimelineCache.active else { return simulatedRun(full: full) }
         let opt = optimizerSecondsPerStage()
+        let window = SteadyWindow(schedule: par.schedule, pp: par.pp, vpp: par.vpp, group: par.group, microBatches: m)
+        let first = graph(microBatches: window?.microBatches ?? m, optimizer: opt)
+        let key = TimelineCache.Key(fingerprint: first.fingerprint(), microBatches: m, schedule: String(describing: par.schedule),
+                                    pp: par.pp, vpp: par.vpp, group: par.group, shared: linksShared)
+        if let known = cache[key] { return known }
+        let run = simulatedRun(full: false, optimizer: opt, first: first)
+        cache.insert(run, for: key)
+        return run
+    }
+
+    /// The step's timeline, simulated. `first`: the first graph it simulates, built already (with `optimizer`).
+    private func simulatedRun(full: Bool, optimizer: [Double]? = nil, first: TaskGraph? = nil) -> TimelineRun {
+        let m = experiment.microBatches
+        let opt = optimizer ?? optimizerSecondsPerStage()
         let par = experiment.parallelism
         let analytical = !(network is FlowNetwork)
         // One simulation whose middle micro-batches repeat (analytical network: busy time is traffic).
         if !full, analytical, let w = SteadyWindow(schedule: par.schedule, pp: par.pp, vpp: par.vpp, group: par.group, microBatches: m) {
-            if let r = extended(w, microBatches: m, optimizer: opt) { return r }
+            if let r = extended(w, microBatches: m, optimizer: opt, built: first) { return r }
             let room = SteadyWindow.room(schedule: par.schedule, pp: par.pp, vpp: par.vpp, group: par.group, microBatches: m, share: 0.75)
             if let r = periodic(microBatches: m, optimizer: opt, lookahead: min(room, Engine.longestCycle), realign: true) { return r }
             // Some timelines settle slowly (waits that shrink geometrically); a fill three times as
@@ -201,7 +224,8 @@ extension Engine {
             }
             base = twice.microBatches + ((m - twice.microBatches) % q + q) % q
         }
-        let s = simulate(microBatches: m, optimizer: opt)
+        // Here `first`, if any, is the whole step's graph: with a window the step returned above.
+        let s = simulate(microBatches: m, optimizer: opt, built: first)
         return TimelineRun(summary: s.summary, graph: s.graph, extended: false, cycle: 0)
     }
 
