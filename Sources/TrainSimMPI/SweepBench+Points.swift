@@ -41,7 +41,7 @@ extension SweepBench {
         for i in sample { _ = SweepJournal.seal(plan.evaluate(i).jsonLine, experiment: "0123456789abcdef") }
         let slow = Double(sample.count) / max(KernelBench.threadCPUTime() - t1, 1e-9)
         out += "  one core, analytical network: \(Int(fast.rounded())) points per CPU-second over all \(plan.count) points "
-            + "(\(works) work; \(bytes / plan.count) bytes of JSON a point); the old path (files re-read and re-decoded per point, "
+            + "(\(works) work; \(bytes / plan.count) bytes of JSON a point; \(evaluator.timelineHits) steps reused a timeline simulated before); the old path (files re-read and re-decoded per point, "
             + "every 13th point): \(Int(slow.rounded())) per CPU-second: \(String(format: "%.1f", fast / slow))x\n"
 
         out += render(kept, plan: plan)
