@@ -1,18 +1,19 @@
 import Foundation
 
 /// Steps simulated already by a sweep or a search, by what they simulated: points and candidates
-/// whose step builds the same task graph (ZeRO-1 and ZeRO-2 under a stack that reduces gradients
-/// the same way; `interleaved` with one virtual stage and `1f1b` where the pipeline sends behave
-/// alike; designs whose links cost the same) get the timeline of the first of them, and are not
-/// simulated again. In the 25,920-point bench sweep 40 % of the simulated steps repeat one seen
-/// before.
+/// whose step builds the same task graph (ZeRO-1 and ZeRO-2 under a stack that reduces and gathers
+/// alike for both; designs whose links cost the same) get the timeline of the first of them, and
+/// are not simulated again. In the 25,920-point bench sweep 3,582 of the 15,624 simulated steps
+/// (23 %) are read from it.
 ///
 /// The key is the first graph the step simulates (the steady-state window's, or the whole
 /// step's), with the micro-batch count and the schedule that decide which other graphs the step
-/// simulates after it. Every graph of a step is built from the same per-pass pieces, so two steps
-/// whose first graphs agree in every operation, dependency and collective agree in the others: the
-/// timeline is a function of its graph and the network's sharing rule. The graph enters the key as
-/// a 128-bit fingerprint of all it holds that the timeline or the report reads.
+/// simulates after it and how it extends them (so `interleaved` with one virtual stage never
+/// takes `1f1b`'s step: read off another window, its figures could differ in their last bits).
+/// Every graph of a step is built from the same per-pass pieces, so two steps whose first graphs
+/// agree in every operation, dependency and collective agree in the others: the timeline is a
+/// function of its graph and the network's sharing rule. The graph enters the key as a 128-bit
+/// fingerprint of all it holds that the timeline or the report reads.
 ///
 /// Analytical network only (a flow network's rates depend on the fabric, not only on the graph).
 /// While a cache is active (``TimelineCache/using(_:_:)``); outside it (a single `run`, the tests)
