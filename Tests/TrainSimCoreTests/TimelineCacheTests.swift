@@ -4,12 +4,12 @@ import XCTest
 /// The cache of simulated steps that sweeps and searches share: keyed by what the step simulates,
 /// so a step read from it is the step simulated.
 final class TimelineCacheTests: XCTestCase {
-    func experiment(zero: Int, stack: String = "megatron-core", pp: Int = 2) throws -> Experiment {
+    func experiment(zero: Int, stack: String = "megatron-core", pp: Int = 2, network: String = "analytical") throws -> Experiment {
         try Experiment.decode(try JSONParser.parse("""
         {"schemaVersion": 1, "name": "t", "model": "llama3-8b",
          "training": {"tokens": 1e11, "sequenceLength": 4096, "globalBatchSequences": 256, "precision": "bf16",
                       "framework": "\(stack)"},
-         "cluster": {"topology": "h800-ib", "devices": 64},
+         "cluster": {"topology": "h800-ib", "devices": 64, "network": "\(network)"},
          "parallelism": {"tp": 2, "pp": \(pp), "zero": \(zero)}}
         """), file: "test.json", folder: nil)
     }
@@ -58,6 +58,27 @@ final class TimelineCacheTests: XCTestCase {
             XCTAssertEqual(x.tierBusySeconds, y.tierBusySeconds)
         }
         XCTAssertNotEqual(alone[0].memory.peakGiB, alone[1].memory.peakGiB)
+    }
+
+    /// With a flow network, a step is read from the cache only for the network it was simulated on,
+    /// and equals the step simulated on it.
+    func testFlowStepsAreKeptPerNetwork() throws {
+        let a = try experiment(zero: 1, network: "flow"), b = try experiment(zero: 2, network: "flow")
+        let cluster = try Cluster(spec: a.cluster.topology, devices: a.cluster.devices)
+        let net = NetworkBackends.make(a.cluster.network, cluster: cluster), other = NetworkBackends.make(a.cluster.network, cluster: cluster)
+        XCTAssertTrue(net is FlowNetwork)
+        let alone = Engine(b, cluster: cluster, network: net).step(memory: nil)
+        let cache = TimelineCache()
+        let steps = TimelineCache.using(cache) {
+            [a, b].map { Engine($0, cluster: cluster, network: net).step(memory: nil) } + [Engine(b, cluster: cluster, network: other).step(memory: nil)]
+        }
+        XCTAssertEqual(cache.hits, 1, "ZeRO-2 on the same network reads ZeRO-1's step; on another network it is simulated")
+        for y in steps[1...] {
+            XCTAssertEqual(alone.stepSeconds, y.stepSeconds)
+            XCTAssertEqual(alone.breakdown, y.breakdown)
+            XCTAssertEqual(alone.collectives.map(\.exposedSeconds), y.collectives.map(\.exposedSeconds))
+            XCTAssertEqual(alone.tierBusySeconds, y.tierBusySeconds)
+        }
     }
 
     /// The cache keeps at most its capacity, the oldest going first.

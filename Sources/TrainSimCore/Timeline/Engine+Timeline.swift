@@ -135,19 +135,22 @@ extension Engine {
     }
 
     /// The step's timeline, and whether it was extended from the steady state (false: simulated in full).
-    /// While a ``TimelineCache`` is active, a step whose first graph was simulated before is read
-    /// from it (analytical network).
+    /// While a ``TimelineCache`` is active, a step whose first graph was simulated before (on the
+    /// same flow network, with one) is read from it.
     func timelineRun(full: Bool = false) -> TimelineRun {
         let par = experiment.parallelism, m = experiment.microBatches
-        guard !full, !(network is FlowNetwork), let cache = TimelineCache.active else { return simulatedRun(full: full) }
+        guard !full, let cache = TimelineCache.active else { return simulatedRun(full: full) }
         let opt = optimizerSecondsPerStage()
         let window = SteadyWindow(schedule: par.schedule, pp: par.pp, vpp: par.vpp, group: par.group, microBatches: m)
         let first = graph(microBatches: window?.microBatches ?? m, optimizer: opt)
+        let flow = network as? FlowNetwork
         let key = TimelineCache.Key(fingerprint: first.fingerprint(), microBatches: m, schedule: par.schedule.rawValue,
-                                    pp: par.pp, vpp: par.vpp, group: par.group, shared: linksShared)
+                                    pp: par.pp, vpp: par.vpp, group: par.group, shared: linksShared,
+                                    network: flow.map { ObjectIdentifier($0) })
         if let known = cache[key] { return known }
-        let run = simulatedRun(full: false, optimizer: opt, first: first)
-        cache.insert(run, for: key)
+        // The flow network's path simulates the window's graph only where it is the whole step's.
+        let run = simulatedRun(full: false, optimizer: opt, first: flow == nil || window == nil ? first : nil)
+        cache.insert(run, for: key, network: flow)
         return run
     }
 
@@ -224,7 +227,8 @@ extension Engine {
             }
             base = twice.microBatches + ((m - twice.microBatches) % q + q) % q
         }
-        // Here `first`, if any, is the whole step's graph: with a window the step returned above.
+        // Here `first`, if any, is the whole step's graph: with a window, the analytical step returned
+        // above, and the flow network's is handed none (`timelineRun`).
         let s = simulate(microBatches: m, optimizer: opt, built: first)
         return TimelineRun(summary: s.summary, graph: s.graph, extended: false, cycle: 0)
     }

@@ -15,23 +15,27 @@ import Foundation
 /// function of its graph and the network's sharing rule. The graph enters the key as a 128-bit
 /// fingerprint of all it holds that the timeline or the report reads.
 ///
-/// Analytical network only (a flow network's rates depend on the fabric, not only on the graph).
-/// While a cache is active (``TimelineCache/using(_:_:)``); outside it (a single `run`, the tests)
+/// With a flow network, whose rates depend on the fabric as well as on the graph, the key also
+/// names the network: a sweep or search builds one per distinct cluster and shares it, and the
+/// cache holds it, so that no other network can take its identity. While a cache is active (``TimelineCache/using(_:_:)``); outside it (a single `run`, the tests)
 /// every step is simulated. A hit carries the graph's collectives, not its operations: what the
 /// step's report reads of it. Bounded: the oldest entries go first.
 public final class TimelineCache: @unchecked Sendable {
     struct Key: Hashable {
         var fingerprint: (UInt64, UInt64)
         var microBatches: Int, schedule: String, pp: Int, vpp: Int, group: Int, shared: Bool
+        /// The flow network the step was simulated on (nil: analytical).
+        var network: ObjectIdentifier?
         static func == (a: Key, b: Key) -> Bool {
             a.fingerprint == b.fingerprint && a.microBatches == b.microBatches && a.schedule == b.schedule && a.pp == b.pp
-                && a.vpp == b.vpp && a.group == b.group && a.shared == b.shared
+                && a.vpp == b.vpp && a.group == b.group && a.shared == b.shared && a.network == b.network
         }
         func hash(into h: inout Hasher) { h.combine(fingerprint.0); h.combine(fingerprint.1); h.combine(microBatches) }
     }
 
     private let lock = NSLock()
-    private var entries: [Key: Engine.TimelineRun] = [:]
+    /// Each step, with the flow network it was simulated on (held, so that its identity stays its own).
+    private var entries: [Key: (run: Engine.TimelineRun, network: FlowNetwork?)] = [:]
     private var order: [Key] = []
     private var oldest = 0
     /// Steps kept (each a summary and its collectives: a few kilobytes).
@@ -54,12 +58,12 @@ public final class TimelineCache: @unchecked Sendable {
     subscript(key: Key) -> Engine.TimelineRun? {
         lock.lock(); defer { lock.unlock() }
         lookups += 1
-        guard let run = entries[key] else { return nil }
+        guard let entry = entries[key] else { return nil }
         hits += 1
-        return run
+        return entry.run
     }
 
-    func insert(_ run: Engine.TimelineRun, for key: Key) {
+    func insert(_ run: Engine.TimelineRun, for key: Key, network: FlowNetwork? = nil) {
         var kept = run
         kept.graph = run.graph.collectivesOnly()
         lock.lock(); defer { lock.unlock() }
@@ -71,7 +75,7 @@ public final class TimelineCache: @unchecked Sendable {
             order[oldest] = key
             oldest = (oldest + 1) % capacity
         }
-        entries[key] = kept
+        entries[key] = (kept, network)
     }
 }
 
