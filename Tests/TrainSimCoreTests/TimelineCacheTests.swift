@@ -14,7 +14,7 @@ final class TimelineCacheTests: XCTestCase {
         """), file: "test.json", folder: nil)
     }
 
-    func fingerprint(_ e: Experiment) throws -> (UInt64, UInt64) {
+    func fingerprint(_ e: Experiment) throws -> GraphFingerprint {
         let engine = try Engine(e)
         return engine.graph(microBatches: e.microBatches, optimizer: engine.optimizerSecondsPerStage()).fingerprint()
     }

@@ -148,21 +148,22 @@ extension Engine {
                                     pp: par.pp, vpp: par.vpp, group: par.group, shared: linksShared,
                                     network: flow.map { ObjectIdentifier($0) })
         if let known = cache[key] { return known }
-        // The flow network's path simulates the window's graph only where it is the whole step's.
-        let run = simulatedRun(full: false, optimizer: opt, first: flow == nil || window == nil ? first : nil)
+        let run = simulatedRun(full: false, optimizer: opt, built: (window?.microBatches ?? m, first))
         cache.insert(run, for: key, network: flow)
         return run
     }
 
-    /// The step's timeline, simulated. `first`: the first graph it simulates, built already (with `optimizer`).
-    private func simulatedRun(full: Bool, optimizer: [Double]? = nil, first: TaskGraph? = nil) -> TimelineRun {
+    /// The step's timeline, simulated. `built`: a graph built already (with `optimizer`), and its
+    /// micro-batches: used wherever the step simulates that many.
+    private func simulatedRun(full: Bool, optimizer: [Double]? = nil, built: (microBatches: Int, graph: TaskGraph)? = nil) -> TimelineRun {
         let m = experiment.microBatches
         let opt = optimizer ?? optimizerSecondsPerStage()
+        func prebuilt(_ n: Int) -> TaskGraph? { built?.microBatches == n ? built?.graph : nil }
         let par = experiment.parallelism
         let analytical = !(network is FlowNetwork)
         // One simulation whose middle micro-batches repeat (analytical network: busy time is traffic).
         if !full, analytical, let w = SteadyWindow(schedule: par.schedule, pp: par.pp, vpp: par.vpp, group: par.group, microBatches: m) {
-            if let r = extended(w, microBatches: m, optimizer: opt, built: first) { return r }
+            if let r = extended(w, microBatches: m, optimizer: opt, built: prebuilt(w.microBatches)) { return r }
             let room = SteadyWindow.room(schedule: par.schedule, pp: par.pp, vpp: par.vpp, group: par.group, microBatches: m, share: 0.75)
             if let r = periodic(microBatches: m, optimizer: opt, lookahead: min(room, Engine.longestCycle), realign: true) { return r }
             // Some timelines settle slowly (waits that shrink geometrically); a fill three times as
@@ -227,9 +228,7 @@ extension Engine {
             }
             base = twice.microBatches + ((m - twice.microBatches) % q + q) % q
         }
-        // Here `first`, if any, is the whole step's graph: with a window, the analytical step returned
-        // above, and the flow network's is handed none (`timelineRun`).
-        let s = simulate(microBatches: m, optimizer: opt, built: first)
+        let s = simulate(microBatches: m, optimizer: opt, built: prebuilt(m))
         return TimelineRun(summary: s.summary, graph: s.graph, extended: false, cycle: 0)
     }
 

@@ -22,15 +22,10 @@ import Foundation
 /// step's report reads of it. Bounded: the oldest entries go first.
 public final class TimelineCache: @unchecked Sendable {
     struct Key: Hashable {
-        var fingerprint: (UInt64, UInt64)
+        var fingerprint: GraphFingerprint
         var microBatches: Int, schedule: String, pp: Int, vpp: Int, group: Int, shared: Bool
         /// The flow network the step was simulated on (nil: analytical).
         var network: ObjectIdentifier?
-        static func == (a: Key, b: Key) -> Bool {
-            a.fingerprint == b.fingerprint && a.microBatches == b.microBatches && a.schedule == b.schedule && a.pp == b.pp
-                && a.vpp == b.vpp && a.group == b.group && a.shared == b.shared && a.network == b.network
-        }
-        func hash(into h: inout Hasher) { h.combine(fingerprint.0); h.combine(fingerprint.1); h.combine(microBatches) }
     }
 
     private let lock = NSLock()
@@ -79,6 +74,11 @@ public final class TimelineCache: @unchecked Sendable {
     }
 }
 
+/// A task graph's 128-bit fingerprint (`TaskGraph.fingerprint()`).
+struct GraphFingerprint: Hashable {
+    var a: UInt64, b: UInt64
+}
+
 extension TaskGraph {
     /// The graph's collectives (requests, their costs and tiers) without its operations: what a
     /// step's report reads of the graph.
@@ -95,7 +95,7 @@ extension TaskGraph {
     /// operation's stage, stream, kind, work, collective, SM share and calls, the dependencies,
     /// and each collective's request, cost alone, tiers and shares (the arrays' bytes, with their
     /// lengths).
-    func fingerprint() -> (UInt64, UInt64) {
+    func fingerprint() -> GraphFingerprint {
         var f = Fingerprint()
         f.add(UInt64(count)); f.add(UInt64(stages))
         // The stage is the stream's (stage x streams per stage + stream): not hashed twice.
@@ -120,7 +120,9 @@ extension TaskGraph {
 
 /// A 128-bit fingerprint: four lanes of xxHash64's round over each array's bytes, 32 at a time
 /// (the lanes are independent, so a word costs about a cycle), then two different avalanches of
-/// the lanes.
+/// the lanes. Not the project's `FNV1a` (the check trainsim writes into its files): that takes a
+/// multiply per byte, one after another, and gives 64 bits; this runs over every step a sweep
+/// simulates (2 % of a point) and must not collide over millions of them.
 private struct Fingerprint {
     private var v: (UInt64, UInt64, UInt64, UInt64) = (0x60EA_27EE_ADC0_B5D6, 0xC2B2_AE3D_27D4_EB4F, 0, 0x61C8_864E_7A14_3579)
     private static let p1: UInt64 = 0x9E37_79B1_85EB_CA87, p2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
@@ -161,9 +163,9 @@ private struct Fingerprint {
         }
     }
 
-    var value: (UInt64, UInt64) {
-        (Self.mix(v.0 ^ Self.round(0, v.1) ^ (v.2 &* Self.p1) ^ Self.round(v.3, 0x27D4_EB2F_1656_67C5)),
-         Self.mix(v.3 ^ Self.round(0, v.2) ^ (v.1 &* Self.p2) ^ Self.round(v.0, 0x1656_67B1_9E37_79F9)))
+    var value: GraphFingerprint {
+        GraphFingerprint(a: Self.mix(v.0 ^ Self.round(0, v.1) ^ (v.2 &* Self.p1) ^ Self.round(v.3, 0x27D4_EB2F_1656_67C5)),
+                         b: Self.mix(v.3 ^ Self.round(0, v.2) ^ (v.1 &* Self.p2) ^ Self.round(v.0, 0x1656_67B1_9E37_79F9)))
     }
 
     /// MurmurHash3's 64-bit finaliser.
