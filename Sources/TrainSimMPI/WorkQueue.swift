@@ -137,6 +137,19 @@ public struct WorkQueue {
         return d
     }
 
+    /// Numbers as their bit patterns, 8 bytes each.
+    public static func encode(_ values: [Double]) -> Data {
+        var d = Data(capacity: values.count * 8)
+        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { d.append(contentsOf: $0) } }
+        return d
+    }
+
+    public static func decodeDoubles(_ d: Data) -> [Double] {
+        d.withUnsafeBytes { raw in
+            (0..<(raw.count / 8)).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self))) }
+        }
+    }
+
     static func decodeIndices(_ d: Data) -> [Int] {
         var out: [Int] = []
         out.reserveCapacity(d.count / 8)
@@ -181,12 +194,6 @@ extension MPIContext {
 
     /// Every rank's numbers, in rank order, on rank 0; nil on the other ranks.
     public func gather(_ values: [Double]) -> [[Double]]? {
-        var d = Data(capacity: values.count * 8)
-        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { d.append(contentsOf: $0) } }
-        return gatherv(d)?.map { part in
-            part.withUnsafeBytes { raw in
-                (0..<(raw.count / 8)).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self))) }
-            }
-        }
+        gatherv(WorkQueue.encode(values))?.map(WorkQueue.decodeDoubles)
     }
 }

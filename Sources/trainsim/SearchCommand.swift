@@ -73,25 +73,15 @@ struct SearchCommand: ParsableCommand {
         }
         e.search = spec
         let search = try PlanSearch(e)
-        var state = SearchState(search)
         var progress = Progress(total: search.order.count, what: "search candidates")
-        let pruning = !exhaustive
-        WorkQueue(mpi: Ranks.mpi, maxChunk: 256).run(count: search.order.count, work: { position in
-            state.consider(position: position, in: search, pruning: pruning)
-            return nil
-        }, collect: { _, _ in }, progress: { progress.advance($0) })
+        let final = SearchOverMPI.run(search, pruning: !exhaustive, mpi: Ranks.mpi, progress: { progress.advance($0) })
         progress.finish()
-        var merged = state
         // CPU seconds of the busiest rank: the wall time a search would take on an idle machine.
         var ts = timespec()
         clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
         let cpu = Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
         let busiest = Ranks.mpi?.allReduceMax(cpu) ?? cpu
-        if let mpi = Ranks.mpi {
-            guard let packs = mpi.gather(state.packed) else { return }
-            merged = SearchState(merging: packs, search: search)
-        }
-        guard Ranks.isRoot else { return }
+        guard let merged = final else { return }
         let report = try SearchReport(search: search, state: merged)
         if let emit = emitOption.emit {
             // The best plan as launch arguments, instead of the table.

@@ -37,6 +37,7 @@ final class SearchVariantsTests: XCTestCase {
             """))
         var state = SearchState(s)
         for p in s.order.indices { state.consider(position: p, in: s) }
+        state.finish(in: s)
         return (s, try SearchReport(search: s, state: state))
     }
 

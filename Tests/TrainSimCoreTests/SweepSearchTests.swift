@@ -41,15 +41,28 @@ final class SweepSearchTests: XCTestCase {
         XCTAssertFalse(truth.best.isEmpty, file: file, line: line)
         var state = SearchState(s)
         for p in s.order.indices { state.consider(position: p, in: s) }
+        state.finish(in: s)
         XCTAssertEqual(state.best.plans.map(\.id), truth.best, "best N", file: file, line: line)
         XCTAssertEqual(state.paretoFront.map(\.id), truth.front, "Pareto front", file: file, line: line)
         XCTAssertGreaterThan(state.pruned, 0, "the search should prune", file: file, line: line)
         for p in truth.scored {
             XCTAssertLessThanOrEqual(s.candidates[p.id].secondsBound, p.seconds, "bound of #\(p.id)", file: file, line: line)
         }
+        // As `SearchOverMPI` walks it for several ranks: candidates handed out while the outcomes
+        // of up to three before them are still unknown, recorded late and out of order.
+        var walk = SearchState(s), outstanding: [Int] = []
+        while let id = walk.next(in: s) {
+            outstanding.append(id)
+            if outstanding.count == 4 { let k = outstanding.remove(at: 1); walk.record(k, s.evaluate(k), in: s) }
+        }
+        for k in outstanding.reversed() { walk.record(k, s.evaluate(k), in: s) }
+        XCTAssertEqual(walk.best.plans.map(\.id), truth.best, "best N, outcomes recorded late", file: file, line: line)
+        XCTAssertEqual(walk.paretoFront.map(\.id), truth.front, "Pareto front, outcomes recorded late", file: file, line: line)
+        XCTAssertEqual(walk.evaluated + walk.pruned + walk.invalid + walk.outOfMemory, s.candidates.count, file: file, line: line)
         // Three "ranks" taking candidates round-robin, merged: the same answer.
         var parts = (0..<3).map { _ in SearchState(s) }
         for p in s.order.indices { parts[p % 3].consider(position: p, in: s) }
+        for k in parts.indices { parts[k].finish(in: s) }
         let merged = SearchState(merging: parts.map(\.packed), search: s)
         XCTAssertEqual(merged.best.plans.map(\.id), truth.best, file: file, line: line)
         XCTAssertEqual(merged.paretoFront.map(\.id), truth.front, file: file, line: line)
@@ -102,6 +115,7 @@ final class SweepSearchTests: XCTestCase {
         check(s)
         var state = SearchState(s)
         for p in s.order.indices { state.consider(position: p, in: s) }
+        state.finish(in: s)
         let report = try SearchReport(search: s, state: state)
         XCTAssertEqual(report.clusterBest.map { "\($0.experiment.cluster.topologyReference)/\($0.devices)" },
                        ["h800-ib/32", "h800-ib/64", "a100-80g-ib/32", "a100-80g-ib/64"])

@@ -75,6 +75,7 @@ public enum TimelineBench {
                 done = p + 1
                 if NetworkBench.cpu() - t1 > budgetSeconds { break }
             }
+            state.finish(in: fresh)
             let all = done == fresh.order.count
             out += "  search-deepseek-v3-h800 pruned search: \(String(format: "%.2f", NetworkBench.cpu() - t1)) s on one core "
                 + "(\(all ? "all" : "stopped at the budget after") \(done) of \(fresh.candidates.count) candidates: \(state.evaluated) simulated, "
