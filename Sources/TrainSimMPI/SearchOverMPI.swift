@@ -22,8 +22,8 @@ public enum SearchOverMPI {
     /// The search's state on rank 0 (complete: every candidate simulated or pruned); nil on the
     /// other ranks. `progress` is told, on rank 0, how many positions of the order were passed.
     public static func run(_ search: PlanSearch, pruning: Bool, mpi: MPIContext?, progress: @escaping (Int) -> Void = { _ in }) -> SearchState? {
-        var state = SearchState(search)
         guard let mpi, mpi.size > 1 else {
+            var state = SearchState(search)
             var passed = 0
             while let id = state.next(in: search, pruning: pruning) {
                 state.record(id, search.evaluate(id), in: search)
@@ -37,7 +37,7 @@ public enum SearchOverMPI {
             simulate(search, mpi)
             return nil
         }
-        let shared = Shared(state: state, progress: progress)
+        let shared = Shared(state: SearchState(search), progress: progress)
         let answered = DispatchSemaphore(value: 0)
         let thread = Thread { [mpi] in
             shared.answer(mpi, search: search, pruning: pruning)

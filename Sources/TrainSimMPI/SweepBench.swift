@@ -53,9 +53,7 @@ public enum SweepBench {
             let fresh = try PlanSearch(e)
             let wall = Date()
             let cpu = KernelBench.threadCPUTime()
-            var state = SearchState(fresh)
-            for p in fresh.order.indices { state.consider(position: p, in: fresh) }
-            state.finish(in: fresh)
+            let state = SearchState.complete(fresh)
             let cpuSeconds = KernelBench.threadCPUTime() - cpu + enumerate
             out += "  pruned search, one rank: \(String(format: "%.2f", cpuSeconds)) CPU-s (\(String(format: "%.2f", Date().timeIntervalSince(wall) + enumerate)) s wall) "
                 + "for \(search.candidates.count) candidates (\(state.evaluated) simulated, \(state.pruned) pruned, \(state.outOfMemory) out of memory): "

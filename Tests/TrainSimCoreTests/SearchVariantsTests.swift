@@ -35,9 +35,7 @@ final class SearchVariantsTests: XCTestCase {
             {"objective": "time", "top": 4, "space": {"parallelism.zero": [1, 2], "parallelism.tp": [1, 2], "parallelism.pp": [1, 2],
              "training.microBatchSequences": [1], "training.recompute": ["selective"], "parallelism.schedule": ["1f1b"]}}
             """))
-        var state = SearchState(s)
-        for p in s.order.indices { state.consider(position: p, in: s) }
-        state.finish(in: s)
+        let state = SearchState.complete(s)
         return (s, try SearchReport(search: s, state: state))
     }
 

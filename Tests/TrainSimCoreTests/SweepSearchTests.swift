@@ -39,9 +39,7 @@ final class SweepSearchTests: XCTestCase {
     func check(_ s: PlanSearch, file: StaticString = #filePath, line: UInt = #line) {
         let truth = Self.bruteForce(s)
         XCTAssertFalse(truth.best.isEmpty, file: file, line: line)
-        var state = SearchState(s)
-        for p in s.order.indices { state.consider(position: p, in: s) }
-        state.finish(in: s)
+        let state = SearchState.complete(s)
         XCTAssertEqual(state.best.plans.map(\.id), truth.best, "best N", file: file, line: line)
         XCTAssertEqual(state.paretoFront.map(\.id), truth.front, "Pareto front", file: file, line: line)
         XCTAssertGreaterThan(state.pruned, 0, "the search should prune", file: file, line: line)
@@ -59,13 +57,6 @@ final class SweepSearchTests: XCTestCase {
         XCTAssertEqual(walk.best.plans.map(\.id), truth.best, "best N, outcomes recorded late", file: file, line: line)
         XCTAssertEqual(walk.paretoFront.map(\.id), truth.front, "Pareto front, outcomes recorded late", file: file, line: line)
         XCTAssertEqual(walk.evaluated + walk.pruned + walk.invalid + walk.outOfMemory, s.candidates.count, file: file, line: line)
-        // Three "ranks" taking candidates round-robin, merged: the same answer.
-        var parts = (0..<3).map { _ in SearchState(s) }
-        for p in s.order.indices { parts[p % 3].consider(position: p, in: s) }
-        for k in parts.indices { parts[k].finish(in: s) }
-        let merged = SearchState(merging: parts.map(\.packed), search: s)
-        XCTAssertEqual(merged.best.plans.map(\.id), truth.best, file: file, line: line)
-        XCTAssertEqual(merged.paretoFront.map(\.id), truth.front, file: file, line: line)
         // With several clusters: the best plan on each (lowest objective, then the other figure, then id).
         guard s.clusters.count > 1 else { return }
         let order: (ScoredPlan) -> (Double, Double, Int) = s.objective == .cost ? { ($0.cost, $0.seconds, $0.id) } : { ($0.seconds, $0.cost, $0.id) }
@@ -74,7 +65,7 @@ final class SweepSearchTests: XCTestCase {
         }
         XCTAssertEqual(perCluster.count, s.clusters.count, file: file, line: line)
         XCTAssertEqual(state.perCluster.compactMap { $0.groups.first?.first?.id }, perCluster, "best per cluster", file: file, line: line)
-        XCTAssertEqual(merged.perCluster.compactMap { $0.groups.first?.first?.id }, perCluster, "best per cluster, merged", file: file, line: line)
+        XCTAssertEqual(walk.perCluster.compactMap { $0.groups.first?.first?.id }, perCluster, "best per cluster, outcomes recorded late", file: file, line: line)
     }
 
     func testPruningKeepsTheTrueBestByTime() throws {
@@ -113,9 +104,7 @@ final class SweepSearchTests: XCTestCase {
         let s = try PlanSearch(e)
         XCTAssertEqual(s.clusters.map { "\($0.topology)/\($0.devices)" }, ["h800-ib/32", "h800-ib/64", "a100-80g-ib/32", "a100-80g-ib/64"])
         check(s)
-        var state = SearchState(s)
-        for p in s.order.indices { state.consider(position: p, in: s) }
-        state.finish(in: s)
+        let state = SearchState.complete(s)
         let report = try SearchReport(search: s, state: state)
         XCTAssertEqual(report.clusterBest.map { "\($0.experiment.cluster.topologyReference)/\($0.devices)" },
                        ["h800-ib/32", "h800-ib/64", "a100-80g-ib/32", "a100-80g-ib/64"])

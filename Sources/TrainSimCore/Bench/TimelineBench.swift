@@ -69,14 +69,12 @@ public enum TimelineBench {
             let fresh = try PlanSearch(e)
             var state = SearchState(fresh)
             let t1 = NetworkBench.cpu()
-            var done = 0
-            for p in fresh.order.indices {
-                state.consider(position: p, in: fresh)
-                done = p + 1
+            while let id = state.next(in: fresh) {
+                state.record(id, fresh.evaluate(id), in: fresh)
                 if NetworkBench.cpu() - t1 > budgetSeconds { break }
             }
-            state.finish(in: fresh)
-            let all = done == fresh.order.count
+            let done = state.cursor
+            let all = state.isComplete
             out += "  search-deepseek-v3-h800 pruned search: \(String(format: "%.2f", NetworkBench.cpu() - t1)) s on one core "
                 + "(\(all ? "all" : "stopped at the budget after") \(done) of \(fresh.candidates.count) candidates: \(state.evaluated) simulated, "
                 + "\(state.pruned) pruned, \(state.outOfMemory) out of memory)\n"

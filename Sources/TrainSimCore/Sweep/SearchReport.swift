@@ -21,7 +21,7 @@ public struct SearchReport: Sendable {
     public let clusterBestVariants: [[Variant]]
 
     public init(search: PlanSearch, state: SearchState) throws(TrainSimError) {
-        precondition(state.isFinished, "a search report of a state before finish(in:)")
+        precondition(state.isComplete, "a search report of a search still running")
         self.search = search
         let bestGroups = state.best.groups.map { $0.map(\.id) }, frontGroups = state.paretoGroups.map { $0.map(\.id) }
         bestIDs = bestGroups.map { $0[0] }

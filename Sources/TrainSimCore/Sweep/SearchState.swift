@@ -1,7 +1,8 @@
 import Foundation
 import HeapModule
 
-/// One rank's share of a search: the best plans and the front of what it simulated, and counts.
+/// A search as it runs: where it is in the order, the candidates waiting, and the best plans,
+/// the front and the counts of what it simulated.
 public struct SearchState: Sendable {
     public var best: TopPlans
     public var front = Pareto.Front()
@@ -24,38 +25,20 @@ public struct SearchState: Sendable {
         static func < (a: Deferred, b: Deferred) -> Bool { (a.key, a.id) < (b.key, b.id) }
     }
 
-    /// Tries the candidate at `position` of the search order, unless it cannot be in the answer.
-    /// Plans are ranked by their `reported` figures; the bound is rounded the same way, which keeps
-    /// it below them (rounding is monotone), so pruning still never drops a plan of the answer.
+    /// The next candidate to simulate, or nil when none is left (the search is then complete);
+    /// the caller simulates it (`PlanSearch.evaluate`) and hands the outcome to `record`, at once
+    /// or later (`SearchOverMPI` hands candidates to other ranks and records what they return).
     ///
-    /// The order is by the closed form's bound. A candidate that it keeps and whose tighter bound is
-    /// higher waits until the order reaches that bound (`deferred`): by then the plans simulated
-    /// meanwhile may prune it. Without this, a slow plan whose closed form is loose (DualPipe over 64
-    /// stages and 512 micro-batches, a second of simulation each) is simulated early, while the
-    /// best N are still unknown. Call `finish` after the last position: it tries what still waits.
-    public mutating func consider(position: Int, in s: PlanSearch, pruning: Bool = true) {
-        let id = s.order[position]
-        guard pruning else { return simulate(id, in: s) }
-        let loose = s.objectiveBound(id)
-        let key = objectiveKey(loose, in: s)
-        flush(upTo: key, in: s)
-        // The closed form first; the schedule's passes only for a candidate it keeps.
-        if prunes(loose, id, in: s) { pruned += 1; return }
-        let tight = s.tightBound(id)
-        if prunes(tight, id, in: s) { pruned += 1; return }
-        let tightKey = objectiveKey(tight, in: s)
-        if tightKey > key {
-            deferred.insert(Deferred(key: tightKey, id: id, seconds: tight.seconds, cost: tight.cost))
-        } else {
-            simulate(id, in: s)
-        }
-    }
-
-    /// The search as one walk, for a caller that simulates elsewhere (`SearchOverMPI`): the next
-    /// candidate to simulate, or nil when none is left. It goes through the order as `consider`
-    /// does (pruning and deferring as it goes) and stops at each candidate to simulate; the
-    /// caller hands its outcome to `record`. A deferred candidate comes before the order's next
-    /// one whose bound is higher, and after the order, what still waits.
+    /// Candidates come in the order of their closed-form bound (`PlanSearch.order`). One that
+    /// cannot be in the answer is pruned: the closed form first, the schedule's passes
+    /// (`PlanSearch.tightBound`) for one it keeps. Plans are ranked by their `reported` figures;
+    /// the bound is rounded the same way, which keeps it below them (rounding is monotone), so
+    /// pruning never drops a plan of the answer, whatever has been recorded when it prunes.
+    ///
+    /// A candidate whose tighter bound lies above its closed form waits (`deferred`) until the
+    /// order reaches that bound: by then the plans simulated meanwhile may prune it. Without this,
+    /// a slow plan whose closed form is loose (DualPipe over 64 stages and 512 micro-batches, a
+    /// second of simulation) was simulated early, while the best N were still unknown.
     public mutating func next(in s: PlanSearch, pruning: Bool = true) -> Int? {
         while true {
             if cursor < s.order.count {
@@ -79,7 +62,7 @@ public struct SearchState: Sendable {
                 }
                 return id
             }
-            guard let d = deferred.popMin() else { return nil }
+            guard let d = deferred.popMin() else { isComplete = true; return nil }
             if prunes((d.seconds, d.cost), d.id, in: s) { pruned += 1; continue }
             return d.id
         }
@@ -87,18 +70,14 @@ public struct SearchState: Sendable {
 
     /// Positions of the order `next` has gone past.
     public private(set) var cursor = 0
+    /// Whether `next` has returned nil: every candidate was handed out or pruned.
+    public private(set) var isComplete = false
 
-    /// Tries every candidate still waiting (see `consider`); the state is complete after it.
-    public mutating func finish(in s: PlanSearch) { flush(upTo: .infinity, in: s) }
-
-    /// Whether every candidate considered has been tried (`finish` has run since the last `consider`).
-    public var isFinished: Bool { deferred.isEmpty }
-
-    private mutating func flush(upTo key: Double, in s: PlanSearch) {
-        while let next = deferred.min, next.key <= key {
-            _ = deferred.popMin()
-            if prunes((next.seconds, next.cost), next.id, in: s) { pruned += 1 } else { simulate(next.id, in: s) }
-        }
+    /// The whole search on this thread: every candidate `next` hands out, simulated and recorded.
+    public static func complete(_ s: PlanSearch, pruning: Bool = true) -> SearchState {
+        var state = SearchState(s)
+        while let id = state.next(in: s, pruning: pruning) { state.record(id, s.evaluate(id), in: s) }
+        return state
     }
 
     private func objectiveKey(_ bound: (seconds: Double, cost: Double), in s: PlanSearch) -> Double {
@@ -113,8 +92,6 @@ public struct SearchState: Sendable {
         return key > best.threshold && front.dominates(t, c) && (perCluster.isEmpty || key > perCluster[s.candidates[id].cluster].threshold)
     }
 
-    private mutating func simulate(_ id: Int, in s: PlanSearch) { record(id, s.evaluate(id), in: s) }
-
     /// Counts a candidate's outcome and adds its plan (its `reported` figures) to the answer.
     public mutating func record(_ id: Int, _ outcome: PlanSearch.Outcome, in s: PlanSearch) {
         switch outcome {
@@ -125,36 +102,6 @@ public struct SearchState: Sendable {
             best.insert(p.reported)
             front.insert(p.reported)
             if !perCluster.isEmpty { perCluster[s.candidates[id].cluster].insert(p.reported) }
-        }
-    }
-
-    /// The state as numbers, to send between ranks: 4 counts, the number of per-cluster plans,
-    /// then (id, seconds, cost) per plan, the per-cluster ones first.
-    public var packed: [Double] {
-        precondition(isFinished, "a search state sent before finish(in:)")
-        let mine = perCluster.flatMap(\.plans)
-        var out = [Double(evaluated), Double(pruned), Double(invalid), Double(outOfMemory), Double(mine.count)]
-        for p in mine + best.plans + front.plans { out += [Double(p.id), p.seconds, p.cost] }
-        return out
-    }
-
-    /// Merges states packed by every rank.
-    public init(merging packs: [[Double]], search s: PlanSearch) {
-        self.init(s)
-        for pack in packs where pack.count >= 5 {
-            evaluated += Int(pack[0]); pruned += Int(pack[1]); invalid += Int(pack[2]); outOfMemory += Int(pack[3])
-            var i = 5
-            for _ in 0..<Int(pack[4]) where i + 2 < pack.count {
-                let p = ScoredPlan(id: Int(pack[i]), seconds: pack[i + 1], cost: pack[i + 2])
-                if !perCluster.isEmpty { perCluster[s.candidates[p.id].cluster].insert(p) }
-                i += 3
-            }
-            while i + 2 < pack.count {
-                let p = ScoredPlan(id: Int(pack[i]), seconds: pack[i + 1], cost: pack[i + 2])
-                if !best.plans.contains(where: { $0.id == p.id }) { best.insert(p) }
-                front.insert(p)
-                i += 3
-            }
         }
     }
 
