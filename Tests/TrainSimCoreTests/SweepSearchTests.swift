@@ -200,6 +200,10 @@ final class SweepSearchTests: XCTestCase {
                 XCTAssertEqual(seen, l.layers(ofStage: p))
                 let c = l.layerCounts(ofStage: p, moeStart: 3)
                 XCTAssertEqual(c.moe, seen.filter { $0 >= 3 }.count)
+                for moeStart in [0, 3, layers - 1, layers, Int.max] {
+                    let all = l.layerCountsByStage(moeStart: moeStart)[p], one = l.layerCounts(ofStage: p, moeStart: moeStart)
+                    XCTAssertEqual([all.dense, all.moe], [one.dense, one.moe], "\(layers) layers, pp \(pp), vpp \(vpp), stage \(p), MoE from \(moeStart)")
+                }
             }
         }
     }

@@ -15,9 +15,10 @@ struct StageCompute {
         let moeStart = m.moe?.denseLayers ?? m.layers
         let limit = recompute == .full ? recomputeLayers : nil
         // Compute alone: the SMs that overlapped collectives take are the timeline's to charge.
+        let kindStart = m.moe != nil ? moeStart : Int.max
+        let byStage = layout.layerCountsByStage(moeStart: kindStart)
         for p in 0..<par.pp {
-            let kindStart = m.moe != nil ? moeStart : Int.max
-            let counts = layout.layerCounts(ofStage: p, moeStart: kindStart)
+            let counts = byStage[p]
             let nMoE = Double(counts.moe)
             let nDense = Double(counts.dense + counts.moe) - nMoE
             var f = nDense * denseT.forward + nMoE * moeT.forward

@@ -59,6 +59,21 @@ public struct StageLayout: Sendable, Equatable {
         return (dense, moe)
     }
 
+    /// `layerCounts(ofStage:moeStart:)` of every stage, in one pass over the chunks (a search
+    /// asks for it for every candidate: stage by stage, it cost pp passes).
+    public func layerCountsByStage(moeStart: Int) -> [(dense: Int, moe: Int)] {
+        var out = [(dense: Int, moe: Int)](repeating: (0, 0), count: pp)
+        var start = 0
+        for c in chunks.indices {
+            let end = start + chunks[c]
+            let moe = max(0, end - max(start, moeStart))
+            out[c % pp].moe += moe
+            out[c % pp].dense += chunks[c] - moe
+            start = end
+        }
+        return out
+    }
+
     /// Whether layer l is recomputed when `limit` layers of each chunk are (counted from the
     /// chunk's first layer, as Megatron-Core's block method does); nil: every layer.
     public func recomputes(_ l: Int, limit: Int?) -> Bool {
