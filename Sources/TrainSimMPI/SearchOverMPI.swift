@@ -52,14 +52,23 @@ public enum SearchOverMPI {
         return shared.finalState()
     }
 
-    /// A rank other than 0: simulates the candidates it is given until told to stop (-1).
+    /// A rank other than 0: simulates the candidates it is given until told to stop (-1). It asks
+    /// for its next candidate before it simulates the one in hand, so that the answer is waiting
+    /// when it finishes (rank 0's answering thread may take a millisecond to wake); each request
+    /// after the first two carries the outcome of the candidate just simulated. Told to stop, it
+    /// sends its last outcome, which needs no answer.
     private static func simulate(_ search: PlanSearch, _ mpi: MPIContext) {
-        var result: [Double] = []
+        func receive() -> Int { Int(WorkQueue.decodeDoubles(mpi.receivePatiently(from: 0, tag: assignTag).data).first ?? -1) }
+        mpi.send(Data(), to: 0, tag: requestTag)
+        var id = receive()
+        guard id >= 0 else { return }
+        mpi.send(Data(), to: 0, tag: requestTag)
         while true {
-            mpi.send(WorkQueue.encode(result), to: 0, tag: requestTag)
-            let id = Int(WorkQueue.decodeDoubles(mpi.receivePatiently(from: 0, tag: assignTag).data).first ?? -1)
-            guard id >= 0 else { return }
-            result = encode(id, search.evaluate(id))
+            let outcome = WorkQueue.encode(encode(id, search.evaluate(id)))
+            let next = receive()
+            mpi.send(outcome, to: 0, tag: requestTag)
+            guard next >= 0 else { return }
+            id = next
         }
     }
 
@@ -112,14 +121,28 @@ public enum SearchOverMPI {
             return state
         }
 
-        /// Answers the other ranks until each has been told to stop and has returned its last outcome.
+        /// Answers the other ranks until each has been told to stop and has returned its last outcome
+        /// (a rank told to stop while it still holds a candidate sends that one's outcome after).
         func answer(_ mpi: MPIContext, search: PlanSearch, pruning: Bool) {
             var running = mpi.size - 1
+            var stopped = [Bool](repeating: false, count: mpi.size), holding = [Bool](repeating: false, count: mpi.size)
             while running > 0 {
                 let message = mpi.receivePatiently(tag: SearchOverMPI.requestTag)
-                let id = next(search, pruning: pruning, finished: SearchOverMPI.decode(WorkQueue.decodeDoubles(message.data)))
-                mpi.send(WorkQueue.encode([Double(id ?? -1)]), to: message.source, tag: SearchOverMPI.assignTag)
-                if id == nil { running -= 1 }
+                let r = message.source
+                let finished = SearchOverMPI.decode(WorkQueue.decodeDoubles(message.data))
+                if stopped[r] {
+                    if let (id, outcome) = finished { record(id, outcome, search) }
+                    running -= 1
+                    continue
+                }
+                let id = next(search, pruning: pruning, finished: finished)
+                mpi.send(WorkQueue.encode([Double(id ?? -1)]), to: r, tag: SearchOverMPI.assignTag)
+                if id == nil {
+                    stopped[r] = true
+                    // A rank stopped before it held a candidate sends nothing more.
+                    if !holding[r] { running -= 1 }
+                }
+                holding[r] = id != nil
             }
         }
     }
