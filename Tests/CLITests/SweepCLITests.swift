@@ -63,6 +63,9 @@ final class SweepCLITests: XCTestCase {
         XCTAssertTrue(one.out.contains("\"pareto\""))
         let two = try run(["search", file, "--format", "json", "--top", "3"], ranks: 2)
         XCTAssertEqual(two.out, one.out)
+        // Three ranks (rank 0 walking and simulating, two more simulating what it hands out).
+        let three = try run(["search", file, "--format", "json", "--top", "3"], ranks: 3)
+        XCTAssertEqual(three.out, one.out)
         let md = try run(["compare", Self.sweepFile, "--format", "md"])
         XCTAssertEqual(md.status, 0, md.err)
         XCTAssertTrue(md.out.contains("| step time |") && md.out.contains("**") && md.out.contains("exposed comm"), md.out)
