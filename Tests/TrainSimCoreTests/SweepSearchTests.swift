@@ -191,6 +191,26 @@ final class SweepSearchTests: XCTestCase {
         }
     }
 
+    /// A search chooses the plan, so its file may leave `parallelism` out; any other file may not.
+    func testASearchNeedsNoPlanAndARunDoes() throws {
+        let space = #"{"objective": "time", "top": 3, "space": {"parallelism.tp": [1, 2], "parallelism.pp": [1, 2]}}"#
+        let with = try SearchState.complete(PlanSearch(Self.experiment(space)))
+        let text = """
+        { "schemaVersion": 1, "name": "s", "model": "llama3-8b",
+          "training": { "tokens": 1e11, "sequenceLength": 4096, "globalBatchSequences": 256, "precision": "bf16" },
+          "cluster": { "topology": "h800-ib", "devices": 64 }, "search": \(space) }
+        """
+        let folder = SweepPlanTests.root.appendingPathComponent("Experiments")
+        let e = try Experiment.decode(try JSONParser.parse(text), file: "s.json", folder: folder, validatingPlan: false)
+        let without = SearchState.complete(try PlanSearch(e))
+        XCTAssertEqual(without.best.plans, with.best.plans)
+        XCTAssertEqual(without.paretoFront, with.paretoFront)
+        let run = text.replacingOccurrences(of: ", \"search\": \(space)", with: "")
+        XCTAssertThrowsError(try Experiment.decode(try JSONParser.parse(run), file: "r.json", folder: folder)) { error in
+            XCTAssertEqual((error as? TrainSimError)?.description, "r.json: parallelism: missing required key")
+        }
+    }
+
     func testStageLayoutWithoutLists() {
         for (layers, pp, vpp) in [(61, 16, 1), (80, 4, 5), (32, 8, 2), (7, 3, 2), (5, 1, 1)] {
             let l = StageLayout(layers: layers, pp: pp, vpp: vpp, split: nil)

@@ -21,7 +21,10 @@ extension Experiment {
         // The busiest expert-parallel rank's share of routed tokens: the model's, else the stack's default.
         if let moe = model.moe, !moe.imbalanceGiven { model.moe!.imbalance = training.framework.moeImbalance }
         let cluster = try readCluster(try r.requiredObject("cluster"), folder: folder)
-        var par = try readParallelism(try r.requiredObject("parallelism"))
+        // A search chooses the plan: its file may leave the plan out (one device per stage, data parallel).
+        let planGiven = r.raw("parallelism") != nil || r.raw("search") == nil
+        var par = try readParallelism(planGiven ? try r.requiredObject("parallelism")
+                                                : try ObjectReader(.object([]), path: "parallelism", file: file))
         par.expertsSplitByDefault = training.framework.expertTensorParallel
         let cost = try readCost(try r.object("cost"))
         let sweep = try readSweep(r)
