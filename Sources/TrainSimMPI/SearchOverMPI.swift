@@ -22,17 +22,7 @@ public enum SearchOverMPI {
     /// The search's state on rank 0 (complete: every candidate simulated or pruned); nil on the
     /// other ranks. `progress` is told, on rank 0, how many positions of the order were passed.
     public static func run(_ search: PlanSearch, pruning: Bool, mpi: MPIContext?, progress: @escaping (Int) -> Void = { _ in }) -> SearchState? {
-        guard let mpi, mpi.size > 1 else {
-            var state = SearchState(search)
-            var passed = 0
-            while let id = state.next(in: search, pruning: pruning) {
-                state.record(id, search.evaluate(id), in: search)
-                progress(state.cursor - passed)
-                passed = state.cursor
-            }
-            progress(state.cursor - passed)
-            return state
-        }
+        guard let mpi, mpi.size > 1 else { return SearchState.complete(search, pruning: pruning, progress: progress) }
         guard mpi.isRoot else {
             simulate(search, mpi)
             return nil

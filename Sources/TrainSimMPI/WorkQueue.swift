@@ -191,9 +191,4 @@ extension MPIContext {
     public func broadcast(_ values: [Int], root: Int = 0) -> [Int] {
         WorkQueue.decodeIndices(broadcast(WorkQueue.encode(values), root: root))
     }
-
-    /// Every rank's numbers, in rank order, on rank 0; nil on the other ranks.
-    public func gather(_ values: [Double]) -> [[Double]]? {
-        gatherv(WorkQueue.encode(values))?.map(WorkQueue.decodeDoubles)
-    }
 }

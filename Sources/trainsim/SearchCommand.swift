@@ -81,8 +81,8 @@ struct SearchCommand: ParsableCommand {
         clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
         let cpu = Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
         let busiest = Ranks.mpi?.allReduceMax(cpu) ?? cpu
-        guard let merged = final else { return }
-        let report = try SearchReport(search: search, state: merged)
+        guard let state = final else { return }
+        let report = try SearchReport(search: search, state: state)
         if let emit = emitOption.emit {
             // The best plan as launch arguments, instead of the table.
             if let best = report.best.first { try Output.emit(LaunchArguments.render(best.experiment, flavour: emit), to: out.output) }
@@ -91,8 +91,8 @@ struct SearchCommand: ParsableCommand {
         }
         if let html { try Output.emit(HTMLReport.search(report), to: html) }
         let seconds = Date().timeIntervalSince(started)
-        Output.note("\(file): \(search.candidates.count) candidates: \(merged.evaluated) simulated, \(merged.pruned) pruned, "
-            + "\(merged.outOfMemory) out of memory, \(merged.invalid) invalid, in \(String(format: "%.2f", seconds)) s "
+        Output.note("\(file): \(search.candidates.count) candidates: \(state.evaluated) simulated, \(state.pruned) pruned, "
+            + "\(state.outOfMemory) out of memory, \(state.invalid) invalid, in \(String(format: "%.2f", seconds)) s "
             + "(\(Fmt.num(Double(search.candidates.count) / max(seconds, 1e-9))) candidates/s on \(Ranks.size) rank\(Ranks.size == 1 ? "" : "s"); "
             + "busiest rank: \(String(format: "%.3f", busiest)) CPU-s)")
         if report.best.isEmpty {

@@ -74,9 +74,16 @@ public struct SearchState: Sendable {
     public private(set) var isComplete = false
 
     /// The whole search on this thread: every candidate `next` hands out, simulated and recorded.
-    public static func complete(_ s: PlanSearch, pruning: Bool = true) -> SearchState {
+    /// `progress` is told how many positions of the order each step went past.
+    public static func complete(_ s: PlanSearch, pruning: Bool = true, progress: (Int) -> Void = { _ in }) -> SearchState {
         var state = SearchState(s)
-        while let id = state.next(in: s, pruning: pruning) { state.record(id, s.evaluate(id), in: s) }
+        var passed = 0
+        while let id = state.next(in: s, pruning: pruning) {
+            state.record(id, s.evaluate(id), in: s)
+            progress(state.cursor - passed)
+            passed = state.cursor
+        }
+        progress(state.cursor - passed)
         return state
     }
 
