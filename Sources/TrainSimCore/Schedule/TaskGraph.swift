@@ -2,7 +2,9 @@
 /// arrays): one entry per compute kernel group or collective, on a stream of a pipeline stage.
 /// An operation starts when every dependency has ended and the operation before it on its
 /// stream has ended; the timeline decides when that is.
-struct TaskGraph: Sendable {
+/// `@unchecked Sendable`: besides its arrays, a graph holds its columns under construction
+/// (`GraphColumns`) behind a raw pointer until `finalize`; graphs cross threads only finalized.
+struct TaskGraph: @unchecked Sendable {
     /// What an operation is, for the report's breakdown.
     enum Category: UInt8, Sendable, CaseIterable {
         case compute, optimizer, tp, cp, ep, pp, dp
@@ -35,8 +37,8 @@ struct TaskGraph: Sendable {
     var layer: [Int32] = [], microBatch: [Int32] = [], virtualStage: [Int32] = [], name: [UInt16] = []
     /// Identical layers the operation stands for (its calls, for a collective).
     var layers: [Int32] = []
-    /// Dependencies, compressed: the dependencies of op i are deps[depStart[i]..<depStart[i+1]].
-    /// While the graph is built it holds each operation's start only; `finalize` adds the end.
+    /// Dependencies, compressed: the dependencies of op i are deps[depStart[i]..<depStart[i+1]]
+    /// (set by `finalize`).
     var depStart: [Int32] = []
     var deps: [Int32] = []
     /// Distinct collectives, with their cost alone and their share of time on each network tier.
@@ -47,34 +49,38 @@ struct TaskGraph: Sendable {
     /// Names of operations (the trace's labels), indexed by `name`.
     var names: [String] = []
     private var nameIndex: [String: UInt16] = [:]
-    /// The last operation on each stream (stage x streamsPerStage + stream).
-    private var lastOnStream: [Int32]
+    /// The last operation on each stream (stage x streamsPerStage + stream), once finalized.
+    private var lastOnStream: [Int32] = []
     let stages: Int
 
     init(stages: Int) {
         self.stages = stages
-        lastOnStream = [Int32](repeating: -1, count: stages * Int(TaskGraph.streamsPerStage))
     }
 
-    /// One operation as `add` records it. The per-field arrays above are laid out from these by
-    /// `finalize`: one append per operation while a step is built, rather than one per field.
-    /// Widest fields first: 48 bytes a record (in the order of the arrays above, padding made it 64).
-    private struct Record {
-        var work: Double, smShare: Double
-        var stage: Int32, stream: Int32, request: Int32
-        var layer: Int32, layers: Int32, microBatch: Int32, virtualStage: Int32
-        var name: UInt16, category: Category
-    }
-    private var records: [Record] = []
+    /// The operations while the graph is built (nil once finalized, and before the first `add`).
+    private var owner: GraphColumnsOwner?
+    private var columns: UnsafeMutablePointer<GraphColumns>?
+    /// While built: the last operation on each stream.
+    private var building: UnsafeMutablePointer<Int32>?
 
     /// Operations added (the per-field arrays hold them once `finalize` has run).
     private(set) var count = 0
 
+    /// The columns under construction, made on first use with room for `ops` operations.
+    @inline(__always)
+    private mutating func columnsForAdding(_ ops: Int = 1024) -> UnsafeMutablePointer<GraphColumns> {
+        if let c = columns { return c }
+        let o = GraphColumnsOwner(capacity: ops, streams: stages * Int(TaskGraph.streamsPerStage))
+        owner = o
+        columns = o.columns
+        building = o.lastOnStream
+        return o.columns
+    }
+
     /// Reserves room for about `ops` operations, so that building a large step does not copy its
-    /// arrays as they grow (room never written is never touched, so a generous hint costs little).
+    /// columns as they grow (room never written is never touched, so a generous hint costs little).
     mutating func reserve(ops n: Int) {
-        records.reserveCapacity(n)
-        depStart.reserveCapacity(n + 1); deps.reserveCapacity(3 * n)
+        _ = columnsForAdding(n)
     }
 
     mutating func nameID(_ s: String) -> UInt16 {
@@ -85,22 +91,37 @@ struct TaskGraph: Sendable {
         return i
     }
 
+    @inline(__always)
+    private func appendDependency(_ c: UnsafeMutablePointer<GraphColumns>, _ x: Int32) {
+        if c.pointee.depCount == c.pointee.depCapacity { c.pointee.growDeps() }
+        (c.pointee.deps + c.pointee.depCount).initialize(to: x)
+        c.pointee.depCount += 1
+    }
+
     /// Adds an operation after the last one on its stream; returns its index.
     @discardableResult
     mutating func add(stage s: Int, stream st: Stream, category c: Category, work w: Double, request r: Int32 = -1,
                       smShare sm: Double = 0, deps d: [Int32], layer l: Int = -1, layers k: Int32 = 1, microBatch mb: Int = -1, virtualStage vs: Int = -1,
                       name n: UInt16) -> Int32 {
-        let id = Int32(count)
+        let cp = columnsForAdding()
+        if cp.pointee.count == cp.pointee.capacity { cp.pointee.grow() }
+        let col = cp.pointee, i = col.count
+        let id = Int32(i)
         let slot = s * Int(TaskGraph.streamsPerStage) + Int(st.rawValue)
-        records.append(Record(work: max(0, w), smShare: sm, stage: Int32(s), stream: Int32(slot), request: r,
-                              layer: Int32(l), layers: k, microBatch: Int32(mb), virtualStage: Int32(vs), name: n, category: c))
-        count += 1
-        let prev = lastOnStream[slot]
-        lastStart = deps.count
-        depStart.append(Int32(lastStart))
-        if prev >= 0 { deps.append(prev) }
-        for x in d where x >= 0 && x != prev { deps.append(x) }
-        lastOnStream[slot] = id
+        (col.work + i).initialize(to: max(0, w)); (col.smShare + i).initialize(to: sm)
+        (col.stage + i).initialize(to: Int32(s)); (col.stream + i).initialize(to: Int32(slot)); (col.request + i).initialize(to: r)
+        (col.layer + i).initialize(to: Int32(l)); (col.layers + i).initialize(to: k)
+        (col.microBatch + i).initialize(to: Int32(mb)); (col.virtualStage + i).initialize(to: Int32(vs))
+        (col.name + i).initialize(to: n); (col.category + i).initialize(to: c)
+        cp.pointee.count = i + 1
+        count = i + 1
+        let last = building!
+        let prev = last[slot]
+        lastStart = col.depCount
+        (col.depStart + i).initialize(to: Int32(lastStart))
+        if prev >= 0 { appendDependency(cp, prev) }
+        for x in d where x >= 0 && x != prev { appendDependency(cp, x) }
+        last[slot] = id
         return id
     }
 
@@ -109,10 +130,10 @@ struct TaskGraph: Sendable {
 
     /// Adds a dependency to an operation already added (only to the last one added).
     mutating func addDependency(_ x: Int32) {
-        guard x >= 0 else { return }
-        let n = deps.count
-        if n > lastStart, deps[n - 1] == x { return }
-        deps.append(x)
+        guard x >= 0, let cp = columns else { return }
+        let n = cp.pointee.depCount
+        if n > lastStart, cp.pointee.deps[n - 1] == x { return }
+        appendDependency(cp, x)
     }
 
     /// Registers a collective; returns its index.
@@ -142,63 +163,73 @@ struct TaskGraph: Sendable {
 
     mutating func extraDependency(_ op: Int32, _ dep: Int32) { extra.append((op, dep)) }
 
-    /// Lays the recorded operations out as the per-field arrays and merges the dependencies added
-    /// out of order into the compressed arrays. Run once, when the graph is complete.
+    /// Turns the columns under construction into the per-field arrays and merges the dependencies
+    /// added out of order into the compressed arrays. Run once, when the graph is complete.
     mutating func finalize() {
-        if depStart.count == count { depStart.append(Int32(deps.count)) }
-        if !records.isEmpty {
-            // One pass over the records (a large step's are megabytes: a pass per field would
-            // read them eleven times), into raw columns that become the arrays.
-            let n = records.count
-            func column<T>(_: T.Type) -> UnsafeMutablePointer<T> { .allocate(capacity: n) }
-            func array<T>(_ p: UnsafeMutablePointer<T>) -> [T] { [T](moving: p, count: n) }
-            let st = column(Int32.self), sr = column(Int32.self), ca = column(Category.self), wo = column(Double.self)
-            let rq = column(Int32.self), sm = column(Double.self), ly = column(Int32.self), lk = column(Int32.self)
-            let mb = column(Int32.self), vs = column(Int32.self), nm = column(UInt16.self)
-            records.withUnsafeBufferPointer { r in
-                for i in 0..<n {
-                    let x = r[i]
-                    (st + i).initialize(to: x.stage); (sr + i).initialize(to: x.stream); (ca + i).initialize(to: x.category)
-                    (wo + i).initialize(to: x.work); (rq + i).initialize(to: x.request); (sm + i).initialize(to: x.smShare)
-                    (ly + i).initialize(to: x.layer); (lk + i).initialize(to: x.layers); (mb + i).initialize(to: x.microBatch)
-                    (vs + i).initialize(to: x.virtualStage); (nm + i).initialize(to: x.name)
-                }
-            }
-            stage = array(st); stream = array(sr); category = array(ca); work = array(wo); request = array(rq); smShare = array(sm)
-            layer = array(ly); layers = array(lk); microBatch = array(mb); virtualStage = array(vs); name = array(nm)
-            records = []
+        guard let cp = columns else {
+            if depStart.count == count { depStart.append(Int32(deps.count)) }
+            return
         }
-        guard !extra.isEmpty else { return }
-        let n = count
-        var start = [Int32](repeating: 0, count: n + 1)
-        var out: [Int32] = []
-        // Raw buffers: this runs over every operation of every step a search or sweep simulates.
-        depStart.withUnsafeBufferPointer { ds in
-            deps.withUnsafeBufferPointer { dp in
-                start.withUnsafeMutableBufferPointer { st in
-                    for (op, _) in extra { st[Int(op) + 1] += 1 }
-                    // Summed in a register: through memory, each step would wait for the last store.
-                    var sum: Int32 = 0
-                    for i in 0..<n { sum += st[i + 1] + (ds[i + 1] - ds[i]); st[i + 1] = sum }
-                    out = [Int32](unsafeUninitializedCapacity: Int(st[n])) { o, filled in
-                        var fill = [Int32](repeating: 0, count: n)
-                        fill.withUnsafeMutableBufferPointer { f in
-                            for i in 0..<n {
-                                var k = Int(st[i])
-                                for j in Int(ds[i])..<Int(ds[i + 1]) { (o.baseAddress! + k).initialize(to: dp[j]); k += 1 }
-                                f[i] = Int32(k)
-                            }
-                            for (op, d) in extra { (o.baseAddress! + Int(f[Int(op)])).initialize(to: d); f[Int(op)] += 1 }
-                        }
-                        filled = Int(st[n])
+        let col = cp.pointee, n = col.count
+        // One block copy per column (`Array(UnsafeBufferPointer)` copies element by element).
+        func array<T>(_ p: UnsafeMutablePointer<T>, _ k: Int) -> [T] {
+            [T](unsafeUninitializedCapacity: k) { out, filled in
+                if k > 0 { out.baseAddress!.initialize(from: p, count: k) }
+                filled = k
+            }
+        }
+        stage = array(col.stage, n); stream = array(col.stream, n); category = array(col.category, n)
+        work = array(col.work, n); request = array(col.request, n); smShare = array(col.smShare, n)
+        layer = array(col.layer, n); layers = array(col.layers, n); microBatch = array(col.microBatch, n)
+        virtualStage = array(col.virtualStage, n); name = array(col.name, n)
+        lastOnStream = array(building!, stages * Int(TaskGraph.streamsPerStage))
+        col.depStart[n] = Int32(col.depCount)
+        if extra.isEmpty {
+            depStart = array(col.depStart, n + 1)
+            deps = array(col.deps, col.depCount)
+        } else {
+            // Each operation's own dependencies, then those added out of order, in the order they
+            // were added. Between operations with such additions the layout only shifts: their
+            // dependencies are copied as one block and their starts moved by the additions so far.
+            let ds = col.depStart, dp = col.deps
+            // The builder adds them in the order of their operations; otherwise sorted, stably.
+            let inOrder = zip(extra, extra.dropFirst()).allSatisfy { $0.0 <= $1.0 }
+            let added = inOrder ? extra : extra.enumerated().sorted { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }.map(\.element)
+            let total = col.depCount + added.count
+            var out: [Int32] = []
+            depStart = [Int32](unsafeUninitializedCapacity: n + 1) { st, filledStarts in
+                out = [Int32](unsafeUninitializedCapacity: total) { o, filled in
+                    let base = o.baseAddress!
+                    var shift: Int32 = 0, i = 0, e = 0
+                    /// Operations i...last keep their dependencies, shifted by the additions so far.
+                    func copy(through last: Int) {
+                        for k in i...last { st[k] = ds[k] + shift }
+                        let from = Int(ds[i]), to = Int(ds[min(last + 1, n)])
+                        if to > from { (base + from + Int(shift)).initialize(from: dp + from, count: to - from) }
                     }
+                    while e < added.count {
+                        let op = Int(added[e].0)
+                        copy(through: op)
+                        while e < added.count, Int(added[e].0) == op {
+                            (base + Int(ds[op + 1]) + Int(shift)).initialize(to: added[e].1)
+                            shift += 1; e += 1
+                        }
+                        i = op + 1
+                    }
+                    copy(through: n)
+                    filled = total
                 }
+                filledStarts = n + 1
             }
+            deps = out
+            extra.removeAll()
         }
-        deps = out
-        depStart = start
-        extra.removeAll()
+        owner = nil; columns = nil; building = nil
     }
 
-    func last(stage s: Int, stream st: Stream) -> Int32 { lastOnStream[s * Int(TaskGraph.streamsPerStage) + Int(st.rawValue)] }
+    func last(stage s: Int, stream st: Stream) -> Int32 {
+        let slot = s * Int(TaskGraph.streamsPerStage) + Int(st.rawValue)
+        if let b = building { return b[slot] }
+        return lastOnStream.isEmpty ? -1 : lastOnStream[slot]
+    }
 }
