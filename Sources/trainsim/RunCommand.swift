@@ -72,6 +72,14 @@ struct RunCommand: ParsableCommand {
         }
         // An experiment with a sweep or a search object is that sweep or search (DESIGN: `trainsim FILE`).
         if !e.sweep.isEmpty || e.search != nil {
+            // A trace and Monte Carlo trials belong to one run: said rather than silently dropped.
+            let kind = e.sweep.isEmpty ? "search" : "sweep"
+            if trace != nil {
+                throw CLIError.badInput("\(file): --trace shows one step's timeline; this file is a \(kind) (trace one plan's experiment, without the \(kind) object)")
+            }
+            if trials > 0 {
+                throw CLIError.badInput("\(file): --trials runs one plan's whole run; this file is a \(kind) (give the trials to one plan's experiment, without the \(kind) object)")
+            }
             var args = [file, "--format", out.format.rawValue]
             if let o = out.output { args += ["--output", o] }
             if let emit {

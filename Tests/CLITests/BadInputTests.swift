@@ -117,6 +117,25 @@ final class BadInputTests: XCTestCase {
         }
     }
 
+    /// `--trace` and `--trials` belong to one run: on a sweep's or a search's file they are an
+    /// error, not silently dropped.
+    func testRunOnlyOptionsOnASweepOrSearchFile() throws {
+        let dir = CLI.tempDir()
+        let files = [("sweep", Self.base.replacingOccurrences(of: "\"cost\":", with: "\"sweep\": {\"parallelism.tp\": [1, 2]}, \"cost\":")),
+                     ("search", Self.base.replacingOccurrences(of: "\"cost\":", with: "\"search\": {\"top\": 2}, \"cost\":"))]
+        for (kind, text) in files {
+            let path = dir.appendingPathComponent("\(kind).json").path
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            for (option, value) in [("--trace", dir.appendingPathComponent("t.json").path), ("--trials", "4")] {
+                let r = try CLI.trainsim(["run", path, option, value], cwd: CLI.packageRoot)
+                XCTAssertEqual(r.code, 2, "\(kind) \(option): exit \(r.code), stderr: \(r.stderr)")
+                XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+                XCTAssertTrue(r.stderr.contains(option) && r.stderr.contains("this file is a \(kind)"), r.stderr)
+                XCTAssertTrue(r.stdout.isEmpty, r.stdout)
+            }
+        }
+    }
+
     func testMalformedExperimentsGiveOneLineErrors() throws {
         let dir = CLI.tempDir()
         let cases = Self.cases()
