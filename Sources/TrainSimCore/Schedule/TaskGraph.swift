@@ -60,8 +60,8 @@ struct TaskGraph: @unchecked Sendable {
     /// The operations while the graph is built (nil once finalized, and before the first `add`).
     private var owner: GraphColumnsOwner?
     private var columns: UnsafeMutablePointer<GraphColumns>?
-    /// While built: the last operation on each stream.
-    private var building: UnsafeMutablePointer<Int32>?
+    /// While the graph is built: the last operation on each stream (in the columns' owner).
+    private var lastWhileBuilding: UnsafeMutablePointer<Int32>?
 
     /// Operations added (the per-field arrays hold them once `finalize` has run).
     private(set) var count = 0
@@ -73,7 +73,7 @@ struct TaskGraph: @unchecked Sendable {
         let o = GraphColumnsOwner(capacity: ops, streams: stages * Int(TaskGraph.streamsPerStage))
         owner = o
         columns = o.columns
-        building = o.lastOnStream
+        lastWhileBuilding = o.lastOnStream
         return o.columns
     }
 
@@ -115,7 +115,7 @@ struct TaskGraph: @unchecked Sendable {
         (col.name + i).initialize(to: n); (col.category + i).initialize(to: c)
         cp.pointee.count = i + 1
         count = i + 1
-        let last = building!
+        let last = lastWhileBuilding!
         let prev = last[slot]
         lastStart = col.depCount
         (col.depStart + i).initialize(to: Int32(lastStart))
@@ -182,7 +182,7 @@ struct TaskGraph: @unchecked Sendable {
         work = array(col.work, n); request = array(col.request, n); smShare = array(col.smShare, n)
         layer = array(col.layer, n); layers = array(col.layers, n); microBatch = array(col.microBatch, n)
         virtualStage = array(col.virtualStage, n); name = array(col.name, n)
-        lastOnStream = array(building!, stages * Int(TaskGraph.streamsPerStage))
+        lastOnStream = array(lastWhileBuilding!, stages * Int(TaskGraph.streamsPerStage))
         col.depStart[n] = Int32(col.depCount)
         if extra.isEmpty {
             depStart = array(col.depStart, n + 1)
@@ -224,12 +224,12 @@ struct TaskGraph: @unchecked Sendable {
             deps = out
             extra.removeAll()
         }
-        owner = nil; columns = nil; building = nil
+        owner = nil; columns = nil; lastWhileBuilding = nil
     }
 
     func last(stage s: Int, stream st: Stream) -> Int32 {
         let slot = s * Int(TaskGraph.streamsPerStage) + Int(st.rawValue)
-        if let b = building { return b[slot] }
+        if let b = lastWhileBuilding { return b[slot] }
         return lastOnStream.isEmpty ? -1 : lastOnStream[slot]
     }
 }
