@@ -48,7 +48,7 @@ public enum SearchOverMPI {
     /// after the first two carries the outcome of the candidate just simulated. Told to stop, it
     /// sends its last outcome, which needs no answer.
     private static func simulate(_ search: PlanSearch, _ mpi: MPIContext) {
-        func receive() -> Int { Int(WorkQueue.decodeDoubles(mpi.receivePatiently(from: 0, tag: assignTag).data).first ?? -1) }
+        func receive() -> Int { WorkQueue.decodeIndices(mpi.receivePatiently(from: 0, tag: assignTag).data).first ?? -1 }
         mpi.send(Data(), to: 0, tag: requestTag)
         var id = receive()
         guard id >= 0 else { return }
@@ -126,7 +126,7 @@ public enum SearchOverMPI {
                     continue
                 }
                 let id = next(search, pruning: pruning, finished: finished)
-                mpi.send(WorkQueue.encode([Double(id ?? -1)]), to: r, tag: SearchOverMPI.assignTag)
+                mpi.send(WorkQueue.encode([id ?? -1]), to: r, tag: SearchOverMPI.assignTag)
                 if id == nil {
                     stopped[r] = true
                     // A rank stopped before it held a candidate sends nothing more.

@@ -161,7 +161,12 @@ struct TaskGraph: @unchecked Sendable {
     /// Dependencies on operations added later (the next stage's transfers), merged by `finalize`.
     private var extra: [(Int32, Int32)] = []
 
-    mutating func extraDependency(_ op: Int32, _ dep: Int32) { extra.append((op, dep)) }
+    /// In the order of their operations (the builder adds them as it adds the operations), so
+    /// that `finalize` merges them in one pass.
+    mutating func extraDependency(_ op: Int32, _ dep: Int32) {
+        precondition(extra.last.map { $0.0 <= op } ?? true, "dependencies added out of order must come in the order of their operations")
+        extra.append((op, dep))
+    }
 
     /// Turns the columns under construction into the per-field arrays and merges the dependencies
     /// added out of order into the compressed arrays. Run once, when the graph is complete.
@@ -192,10 +197,7 @@ struct TaskGraph: @unchecked Sendable {
             // were added. Between operations with such additions the layout only shifts: their
             // dependencies are copied as one block and their starts moved by the additions so far.
             let ds = col.depStart, dp = col.deps
-            // The builder adds them in the order of their operations; otherwise sorted, stably.
-            let inOrder = zip(extra, extra.dropFirst()).allSatisfy { $0.0 <= $1.0 }
-            let added = inOrder ? extra : extra.enumerated().sorted { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }.map(\.element)
-            let total = col.depCount + added.count
+            let total = col.depCount + extra.count
             var out: [Int32] = []
             depStart = [Int32](unsafeUninitializedCapacity: n + 1) { st, filledStarts in
                 out = [Int32](unsafeUninitializedCapacity: total) { o, filled in
@@ -207,11 +209,11 @@ struct TaskGraph: @unchecked Sendable {
                         let from = Int(ds[i]), to = Int(ds[min(last + 1, n)])
                         if to > from { (base + from + Int(shift)).initialize(from: dp + from, count: to - from) }
                     }
-                    while e < added.count {
-                        let op = Int(added[e].0)
+                    while e < extra.count {
+                        let op = Int(extra[e].0)
                         copy(through: op)
-                        while e < added.count, Int(added[e].0) == op {
-                            (base + Int(ds[op + 1]) + Int(shift)).initialize(to: added[e].1)
+                        while e < extra.count, Int(extra[e].0) == op {
+                            (base + Int(ds[op + 1]) + Int(shift)).initialize(to: extra[e].1)
                             shift += 1; e += 1
                         }
                         i = op + 1
