@@ -20,7 +20,8 @@ struct SweepCommand: ParsableCommand {
         carries a fingerprint of the experiment and its data files and a check, so lines of another experiment,
         or edited ones, are refused (exit 2).
         A sweep has at most 1,000,000 points; no rank keeps a point once written, so memory stays flat: tables
-        (text, md, csv) are rendered at the end from the journal read back from disk; only --html keeps every point. Under mpirun -np N rank 0 reads the files and sends them to the other ranks, the points are shared among the ranks, each rank writes its points' lines and rank 0 puts them in
+        (text, md) are rendered at the end from the journal read back from disk, CSV lines by the rank that computed
+        each point; only --html keeps every point. Under mpirun -np N rank 0 reads the files and sends them to the other ranks, the points are shared among the ranks, each rank writes its points' lines and rank 0 puts them in
         order, and the output is the same for any N. A progress line (points done, rate, time left) is drawn when
         stderr is a terminal, under mpirun when mpirun's stderr is one.
         Exit status: 0 when at least one point works, 1 when none does, 2 on bad input.
@@ -63,20 +64,35 @@ struct SweepCommand: ParsableCommand {
         var failure: Error?
         var experiment = ""
         var tally = SweepTally()
+        // CSV lines are made by the rank that computed each point (`SweepTally.encode`); rank 0
+        // only puts them in order, into an unlinked temporary file, and copies it out at the end.
+        // (With --html every point is kept, and the CSV is rendered from them as before.)
+        let csvRows = out.format == .csv && html == nil
+        var rows: OutputFile.Sink?
+        var rowOrder = SweepJournal(count: plan.count)
+        var rowError: Error?
         if Ranks.isRoot {
             do {
                 if out.format != .json { try OutputFile.check(out.output) }
                 try OutputFile.check(html)
                 experiment = plan.fingerprint()
-                // A resumed file's lines are counted as they are read; only --html keeps them.
+                if csvRows { rows = try OutputFile.temporary() }
+                // A resumed file's lines are counted as they are read; only --html keeps them. For a
+                // CSV sweep each is read again with its report, for its CSV line.
                 func count(_ p: SweepPoint, _ line: String) {
                     tally.add(status: p.status, reason: p.reason)
                     if html != nil { lines[p.index] = line }
+                    guard let rows, rowError == nil else { return }
+                    do {
+                        let full = try SweepPoint(bytes: Array(line.utf8.dropLast())[...], keeping: SweepOutput.projection)
+                        try rows.write(rowOrder.add(index: p.index, line: SweepOutput.csvRow(full)))
+                    } catch { rowError = error }
                 }
                 let resumed: SweepJournal.Resumed
                 (sink, resumed, journal) = try openJournal(journalPath, plan: plan, experiment: experiment, prefixLine: count)
                 // Lines after a gap (rare: the journal is written in order) are decoded again here.
                 for (_, line) in resumed.lines { count(try SweepPoint(line: String(line.dropLast())), line) }
+                if let rowError { throw rowError }
                 first = resumed.prefixCount
                 if !resumed.lines.isEmpty { missing = (first..<plan.count).filter { resumed.lines[$0] == nil } }
                 let left = missing?.count ?? plan.count - first
@@ -97,16 +113,17 @@ struct SweepCommand: ParsableCommand {
             experiment = String(decoding: mpi.broadcast(Data(experiment.utf8)), as: UTF8.self)
         }
 
-        // Each rank simulates its points and writes their sealed lines itself; rank 0 only puts
-        // them in order and writes them to the journal. Tables (text, md, csv) are rendered from
-        // the journal read back from disk (FILE.jsonl, or an unlinked temporary file); only --html,
-        // or a journal that cannot be read back (a FIFO), keeps every point until the end.
+        // Each rank simulates its points and writes their sealed lines (and CSV lines) itself; rank 0
+        // only puts them in order and writes them to the journal (and the CSV lines' file). Tables
+        // (text, md) are rendered from the journal read back from disk (FILE.jsonl, or an unlinked
+        // temporary file); only --html, or a journal that cannot be read back (a FIFO), keeps every
+        // point until the end.
         var reader: JournalReader?
-        if Ranks.isRoot, out.format != .json {
+        if Ranks.isRoot, out.format != .json, !csvRows {
             if let journalPath { reader = JournalReader(path: journalPath) } else if let sink { reader = JournalReader(fd: dup(sink.fd), path: "the sweep's temporary journal") }
         }
         // (A journal that cannot be read back is a FIFO, which --resume refuses: nothing was read before.)
-        let keep = html != nil || (out.format != .json && reader == nil)
+        let keep = html != nil || (out.format != .json && !csvRows && reader == nil)
         let todo = missing?.count ?? plan.count - first
         func point(_ k: Int) -> Int { missing?[k] ?? first + k }
         var progress = Progress(total: todo, what: "sweep points")
@@ -119,13 +136,16 @@ struct SweepCommand: ParsableCommand {
         let evaluator = SweepEvaluator(plan)
         WorkQueue(mpi: Ranks.mpi, maxChunk: 64).run(count: todo, work: { k in
             if failed.isSet { return nil }
-            return SweepTally.encode(evaluator.evaluate(point(k)), experiment: experiment)
+            return SweepTally.encode(evaluator.evaluate(point(k)), experiment: experiment, csv: csvRows)
         }, collect: { k, data in
             guard writeError == nil else { return }
-            let i = point(k), (status, reason, line) = SweepTally.decode(data)
+            let i = point(k), (status, reason, line, row) = SweepTally.decode(data)
             tally.add(status: status, reason: reason)
             if keep { lines[i] = line }
-            do { try sink?.write(journal.add(index: i, line: line)) } catch { writeError = error; failed.set() }
+            do {
+                try sink?.write(journal.add(index: i, line: line))
+                try rows?.write(rowOrder.add(index: i, line: row))
+            } catch { writeError = error; failed.set() }
         }, progress: { progress.advance($0) })
         progress.finish()
         if timing {
@@ -152,6 +172,12 @@ struct SweepCommand: ParsableCommand {
             }
             if out.format != .json, reader == nil { try Output.emit(SweepOutput.render(points, plan: plan, format: out.format), to: out.output) }
             if let html { try Output.emit(HTMLReport.sweep(points, plan: plan), to: html) }
+        }
+        if let rows {
+            try OutputFile.stream(to: out.output) { sink in
+                try sink.write(SweepOutput.csvHeader(plan))
+                try rows.copyAll(to: sink)
+            }
         }
         if let reader {
             try OutputFile.stream(to: out.output) { sink in

@@ -36,6 +36,10 @@ final class SweepEvaluatorTests: XCTestCase {
         for i in 0..<plan.count {
             let fast = evaluator.evaluate(i), alone = plan.evaluate(i)
             XCTAssertEqual(fast.jsonLine, alone.jsonLine, "point \(i)")
+            // The CSV line its rank makes from the point in memory is the one rank 0 would make
+            // from the line read back from the journal.
+            let back = try SweepPoint(bytes: Array(fast.jsonLine.utf8.dropLast())[...], keeping: SweepOutput.projection)
+            XCTAssertEqual(SweepOutput.csvRow(fast), SweepOutput.csvRow(back), "point \(i)")
             statuses[fast.status, default: 0] += 1
             if let r = fast.reason { reasons.insert(r) }
         }
@@ -121,9 +125,14 @@ final class SweepEvaluatorTests: XCTestCase {
         XCTAssertFalse(t.allInvalidForOneReason)
         XCTAssertFalse(t.anyWorks)
         let p = SweepPoint(index: 3, assignment: [("parallelism.tp", .number(2))], status: .invalid, reason: "tp: no", report: nil)
-        let (status, reason, line) = SweepTally.decode(SweepTally.encode(p, experiment: "feed"))
+        let (status, reason, line, row) = SweepTally.decode(SweepTally.encode(p, experiment: "feed"))
         XCTAssertEqual(status, .invalid)
         XCTAssertEqual(reason, "tp: no")
         XCTAssertEqual(line, SweepJournal.seal(p.jsonLine, experiment: "feed"))
+        XCTAssertEqual(row, "")
+        let csv = SweepTally.decode(SweepTally.encode(p, experiment: "feed", csv: true))
+        XCTAssertEqual(csv.row, SweepOutput.csvRow(p))
+        XCTAssertEqual(csv.line, line)
+        XCTAssertEqual(csv.reason, reason)
     }
 }

@@ -62,13 +62,23 @@ public enum SweepOutput {
     public static func csv(_ points: [SweepPoint], plan: SweepPlan) -> String { render(points, plan: plan, format: .csv) }
 
     static func csv(_ points: Points, plan: SweepPlan, to emit: @escaping (String) throws -> Void) throws {
-        try emit((["index"] + plan.axes.map(\.path) + ["status", "reason"] + metricColumns).map(csvField).joined(separator: ",") + "\n")
-        try points { p in
-            var row = [String(p.index)] + p.assignment.map { SweepPoint.text($0.value) }
-            row += [p.status.rawValue, p.reason ?? ""]
-            row += metricPaths.map { field(p, $0) }
-            try emit(row.map(csvField).joined(separator: ",") + "\n")
-        }
+        try emit(csvHeader(plan))
+        try points { p in try emit(csvRow(p)) }
+    }
+
+    /// The CSV header line: the index, the axes, status and reason, then `metricColumns`.
+    public static func csvHeader(_ plan: SweepPlan) -> String {
+        (["index"] + plan.axes.map(\.path) + ["status", "reason"] + metricColumns).map(csvField).joined(separator: ",") + "\n"
+    }
+
+    /// A point's CSV line. The rank that computed a point writes it (from the point in memory), so
+    /// rank 0 of a sweep only puts the lines in order; it reads the same as the line rendered from
+    /// the point read back from the journal (the report's numbers survive JSON exactly).
+    public static func csvRow(_ p: SweepPoint) -> String {
+        var row = [String(p.index)] + p.assignment.map { SweepPoint.text($0.value) }
+        row += [p.status.rawValue, p.reason ?? ""]
+        row += metricPaths.map { field(p, $0) }
+        return row.map(csvField).joined(separator: ",") + "\n"
     }
 
     public static func table(_ points: [SweepPoint], plan: SweepPlan, markdown: Bool) -> String {

@@ -23,27 +23,34 @@ public struct SweepTally: Sendable {
     /// Every point counted is invalid, all for the same reason.
     public var allInvalidForOneReason: Bool { count > 0 && allInvalid && sameReason }
 
-    /// A point as the rank that computed it sends it: its status, its reason and its sealed
-    /// journal line (``SweepJournal/seal(_:experiment:)``), so rank 0 parses nothing.
-    public static func encode(_ p: SweepPoint, experiment: String) -> Data {
+    /// A point as the rank that computed it sends it: its status, its reason, its sealed journal
+    /// line (``SweepJournal/seal(_:experiment:)``) and, for a CSV sweep, its CSV line
+    /// (``SweepOutput/csvRow(_:)``), so rank 0 parses and formats nothing.
+    public static func encode(_ p: SweepPoint, experiment: String, csv: Bool = false) -> Data {
         let line = SweepJournal.seal(bytes: JSONWriter.bytes(p.json, pretty: false), experiment: experiment)
         let reason = Array((p.reason ?? "").utf8)
-        var d = Data(capacity: line.count + reason.count + 6)
+        let row = csv ? Array(SweepOutput.csvRow(p).utf8) : []
+        var d = Data(capacity: line.count + reason.count + row.count + 10)
         d.append(UInt8(Status.allCases.firstIndex(of: p.status)!))
         d.append(p.reason == nil ? 0 : 1)
         withUnsafeBytes(of: UInt32(reason.count).littleEndian) { d.append(contentsOf: $0) }
         d.append(contentsOf: reason)
+        withUnsafeBytes(of: UInt32(row.count).littleEndian) { d.append(contentsOf: $0) }
+        d.append(contentsOf: row)
         d.append(contentsOf: line)
         return d
     }
 
-    /// Reads what ``encode(_:experiment:)`` wrote.
-    public static func decode(_ d: Data) -> (status: SweepPoint.Status, reason: String?, line: String) {
-        d.withUnsafeBytes { raw -> (SweepPoint.Status, String?, String) in
+    /// Reads what ``encode(_:experiment:csv:)`` wrote (`row` empty when no CSV line was made).
+    public static func decode(_ d: Data) -> (status: SweepPoint.Status, reason: String?, line: String, row: String) {
+        d.withUnsafeBytes { raw -> (SweepPoint.Status, String?, String, String) in
             let status = Status.allCases[Int(raw[0])]
             let n = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 2, as: UInt32.self)))
             let reason = raw[1] == 0 ? nil : String(decoding: raw[6..<(6 + n)], as: UTF8.self)
-            return (status, reason, String(decoding: raw[(6 + n)...], as: UTF8.self))
+            let m = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 6 + n, as: UInt32.self)))
+            let rowStart = 10 + n
+            return (status, reason, String(decoding: raw[(rowStart + m)...], as: UTF8.self),
+                    String(decoding: raw[rowStart..<(rowStart + m)], as: UTF8.self))
         }
     }
 
