@@ -94,6 +94,12 @@ public enum SweepBench {
     /// Runs a command to the end: its wall time, the CPU seconds of its busiest rank (from the
     /// search's note on stderr) and its standard output; nil if it failed.
     static func time(_ exe: String, _ args: [String]) -> (seconds: Double, busiestCPU: Double, output: Data)? {
+        timed(exe, args).map { ($0.seconds, $0.busiestCPU, $0.output) }
+    }
+
+    /// As ``time(_:_:)``, with the seconds the sweep's own note gives for its points (`--timing`:
+    /// "N points in S s"), so that what the run spent after its last point is the difference.
+    static func timed(_ exe: String, _ args: [String]) -> (seconds: Double, busiestCPU: Double, output: Data, pointsSeconds: Double)? {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: exe)
         p.arguments = args
@@ -118,10 +124,10 @@ public enum SweepBench {
         try? err.close()
         guard p.terminationStatus == 0 else { return nil }
         let note = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-        var cpu = Double.nan
-        if let r = note.range(of: "busiest rank: ") {
-            cpu = Double(note[r.upperBound...].prefix { $0.isNumber || $0 == "." }) ?? .nan
+        func number(after marker: String) -> Double {
+            guard let r = note.range(of: marker) else { return .nan }
+            return Double(note[r.upperBound...].prefix { $0.isNumber || $0 == "." }) ?? .nan
         }
-        return (seconds, cpu, data)
+        return (seconds, number(after: "busiest rank: "), data, number(after: " points in "))
     }
 }
