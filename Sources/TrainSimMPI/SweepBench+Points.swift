@@ -76,8 +76,8 @@ extension SweepBench {
                         + "\(String(format: "%.2f", pair[1])) CPU-s against \(String(format: "%.2f", one.cpu)) alone, so 2 ranks can gain at most "
                         + "\(String(format: "%.2f", ceiling))x here; the 2-rank run reached \(String(format: "%.0f", 100 * (one.cpu / max(two.cpu, 1e-9)) / max(ceiling, 1e-9))) % of it\n"
                 }
-                // Rank 0's time after the last point: CSV lines come made by the ranks that computed
-                // them (rank 0 copies them out); a text table is still rendered by rank 0 from the journal.
+                // Rank 0's time after the last point: CSV lines are made by the ranks that computed the
+                // points (rank 0 copies them out); a text table is still rendered by rank 0 from the journal.
                 var tails: [String] = []
                 for format in ["csv", "text"] {
                     guard let r = timed(mpirun, ["-np", "2", binary, "sweep", big.path, "--format", format, "--timing"]) else { continue }

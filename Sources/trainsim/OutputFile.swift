@@ -183,18 +183,11 @@ enum OutputFile {
             }
         }
 
-        /// Writes the whole file, from its start, to `other`, 1 MiB at a time (the sweep's CSV lines).
+        /// Writes the whole file, from its start, to `other`, a piece (`readPiece`) at a time (the
+        /// sweep's CSV lines).
         func copyAll(to other: Sink) throws {
-            var buffer = [UInt8](repeating: 0, count: 1 << 20)
-            var offset: off_t = 0
-            while true {
-                let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, offset) }
-                if n < 0, errno == EINTR { continue }
-                guard n >= 0 else { throw OutputFile.failure(path, "cannot read back") }
-                if n == 0 { return }
-                offset += off_t(n)
-                try other.write(n == buffer.count ? buffer : Array(buffer[0..<n]))
-            }
+            guard lseek(fd, 0, SEEK_SET) == 0 else { throw OutputFile.failure(path, "cannot read back") }
+            while let piece = try readPiece() { try other.write(piece) }
         }
 
         /// Cuts the file at `offset` and moves to its end (a resumed journal drops its torn tail).
