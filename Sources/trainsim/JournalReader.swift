@@ -6,24 +6,17 @@ import Darwin
 import Foundation
 import TrainSimCore
 
-/// Reads a finished sweep's journal back from disk, point by point in index order, as many times
-/// as a table format needs: rank 0 renders text, Markdown and CSV from the file, not from memory,
-/// so a sweep's memory stays flat in its number of points whatever the format.
+/// Reads a finished sweep's lines back from disk, point by point in index order, as many times
+/// as a table format needs: rank 0 renders text and Markdown from the file of the lines the
+/// computing ranks made for the tables (`SweepOutput.tableLine`), not from memory, so a sweep's
+/// memory stays flat in its number of points whatever the format. Each line is read with
+/// `SweepOutput.projection`, so a whole journal line would read the same.
 final class JournalReader {
     private let fd: Int32
     private let path: String
 
     /// Reads through its own descriptor (from offset 0 each pass); closes it when done.
     init(fd: Int32, path: String) { self.fd = fd; self.path = path }
-
-    /// Opens a journal file for reading, or nil when it cannot be read back (a FIFO, a device).
-    convenience init?(path: String) {
-        var st = stat()
-        guard stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        self.init(fd: fd, path: path)
-    }
 
     deinit { _ = close(fd) }
 

@@ -19,9 +19,10 @@ struct SweepCommand: ParsableCommand {
         to FILE.jsonl beside it. A killed sweep rerun with --resume computes only the missing points; each line
         carries a fingerprint of the experiment and its data files and a check, so lines of another experiment,
         or edited ones, are refused (exit 2).
-        A sweep has at most 1,000,000 points; no rank keeps a point once written, so memory stays flat: tables
-        (text, md) are rendered at the end from the journal read back from disk, CSV lines by the rank that computed
-        each point; only --html keeps every point. Under mpirun -np N rank 0 reads the files and sends them to the other ranks, the points are shared among the ranks, each rank writes its points' lines and rank 0 puts them in
+        A sweep has at most 1,000,000 points; no rank keeps a point once written, so memory stays flat: the rank
+        that computes a point makes its CSV line, or its line for the tables (the parts of its report a table
+        shows), and rank 0 puts them in order in a temporary file, copied out (CSV) or rendered at the end
+        (text, md); only --html keeps every point. Under mpirun -np N rank 0 reads the files and sends them to the other ranks, the points are shared among the ranks, each rank writes its points' lines and rank 0 puts them in
         order, and the output is the same for any N. A progress line (points done, rate, time left) is drawn when
         stderr is a terminal, under mpirun when mpirun's stderr is one.
         Exit status: 0 when at least one point works, 1 when none does, 2 on bad input.
@@ -64,10 +65,12 @@ struct SweepCommand: ParsableCommand {
         var failure: Error?
         var experiment = ""
         var tally = SweepTally()
-        // CSV lines are made by the rank that computed each point (`SweepTally.encode`); rank 0
-        // only puts them in order, into an unlinked temporary file, and copies it out at the end.
-        // (With --html every point is kept, and the CSV is rendered from them as before.)
-        let csvRows = out.format == .csv && html == nil
+        // CSV lines, or the lines the tables are rendered from (each point's journal line with
+        // only what the tables read), are made by the rank that computed each point
+        // (`SweepTally.encode`); rank 0 only puts them in order, into an unlinked temporary file,
+        // and at the end copies it out (CSV) or renders the tables from it (text, Markdown).
+        // (With --html every point is kept, and the output is rendered from them as before.)
+        let rowFormat: ReportFormat? = out.format != .json && html == nil ? out.format : nil
         var rows: OutputFile.Sink?
         var rowOrder = SweepJournal(count: plan.count)
         var rowError: Error?
@@ -76,16 +79,17 @@ struct SweepCommand: ParsableCommand {
                 if out.format != .json { try OutputFile.check(out.output) }
                 try OutputFile.check(html)
                 experiment = plan.fingerprint()
-                if csvRows { rows = try OutputFile.temporary() }
+                if rowFormat != nil { rows = try OutputFile.temporary() }
                 // A resumed file's lines are counted as they are read; only --html keeps them. For a
-                // CSV sweep each is read again with its report, for its CSV line.
+                // sweep printed as CSV or tables each is read again with its report, for its row.
                 func count(_ p: SweepPoint, _ line: String) {
                     tally.add(status: p.status, reason: p.reason)
                     if html != nil { lines[p.index] = line }
                     guard let rows, rowError == nil else { return }
                     do {
                         let full = try SweepPoint(bytes: Array(line.utf8.dropLast())[...], keeping: SweepOutput.projection)
-                        try rows.write(rowOrder.add(index: p.index, line: SweepOutput.csvRow(full)))
+                        let row = rowFormat == .csv ? SweepOutput.csvRow(full) : SweepOutput.tableLine(full)
+                        try rows.write(rowOrder.add(index: p.index, line: row))
                     } catch { rowError = error }
                 }
                 let resumed: SweepJournal.Resumed
@@ -113,17 +117,11 @@ struct SweepCommand: ParsableCommand {
             experiment = String(decoding: mpi.broadcast(Data(experiment.utf8)), as: UTF8.self)
         }
 
-        // Each rank simulates its points and writes their sealed lines (and CSV lines) itself; rank 0
-        // only puts them in order and writes them to the journal (and the CSV lines' file). Tables
-        // (text, md) are rendered from the journal read back from disk (FILE.jsonl, or an unlinked
-        // temporary file); only --html, or a journal that cannot be read back (a FIFO), keeps every
-        // point until the end.
-        var reader: JournalReader?
-        if Ranks.isRoot, out.format != .json, !csvRows {
-            if let journalPath { reader = JournalReader(path: journalPath) } else if let sink { reader = JournalReader(fd: dup(sink.fd), path: "the sweep's temporary journal") }
-        }
-        // (A journal that cannot be read back is a FIFO, which --resume refuses: nothing was read before.)
-        let keep = html != nil || (out.format != .json && !csvRows && reader == nil)
+        // Each rank simulates its points and writes their sealed lines (and rows) itself; rank 0
+        // only puts them in order and writes them to the journal (and the rows' file). Tables
+        // (text, md) are rendered from the rows' file read back from disk; only --html keeps
+        // every point until the end.
+        let keep = html != nil
         let todo = missing?.count ?? plan.count - first
         func point(_ k: Int) -> Int { missing?[k] ?? first + k }
         var progress = Progress(total: todo, what: "sweep points")
@@ -136,7 +134,7 @@ struct SweepCommand: ParsableCommand {
         let evaluator = SweepEvaluator(plan)
         WorkQueue(mpi: Ranks.mpi, maxChunk: 64).run(count: todo, work: { k in
             if failed.isSet { return nil }
-            return SweepTally.encode(evaluator.evaluate(point(k)), experiment: experiment, csv: csvRows)
+            return SweepTally.encode(evaluator.evaluate(point(k)), experiment: experiment, rows: rowFormat)
         }, collect: { k, data in
             guard writeError == nil else { return }
             let i = point(k), (status, reason, line, row) = SweepTally.decode(data)
@@ -170,16 +168,17 @@ struct SweepCommand: ParsableCommand {
                 guard let l = lines.removeValue(forKey: i) else { throw CLIError.environment("sweep: point #\(i) has no result") }
                 points.append(try SweepPoint(line: String(l.dropLast())))
             }
-            if out.format != .json, reader == nil { try Output.emit(SweepOutput.render(points, plan: plan, format: out.format), to: out.output) }
+            if out.format != .json { try Output.emit(SweepOutput.render(points, plan: plan, format: out.format), to: out.output) }
             if let html { try Output.emit(HTMLReport.sweep(points, plan: plan), to: html) }
         }
-        if let rows {
+        if let rows, rowFormat == .csv {
             try OutputFile.stream(to: out.output) { sink in
                 try sink.write(SweepOutput.csvHeader(plan))
                 try rows.copyAll(to: sink)
             }
         }
-        if let reader {
+        if let rows, rowFormat != .csv {
+            let reader = JournalReader(fd: dup(rows.fd), path: "the sweep's table lines")
             try OutputFile.stream(to: out.output) { sink in
                 // Pieces gathered to about 1 MB per write.
                 var buffer = ""
@@ -204,8 +203,8 @@ struct SweepCommand: ParsableCommand {
                      prefixLine: (SweepPoint, String) -> Void) throws -> (OutputFile.Sink?, SweepJournal.Resumed, SweepJournal) {
         guard let path else {
             if resume { throw CLIError.badInput("--resume needs --output FILE: the file the interrupted sweep was writing") }
-            // Tables on standard output are rendered from a temporary journal, like FILE.jsonl.
-            return (out.format == .json ? OutputFile.Sink.standardOutput : try OutputFile.temporary(), .none, SweepJournal(count: plan.count))
+            // CSV and tables on standard output need no journal: they are made from the rows' file.
+            return (out.format == .json ? OutputFile.Sink.standardOutput : nil, .none, SweepJournal(count: plan.count))
         }
         let (sink, existing) = try OutputFile.openJournal(path, resume: resume)
         var resumed = SweepJournal.Resumed.none

@@ -58,19 +58,23 @@ final class SweepCLITests: XCTestCase {
 
     /// CSV lines come from the ranks that computed the points, and from the journal for the points
     /// a resumed sweep finds done (in order, and after a gap): the file equals the whole sweep's.
-    func testCSVResumeMatchesTheWholeSweep() throws {
-        let whole = try run(["sweep", Self.sweepFile, "--format", "csv"])
-        XCTAssertEqual(whole.status, 0, whole.err)
+    /// A resumed sweep printed as CSV or as a table (each row made by the rank that computed its
+    /// point, and again from the journal for the points an earlier run finished) equals the whole sweep.
+    func testCSVAndTableResumeMatchTheWholeSweep() throws {
         let full = folder.appendingPathComponent("full.jsonl").path
         XCTAssertEqual(try run(["sweep", Self.sweepFile, "--format", "json", "--output", full]).status, 0)
         let lines = try String(contentsOfFile: full, encoding: .utf8).split(separator: "\n").map { String($0) + "\n" }
-        let csv = folder.appendingPathComponent("points.csv").path
-        // Points 0-2 in order, then a gap, points 6-7, and a torn line.
-        try (lines[0...2].joined() + lines[6...7].joined() + lines[8].prefix(20)).write(toFile: csv + ".jsonl", atomically: true, encoding: .utf8)
-        let r = try run(["sweep", Self.sweepFile, "--format", "csv", "--output", csv, "--resume"], ranks: 2)
-        XCTAssertEqual(r.status, 0, r.err)
-        XCTAssertTrue(r.err.contains("5 of 12 points done, computing 7"), r.err)
-        XCTAssertEqual(try String(contentsOfFile: csv, encoding: .utf8), whole.out)
+        for format in ["csv", "text"] {
+            let whole = try run(["sweep", Self.sweepFile, "--format", format])
+            XCTAssertEqual(whole.status, 0, whole.err)
+            let out = folder.appendingPathComponent("points.\(format)").path
+            // Points 0-2 in order, then a gap, points 6-7, and a torn line.
+            try (lines[0...2].joined() + lines[6...7].joined() + lines[8].prefix(20)).write(toFile: out + ".jsonl", atomically: true, encoding: .utf8)
+            let r = try run(["sweep", Self.sweepFile, "--format", format, "--output", out, "--resume"], ranks: 2)
+            XCTAssertEqual(r.status, 0, r.err)
+            XCTAssertTrue(r.err.contains("5 of 12 points done, computing 7"), r.err)
+            XCTAssertEqual(try String(contentsOfFile: out, encoding: .utf8), whole.out, format)
+        }
     }
 
     func testSearchIsTheSameOnTwoRanksAndCompareMarksTheBest() throws {

@@ -73,15 +73,20 @@ final class JSONProjectionTests: XCTestCase {
         let lines = (0..<plan.count).map { SweepJournal.seal(evaluator.evaluate($0).jsonLine, experiment: "fp") }
         let whole = try lines.map { try SweepPoint(line: String($0.dropLast())) }
         let projected = try lines.map { try SweepPoint(bytes: Array($0.utf8.dropLast())[...], keeping: SweepOutput.projection) }
+        // The lines the computing ranks send for the tables (`SweepOutput.tableLine`) read the same.
+        let tableLines = try (0..<plan.count).map { try SweepPoint(line: String(SweepOutput.tableLine(evaluator.evaluate($0)).dropLast())) }
         XCTAssertTrue(whole.contains { $0.status == .ok } && whole.contains { $0.status == .invalid })
         for format in [ReportFormat.csv, .text, .md] {
             let a = SweepOutput.render(whole, plan: plan, format: format), b = SweepOutput.render(projected, plan: plan, format: format)
             XCTAssertEqual(a, b, "\(format)")
+            XCTAssertEqual(a, SweepOutput.render(tableLines, plan: plan, format: format), "\(format), from the table lines")
             XCTAssertGreaterThan(a.count, 500)
         }
         XCTAssertTrue(SweepOutput.render(whole, plan: plan, format: .text).contains("topologies side by side"))
         // The projection leaves out what the tables do not read.
         XCTAssertNil(projected.first { $0.report != nil }!.report!["accuracy"])
+        XCTAssertNil(projected.first { $0.report != nil }!.report!.value(at: ["cost", "priceSource"]))
+        XCTAssertNil(tableLines.first { $0.report != nil }!.report!["accuracy"])
         XCTAssertNotNil(whole.first { $0.report != nil }!.report!["accuracy"])
     }
 

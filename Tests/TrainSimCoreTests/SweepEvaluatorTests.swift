@@ -40,6 +40,8 @@ final class SweepEvaluatorTests: XCTestCase {
             // from the line read back from the journal.
             let back = try SweepPoint(bytes: Array(fast.jsonLine.utf8.dropLast())[...], keeping: SweepOutput.projection)
             XCTAssertEqual(SweepOutput.csvRow(fast), SweepOutput.csvRow(back), "point \(i)")
+            // Likewise its line for the tables: the parts of the journal line the tables read.
+            XCTAssertEqual(SweepOutput.tableLine(fast), back.jsonLine, "point \(i)")
             statuses[fast.status, default: 0] += 1
             if let r = fast.reason { reasons.insert(r) }
         }
@@ -130,9 +132,12 @@ final class SweepEvaluatorTests: XCTestCase {
         XCTAssertEqual(reason, "tp: no")
         XCTAssertEqual(line, SweepJournal.seal(p.jsonLine, experiment: "feed"))
         XCTAssertEqual(row, "")
-        let csv = SweepTally.decode(SweepTally.encode(p, experiment: "feed", csv: true))
+        let csv = SweepTally.decode(SweepTally.encode(p, experiment: "feed", rows: .csv))
         XCTAssertEqual(csv.row, SweepOutput.csvRow(p))
         XCTAssertEqual(csv.line, line)
         XCTAssertEqual(csv.reason, reason)
+        let table = SweepTally.decode(SweepTally.encode(p, experiment: "feed", rows: .text))
+        XCTAssertEqual(table.row, SweepOutput.tableLine(p))
+        XCTAssertEqual(table.row, p.jsonLine, "a point without a report keeps every part of its line")
     }
 }

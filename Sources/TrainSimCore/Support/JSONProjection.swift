@@ -18,6 +18,14 @@ public indirect enum JSONProjection: Sendable {
         self = .keys(root)
     }
 
+    /// The parts of a value this projection keeps: what `JSONParser.parse(bytes:keeping:)` builds
+    /// from the value's JSON text (objects keep their listed keys, in their order; any other value
+    /// is kept whole).
+    public func apply(_ v: JSONValue) -> JSONValue {
+        guard case let .keys(k) = self, case let .object(pairs) = v else { return v }
+        return .object(pairs.compactMap { pair in k[pair.0].map { (pair.0, $0.apply(pair.1)) } })
+    }
+
     private static func add(_ path: ArraySlice<String>, to map: inout [String: JSONProjection]) {
         guard let head = path.first else { return }
         let rest = path.dropFirst()

@@ -16,10 +16,18 @@ public enum SweepOutput {
 
     /// The parts of a point's line that the tables (text, Markdown, with their topology comparison,
     /// `CompareTable`) and CSV read: a journal read back for them builds only these
-    /// (`JSONParser.parse(bytes:keeping:)`), about half of each line, and skips the rest.
-    /// JSONProjectionTests renders a sweep both ways and compares.
+    /// (`JSONParser.parse(bytes:keeping:)`), about a quarter of a working point's line, and skips
+    /// the rest. JSONProjectionTests renders a sweep both ways and compares.
     public static let projection = JSONProjection(paths: ["index", "point", "status", "reason"]
-        + (metricColumns + ["exposedCommunicationByTier"]).map { "report." + ($0.split(separator: ".").first.map(String.init) ?? $0) })
+        + (metricColumns + ["cost.totalUSD", "exposedCommunicationByTier"]).map { "report." + $0 })
+
+    /// A point's line for the tables (text, Markdown): its journal line with only what the tables
+    /// read (`projection`). The rank that computed a point writes it, so rank 0 of a sweep reads
+    /// back about a quarter of the bytes of the journal, and parses no report in full; the tables
+    /// rendered from these lines are the tables rendered from the journal (JSONProjectionTests).
+    public static func tableLine(_ p: SweepPoint) -> String {
+        JSONWriter.write(projection.apply(p.json), pretty: false) + "\n"
+    }
 
     /// Points in index order, handed to `body` one at a time; callable once per pass a format
     /// needs (a text table reads its points twice: widths, then rows), so a sweep's points can

@@ -24,12 +24,18 @@ public struct SweepTally: Sendable {
     public var allInvalidForOneReason: Bool { count > 0 && allInvalid && sameReason }
 
     /// A point as the rank that computed it sends it: its status, its reason, its sealed journal
-    /// line (``SweepJournal/seal(_:experiment:)``) and, for a CSV sweep, its CSV line
-    /// (``SweepOutput/csvRow(_:)``), so rank 0 parses and formats nothing.
-    public static func encode(_ p: SweepPoint, experiment: String, csv: Bool = false) -> Data {
+    /// line (``SweepJournal/seal(_:experiment:)``) and, for a sweep printed as CSV, text or
+    /// Markdown (`rows`), its CSV line (``SweepOutput/csvRow(_:)``) or its line for the tables
+    /// (``SweepOutput/tableLine(_:)``), so rank 0 formats no CSV and parses no report in full.
+    public static func encode(_ p: SweepPoint, experiment: String, rows: ReportFormat? = nil) -> Data {
         let line = SweepJournal.seal(bytes: JSONWriter.bytes(p.json, pretty: false), experiment: experiment)
         let reason = Array((p.reason ?? "").utf8)
-        let row = csv ? Array(SweepOutput.csvRow(p).utf8) : []
+        let row: [UInt8]
+        switch rows {
+        case .csv?: row = Array(SweepOutput.csvRow(p).utf8)
+        case .text?, .md?: row = Array(SweepOutput.tableLine(p).utf8)
+        case .json?, nil: row = []
+        }
         var d = Data(capacity: line.count + reason.count + row.count + 10)
         d.append(UInt8(Status.allCases.firstIndex(of: p.status)!))
         d.append(p.reason == nil ? 0 : 1)
@@ -41,7 +47,7 @@ public struct SweepTally: Sendable {
         return d
     }
 
-    /// Reads what ``encode(_:experiment:csv:)`` wrote (`row` empty when no CSV line was made).
+    /// Reads what ``encode(_:experiment:rows:)`` wrote (`row` empty when no row was made).
     public static func decode(_ d: Data) -> (status: SweepPoint.Status, reason: String?, line: String, row: String) {
         d.withUnsafeBytes { raw -> (SweepPoint.Status, String?, String, String) in
             let status = Status.allCases[Int(raw[0])]
