@@ -29,9 +29,9 @@ public enum SweepOutput {
         JSONWriter.write(projection.apply(p.json), pretty: false) + "\n"
     }
 
-    /// Points in index order, handed to `body` one at a time; callable once per pass a format
-    /// needs (a text table reads its points twice: widths, then rows), so a sweep's points can
-    /// come from its journal on disk and no pass holds more than one point.
+    /// Points in index order, handed to `body` one at a time, so a sweep's points can come from a
+    /// file on disk and no pass holds more than one point. Every format reads them once (a text
+    /// table keeps its rows in a temporary file between measuring and writing them).
     public typealias Points = (_ body: (SweepPoint) throws -> Void) throws -> Void
 
     public static func render(_ points: [SweepPoint], plan: SweepPlan, format: ReportFormat) -> String {
@@ -118,32 +118,41 @@ public enum SweepOutput {
         }
         let metrics = plan.axes.count + 2
         right.formUnion(metrics..<(metrics + 6))
-        // Plain text needs a first pass: the header line's counts and the column widths. Markdown
-        // needs neither, so it reads its points once; the fastest is found while writing rows.
-        // The topology tables that follow the rows are made in that first pass too, into a
-        // temporary file (`TopologyTables`), so that no pass reads the points only for them.
+        // Plain text needs a first pass: the header line's counts and the column widths. It makes
+        // each row then, measures it and keeps it in a temporary file (`RowSpool`), and the second
+        // pass pads and writes the rows from there: the points are read once. Markdown needs
+        // neither, so it writes each row as it reads its point. The fastest is found in the pass
+        // that reads the points; the topology tables that follow the rows are made there too, into
+        // a temporary file (`TopologyTables`), so that no pass reads the points only for them.
         var layout = TextTable.Layout(header: header, markdown: markdown, rightAligned: right)
         let topologies = try TopologyTables(plan: plan, markdown: markdown)
+        var fastest = Fastest()
         if !markdown {
+            let spool = try RowSpool()
             var count = 0, working = 0
             var name: JSONValue?
             try points { p in
                 if count == 0 { name = p.report?["name"] }
                 count += 1
                 if p.status == .ok { working += 1 }
-                layout.measure(row(p))
+                fastest.consider(p)
+                let r = row(p)
+                layout.measure(r)
+                try spool.add(r)
                 try topologies?.add(p)
             }
             if count > 0, let name {
                 try emit("sweep \(SweepPoint.text(name)): \(count) of \(plan.count) points, \(working) work\n\n")
             }
-        }
-        try emit(layout.headerLines())
-        var fastest = Fastest()
-        try points { p in
-            fastest.consider(p)
-            try emit(layout.line(row(p)))
-            if markdown { try topologies?.add(p) }
+            try emit(layout.headerLines())
+            try spool.forEach { try emit(layout.line($0)) }
+        } else {
+            try emit(layout.headerLines())
+            try points { p in
+                fastest.consider(p)
+                try emit(layout.line(row(p)))
+                try topologies?.add(p)
+            }
         }
         if let best = fastest.point {
             try emit("\nfastest: #\(best.index) (\(best.label))" + (best.metric("stepTimeSeconds").map { ", " + Fmt.secs($0) + " per step" } ?? "") + "\n")
