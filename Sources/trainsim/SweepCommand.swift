@@ -122,6 +122,10 @@ struct SweepCommand: ParsableCommand {
         // (text, md) are rendered from the rows' file read back from disk; only --html keeps
         // every point until the end.
         let keep = html != nil
+        // Journal lines are made only where something keeps them: the journal file (FILE.jsonl,
+        // or FILE itself for JSON lines), JSON lines on standard output, or --html. (Every rank
+        // decides alike from the same options.)
+        let journalLines = journalPath != nil || out.format == .json || keep
         let todo = missing?.count ?? plan.count - first
         func point(_ k: Int) -> Int { missing?[k] ?? first + k }
         var progress = Progress(total: todo, what: "sweep points")
@@ -134,7 +138,7 @@ struct SweepCommand: ParsableCommand {
         let evaluator = SweepEvaluator(plan)
         WorkQueue(mpi: Ranks.mpi, maxChunk: 64).run(count: todo, work: { k in
             if failed.isSet { return nil }
-            return SweepTally.encode(evaluator.evaluate(point(k)), experiment: experiment, rows: rowFormat)
+            return SweepTally.encode(evaluator.evaluate(point(k)), experiment: experiment, rows: rowFormat, journal: journalLines)
         }, collect: { k, data in
             guard writeError == nil else { return }
             let i = point(k), (status, reason, line, row) = SweepTally.decode(data)

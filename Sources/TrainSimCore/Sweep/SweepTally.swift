@@ -27,8 +27,10 @@ public struct SweepTally: Sendable {
     /// line (``SweepJournal/seal(_:experiment:)``) and, for a sweep printed as CSV, text or
     /// Markdown (`rows`), its CSV line (``SweepOutput/csvRow(_:)``) or its line for the tables
     /// (``SweepOutput/tableLine(_:)``), so rank 0 formats no CSV and parses no report in full.
-    public static func encode(_ p: SweepPoint, experiment: String, rows: ReportFormat? = nil) -> Data {
-        let line = SweepJournal.seal(bytes: JSONWriter.bytes(p.json, pretty: false), experiment: experiment)
+    /// Without `journal` (a sweep that writes no journal: CSV or a table to standard output) the
+    /// journal line is left out (empty), and so is the work of writing it.
+    public static func encode(_ p: SweepPoint, experiment: String, rows: ReportFormat? = nil, journal: Bool = true) -> Data {
+        let line = journal ? SweepJournal.seal(bytes: JSONWriter.bytes(p.json, pretty: false), experiment: experiment) : []
         let reason = Array((p.reason ?? "").utf8)
         let row: [UInt8]
         switch rows {
