@@ -111,30 +111,45 @@ extension SweepBench {
         return out
     }
 
-    /// Rank 0's share after the points: the journal's lines read back and rendered as the sweep
-    /// verb renders a table (text, with its topology tables) and CSV, reading only what they show
-    /// (`SweepOutput.projection`) against reading every line whole, in the same run.
+    /// Rank 0's share after the points, in the same run: a text table (with its topology tables)
+    /// rendered from the lines the computing ranks make for it (`SweepOutput.tableLine`, what
+    /// rank 0 reads since stop 45) against rendering it from the journal's lines, as rank 0 did
+    /// before; and CSV rendered from journal lines read with `SweepOutput.projection` (a resumed
+    /// sweep's finished points) against reading every line whole.
     static func render(_ lines: [String], plan: SweepPlan) -> String {
         func seconds(_ body: () throws -> Void) -> Double {
             let t = KernelBench.threadCPUTime()
             try? body()
             return KernelBench.threadCPUTime() - t
         }
+        func rate(_ s: Double) -> Int { Int((Double(lines.count) / max(s, 1e-9)).rounded()) }
         let bytes = lines.map { Array($0.utf8.dropLast()) }
+        let tableBytes = bytes.compactMap { b in (try? SweepPoint(bytes: b[...])).map { Array(SweepOutput.tableLine($0).utf8.dropLast()) } }
         var figures: [String] = []
-        for format in [ReportFormat.text, .csv] {
-            var outputs = ["", ""]
-            let whole = seconds {
-                try SweepOutput.write({ body in for b in bytes { try body(try SweepPoint(bytes: b[...])) } }, plan: plan, format: format) { outputs[0] += $0 }
-            }
-            let projected = seconds {
-                try SweepOutput.write({ body in for b in bytes { try body(try SweepPoint(bytes: b[...], keeping: SweepOutput.projection)) } },
-                                      plan: plan, format: format) { outputs[1] += $0 }
-            }
-            figures.append("\(format.rawValue) \(Int((Double(lines.count) / max(projected, 1e-9)).rounded())) lines per CPU-second, "
-                + "reading each line whole \(Int((Double(lines.count) / max(whole, 1e-9)).rounded())): \(String(format: "%.1f", whole / max(projected, 1e-9)))x"
-                + (outputs[0] == outputs[1] ? ", identical" : " (OUTPUTS DIFFER)"))
+        // Text: from the table lines (as JournalReader reads them) against from the journal's lines.
+        var text = ["", ""]
+        let fromJournal = seconds {
+            try SweepOutput.write({ body in for b in bytes { try body(try SweepPoint(bytes: b[...], keeping: SweepOutput.projection)) } },
+                                  plan: plan, format: .text) { text[0] += $0 }
         }
+        let fromTableLines = seconds {
+            try SweepOutput.write({ body in for b in tableBytes { try body(try SweepPoint(bytes: b[...], keeping: SweepOutput.projection)) } },
+                                  plan: plan, format: .text) { text[1] += $0 }
+        }
+        figures.append("text \(rate(fromTableLines)) lines per CPU-second from the lines the ranks make for it "
+            + "(\(tableBytes.reduce(0) { $0 + $1.count } / max(tableBytes.count, 1)) bytes each), from the journal's lines \(rate(fromJournal)): "
+            + String(format: "%.1f", fromJournal / max(fromTableLines, 1e-9)) + "x" + (text[0] == text[1] ? ", identical" : " (OUTPUTS DIFFER)"))
+        // CSV from the journal (a resumed sweep's finished points): projected against whole.
+        var csv = ["", ""]
+        let whole = seconds {
+            try SweepOutput.write({ body in for b in bytes { try body(try SweepPoint(bytes: b[...])) } }, plan: plan, format: .csv) { csv[0] += $0 }
+        }
+        let projected = seconds {
+            try SweepOutput.write({ body in for b in bytes { try body(try SweepPoint(bytes: b[...], keeping: SweepOutput.projection)) } },
+                                  plan: plan, format: .csv) { csv[1] += $0 }
+        }
+        figures.append("csv from journal lines (a resumed sweep's) \(rate(projected)) lines per CPU-second, reading each line whole \(rate(whole)): "
+            + String(format: "%.1f", whole / max(projected, 1e-9)) + "x" + (csv[0] == csv[1] ? ", identical" : " (OUTPUTS DIFFER)"))
         return "  rendering on rank 0 (every 4th point's line, \(lines.count) lines, \(bytes.reduce(0) { $0 + $1.count } / max(lines.count, 1)) bytes each): "
             + figures.joined(separator: "; ") + "\n"
     }
