@@ -54,6 +54,25 @@ public indirect enum JSONValue: Equatable, Sendable {
         return .object(pairs)
     }
 
+    /// Sets the value at a key path in place: the same value as `setting(_:to:)`, without copying
+    /// the objects along the path again when this value holds the only reference to them (a
+    /// sweep point sets each of its axes in turn into one copy of the base document).
+    public mutating func set(_ path: ArraySlice<String>, to newValue: JSONValue) {
+        guard let head = path.first else { self = newValue; return }
+        var pairs: [(String, JSONValue)]
+        if case let .object(p) = self { pairs = p } else { pairs = [] }
+        // Drop this value's reference to the pairs, so that they are copied only when shared.
+        self = .null
+        if let i = pairs.firstIndex(where: { $0.0 == head }) {
+            pairs[i].1.set(path.dropFirst(), to: newValue)
+        } else {
+            var v = JSONValue.object([])
+            v.set(path.dropFirst(), to: newValue)
+            pairs.append((head, v))
+        }
+        self = .object(pairs)
+    }
+
     /// Returns a copy without the given top-level key.
     public func removing(_ key: String) -> JSONValue {
         if case let .object(p) = self { return .object(p.filter { $0.0 != key }) }

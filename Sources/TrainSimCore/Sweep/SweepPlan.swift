@@ -15,6 +15,8 @@ public struct SweepPlan: Sendable {
     /// The experiment document without its `sweep` and `search` objects.
     public let base: JSONValue
     public let axes: [Axis]
+    /// Each axis's key path, split once.
+    private let axisPaths: [[String]]
     public let file: String?
     public let folder: URL?
 
@@ -23,6 +25,7 @@ public struct SweepPlan: Sendable {
     public init(document: JSONValue, file: String?, folder: URL?) throws(TrainSimError) {
         let r = try ObjectReader(document, path: "", file: file)
         axes = try Experiment.readSweep(r).map { Axis(path: $0.path, values: $0.values) }
+        axisPaths = axes.map { $0.path.split(separator: ".").map(String.init) }
         base = document.removing("sweep").removing("search")
         self.file = file
         self.folder = folder
@@ -30,6 +33,7 @@ public struct SweepPlan: Sendable {
 
     public init(_ e: Experiment) {
         axes = e.sweep.map { Axis(path: $0.path, values: $0.values) }
+        axisPaths = axes.map { $0.path.split(separator: ".").map(String.init) }
         base = e.raw.removing("sweep").removing("search")
         file = e.file
         folder = e.folder
@@ -72,9 +76,7 @@ public struct SweepPlan: Sendable {
     /// The experiment document of point `index`.
     public func document(at index: Int) -> JSONValue {
         var doc = base
-        for (path, value) in assignment(index) {
-            doc = doc.setting(path.split(separator: ".").map(String.init), to: value)
-        }
+        for (k, c) in coordinates(index).enumerated() { doc.set(axisPaths[k][...], to: axes[k].values[c]) }
         return doc
     }
 
