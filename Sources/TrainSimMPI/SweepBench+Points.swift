@@ -77,7 +77,8 @@ extension SweepBench {
                         + "\(String(format: "%.2f", ceiling))x here; the 2-rank run reached \(String(format: "%.0f", 100 * (one.cpu / max(two.cpu, 1e-9)) / max(ceiling, 1e-9))) % of it\n"
                 }
                 // Rank 0's time after the last point: CSV lines are made by the ranks that computed the
-                // points (rank 0 copies them out); a text table is still rendered by rank 0 from the journal.
+                // points (rank 0 copies them out); a text table is rendered by rank 0 from the short
+                // lines those ranks made for it (`SweepOutput.tableLine`).
                 var tails: [String] = []
                 for format in ["csv", "text"] {
                     guard let r = timed(mpirun, ["-np", "2", binary, "sweep", big.path, "--format", format, "--timing"]) else { continue }
@@ -125,31 +126,31 @@ extension SweepBench {
         func rate(_ s: Double) -> Int { Int((Double(lines.count) / max(s, 1e-9)).rounded()) }
         let bytes = lines.map { Array($0.utf8.dropLast()) }
         let tableBytes = bytes.compactMap { b in (try? SweepPoint(bytes: b[...])).map { Array(SweepOutput.tableLine($0).utf8.dropLast()) } }
-        var figures: [String] = []
+        /// The lines read as rank 0 reads them (only what the tables show, or whole) and rendered:
+        /// CPU seconds and the output.
+        func rendered(_ input: [[UInt8]], _ format: ReportFormat, projected: Bool = true) -> (seconds: Double, output: String) {
+            var out = ""
+            let s = seconds {
+                try SweepOutput.write({ body in
+                    for b in input { try body(try SweepPoint(bytes: b[...], keeping: projected ? SweepOutput.projection : nil)) }
+                }, plan: plan, format: format) { out += $0 }
+            }
+            return (s, out)
+        }
+        func ratio(_ slow: Double, _ fast: Double, _ same: Bool) -> String {
+            String(format: "%.1f", slow / max(fast, 1e-9)) + "x" + (same ? ", identical" : " (OUTPUTS DIFFER)")
+        }
         // Text: from the table lines (as JournalReader reads them) against from the journal's lines.
-        var text = ["", ""]
-        let fromJournal = seconds {
-            try SweepOutput.write({ body in for b in bytes { try body(try SweepPoint(bytes: b[...], keeping: SweepOutput.projection)) } },
-                                  plan: plan, format: .text) { text[0] += $0 }
-        }
-        let fromTableLines = seconds {
-            try SweepOutput.write({ body in for b in tableBytes { try body(try SweepPoint(bytes: b[...], keeping: SweepOutput.projection)) } },
-                                  plan: plan, format: .text) { text[1] += $0 }
-        }
-        figures.append("text \(rate(fromTableLines)) lines per CPU-second from the lines the ranks make for it "
-            + "(\(tableBytes.reduce(0) { $0 + $1.count } / max(tableBytes.count, 1)) bytes each), from the journal's lines \(rate(fromJournal)): "
-            + String(format: "%.1f", fromJournal / max(fromTableLines, 1e-9)) + "x" + (text[0] == text[1] ? ", identical" : " (OUTPUTS DIFFER)"))
+        let fromJournal = rendered(bytes, .text), fromTableLines = rendered(tableBytes, .text)
         // CSV from the journal (a resumed sweep's finished points): projected against whole.
-        var csv = ["", ""]
-        let whole = seconds {
-            try SweepOutput.write({ body in for b in bytes { try body(try SweepPoint(bytes: b[...])) } }, plan: plan, format: .csv) { csv[0] += $0 }
-        }
-        let projected = seconds {
-            try SweepOutput.write({ body in for b in bytes { try body(try SweepPoint(bytes: b[...], keeping: SweepOutput.projection)) } },
-                                  plan: plan, format: .csv) { csv[1] += $0 }
-        }
-        figures.append("csv from journal lines (a resumed sweep's) \(rate(projected)) lines per CPU-second, reading each line whole \(rate(whole)): "
-            + String(format: "%.1f", whole / max(projected, 1e-9)) + "x" + (csv[0] == csv[1] ? ", identical" : " (OUTPUTS DIFFER)"))
+        let whole = rendered(bytes, .csv, projected: false), projected = rendered(bytes, .csv)
+        let figures = [
+            "text \(rate(fromTableLines.seconds)) lines per CPU-second from the lines the ranks make for it "
+                + "(\(tableBytes.reduce(0) { $0 + $1.count } / max(tableBytes.count, 1)) bytes each), from the journal's lines \(rate(fromJournal.seconds)): "
+                + ratio(fromJournal.seconds, fromTableLines.seconds, fromJournal.output == fromTableLines.output),
+            "csv from journal lines (a resumed sweep's) \(rate(projected.seconds)) lines per CPU-second, reading each line whole \(rate(whole.seconds)): "
+                + ratio(whole.seconds, projected.seconds, whole.output == projected.output),
+        ]
         return "  rendering on rank 0 (every 4th point's line, \(lines.count) lines, \(bytes.reduce(0) { $0 + $1.count } / max(lines.count, 1)) bytes each): "
             + figures.joined(separator: "; ") + "\n"
     }

@@ -88,8 +88,7 @@ struct SweepCommand: ParsableCommand {
                     guard let rows, rowError == nil else { return }
                     do {
                         let full = try SweepPoint(bytes: Array(line.utf8.dropLast())[...], keeping: SweepOutput.projection)
-                        let row = rowFormat == .csv ? SweepOutput.csvRow(full) : SweepOutput.tableLine(full)
-                        try rows.write(rowOrder.add(index: p.index, line: row))
+                        try rows.write(rowOrder.add(index: p.index, line: SweepOutput.rowLine(full, format: out.format)))
                     } catch { rowError = error }
                 }
                 let resumed: SweepJournal.Resumed

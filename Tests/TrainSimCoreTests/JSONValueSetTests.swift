@@ -2,8 +2,8 @@ import XCTest
 @testable import TrainSimCore
 
 /// Setting key paths in place (`JSONValue.set`, what a sweep point does to its base document)
-/// gives the same document as setting them one copy at a time (`setting`), and leaves the
-/// document it was copied from as it was.
+/// gives the same document as setting them on copies (`setting`), the document the paths
+/// describe, and leaves the document it was copied from as it was.
 final class JSONValueSetTests: XCTestCase {
     func testSetEqualsSettingAndLeavesTheOriginal() throws {
         let base = try JSONParser.parse("""
@@ -25,5 +25,12 @@ final class JSONValueSetTests: XCTestCase {
         }
         XCTAssertEqual(base, before)
         XCTAssertEqual(JSONWriter.write(inPlace, pretty: false), JSONWriter.write(copied, pretty: false))
+        // And the document is the one the paths describe, in order (a later path wins; an object
+        // set whole replaces what was set inside it before).
+        XCTAssertEqual(inPlace, try JSONParser.parse("""
+        {"model": "llama3-70b", "training": {"tokens": 1e12, "recompute": "full"},
+         "parallelism": {"pp": 4, "cp": 2}, "cluster": {"topology": "h800-ib", "devices": 1024},
+         "cost": {"pricePerDeviceHour": 2.5}, "new": {"deep": {"key": true}}}
+        """))
     }
 }

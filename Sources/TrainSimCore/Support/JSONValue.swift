@@ -42,21 +42,14 @@ public indirect enum JSONValue: Equatable, Sendable {
 
     /// Returns a copy with the value at a dotted key path replaced (objects created on the way).
     public func setting(_ path: [String], to newValue: JSONValue) -> JSONValue {
-        guard let head = path.first else { return newValue }
-        var pairs: [(String, JSONValue)]
-        if case let .object(p) = self { pairs = p } else { pairs = [] }
-        let rest = Array(path.dropFirst())
-        if let i = pairs.firstIndex(where: { $0.0 == head }) {
-            pairs[i].1 = pairs[i].1.setting(rest, to: newValue)
-        } else {
-            pairs.append((head, JSONValue.object([]).setting(rest, to: newValue)))
-        }
-        return .object(pairs)
+        var copy = self
+        copy.set(path[...], to: newValue)
+        return copy
     }
 
-    /// Sets the value at a key path in place: the same value as `setting(_:to:)`, without copying
-    /// the objects along the path again when this value holds the only reference to them (a
-    /// sweep point sets each of its axes in turn into one copy of the base document).
+    /// Sets the value at a key path in place (objects created on the way), without copying the
+    /// objects along the path again when this value holds the only reference to them (a sweep
+    /// point sets each of its axes in turn into one copy of the base document).
     public mutating func set(_ path: ArraySlice<String>, to newValue: JSONValue) {
         guard let head = path.first else { self = newValue; return }
         var pairs: [(String, JSONValue)]

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 extension SweepOutput {
     /// With a `cluster.topology` axis: for each setting of the other axes, the topologies side by
@@ -14,20 +11,15 @@ extension SweepOutput {
         private let t: Int
         private let markdown: Bool
         private var group: (label: String, columns: [CompareTable.Column])?
-        private let file: UnsafeMutablePointer<FILE>
+        private let file: ScratchFile
 
         /// nil when the sweep has no topology axis.
         init?(plan: SweepPlan, markdown: Bool) throws {
             guard let t = plan.axes.firstIndex(where: { $0.path == "cluster.topology" }) else { return nil }
-            guard let f = tmpfile() else {
-                throw TrainSimError(.environment, path: "sweep", "cannot create a temporary file for the topology tables (\(String(cString: strerror(errno))))")
-            }
             self.t = t
             self.markdown = markdown
-            file = f
+            file = try ScratchFile(holding: "the topology tables")
         }
-
-        deinit { fclose(file) }
 
         func add(_ p: SweepPoint) throws {
             guard let report = p.report else { return }
@@ -42,14 +34,8 @@ extension SweepOutput {
         private func flush() throws {
             guard let g = group, g.columns.count > 1 else { return }
             let title = "topologies side by side" + (g.label.isEmpty ? "" : " (\(g.label))")
-            try write(markdown ? "\n**\(title)**\n\n" : "\n\(title)\n")
-            try write(CompareTable(columns: g.columns).render(markdown ? .md : .text))
-        }
-
-        private func write(_ text: String) throws {
-            var s = text
-            let ok = s.withUTF8 { fwrite($0.baseAddress, 1, $0.count, file) == $0.count }
-            if !ok { throw TrainSimError(.environment, path: "sweep", "cannot write the topology tables to a temporary file (\(String(cString: strerror(errno))))") }
+            try file.write(markdown ? "\n**\(title)**\n\n" : "\n\(title)\n")
+            try file.write(CompareTable(columns: g.columns).render(markdown ? .md : .text))
         }
 
         /// The last setting's table, then every table in order, handed to `emit` about 1 MB at a
@@ -57,11 +43,11 @@ extension SweepOutput {
         func finish(to emit: (String) throws -> Void) throws {
             try flush()
             group = nil
-            rewind(file)
+            try file.rewind()
             var buffer = [UInt8](repeating: 0, count: 1 << 20)
             var carry: [UInt8] = []
             while true {
-                let n = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+                let n = try buffer.withUnsafeMutableBytes { try file.read(into: $0.baseAddress!, count: $0.count) }
                 carry += buffer[0..<n]
                 if let nl = carry.lastIndex(of: 0x0A) {
                     try emit(String(decoding: carry[...nl], as: UTF8.self))
@@ -69,7 +55,6 @@ extension SweepOutput {
                 }
                 if n < buffer.count { break }
             }
-            if ferror(file) != 0 { throw TrainSimError(.environment, path: "sweep", "cannot read the topology tables back from a temporary file") }
             if !carry.isEmpty { try emit(String(decoding: carry, as: UTF8.self)) }
         }
     }

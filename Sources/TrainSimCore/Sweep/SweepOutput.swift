@@ -29,6 +29,17 @@ public enum SweepOutput {
         JSONWriter.write(projection.apply(p.json), pretty: false) + "\n"
     }
 
+    /// The line the rank that computed a point makes for rank 0 to put in order, for a sweep
+    /// printed as `format`: its CSV line, or its line for the tables; empty for JSON lines (the
+    /// journal's own line is the output).
+    public static func rowLine(_ p: SweepPoint, format: ReportFormat) -> String {
+        switch format {
+        case .csv: return csvRow(p)
+        case .text, .md: return tableLine(p)
+        case .json: return ""
+        }
+    }
+
     /// Points in index order, handed to `body` one at a time, so a sweep's points can come from a
     /// file on disk and no pass holds more than one point. Every format reads them once (a text
     /// table keeps its rows in a temporary file between measuring and writing them).

@@ -25,19 +25,14 @@ public struct SweepTally: Sendable {
 
     /// A point as the rank that computed it sends it: its status, its reason, its sealed journal
     /// line (``SweepJournal/seal(_:experiment:)``) and, for a sweep printed as CSV, text or
-    /// Markdown (`rows`), its CSV line (``SweepOutput/csvRow(_:)``) or its line for the tables
-    /// (``SweepOutput/tableLine(_:)``), so rank 0 formats no CSV and parses no report in full.
+    /// Markdown (`rows`), its CSV line or its line for the tables (``SweepOutput/rowLine(_:format:)``),
+    /// so rank 0 formats no CSV and parses no report in full.
     /// Without `journal` (a sweep that writes no journal: CSV or a table to standard output) the
     /// journal line is left out (empty), and so is the work of writing it.
     public static func encode(_ p: SweepPoint, experiment: String, rows: ReportFormat? = nil, journal: Bool = true) -> Data {
         let line = journal ? SweepJournal.seal(bytes: JSONWriter.bytes(p.json, pretty: false), experiment: experiment) : []
         let reason = Array((p.reason ?? "").utf8)
-        let row: [UInt8]
-        switch rows {
-        case .csv?: row = Array(SweepOutput.csvRow(p).utf8)
-        case .text?, .md?: row = Array(SweepOutput.tableLine(p).utf8)
-        case .json?, nil: row = []
-        }
+        let row = rows.map { Array(SweepOutput.rowLine(p, format: $0).utf8) } ?? []
         var d = Data(capacity: line.count + reason.count + row.count + 10)
         d.append(UInt8(Status.allCases.firstIndex(of: p.status)!))
         d.append(p.reason == nil ? 0 : 1)
