@@ -2,9 +2,10 @@ import Foundation
 import TrainSimCore
 import XCTest
 
-/// Sweep tables (text, md, csv) are rendered from the journal read back from disk, one point at
-/// a time: the output must be exactly what rendering every point in memory gives, on the terminal
-/// (a temporary journal) and with --output (FILE.jsonl), and no temporary file may be left behind.
+/// Sweep tables (text, md) and CSV are made from the lines the computing ranks make for them, put
+/// in order in an unlinked temporary file and read back one point at a time: the output must be
+/// exactly what rendering every point in memory gives, on the terminal and with --output (beside
+/// the journal, FILE.jsonl), and no temporary file may be left behind.
 final class SweepTableStreamCLITests: XCTestCase {
     var folder: URL!
 
@@ -42,6 +43,6 @@ final class SweepTableStreamCLITests: XCTestCase {
         }
         XCTAssertTrue(SweepOutput.render(points, plan: plan, format: .text).contains("topologies side by side"))
         let after = Set(try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("trainsim-sweep.") })
-        XCTAssertEqual(after.subtracting(before), [], "the temporary journal is unlinked")
+        XCTAssertEqual(after.subtracting(before), [], "the temporary files are unlinked")
     }
 }
