@@ -33,4 +33,23 @@ final class JSONValueSetTests: XCTestCase {
          "cost": {"pricePerDeviceHour": 2.5}, "new": {"deep": {"key": true}}}
         """))
     }
+
+    /// `value(dotted:)` (what a sweep's tables read a report with) finds what `value(at:)` finds
+    /// with the path split on its dots, empty parts dropped, for present and absent paths.
+    func testDottedPathEqualsTheSplitPath() throws {
+        let doc = try JSONParser.parse("""
+        {"stepTimeSeconds": 1.5, "breakdown": {"compute": 1.2, "tp": 0}, "cost": {"currency": "USD", "total": 7},
+         "exposedCommunicationByTier": {"scale-up": 0.1, "": 3}, "plan": {"topology": "h800-ib", "nested": {"deep": [1, 2]}},
+         "ünïcode": {"kéy": true}}
+        """)
+        let paths = ["stepTimeSeconds", "breakdown.compute", "breakdown.tp", "breakdown", "cost.currency", "cost.total",
+                     "exposedCommunicationByTier.scale-up", "plan.nested.deep", "plan.nested", "ünïcode.kéy", "",
+                     ".breakdown..compute.", "breakdown.missing", "missing", "missing.deeper", "stepTimeSeconds.more",
+                     "plan.topology.x", "exposedCommunicationByTier.", "..."]
+        for path in paths {
+            XCTAssertEqual(doc.value(dotted: path), doc.value(at: path.split(separator: ".").map(String.init)), "'\(path)'")
+        }
+        XCTAssertEqual(doc.value(dotted: "breakdown.compute"), .number(1.2))
+        XCTAssertNil(doc.value(dotted: "breakdown.missing"))
+    }
 }

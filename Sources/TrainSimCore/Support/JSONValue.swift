@@ -77,4 +77,27 @@ public indirect enum JSONValue: Equatable, Sendable {
         for k in path { v = v?[k] }
         return v
     }
+
+    /// The value at a dotted key path ("breakdown.compute"): `value(at:)` of its parts, found
+    /// without making a string of each part (a sweep's table reads a dozen paths per point).
+    public func value(dotted path: String) -> JSONValue? {
+        var v = self
+        var path = path
+        return path.withUTF8 { bytes -> JSONValue? in
+            // Empty parts are skipped, as `split(separator:)` drops them.
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != UInt8(ascii: ".") { end += 1 }
+                if end > start {
+                    let part = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                    guard case let .object(pairs) = v,
+                          let i = pairs.firstIndex(where: { $0.0.utf8.elementsEqual(part) }) else { return nil }
+                    v = pairs[i].1
+                }
+                start = end + 1
+            }
+            return v
+        }
+    }
 }

@@ -36,12 +36,12 @@ public struct CompareTable: Sendable {
     }
 
     func number(_ c: Column, _ path: String) -> Double? {
-        guard case let .number(d)? = c.report.value(at: path.split(separator: ".").map(String.init)) else { return nil }
+        guard case let .number(d)? = c.report.value(dotted: path) else { return nil }
         return d
     }
 
     func string(_ c: Column, _ path: String) -> String {
-        c.report.value(at: path.split(separator: ".").map(String.init)).map(SweepPoint.text) ?? ""
+        c.report.value(dotted: path).map(SweepPoint.text) ?? ""
     }
 
     /// Network tiers with exposed communication in any column, sorted.

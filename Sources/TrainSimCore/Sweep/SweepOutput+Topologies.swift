@@ -10,7 +10,11 @@ extension SweepOutput {
     final class TopologyTables {
         private let t: Int
         private let markdown: Bool
-        private var group: (label: String, columns: [CompareTable.Column])?
+        /// The current setting's label (nil before the first point) and its columns.
+        private var label: String?
+        private var columns: [CompareTable.Column] = []
+        /// The short name of each axis ("tp" for parallelism.tp), made once for every point's label.
+        private let names: [(path: String, name: String)]
         private let file: ScratchFile
 
         /// nil when the sweep has no topology axis.
@@ -18,31 +22,41 @@ extension SweepOutput {
             guard let t = plan.axes.firstIndex(where: { $0.path == "cluster.topology" }) else { return nil }
             self.t = t
             self.markdown = markdown
+            names = plan.axes.map { a in (a.path, TopologyTables.name(a.path)) }
             file = try ScratchFile(holding: "the topology tables")
         }
 
         func add(_ p: SweepPoint) throws {
             guard let report = p.report else { return }
-            var rest = p.assignment
-            let topology = SweepPoint.text(rest.remove(at: t).value)
-            let label = rest.map { a in (a.path.split(separator: ".").last.map(String.init) ?? a.path) + "=" + SweepPoint.text(a.value) }
-                .joined(separator: ", ")
-            if group?.label != label { try flush(); group = (label, []) }
-            group!.columns.append(CompareTable.Column(label: topology, report: report))
+            var setting = ""
+            var topology = ""
+            for (k, a) in p.assignment.enumerated() {
+                if k == t { topology = SweepPoint.text(a.value); continue }
+                if !setting.isEmpty { setting += ", " }
+                setting += (k < names.count && names[k].path == a.path ? names[k].name : TopologyTables.name(a.path)) + SweepPoint.text(a.value)
+            }
+            if label != setting { try flush(); label = setting; columns.removeAll(keepingCapacity: true) }
+            columns.append(CompareTable.Column(label: topology, report: report))
+        }
+
+        /// "tp=" for parallelism.tp: the last part of an axis's path, as labels show it.
+        private static func name(_ path: String) -> String {
+            (path.split(separator: ".").last.map(String.init) ?? path) + "="
         }
 
         private func flush() throws {
-            guard let g = group, g.columns.count > 1 else { return }
-            let title = "topologies side by side" + (g.label.isEmpty ? "" : " (\(g.label))")
+            guard let label, columns.count > 1 else { return }
+            let title = "topologies side by side" + (label.isEmpty ? "" : " (\(label))")
             try file.write(markdown ? "\n**\(title)**\n\n" : "\n\(title)\n")
-            try file.write(CompareTable(columns: g.columns).render(markdown ? .md : .text))
+            try file.write(CompareTable(columns: columns).render(markdown ? .md : .text))
         }
 
         /// The last setting's table, then every table in order, handed to `emit` about 1 MB at a
         /// time, each piece whole lines (so no UTF-8 character is cut in two).
         func finish(to emit: (String) throws -> Void) throws {
             try flush()
-            group = nil
+            label = nil
+            columns = []
             try file.rewind()
             var buffer = [UInt8](repeating: 0, count: 1 << 20)
             var carry: [UInt8] = []

@@ -67,7 +67,8 @@ public enum SweepOutput {
 
     /// A report field as CSV text (empty when absent).
     static func field(_ p: SweepPoint, _ path: String) -> String {
-        field(p, path.split(separator: ".").map(String.init))
+        guard let v = p.report?.value(dotted: path) else { return "" }
+        return SweepPoint.text(v)
     }
 
     static func field(_ p: SweepPoint, _ path: [String]) -> String {
@@ -225,17 +226,34 @@ public enum TextTable {
                 func esc(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
                 return "| " + cells.map(esc).joined(separator: " | ") + " |\n"
             }
-            var parts: [String] = []
+            // Cells padded to their column's width, two spaces apart, appended to one string.
+            var text = ""
+            text.reserveCapacity(width.reduce(2 * cells.count) { $0 + $1 } + 1)
             for (i, c) in cells.enumerated() {
-                let pad = String(repeating: " ", count: max(0, (i < width.count ? width[i] : 0) - c.count))
-                let last = i == cells.count - 1
-                parts.append(rightAligned.contains(i) ? pad + c : (last ? c : c + pad))
+                if i > 0 { text += "  " }
+                let pad = max(0, (i < width.count ? width[i] : 0) - c.count)
+                if rightAligned.contains(i) {
+                    Self.appendSpaces(pad, to: &text)
+                    text += c
+                } else {
+                    text += c
+                    if i < cells.count - 1 { Self.appendSpaces(pad, to: &text) }
+                }
             }
             // Without trailing white space (a regular expression here took a fifth of a large
             // sweep's text rendering).
-            var text = Substring(parts.joined(separator: "  "))
             while let c = text.last, c.isWhitespace { text.removeLast() }
-            return String(text) + "\n"
+            return text + "\n"
+        }
+
+        /// Runs of spaces up to 64 long, made once: padding appends them rather than making a
+        /// string of spaces per cell.
+        private static let spaces: [String] = (0...64).map { String(repeating: " ", count: $0) }
+
+        private static func appendSpaces(_ n: Int, to text: inout String) {
+            var n = n
+            while n > 64 { text += spaces[64]; n -= 64 }
+            text += spaces[n]
         }
     }
 }

@@ -93,7 +93,7 @@ public struct SweepPoint: Sendable {
 
     /// A number from the report at a dotted path ("breakdown.compute").
     public func metric(_ path: String) -> Double? {
-        guard case let .number(d)? = report?.value(at: path.split(separator: ".").map(String.init)) else { return nil }
+        guard case let .number(d)? = report?.value(dotted: path) else { return nil }
         return d
     }
 
