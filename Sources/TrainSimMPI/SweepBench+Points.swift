@@ -113,9 +113,9 @@ extension SweepBench {
     }
 
     /// Rank 0's share after the points, in the same run: a text table (with its topology tables)
-    /// rendered from the lines the computing ranks make for it (`SweepOutput.tableLine`, what
-    /// rank 0 reads since stop 45) against rendering it from the journal's lines, as rank 0 did
-    /// before; and CSV rendered from journal lines read with `SweepOutput.projection` (a resumed
+    /// rendered from the lines the computing ranks make for it (`SweepOutput.tableLine`: each
+    /// point's row formatted, what rank 0 reads since stop 46) against rendering it from the
+    /// journal's lines, as rank 0 did before stop 45; and CSV rendered from journal lines read with `SweepOutput.projection` (a resumed
     /// sweep's finished points) against reading every line whole.
     static func render(_ lines: [String], plan: SweepPlan) -> String {
         func seconds(_ body: () throws -> Void) -> Double {
@@ -125,7 +125,8 @@ extension SweepBench {
         }
         func rate(_ s: Double) -> Int { Int((Double(lines.count) / max(s, 1e-9)).rounded()) }
         let bytes = lines.map { Array($0.utf8.dropLast()) }
-        let tableBytes = bytes.compactMap { b in (try? SweepPoint(bytes: b[...])).map { Array(SweepOutput.tableLine($0).utf8.dropLast()) } }
+        let reports = SweepOutput.comparesTopologies(plan)
+        let tableBytes = bytes.compactMap { b in (try? SweepPoint(bytes: b[...])).map { Array(SweepOutput.tableLine($0, reports: reports).utf8.dropLast()) } }
         /// The lines read as rank 0 reads them (only what the tables show, or whole) and rendered:
         /// CPU seconds and the output.
         func rendered(_ input: [[UInt8]], _ format: ReportFormat, projected: Bool = true) -> (seconds: Double, output: String) {
@@ -140,8 +141,14 @@ extension SweepBench {
         func ratio(_ slow: Double, _ fast: Double, _ same: Bool) -> String {
             String(format: "%.1f", slow / max(fast, 1e-9)) + "x" + (same ? ", identical" : " (OUTPUTS DIFFER)")
         }
-        // Text: from the table lines (as JournalReader reads them) against from the journal's lines.
-        let fromJournal = rendered(bytes, .text), fromTableLines = rendered(tableBytes, .text)
+        // Text: from the table lines (as JournalReader reads them: each a point's table entry)
+        // against from the journal's lines.
+        let fromJournal = rendered(bytes, .text)
+        var fromTableLines = (seconds: 0.0, output: "")
+        fromTableLines.seconds = seconds {
+            try SweepOutput.writeTable({ body in for b in tableBytes { try body(try SweepOutput.TableEntry(line: b[...])) } },
+                                       plan: plan, markdown: false) { fromTableLines.output += $0 }
+        }
         // CSV from the journal (a resumed sweep's finished points): projected against whole.
         let whole = rendered(bytes, .csv, projected: false), projected = rendered(bytes, .csv)
         let figures = [

@@ -6,11 +6,11 @@ import Darwin
 import Foundation
 import TrainSimCore
 
-/// Reads a finished sweep's lines back from disk, point by point in index order, as many times
-/// as a table format needs: rank 0 renders text and Markdown from the file of the lines the
-/// computing ranks made for the tables (`SweepOutput.tableLine`), not from memory, so a sweep's
-/// memory stays flat in its number of points whatever the format. Each line is read with
-/// `SweepOutput.projection`, so a whole journal line would read the same.
+/// Reads a finished sweep's table entries back from disk, point by point in index order: rank 0
+/// renders text and Markdown from the file of the lines the computing ranks made for the tables
+/// (`SweepOutput.tableLine`: each point's row formatted, and the report fields the topology
+/// tables read), not from memory, so a sweep's memory stays flat in its number of points
+/// whatever the format.
 final class JournalReader {
     private let fd: Int32
     private let path: String
@@ -28,19 +28,20 @@ final class JournalReader {
         }
     }
 
-    /// The journal's points in file order, which is index order (the journal is always a run of
-    /// complete lines for points 0, 1, 2, ...); point `expected` must come next, or the pass fails.
-    var points: SweepOutput.Points {
+    /// The table entries (`SweepOutput.TableEntry`) in file order, which is index order (the
+    /// file is always a run of complete lines for points 0, 1, 2, ...); point `expected` must
+    /// come next, or the pass fails.
+    var entries: SweepOutput.Entries {
         { [fd, path] body in
             var offset: off_t = 0
             var buffer = [UInt8](repeating: 0, count: 1 << 20)
             var pending: [UInt8] = []
             var expected = 0
             func line(_ bytes: ArraySlice<UInt8>) throws {
-                let p = try SweepPoint(bytes: bytes, keeping: SweepOutput.projection)
-                guard p.index == expected else { throw CLIError.environment("\(path): point #\(p.index) where #\(expected) was expected; the journal changed during the sweep") }
+                let e = try SweepOutput.TableEntry(line: bytes)
+                guard e.index == expected else { throw CLIError.environment("\(path): point #\(e.index) where #\(expected) was expected; the file changed during the sweep") }
                 expected += 1
-                try body(p)
+                try body(e)
             }
             while true {
                 let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, offset) }

@@ -15,13 +15,14 @@ struct SweepCommand: ParsableCommand {
         "model" itself may be swept: {"model": ["llama3-8b", "llama3-70b", "my-model.json"]}.
 
         Formats: text or md (a table), csv (one row per point, fixed columns), json (JSON lines, one per point).
+        Where cluster.topology is the last key with several values, the table is followed by the topologies side by side for each setting of the other keys.
         Results stream to the output in point order as they finish: with --format json to FILE itself, otherwise
         to FILE.jsonl beside it. A killed sweep rerun with --resume computes only the missing points; each line
         carries a fingerprint of the experiment and its data files and a check, so lines of another experiment,
         or edited ones, are refused (exit 2).
         A sweep has at most 1,000,000 points; no rank keeps a point once written, so memory stays flat: the rank
-        that computes a point makes its CSV line, or its line for the tables (the parts of its report a table
-        shows), and rank 0 puts them in order in a temporary file, copied out (CSV) or rendered at the end
+        that computes a point makes its CSV line, or its line for the tables (its row, formatted), and rank 0 puts
+        them in order in a temporary file, copied out (CSV) or rendered at the end
         (text, md); only --html keeps every point. Under mpirun -np N rank 0 reads the files and sends them to the other ranks, the points are shared among the ranks, each rank writes its points' lines and rank 0 puts them in
         order, and the output is the same for any N. A progress line (points done, rate, time left) is drawn when
         stderr is a terminal, under mpirun when mpirun's stderr is one.
@@ -65,12 +66,14 @@ struct SweepCommand: ParsableCommand {
         var failure: Error?
         var experiment = ""
         var tally = SweepTally()
-        // CSV lines, or the lines the tables are rendered from (each point's journal line with
-        // only what the tables read), are made by the rank that computed each point
+        // CSV lines, or the lines the tables are rendered from (each point's table entry: its row
+        // formatted, and the report only for topology tables), are made by the rank that computed each point
         // (`SweepTally.encode`); rank 0 only puts them in order, into an unlinked temporary file,
         // and at the end copies it out (CSV) or renders the tables from it (text, Markdown).
         // (With --html every point is kept, and the output is rendered from them as before.)
         let rowFormat: ReportFormat? = out.format != .json && html == nil ? out.format : nil
+        // A table line carries its point's report only for the topology tables.
+        let reports = SweepOutput.comparesTopologies(plan)
         var rows: OutputFile.Sink?
         var rowOrder = SweepJournal(count: plan.count)
         var rowError: Error?
@@ -87,8 +90,11 @@ struct SweepCommand: ParsableCommand {
                     if html != nil { lines[p.index] = line }
                     guard let rows, rowError == nil else { return }
                     do {
-                        let full = try SweepPoint(bytes: Array(line.utf8.dropLast())[...], keeping: SweepOutput.projection)
-                        try rows.write(rowOrder.add(index: p.index, line: SweepOutput.rowLine(full, format: out.format)))
+                        // The line's bytes copied whole, then its newline dropped (copying the
+                        // bytes of `line.utf8.dropLast()` goes a byte at a time).
+                        let bytes = Array(line.utf8)
+                        let full = try SweepPoint(bytes: bytes[..<max(0, bytes.count - 1)], keeping: SweepOutput.projection)
+                        try rows.write(rowOrder.add(index: p.index, line: SweepOutput.rowLine(full, format: out.format, reports: reports)))
                     } catch { rowError = error }
                 }
                 let resumed: SweepJournal.Resumed
@@ -137,7 +143,7 @@ struct SweepCommand: ParsableCommand {
         let evaluator = SweepEvaluator(plan)
         WorkQueue(mpi: Ranks.mpi, maxChunk: 64).run(count: todo, work: { k in
             if failed.isSet { return nil }
-            return SweepTally.encode(evaluator.evaluate(point(k)), experiment: experiment, rows: rowFormat, journal: journalLines)
+            return SweepTally.encode(evaluator.evaluate(point(k)), experiment: experiment, rows: rowFormat, reports: reports, journal: journalLines)
         }, collect: { k, data in
             guard writeError == nil else { return }
             let i = point(k), (status, reason, line, row) = SweepTally.decode(data)
@@ -185,7 +191,7 @@ struct SweepCommand: ParsableCommand {
             try OutputFile.stream(to: out.output) { sink in
                 // Pieces gathered to about 1 MB per write.
                 var buffer = ""
-                try SweepOutput.write(reader.points, plan: plan, format: out.format) { piece in
+                try SweepOutput.writeTable(reader.entries, plan: plan, markdown: out.format == .md) { piece in
                     buffer += piece
                     if buffer.utf8.count >= 1 << 20 { try sink.write(buffer); buffer = "" }
                 }

@@ -73,13 +73,22 @@ final class JSONProjectionTests: XCTestCase {
         let lines = (0..<plan.count).map { SweepJournal.seal(evaluator.evaluate($0).jsonLine, experiment: "fp") }
         let whole = try lines.map { try SweepPoint(line: String($0.dropLast())) }
         let projected = try lines.map { try SweepPoint(bytes: Array($0.utf8.dropLast())[...], keeping: SweepOutput.projection) }
-        // The lines the computing ranks send for the tables (`SweepOutput.tableLine`) read the same.
-        let tableLines = try (0..<plan.count).map { try SweepPoint(line: String(SweepOutput.tableLine(evaluator.evaluate($0)).dropLast())) }
+        // The lines the computing ranks send for the tables (`SweepOutput.tableLine`: each point's
+        // table entry, with the report the topology tables read) render the same tables.
+        XCTAssertTrue(SweepOutput.comparesTopologies(plan))
+        let tableLines = try (0..<plan.count).map {
+            try SweepOutput.TableEntry(line: Array(SweepOutput.tableLine(evaluator.evaluate($0), reports: true).utf8.dropLast())[...])
+        }
+        func fromTableLines(_ format: ReportFormat) throws -> String {
+            var out = ""
+            try SweepOutput.writeTable({ body in for e in tableLines { try body(e) } }, plan: plan, markdown: format == .md) { out += $0 }
+            return out
+        }
         XCTAssertTrue(whole.contains { $0.status == .ok } && whole.contains { $0.status == .invalid })
         for format in [ReportFormat.csv, .text, .md] {
             let a = SweepOutput.render(whole, plan: plan, format: format), b = SweepOutput.render(projected, plan: plan, format: format)
             XCTAssertEqual(a, b, "\(format)")
-            XCTAssertEqual(a, SweepOutput.render(tableLines, plan: plan, format: format), "\(format), from the table lines")
+            if format != .csv { XCTAssertEqual(a, try fromTableLines(format), "\(format), from the table lines") }
             XCTAssertGreaterThan(a.count, 500)
         }
         XCTAssertTrue(SweepOutput.render(whole, plan: plan, format: .text).contains("topologies side by side"))
@@ -87,6 +96,7 @@ final class JSONProjectionTests: XCTestCase {
         XCTAssertNil(projected.first { $0.report != nil }!.report!["accuracy"])
         XCTAssertNil(projected.first { $0.report != nil }!.report!.value(at: ["cost", "priceSource"]))
         XCTAssertNil(tableLines.first { $0.report != nil }!.report!["accuracy"])
+        XCTAssertNotNil(tableLines.first { $0.report != nil }!.report!["exposedCommunicationByTier"])
         XCTAssertNotNil(whole.first { $0.report != nil }!.report!["accuracy"])
     }
 
@@ -120,5 +130,32 @@ final class JSONProjectionTests: XCTestCase {
             XCTAssertEqual(tables.components(separatedBy: "α-ib").count, 2 * groups + 1, "\(format)")
             XCTAssertEqual(tables.components(separatedBy: "β-ib").count, 2 * groups + 1, "\(format)")
         }
+    }
+
+    /// Topologies are put side by side only where each setting of the other axes is a run of
+    /// consecutive points: the topology axis has several values and every axis after it one.
+    /// Elsewhere no table is made, even where invalid points (which have no report) leave two
+    /// points of one setting with nothing but invalid points between them, and the lines for the
+    /// tables carry no report.
+    func testTopologiesSideBySideOnlyWhereTheyVaryFastest() throws {
+        func plan(_ sweep: String) throws -> SweepPlan { try SweepPlanTests.plan("{\(SweepPlanTests.base), \"sweep\": {\(sweep)}}") }
+        let last = try plan(#""parallelism.tp": [1, 2], "cluster.topology": ["h800-ib", "a100-80g-ib"]"#)
+        let single = try plan(#""cluster.topology": ["h800-ib", "a100-80g-ib"], "parallelism.tp": [2]"#)
+        let first = try plan(#""cluster.topology": ["h800-ib", "a100-80g-ib"], "parallelism.tp": [1, 3]"#)
+        let one = try plan(#""parallelism.tp": [1, 2], "cluster.topology": ["h800-ib"]"#)
+        XCTAssertEqual([last, single, first, one].map(SweepOutput.comparesTopologies), [true, true, false, false])
+        for (p, tables) in [(last, 2), (single, 1), (first, 0), (one, 0)] {
+            let points = (0..<p.count).map(p.evaluate)
+            let text = SweepOutput.render(points, plan: p, format: .text)
+            XCTAssertEqual(text.components(separatedBy: "topologies side by side").count - 1, tables, text)
+            let reports = SweepOutput.comparesTopologies(p)
+            for pt in points where pt.report != nil {
+                XCTAssertEqual(try SweepOutput.TableEntry(line: Array(SweepOutput.tableLine(pt, reports: reports).utf8.dropLast())[...]).report != nil, reports)
+            }
+        }
+        // In `first`, tp 3 is invalid on both topologies: h800-ib tp 1 and a100-80g-ib tp 1 are
+        // separated only by points without a report, and still get no table.
+        let points = (0..<first.count).map(first.evaluate)
+        XCTAssertEqual(points.map(\.status), [.ok, .invalid, .ok, .invalid])
     }
 }

@@ -40,8 +40,15 @@ final class SweepEvaluatorTests: XCTestCase {
             // from the line read back from the journal.
             let back = try SweepPoint(bytes: Array(fast.jsonLine.utf8.dropLast())[...], keeping: SweepOutput.projection)
             XCTAssertEqual(SweepOutput.csvRow(fast), SweepOutput.csvRow(back), "point \(i)")
-            // Likewise its line for the tables: the parts of the journal line the tables read.
-            XCTAssertEqual(SweepOutput.tableLine(fast), back.jsonLine, "point \(i)")
+            // Likewise its line for the tables (its table entry, with and without the report
+            // the topology tables read), which reads back as the entry made from the journal line.
+            for reports in [false, true] {
+                let line = SweepOutput.tableLine(fast, reports: reports)
+                XCTAssertEqual(line, SweepOutput.tableLine(back, reports: reports), "point \(i)")
+                let entry = try SweepOutput.TableEntry(line: Array(line.utf8.dropLast())[...])
+                XCTAssertEqual(entry, SweepOutput.TableEntry(back, reports: reports), "point \(i)")
+                XCTAssertEqual(entry.report != nil, reports && fast.report != nil, "point \(i)")
+            }
             statuses[fast.status, default: 0] += 1
             if let r = fast.reason { reasons.insert(r) }
         }
@@ -136,8 +143,8 @@ final class SweepEvaluatorTests: XCTestCase {
         XCTAssertEqual(csv.row, SweepOutput.csvRow(p))
         XCTAssertEqual(csv.line, line)
         XCTAssertEqual(csv.reason, reason)
-        let table = SweepTally.decode(SweepTally.encode(p, experiment: "feed", rows: .text))
-        XCTAssertEqual(table.row, SweepOutput.tableLine(p))
-        XCTAssertEqual(table.row, p.jsonLine, "a point without a report keeps every part of its line")
+        let table = SweepTally.decode(SweepTally.encode(p, experiment: "feed", rows: .text, reports: true))
+        XCTAssertEqual(table.row, SweepOutput.tableLine(p, reports: true))
+        XCTAssertEqual(try SweepOutput.TableEntry(line: Array(table.row.utf8.dropLast())[...]).cells, SweepOutput.row(p))
     }
 }

@@ -1,10 +1,10 @@
 import Foundation
 
 extension SweepOutput {
-    /// With a `cluster.topology` axis: for each setting of the other axes, the topologies side by
-    /// side on that workload (points that cannot work are left out; the table above says why).
-    /// Points of one setting are consecutive (the topology axis varies faster than the ones
-    /// before it), so only the current setting's points are held. The tables are made while the
+    /// With a `cluster.topology` axis of several values that varies fastest (every axis after it
+    /// has one value, `comparesTopologies`): for each setting of the other axes, the topologies
+    /// side by side on that workload (points that cannot work are left out; the table above says
+    /// why). Points of one setting are consecutive, so only the current setting's points are held. The tables are made while the
     /// table's first pass reads the points, into an unlinked temporary file, and copied out after
     /// the main table (`finish`): memory stays flat, and no pass reads the points for them alone.
     final class TopologyTables {
@@ -14,34 +14,31 @@ extension SweepOutput {
         private var label: String?
         private var columns: [CompareTable.Column] = []
         /// The short name of each axis ("tp" for parallelism.tp), made once for every point's label.
-        private let names: [(path: String, name: String)]
+        private let names: [String]
         private let file: ScratchFile
 
-        /// nil when the sweep has no topology axis.
+        /// nil when the sweep compares no topologies (`comparesTopologies`).
         init?(plan: SweepPlan, markdown: Bool) throws {
-            guard let t = plan.axes.firstIndex(where: { $0.path == "cluster.topology" }) else { return nil }
+            guard SweepOutput.comparesTopologies(plan), let t = plan.axes.firstIndex(where: { $0.path == SweepOutput.topologyAxis }) else { return nil }
             self.t = t
             self.markdown = markdown
-            names = plan.axes.map { a in (a.path, TopologyTables.name(a.path)) }
+            names = plan.axes.map { a in (a.path.split(separator: ".").last.map(String.init) ?? a.path) + "=" }
             file = try ScratchFile(holding: "the topology tables")
         }
 
-        func add(_ p: SweepPoint) throws {
-            guard let report = p.report else { return }
+        /// A point, by its table entry: its axis values are its row's cells after the index.
+        func add(_ e: TableEntry) throws {
+            guard let report = e.report else { return }
             var setting = ""
             var topology = ""
-            for (k, a) in p.assignment.enumerated() {
-                if k == t { topology = SweepPoint.text(a.value); continue }
+            for k in names.indices {
+                let value = k + 1 < e.cells.count ? e.cells[k + 1] : ""
+                if k == t { topology = value; continue }
                 if !setting.isEmpty { setting += ", " }
-                setting += (k < names.count && names[k].path == a.path ? names[k].name : TopologyTables.name(a.path)) + SweepPoint.text(a.value)
+                setting += names[k] + value
             }
             if label != setting { try flush(); label = setting; columns.removeAll(keepingCapacity: true) }
             columns.append(CompareTable.Column(label: topology, report: report))
-        }
-
-        /// "tp=" for parallelism.tp: the last part of an axis's path, as labels show it.
-        private static func name(_ path: String) -> String {
-            (path.split(separator: ".").last.map(String.init) ?? path) + "="
         }
 
         private func flush() throws {
@@ -71,5 +68,15 @@ extension SweepOutput {
             }
             if !carry.isEmpty { try emit(String(decoding: carry, as: UTF8.self)) }
         }
+    }
+
+    /// Whether a sweep's tables are followed by topologies side by side: its `cluster.topology`
+    /// axis has several values and every axis after it has one, so that each setting of the other
+    /// axes is a run of consecutive points, one per topology. (With an axis of several values after
+    /// it, a setting's points are not consecutive: no table is made, and the points' lines for
+    /// the tables carry no report.)
+    public static func comparesTopologies(_ plan: SweepPlan) -> Bool {
+        guard let t = plan.axes.firstIndex(where: { $0.path == topologyAxis }) else { return false }
+        return plan.axes[t].values.count > 1 && plan.axes[(t + 1)...].allSatisfy { $0.values.count == 1 }
     }
 }

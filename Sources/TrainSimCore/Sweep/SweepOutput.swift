@@ -21,21 +21,22 @@ public enum SweepOutput {
     public static let projection = JSONProjection(paths: ["index", "point", "status", "reason"]
         + (metricColumns + ["cost.totalUSD", "exposedCommunicationByTier"]).map { "report." + $0 })
 
-    /// A point's line for the tables (text, Markdown): its journal line with only what the tables
-    /// read (`projection`). The rank that computed a point writes it, so rank 0 of a sweep reads
-    /// back about a quarter of the bytes of the journal, and parses no report in full; the tables
-    /// rendered from these lines are the tables rendered from the journal (JSONProjectionTests).
-    public static func tableLine(_ p: SweepPoint) -> String {
-        JSONWriter.write(projection.apply(p.json), pretty: false) + "\n"
+    /// A point's line for the tables (text, Markdown): its table entry (`TableEntry`), with its
+    /// row's cells formatted, and the report fields the tables read (`projection`) only where
+    /// the sweep has a topology axis. The rank that computed a point writes it, so rank 0 of a
+    /// sweep formats no row; the tables rendered from these lines are the tables rendered from
+    /// the journal (JSONProjectionTests).
+    public static func tableLine(_ p: SweepPoint, reports: Bool) -> String {
+        TableEntry(p, reports: reports).line
     }
 
     /// The line the rank that computed a point makes for rank 0 to put in order, for a sweep
-    /// printed as `format`: its CSV line, or its line for the tables; empty for JSON lines (the
-    /// journal's own line is the output).
-    public static func rowLine(_ p: SweepPoint, format: ReportFormat) -> String {
+    /// printed as `format`: its CSV line, or its line for the tables (with the report where the
+    /// sweep compares topologies, `reports`); empty for JSON lines (the journal's own line is the output).
+    public static func rowLine(_ p: SweepPoint, format: ReportFormat, reports: Bool) -> String {
         switch format {
         case .csv: return csvRow(p)
-        case .text, .md: return tableLine(p)
+        case .text, .md: return tableLine(p, reports: reports)
         case .json: return ""
         }
     }
@@ -61,7 +62,13 @@ public enum SweepOutput {
         switch format {
         case .json: try points { try emit($0.jsonLine) }
         case .csv: try csv(points, plan: plan, to: emit)
-        case .text, .md: try table(points, plan: plan, markdown: format == .md, to: emit)
+        case .text, .md:
+            // A point in memory passes its whole report: the tables read the same (JSONProjectionTests).
+            let reports = comparesTopologies(plan)
+            let entries: Entries = { body in
+                try withoutActuallyEscaping(body) { body in try points { try body(TableEntry($0, reports: reports, projected: false)) } }
+            }
+            try table(entries, plan: plan, markdown: format == .md, to: emit)
         }
     }
 
@@ -121,7 +128,7 @@ public enum SweepOutput {
         return r
     }
 
-    static func table(_ points: Points, plan: SweepPlan, markdown: Bool, to emit: @escaping (String) throws -> Void) throws {
+    static func table(_ entries: Entries, plan: SweepPlan, markdown: Bool, to emit: @escaping (String) throws -> Void) throws {
         let header = ["#"] + plan.axes.map(\.shortName) + ["status", "step", "MFU", "days", "with failures", "cost", "memory GiB", "note"]
         // Numbers right-aligned: the index, numeric axes and the metrics; words and reasons left.
         var right: Set<Int> = [0]
@@ -142,51 +149,53 @@ public enum SweepOutput {
         if !markdown {
             let spool = try RowSpool()
             var count = 0, working = 0
-            var name: JSONValue?
-            try points { p in
-                if count == 0 { name = p.report?["name"] }
+            var name: String?
+            try entries { e in
+                if count == 0 { name = e.name }
                 count += 1
-                if p.status == .ok { working += 1 }
-                fastest.consider(p)
-                let r = row(p)
-                layout.measure(r)
-                try spool.add(r)
-                try topologies?.add(p)
+                if e.works { working += 1 }
+                fastest.consider(e)
+                layout.measure(e.cells)
+                try spool.add(e.cells)
+                try topologies?.add(e)
             }
             if count > 0, let name {
-                try emit("sweep \(SweepPoint.text(name)): \(count) of \(plan.count) points, \(working) work\n\n")
+                try emit("sweep \(name): \(count) of \(plan.count) points, \(working) work\n\n")
             }
             try emit(layout.headerLines())
             try spool.forEach { try emit(layout.line($0)) }
         } else {
             try emit(layout.headerLines())
-            try points { p in
-                fastest.consider(p)
-                try emit(layout.line(row(p)))
-                try topologies?.add(p)
+            try entries { e in
+                fastest.consider(e)
+                try emit(layout.line(e.cells))
+                try topologies?.add(e)
             }
         }
-        if let best = fastest.point {
-            try emit("\nfastest: #\(best.index) (\(best.label))" + (best.metric("stepTimeSeconds").map { ", " + Fmt.secs($0) + " per step" } ?? "") + "\n")
+        if let best = fastest.entry {
+            try emit("\nfastest: #\(best.index) (\(label(best.cells, plan: plan)))" + (best.step.map { ", " + Fmt.secs($0) + " per step" } ?? "") + "\n")
         }
         try topologies?.finish(to: emit)
     }
 
     /// The working point with the shortest step seen so far (lowest index on ties).
     struct Fastest {
-        var point: SweepPoint?
+        var entry: TableEntry?
         private var step = Double.infinity
-        mutating func consider(_ p: SweepPoint) {
-            guard p.status == .ok, let t = p.metric("stepTimeSeconds"), point == nil || t < step else { return }
-            point = p; step = t
+        mutating func consider(_ e: TableEntry) {
+            guard e.works, let t = e.step, entry == nil || t < step else { return }
+            entry = e; step = t
         }
     }
 
     /// The working point with the shortest step (lowest index on ties).
     public static func best(_ points: [SweepPoint]) -> SweepPoint? {
-        var f = Fastest()
-        for p in points { f.consider(p) }
-        return f.point
+        var best: SweepPoint?, step = Double.infinity
+        for p in points {
+            guard p.status == .ok, let t = p.metric("stepTimeSeconds"), best == nil || t < step else { continue }
+            best = p; step = t
+        }
+        return best
     }
 }
 

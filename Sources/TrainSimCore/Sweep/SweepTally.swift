@@ -29,10 +29,11 @@ public struct SweepTally: Sendable {
     /// so rank 0 formats no CSV and parses no report in full.
     /// Without `journal` (a sweep that writes no journal: CSV or a table to standard output) the
     /// journal line is left out (empty), and so is the work of writing it.
-    public static func encode(_ p: SweepPoint, experiment: String, rows: ReportFormat? = nil, journal: Bool = true) -> Data {
+    /// `reports`: the tables compare topologies (``SweepOutput/comparesTopologies(_:)``).
+    public static func encode(_ p: SweepPoint, experiment: String, rows: ReportFormat? = nil, reports: Bool = false, journal: Bool = true) -> Data {
         let line = journal ? SweepJournal.seal(bytes: JSONWriter.bytes(p.json, pretty: false), experiment: experiment) : []
         let reason = Array((p.reason ?? "").utf8)
-        let row = rows.map { Array(SweepOutput.rowLine(p, format: $0).utf8) } ?? []
+        let row = rows.map { Array(SweepOutput.rowLine(p, format: $0, reports: reports).utf8) } ?? []
         var d = Data(capacity: line.count + reason.count + row.count + 10)
         d.append(UInt8(Status.allCases.firstIndex(of: p.status)!))
         d.append(p.reason == nil ? 0 : 1)
