@@ -84,21 +84,18 @@ struct SweepCommand: ParsableCommand {
                 experiment = plan.fingerprint()
                 if rowFormat != nil { rows = try OutputFile.temporary() }
                 // A resumed file's lines are counted as they are read; only --html keeps them. For a
-                // sweep printed as CSV or tables each is read again with its report, for its row.
+                // sweep printed as CSV or tables each point comes with the report fields its row
+                // reads (read with the line's check, `reports`), and its row is made here.
                 func count(_ p: SweepPoint, _ line: String) {
                     tally.add(status: p.status, reason: p.reason)
                     if html != nil { lines[p.index] = line }
                     guard let rows, rowError == nil else { return }
                     do {
-                        // The line's bytes copied whole, then its newline dropped (copying the
-                        // bytes of `line.utf8.dropLast()` goes a byte at a time).
-                        let bytes = Array(line.utf8)
-                        let full = try SweepPoint(bytes: bytes[..<max(0, bytes.count - 1)], keeping: SweepOutput.projection)
-                        try rows.write(rowOrder.add(index: p.index, line: SweepOutput.rowLine(full, format: out.format, reports: reports)))
+                        try rows.write(rowOrder.add(index: p.index, line: SweepOutput.rowLine(p, format: out.format, reports: reports)))
                     } catch { rowError = error }
                 }
                 let resumed: SweepJournal.Resumed
-                (sink, resumed, journal) = try openJournal(journalPath, plan: plan, experiment: experiment, prefixLine: count)
+                (sink, resumed, journal) = try openJournal(journalPath, plan: plan, experiment: experiment, reports: rows != nil, prefixLine: count)
                 // Lines after a gap (rare: the journal is written in order) are decoded again here.
                 for (_, line) in resumed.lines { count(try SweepPoint(line: String(line.dropLast())), line) }
                 if let rowError { throw rowError }
@@ -208,7 +205,8 @@ struct SweepCommand: ParsableCommand {
     /// with what an interrupted run left in it when resuming.
     /// A resumed journal is read a piece at a time: each line of its in-order prefix goes to
     /// `prefixLine`; the lines after a gap come back in `Resumed.lines`.
-    func openJournal(_ path: String?, plan: SweepPlan, experiment: String,
+    /// `reports`: the points handed to `prefixLine` carry the report fields rows read.
+    func openJournal(_ path: String?, plan: SweepPlan, experiment: String, reports: Bool,
                      prefixLine: (SweepPoint, String) -> Void) throws -> (OutputFile.Sink?, SweepJournal.Resumed, SweepJournal) {
         guard let path else {
             if resume { throw CLIError.badInput("--resume needs --output FILE: the file the interrupted sweep was writing") }
@@ -218,7 +216,7 @@ struct SweepCommand: ParsableCommand {
         let (sink, existing) = try OutputFile.openJournal(path, resume: resume)
         var resumed = SweepJournal.Resumed.none
         if existing {
-            resumed = try SweepJournal.resume(reading: sink.readPiece, plan: plan, experiment: experiment, file: path, prefixLine: prefixLine)
+            resumed = try SweepJournal.resume(reading: sink.readPiece, plan: plan, experiment: experiment, file: path, reports: reports, prefixLine: prefixLine)
             try sink.truncate(at: resumed.prefixBytes)
         }
         return (sink, resumed, SweepJournal(count: plan.count, written: resumed.prefixCount, held: resumed.lines))

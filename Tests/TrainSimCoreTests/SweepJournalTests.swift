@@ -30,6 +30,29 @@ final class SweepJournalTests: XCTestCase {
         XCTAssertTrue(message { _ = try resume(p.evaluate(0).jsonLine, p) }.contains("not a sweep result with a check"))
     }
 
+    /// With `reports`, the points a resume hands out carry what the tables and CSV read of the
+    /// report (read with the check, in one pass): the points `SweepOutput.projection` reads.
+    func testResumeWithReportsReadsWhatTheRowsRead() throws {
+        let p = try Self.plan()
+        let lines = (0..<p.count).map { SweepJournal.seal(p.evaluate($0).jsonLine, experiment: "fp") }
+        var bare: [SweepPoint] = [], kept: [SweepPoint] = []
+        var whole: [UInt8]? = Array(lines.joined().utf8)
+        _ = try SweepJournal.resume(reading: { () throws(TrainSimError) -> [UInt8]? in defer { whole = nil }; return whole },
+                                    plan: p, experiment: "fp", file: "out.jsonl", reports: true) { pt, _ in kept.append(pt) }
+        whole = Array(lines.joined().utf8)
+        _ = try SweepJournal.resume(reading: { () throws(TrainSimError) -> [UInt8]? in defer { whole = nil }; return whole },
+                                    plan: p, experiment: "fp", file: "out.jsonl") { pt, _ in bare.append(pt) }
+        XCTAssertEqual(kept.count, p.count)
+        XCTAssertTrue(kept.contains { $0.report != nil })
+        XCTAssertTrue(bare.allSatisfy { $0.report == nil })
+        for (k, line) in lines.enumerated() {
+            let projected = try SweepPoint(bytes: Array(line.utf8.dropLast())[...], keeping: SweepOutput.projection)
+            XCTAssertEqual(kept[k].report, projected.report, "point \(k)")
+            XCTAssertEqual(SweepOutput.csvRow(kept[k]), SweepOutput.csvRow(projected), "point \(k)")
+            XCTAssertEqual(SweepOutput.tableLine(kept[k], reports: true), SweepOutput.tableLine(projected, reports: true), "point \(k)")
+        }
+    }
+
     func testHugeIndexIsAnErrorNotACrash() throws {
         let p = try Self.plan()
         for index in ["1e300", "9223372036854775808", "18446744073709551616", "-1", "1.5"] {

@@ -31,9 +31,14 @@ extension SweepJournal {
     /// report is checked for syntax and skipped (the line's text is what is kept and written).
     static let resumeProjection = JSONProjection(paths: ["index", "point", "status", "reason", "experiment"])
 
+    /// As `resumeProjection`, with the report fields the tables and CSV read
+    /// (`SweepOutput.projection`), for a resumed sweep that makes their lines from the points it reads.
+    static let resumeWithReportProjection = JSONProjection(paths: SweepOutput.projectionPaths + ["experiment"])
+
     /// The point on one complete journal line (without its newline), after checking the line's
-    /// check and that this experiment wrote it; without its report (`resumeProjection`).
-    static func point(_ line: ArraySlice<UInt8>, experiment: String, file: String, lineNumber: Int) throws(TrainSimError) -> SweepPoint {
+    /// check and that this experiment wrote it; without its report (`resumeProjection`), or with
+    /// the parts of it the tables and CSV read (`reports`).
+    static func point(_ line: ArraySlice<UInt8>, experiment: String, file: String, lineNumber: Int, reports: Bool = false) throws(TrainSimError) -> SweepPoint {
         let at = "line \(lineNumber)"
         let n = line.count
         guard n > checkLength, line.suffix(2).elementsEqual(Array("\"}".utf8)),
@@ -46,7 +51,7 @@ extension SweepJournal {
             throw TrainSimError(file: file, path: at, "the line was changed after trainsim wrote it (its check does not match); remove the file to start over")
         }
         let v: JSONValue
-        do { v = try JSONParser.parse(bytes: Array(line), keeping: resumeProjection) } catch {
+        do { v = try JSONParser.parse(bytes: Array(line), keeping: reports ? resumeWithReportProjection : resumeProjection) } catch {
             throw TrainSimError(file: file, path: at, "not a JSON object")
         }
         guard case let .string(written)? = v["experiment"] else {

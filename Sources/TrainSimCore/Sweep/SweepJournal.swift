@@ -69,7 +69,10 @@ public struct SweepJournal: Sendable {
     /// a result is an error, never silently kept or dropped. The bytes after the last newline
     /// are a line torn by a kill or a full disk (perhaps in the middle of a UTF-8 character):
     /// they are dropped.
+    /// `reports`: the points handed to `prefixLine` carry the report fields the tables and CSV
+    /// read (`SweepOutput.projection`), read in the same pass as the check.
     public static func resume(reading read: () throws(TrainSimError) -> [UInt8]?, plan: SweepPlan, experiment: String, file: String,
+                              reports: Bool = false,
                               prefixLine: (SweepPoint, String) throws(TrainSimError) -> Void) throws(TrainSimError) -> Resumed {
         var r = Resumed(lines: [:], prefixCount: 0, prefixBytes: 0)
         var inOrder = true
@@ -82,7 +85,7 @@ public struct SweepJournal: Sendable {
             while let newline = carry[start...].firstIndex(of: 0x0A) {
                 lineNumber += 1
                 let line = carry[start..<newline]
-                let p = try point(line, experiment: experiment, file: file, lineNumber: lineNumber)
+                let p = try point(line, experiment: experiment, file: file, lineNumber: lineNumber, reports: reports)
                 let at = "line \(lineNumber)"
                 guard p.index < plan.count else {
                     throw TrainSimError(file: file, path: at, "point #\(p.index) is not in this sweep of \(plan.count) points; was the file written by another sweep?")

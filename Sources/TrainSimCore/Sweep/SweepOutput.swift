@@ -18,8 +18,11 @@ public enum SweepOutput {
     /// `CompareTable`) and CSV read: a journal read back for them builds only these
     /// (`JSONParser.parse(bytes:keeping:)`), about a quarter of a working point's line, and skips
     /// the rest. JSONProjectionTests renders a sweep both ways and compares.
-    public static let projection = JSONProjection(paths: ["index", "point", "status", "reason"]
-        + (metricColumns + ["cost.totalUSD", "exposedCommunicationByTier"]).map { "report." + $0 })
+    public static let projection = JSONProjection(paths: projectionPaths)
+
+    /// The key paths `projection` keeps.
+    static let projectionPaths = ["index", "point", "status", "reason"]
+        + (metricColumns + ["cost.totalUSD", "exposedCommunicationByTier"]).map { "report." + $0 }
 
     /// A point's line for the tables (text, Markdown): its table entry (`TableEntry`), with its
     /// row's cells formatted, and the report fields the tables read (`projection`) only where
