@@ -141,7 +141,7 @@ extension SweepBench {
         func ratio(_ slow: Double, _ fast: Double, _ same: Bool) -> String {
             String(format: "%.1f", slow / max(fast, 1e-9)) + "x" + (same ? ", identical" : " (OUTPUTS DIFFER)")
         }
-        // Text: from the table lines (as JournalReader reads them: each a point's table entry)
+        // Text: from the table lines (as TableLineReader reads them: each a point's table entry)
         // against from the journal's lines.
         let fromJournal = rendered(bytes, .text)
         var fromTableLines = (seconds: 0.0, output: "")

@@ -184,7 +184,7 @@ struct SweepCommand: ParsableCommand {
             }
         }
         if let rows, rowFormat != .csv {
-            let reader = JournalReader(fd: dup(rows.fd), path: "the sweep's table lines")
+            let reader = TableLineReader(fd: dup(rows.fd), path: "the sweep's table lines")
             try OutputFile.stream(to: out.output) { sink in
                 // Pieces gathered to about 1 MB per write.
                 var buffer = ""

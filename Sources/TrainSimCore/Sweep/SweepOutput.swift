@@ -26,7 +26,7 @@ public enum SweepOutput {
 
     /// A point's line for the tables (text, Markdown): its table entry (`TableEntry`), with its
     /// row's cells formatted, and the report fields the tables read (`projection`) only where
-    /// the sweep has a topology axis. The rank that computed a point writes it, so rank 0 of a
+    /// the sweep compares topologies (`reports`, `comparesTopologies`). The rank that computed a point writes it, so rank 0 of a
     /// sweep formats no row; the tables rendered from these lines are the tables rendered from
     /// the journal (JSONProjectionTests).
     public static func tableLine(_ p: SweepPoint, reports: Bool) -> String {
@@ -148,7 +148,7 @@ public enum SweepOutput {
         // a temporary file (`TopologyTables`), so that no pass reads the points only for them.
         var layout = TextTable.Layout(header: header, markdown: markdown, rightAligned: right)
         let topologies = try TopologyTables(plan: plan, markdown: markdown)
-        var fastest = Fastest()
+        var fastest = Fastest<TableEntry>()
         if !markdown {
             let spool = try RowSpool()
             var count = 0, working = 0
@@ -157,7 +157,7 @@ public enum SweepOutput {
                 if count == 0 { name = e.name }
                 count += 1
                 if e.works { working += 1 }
-                fastest.consider(e)
+                fastest.consider(e, works: e.works, step: e.step)
                 layout.measure(e.cells)
                 try spool.add(e.cells)
                 try topologies?.add(e)
@@ -170,35 +170,33 @@ public enum SweepOutput {
         } else {
             try emit(layout.headerLines())
             try entries { e in
-                fastest.consider(e)
+                fastest.consider(e, works: e.works, step: e.step)
                 try emit(layout.line(e.cells))
                 try topologies?.add(e)
             }
         }
-        if let best = fastest.entry {
+        if let best = fastest.item {
             try emit("\nfastest: #\(best.index) (\(label(best.cells, plan: plan)))" + (best.step.map { ", " + Fmt.secs($0) + " per step" } ?? "") + "\n")
         }
         try topologies?.finish(to: emit)
     }
 
-    /// The working point with the shortest step seen so far (lowest index on ties).
-    struct Fastest {
-        var entry: TableEntry?
+    /// The working point with the shortest step seen so far (the first seen on ties), as a table
+    /// entry or as a point.
+    struct Fastest<Item> {
+        private(set) var item: Item?
         private var step = Double.infinity
-        mutating func consider(_ e: TableEntry) {
-            guard e.works, let t = e.step, entry == nil || t < step else { return }
-            entry = e; step = t
+        mutating func consider(_ x: Item, works: Bool, step t: Double?) {
+            guard works, let t, item == nil || t < step else { return }
+            item = x; step = t
         }
     }
 
     /// The working point with the shortest step (lowest index on ties).
     public static func best(_ points: [SweepPoint]) -> SweepPoint? {
-        var best: SweepPoint?, step = Double.infinity
-        for p in points {
-            guard p.status == .ok, let t = p.metric("stepTimeSeconds"), best == nil || t < step else { continue }
-            best = p; step = t
-        }
-        return best
+        var f = Fastest<SweepPoint>()
+        for p in points { f.consider(p, works: p.status == .ok, step: p.metric("stepTimeSeconds")) }
+        return f.item
     }
 }
 

@@ -11,7 +11,7 @@ import TrainSimCore
 /// (`SweepOutput.tableLine`: each point's row formatted, and the report fields the topology
 /// tables read), not from memory, so a sweep's memory stays flat in its number of points
 /// whatever the format.
-final class JournalReader {
+final class TableLineReader {
     private let fd: Int32
     private let path: String
 
@@ -50,7 +50,7 @@ final class JournalReader {
                 if n == 0 { break }
                 offset += off_t(n)
                 var start = 0
-                while let nl = JournalReader.newline(in: buffer, from: start, to: n) {
+                while let nl = TableLineReader.newline(in: buffer, from: start, to: n) {
                     if pending.isEmpty {
                         try line(buffer[start..<nl])
                     } else {
