@@ -115,8 +115,9 @@ extension SweepBench {
     /// Rank 0's share after the points, in the same run: a text table (with its topology tables)
     /// rendered from the lines the computing ranks make for it (`SweepOutput.tableLine`: each
     /// point's row formatted, what rank 0 reads since stop 46) against rendering it from the
-    /// journal's lines, as rank 0 did before stop 45; and CSV rendered from journal lines read with `SweepOutput.projection` (a resumed
-    /// sweep's finished points) against reading every line whole.
+    /// journal's lines, as rank 0 did before stop 45; and CSV rendered from journal lines read
+    /// with `SweepOutput.projection` (a resumed sweep's finished points) against reading every
+    /// line whole.
     static func render(_ lines: [String], plan: SweepPlan) -> String {
         func seconds(_ body: () throws -> Void) -> Double {
             let t = KernelBench.threadCPUTime()

@@ -20,14 +20,6 @@ final class TableLineReader {
 
     deinit { _ = close(fd) }
 
-    /// The index of the first newline in buffer[from..<to] (memchr), or nil.
-    static func newline(in buffer: [UInt8], from: Int, to: Int) -> Int? {
-        buffer.withUnsafeBytes { raw -> Int? in
-            guard from < to, let base = raw.baseAddress, let hit = memchr(base + from, 0x0A, to - from) else { return nil }
-            return base.distance(to: UnsafeRawPointer(hit))
-        }
-    }
-
     /// The table entries (`SweepOutput.TableEntry`) in file order, which is index order (the
     /// file is always a run of complete lines for points 0, 1, 2, ...); point `expected` must
     /// come next, or the pass fails.
@@ -50,7 +42,7 @@ final class TableLineReader {
                 if n == 0 { break }
                 offset += off_t(n)
                 var start = 0
-                while let nl = TableLineReader.newline(in: buffer, from: start, to: n) {
+                while let nl = SweepJournal.newline(in: buffer, from: start, to: n) {
                     if pending.isEmpty {
                         try line(buffer[start..<nl])
                     } else {

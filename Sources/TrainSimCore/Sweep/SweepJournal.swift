@@ -50,6 +50,16 @@ public struct SweepJournal: Sendable {
         public static let none = Resumed(lines: [:], prefixCount: 0, prefixBytes: 0)
     }
 
+    /// The index of the first newline in bytes[from..<to] (memchr: a generic search of an array
+    /// slice takes several instructions a byte, a tenth of a resume), or nil. Reading a resumed
+    /// journal and the file of a sweep's table lines both find their lines with it.
+    public static func newline(in bytes: [UInt8], from: Int, to: Int) -> Int? {
+        bytes.withUnsafeBytes { raw -> Int? in
+            guard from < to, to <= raw.count, let base = raw.baseAddress, let hit = memchr(base + from, 0x0A, to - from) else { return nil }
+            return base.distance(to: UnsafeRawPointer(hit))
+        }
+    }
+
     /// Reads a journal written by an earlier run of the same sweep, for `--resume`, keeping every line.
     public static func resume(_ data: Data, plan: SweepPlan, experiment: String, file: String) throws(TrainSimError) -> Resumed {
         var whole: [UInt8]? = [UInt8](data)
@@ -69,15 +79,6 @@ public struct SweepJournal: Sendable {
     /// a result is an error, never silently kept or dropped. The bytes after the last newline
     /// are a line torn by a kill or a full disk (perhaps in the middle of a UTF-8 character):
     /// they are dropped.
-    /// The index of the first newline in `bytes` at or after `from` (memchr: a generic search of
-    /// an array slice takes several instructions a byte, a tenth of a resume), or nil.
-    static func newline(in bytes: [UInt8], from: Int) -> Int? {
-        bytes.withUnsafeBytes { raw -> Int? in
-            guard from < raw.count, let base = raw.baseAddress, let hit = memchr(base + from, 0x0A, raw.count - from) else { return nil }
-            return base.distance(to: UnsafeRawPointer(hit))
-        }
-    }
-
     /// `reports`: the points handed to `prefixLine` carry the report fields the tables and CSV
     /// read (`SweepOutput.projection`), read in the same pass as the check.
     public static func resume(reading read: () throws(TrainSimError) -> [UInt8]?, plan: SweepPlan, experiment: String, file: String,
@@ -91,7 +92,7 @@ public struct SweepJournal: Sendable {
         while let piece = try read() {
             carry += piece
             var start = 0
-            while let newline = Self.newline(in: carry, from: start) {
+            while let newline = Self.newline(in: carry, from: start, to: carry.count) {
                 lineNumber += 1
                 let line = carry[start..<newline]
                 let p = try point(line, experiment: experiment, file: file, lineNumber: lineNumber, reports: reports)

@@ -3,8 +3,8 @@ import Foundation
 extension SweepOutput {
     /// A point as the tables (text, Markdown) show it: its row's cells, formatted; whether it
     /// works and its step time (the header's counts and the fastest point); its report's name (the
-    /// header); and, with a topology axis, the report fields the topology tables read
-    /// (`projection`). The rank that computes a point makes its entry, and sends it as one line
+    /// header); and, where the sweep compares topologies (`comparesTopologies`), the report fields
+    /// the topology tables read (`projection`). The rank that computes a point makes its entry, and sends it as one line
     /// (`line`), so that rank 0 of a sweep neither formats a row nor parses a report (unless the
     /// topology tables need it): it measures, pads and writes. A table rendered from points in
     /// memory (`render`, `--html`) goes through the same entries.
@@ -16,7 +16,7 @@ extension SweepOutput {
         public var step: Double?
         /// The report's `name`, as text.
         public var name: String?
-        /// The report as the topology tables read it, where the sweep has a topology axis.
+        /// The report as the topology tables read it, where the sweep compares topologies.
         public var report: JSONValue?
 
         /// `reports`: the sweep compares topologies (`comparesTopologies`), so the entry keeps
@@ -73,8 +73,6 @@ extension SweepOutput {
     /// "tp=4, topology=h800-ib": a point's axis values with the last part of each axis's path,
     /// from its row's cells (the index, then the axis values).
     static func label(_ cells: [String], plan: SweepPlan) -> String {
-        plan.axes.enumerated().map { k, a in
-            (a.path.split(separator: ".").last.map(String.init) ?? a.path) + "=" + (k + 1 < cells.count ? cells[k + 1] : "")
-        }.joined(separator: ", ")
+        plan.axes.enumerated().map { k, a in a.shortName + "=" + (k + 1 < cells.count ? cells[k + 1] : "") }.joined(separator: ", ")
     }
 }

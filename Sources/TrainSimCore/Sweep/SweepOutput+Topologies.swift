@@ -4,9 +4,10 @@ extension SweepOutput {
     /// With a `cluster.topology` axis of several values that varies fastest (every axis after it
     /// has one value, `comparesTopologies`): for each setting of the other axes, the topologies
     /// side by side on that workload (points that cannot work are left out; the table above says
-    /// why). Points of one setting are consecutive, so only the current setting's points are held. The tables are made while the
-    /// table's first pass reads the points, into an unlinked temporary file, and copied out after
-    /// the main table (`finish`): memory stays flat, and no pass reads the points for them alone.
+    /// why). Points of one setting are consecutive, so only the current setting's points are
+    /// held. The tables are made while the table's first pass reads the points, into an unlinked
+    /// temporary file, and copied out after the main table (`finish`): memory stays flat, and no
+    /// pass reads the points for them alone.
     final class TopologyTables {
         private let t: Int
         private let markdown: Bool
@@ -22,7 +23,7 @@ extension SweepOutput {
             guard SweepOutput.comparesTopologies(plan), let t = plan.axes.firstIndex(where: { $0.path == SweepOutput.topologyAxis }) else { return nil }
             self.t = t
             self.markdown = markdown
-            names = plan.axes.map { a in (a.path.split(separator: ".").last.map(String.init) ?? a.path) + "=" }
+            names = plan.axes.map { $0.shortName + "=" }
             file = try ScratchFile(holding: "the topology tables")
         }
 

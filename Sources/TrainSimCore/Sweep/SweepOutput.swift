@@ -26,9 +26,9 @@ public enum SweepOutput {
 
     /// A point's line for the tables (text, Markdown): its table entry (`TableEntry`), with its
     /// row's cells formatted, and the report fields the tables read (`projection`) only where
-    /// the sweep compares topologies (`reports`, `comparesTopologies`). The rank that computed a point writes it, so rank 0 of a
-    /// sweep formats no row; the tables rendered from these lines are the tables rendered from
-    /// the journal (JSONProjectionTests).
+    /// the sweep compares topologies (`reports`, `comparesTopologies`). The rank that computed a
+    /// point writes it, so rank 0 of a sweep formats no row; the tables rendered from these lines
+    /// are the tables rendered from the journal (JSONProjectionTests).
     public static func tableLine(_ p: SweepPoint, reports: Bool) -> String {
         TableEntry(p, reports: reports).line
     }
