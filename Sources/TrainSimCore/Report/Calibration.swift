@@ -29,6 +29,8 @@ public struct CalibrationResult: Sendable {
     public var predicted: Double
     /// (predicted - published) / published.
     public var error: Double
+    /// The plan's memory at its busiest stage: the published plan ran, so it should fit.
+    public var memory: MemoryBreakdown? = nil
     public var withinTolerance: Bool { abs(error) <= `case`.tolerance }
 }
 
@@ -71,7 +73,10 @@ public enum CalibrationSuite {
     /// TFLOP/s, MFU) count attention with the full score matrix, as their papers do, so they are
     /// compared in that count (`FLOPCount.paper`), not in trainsim's reported one.
     public static func predict(_ c: CalibrationCase) throws(TrainSimError) -> Double {
-        let a = try Analysis.analyze(c.experiment)
+        predict(c, analysis: try Analysis.analyze(c.experiment))
+    }
+
+    static func predict(_ c: CalibrationCase, analysis a: Analysis) -> Double {
         let m = c.experiment.model, seq = c.experiment.training.sequenceLength
         switch c.metric {
         case "hardwareTFLOPsPerDevice":
@@ -87,8 +92,9 @@ public enum CalibrationSuite {
     public static func evaluate(_ cases: [CalibrationCase]) throws(TrainSimError) -> [CalibrationResult] {
         var out: [CalibrationResult] = []
         for c in cases {
-            let p = try predict(c)
-            out.append(CalibrationResult(case: c, predicted: p, error: (p - c.published) / c.published))
+            let a = try Analysis.analyze(c.experiment)
+            let p = predict(c, analysis: a)
+            out.append(CalibrationResult(case: c, predicted: p, error: (p - c.published) / c.published, memory: a.step.memory))
         }
         return out
     }
@@ -129,6 +135,25 @@ public enum CalibrationSuite {
         return s
     }
 
+    /// The published plans trainsim's memory model finds out of memory. Each ran, so each is an
+    /// error of the model (or of the case's reading of an unstated setting).
+    public static func outOfMemory(_ results: [CalibrationResult]) -> [CalibrationResult] {
+        results.filter { $0.memory.map { !$0.fits } ?? false }
+    }
+
+    /// The lines that say how many published plans fit, and which do not with what they need.
+    static func memoryLines(_ results: [CalibrationResult], markdown: Bool) -> String {
+        let over = outOfMemory(results), known = results.filter { $0.memory != nil }.count
+        if over.isEmpty { return "\nevery published plan fits in trainsim's memory model (\(known) of \(known))\n" }
+        var s = "\npublished plans trainsim finds out of memory (each ran, so each is an error of the memory model): \(over.count) of \(known)\n"
+        for r in over {
+            let m = r.memory!
+            let need = String(format: "needs %.1f GiB per device, has %.1f (stage %d)", m.peakGiB, m.capacityGiB, m.stage)
+            s += markdown ? "- \(r.case.id): \(need)\n" : "  " + r.case.id.padding(toLength: 24, withPad: " ", startingAt: 0) + need + "\n"
+        }
+        return s
+    }
+
     public static func render(_ results: [CalibrationResult], format: ReportFormat) -> String {
         let held = results.filter { !$0.case.calibration }.map { abs($0.error) }
         let all = results.map { abs($0.error) }
@@ -145,6 +170,7 @@ public enum CalibrationSuite {
                          ("tolerance", .number(r.case.tolerance)), ("withinTolerance", .bool(r.withinTolerance)),
                          ("calibration", .bool(r.case.calibration)), ("family", .string(r.case.family)), ("stack", .string(r.case.stack)),
                          ("kind", .string(r.case.kind)), ("source", .string(r.case.source))]
+                        + (r.memory.map { [("peakGiBPerDevice", JSONValue.number(Analysis.round($0.peakGiB))), ("fits", .bool($0.fits))] } ?? [])
                         + (r.case.reading.map { [("reading", JSONValue.string($0))] } ?? []))
             }
             return JSONWriter.write(.object([("cases", .array(rows)), ("medianAbsError", .number(Analysis.round(median(all)))),
@@ -152,10 +178,12 @@ public enum CalibrationSuite {
                                              ("maxAbsError", .number(Analysis.round(all.max() ?? 0))),
                                              ("maxAbsErrorHeldOut", .number(Analysis.round(held.max() ?? 0))),
                                              ("byFamily", groupJSON(byFamily)), ("byStack", groupJSON(byStack)), ("byKind", groupJSON(byKind)),
-                                             ("outsideTolerance", .array(results.filter { !$0.withinTolerance }.map { .string($0.case.id) }))])) + "\n"
+                                             ("outsideTolerance", .array(results.filter { !$0.withinTolerance }.map { .string($0.case.id) })),
+                                             ("outOfMemory", .array(outOfMemory(results).map { .string($0.case.id) }))])) + "\n"
         case .csv:
-            return "id,metric,published,predicted,error,tolerance,calibration\n" + results.map {
-                "\($0.case.id),\($0.case.metric),\(JSONWriter.number($0.case.published)),\(JSONWriter.number(Analysis.round($0.predicted))),\(JSONWriter.number(Analysis.round($0.error))),\(JSONWriter.number($0.case.tolerance)),\($0.case.calibration)"
+            return "id,metric,published,predicted,error,tolerance,calibration,peakGiBPerDevice,fits\n" + results.map {
+                "\($0.case.id),\($0.case.metric),\(JSONWriter.number($0.case.published)),\(JSONWriter.number(Analysis.round($0.predicted))),\(JSONWriter.number(Analysis.round($0.error))),\(JSONWriter.number($0.case.tolerance)),\($0.case.calibration),"
+                    + ($0.memory.map { "\(JSONWriter.number(Analysis.round($0.peakGiB))),\($0.fits)" } ?? ",")
             }.joined(separator: "\n") + "\n"
         case .md, .text:
             var s = format == .md ? "| case | metric | published | predicted | error | tolerance | role |\n|---|---|---|---|---|---|---|\n" : ""
@@ -173,6 +201,7 @@ public enum CalibrationSuite {
             s += String(format: "\nmedian |error| %.1f %% over all %d cases; %.1f %% over the %d held-out cases (worst %.1f %%); worst of all %.1f %%\n",
                         median(all) * 100, all.count, median(held) * 100, held.count, (held.max() ?? 0) * 100, (all.max() ?? 0) * 100)
             if format == .text { s += groupTable("device family", byFamily) + groupTable("stack", byStack) + groupTable("model kind", byKind) }
+            s += memoryLines(results, markdown: format == .md)
             let files = Array(Set(results.filter { $0.case.reading != nil }.map(\.case.file))).sorted()
             if !files.isEmpty {
                 s += "* the source leaves a setting unstated; how it was read, and why, is the case's \"reading\" in " + files.joined(separator: " / ") + "\n"
