@@ -44,6 +44,15 @@ extension SweepBench {
             + "(\(works) work; \(bytes / plan.count) bytes of JSON a point; \(evaluator.timelineHits) steps reused a timeline simulated before); the old path (files re-read and re-decoded per point, "
             + "every 13th point): \(Int(slow.rounded())) per CPU-second: \(String(format: "%.1f", fast / slow))x\n"
 
+        // The same points with `--skip-out-of-memory`: those that do not fit are not simulated.
+        let skipping = SweepEvaluator(plan)
+        skipping.skipOutOfMemory = true
+        let t2 = KernelBench.threadCPUTime()
+        for i in 0..<plan.count { _ = SweepTally.encode(skipping.evaluate(i), experiment: "0123456789abcdef") }
+        let skipRate = Double(plan.count) / max(KernelBench.threadCPUTime() - t2, 1e-9)
+        out += "  with --skip-out-of-memory (points that do not fit are not simulated): \(Int(skipRate.rounded())) points per CPU-second: "
+            + "\(String(format: "%.1f", skipRate / fast))x the full sweep\n"
+
         out += render(kept, plan: plan)
 
         guard let binary else { return out }

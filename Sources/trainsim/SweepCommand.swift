@@ -46,6 +46,9 @@ struct SweepCommand: ParsableCommand {
     @Flag(name: .long, help: "Keep the points already in the output (or FILE.jsonl) and compute only the missing ones.")
     var resume = false
 
+    @Flag(name: .long, help: "Do not simulate points whose plan does not fit in memory: they keep their status, reason, memory and plan, without step figures. Faster where many points do not fit; a resumed sweep must use the same setting.")
+    var skipOutOfMemory = false
+
     @Flag(name: .long, help: "After the sweep, print on stderr the points per second and the CPU seconds of the busiest rank (what `trainsim bench sweep` reads).")
     var timing = false
 
@@ -81,7 +84,8 @@ struct SweepCommand: ParsableCommand {
             do {
                 if out.format != .json { try OutputFile.check(out.output) }
                 try OutputFile.check(html)
-                experiment = plan.fingerprint()
+                // Lines of points not simulated differ from simulated ones: a resume may not mix them.
+                experiment = skipOutOfMemory ? FNV1a.hex(Array((plan.fingerprint() + "\nskip-out-of-memory").utf8)) : plan.fingerprint()
                 if rowFormat != nil { rows = try OutputFile.temporary() }
                 // A resumed file's lines are counted as they are read; only --html keeps them. For a
                 // sweep printed as CSV or tables each point comes with the report fields its row
@@ -138,6 +142,7 @@ struct SweepCommand: ParsableCommand {
         // computing side sees a failed write through a lock.
         let failed = WriteFailure()
         let evaluator = SweepEvaluator(plan)
+        evaluator.skipOutOfMemory = skipOutOfMemory
         WorkQueue(mpi: Ranks.mpi, maxChunk: 64).run(count: todo, work: { k in
             if failed.isSet { return nil }
             return SweepTally.encode(evaluator.evaluate(point(k)), experiment: experiment, rows: rowFormat, reports: reports, journal: journalLines)

@@ -69,6 +69,36 @@ final class SweepEvaluatorTests: XCTestCase {
     /// decode alone (its model comes only from an axis, its training is wrong until an axis sets
     /// it), the raw data and reliability objects, and errors in several sections of one point all
     /// give the lines a whole decode gives.
+    /// `--skip-out-of-memory`: points that fit, and invalid ones, get exactly their simulated line;
+    /// a point that does not fit keeps its status, reason, memory and plan, and has no step figures.
+    func testSkippingPointsThatDoNotFitChangesOnlyThem() throws {
+        let text = """
+        {\(SweepPlanTests.base), "sweep": {
+          "model": ["llama3-8b", "llama3-70b"], "cluster.topology": ["h800-ib", "cloudmatrix384"], "cluster.devices": [64, 63],
+          "parallelism.tp": [1, 2, 8], "training.microBatchSequences": [1, 4]
+        }}
+        """
+        let plan = try SweepPlan(document: try JSONParser.parse(text), file: "test.json", folder: nil)
+        let full = SweepEvaluator(plan), skipping = SweepEvaluator(plan)
+        skipping.skipOutOfMemory = true
+        var skipped = 0, kept = 0
+        for i in 0..<plan.count {
+            let a = full.evaluate(i), b = skipping.evaluate(i)
+            XCTAssertEqual(a.status, b.status, "point \(i)")
+            guard a.status == .outOfMemory else { XCTAssertEqual(a.jsonLine, b.jsonLine, "point \(i)"); kept += 1; continue }
+            skipped += 1
+            XCTAssertEqual(a.reason, b.reason, "point \(i)")
+            XCTAssertEqual(b.report?["memory"], a.report?["memory"], "point \(i)")
+            XCTAssertEqual(b.report?["plan"], a.report?["plan"], "point \(i)")
+            XCTAssertEqual(b.report?["name"], a.report?["name"], "point \(i)")
+            XCTAssertNil(b.metric("stepTimeSeconds"), "point \(i)")
+            XCTAssertEqual(SweepOutput.row(b).last, SweepOutput.row(a).last, "point \(i)")
+            XCTAssertEqual(SweepOutput.row(b)[SweepOutput.row(b).count - 2], SweepOutput.row(a)[SweepOutput.row(a).count - 2], "memory cell of point \(i)")
+        }
+        XCTAssertGreaterThan(skipped, 5)
+        XCTAssertGreaterThan(kept, 5)
+    }
+
     func testPartialReadsGiveTheWholeDecodesLines() throws {
         let texts = [
             // No model in the base: every point decodes whole.

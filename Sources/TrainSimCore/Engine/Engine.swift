@@ -37,6 +37,13 @@ public struct Engine: Sendable {
 
     public func step() -> StepResult { step(memory: nil) }
 
+    /// The memory peak `step()` reports, without simulating the step.
+    public func memory() -> MemoryBreakdown {
+        let e = experiment, par = e.parallelism
+        let layout = StageLayout(layers: e.model.layers, pp: par.pp, vpp: par.vpp, split: par.layerSplit)
+        return MemoryModel(e: e, device: compute.device, params: ParameterCount(e.model), layout: layout).peak(microBatches: e.microBatches)
+    }
+
     /// Simulates every micro-batch instead of extending the steady state (the trace does).
     public var fullTimeline = false
     /// Whether concurrent collectives share the links (`LinkSharing`); off, each runs at its speed

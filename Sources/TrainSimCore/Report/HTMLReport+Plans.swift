@@ -64,12 +64,12 @@ extension HTMLReport {
         return Pareto.front(scored).map(\.id)
     }
 
-    /// Step time against cost, every plan with a report; the Pareto front marked and joined.
+    /// Step time against cost, every plan with a step time and a cost; the Pareto front marked and joined.
     static func scatter(_ entries: [PlanEntry], front: [Int], what: String) -> String {
         let cost = costKey(entries)
         let frontSet = Set(front)
         let drawn = entries.indices.filter { entries[$0].seconds != nil && entries[$0].cost(cost.path) != nil }
-        guard !drawn.isEmpty else { return "<p>No plan has a report to draw.</p>" }
+        guard !drawn.isEmpty else { return "<p>No plan has a step time and a cost to draw.</p>" }
         func point(_ i: Int, radius: Double = 3.5, count: Int = 1) -> SVGChart.Point {
             let e = entries[i], t = e.seconds!, c = e.cost(cost.path)!
             let color = frontSet.contains(i) ? "#e15759" : e.ok ? "#4e79a7" : "#bab0ac"
@@ -77,7 +77,7 @@ extension HTMLReport {
             return SVGChart.Point(x: t, y: c, color: color, radius: radius, title: title)
         }
         var points: [SVGChart.Point] = []
-        var note = "\(drawn.count) \(what) with a report; red: the time-cost Pareto front (\(front.count)), no other plan is both faster and cheaper; "
+        var note = "\(drawn.count) \(what) with a step time and a cost; red: the time-cost Pareto front (\(front.count)), no other plan is both faster and cheaper; "
             + "blue: plans that fit; grey: out of memory."
         let others = drawn.filter { !frontSet.contains($0) }
         if drawn.count <= scatterMarkLimit {

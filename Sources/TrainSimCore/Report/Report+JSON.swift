@@ -1,6 +1,35 @@
 import Foundation
 
 extension Analysis {
+    /// The report's `memory` object.
+    static func memoryJSON(_ m: MemoryBreakdown) -> JSONValue {
+        func n(_ x: Double) -> JSONValue { .number(Analysis.round(x)) }
+        return .object([
+            ("peakGiBPerDevice", n(m.peakGiB)), ("fits", .bool(m.fits)), ("capacityGiB", n(m.capacityGiB)),
+            ("weightsGiB", n(m.weightsGiB)), ("gradientsGiB", n(m.gradientsGiB)), ("optimizerGiB", n(m.optimizerGiB)),
+            ("activationsGiB", n(m.activationsGiB)), ("logitsGiB", n(m.logitsGiB)), ("reservedGiB", n(m.reservedGiB)),
+            ("peakStage", .number(Double(m.stage))),
+        ])
+    }
+
+    /// The report's `plan` object.
+    static func planJSON(_ e: Experiment, network: String, microBatches: Int) -> JSONValue {
+        .object([
+            ("devices", .number(Double(e.cluster.devices))), ("topology", .string(e.cluster.topology.id)),
+            ("accelerator", .string(e.cluster.topology.device.name)), ("network", .string(network)),
+            ("tp", .number(Double(e.parallelism.tp))), ("pp", .number(Double(e.parallelism.pp))),
+            ("vpp", .number(Double(e.parallelism.vpp))), ("dp", .number(Double(e.parallelism.dp))),
+            ("ep", .number(Double(e.parallelism.ep))), ("cp", .number(Double(e.parallelism.cp))),
+            ("cpAlgorithm", .string(e.parallelism.cpAlgorithm.rawValue)),
+            ("sequenceParallel", .bool(e.parallelism.sequenceParallel)), ("zero", .number(Double(e.parallelism.zero))),
+            ("zeroShardGroup", .number(Double(e.parallelism.zeroShardGroup ?? e.parallelism.dp * e.parallelism.cp))),
+            ("schedule", .string(e.parallelism.schedule.rawValue)), ("microBatches", .number(Double(microBatches))),
+            ("precision", .string(e.training.precision.rawValue)), ("recompute", .string(e.training.recompute.rawValue)),
+            ("attention", .string(e.training.attention.rawValue)), ("framework", .string(e.training.framework.id)),
+        ] + (e.training.recomputeLimit.map { [("recomputeLayers", .number(Double($0)))] } ?? [])
+          + (e.model.moe != nil ? [("etp", .number(Double(e.parallelism.etp)))] : []))
+    }
+
     /// The report as the DESIGN fixes it: SI units, fractions 0..1, keys in a stable order.
     public func reportJSON() -> JSONValue {
         let e = experiment, s = step, r = run, b = s.breakdown, m = s.memory
@@ -26,12 +55,7 @@ extension Analysis {
                 ("pricePerDeviceHour", n(r.pricePerDeviceHour)), ("electricityPricePerKWh", n(r.electricityPricePerKWh)),
                 ("pricing", .string(r.pricing)), ("priceSource", .string(r.priceSource)),
             ])),
-            ("memory", .object([
-                ("peakGiBPerDevice", n(m.peakGiB)), ("fits", .bool(m.fits)), ("capacityGiB", n(m.capacityGiB)),
-                ("weightsGiB", n(m.weightsGiB)), ("gradientsGiB", n(m.gradientsGiB)), ("optimizerGiB", n(m.optimizerGiB)),
-                ("activationsGiB", n(m.activationsGiB)), ("logitsGiB", n(m.logitsGiB)), ("reservedGiB", n(m.reservedGiB)),
-                ("peakStage", .number(Double(m.stage))),
-            ])),
+            ("memory", Self.memoryJSON(m)),
             ("breakdown", .object([
                 ("compute", n(b.compute)), ("bubble", n(b.bubble)), ("tp", n(b.tp)), ("pp", n(b.pp)),
                 ("dp", n(b.dp)), ("ep", n(b.ep)), ("cp", n(b.cp)), ("optimizer", n(b.optimizer)),
@@ -46,20 +70,7 @@ extension Analysis {
             ("linkTiers", .object(s.tierBusySeconds.keys.sorted().map { k in
                 (k, .object([("busySeconds", n(s.tierBusySeconds[k]!)), ("utilization", n(s.tierBusySeconds[k]! / max(s.stepSeconds, 1e-30)))]))
             })),
-            ("plan", .object([
-                ("devices", .number(Double(e.cluster.devices))), ("topology", .string(e.cluster.topology.id)),
-                ("accelerator", .string(e.cluster.topology.device.name)), ("network", .string(s.networkBackend)),
-                ("tp", .number(Double(e.parallelism.tp))), ("pp", .number(Double(e.parallelism.pp))),
-                ("vpp", .number(Double(e.parallelism.vpp))), ("dp", .number(Double(e.parallelism.dp))),
-                ("ep", .number(Double(e.parallelism.ep))), ("cp", .number(Double(e.parallelism.cp))),
-                ("cpAlgorithm", .string(e.parallelism.cpAlgorithm.rawValue)),
-                ("sequenceParallel", .bool(e.parallelism.sequenceParallel)), ("zero", .number(Double(e.parallelism.zero))),
-                ("zeroShardGroup", .number(Double(e.parallelism.zeroShardGroup ?? e.parallelism.dp * e.parallelism.cp))),
-                ("schedule", .string(e.parallelism.schedule.rawValue)), ("microBatches", .number(Double(s.microBatches))),
-                ("precision", .string(e.training.precision.rawValue)), ("recompute", .string(e.training.recompute.rawValue)),
-                ("attention", .string(e.training.attention.rawValue)), ("framework", .string(e.training.framework.id)),
-            ] + (e.training.recomputeLimit.map { [("recomputeLayers", .number(Double($0)))] } ?? [])
-              + (e.model.moe != nil ? [("etp", .number(Double(e.parallelism.etp)))] : []))),
+            ("plan", Self.planJSON(e, network: s.networkBackend, microBatches: s.microBatches)),
             ("model", .object([
                 ("name", .string(e.model.name)), ("parameters", n(s.parameters)), ("activeParameters", n(s.activeParameters)),
                 ("modelFLOPsPerToken", n(s.modelFLOPsPerToken)), ("hardwareFLOPsPerToken", n(s.hardwareFLOPsPerToken)),

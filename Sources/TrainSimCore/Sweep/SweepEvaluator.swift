@@ -30,6 +30,10 @@ public final class SweepEvaluator {
     /// memory does not grow with the sweep.
     private var lastStep: (key: [Int], step: StepResult)?
 
+    /// Points whose plan does not fit in memory are not simulated (`--skip-out-of-memory`): they
+    /// keep their status, reason, memory and plan (``SweepPoint/init(index:assignment:notSimulated:memory:network:)``).
+    public var skipOutOfMemory = false
+
     public init(_ plan: SweepPlan) {
         self.plan = plan
         clusterAxes = plan.axes.indices.filter { plan.axes[$0].path == "cluster" || plan.axes[$0].path.hasPrefix("cluster.") }
@@ -48,12 +52,22 @@ public final class SweepEvaluator {
                 if builder == nil { builder = SweepPointBuilder(plan) }
                 let e = try builder!.experiment(plan.document(at: index))
                 let built = try cluster(for: e, coordinates: coordinates)
+                var known: MemoryBreakdown?, engine: Engine?
+                if skipOutOfMemory {
+                    engine = Engine(e, cluster: built.cluster, network: built.network)
+                    let m = engine!.memory()
+                    guard m.fits else {
+                        return SweepPoint(index: index, assignment: assignment, notSimulated: e, memory: m, network: built.network.name)
+                    }
+                    known = m
+                }
                 let key = stepAxes.map { coordinates[$0] }
                 let a: Analysis
                 if let last = lastStep, last.key == key {
                     a = Analysis(experiment: e, step: last.step, run: RunEstimate(experiment: e, step: last.step))
                 } else {
-                    a = Analysis.analyze(e, cluster: built.cluster, network: built.network)
+                    let step = (engine ?? Engine(e, cluster: built.cluster, network: built.network)).step(memory: known)
+                    a = Analysis(experiment: e, step: step, run: RunEstimate(experiment: e, step: step))
                     lastStep = (key, a.step)
                 }
                 let whole = try? WholeRun.wholeRun(for: a)

@@ -58,7 +58,7 @@ extension SweepJournal {
             throw TrainSimError(file: file, path: at, "not a sweep result with an experiment fingerprint; remove the file to start over")
         }
         guard written == experiment else {
-            throw TrainSimError(file: file, path: at, "written for another experiment (fingerprint \(written); this experiment and the data files it reads give \(experiment)): an input changed since; remove the file to start over, or resume with the same inputs")
+            throw TrainSimError(file: file, path: at, "written for another experiment (fingerprint \(written); this experiment and the data files it reads give \(experiment)): an input changed since; remove the file to start over, or resume with the same inputs (and the same --skip-out-of-memory setting)")
         }
         do { return try SweepPoint(json: v) } catch { throw TrainSimError(file: file, path: at, error.message) }
     }

@@ -125,7 +125,8 @@ public enum SweepOutput {
                   p.metric("cost.total").map { Fmt.money($0, cur) } ?? "",
                   p.metric("memory.peakGiBPerDevice").map { Fmt.fixed($0, 1) } ?? ""]
         } else {
-            r += ["", "", "", "", "", ""]
+            // Not simulated (`--skip-out-of-memory`): its memory, without step figures.
+            r += ["", "", "", "", "", p.metric("memory.peakGiBPerDevice").map { Fmt.fixed($0, 1) } ?? ""]
         }
         r.append(p.reason ?? "")
         return r

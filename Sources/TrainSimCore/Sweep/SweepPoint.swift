@@ -28,11 +28,7 @@ public struct SweepPoint: Sendable {
     /// compact `wholeRun` object (the full section, with its sources, is `trainsim run`'s).
     public init(index: Int, assignment: [(path: String, value: JSONValue)], analysis a: Analysis, whole: WholeRun? = nil) {
         var reason: String?
-        if !a.fits {
-            let m = a.step.memory
-            reason = "needs \(Fmt.fixed(m.peakGiB, 1)) GiB per device; \(a.experiment.cluster.topology.device.name) has "
-                + "\(Fmt.fixed(m.capacityGiB, 1)) GiB (out of memory)"
-        }
+        if !a.fits { reason = Self.outOfMemoryReason(a.step.memory, device: a.experiment.cluster.topology.device.name) }
         var report = a.reportJSON().removing("collectives")
         if let w = whole {
             func n(_ x: Double) -> JSONValue { .number(Analysis.round(x)) }
@@ -42,6 +38,19 @@ public struct SweepPoint: Sendable {
             ]))
         }
         self.init(index: index, assignment: assignment, status: a.fits ? .ok : .outOfMemory, reason: reason, report: report)
+    }
+
+    /// A point whose plan does not fit and was not simulated (`trainsim sweep --skip-out-of-memory`):
+    /// the reason a simulated one would give, and a report of its name, memory and plan only.
+    public init(index: Int, assignment: [(path: String, value: JSONValue)], notSimulated e: Experiment, memory m: MemoryBreakdown, network: String) {
+        let reason = Self.outOfMemoryReason(m, device: e.cluster.topology.device.name)
+        let report = JSONValue.object([("name", .string(e.name)), ("memory", Analysis.memoryJSON(m)),
+                                       ("plan", Analysis.planJSON(e, network: network, microBatches: e.microBatches))])
+        self.init(index: index, assignment: assignment, status: .outOfMemory, reason: reason, report: report)
+    }
+
+    static func outOfMemoryReason(_ m: MemoryBreakdown, device: String) -> String {
+        "needs \(Fmt.fixed(m.peakGiB, 1)) GiB per device; \(device) has \(Fmt.fixed(m.capacityGiB, 1)) GiB (out of memory)"
     }
 
     /// An error as a point's reason: key path and message, without the file name every point shares.
