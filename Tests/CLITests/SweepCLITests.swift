@@ -56,6 +56,30 @@ final class SweepCLITests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: partial, encoding: .utf8), resumed)
     }
 
+    /// `--skip-out-of-memory` on 2 ranks: the points that do not fit (tp 2 here) keep their reason
+    /// and memory without step figures, the others are the full sweep's; a resume with the other
+    /// setting is refused with one line that names the flag (the lines' fingerprints differ).
+    func testSkippingPointsThatDoNotFitAndItsResume() throws {
+        let full = try run(["sweep", Self.sweepFile, "--format", "csv"])
+        let path = folder.appendingPathComponent("skip.csv").path
+        let skip = try run(["sweep", Self.sweepFile, "--format", "csv", "--skip-out-of-memory", "--output", path], ranks: 2)
+        XCTAssertEqual(skip.status, 0, skip.err)
+        let a = full.out.split(separator: "\n"), b = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(a.count, b.count)
+        var skipped = 0
+        for (x, y) in zip(a, b) where x != y {
+            skipped += 1
+            XCTAssertTrue(y.contains(",out-of-memory,needs "), String(y))
+            XCTAssertTrue(x.contains(",out-of-memory,"), String(x))
+        }
+        XCTAssertEqual(skipped, 3, "the three tp 2 points")
+        let other = try run(["sweep", Self.sweepFile, "--format", "csv", "--output", path, "--resume"])
+        XCTAssertEqual(other.status, 2, other.err)
+        let lines = other.err.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, other.err)
+        XCTAssertTrue(other.err.contains("--skip-out-of-memory"), other.err)
+    }
+
     /// CSV lines come from the ranks that computed the points, and from the journal for the points
     /// a resumed sweep finds done (in order, and after a gap): the file equals the whole sweep's.
     /// A resumed sweep printed as CSV or as a table (each row made by the rank that computed its
