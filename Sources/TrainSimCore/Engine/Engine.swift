@@ -109,7 +109,7 @@ public struct Engine: Sendable {
         }
         var busy: [String: Double] = [:]
         for (t, name) in graph.tierNames.enumerated() where tl.tierBusy[t] > 0 { busy[name] = tl.tierBusy[t] }
-        let mem = known ?? MemoryModel(e: e, device: dev, params: params, layout: layout).peak(microBatches: mb)
+        let mem = known ?? memory()
         return StepResult(stepSeconds: step, breakdown: bd, memory: mem, microBatches: mb, tokensPerStep: tokens,
                           modelFLOPsPerToken: mf, hardwareFLOPsPerToken: hf, parameters: params.total,
                           activeParameters: params.active, stageForwardSeconds: fwd, stageBackwardSeconds: bwd,

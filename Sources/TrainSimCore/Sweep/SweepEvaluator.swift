@@ -52,10 +52,10 @@ public final class SweepEvaluator {
                 if builder == nil { builder = SweepPointBuilder(plan) }
                 let e = try builder!.experiment(plan.document(at: index))
                 let built = try cluster(for: e, coordinates: coordinates)
-                var known: MemoryBreakdown?, engine: Engine?
+                let engine = Engine(e, cluster: built.cluster, network: built.network)
+                var known: MemoryBreakdown?
                 if skipOutOfMemory {
-                    engine = Engine(e, cluster: built.cluster, network: built.network)
-                    let m = engine!.memory()
+                    let m = engine.memory()
                     guard m.fits else {
                         return SweepPoint(index: index, assignment: assignment, notSimulated: e, memory: m, network: built.network.name)
                     }
@@ -66,7 +66,7 @@ public final class SweepEvaluator {
                 if let last = lastStep, last.key == key {
                     a = Analysis(experiment: e, step: last.step, run: RunEstimate(experiment: e, step: last.step))
                 } else {
-                    let step = (engine ?? Engine(e, cluster: built.cluster, network: built.network)).step(memory: known)
+                    let step = engine.step(memory: known)
                     a = Analysis(experiment: e, step: step, run: RunEstimate(experiment: e, step: step))
                     lastStep = (key, a.step)
                 }

@@ -81,14 +81,6 @@ public enum SweepOutput {
         return SweepPoint.text(v)
     }
 
-    static func field(_ p: SweepPoint, _ path: [String]) -> String {
-        guard let v = p.report?.value(at: path) else { return "" }
-        return SweepPoint.text(v)
-    }
-
-    /// The metric columns' key paths, split once.
-    static let metricPaths = metricColumns.map { $0.split(separator: ".").map(String.init) }
-
     public static func csv(_ points: [SweepPoint], plan: SweepPlan) -> String { render(points, plan: plan, format: .csv) }
 
     static func csv(_ points: Points, plan: SweepPlan, to emit: @escaping (String) throws -> Void) throws {
@@ -107,7 +99,7 @@ public enum SweepOutput {
     public static func csvRow(_ p: SweepPoint) -> String {
         var row = [String(p.index)] + p.assignment.map { SweepPoint.text($0.value) }
         row += [p.status.rawValue, p.reason ?? ""]
-        row += metricPaths.map { field(p, $0) }
+        row += metricColumns.map { field(p, $0) }
         return row.map(csvField).joined(separator: ",") + "\n"
     }
 
