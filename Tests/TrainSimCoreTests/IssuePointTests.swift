@@ -216,4 +216,52 @@ final class IssuePointTests: XCTestCase {
         // ZeRO-3 is unchanged by the key: a gather before every forward and every backward.
         XCTAssertEqual(try gathers("\"pytorch-fsdp\"", zero: 3).calls, try gathers("{\"stack\": \"pytorch-fsdp\", \"zero2ReshardAfterBackward\": false}", zero: 3).calls)
     }
+
+    /// Megatron's interleaved schedule with align_grad_reduce (schedules.py backward_step_helper):
+    /// no bucket is reduced while its chunk's last backward runs; each chunk's whole reduction is
+    /// launched after the backward `pp_rank` virtual micro-batches after the chunk's last one, and
+    /// those past the schedule's end after the rank's last compute.
+    func testAlignedGradientReductionLaunchesPPRankBackwardsLater() throws {
+        func engine(_ align: Bool) throws -> Engine {
+            try Engine(try experiment("""
+            {"model": "llama3-8b", "training": {"tokens": 1e12, "sequenceLength": 4096, "globalBatchSequences": 16, "microBatchSequences": 1,
+              "precision": "bf16", "recompute": "none", "framework": {"stack": "megatron-core", "alignGradReduce": \(align)}},
+             "cluster": {"topology": "a100-80g-ib", "devices": 64},
+             "parallelism": {"tp": 8, "pp": 4, "vpp": 2, "zero": 1, "schedule": "interleaved"}}
+            """))
+        }
+        /// Per rank, the (micro-batch, virtual stage) of the computes the gradient reduce-scatters wait for.
+        func launches(_ engine: Engine) -> [Set<[Int32]>] {
+            let m = engine.experiment.microBatches
+            let g = engine.simulate(microBatches: m, optimizer: engine.optimizerSecondsPerStage()).graph
+            let per = Int(TaskGraph.streamsPerStage)
+            var out = [Set<[Int32]>](repeating: [], count: engine.experiment.parallelism.pp)
+            for i in 0..<g.count where g.category[i] == .dp && Int(g.stream[i]) % per == Int(TaskGraph.Stream.dpReduce.rawValue)
+                && g.request[i] >= 0 && g.requests[Int(g.request[i])].kind == .reduceScatter {
+                for d in g.deps[Int(g.depStart[i])..<Int(g.depStart[i + 1])] where g.category[Int(d)] == .compute {
+                    out[Int(g.stage[i])].insert([g.microBatch[Int(d)], g.virtualStage[Int(d)]])
+                }
+            }
+            return out
+        }
+        let aligned = try engine(true), free = try engine(false)
+        let par = aligned.experiment.parallelism, m = aligned.experiment.microBatches
+        XCTAssertEqual(m, 8)
+        let order = PipelineOrder(pp: par.pp, vpp: par.vpp, microBatches: m, schedule: par.schedule, group: par.group)
+        /// Per rank, the backwards `offset` after each chunk's last (the rank's last if past the end).
+        func expected(offset: (Int) -> Int) -> [Set<[Int32]>] {
+            (0..<par.pp).map { r in
+                let backwards = order.ops(rank: r, pairSteadyState: false).filter { $0.pass == .backward }
+                return Set(Set(backwards.map(\.virtualStage)).map { vs in
+                    let at = backwards[min(backwards.lastIndex { $0.virtualStage == vs }! + offset(r), backwards.count - 1)]
+                    return [at.microBatch, at.virtualStage]
+                })
+            }
+        }
+        XCTAssertEqual(launches(aligned), expected { $0 })
+        // Without alignment each chunk's reduction starts in its own last backward.
+        XCTAssertEqual(launches(free), expected { _ in 0 })
+        XCTAssertNotEqual(expected { $0 }, expected { _ in 0 })
+        XCTAssertGreaterThanOrEqual(aligned.step().breakdown.dp, free.step().breakdown.dp)
+    }
 }

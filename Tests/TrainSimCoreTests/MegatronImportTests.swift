@@ -242,6 +242,23 @@ final class MegatronImportTests: XCTestCase {
         }
     }
 
+    /// Megatron's `--no-align-grad-reduce` turns the interleaved schedule's aligned gradient
+    /// reductions off; the emitted block says so, and reads back.
+    func testNoAlignGradReduceBothWays() throws {
+        var x = try Experiment.load(path: Self.root.appendingPathComponent("Experiments/llama3-405b-h100-wholerun.json").path)
+        x.parallelism.schedule = .interleaved
+        x.parallelism.vpp = 2
+        XCTAssertTrue(x.training.framework.alignGradReduce, "Megatron's default")
+        x.training.framework.overlapGradReduce = true
+        x.training.framework.alignGradReduce = false
+        let text = LaunchArguments.render(x, flavour: .megatron)
+        XCTAssertTrue(text.contains("--no-align-grad-reduce"), text)
+        let y = try decode(try MegatronImport.read(text, file: "emitted.sh", options: .init(topology: x.cluster.topologyReference)))
+        XCTAssertFalse(y.training.framework.alignGradReduce)
+        x.training.framework.alignGradReduce = true
+        XCTAssertFalse(LaunchArguments.render(x, flavour: .megatron).contains("align-grad-reduce"))
+    }
+
     /// Hostile scripts end in an answer, never a trap or a hang: unterminated quotes and
     /// expansions, arithmetic nested past any sense or dividing Int.min by -1, a device count
     /// that overflows, a --moe-layer-freq that would repeat a list 10^12 times, a large file.

@@ -216,6 +216,7 @@ public struct MegatronImport: Sendable {
         framework.append(("tpCommOverlap", .bool(mindspeed ? a.flag("--use-mc2", "--use-ascend-mc2", "--use-ascend-coc") : a.flag("--tp-comm-overlap"))))
         if a.flag("--grad-reduce-in-bf16") { framework.append(("gradReduceBytes", .number(2))) }
         if a.flag("--fp8-param-gather") { framework.append(("fp8Params", .bool(true))) }
+        if a.flag("--no-align-grad-reduce") { framework.append(("alignGradReduce", .bool(false))) }
         if a.flag("--overlap-moe-expert-parallel-comm", "--moe-fb-overlap") { framework.append(("moeAllToAllOverlap", .bool(true))) }
         let deepep = a.flag("--moe-enable-deepep")
         if let d = try a.string("--moe-token-dispatcher-type") {

@@ -51,6 +51,12 @@ public struct FrameworkSpec: Sendable, Equatable {
     /// asynchronously too (Megatron --overlap-p2p-communication-warmup-flush); false: each waits
     /// to complete before the rank's next compute, and only the steady state's are overlapped.
     public var p2pOverlapWarmupFlush: Bool = false
+    /// Interleaved schedule with overlapped gradient reduction: each model chunk's gradient
+    /// reduction is launched, whole, after the backward of the virtual micro-batch `pp_rank` later
+    /// than the chunk's last one (or after the schedule), so every pipeline rank launches together
+    /// (Megatron `align_grad_reduce`, schedules.py `backward_step_helper`); false: each bucket as
+    /// its gradients are ready in the chunk's last backward.
+    public var alignGradReduce: Bool = false
     /// Gradients are reduced after every micro-batch's backward (FSDP without no_sync, DeepSpeed ZeRO-2/3) instead of only the last.
     public var gradReduceEveryMicroBatch: Bool = false
     /// ZeRO-3/FSDP: the next unit's parameter all-gather is prefetched one unit ahead (FSDP backward prefetch / forward prefetch).
@@ -124,6 +130,7 @@ public struct FrameworkSpec: Sendable, Equatable {
         var f = FrameworkSpec(id: "megatron-core", name: "Megatron-Core (reference)", efficiencyFactor: 1, source: nil)
         f.tpAsyncBackward = true
         f.overlapGradReduce = true
+        f.alignGradReduce = true
         f.bucketParametersPerRank = 1e6
         f.moeHostSyncUs = 100
         f.moeAllToAllOverlapRequires = "megatron-core"
@@ -161,6 +168,7 @@ public struct FrameworkSpec: Sendable, Equatable {
          ("commLaunchUs", .number(\.commLaunchUs, 0...10_000, positive: false)),
          ("p2pBlocking", .bool(\.p2pBlocking)),
          ("p2pOverlapWarmupFlush", .bool(\.p2pOverlapWarmupFlush)),
+         ("alignGradReduce", .bool(\.alignGradReduce)),
          ("gradReduceEveryMicroBatch", .bool(\.gradReduceEveryMicroBatch)),
          ("zero3Prefetch", .bool(\.zero3Prefetch)),
          ("zero2ReshardAfterBackward", .bool(\.zero2ReshardAfterBackward)),

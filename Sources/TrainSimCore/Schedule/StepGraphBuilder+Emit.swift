@@ -65,6 +65,12 @@ extension StepGraphBuilder {
         // unless the stack overlaps them too (Megatron --overlap-p2p-communication-warmup-flush).
         let blocksAll = order.schedule == .oneFOneB && fw.p2pBlocking
         let blocksEnds = order.schedule == .interleaved && !fw.p2pOverlapWarmupFlush
+        // Megatron's interleaved schedule with align_grad_reduce: no bucket is reduced as its
+        // gradients become ready; each chunk's whole reduction is launched after the backward
+        // `pp_rank` virtual micro-batches after the chunk's last (schedules.py backward_step_helper),
+        // and the chunks left at the end after the schedule.
+        let aligned = order.schedule == .interleaved && fw.alignGradReduce && dp.overlapGradReduce
+            && !dp.everyMicroBatch && !e.parallelism.zero3GathersOnce
         for r in 0..<pp {
             let ops = order.ops(rank: r, pairSteadyState: pair)
             var lastGrad = [Int](repeating: -1, count: totalVS), firstForward = [Int](repeating: -1, count: totalVS)
@@ -77,10 +83,26 @@ extension StepGraphBuilder {
             }
             var st = RankState(gathers: [Int32](repeating: -1, count: dp.denseParams.count),
                                remaining: dp.buckets.map { $0.map { $0.layers.count } })
+            // Aligned reductions: per op, the virtual stages whose gradients are reduced after it.
+            var launchAfter: [Int: [Int]] = [:]
+            if aligned {
+                let backwards = ops.indices.filter { ops[$0].pass == .backward }
+                for vs in 0..<totalVS where lastGrad[vs] >= 0 {
+                    let target = (backwards.firstIndex(of: lastGrad[vs]) ?? backwards.count) + r
+                    if target < backwards.count { launchAfter[backwards[target], default: []].append(vs) } else { launchAfter[-1, default: []].append(vs) }
+                }
+            }
+            func launchAligned(after k: Int, _ me: inout StepGraphBuilder) {
+                for vs in launchAfter[k] ?? [] {
+                    for b in dp.buckets[vs].indices {
+                        dp.reduce(bucket: vs * 1024 + b, rank: r, after: me.g.last(stage: r, stream: .compute), into: &me)
+                    }
+                }
+            }
             func prepare(_ c: inout Cursor, _ k: Int, _ me: inout StepGraphBuilder) {
                 let op = ops[k], vs = Int(op.virtualStage)
                 let gather = op.pass == .forward && (dp.gatherEveryForward || dp.overlapParamGather && firstForward[vs] == k)
-                let reduces = (op.pass == .backward || op.pass == .weight) && (dp.everyMicroBatch || lastGrad[vs] == k)
+                let reduces = !aligned && (op.pass == .backward || op.pass == .weight) && (dp.everyMicroBatch || lastGrad[vs] == k)
                 let key = (Int(op.pass.rawValue) * 2 * totalVS + vs * 2 + (gather ? 1 : 0)) * 2 + (reduces ? 1 : 0)
                 if let hit = cache[key] { c.steps = hit } else { c.steps = me.steps(op.pass, vs: vs, gather: gather, reduces: reduces); cache[key] = c.steps }
                 c.index = 0; c.producer = -2; c.inputKey = -1
@@ -120,14 +142,17 @@ extension StepGraphBuilder {
                     }
                     finish(&a, k, &self)
                     finish(&b, k + 1, &self)
+                    if aligned { launchAligned(after: k, &self); launchAligned(after: k + 1, &self) }
                     k += 2
                 } else {
                     prepare(&a, k, &self)
                     run(&a, rank: r, state: &st, dp: dp, external: &external, untilBlocked: false)
                     finish(&a, k, &self)
+                    if aligned { launchAligned(after: k, &self) }
                     k += 1
                 }
             }
+            if aligned { launchAligned(after: -1, &self) }
             // Without overlap, gradients are reduced after the rank's last backward.
             for b in st.flush { dp.reduce(bucket: b, rank: r, after: g.last(stage: r, stream: .compute), into: &self) }
         }
