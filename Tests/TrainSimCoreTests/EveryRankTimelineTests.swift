@@ -38,13 +38,20 @@ final class EveryRankTimelineTests: XCTestCase {
     }
 
     /// Step and every stage's breakdown of every pipeline replica within `tolerance` of the step.
-    func assertAgree(_ c: Compared, tolerance: Double, _ name: String, file: StaticString = #filePath, line: UInt = #line) {
+    /// `pooled`: compare the waits on other stages and on data-parallel traffic (bubble, pp, dp)
+    /// as one sum. A wait is blamed on whichever of its dependencies ends last, so when a pipeline
+    /// receive and a data-parallel collective end within the cross-stage shift of each other
+    /// (tenths of a millisecond), the whole wait moves from one kind to the other.
+    func assertAgree(_ c: Compared, tolerance: Double, _ name: String, pooled: Bool = false, file: StaticString = #filePath, line: UInt = #line) {
         let step = c.symmetric.stepSeconds
         XCTAssertEqual(c.everyRankStep, step, accuracy: tolerance * step, "\(name): step", file: file, line: line)
         for r in c.everyRank {
             for (a, b) in zip(r.stages, c.symmetric.stages) {
-                for (x, y, k) in [(a.compute, b.compute, "compute"), (a.bubble, b.bubble, "bubble"), (a.tp, b.tp, "tp"), (a.pp, b.pp, "pp"),
-                                  (a.dp, b.dp, "dp"), (a.ep, b.ep, "ep"), (a.cp, b.cp, "cp"), (a.optimizer, b.optimizer, "optimizer")] {
+                let waits = pooled
+                    ? [(a.bubble + a.pp + a.dp, b.bubble + b.pp + b.dp, "bubble + pp + dp")]
+                    : [(a.bubble, b.bubble, "bubble"), (a.pp, b.pp, "pp"), (a.dp, b.dp, "dp")]
+                for (x, y, k) in [(a.compute, b.compute, "compute"), (a.tp, b.tp, "tp"),
+                                  (a.ep, b.ep, "ep"), (a.cp, b.cp, "cp"), (a.optimizer, b.optimizer, "optimizer")] + waits {
                     XCTAssertEqual(x, y, accuracy: tolerance * step, "\(name): \(k)", file: file, line: line)
                 }
             }
@@ -99,7 +106,10 @@ final class EveryRankTimelineTests: XCTestCase {
     /// port), and DP/EP traffic of the other stage beside a send between nodes. The symmetric
     /// path cannot see it without solving every stage's collectives together with each costed
     /// on its own stage's copies only (a change to `LinkSharing` and `TimelineSimulator`), so the
-    /// test bounds it at 0.5%.
+    /// test bounds it at 0.5%. With sharing across stages, the waits on other stages and on
+    /// data-parallel traffic are compared as one sum (`assertAgree`'s `pooled`): on
+    /// h100-ib-oversub2 with TP 2, PP 2 and DP 16 a 0.07% longer step moves 70 ms of one stage's
+    /// wait from data-parallel traffic to the bubble.
     func testPipelinedPlansAgreeWithinCrossStageSharing() throws {
         let plans: [(String, Experiment)] = [
             ("dense tp4 pp2 dp4 h100-ib", try flowPlan(devices: 32, tp: 4, pp: 2)),
@@ -118,7 +128,7 @@ final class EveryRankTimelineTests: XCTestCase {
             let local = try compare(e, shareAcrossStages: false)
             print("every-rank \(name): \(describe(c))\n  sharing within stages only: every-rank \(String(format: "%.5f", local.everyRankStep)) s")
             assertAgree(local, tolerance: 1e-3, name + " (sharing within stages)")
-            assertAgree(c, tolerance: 5e-3, name)
+            assertAgree(c, tolerance: 5e-3, name, pooled: true)
         }
     }
 

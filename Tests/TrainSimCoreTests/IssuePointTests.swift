@@ -264,4 +264,56 @@ final class IssuePointTests: XCTestCase {
         XCTAssertNotEqual(expected { $0 }, expected { _ in 0 })
         XCTAssertGreaterThanOrEqual(aligned.step().breakdown.dp, free.step().breakdown.dp)
     }
+
+    /// Megatron's interleaved schedule with align_param_gather (schedules.py
+    /// forward_step_helper_preprocess): a rank's first two chunks gather their parameters at the
+    /// schedule's start; chunk c + 1 (c >= 1) before the forward `pp_rank` virtual micro-batches
+    /// ahead of chunk c's first, each chunk whole.
+    func testAlignedParameterGathersLaunchAheadOfTheirChunk() throws {
+        func engine(_ align: Bool) throws -> Engine {
+            try Engine(try experiment("""
+            {"model": "llama3-8b", "training": {"tokens": 1e12, "sequenceLength": 4096, "globalBatchSequences": 16, "microBatchSequences": 1,
+              "precision": "bf16", "recompute": "none", "framework": {"stack": "megatron-core", "overlapParamGather": true, "alignParamGather": \(align)}},
+             "cluster": {"topology": "a100-80g-ib", "devices": 64},
+             "parallelism": {"tp": 8, "pp": 4, "vpp": 4, "zero": 1, "schedule": "interleaved"}}
+            """))
+        }
+        /// Per rank: the (micro-batch, virtual stage) of the computes parameter gathers wait for,
+        /// and how many gathers wait for no compute (only the gathers before them on their stream).
+        func gathers(_ engine: Engine) -> [(after: Set<[Int32]>, atStart: Int)] {
+            let m = engine.experiment.microBatches
+            let g = engine.simulate(microBatches: m, optimizer: engine.optimizerSecondsPerStage()).graph
+            let per = Int(TaskGraph.streamsPerStage)
+            var out = [(after: Set<[Int32]>, atStart: Int)](repeating: ([], 0), count: engine.experiment.parallelism.pp)
+            for i in 0..<g.count where Int(g.stream[i]) % per == Int(TaskGraph.Stream.dpGather.rawValue)
+                && g.request[i] >= 0 && g.requests[Int(g.request[i])].kind == .allGather {
+                let deps = g.deps[Int(g.depStart[i])..<Int(g.depStart[i + 1])]
+                if !deps.contains(where: { g.category[Int($0)] == .compute }) { out[Int(g.stage[i])].atStart += 1 }
+                for d in deps where g.category[Int(d)] == .compute { out[Int(g.stage[i])].after.insert([g.microBatch[Int(d)], g.virtualStage[Int(d)]]) }
+            }
+            return out
+        }
+        let aligned = try engine(true)
+        let par = aligned.experiment.parallelism, m = aligned.experiment.microBatches
+        XCTAssertEqual(m, 8)
+        let order = PipelineOrder(pp: par.pp, vpp: par.vpp, microBatches: m, schedule: par.schedule, group: par.group)
+        let got = gathers(aligned)
+        for r in 0..<par.pp {
+            let ops = order.ops(rank: r, pairSteadyState: false)
+            let forwards = ops.indices.filter { ops[$0].pass == .forward }
+            var chunks: [Int32] = []
+            for k in forwards where !chunks.contains(ops[k].virtualStage) { chunks.append(ops[k].virtualStage) }
+            XCTAssertEqual(chunks.count, 4)
+            var expected = Set<[Int32]>()
+            for c in 1..<(chunks.count - 1) {
+                let first = forwards.firstIndex { ops[$0].virtualStage == chunks[c] }!
+                let before = ops[forwards[first - r] - 1]
+                expected.insert([before.microBatch, before.virtualStage])
+            }
+            XCTAssertEqual(got[r].after, expected, "rank \(r)")
+            // Chunks 0 and 1 at the start: two layers each (and the embedding on the first rank).
+            XCTAssertEqual(got[r].atStart, 4 + (r == 0 ? 1 : 0), "rank \(r)")
+        }
+        XCTAssertNotEqual(gathers(try engine(false)).map(\.after), got.map(\.after))
+    }
 }

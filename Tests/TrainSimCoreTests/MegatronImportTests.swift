@@ -242,21 +242,27 @@ final class MegatronImportTests: XCTestCase {
         }
     }
 
-    /// Megatron's `--no-align-grad-reduce` turns the interleaved schedule's aligned gradient
-    /// reductions off; the emitted block says so, and reads back.
-    func testNoAlignGradReduceBothWays() throws {
+    /// Megatron's `--no-align-grad-reduce` and `--no-align-param-gather` turn the interleaved
+    /// schedule's aligned gradient reductions and parameter gathers off; the emitted block says
+    /// so, and reads back.
+    func testNoAlignFlagsBothWays() throws {
         var x = try Experiment.load(path: Self.root.appendingPathComponent("Experiments/llama3-405b-h100-wholerun.json").path)
         x.parallelism.schedule = .interleaved
         x.parallelism.vpp = 2
         XCTAssertTrue(x.training.framework.alignGradReduce, "Megatron's default")
+        XCTAssertTrue(x.training.framework.alignParamGather, "Megatron's default")
         x.training.framework.overlapGradReduce = true
+        x.training.framework.overlapParamGather = true
         x.training.framework.alignGradReduce = false
+        x.training.framework.alignParamGather = false
         let text = LaunchArguments.render(x, flavour: .megatron)
-        XCTAssertTrue(text.contains("--no-align-grad-reduce"), text)
+        XCTAssertTrue(text.contains("--no-align-grad-reduce") && text.contains("--no-align-param-gather"), text)
         let y = try decode(try MegatronImport.read(text, file: "emitted.sh", options: .init(topology: x.cluster.topologyReference)))
         XCTAssertFalse(y.training.framework.alignGradReduce)
+        XCTAssertFalse(y.training.framework.alignParamGather)
         x.training.framework.alignGradReduce = true
-        XCTAssertFalse(LaunchArguments.render(x, flavour: .megatron).contains("align-grad-reduce"))
+        x.training.framework.alignParamGather = true
+        XCTAssertFalse(LaunchArguments.render(x, flavour: .megatron).contains("--no-align"))
     }
 
     /// Hostile scripts end in an answer, never a trap or a hang: unterminated quotes and

@@ -217,6 +217,7 @@ public struct MegatronImport: Sendable {
         if a.flag("--grad-reduce-in-bf16") { framework.append(("gradReduceBytes", .number(2))) }
         if a.flag("--fp8-param-gather") { framework.append(("fp8Params", .bool(true))) }
         if a.flag("--no-align-grad-reduce") { framework.append(("alignGradReduce", .bool(false))) }
+        if a.flag("--no-align-param-gather") { framework.append(("alignParamGather", .bool(false))) }
         if a.flag("--overlap-moe-expert-parallel-comm", "--moe-fb-overlap") { framework.append(("moeAllToAllOverlap", .bool(true))) }
         let deepep = a.flag("--moe-enable-deepep")
         if let d = try a.string("--moe-token-dispatcher-type") {

@@ -57,6 +57,12 @@ public struct FrameworkSpec: Sendable, Equatable {
     /// (Megatron `align_grad_reduce`, schedules.py `backward_step_helper`); false: each bucket as
     /// its gradients are ready in the chunk's last backward.
     public var alignGradReduce: Bool = false
+    /// Interleaved schedule with overlapped parameter gathers: the gathers of a rank's first two
+    /// model chunks are launched at the schedule's start, and chunk c + 1's before the forward
+    /// `pp_rank` virtual micro-batches ahead of chunk c's first, each chunk whole (Megatron
+    /// `align_param_gather`, schedules.py `forward_step_helper_preprocess`); false: one layer
+    /// ahead of the forward that needs it.
+    public var alignParamGather: Bool = false
     /// Gradients are reduced after every micro-batch's backward (FSDP without no_sync, DeepSpeed ZeRO-2/3) instead of only the last.
     public var gradReduceEveryMicroBatch: Bool = false
     /// ZeRO-3/FSDP: the next unit's parameter all-gather is prefetched one unit ahead (FSDP backward prefetch / forward prefetch).
@@ -131,6 +137,7 @@ public struct FrameworkSpec: Sendable, Equatable {
         f.tpAsyncBackward = true
         f.overlapGradReduce = true
         f.alignGradReduce = true
+        f.alignParamGather = true
         f.bucketParametersPerRank = 1e6
         f.moeHostSyncUs = 100
         f.moeAllToAllOverlapRequires = "megatron-core"
@@ -169,6 +176,7 @@ public struct FrameworkSpec: Sendable, Equatable {
          ("p2pBlocking", .bool(\.p2pBlocking)),
          ("p2pOverlapWarmupFlush", .bool(\.p2pOverlapWarmupFlush)),
          ("alignGradReduce", .bool(\.alignGradReduce)),
+         ("alignParamGather", .bool(\.alignParamGather)),
          ("gradReduceEveryMicroBatch", .bool(\.gradReduceEveryMicroBatch)),
          ("zero3Prefetch", .bool(\.zero3Prefetch)),
          ("zero2ReshardAfterBackward", .bool(\.zero2ReshardAfterBackward)),

@@ -40,6 +40,9 @@ extension StepGraphBuilder {
         /// Per virtual stage and bucket, the layers whose gradients are still to come.
         var remaining: [[Int]]
         var flush: [Int] = []
+        /// The rank's parameter gathers are issued whole, per chunk, before the forwards that
+        /// wait for them (`alignParamGather`): a pass's own gather issues are skipped.
+        var gathersIssuedAhead = false
     }
 
     func sendKey(backward: Bool, vs: Int, mb: Int) -> Int {
@@ -71,6 +74,13 @@ extension StepGraphBuilder {
         // and the chunks left at the end after the schedule.
         let aligned = order.schedule == .interleaved && fw.alignGradReduce && dp.overlapGradReduce
             && !dp.everyMicroBatch && !e.parallelism.zero3GathersOnce
+        // Megatron's interleaved schedule with align_param_gather: the parameter gathers of the
+        // rank's first two chunks are launched at the schedule's start, those of chunk c + 1 before
+        // the forward `pp_rank` virtual micro-batches ahead of chunk c's first (schedules.py
+        // forward_step_helper_preprocess), each chunk's buckets at once; a layer's forward waits
+        // for its own (the DDP forward pre-hook, finish_param_sync).
+        let gathersAhead = order.schedule == .interleaved && fw.alignParamGather && dp.overlapParamGather
+            && !dp.gatherEveryForward && !e.parallelism.zero3GathersOnce
         for r in 0..<pp {
             let ops = order.ops(rank: r, pairSteadyState: pair)
             var lastGrad = [Int](repeating: -1, count: totalVS), firstForward = [Int](repeating: -1, count: totalVS)
@@ -90,6 +100,29 @@ extension StepGraphBuilder {
                 for vs in 0..<totalVS where lastGrad[vs] >= 0 {
                     let target = (backwards.firstIndex(of: lastGrad[vs]) ?? backwards.count) + r
                     if target < backwards.count { launchAfter[backwards[target], default: []].append(vs) } else { launchAfter[-1, default: []].append(vs) }
+                }
+            }
+            // Aligned gathers: per op, the virtual stages whose parameters are gathered before it.
+            var gatherBefore: [Int: [Int]] = [:]
+            if gathersAhead {
+                st.gathersIssuedAhead = true
+                let forwards = ops.indices.filter { ops[$0].pass == .forward }
+                var chunks: [Int] = []
+                for k in forwards where !chunks.contains(Int(ops[k].virtualStage)) { chunks.append(Int(ops[k].virtualStage)) }
+                if let k0 = forwards.first { gatherBefore[k0] = Array(chunks.prefix(2)) }
+                for (f, k) in forwards.enumerated() where f + r < forwards.count {
+                    let ahead = forwards[f + r], vs = Int(ops[ahead].virtualStage)
+                    guard firstForward[vs] == ahead, let c = chunks.firstIndex(of: vs), c + 1 > 1, c + 1 < chunks.count else { continue }
+                    gatherBefore[k, default: []].append(chunks[c + 1])
+                }
+            }
+            func gatherAhead(before k: Int, _ me: inout StepGraphBuilder) {
+                for vs in gatherBefore[k] ?? [] {
+                    var ids: [Int32] = me.order.isFirst(vs) ? [me.embeddingLayerID] : []
+                    ids += me.layers(ofVirtualStage: vs).map(Int32.init)
+                    if me.order.isLast(vs) { ids.append(me.outputLayerID) }
+                    let after = me.g.last(stage: r, stream: .compute)
+                    for id in ids { st.gathers[Int(id)] = dp.gather(layer: Int(id), rank: r, after: after, microBatch: -1, into: &me) }
                 }
             }
             func launchAligned(after k: Int, _ me: inout StepGraphBuilder) {
@@ -133,7 +166,9 @@ extension StepGraphBuilder {
             }
             var k = 0
             while k < ops.count {
+                if gathersAhead { gatherAhead(before: k, &self) }
                 if ops[k].pairedWithNext, k + 1 < ops.count {
+                    if gathersAhead { gatherAhead(before: k + 1, &self) }
                     prepare(&a, k, &self)
                     prepare(&b, k + 1, &self)
                     while !a.done || !b.done {
@@ -196,8 +231,14 @@ extension StepGraphBuilder {
                 for k in 0..<c.pending.count { c.waits.append(c.pending[k]) }
                 c.pending.clear()
             case let .gatherIssue(layer):
+                if st.gathersIssuedAhead { break }
                 st.gathers[Int(layer)] = dp.gather(layer: Int(layer), rank: r, after: c.producer, microBatch: c.microBatch, into: &self)
             case let .gatherWait(layer):
+                // A chunk no aligned launch reached gathers each layer as its forward needs it,
+                // without prefetch (finish_param_sync dispatches its own bucket and not the next).
+                if st.gathersIssuedAhead && st.gathers[Int(layer)] < 0 {
+                    st.gathers[Int(layer)] = dp.gather(layer: Int(layer), rank: r, after: c.producer, microBatch: c.microBatch, into: &self)
+                }
                 if st.gathers[Int(layer)] >= 0 { c.waits.append(st.gathers[Int(layer)]) }
             case let .gradReady(layer):
                 if e.parallelism.zero3EveryMicroBatch {
