@@ -8,7 +8,9 @@
 /// under pipelining once per step (`zero3GathersOnce`: gathered
 /// under each chunk's first forward, one reduce-scatter per chunk after its last backward, as
 /// PyTorch's pipeline schedules run FSDP). Bucketing applies on pipeline rank 0's first chunk; every other chunk
-/// is one bucket reduced after its last backward, as Megatron does.
+/// is one bucket reduced after its last backward, as Megatron does. Under Megatron's interleaved
+/// schedule the stack may align both per chunk across the pipeline ranks (`alignGradReduce`,
+/// `alignParamGather`: `StepGraphBuilder.build` places them).
 struct DataParallelPlan {
     struct Bucket { var layers: [Int32]; var dense: Double; var expert: Double }
     /// Buckets per virtual stage, in the order they become ready.

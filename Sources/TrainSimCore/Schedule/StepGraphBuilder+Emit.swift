@@ -112,7 +112,7 @@ extension StepGraphBuilder {
                 if let k0 = forwards.first { gatherBefore[k0] = Array(chunks.prefix(2)) }
                 for (f, k) in forwards.enumerated() where f + r < forwards.count {
                     let ahead = forwards[f + r], vs = Int(ops[ahead].virtualStage)
-                    guard firstForward[vs] == ahead, let c = chunks.firstIndex(of: vs), c + 1 > 1, c + 1 < chunks.count else { continue }
+                    guard firstForward[vs] == ahead, let c = chunks.firstIndex(of: vs), c >= 1, c + 1 < chunks.count else { continue }
                     gatherBefore[k, default: []].append(chunks[c + 1])
                 }
             }
