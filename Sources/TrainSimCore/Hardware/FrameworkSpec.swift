@@ -51,13 +51,13 @@ public struct FrameworkSpec: Sendable, Equatable {
     /// asynchronously too (Megatron --overlap-p2p-communication-warmup-flush); false: each waits
     /// to complete before the rank's next compute, and only the steady state's are overlapped.
     public var p2pOverlapWarmupFlush: Bool = false
-    /// Interleaved schedule with overlapped gradient reduction: each model chunk's gradient
+    /// Interleaved schedule (vpp > 1) with overlapped gradient reduction: each model chunk's gradient
     /// reduction is launched, whole, after the backward of the virtual micro-batch `pp_rank` later
     /// than the chunk's last one (or after the schedule), so every pipeline rank launches together
     /// (Megatron `align_grad_reduce`, schedules.py `backward_step_helper`); false: each bucket as
     /// its gradients are ready in the chunk's last backward.
     public var alignGradReduce: Bool = false
-    /// Interleaved schedule with overlapped parameter gathers: the gathers of a rank's first two
+    /// Interleaved schedule (vpp > 1) with overlapped parameter gathers: the gathers of a rank's first two
     /// model chunks are launched at the schedule's start, and chunk c + 1's before the forward
     /// `pp_rank` virtual micro-batches ahead of chunk c's first, each chunk whole (Megatron
     /// `align_param_gather`, schedules.py `forward_step_helper_preprocess`); false: one layer

@@ -72,14 +72,17 @@ extension StepGraphBuilder {
         // gradients become ready; each chunk's whole reduction is launched after the backward
         // `pp_rank` virtual micro-batches after the chunk's last (schedules.py backward_step_helper),
         // and the chunks left at the end after the schedule.
-        let aligned = order.schedule == .interleaved && fw.alignGradReduce && dp.overlapGradReduce
+        // (Megatron's interleaved schedule has two model chunks or more: with one, its first two
+        // chunks' gathers could not be issued, and its non-interleaved schedule runs instead.)
+        let interleavedChunks = order.schedule == .interleaved && e.parallelism.vpp > 1
+        let aligned = interleavedChunks && fw.alignGradReduce && dp.overlapGradReduce
             && !dp.everyMicroBatch && !e.parallelism.zero3GathersOnce
         // Megatron's interleaved schedule with align_param_gather: the parameter gathers of the
         // rank's first two chunks are launched at the schedule's start, those of chunk c + 1 before
         // the forward `pp_rank` virtual micro-batches ahead of chunk c's first (schedules.py
         // forward_step_helper_preprocess), each chunk's buckets at once; a layer's forward waits
         // for its own (the DDP forward pre-hook, finish_param_sync).
-        let gathersAhead = order.schedule == .interleaved && fw.alignParamGather && dp.overlapParamGather
+        let gathersAhead = interleavedChunks && fw.alignParamGather && dp.overlapParamGather
             && !dp.gatherEveryForward && !e.parallelism.zero3GathersOnce
         for r in 0..<pp {
             let ops = order.ops(rank: r, pairSteadyState: pair)
