@@ -65,10 +65,6 @@ final class SweepEvaluatorTests: XCTestCase {
         XCTAssertEqual(evaluator.evaluate(plan.count / 5 + 3).jsonLine, before)
     }
 
-    /// Points are the base decoded once with the swept sections read again: a base that cannot
-    /// decode alone (its model comes only from an axis, its training is wrong until an axis sets
-    /// it), the raw data and reliability objects, and errors in several sections of one point all
-    /// give the lines a whole decode gives.
     /// `--skip-out-of-memory`: points that fit, and invalid ones, get exactly their simulated line;
     /// a point that does not fit keeps its status, reason, memory and plan, and has no step figures.
     func testSkippingPointsThatDoNotFitChangesOnlyThem() throws {
@@ -99,6 +95,10 @@ final class SweepEvaluatorTests: XCTestCase {
         XCTAssertGreaterThan(kept, 5)
     }
 
+    /// Points are the base decoded once with the swept sections read again: a base that cannot
+    /// decode alone (its model comes only from an axis, its training is wrong until an axis sets
+    /// it), the raw data and reliability objects, and errors in several sections of one point all
+    /// give the lines a whole decode gives.
     func testPartialReadsGiveTheWholeDecodesLines() throws {
         let texts = [
             // No model in the base: every point decodes whole.

@@ -113,9 +113,11 @@ public enum LaunchArguments {
         }
         if p.zero >= 1, let g = p.zeroShardGroup, g < p.dp * p.cp { parallel.append("--num-distributed-optimizer-instances \(p.dp * p.cp / g)") }
         if f.overlapGradReduce { parallel.append("--overlap-grad-reduce") }
-        if f.overlapGradReduce, !f.alignGradReduce, p.schedule == .interleaved { parallel.append("--no-align-grad-reduce") }
-        if f.overlapParamGather, p.zero >= 1, !f.alignParamGather, p.schedule == .interleaved { parallel.append("--no-align-param-gather") }
+        // The alignment applies where trainsim models it: the interleaved schedule with two or more virtual stages.
+        let interleaved = p.schedule == .interleaved && p.vpp > 1
+        if f.overlapGradReduce, !f.alignGradReduce, interleaved { parallel.append("--no-align-grad-reduce") }
         if f.overlapParamGather, p.zero >= 1 { parallel.append("--overlap-param-gather") }
+        if f.overlapParamGather, p.zero >= 1, !f.alignParamGather, interleaved { parallel.append("--no-align-param-gather") }
         if f.tpCommOverlap, p.tp > 1 { parallel.append(ms ? "--use-mc2" : "--tp-comm-overlap") }
         if f.moeAllToAllOverlap, m.moe != nil { parallel.append(ms ? "--moe-fb-overlap" : "--overlap-moe-expert-parallel-comm") }
         if f.gradReduceBytes == 2 { parallel.append("--grad-reduce-in-bf16") }

@@ -75,15 +75,13 @@ extension StepGraphBuilder {
         // (Megatron's interleaved schedule has two model chunks or more: with one, its first two
         // chunks' gathers could not be issued, and its non-interleaved schedule runs instead.)
         let interleavedChunks = order.schedule == .interleaved && e.parallelism.vpp > 1
-        let aligned = interleavedChunks && fw.alignGradReduce && dp.overlapGradReduce
-            && !dp.everyMicroBatch && !e.parallelism.zero3GathersOnce
+        let aligned = interleavedChunks && fw.alignGradReduce && dp.overlapGradReduce && !e.parallelism.zero3GathersOnce
         // Megatron's interleaved schedule with align_param_gather: the parameter gathers of the
         // rank's first two chunks are launched at the schedule's start, those of chunk c + 1 before
         // the forward `pp_rank` virtual micro-batches ahead of chunk c's first (schedules.py
         // forward_step_helper_preprocess), each chunk's buckets at once; a layer's forward waits
         // for its own (the DDP forward pre-hook, finish_param_sync).
-        let gathersAhead = interleavedChunks && fw.alignParamGather && dp.overlapParamGather
-            && !dp.gatherEveryForward && !e.parallelism.zero3GathersOnce
+        let gathersAhead = interleavedChunks && fw.alignParamGather && dp.overlapParamGather && !e.parallelism.zero3GathersOnce
         for r in 0..<pp {
             let ops = order.ops(rank: r, pairSteadyState: pair)
             var lastGrad = [Int](repeating: -1, count: totalVS), firstForward = [Int](repeating: -1, count: totalVS)
@@ -112,11 +110,11 @@ extension StepGraphBuilder {
                 let forwards = ops.indices.filter { ops[$0].pass == .forward }
                 var chunks: [Int] = []
                 for k in forwards where !chunks.contains(Int(ops[k].virtualStage)) { chunks.append(Int(ops[k].virtualStage)) }
-                if let k0 = forwards.first { gatherBefore[k0] = Array(chunks.prefix(2)) }
-                for (f, k) in forwards.enumerated() where f + r < forwards.count {
-                    let ahead = forwards[f + r], vs = Int(ops[ahead].virtualStage)
-                    guard firstForward[vs] == ahead, let c = chunks.firstIndex(of: vs), c >= 1, c + 1 < chunks.count else { continue }
-                    gatherBefore[k, default: []].append(chunks[c + 1])
+                // Chunks 0 and 1 before the first forward; chunk c >= 2 before the forward pp_rank
+                // ahead of chunk c - 1's first (at least pp ahead of it in any valid order, so never before the first).
+                for (c, vs) in chunks.enumerated() {
+                    let at = c < 2 ? 0 : max(forwards.firstIndex(of: firstForward[chunks[c - 1]])! - r, 0)
+                    gatherBefore[forwards[at], default: []].append(vs)
                 }
             }
             func gatherAhead(before k: Int, _ me: inout StepGraphBuilder) {
@@ -237,11 +235,6 @@ extension StepGraphBuilder {
                 if st.gathersIssuedAhead { break }
                 st.gathers[Int(layer)] = dp.gather(layer: Int(layer), rank: r, after: c.producer, microBatch: c.microBatch, into: &self)
             case let .gatherWait(layer):
-                // A chunk no aligned launch reached gathers each layer as its forward needs it,
-                // without prefetch (finish_param_sync dispatches its own bucket and not the next).
-                if st.gathersIssuedAhead && st.gathers[Int(layer)] < 0 {
-                    st.gathers[Int(layer)] = dp.gather(layer: Int(layer), rank: r, after: c.producer, microBatch: c.microBatch, into: &self)
-                }
                 if st.gathers[Int(layer)] >= 0 { c.waits.append(st.gathers[Int(layer)]) }
             case let .gradReady(layer):
                 if e.parallelism.zero3EveryMicroBatch {
