@@ -11,6 +11,8 @@ public struct ComputeModel: Sendable {
     public var frameworkFactor: Double = 1
     /// The share of the device's attention curve the stack's attention kernel reaches (`attentionKernel`).
     public var attentionKernelShare: Double = 1
+    /// Bytes an fp8 run moves per element it casts for a GEMM (the stack's `fp8CastBytes`).
+    public var fp8CastBytes: Double = 0
 
     public init(device: DeviceSpec, precision: Precision) {
         self.device = device
@@ -21,10 +23,13 @@ public struct ComputeModel: Sendable {
         self.init(device: e.cluster.topology.device, precision: e.training.precision)
         frameworkFactor = e.training.framework.efficiency(on: e.cluster.topology.device.family)
         attentionKernelShare = e.cluster.topology.device.attentionShare(e.training.framework.attentionKernel)
+        fp8CastBytes = e.training.framework.fp8CastBytes
     }
 
     var gemmPeak: Double { device.peakFLOPs(precision) * flopsScale }
-    var gemmFactor: Double { precision == .fp8 && device.peakTFLOPs["fp8"] != nil ? device.fp8GemmEfficiencyFactor : 1 }
+    /// GEMMs run in fp8: the run's precision, on a device with an fp8 peak.
+    var fp8: Bool { precision == .fp8 && device.peakTFLOPs["fp8"] != nil }
+    var gemmFactor: Double { fp8 ? device.fp8GemmEfficiencyFactor : 1 }
     /// Attention runs in bf16/fp16 even in fp8 training.
     var attentionPeak: Double { device.peakFLOPs(.bf16) * flopsScale }
 
@@ -54,6 +59,12 @@ public struct ComputeModel: Sendable {
         let k = w.kernels * device.kernelOverheadUs * 1e-6
         var t = LayerTime(gemm: g, attention: a, memory: m, overhead: k)
         t.host = w.hostSeconds
+        if fp8 && fp8CastBytes > 0 {
+            // Each fp8 GEMM's activation input is cast before its forward (read in bf16, written in
+            // fp8 and transposed for the weight gradient), and its output's gradient before its backward.
+            t.castForward = memorySeconds(fp8CastBytes * w.gemms.reduce(0) { $0 + $1.inputElements })
+            t.castBackward = memorySeconds(fp8CastBytes * w.gemms.reduce(0) { $0 + $1.outputElements })
+        }
         t.columnGemm = w.gemms.reduce(0) { $0 + ($1.columnParallel ? gemmSeconds($1) : 0) }
         return t
     }
@@ -67,24 +78,30 @@ public struct LayerTime: Sendable, Equatable {
     public var columnGemm = 0.0
     /// Forward only: the device waits on the host (no backward counterpart).
     public var host = 0.0
+    /// fp8 runs: casting the GEMMs' inputs (forward) and their outputs' gradients (backward).
+    public var castForward = 0.0, castBackward = 0.0
     public init(gemm: Double, attention: Double, memory: Double, overhead: Double) {
         self.gemm = gemm; self.attention = attention; self.memory = memory; self.overhead = overhead
     }
-    public var forward: Double { gemm + attention + memory + overhead + host }
+    public var forward: Double { gemm + attention + memory + overhead + host + castForward }
     /// Backward: twice the GEMMs (input and weight gradients), 2.5x attention (flash attention
-    /// recomputes scores), twice the memory-bound work.
-    public var backward: Double { 2 * gemm + 2.5 * attention + 2 * memory + 2 * overhead }
+    /// recomputes scores), twice the memory-bound work, and the output gradients' fp8 casts.
+    public var backward: Double { 2 * gemm + 2.5 * attention + 2 * memory + 2 * overhead + castBackward }
     public static let zero = LayerTime(gemm: 0, attention: 0, memory: 0, overhead: 0)
     public static func + (a: LayerTime, b: LayerTime) -> LayerTime {
         var t = LayerTime(gemm: a.gemm + b.gemm, attention: a.attention + b.attention, memory: a.memory + b.memory, overhead: a.overhead + b.overhead)
         t.columnGemm = a.columnGemm + b.columnGemm
         t.host = a.host + b.host
+        t.castForward = a.castForward + b.castForward
+        t.castBackward = a.castBackward + b.castBackward
         return t
     }
     public static func * (a: LayerTime, k: Double) -> LayerTime {
         var t = LayerTime(gemm: a.gemm * k, attention: a.attention * k, memory: a.memory * k, overhead: a.overhead * k)
         t.columnGemm = a.columnGemm * k
         t.host = a.host * k
+        t.castForward = a.castForward * k
+        t.castBackward = a.castBackward * k
         return t
     }
 }

@@ -121,6 +121,11 @@ public struct FrameworkSpec: Sendable, Equatable {
     public var attentionKernel: String = "fused"
     public static let attentionKernels = ["fused", "flash2", "flex"]
 
+    /// fp8 runs: bytes moved per element cast to fp8 for a GEMM (its activation input in the
+    /// forward, its output's gradient in the backward): read in bf16, written in fp8 and again
+    /// transposed for the other GEMM that reads it.
+    public var fp8CastBytes: Double = 0
+
     /// Bytes per model parameter held and gathered, for a run in `precision`.
     public func parameterBytes(_ precision: Precision) -> Double { precision == .fp8 && fp8Params ? 1 : 2 }
     /// Where each key's value came from ("source [confidence]", or "experiment override").
@@ -140,6 +145,7 @@ public struct FrameworkSpec: Sendable, Equatable {
         f.alignParamGather = true
         f.bucketParametersPerRank = 1e6
         f.moeHostSyncUs = 100
+        f.fp8CastBytes = 4
         f.moeAllToAllOverlapRequires = "megatron-core"
         f.expertTensorParallel = true
         f.schedules = ["1f1b", "interleaved"]
@@ -181,6 +187,7 @@ public struct FrameworkSpec: Sendable, Equatable {
          ("zero3Prefetch", .bool(\.zero3Prefetch)),
          ("zero2ReshardAfterBackward", .bool(\.zero2ReshardAfterBackward)),
          ("fp8Params", .bool(\.fp8Params)),
+         ("fp8CastBytes", .number(\.fp8CastBytes, 0...16, positive: false)),
          ("moeDispatcher", .choice(\.moeDispatcher, dispatchers)),
          ("moeHostSyncUs", .number(\.moeHostSyncUs, 0...10_000, positive: false)),
          ("moeImbalance", .number(\.moeImbalance, 1...64, positive: true)),

@@ -9,6 +9,10 @@ public struct GemmWork: Sendable, Equatable {
     /// The share of the device's GEMM efficiency at this size the kernel reaches (below 1 for
     /// a stack's grouped expert GEMMs, `moeKernelEfficiency`).
     public var efficiencyShare = 1.0
+    /// Elements of the activation input (m x k) and output (m x n) of its calls, summed: what an
+    /// fp8 run casts, the input in the forward and the output's gradient in the backward (0 for a
+    /// GEMM that stays in bf16).
+    public var inputElements = 0.0, outputElements = 0.0
 }
 
 /// The forward work one device does for one layer and one micro-batch, under a plan.
@@ -66,7 +70,10 @@ public struct WorkloadBuilder: Sendable {
 
     private func gemm(_ m: Double, _ k: Double, _ n: Double, count: Double = 1, column: Bool = false) -> GemmWork {
         let call = 2 * m * k * n
-        return GemmWork(flops: call * count, callFLOPs: call, columnParallel: column)
+        var g = GemmWork(flops: call * count, callFLOPs: call, columnParallel: column)
+        g.inputElements = m * k * count
+        g.outputElements = m * n * count
+        return g
     }
 
     /// Attention block forward (projections and core).
@@ -152,7 +159,10 @@ public struct WorkloadBuilder: Sendable {
     /// The router's gate GEMM and the permutation of routed tokens before dispatch.
     func moeRouter(into w: inout LayerWork) {
         guard let moe = model.moe else { return }
-        w.gemms.append(gemm(tokens, Double(model.hidden), Double(moe.experts)))
+        // The gate stays in bf16/fp32 in fp8 runs (Transformer Engine's fp8 covers the linear layers).
+        var gate = gemm(tokens, Double(model.hidden), Double(moe.experts))
+        gate.inputElements = 0; gate.outputElements = 0
+        w.gemms.append(gate)
         // Softmax and top-k over the router's logits, in fp32 (written, read and written, read).
         w.memoryBytes += 4 * tokens * Double(moe.experts) * 4
         // Permute and unpermute the routed tokens, twice each way: half before dispatch.
@@ -200,7 +210,10 @@ public struct WorkloadBuilder: Sendable {
     public func outputLayer() -> LayerWork {
         var w = LayerWork()
         let T = tokens, h = Double(model.hidden), V = Double(model.vocab), t = Double(tp)
-        w.gemms.append(gemm(T, h, V / t))
+        // The output layer stays in bf16 in fp8 runs (Megatron-Core builds it without Transformer Engine's fp8).
+        var head = gemm(T, h, V / t)
+        head.inputElements = 0; head.outputElements = 0
+        w.gemms.append(head)
         w.memoryBytes += 3 * T * V / t * 4
         w.kernels += 4
         return w
