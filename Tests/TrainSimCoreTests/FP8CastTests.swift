@@ -50,6 +50,26 @@ final class FP8CastTests: XCTestCase {
         XCTAssertEqual(layer(free).time.castForward + layer(free).time.castBackward, 0)
     }
 
+    /// The output layer and the MoE router's gate are not fp8 linears: in an fp8 run they take as
+    /// long as in a bf16 one, and cast nothing.
+    func testOutputLayerAndGateStayInBF16() throws {
+        let fp8 = try experiment(model: "deepseek-v3"), bf16 = try experiment(model: "deepseek-v3", precision: "bf16")
+        func parts(_ e: Experiment) -> (head: LayerTime, gate: Double, expert: Double) {
+            let c = ComputeModel(experiment: e)
+            let wb = WorkloadBuilder(model: e.model, tp: 1, cp: 1, ep: 8, sequenceParallel: false, seq: 8192, microBatch: 1,
+                                     elementwisePasses: c.device.elementwisePasses)
+            var router = LayerWork(), experts = LayerWork()
+            wb.moeRouter(into: &router)
+            wb.moeExperts(into: &experts)
+            return (c.forwardSeconds(wb.outputLayer(), attentionCalls: 1), c.gemmSeconds(router.gemms[0]), c.gemmSeconds(experts.gemms[0]))
+        }
+        let a = parts(fp8), b = parts(bf16)
+        XCTAssertEqual(a.head.gemm, b.head.gemm, accuracy: 1e-15)
+        XCTAssertEqual(a.head.castForward + a.head.castBackward, 0)
+        XCTAssertEqual(a.gate, b.gate, accuracy: 1e-15)
+        XCTAssertLessThan(a.expert, 0.7 * b.expert)
+    }
+
     /// The casts' share of the GEMM time falls as the hidden size grows (T(k + n) against Tkn).
     func testCastsWeighMoreOnSmallModels() throws {
         let share = try ["llama3-8b", "llama3-70b", "llama3-405b"].map { name -> Double in

@@ -35,7 +35,9 @@ public struct ComputeModel: Sendable {
 
     public func gemmSeconds(_ g: GemmWork) -> Double {
         guard g.flops > 0 else { return 0 }
-        return g.flops / (gemmPeak * device.gemmEfficiency(g.callFLOPs) * gemmFactor * frameworkFactor * g.efficiencyShare)
+        // A GEMM that stays in bf16 in an fp8 run runs at the bf16 peak and efficiency.
+        let (peak, factor) = g.staysBF16 && fp8 ? (attentionPeak, 1.0) : (gemmPeak, gemmFactor)
+        return g.flops / (peak * device.gemmEfficiency(g.callFLOPs) * factor * frameworkFactor * g.efficiencyShare)
     }
 
     public func attentionSeconds(_ flops: Double, callFLOPs: Double) -> Double {
@@ -62,8 +64,8 @@ public struct ComputeModel: Sendable {
         if fp8 && fp8CastBytes > 0 {
             // Each fp8 GEMM's activation input is cast before its forward (read in bf16, written in
             // fp8 and transposed for the weight gradient), and its output's gradient before its backward.
-            t.castForward = memorySeconds(fp8CastBytes * w.gemms.reduce(0) { $0 + $1.inputElements })
-            t.castBackward = memorySeconds(fp8CastBytes * w.gemms.reduce(0) { $0 + $1.outputElements })
+            t.castForward = memorySeconds(fp8CastBytes * w.gemms.reduce(0) { $0 + ($1.staysBF16 ? 0 : $1.inputElements) })
+            t.castBackward = memorySeconds(fp8CastBytes * w.gemms.reduce(0) { $0 + ($1.staysBF16 ? 0 : $1.outputElements) })
         }
         t.columnGemm = w.gemms.reduce(0) { $0 + ($1.columnParallel ? gemmSeconds($1) : 0) }
         return t

@@ -10,9 +10,11 @@ public struct GemmWork: Sendable, Equatable {
     /// a stack's grouped expert GEMMs, `moeKernelEfficiency`).
     public var efficiencyShare = 1.0
     /// Elements of the activation input (m x k) and output (m x n) of its calls, summed: what an
-    /// fp8 run casts, the input in the forward and the output's gradient in the backward (0 for a
-    /// GEMM that stays in bf16).
+    /// fp8 run casts, the input in the forward and the output's gradient in the backward.
     public var inputElements = 0.0, outputElements = 0.0
+    /// In fp8 runs this GEMM still runs in bf16, uncast: it is not one of the stack's fp8 linear
+    /// layers (the output layer, the MoE router's gate).
+    public var staysBF16 = false
 }
 
 /// The forward work one device does for one layer and one micro-batch, under a plan.
@@ -159,9 +161,9 @@ public struct WorkloadBuilder: Sendable {
     /// The router's gate GEMM and the permutation of routed tokens before dispatch.
     func moeRouter(into w: inout LayerWork) {
         guard let moe = model.moe else { return }
-        // The gate stays in bf16/fp32 in fp8 runs (Transformer Engine's fp8 covers the linear layers).
+        // In fp8 runs the gate stays in bf16 (Megatron-Core's TopKRouter is not a Transformer Engine linear).
         var gate = gemm(tokens, Double(model.hidden), Double(moe.experts))
-        gate.inputElements = 0; gate.outputElements = 0
+        gate.staysBF16 = true
         w.gemms.append(gate)
         // Softmax and top-k over the router's logits, in fp32 (written, read and written, read).
         w.memoryBytes += 4 * tokens * Double(moe.experts) * 4
@@ -210,9 +212,10 @@ public struct WorkloadBuilder: Sendable {
     public func outputLayer() -> LayerWork {
         var w = LayerWork()
         let T = tokens, h = Double(model.hidden), V = Double(model.vocab), t = Double(tp)
-        // The output layer stays in bf16 in fp8 runs (Megatron-Core builds it without Transformer Engine's fp8).
+        // In fp8 runs the output layer stays in bf16 (Megatron-Core's GPTModel builds it as a
+        // tensor_parallel.ColumnParallelLinear, not a Transformer Engine linear).
         var head = gemm(T, h, V / t)
-        head.inputElements = 0; head.outputElements = 0
+        head.staysBF16 = true
         w.gemms.append(head)
         w.memoryBytes += 3 * T * V / t * 4
         w.kernels += 4
