@@ -4,7 +4,8 @@ import XCTest
 /// fp8 runs cast each GEMM's activation input to fp8 before its forward and its output's gradient
 /// before its backward (Transformer Engine's cast-transpose; the stack's `fp8CastBytes`), at the
 /// device's memory-bound bandwidth. The cost is T x (k + n) against the GEMM's T x k x n, so it
-/// weighs more on small hidden sizes (frameworks reference: fp8's gain is lower at small hidden).
+/// weighs more on small hidden sizes (the Megatron-Bridge performance guide, "Low Precision
+/// Training": fp8's gain is lower at small hidden sizes).
 final class FP8CastTests: XCTestCase {
     func experiment(model: String = "llama3-8b", precision: String = "fp8", topology: String = "h100-ib",
                     framework: String = "\"nemo\"") throws -> Experiment {
