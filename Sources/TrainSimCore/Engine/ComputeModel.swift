@@ -30,19 +30,18 @@ public struct ComputeModel: Sendable {
     /// GEMMs run in fp8: the run's precision, on a device with an fp8 peak.
     var fp8: Bool { precision == .fp8 && device.peakTFLOPs["fp8"] != nil }
     var gemmFactor: Double { fp8 ? device.fp8GemmEfficiencyFactor : 1 }
-    /// Attention runs in bf16/fp16 even in fp8 training.
-    var attentionPeak: Double { device.peakFLOPs(.bf16) * flopsScale }
+    /// Attention, and the GEMMs that are not fp8 linears (`staysBF16`), run in bf16 even in fp8 training.
+    var bf16Peak: Double { device.peakFLOPs(.bf16) * flopsScale }
 
     public func gemmSeconds(_ g: GemmWork) -> Double {
         guard g.flops > 0 else { return 0 }
-        // A GEMM that stays in bf16 in an fp8 run runs at the bf16 peak and efficiency.
-        let (peak, factor) = g.staysBF16 && fp8 ? (attentionPeak, 1.0) : (gemmPeak, gemmFactor)
+        let (peak, factor) = g.staysBF16 ? (bf16Peak, 1.0) : (gemmPeak, gemmFactor)
         return g.flops / (peak * device.gemmEfficiency(g.callFLOPs) * factor * frameworkFactor * g.efficiencyShare)
     }
 
     public func attentionSeconds(_ flops: Double, callFLOPs: Double) -> Double {
         guard flops > 0 else { return 0 }
-        return flops / (attentionPeak * device.attentionEfficiency(callFLOPs) * frameworkFactor * attentionKernelShare)
+        return flops / (bf16Peak * device.attentionEfficiency(callFLOPs) * frameworkFactor * attentionKernelShare)
     }
 
     public func memorySeconds(_ bytes: Double) -> Double {
@@ -53,10 +52,15 @@ public struct ComputeModel: Sendable {
     /// share its attention FLOPs (micro-batch sequences), for the efficiency lookup.
     public func forwardSeconds(_ w: LayerWork, attentionCalls: Double) -> LayerTime {
         let g = w.gemms.reduce(0) { $0 + gemmSeconds($1) }
-        let a = w.attentionUnfused
-            ? gemmSeconds(GemmWork(flops: w.attentionFLOPs, callFLOPs: w.attentionCallFLOPs)) * (gemmPeak / attentionPeak) / gemmFactor
-                + memorySeconds(w.attentionMemoryBytes)
-            : attentionSeconds(w.attentionFLOPs, callFLOPs: w.attentionFLOPs / max(attentionCalls, 1))
+        let a: Double
+        if w.attentionUnfused {
+            // The score GEMMs in bf16, and softmax, mask and dropout through memory.
+            var scores = GemmWork(flops: w.attentionFLOPs, callFLOPs: w.attentionCallFLOPs)
+            scores.staysBF16 = true
+            a = gemmSeconds(scores) + memorySeconds(w.attentionMemoryBytes)
+        } else {
+            a = attentionSeconds(w.attentionFLOPs, callFLOPs: w.attentionFLOPs / max(attentionCalls, 1))
+        }
         let m = memorySeconds(w.memoryBytes)
         let k = w.kernels * device.kernelOverheadUs * 1e-6
         var t = LayerTime(gemm: g, attention: a, memory: m, overhead: k)

@@ -12,8 +12,9 @@ public struct GemmWork: Sendable, Equatable {
     /// Elements of the activation input (m x k) and output (m x n) of its calls, summed: what an
     /// fp8 run casts, the input in the forward and the output's gradient in the backward.
     public var inputElements = 0.0, outputElements = 0.0
-    /// In fp8 runs this GEMM still runs in bf16, uncast: it is not one of the stack's fp8 linear
-    /// layers (the output layer, the MoE router's gate).
+    /// Runs at the bf16 peak and efficiency whatever the run's precision, and in fp8 runs is not
+    /// cast: not one of the stack's fp8 linear layers (the output layer, the MoE router's gate,
+    /// unfused attention's score GEMMs).
     public var staysBF16 = false
 }
 
