@@ -36,7 +36,7 @@ final class FP8CastTests: XCTestCase {
         let inputs = T * (h + q + h + f), outputs = T * ((q + 2 * kv) + h + 2 * f + h)
         XCTAssertEqual(w.gemms.reduce(0) { $0 + $1.inputElements }, inputs)
         XCTAssertEqual(w.gemms.reduce(0) { $0 + $1.outputElements }, outputs)
-        let rate = c.device.hbmGBps * 1e9 * c.device.memoryBoundEfficiency
+        let rate = c.device.hbmGBps * 1e9 * c.device.memoryBoundEfficiency * c.speedShare
         XCTAssertEqual(t.castForward, 4 * inputs / rate, accuracy: 1e-15)
         XCTAssertEqual(t.castBackward, 4 * outputs / rate, accuracy: 1e-15)
         var free = try experiment(framework: "{\"stack\": \"nemo\", \"fp8CastBytes\": 0}")

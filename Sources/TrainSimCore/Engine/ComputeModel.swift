@@ -13,6 +13,9 @@ public struct ComputeModel: Sendable {
     public var attentionKernelShare: Double = 1
     /// Bytes an fp8 run moves per element it casts for a GEMM (the stack's `fp8CastBytes`).
     public var fp8CastBytes: Double = 0
+    /// The speed of the job's slowest device as a share of a typical one's: a synchronous step
+    /// runs at its pace (`DeviceSpec.slowestShare(of:)`); 1 for one device or no spread.
+    public var speedShare: Double = 1
 
     public init(device: DeviceSpec, precision: Precision) {
         self.device = device
@@ -24,6 +27,7 @@ public struct ComputeModel: Sendable {
         frameworkFactor = e.training.framework.efficiency(on: e.cluster.topology.device.family)
         attentionKernelShare = e.cluster.topology.device.attentionShare(e.training.framework.attentionKernel)
         fp8CastBytes = e.training.framework.fp8CastBytes
+        speedShare = e.cluster.topology.device.slowestShare(of: e.cluster.devices)
     }
 
     var gemmPeak: Double { device.peakFLOPs(precision) * flopsScale }
@@ -36,16 +40,16 @@ public struct ComputeModel: Sendable {
     public func gemmSeconds(_ g: GemmWork) -> Double {
         guard g.flops > 0 else { return 0 }
         let (peak, factor) = g.staysBF16 ? (bf16Peak, 1.0) : (gemmPeak, gemmFactor)
-        return g.flops / (peak * device.gemmEfficiency(g.callFLOPs) * factor * frameworkFactor * g.efficiencyShare)
+        return g.flops / (peak * device.gemmEfficiency(g.callFLOPs) * factor * frameworkFactor * g.efficiencyShare * speedShare)
     }
 
     public func attentionSeconds(_ flops: Double, callFLOPs: Double) -> Double {
         guard flops > 0 else { return 0 }
-        return flops / (bf16Peak * device.attentionEfficiency(callFLOPs) * frameworkFactor * attentionKernelShare)
+        return flops / (bf16Peak * device.attentionEfficiency(callFLOPs) * frameworkFactor * attentionKernelShare * speedShare)
     }
 
     public func memorySeconds(_ bytes: Double) -> Double {
-        bytes / (device.hbmGBps * 1e9 * device.memoryBoundEfficiency)
+        bytes / (device.hbmGBps * 1e9 * device.memoryBoundEfficiency * speedShare)
     }
 
     /// Forward seconds of a layer's work; `attentionCalls` is how many attention kernels

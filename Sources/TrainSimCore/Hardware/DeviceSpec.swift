@@ -36,6 +36,14 @@ public struct DeviceSpec: Sendable, Equatable {
     /// occupy: the compute beside them runs that much slower on the timeline. (How much traffic is
     /// hidden is not a device figure: it is whatever the step's timeline overlaps.)
     public var overlapSMFraction: Double
+    /// Standard deviation of a device's sustained speed across the parts of a fleet, as a share of
+    /// the mean (`efficiency.speedSpread`; 0 where the file gives none).
+    public var speedSpread: Double = 0
+    /// The expected speed of the slowest of `devices` devices as a share of the mean: a synchronous
+    /// step waits for it at every collective that joins them. 1 for one device.
+    public func slowestShare(of devices: Int) -> Double {
+        max(0.5, 1 - speedSpread * NormalOrderStatistics.expectedMaximum(of: devices))
+    }
     /// The share of `attentionEfficiency` other attention kernels reach on this silicon, by the
     /// stack's `attentionKernel` ("flash2", "flex"); the curve is the "fused" kernel's, so absent
     /// kernels and "fused" take 1.
@@ -127,6 +135,7 @@ extension DeviceSpec {
         let passes = note("efficiency.elementwisePasses", try eff.sourced("elementwisePasses", in: 0...200) ?? Sourced(value: 16))
         let launch = note("efficiency.kernelOverheadUs", try eff.sourced("kernelOverheadUs", in: 0...1000) ?? Sourced(value: 5))
         let smFrac = note("efficiency.overlapSMFraction", try eff.sourced("overlapSMFraction", in: 0...0.9) ?? Sourced(value: 0))
+        let spread = note("efficiency.speedSpread", try eff.sourced("speedSpread", in: 0...0.1) ?? Sourced(value: 0))
         var kernelShares: [String: Double] = [:]
         if let k = try eff.object("attentionKernels") {
             for kernel in FrameworkSpec.attentionKernels where kernel != "fused" {
@@ -149,6 +158,7 @@ extension DeviceSpec {
             attentionEfficiency: attn, memoryBoundEfficiency: mem, elementwisePasses: passes, kernelOverheadUs: launch, reservedGiB: reserved,
             overlapSMFraction: smFrac, sources: sources)
         d.attentionKernelShares = kernelShares
+        d.speedSpread = spread
         d.rentalPerHourUSD = rental
         d.capitalUSD = capital
         return d
