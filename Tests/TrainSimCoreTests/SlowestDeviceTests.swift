@@ -90,6 +90,18 @@ final class SlowestDeviceTests: XCTestCase {
         }
     }
 
+    /// The report says what pace the compute ran at (JSON `slowestDevice`, and a line under the breakdown).
+    func testReportNamesTheSlowestDevicesPace() throws {
+        let e = try experiment(devices: 64)
+        let a = try Analysis.analyze(e)
+        let share = ComputeModel(experiment: e).speedShare
+        guard case .number(let reported)? = a.reportJSON()["slowestDevice"]?["speedShare"],
+              case .number(let devices)? = a.reportJSON()["slowestDevice"]?["devices"] else { return XCTFail("no slowestDevice in the report") }
+        XCTAssertEqual(reported, Analysis.round(share))
+        XCTAssertEqual(devices, 64)
+        XCTAssertTrue(a.text().contains("compute at \(Fmt.fixed(share, 3)) of a typical device's speed: the slowest of 64"), a.text())
+    }
+
     /// A spread outside 0...0.1 is refused with a one-line error naming the key.
     func testSpreadOutOfRangeIsAClearError() throws {
         let doc = Self.deviceFile(spread: 0.5)

@@ -60,6 +60,11 @@ extension Analysis {
                 ("compute", n(b.compute)), ("bubble", n(b.bubble)), ("tp", n(b.tp)), ("pp", n(b.pp)),
                 ("dp", n(b.dp)), ("ep", n(b.ep)), ("cp", n(b.cp)), ("optimizer", n(b.optimizer)),
             ])),
+            // All compute runs at the pace of the job's slowest device (`efficiency.speedSpread`).
+            ("slowestDevice", .object([
+                ("speedShare", n(e.cluster.topology.device.slowestShare(of: e.cluster.devices))),
+                ("speedSpread", n(e.cluster.topology.device.speedSpread)), ("devices", .number(Double(e.cluster.devices))),
+            ])),
             // Read off the simulated timeline: the reported stage (the one with the most compute)
             // and every stage's compute stream; each adds up to the step.
             ("breakdownStage", .number(Double(s.bottleneckStage))),

@@ -36,6 +36,11 @@ extension Analysis {
         for (k, v) in breakdownRows where v > 0 || k == "compute" {
             line("  " + k, Fmt.secs(v) + "  " + Fmt.padded(Fmt.fixed(100 * v / max(s.stepSeconds, 1e-30), 1), 5) + " %")
         }
+        let device = e.cluster.topology.device, share = device.slowestShare(of: e.cluster.devices)
+        if share < 1 {
+            out += "  (compute at " + Fmt.fixed(share, 3) + " of a typical device's speed: the slowest of \(Fmt.num(Double(e.cluster.devices))), "
+                + "speed spread " + Fmt.fixed(100 * device.speedSpread, 1) + " %)\n"
+        }
         out += "\nmemory per device (stage \(m.stage))\n"
         line("  weights / grads / optim", [m.weightsGiB, m.gradientsGiB, m.optimizerGiB].map { Fmt.fixed($0, 1) }.joined(separator: " / ") + " GiB")
         line("  activations / logits", Fmt.fixed(m.activationsGiB, 1) + " / " + Fmt.fixed(m.logitsGiB, 1) + " GiB")
