@@ -72,7 +72,7 @@ final class EveryRankTimelineTests: XCTestCase {
     /// at once on both sides (the ranks are in lockstep), and nothing of another stage can run
     /// beside it, so the symmetric model's assumption holds exactly and the two must agree. The
     /// tolerance is the flow kernel's: `FlowSimulator` merges completions within 0.1% of the
-    /// longest. (Measured: equal to 1e-5 s on all ten.)
+    /// longest. (Measured: equal to 1e-5 s on all eleven.)
     func testSingleStagePlansAgree() throws {
         let plans: [(String, Experiment)] = [
             ("dense tp4 dp8 zero1 h100-ib", try flowPlan(devices: 32, tp: 4)),
@@ -80,6 +80,7 @@ final class EveryRankTimelineTests: XCTestCase {
             ("dense tp8 dp8 zero0 h800-ib", try flowPlan(topology: "h800-ib", devices: 64, gbs: 64, tp: 8, zero: 0, framework: "\"deepspeed\"")),
             ("dense tp2 cp2 dp8 h100-ib", try flowPlan(devices: 32, tp: 2, cp: 2, framework: "\"nemo\"")),
             ("dense tp2 cp4 ulysses dp4 h100-ib", try flowPlan(devices: 32, tp: 2, cp: 4, framework: "\"nemo\"", cpAlgorithm: "ulysses")),
+            ("dense tp2 cp4 allgather dp4 h100-ib", try flowPlan(devices: 32, tp: 2, cp: 4, framework: "\"nemo\"", cpAlgorithm: "allgather")),
             ("moe ep8 dp16 h800-ib", try flowPlan(model: "qwen3-30b-a3b", topology: "h800-ib", devices: 16, gbs: 32, tp: 1, ep: 8)),
             ("dense tp2 dp32 h100-ib-oversub2", try flowPlan(topology: "h100-ib-oversub2", devices: 64, gbs: 64, tp: 2)),
             // FSDP's SHARD_GRAD_OP gathering in every forward, and hybrid sharding's replica all-reduces on their own stream.

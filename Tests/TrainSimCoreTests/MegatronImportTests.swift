@@ -171,7 +171,8 @@ final class MegatronImportTests: XCTestCase {
     func testContextParallelAlgorithmBothWays() throws {
         let shape = "--num-layers 4 --hidden-size 1024 --num-attention-heads 16 --seq-length 32768 --padded-vocab-size 32000 --context-parallel-size 4 --global-batch-size 4"
         for (args, expected) in [("--context-parallel-algo ulysses_cp_algo", ContextParallelAlgorithm.ulysses), ("--cp-comm-type a2a", .ulysses),
-                                 ("--context-parallel-algo megatron_cp_algo", .ring), ("--cp-comm-type p2p", .ring), ("", .ring)] {
+                                 ("--context-parallel-algo megatron_cp_algo", .ring), ("--cp-comm-type p2p", .ring), ("", .ring),
+                                 ("--cp-comm-type all_gather", .allgather)] {
             let i = try MegatronImport.read(shape + " " + args, file: "cp.txt", options: .init(devices: 16))
             let e = try decode(i)
             XCTAssertEqual(e.parallelism.cpAlgorithm, expected, args)

@@ -111,18 +111,18 @@ final class PassBoundTests: XCTestCase {
     /// runs beside, full recompute repeats the forward's exchanges.
     func testBoundStaysBelowTheTimelineWithContextParallelism() throws {
         let s = try search("""
-            {"parallelism.tp": [1, 2], "parallelism.cp": [2, 4], "parallelism.cpAlgorithm": ["ring", "ulysses"], "parallelism.pp": [2],
+            {"parallelism.tp": [1, 2], "parallelism.cp": [2, 4], "parallelism.cpAlgorithm": ["ring", "ulysses", "allgather"], "parallelism.pp": [2],
              "parallelism.ep": [8], "parallelism.zero": [1], "training.recompute": ["none", "selective", "full"],
              "parallelism.schedule": ["1f1b", "interleaved", "dualpipe"], "parallelism.vpp": [1, 2]}
             """, devices: 128, plan: "\"tp\": 2, \"etp\": 2")
-        XCTAssertEqual(Set(s.candidates.map(\.cpAlgorithm)), [.ring, .ulysses])
+        XCTAssertEqual(Set(s.candidates.map(\.cpAlgorithm)), [.ring, .ulysses, .allgather])
         XCTAssertGreaterThan(checkBelowTimeline(s), 40)
     }
 
     /// The same at 32k tokens, where a ring send hides under its share of the core.
     func testBoundStaysBelowTheTimelineWithLongContext() throws {
         let s = try search("""
-            {"parallelism.tp": [1, 2], "parallelism.cp": [2, 4], "parallelism.cpAlgorithm": ["ring", "ulysses"], "parallelism.pp": [2],
+            {"parallelism.tp": [1, 2], "parallelism.cp": [2, 4], "parallelism.cpAlgorithm": ["ring", "ulysses", "allgather"], "parallelism.pp": [2],
              "parallelism.ep": [8], "parallelism.zero": [1], "training.recompute": ["none", "selective"],
              "parallelism.schedule": ["1f1b", "dualpipe"]}
             """, devices: 128, sequence: 32768)

@@ -63,7 +63,7 @@ final class SearchBoundPropertyTests: XCTestCase {
               "cluster": { "topology": "\(topology)", "devices": 64 },
               "parallelism": { "tp": 1 },
               "search": {"objective": "time", "top": 3, "space": {"parallelism.tp": [1, 2], "parallelism.cp": [2, 4],
-                "parallelism.cpAlgorithm": ["ring", "ulysses"], "parallelism.pp": [2, 4], "parallelism.zero": [1],
+                "parallelism.cpAlgorithm": ["ring", "ulysses", "allgather"], "parallelism.pp": [2, 4], "parallelism.zero": [1],
                 "training.recompute": ["none", "selective", "full"], "parallelism.schedule": ["1f1b", "interleaved", "dualpipe"],
                 "parallelism.vpp": [1, 2]\(moe ? #", "parallelism.ep": [2, 8]"# : "")}} }
             """

@@ -13,9 +13,13 @@ public enum Recompute: String, Sendable, CaseIterable {
 /// `megatron_cp_algo`); Ulysses (Jacobs et al. 2023, DeepSpeed-Ulysses, arXiv 2309.14509) turns
 /// the sequence split into a head split with an all-to-all of Q, K and V before attention and one of
 /// its output after, which wait for each other (Megatron-Core `--cp-comm-type a2a`, MindSpeed
-/// `ulysses_cp_algo`).
+/// `ulysses_cp_algo`); all-gather gathers K and V from every CP rank before attention and
+/// reduce-scatters their gradients after its backward, exposed (Llama 3 herd paper, Dubey et al.
+/// 2024, sec. 3.3.2: "the all-gather communication latency is exposed in the critical path",
+/// small with GQA; Transformer Engine's `AttnFuncWithCPAndKVAllGather`, Megatron-Core
+/// `--cp-comm-type all_gather`).
 public enum ContextParallelAlgorithm: String, Sendable, CaseIterable {
-    case ring, ulysses
+    case ring, ulysses, allgather
 }
 
 /// Pipeline-parallel schedule.

@@ -72,7 +72,8 @@ public struct MegatronImport: Sendable {
             switch kind {
             case "p2p": break
             case "a2a": cpAlgorithm = .ulysses
-            default: notes.append("approximated --cp-comm-type \(kind): trainsim models context parallelism as ring attention (p2p) or Ulysses (a2a)")
+            case "all_gather": cpAlgorithm = .allgather
+            default: notes.append("approximated --cp-comm-type \(kind): trainsim models context parallelism as ring attention (p2p), Ulysses (a2a) or all-gather (all_gather)")
             }
         }
         let sp = a.flag("--sequence-parallel")

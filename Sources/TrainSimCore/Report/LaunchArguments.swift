@@ -94,7 +94,8 @@ public enum LaunchArguments {
         if p.cp > 1 {
             parallel.append("--context-parallel-size \(p.cp)")
             if ms { parallel.append("--context-parallel-algo \(p.cpAlgorithm == .ulysses ? "ulysses_cp_algo" : "megatron_cp_algo")") }
-            else if p.cpAlgorithm == .ulysses { parallel.append("--cp-comm-type a2a") }
+            if p.cpAlgorithm == .allgather { parallel.append("--cp-comm-type all_gather") }
+            else if !ms && p.cpAlgorithm == .ulysses { parallel.append("--cp-comm-type a2a") }
         }
         if p.sequenceParallel, p.tp > 1 { parallel.append("--sequence-parallel") }
         switch p.schedule {

@@ -7,7 +7,7 @@ enum OpName: Int, CaseIterable {
     case tpAllGather, tpReduceScatter, tpAllReduce, tpAllGatherChunk, tpReduceScatterChunk
     case tpAllGatherGrad, tpReduceScatterGrad, tpAllReduceGrad, tpAllGatherInput, tpAllGatherInputWgrad
     case tpAllGatherRouted, tpReduceScatterRouted, tpAllGatherRoutedGrad, tpReduceScatterRoutedGrad
-    case cpQKVIn, cpOBack, cpGradOIn, cpGradQKVBack, cpRing, cpRingGrad
+    case cpQKVIn, cpOBack, cpGradOIn, cpGradQKVBack, cpRing, cpRingGrad, cpKVGather, cpKVGradScatter
     case epDispatch, epCombine, epCombineGrad, epDispatchGrad
     case dpReduceScatterUnit, dpAllReduceUnitShard, dpBroadcastParamShard, dpAllGatherParams
     case dpReduceScatterBucket, dpAllReduceBucket, dpAllReduceShardAcrossReplicas
@@ -65,6 +65,8 @@ enum OpName: Int, CaseIterable {
         case .cpGradQKVBack: "cp all-to-all (dQ, dK, dV back)"
         case .cpRing: "cp ring (KV)"
         case .cpRingGrad: "cp ring (KV, dKV)"
+        case .cpKVGather: "cp all-gather (K, V)"
+        case .cpKVGradScatter: "cp reduce-scatter (dK, dV)"
         case .epDispatch: "ep dispatch"
         case .epCombine: "ep combine"
         case .epCombineGrad: "ep combine (grad)"

@@ -210,7 +210,7 @@ extension StepGraphBuilder {
 
     /// The attention core, split into context-parallel ring steps when CP > 1, or between the two
     /// Ulysses all-to-alls (Q, K, V in and the output back; in backward the output's gradient in and
-    /// those of Q, K and V back), which the kernel waits for.
+    /// those of Q, K and V back), which the kernel waits for, or after the all-gather of K and V.
     mutating func core(_ seconds: Double, _ l: Int, backward: Bool, into s: inout [PassStep]) {
         let nid = name(backward ? .attentionB : .attentionF)
         guard cp > 1 else { s.append(.compute(seconds: seconds, layer: Int32(l), layers: block, name: nid)); return }
@@ -221,6 +221,19 @@ extension StepGraphBuilder {
                 if !isFirst { s.append(.compute(seconds: seconds, layer: Int32(l), layers: block, name: nid)) }
                 s.append(.comm(request: r, seconds: self.seconds(r, scale: Double(block)), stream: .cp, category: .cp, smShare: 0, layer: Int32(l),
                                layers: block, name: name(n), wait: .now))
+            }
+            return
+        }
+        if allGatherCP {
+            // K and V gathered before the kernel (again in the backward: only this rank's block is
+            // kept), their gradients reduce-scattered after it; the kernel and the layer's next
+            // compute wait for each.
+            s.append(.comm(request: cpFwd, seconds: self.seconds(cpFwd, scale: Double(block)), stream: .cp, category: .cp, smShare: 0,
+                           layer: Int32(l), layers: block, name: name(.cpKVGather), wait: .now))
+            s.append(.compute(seconds: seconds, layer: Int32(l), layers: block, name: nid))
+            if backward {
+                s.append(.comm(request: cpBwd, seconds: self.seconds(cpBwd, scale: Double(block)), stream: .cp, category: .cp, smShare: 0,
+                               layer: Int32(l), layers: block, name: name(.cpKVGradScatter), wait: .now))
             }
             return
         }

@@ -19,7 +19,7 @@ struct StepGraphBuilder {
     let moeStart: Int
     let microBatches: Int
     let tp: Int, cp: Int, ep: Int
-    let ulysses: Bool
+    let ulysses: Bool, allGatherCP: Bool
     let sp: Bool
     let recompute: Recompute
     /// An MoE layer's TP gather before the router and scatter after the unpermute: for its shared
@@ -90,6 +90,7 @@ struct StepGraphBuilder {
         device = engine.compute.device
         tp = par.tp; cp = par.cp; ep = par.ep
         ulysses = par.cp > 1 && par.cpAlgorithm == .ulysses
+        allGatherCP = par.cp > 1 && par.cpAlgorithm == .allgather
         sp = par.sequenceParallel && par.tp > 1
         recompute = e.training.recompute
         (moeHiddenTP, moeRoutedTP) = Self.moeTP(model: e.model, tp: par.tp, etp: par.etp, dispatcher: e.training.framework.moeDispatcher)
@@ -140,7 +141,7 @@ struct StepGraphBuilder {
             tpRSChunk = request(CollectiveRequest(kind: .reduceScatter, bytes: bytes / n, group: place.tpGroup, label: "tp"))
         }
         if cp > 1 {
-            let (f, b) = Self.contextRequests(model: m, tokens: T, tp: tp, cp: cp, ulysses: ulysses, group: place.cpGroup)
+            let (f, b) = Self.contextRequests(model: m, tokens: T, tp: tp, cp: cp, algorithm: e.parallelism.cpAlgorithm, group: place.cpGroup)
             cpFwd = request(f)
             cpBwd = request(b)
         }
@@ -255,10 +256,12 @@ extension StepGraphBuilder {
     /// sequence after it; backward exchanges the output's gradient, then those of Q, K and V. K and
     /// V heads fewer than the CP ranks are repeated so that each rank gets one (DeepSpeed-Ulysses;
     /// Megatron-Core a2a), and attention runs in 16 bits. Ring attention passes this rank's K and V
-    /// block to its neighbour each step; backward passes K, V and their gradients.
-    static func contextRequests(model m: ModelSpec, tokens T: Double, tp: Int, cp: Int, ulysses: Bool,
+    /// block to its neighbour each step; backward passes K, V and their gradients. All-gather
+    /// gathers every CP rank's K and V (forward, and again in the backward) and reduce-scatters
+    /// their gradients (the backward request): the gathered size, cp blocks.
+    static func contextRequests(model m: ModelSpec, tokens T: Double, tp: Int, cp: Int, algorithm: ContextParallelAlgorithm,
                                 group: CommGroup) -> (forward: CollectiveRequest, backward: CollectiveRequest) {
-        if ulysses {
+        if algorithm == .ulysses {
             let t = Double(tp), c = Double(cp)
             let qkvWidth: Double, outWidth: Double
             if let mla = m.mla {
@@ -275,6 +278,11 @@ extension StepGraphBuilder {
         let kvWidth: Double
         if let mla = m.mla { kvWidth = Double(m.heads * (mla.headDim + mla.ropeHeadDim + mla.vHeadDim)) / Double(tp) }
         else { kvWidth = 2 * Double(m.kvHeads * m.headDim) / Double(max(1, min(tp, m.kvHeads))) }
+        if algorithm == .allgather {
+            let gathered = Double(cp) * T * kvWidth * 2
+            return (CollectiveRequest(kind: .allGather, bytes: gathered, group: group, label: "cp"),
+                    CollectiveRequest(kind: .reduceScatter, bytes: gathered, group: group, label: "cp"))
+        }
         return (CollectiveRequest(kind: .sendRecv, bytes: T * kvWidth * 2, group: group, label: "cp"),
                 CollectiveRequest(kind: .sendRecv, bytes: 2 * T * kvWidth * 2, group: group, label: "cp"))
     }

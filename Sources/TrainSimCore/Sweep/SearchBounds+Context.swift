@@ -22,13 +22,18 @@ extension BoundCache {
         let par = ParallelismSpec(tp: tp, pp: 1, vpp: 1, dp: dp, ep: 1, cp: cp, sequenceParallel: sequenceParallel && tp > 1, zero: 0,
                                   schedule: .oneFOneB, order: e.parallelism.order, layerSplit: nil)
         let tokens = Double(microBatch * e.training.sequenceLength / cp)
-        let (f, b) = StepGraphBuilder.contextRequests(model: e.model, tokens: tokens, tp: tp, cp: cp, ulysses: algorithm == .ulysses,
+        let (f, b) = StepGraphBuilder.contextRequests(model: e.model, tokens: tokens, tp: tp, cp: cp, algorithm: algorithm,
                                                       group: Placement(par).cpGroup)
         let sf = net.cost(f).seconds, sb = net.cost(b).seconds
         var forward: Double, backward: Double
         if algorithm == .ulysses {
             forward = sf + sb
             backward = sb + sf
+        } else if algorithm == .allgather {
+            // Exposed: the gather before the kernel, and in the backward the gather again and the
+            // gradients' reduce-scatter.
+            forward = sf
+            backward = sf + sb
         } else {
             let steps = Double(cp - 1), share = Double(cp)
             // Selective recompute reruns the core inside its backward (`PassSteps.backwardLayer`).

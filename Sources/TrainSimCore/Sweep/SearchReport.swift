@@ -50,7 +50,7 @@ public struct SearchReport: Sendable {
         let p = e.parallelism, t = e.training
         var cells = [p.tp, p.pp, p.vpp, p.dp, p.ep, p.cp, t.microBatchSequences, p.zero].map(String.init)
             + [t.recompute.rawValue + (t.recomputeLimit.map { " \($0)" } ?? ""), p.schedule.rawValue]
-        if p.cp > 1, p.cpAlgorithm == .ulysses { cells[5] += " ulysses" }
+        if p.cp > 1, p.cpAlgorithm != .ring { cells[5] += " " + p.cpAlgorithm.rawValue }
         if e.model.moe != nil, p.ep > 1, p.tp > 1 { cells[4] += " etp\(p.etp)" }
         return cells
     }
