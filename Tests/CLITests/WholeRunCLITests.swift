@@ -34,7 +34,7 @@ final class WholeRunCLITests: XCTestCase {
         let text = try CLI.trainsim(["run", Self.example, "--trials", "20"])
         XCTAssertTrue(text.stdout.contains("days P50 / P90"), text.stdout)
         XCTAssertTrue(text.stdout.contains("long-context-128k: "), text.stdout)
-        XCTAssertTrue(text.stdout.contains("tp 8 pp 16 cp 16 ep 1 dp 8"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("tp 8 pp 16 cp 16 (allgather) ep 1 dp 8"), text.stdout)
     }
 
     func testBadWholeRunInputIsOneLineAndExitTwo() throws {
