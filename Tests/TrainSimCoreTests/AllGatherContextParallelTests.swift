@@ -7,15 +7,8 @@ import XCTest
 /// (only the rank's own block is kept), and their gradients reduce-scattered after it. Each is
 /// waited for, so all of it is exposed; the compute is ring attention's.
 final class AllGatherContextParallelTests: XCTestCase {
-    func experiment(cp: Int, algorithm: String = "allgather", tp: Int = 1, devices: Int? = nil, recompute: String = "none",
-                    seq: Int = 32768) throws -> Experiment {
-        let n = devices ?? cp * tp
-        return try Experiment.decode(try JSONParser.parse("""
-        {"model": "llama3-8b", "training": {"tokens": 1e12, "sequenceLength": \(seq), "globalBatchSequences": \(n / (cp * tp)), "recompute": "\(recompute)",
-         "framework": "megatron-core"},
-         "cluster": {"topology": "h100-ib", "devices": \(n)},
-         "parallelism": {"tp": \(tp), "pp": 1, "cp": \(cp), "zero": 1, "cpAlgorithm": "\(algorithm)"}}
-        """), file: "test.json", folder: nil)
+    func experiment(cp: Int, algorithm: String = "allgather", tp: Int = 1, devices: Int? = nil, recompute: String = "none") throws -> Experiment {
+        try ContextParallelPlans.experiment(cp: cp, algorithm: algorithm, tp: tp, devices: devices, recompute: recompute)
     }
 
     /// One micro-batch, no recompute: per layer a gather forward, a gather and a reduce-scatter

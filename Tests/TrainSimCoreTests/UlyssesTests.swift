@@ -7,13 +7,7 @@ import XCTest
 final class UlyssesTests: XCTestCase {
     func experiment(cp: Int, algorithm: String, tp: Int = 1, devices: Int? = nil, model: String = "llama3-8b",
                     recompute: String = "none", seq: Int = 32768) throws -> Experiment {
-        let n = devices ?? cp * tp
-        return try Experiment.decode(try JSONParser.parse("""
-        {"model": "\(model)", "training": {"tokens": 1e12, "sequenceLength": \(seq), "globalBatchSequences": \(n / (cp * tp)), "recompute": "\(recompute)",
-         "framework": "megatron-core"},
-         "cluster": {"topology": "h100-ib", "devices": \(n)},
-         "parallelism": {"tp": \(tp), "pp": 1, "cp": \(cp), "zero": 1, "cpAlgorithm": "\(algorithm)"}}
-        """), file: "test.json", folder: nil)
+        try ContextParallelPlans.experiment(cp: cp, algorithm: algorithm, tp: tp, devices: devices, model: model, recompute: recompute, seq: seq)
     }
 
     func testEveryAllToAllIsExposedAndCountedOncePerLayerEachWay() throws {

@@ -67,6 +67,8 @@ public struct ParallelismSpec: Sendable, Equatable {
     public var layerSplit: [Int]?
     /// How context parallelism exchanges the sequence (ring attention unless set).
     public var cpAlgorithm: ContextParallelAlgorithm = .ring
+    /// " (ulysses)" or " (allgather)" after the CP size in a plan's line; empty for ring or cp 1.
+    public var cpAlgorithmNote: String { cp > 1 && cpAlgorithm != .ring ? " (\(cpAlgorithm.rawValue))" : "" }
     /// With ZeRO >= 1: the data-parallel ranks (x CP) that shard the model states, when fewer
     /// than all of them (hybrid sharding: the shards are replicated across the other ranks).
     /// nil: all of them.

@@ -24,7 +24,7 @@ extension Analysis {
         var out = ""
         func line(_ k: String, _ v: String) { out += Fmt.column(k, 28) + v + "\n" }
         out += "\(e.name): \(e.model.name) on \(e.cluster.devices) x \(e.cluster.topology.device.name) (\(e.cluster.topology.id), \(s.networkBackend) network)\n"
-        out += "plan: tp \(p.tp), pp \(p.pp)\(p.vpp > 1 ? " (vpp \(p.vpp)\(p.group != p.pp ? ", groups of \(p.group)" : ""))" : ""), dp \(p.dp), ep \(p.ep)\(e.model.moe != nil && p.tp > 1 ? " (etp \(p.etp))" : ""), cp \(p.cp)\(p.cp > 1 && p.cpAlgorithm != .ring ? " (\(p.cpAlgorithm.rawValue))" : ""), ZeRO-\(p.zero)\(p.zeroShardGroup.map { " (sharded over \($0))" } ?? "")\(p.zero3GathersOnce ? " (units gathered once per step under pipelining)" : ""), \(p.schedule.rawValue), "
+        out += "plan: tp \(p.tp), pp \(p.pp)\(p.vpp > 1 ? " (vpp \(p.vpp)\(p.group != p.pp ? ", groups of \(p.group)" : ""))" : ""), dp \(p.dp), ep \(p.ep)\(e.model.moe != nil && p.tp > 1 ? " (etp \(p.etp))" : ""), cp \(p.cp)\(p.cpAlgorithmNote), ZeRO-\(p.zero)\(p.zeroShardGroup.map { " (sharded over \($0))" } ?? "")\(p.zero3GathersOnce ? " (units gathered once per step under pipelining)" : ""), \(p.schedule.rawValue), "
             + "\(s.microBatches) micro-batches of \(e.training.microBatchSequences), \(e.training.precision.rawValue), recompute \(e.training.recompute.rawValue)"
             + (e.training.recomputeLimit.map { " (\($0) layer\($0 == 1 ? "" : "s") of each chunk)" } ?? "") + "\n\n"
         line("step time", Fmt.secs(s.stepSeconds))

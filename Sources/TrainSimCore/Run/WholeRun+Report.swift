@@ -44,7 +44,7 @@ extension WholeRun {
             return (ph.name, .object([
                 ("kind", .string(ph.kind)), ("tokens", n(ph.tokens)), ("sequenceLength", i(e.training.sequenceLength)),
                 ("globalBatchSequences", i(e.training.globalBatchSequences)),
-                ("plan", .string("tp \(p.tp) pp \(p.pp) cp \(p.cp)\(p.cp > 1 && p.cpAlgorithm != .ring ? " (\(p.cpAlgorithm.rawValue))" : "") ep \(p.ep) dp \(p.dp)")),
+                ("plan", .string("tp \(p.tp) pp \(p.pp) cp \(p.cp)\(p.cpAlgorithmNote) ep \(p.ep) dp \(p.dp)")),
                 ("stepTimeSeconds", n(a.step.stepSeconds)), ("steps", n(a.run.steps)), ("mfu", n(a.mfu)),
                 ("idealDays", n(ph.idealSeconds / 86400)), ("dataStallFraction", n(d.stallFraction)),
                 ("peakGiBPerDevice", n(a.step.memory.peakGiB)), ("fits", .bool(a.fits)),

@@ -152,6 +152,11 @@ extension StepGraphBuilder {
               name: name(n), wait: .now)
     }
 
+    mutating func cpComm(_ r: Int32, _ n: OpName, _ l: Int, _ wait: PassStep.Wait) -> PassStep {
+        .comm(request: r, seconds: seconds(r, scale: Double(block)), stream: .cp, category: .cp, smShare: 0, layer: Int32(l), layers: block,
+              name: name(n), wait: wait)
+    }
+
     mutating func tpComm(_ r: Int32, _ n: OpName, _ l: Int, _ wait: PassStep.Wait, sm: Double = 0) -> PassStep {
         .comm(request: r, seconds: seconds(r, scale: Double(block)), stream: .tp, category: .tp, smShare: sm, layer: Int32(l), layers: block,
               name: name(n), wait: wait)
@@ -219,8 +224,7 @@ extension StepGraphBuilder {
             let names: (OpName, OpName) = backward ? (.cpGradOIn, .cpGradQKVBack) : (.cpQKVIn, .cpOBack)
             for (r, n, isFirst) in [(first, names.0, true), (second, names.1, false)] {
                 if !isFirst { s.append(.compute(seconds: seconds, layer: Int32(l), layers: block, name: nid)) }
-                s.append(.comm(request: r, seconds: self.seconds(r, scale: Double(block)), stream: .cp, category: .cp, smShare: 0, layer: Int32(l),
-                               layers: block, name: name(n), wait: .now))
+                s.append(cpComm(r, n, l, .now))
             }
             return
         }
@@ -228,22 +232,15 @@ extension StepGraphBuilder {
             // K and V gathered before the kernel (again in the backward: only this rank's block is
             // kept), their gradients reduce-scattered after it; the kernel and the layer's next
             // compute wait for each.
-            s.append(.comm(request: cpFwd, seconds: self.seconds(cpFwd, scale: Double(block)), stream: .cp, category: .cp, smShare: 0,
-                           layer: Int32(l), layers: block, name: name(.cpKVGather), wait: .now))
+            s.append(cpComm(cpFwd, .cpKVGather, l, .now))
             s.append(.compute(seconds: seconds, layer: Int32(l), layers: block, name: nid))
-            if backward {
-                s.append(.comm(request: cpBwd, seconds: self.seconds(cpBwd, scale: Double(block)), stream: .cp, category: .cp, smShare: 0,
-                               layer: Int32(l), layers: block, name: name(.cpKVGradScatter), wait: .now))
-            }
+            if backward { s.append(cpComm(cpBwd, .cpKVGradScatter, l, .now)) }
             return
         }
         let r = backward ? cpBwd : cpFwd
-        let cname = name(backward ? .cpRingGrad : .cpRing)
+        let cname: OpName = backward ? .cpRingGrad : .cpRing
         for i in 0..<cp {
-            if i + 1 < cp {
-                s.append(.comm(request: r, seconds: self.seconds(r, scale: Double(block)), stream: .cp, category: .cp, smShare: 0, layer: Int32(l),
-                               layers: block, name: cname, wait: .later))
-            }
+            if i + 1 < cp { s.append(cpComm(r, cname, l, .later)) }
             s.append(.compute(seconds: seconds / Double(cp), layer: Int32(l), layers: block, name: nid))
             s.append(.join)
         }
