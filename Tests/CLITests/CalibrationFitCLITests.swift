@@ -53,5 +53,10 @@ final class CalibrationFitCLITests: XCTestCase {
         let overall = try XCTUnwrap(a["overall"] as? [String: Any])
         XCTAssertEqual(overall["medianAbsError"] as? Double, v["medianAbsErrorHeldOut"] as? Double)
         XCTAssertGreaterThan(checked, 8)
+        // Plan against plan: the held-out pairs' summary, as validate gives it.
+        let pairs = try XCTUnwrap(a["planPairs"] as? [String: Any]), held = try XCTUnwrap((v["pairs"] as? [String: Any])?["heldOut"] as? [String: Any])
+        for k in ["pairs", "ordered", "orderRight", "medianAbsRatioError", "maxAbsRatioError"] {
+            XCTAssertEqual(pairs[k] as? Double, held[k] as? Double, k)
+        }
     }
 }

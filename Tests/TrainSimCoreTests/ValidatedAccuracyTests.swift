@@ -72,4 +72,37 @@ final class ValidatedAccuracyTests: XCTestCase {
         XCTAssertEqual(acc["modelKind"]?["name"], .string("moe"))
         XCTAssertEqual(acc["modelKind"]?["heldOutRuns"], .number(Double(try XCTUnwrap(data.byKind["moe"]).heldOut)))
     }
+
+    /// The shipped file carries plan against plan on the held-out pairs; the run's JSON quotes it,
+    /// and a search ends its accuracy lines with it.
+    func testPlanPairsQuotedForRanking() throws {
+        let data = try XCTUnwrap(try ValidatedAccuracy.shippedIfPresent())
+        let p = try XCTUnwrap(data.pairs, "accuracy.json has planPairs")
+        XCTAssertGreaterThan(p.pairs, 20)
+        XCTAssertLessThanOrEqual(p.orderRight, p.ordered)
+        XCTAssertLessThanOrEqual(p.median, p.worst)
+        let acc = try XCTUnwrap(try analysis(topology: "h100-ib", model: "llama3-8b").reportJSON()["accuracy"])
+        XCTAssertEqual(acc["planPairs"]?["heldOutPairs"], .number(Double(p.pairs)))
+        XCTAssertEqual(acc["planPairs"]?["medianAbsRatioError"], .number(p.median))
+        XCTAssertEqual(data.pairLine, "plan against plan (held-out pairs of published runs of one model on one device family): " + p.sentence)
+    }
+
+    /// A planPairs that cannot be (more pairs ordered right than ordered) is a one-line error naming it.
+    func testMalformedPlanPairsIsAnError() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("acc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let g = #"{"heldOut": 1, "medianAbsError": 0.05, "maxAbsError": 0.05, "rows": ["X"]}"#
+        let url = dir.appendingPathComponent("accuracy.json")
+        try """
+        {"schemaVersion": 1, "description": "d", "source": "s", "overall": \(g),
+         "deviceFamily": {"ga100": \(g)}, "stack": {"megatron-core": \(g)}, "modelKind": {"dense": \(g)},
+         "planPairs": {"pairs": 3, "ordered": 2, "orderRight": 3, "medianAbsRatioError": 0.04, "maxAbsRatioError": 0.1}}
+        """.write(to: url, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try ValidatedAccuracy.load(url)) { e in
+            let text = "\(e)"
+            XCTAssertTrue(text.contains("planPairs") && text.contains("orderRight"), text)
+            XCTAssertFalse(text.contains("\n"), text)
+        }
+    }
 }

@@ -19,6 +19,9 @@ public struct ValidatedAccuracy: Sendable, Equatable {
     public var byFamily: [String: Group]
     public var byStack: [String: Group]
     public var byKind: [String: Group]
+    /// Plan against plan on the held-out pairs (`RunPair`): the accuracy a search's ranking has.
+    /// nil in a file written before fit.py wrote it.
+    public var pairs: PairSummary? = nil
 
     static let file = "Topologies/run/accuracy.json"
 
@@ -52,8 +55,19 @@ public struct ValidatedAccuracy: Sendable, Equatable {
             try o.finish()
             return out
         }
-        let a = ValidatedAccuracy(source: source, overall: overall, byFamily: try groups("deviceFamily"),
+        var a = ValidatedAccuracy(source: source, overall: overall, byFamily: try groups("deviceFamily"),
                                   byStack: try groups("stack"), byKind: try groups("modelKind"))
+        if let p = try r.object("planPairs") {
+            _ = try p.string("description")
+            a.pairs = PairSummary(pairs: try p.requiredInt("pairs", in: 0...1_000_000), ordered: try p.requiredInt("ordered", in: 0...1_000_000),
+                                  orderRight: try p.requiredInt("orderRight", in: 0...1_000_000),
+                                  median: try p.requiredNumber("medianAbsRatioError", in: 0...100),
+                                  worst: try p.requiredNumber("maxAbsRatioError", in: 0...100), worstPair: try p.string("worstPair"))
+            try p.finish()
+            guard a.pairs!.orderRight <= a.pairs!.ordered, a.pairs!.ordered <= a.pairs!.pairs else {
+                throw p.error("orderRight", "expected orderRight <= ordered <= pairs")
+            }
+        }
         try r.finish()
         return a
     }
@@ -92,6 +106,11 @@ public struct ValidatedAccuracy: Sendable, Equatable {
         }
         pairs.append(("overall", .object([("heldOutRuns", .number(Double(overall.heldOut))), ("medianAbsError", .number(overall.median)),
                                           ("maxAbsError", .number(overall.worst))])))
+        if let p = self.pairs {
+            pairs.append(("planPairs", .object([("heldOutPairs", .number(Double(p.pairs))), ("ordered", .number(Double(p.ordered))),
+                                                ("orderRight", .number(Double(p.orderRight))), ("medianAbsRatioError", .number(p.median)),
+                                                ("maxAbsRatioError", .number(p.worst))])))
+        }
         return .object(pairs)
     }
 
@@ -101,6 +120,11 @@ public struct ValidatedAccuracy: Sendable, Equatable {
             g.map { "\(name) \(Fmt.fixed(100 * $0.median, 1)) % median, \(Fmt.fixed(100 * $0.worst, 1)) % worst (\($0.heldOut) run\($0.heldOut == 1 ? "" : "s"))" }
                 ?? "\(name) unvalidated"
         }.joined(separator: "; ")
+    }
+
+    /// One line on plan against plan, for reports that rank or compare plans (search, compare).
+    public var pairLine: String? {
+        pairs.map { "plan against plan (held-out pairs of published runs of one model on one device family): " + $0.sentence }
     }
 
     /// The report's lines for a run.

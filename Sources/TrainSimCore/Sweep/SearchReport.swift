@@ -111,6 +111,8 @@ public struct SearchReport: Sendable {
                 out += "\nvalidated accuracy (held-out published runs, |error|): " + line + "\n"
             }
         }
+        // A ranking rests on ratios between plans, whose errors are smaller than the figures'.
+        if let line = (best + clusterBest).first?.accuracy?.pairLine { out += line + "\n" }
         return out
     }
 
