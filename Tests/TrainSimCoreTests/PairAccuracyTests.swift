@@ -68,6 +68,15 @@ final class PairAccuracyTests: XCTestCase {
         XCTAssertFalse(ps.contains { $0.a.case.id.hasPrefix("C1-") && $0.b.case.id.hasPrefix("C1-") })
         // Held-out pairs: neither row sets a constant.
         for p in ps { XCTAssertEqual(p.heldOut, !p.a.case.calibration && !p.b.case.calibration) }
+        // Across device families: the same model and metric on two silicons, and nothing else.
+        let across = CalibrationSuite.pairs(exact, acrossFamilies: true)
+        XCTAssertTrue(across.contains { $0.name == "C12.1-30b-H100 / C12.7-30b-A100-80" }, across.map(\.name).joined(separator: ", "))
+        for p in across {
+            XCTAssertNotEqual(p.a.case.family, p.b.case.family, p.name)
+            XCTAssertEqual(p.a.case.metric, p.b.case.metric, p.name)
+            XCTAssertEqual(p.a.case.experiment.model, p.b.case.experiment.model, p.name)
+        }
+        XCTAssertTrue(Set(across.map(\.name)).isDisjoint(with: names))
     }
 
     /// On the shipped rows a pair's ratio error follows from its two rows' errors alone:
@@ -86,6 +95,7 @@ final class PairAccuracyTests: XCTestCase {
         XCTAssertEqual(json["pairs"]?["heldOut"]?["orderRight"], .number(Double(held.orderRight)))
         XCTAssertEqual(json["pairs"]?["all"]?["ordered"], .number(Double(PairSummary(ps).ordered)))
         XCTAssertEqual(json["pairs"]?["separation"], .number(0.03))
+        XCTAssertEqual(json["pairsAcrossFamilies"]?["all"]?["pairs"], .number(Double(CalibrationSuite.pairs(results, acrossFamilies: true).count)))
         guard case let .array(list)? = json["pairs"]?["list"] else { return XCTFail("pairs.list") }
         XCTAssertEqual(list.count, ps.count)
         let text = CalibrationSuite.render(results, format: .text)

@@ -158,7 +158,7 @@ public enum CalibrationSuite {
         let held = results.filter { !$0.case.calibration }.map { abs($0.error) }
         let all = results.map { abs($0.error) }
         let byFamily = accuracy(results) { $0.family }, byStack = accuracy(results) { $0.stack }, byKind = accuracy(results) { $0.kind }
-        let runPairs = pairs(results)
+        let runPairs = pairs(results), crossPairs = pairs(results, acrossFamilies: true)
         func groupJSON(_ rows: [GroupAccuracy]) -> JSONValue {
             .array(rows.map { g in .object([("group", .string(g.group)), ("heldOut", .number(Double(g.heldOut))), ("fitted", .number(Double(g.fitted))),
                                             ("medianAbsError", .number(Analysis.round(g.median))), ("maxAbsError", .number(Analysis.round(g.worst)))]) })
@@ -179,7 +179,7 @@ public enum CalibrationSuite {
                                              ("maxAbsError", .number(Analysis.round(all.max() ?? 0))),
                                              ("maxAbsErrorHeldOut", .number(Analysis.round(held.max() ?? 0))),
                                              ("byFamily", groupJSON(byFamily)), ("byStack", groupJSON(byStack)), ("byKind", groupJSON(byKind)),
-                                             ("pairs", pairsJSON(runPairs)),
+                                             ("pairs", pairsJSON(runPairs)), ("pairsAcrossFamilies", pairsJSON(crossPairs)),
                                              ("outsideTolerance", .array(results.filter { !$0.withinTolerance }.map { .string($0.case.id) })),
                                              ("outOfMemory", .array(outOfMemory(results).map { .string($0.case.id) }))])) + "\n"
         case .csv:
@@ -203,7 +203,7 @@ public enum CalibrationSuite {
             s += String(format: "\nmedian |error| %.1f %% over all %d cases; %.1f %% over the %d held-out cases (worst %.1f %%); worst of all %.1f %%\n",
                         median(all) * 100, all.count, median(held) * 100, held.count, (held.max() ?? 0) * 100, (all.max() ?? 0) * 100)
             if format == .text { s += groupTable("device family", byFamily) + groupTable("stack", byStack) + groupTable("model kind", byKind) }
-            s += pairLines(runPairs, markdown: format == .md)
+            s += pairLines(runPairs, across: crossPairs, markdown: format == .md)
             s += memoryLines(results, markdown: format == .md)
             let files = Array(Set(results.filter { $0.case.reading != nil }.map(\.case.file))).sorted()
             if !files.isEmpty {

@@ -59,13 +59,14 @@ extension CalibrationSuite {
     public static let pairSeparation = 0.03
 
     /// Every pair of cases with the same model, the same device family (silicon) and the same
-    /// metric, in the cases' order.
-    public static func pairs(_ results: [CalibrationResult]) -> [RunPair] {
+    /// metric, in the cases' order; with `acrossFamilies`, those of the same model and metric on
+    /// two device families instead (the ratio a comparison of clusters rests on: H100 against A100).
+    public static func pairs(_ results: [CalibrationResult], acrossFamilies: Bool = false) -> [RunPair] {
         var out: [RunPair] = []
         for i in results.indices {
             for j in results.indices where j > i {
                 let a = results[i].case, b = results[j].case
-                guard a.metric == b.metric, a.family == b.family, a.experiment.model == b.experiment.model else { continue }
+                guard a.metric == b.metric, (a.family != b.family) == acrossFamilies, a.experiment.model == b.experiment.model else { continue }
                 out.append(RunPair(a: results[i], b: results[j]))
             }
         }
@@ -91,15 +92,21 @@ extension CalibrationSuite {
 
     /// The validate report's lines on pairs: the held-out and all pairs' summaries, and the pairs
     /// trainsim orders wrong.
-    static func pairLines(_ ps: [RunPair], markdown: Bool) -> String {
-        guard !ps.isEmpty else { return "" }
-        let held = PairSummary(ps.filter(\.heldOut)), all = PairSummary(ps)
-        var s = "\nplan against plan (pairs of published runs of one model on one device family, in one metric: the ratio a search ranks by)\n"
+    static func pairLines(_ ps: [RunPair], across: [RunPair], markdown: Bool) -> String {
+        guard !ps.isEmpty || !across.isEmpty else { return "" }
         let lead = markdown ? "- " : "  "
-        s += lead + "held out (neither run sets a constant): " + held.sentence + "\n"
-        s += lead + "all: " + all.sentence + "\n"
-        for p in ps where p.ordered && !p.orderRight {
-            s += lead + "order wrong: " + p.name + String(format: ": published %.3f, predicted %.3f", p.publishedRatio, p.predictedRatio) + "\n"
+        var s = "\nplan against plan (pairs of published runs of one model on one device family, in one metric: the ratio a search ranks by)\n"
+        func lines(_ ps: [RunPair], indent: String) {
+            s += indent + "held out (neither run sets a constant): " + (ps.contains(where: \.heldOut) ? PairSummary(ps.filter(\.heldOut)).sentence : "none") + "\n"
+            s += indent + "all: " + PairSummary(ps).sentence + "\n"
+            for p in ps where p.ordered && !p.orderRight {
+                s += indent + "order wrong: " + p.name + String(format: ": published %.3f, predicted %.3f", p.publishedRatio, p.predictedRatio) + "\n"
+            }
+        }
+        if !ps.isEmpty { lines(ps, indent: lead) }
+        if !across.isEmpty {
+            s += "across device families (one model, one metric, two silicons: the ratio a comparison of clusters rests on)\n"
+            lines(across, indent: lead)
         }
         return s
     }
