@@ -301,11 +301,13 @@ def write_accuracy(v):
         "stack": groups("stack", "byStack"),
         "modelKind": groups("kind", "byKind"),
     }
-    p = v["pairs"]["heldOut"]
-    doc["planPairs"] = {"description": "Plan against plan: pairs of held-out published runs of one model on one device family in one metric; the ratio |error| is exp(|ln predicted a/b - ln published a/b|) - 1, and the order is tested on pairs measured at least 3 % apart (trainsim validate, 'plan against plan').",
-                        "pairs": p["pairs"], "ordered": p["ordered"], "orderRight": p["orderRight"],
-                        "medianAbsRatioError": fig(p["medianAbsRatioError"]), "maxAbsRatioError": fig(p["maxAbsRatioError"])}
-    if "worstPair" in p: doc["planPairs"]["worstPair"] = p["worstPair"]
+    for key, table, what in [("planPairs", "pairs", "one model on one device family"),
+                             ("planPairsAcrossFamilies", "pairsAcrossFamilies", "one model on two device families")]:
+        p = v[table]["heldOut"]
+        doc[key] = {"description": f"Plan against plan: pairs of held-out published runs of {what} in one metric; the ratio |error| is exp(|ln predicted a/b - ln published a/b|) - 1, and the order is tested on pairs measured at least 3 % apart (trainsim validate, 'plan against plan').",
+                    "pairs": p["pairs"], "ordered": p["ordered"], "orderRight": p["orderRight"],
+                    "medianAbsRatioError": fig(p["medianAbsRatioError"]), "maxAbsRatioError": fig(p["maxAbsRatioError"])}
+        if "worstPair" in p: doc[key]["worstPair"] = p["worstPair"]
     save("Topologies/run/accuracy.json", doc)
     report.append(f"accuracy.json: held-out median {doc['overall']['medianAbsError']} over {len(held)} rows")
 

@@ -105,4 +105,22 @@ final class ValidatedAccuracyTests: XCTestCase {
             XCTAssertFalse(text.contains("\n"), text)
         }
     }
+
+    /// A comparison quotes plan against plan across device families when its runs' devices differ,
+    /// and within one family when they do not.
+    func testCompareQuotesTheMatchingPairs() throws {
+        let data = try XCTUnwrap(try ValidatedAccuracy.shippedIfPresent())
+        let across = try XCTUnwrap(data.acrossPairLine), within = try XCTUnwrap(data.pairLine)
+        func table(_ topologies: [String]) throws -> String {
+            CompareTable(columns: try topologies.map { CompareTable.Column(label: $0, report: try analysis(topology: $0, model: "llama3-8b").reportJSON()) })
+                .render(.text)
+        }
+        let mixed = try table(["a100-80g-ib", "h100-ib"])
+        XCTAssertTrue(mixed.contains(across), mixed)
+        XCTAssertFalse(mixed.contains(within), mixed)
+        let same = try table(["h100-ib", "h800-ib"])
+        XCTAssertTrue(same.contains(within), same)
+        XCTAssertFalse(same.contains(across), same)
+        XCTAssertLessThanOrEqual(try XCTUnwrap(data.pairsAcrossFamilies).orderRight, data.pairsAcrossFamilies!.ordered)
+    }
 }

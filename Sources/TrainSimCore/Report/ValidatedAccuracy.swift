@@ -22,6 +22,9 @@ public struct ValidatedAccuracy: Sendable, Equatable {
     /// Plan against plan on the held-out pairs (`RunPair`): the accuracy a search's ranking has.
     /// nil in a file written before fit.py wrote it.
     public var pairs: PairSummary? = nil
+    /// The same across device families (one model on two silicons): the accuracy a comparison of
+    /// clusters of different devices has.
+    public var pairsAcrossFamilies: PairSummary? = nil
 
     static let file = "Topologies/run/accuracy.json"
 
@@ -57,19 +60,23 @@ public struct ValidatedAccuracy: Sendable, Equatable {
         }
         var a = ValidatedAccuracy(source: source, overall: overall, byFamily: try groups("deviceFamily"),
                                   byStack: try groups("stack"), byKind: try groups("modelKind"))
-        if let p = try r.object("planPairs") {
-            _ = try p.string("description")
-            a.pairs = PairSummary(pairs: try p.requiredInt("pairs", in: 0...1_000_000), ordered: try p.requiredInt("ordered", in: 0...1_000_000),
-                                  orderRight: try p.requiredInt("orderRight", in: 0...1_000_000),
-                                  median: try p.requiredNumber("medianAbsRatioError", in: 0...100),
-                                  worst: try p.requiredNumber("maxAbsRatioError", in: 0...100), worstPair: try p.string("worstPair"))
-            try p.finish()
-            guard a.pairs!.orderRight <= a.pairs!.ordered, a.pairs!.ordered <= a.pairs!.pairs else {
-                throw p.error("orderRight", "expected orderRight <= ordered <= pairs")
-            }
-        }
+        a.pairs = try pairSummary(r, "planPairs")
+        a.pairsAcrossFamilies = try pairSummary(r, "planPairsAcrossFamilies")
         try r.finish()
         return a
+    }
+
+    /// A held-out pairs summary (`planPairs`, `planPairsAcrossFamilies`), nil where the file has none.
+    private static func pairSummary(_ r: ObjectReader, _ key: String) throws(TrainSimError) -> PairSummary? {
+        guard let p = try r.object(key) else { return nil }
+        _ = try p.string("description")
+        let s = PairSummary(pairs: try p.requiredInt("pairs", in: 0...1_000_000), ordered: try p.requiredInt("ordered", in: 0...1_000_000),
+                            orderRight: try p.requiredInt("orderRight", in: 0...1_000_000),
+                            median: try p.requiredNumber("medianAbsRatioError", in: 0...100),
+                            worst: try p.requiredNumber("maxAbsRatioError", in: 0...100), worstPair: try p.string("worstPair"))
+        try p.finish()
+        guard s.orderRight <= s.ordered, s.ordered <= s.pairs else { throw p.error("orderRight", "expected orderRight <= ordered <= pairs") }
+        return s
     }
 
     private static func group(_ g: ObjectReader) throws(TrainSimError) -> Group {
@@ -125,6 +132,11 @@ public struct ValidatedAccuracy: Sendable, Equatable {
     /// One line on plan against plan, for reports that rank or compare plans (search, compare).
     public var pairLine: String? {
         pairs.map { "plan against plan (held-out pairs of published runs of one model on one device family): " + $0.sentence }
+    }
+
+    /// The line for a comparison of clusters whose devices are of different families.
+    public var acrossPairLine: String? {
+        pairsAcrossFamilies.map { "plan against plan across device families (held-out pairs of published runs of one model on two silicons): " + $0.sentence }
     }
 
     /// The report's lines for a run.

@@ -94,6 +94,14 @@ public struct CompareTable: Sendable {
         return rows
     }
 
+    /// How far such a comparison fell from published pairs (`validate`'s plan against plan): across
+    /// device families where the columns' devices differ, within one otherwise.
+    var accuracyLine: String? {
+        let families = Set(columns.map { string($0, "accuracy.deviceFamily.name") })
+        guard let acc = (try? ValidatedAccuracy.shippedIfPresent()) ?? nil, !families.contains("") else { return nil }
+        return families.count > 1 ? acc.acrossPairLine : acc.pairLine
+    }
+
     public func render(_ format: ReportFormat) -> String {
         let rows = rows
         switch format {
@@ -119,6 +127,7 @@ public struct CompareTable: Sendable {
             var out = TextTable.render(header: ["metric"] + columns.map(\.label), rows: body, markdown: md,
                                        rightAligned: Set(1...max(1, columns.count)))
             out += md ? "\n**bold**: best of the row, among runs that fit in memory\n" : "\n* best of the row, among runs that fit in memory\n"
+            if let line = accuracyLine { out += (md ? "\n" : "") + line + "\n" }
             return out
         }
     }
