@@ -33,7 +33,7 @@ struct CompareCommand: ParsableCommand {
     func run() throws {
         let (table, notes) = try CompareTable.load(paths: files)
         for n in notes { Output.note(n) }
-        try Output.emit(table.render(out.format), to: out.output)
+        try Output.emit(table.render(out.format, accuracy: true), to: out.output)
         if let html { try Output.emit(HTMLReport.compare(table), to: html) }
     }
 }

@@ -102,7 +102,9 @@ public struct CompareTable: Sendable {
         return families.count > 1 ? acc.acrossPairLine : acc.pairLine
     }
 
-    public func render(_ format: ReportFormat) -> String {
+    /// `accuracy`: end the text and md tables with `accuracyLine` (the compare verb; a sweep's
+    /// side-by-side tables, streamed from projected lines, leave it to the sweep).
+    public func render(_ format: ReportFormat, accuracy: Bool = false) -> String {
         let rows = rows
         switch format {
         case .json:
@@ -127,7 +129,7 @@ public struct CompareTable: Sendable {
             var out = TextTable.render(header: ["metric"] + columns.map(\.label), rows: body, markdown: md,
                                        rightAligned: Set(1...max(1, columns.count)))
             out += md ? "\n**bold**: best of the row, among runs that fit in memory\n" : "\n* best of the row, among runs that fit in memory\n"
-            if let line = accuracyLine { out += (md ? "\n" : "") + line + "\n" }
+            if accuracy, let line = accuracyLine { out += (md ? "\n" : "") + line + "\n" }
             return out
         }
     }
