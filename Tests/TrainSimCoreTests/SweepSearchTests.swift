@@ -109,6 +109,10 @@ final class SweepSearchTests: XCTestCase {
         XCTAssertEqual(report.clusterBest.map { "\($0.experiment.cluster.topologyReference)/\($0.devices)" },
                        ["h800-ib/32", "h800-ib/64", "a100-80g-ib/32", "a100-80g-ib/64"])
         XCTAssertTrue(report.render(.text).contains("best plan on each cluster"))
+        // H800 and A100 clusters: the ranking across them rests on ratios across device families.
+        if let across = try ValidatedAccuracy.shippedIfPresent()?.acrossPairLine {
+            XCTAssertTrue(report.render(.text).contains(across), report.render(.text))
+        }
         XCTAssertEqual(report.json()["bestPerCluster"].map { if case let .array(a) = $0 { return a.count } else { return 0 } }, 4)
     }
 

@@ -111,8 +111,13 @@ public struct SearchReport: Sendable {
                 out += "\nvalidated accuracy (held-out published runs, |error|): " + line + "\n"
             }
         }
-        // A ranking rests on ratios between plans, whose errors are smaller than the figures'.
-        if let line = (best + clusterBest).first?.accuracy?.pairLine { out += line + "\n" }
+        // A ranking rests on ratios between plans: how well trainsim gives them on published pairs,
+        // across device families where the plans shown run on clusters of different devices.
+        let shown = best + clusterBest
+        if let acc = shown.first?.accuracy {
+            let families = Set(shown.map { $0.experiment.validationGroups.family })
+            if let line = families.count > 1 ? acc.acrossPairLine : acc.pairLine { out += line + "\n" }
+        }
         return out
     }
 
