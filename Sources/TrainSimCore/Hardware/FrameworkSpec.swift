@@ -83,6 +83,10 @@ public struct FrameworkSpec: Sendable, Equatable {
     /// The share of a dense GEMM's efficiency (at the same size) the stack's routed-expert
     /// grouped GEMMs reach on the device: 1 where the device curve holds for them.
     public var moeKernelEfficiency: Double = 1
+    /// Passes over the hidden state per layer forward outside the GEMMs, the attention core and the
+    /// MLP activation, with this stack's fused kernels; 0: the device file's figure
+    /// (`efficiency.elementwisePasses`), an estimate of an unfused layer.
+    public var elementwisePasses: Double = 0
     /// Routed experts are split over the TP ranks unless the plan says otherwise (`parallelism.etp`):
     /// Megatron-LM sets --expert-tensor-parallel-size to the TP size when it is not given.
     public var expertTensorParallel: Bool = false
@@ -145,6 +149,7 @@ public struct FrameworkSpec: Sendable, Equatable {
         f.alignParamGather = true
         f.bucketParametersPerRank = 1e6
         f.moeHostSyncUs = 100
+        f.elementwisePasses = 8.7
         f.fp8CastBytes = 4
         f.moeAllToAllOverlapRequires = "megatron-core"
         f.expertTensorParallel = true
@@ -192,6 +197,7 @@ public struct FrameworkSpec: Sendable, Equatable {
          ("moeHostSyncUs", .number(\.moeHostSyncUs, 0...10_000, positive: false)),
          ("moeImbalance", .number(\.moeImbalance, 1...64, positive: true)),
          ("moeKernelEfficiency", .number(\.moeKernelEfficiency, 0.05...1, positive: true)),
+         ("elementwisePasses", .number(\.elementwisePasses, 0...200, positive: false)),
          ("expertTensorParallel", .bool(\.expertTensorParallel)),
          ("zeroGradReduce", .choice(\.zeroGradReduce, gradReduces)),
          ("zeroParamSync", .choice(\.zeroParamSync, paramSyncs)),

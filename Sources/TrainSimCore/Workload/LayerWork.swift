@@ -44,8 +44,9 @@ public struct WorkloadBuilder: Sendable {
     public let sequenceParallel: Bool
     public let seq: Int
     public let microBatch: Int
-    /// Elementwise passes over the hidden state per layer forward (from the device file).
-    public let elementwisePasses: Double
+    /// Elementwise passes over the hidden state per layer forward (the stack's, where its file
+    /// gives them, else the device file's).
+    public var elementwisePasses: Double
     public let bytesPerElement: Double
     public var unfusedAttention = false
     /// Host synchronisation per MoE layer forward (the stack's `moeHostSyncUs`), seconds.
@@ -54,11 +55,12 @@ public struct WorkloadBuilder: Sendable {
     public var expertGemmShare = 1.0
 
     /// Sets what the stack decides about a layer's kernels (attention kind, MoE host sync and
-    /// grouped-GEMM share), the same wherever a layer's work is built.
+    /// grouped-GEMM share, its fused elementwise passes), the same wherever a layer's work is built.
     public mutating func apply(_ fw: FrameworkSpec, attention: AttentionKernel) {
         unfusedAttention = attention == .unfused
         moeHostSyncSeconds = fw.moeHostSyncUs * 1e-6
         expertGemmShare = fw.moeKernelEfficiency
+        if fw.elementwisePasses > 0 { elementwisePasses = fw.elementwisePasses }
     }
 
     public init(model: ModelSpec, tp: Int, cp: Int, ep: Int, sequenceParallel: Bool, seq: Int, microBatch: Int,
