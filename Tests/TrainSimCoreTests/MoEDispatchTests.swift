@@ -96,6 +96,7 @@ final class MoEDispatchTests: XCTestCase {
         let full = compute.forwardSeconds(wb.moeLayer(), attentionCalls: 1)
         var fw = FrameworkSpec.reference
         fw.moeKernelEfficiency = 0.25
+        fw.elementwisePasses = 0   // the builder's own count: only the expert share differs
         wb.apply(fw, attention: .flash)
         let slow = compute.forwardSeconds(wb.moeLayer(), attentionCalls: 1)
         let experts = wb.moeLayer().gemms.filter { $0.efficiencyShare < 1 }
