@@ -4,16 +4,22 @@ import XCTest
 /// Korthikanti et al. 2022 (arXiv 2205.05198), Table 4, timed one layer of their 22B model (h 6144,
 /// 64 heads, TP 8, sequence 2048, micro-batch 4, A100) under each activation strategy: 19.6 ms forward
 /// and backward without recompute, 19.0 with sequence parallelism, 20.9 with selective recompute,
-/// 20.3 with both, 27.2 with full recompute (unfused attention with dropout, as in 2022). The step of C2's 22B run (48 such layers on one node)
-/// should move between the strategies as the layer did: sequence parallelism saves what the
+/// 20.3 with both, 27.2 with full recompute (unfused attention with dropout, as in 2022). The step
+/// of C2's 22B run (48 such layers on one node) should move between the strategies as the layer
+/// did: sequence parallelism saves what the
 /// Megatron stacks' fused elementwise passes (`elementwisePasses`, derived from this table's
 /// forward times) make it save, and full recompute costs what it cost against selective.
 final class SequenceParallelTimingTests: XCTestCase {
     func step(recompute: String, sequenceParallel: Bool, stack: String = "megatron-core") throws -> Double {
+        try step(recompute: recompute, sequenceParallel: sequenceParallel, framework: "\"\(stack)\"")
+    }
+
+    /// `framework`: the JSON of `training.framework` (a stack's name in quotes, or an override object).
+    func step(recompute: String, sequenceParallel: Bool, framework: String) throws -> Double {
         let e = try Experiment.decode(try JSONParser.parse("""
         {"model": {"layers": 48, "hidden": 6144, "ffnHidden": 24576, "heads": 64, "vocab": 51200, "gatedMLP": false, "dropout": 0.1},
          "training": {"tokens": 1e11, "sequenceLength": 2048, "globalBatchSequences": 4, "microBatchSequences": 4, "precision": "fp16",
-                      "recompute": "\(recompute)", "framework": "\(stack)", "attention": "unfused"},
+                      "recompute": "\(recompute)", "framework": \(framework), "attention": "unfused"},
          "cluster": {"topology": "a100-80g-ib", "devices": 8},
          "parallelism": {"tp": 8, "pp": 1, "zero": 0, "sequenceParallel": \(sequenceParallel)}}
         """), file: "k.json", folder: nil)
@@ -45,5 +51,16 @@ final class SequenceParallelTimingTests: XCTestCase {
             1 - (try self.step(recompute: "none", sequenceParallel: true, stack: stack)) / (try self.step(recompute: "none", sequenceParallel: false, stack: stack))
         }
         XCTAssertGreaterThan(try saving("pytorch-fsdp"), try saving("megatron-core"))
+        // An experiment's override: megatron-core with the device's 16 passes is slower, and gains more from SP.
+        let unfused = #"{"stack": "megatron-core", "elementwisePasses": 16}"#
+        XCTAssertGreaterThan(try step(recompute: "none", sequenceParallel: false, framework: unfused),
+                             try step(recompute: "none", sequenceParallel: false))
+        XCTAssertGreaterThan(1 - (try step(recompute: "none", sequenceParallel: true, framework: unfused))
+                                 / (try step(recompute: "none", sequenceParallel: false, framework: unfused)), try saving("megatron-core"))
+        // Out of range: a one-line error naming the key.
+        XCTAssertThrowsError(try step(recompute: "none", sequenceParallel: false, framework: #"{"stack": "megatron-core", "elementwisePasses": 500}"#)) { e in
+            XCTAssertTrue("\(e)".contains("elementwisePasses"), "\(e)")
+            XCTAssertFalse("\(e)".contains("\n"), "\(e)")
+        }
     }
 }
