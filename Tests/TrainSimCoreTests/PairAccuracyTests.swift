@@ -101,5 +101,8 @@ final class PairAccuracyTests: XCTestCase {
         let text = CalibrationSuite.render(results, format: .text)
         XCTAssertTrue(text.contains("plan against plan"), text)
         XCTAssertTrue(text.contains("held out (neither run sets a constant): " + held.sentence), text)
+        // In md the section is a bold line and a list, set off by blank lines.
+        let md = CalibrationSuite.render(results, format: .md)
+        XCTAssertTrue(md.contains("\n\n**plan against plan (") && md.contains("**\n\n- held out (neither run sets a constant): "), md)
     }
 }

@@ -95,7 +95,8 @@ extension CalibrationSuite {
     static func pairLines(_ ps: [RunPair], across: [RunPair], markdown: Bool) -> String {
         guard !ps.isEmpty || !across.isEmpty else { return "" }
         let lead = markdown ? "- " : "  "
-        var s = "\nplan against plan (pairs of published runs of one model on one device family, in one metric: the ratio a search ranks by)\n"
+        func head(_ t: String) -> String { markdown ? "\n**" + t + "**\n\n" : "\n" + t + "\n" }
+        var s = head("plan against plan (pairs of published runs of one model on one device family, in one metric: the ratio a search ranks by)")
         func lines(_ ps: [RunPair], indent: String) {
             s += indent + "held out (neither run sets a constant): " + (ps.contains(where: \.heldOut) ? PairSummary(ps.filter(\.heldOut)).sentence : "none") + "\n"
             s += indent + "all: " + PairSummary(ps).sentence + "\n"
@@ -105,7 +106,8 @@ extension CalibrationSuite {
         }
         if !ps.isEmpty { lines(ps, indent: lead) }
         if !across.isEmpty {
-            s += "across device families (one model, one metric, two silicons: the ratio a comparison of clusters rests on)\n"
+            let title = "across device families (one model, one metric, two silicons: the ratio a comparison of clusters rests on)"
+            s += markdown ? head(title) : title + "\n"
             lines(across, indent: lead)
         }
         return s
