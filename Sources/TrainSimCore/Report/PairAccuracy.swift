@@ -10,7 +10,7 @@ import Foundation
 /// - Its order is right when trainsim puts the two runs the way round they were measured. Only
 ///   pairs measured at least `separation` apart are ordered: closer figures are within the few
 ///   per cent that repeated published measurements of one configuration differ by (InternLM's
-///   16- to 256-GPU rows, C3, lie within 0.5 % of each other), so their order is not a fact to test.
+///   16- to 256-GPU rows, C3, lie within 0.7 % of each other), so their order is not a fact to test.
 /// - A pair is held out when neither run set a constant.
 public struct RunPair: Sendable {
     public var a: CalibrationResult, b: CalibrationResult
