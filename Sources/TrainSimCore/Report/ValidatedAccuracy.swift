@@ -139,6 +139,10 @@ public struct ValidatedAccuracy: Sendable, Equatable {
         pairsAcrossFamilies.map { "plan against plan across device families (held-out pairs of published runs of one model on two silicons): " + $0.sentence }
     }
 
+    /// The line for plans run on these device families: across families where they differ (one
+    /// rule for search and compare).
+    public func pairLine(families: Set<String>) -> String? { families.count > 1 ? acrossPairLine : pairLine }
+
     /// The report's lines for a run.
     public func text(_ e: Experiment) -> String {
         var s = "\nvalidated accuracy (|error| of trainsim on published runs it was not fitted on; trainsim validate)\n"

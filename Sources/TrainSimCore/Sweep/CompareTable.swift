@@ -99,7 +99,7 @@ public struct CompareTable: Sendable {
     var accuracyLine: String? {
         let families = Set(columns.map { string($0, "accuracy.deviceFamily.name") })
         guard let acc = (try? ValidatedAccuracy.shippedIfPresent()) ?? nil, !families.contains("") else { return nil }
-        return families.count > 1 ? acc.acrossPairLine : acc.pairLine
+        return acc.pairLine(families: families)
     }
 
     /// `accuracy`: end the text and md tables with `accuracyLine` (the compare verb; a sweep's

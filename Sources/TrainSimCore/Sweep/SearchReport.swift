@@ -115,8 +115,7 @@ public struct SearchReport: Sendable {
         // across device families where the plans shown run on clusters of different devices.
         let shown = best + clusterBest
         if let acc = shown.first?.accuracy {
-            let families = Set(shown.map { $0.experiment.validationGroups.family })
-            if let line = families.count > 1 ? acc.acrossPairLine : acc.pairLine { out += line + "\n" }
+            if let line = acc.pairLine(families: Set(shown.map { $0.experiment.validationGroups.family })) { out += line + "\n" }
         }
         return out
     }
