@@ -31,6 +31,36 @@ final class AttentionKernelTests: XCTestCase {
         XCTAssertEqual(flash800, flashH, accuracy: 1e-15)
     }
 
+    /// FlashAttention-3-class kernels (Transformer Engine 2.x's cuDNN attention on Hopper): 1.5x the
+    /// curve on GH100 parts, the lower end of FlashAttention-3's speed-up over FlashAttention-2
+    /// (arXiv 2407.08608); Hopper-only, so on Ampere the curve's own kernel.
+    func testFlashAttention3ClassIsHopperOnly() throws {
+        let call = 1e12
+        for topology in ["h100-ib", "h800-ib"] {
+            let fused = try compute(topology, kernel: "fused").attentionSeconds(call, callFLOPs: call)
+            let fa3 = try compute(topology, kernel: "fa3").attentionSeconds(call, callFLOPs: call)
+            XCTAssertEqual(fused / fa3, 1.5, accuracy: 1e-12, topology)
+        }
+        let fusedA = try compute("a100-80g-ib", kernel: "fused").attentionSeconds(call, callFLOPs: call)
+        let fa3A = try compute("a100-80g-ib", kernel: "fa3").attentionSeconds(call, callFLOPs: call)
+        XCTAssertEqual(fa3A, fusedA, accuracy: 1e-15)
+    }
+
+    /// A whole step: the faster kernel never slows it, and speeds an attention-heavy one.
+    func testFlashAttention3ClassShortensAStep() throws {
+        func step(_ kernel: String) throws -> Double {
+            let e = try Experiment.decode(try JSONParser.parse("""
+            {"model": "llama3-8b",
+             "training": {"tokens": 1e11, "sequenceLength": 32768, "globalBatchSequences": 8, "precision": "bf16",
+                          "framework": {"stack": "megatron-core", "attentionKernel": "\(kernel)"}},
+             "cluster": {"topology": "h100-ib", "devices": 8}, "parallelism": {"tp": 1, "zero": 1}}
+            """), file: "k.json", folder: nil)
+            return try Analysis.analyze(e).step.stepSeconds
+        }
+        let fused = try step("fused"), fa3 = try step("fa3")
+        XCTAssertLessThan(fa3, 0.9 * fused)
+    }
+
     func testStackFilesNameTheirKernel() throws {
         let expected = ["megatron-core": "fused", "nemo": "fused", "mindspeed": "fused", "pytorch-fsdp": "flash2", "internlm": "flash2", "deepspeed": "flash2"]
         for (stack, kernel) in expected {

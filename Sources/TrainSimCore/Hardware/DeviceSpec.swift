@@ -45,7 +45,7 @@ public struct DeviceSpec: Sendable, Equatable {
         max(0.5, 1 - speedSpread * NormalOrderStatistics.expectedMaximum(of: devices))
     }
     /// The share of `attentionEfficiency` other attention kernels reach on this silicon, by the
-    /// stack's `attentionKernel` ("flash2", "flex"); the curve is the "fused" kernel's, so absent
+    /// stack's `attentionKernel` ("flash2", "flex", "fa3"); the curve is the "fused" kernel's, so absent
     /// kernels and "fused" take 1.
     public var attentionKernelShares: [String: Double] = [:]
     public func attentionShare(_ kernel: String) -> Double { attentionKernelShares[kernel] ?? 1 }

@@ -119,11 +119,13 @@ public struct FrameworkSpec: Sendable, Equatable {
     /// still name another, which is simulated as that schedule runs elsewhere.
     public var schedules: [String] = PipelineSchedule.allCases.map(\.rawValue)
     /// The fused attention kernel the stack runs: "fused" (the kernel the device's attention curve
-    /// describes: cuDNN / Transformer Engine fused attention on NVIDIA, the vendor's elsewhere),
-    /// "flash2" (FlashAttention-2), "flex" (PyTorch FlexAttention); the silicon file says what share
-    /// of its curve each reaches (`attentionKernels`).
+    /// describes: cuDNN / Transformer Engine fused attention on NVIDIA as the 2024 releases ran it,
+    /// the vendor's elsewhere), "flash2" (FlashAttention-2), "flex" (PyTorch FlexAttention), "fa3"
+    /// (FlashAttention-3-class Hopper kernels: FlashAttention-3, or the cuDNN fused attention of
+    /// Transformer Engine 2.x releases); the silicon file says what share of its curve each reaches
+    /// (`attentionKernels`; a kernel it does not list runs at the curve).
     public var attentionKernel: String = "fused"
-    public static let attentionKernels = ["fused", "flash2", "flex"]
+    public static let attentionKernels = ["fused", "flash2", "flex", "fa3"]
 
     /// fp8 runs: bytes moved per element cast to fp8 for a GEMM (its activation input in the
     /// forward, its output's gradient in the backward): read in bf16, written in fp8 and again
