@@ -170,16 +170,18 @@ final class TimelineTests: XCTestCase {
     }
 
     func testTimelineThatRepeatsEveryFewMicroBatchesIsExtended() throws {
-        // DeepSeek-V3 with TP 2 and DualPipe on a fabric oversubscribed 2:1: the stages settle into
-        // a cycle of two micro-batches per direction, not one. The window with room for longer
-        // cycles finds it, and the step extended along it is the full simulation's.
-        var e = try plan(model: "deepseek-v3", topology: "h100-ib-oversub2", devices: 512, gbs: 8192, tp: 2, pp: 8, ep: 16, zero: 1,
-                         schedule: "dualpipe", recompute: "none")
+        // DeepSeek-V2 with TP 2, EP 16 and PP 8 under 1F1B on a fabric oversubscribed 2:1: the
+        // stages settle into a cycle of four micro-batches, not one. The window with room for
+        // longer cycles finds it, and the step extended along it is the full simulation's.
+        // (Until stop 52 DeepSeek-V3 under DualPipe cycled every two micro-batches a direction;
+        // its pairs now take turns as DeepSeek-V3's figure 4 does, and repeat every one.)
+        var e = try plan(model: "deepseek-v2", topology: "h100-ib-oversub2", devices: 512, gbs: 4096, tp: 2, pp: 8, ep: 16, zero: 1,
+                         recompute: "none")
         try e.validatePlan()
         let engine = try Engine(e)
         let run = engine.timelineRun(full: false)
         XCTAssertTrue(run.extended)
-        XCTAssertGreaterThan(run.cycle, 2, "a cycle of one micro-batch per direction")
+        XCTAssertGreaterThan(run.cycle, engine.steadyPeriod, "a cycle of one period")
         assertExtensionEqualsTheFullSimulation(engine, run, "cycle")
     }
 
@@ -214,22 +216,27 @@ final class TimelineTests: XCTestCase {
     }
 
     func testFlowStepShowsTheStageBusiestAtTheRealCount() throws {
-        // DeepSeek-V2, TP 8 CP 2 PP 4 under DualPipe on 64 H800s, flow network, 4,096 micro-batches:
-        // the third stage's compute passes the second's long after the counts the line is read
-        // from. The step read off the line keeps the stage it was read on only while that is
-        // still the busiest; here it is not, and the report shows what the full simulation does.
-        var e = try experiment("""
-        {"model": "deepseek-v2", "training": {"tokens": 1e12, "sequenceLength": 4096, "globalBatchSequences": 4096, "microBatchSequences": 1,
-         "recompute": "selective", "framework": {"stack": "nemo", "tpCommOverlap": true, "moeAllToAllOverlap": true,
-                                                 "moeAllToAllOverlapRequires": "nothing"}},
-         "cluster": {"topology": "h800-ib", "devices": 64, "network": "flow"},
-         "parallelism": {"tp": 8, "pp": 4, "cp": 2, "cpAlgorithm": "ulysses", "zero": 1, "schedule": "dualpipe", "sequenceParallel": false,
-                         "zeroShardGroup": 2}}
-        """)
-        try e.validatePlan()
-        let engine = try Engine(e)
+        // DeepSeek-V2, TP 4 EP 4 PP 4 under DualPipe with the all-to-all overlap on 128 H800s,
+        // flow network: with 64 micro-batches the third stage is the busiest, with 4,096 the
+        // second, long after the counts the line is read from. The step read off the line keeps
+        // the stage it was read on only while that is still the busiest; here it is not, and the
+        // report shows what the full simulation does.
+        func experiment(gbs: Int) throws -> Experiment {
+            var e = try self.experiment("""
+            {"model": "deepseek-v2", "training": {"tokens": 1e12, "sequenceLength": 4096, "globalBatchSequences": \(gbs), "microBatchSequences": 1,
+             "recompute": "selective", "framework": {"stack": "nemo", "tpCommOverlap": true, "moeAllToAllOverlap": true,
+                                                     "moeAllToAllOverlapRequires": "nothing"}},
+             "cluster": {"topology": "h800-ib", "devices": 128, "network": "flow"},
+             "parallelism": {"tp": 4, "pp": 4, "ep": 4, "zero": 1, "schedule": "dualpipe", "sequenceParallel": false}}
+            """)
+            try e.validatePlan()
+            return e
+        }
+        XCTAssertEqual(try Engine(experiment(gbs: 64)).timelineRun(full: true).summary.stage, 2)
+        let engine = try Engine(experiment(gbs: 4096))
         let run = engine.timelineRun(full: false)
-        XCTAssertEqual(run.summary.stage, 3)
+        XCTAssertTrue(run.extended)
+        XCTAssertEqual(run.summary.stage, 1)
         assertExtensionEqualsTheFullSimulation(engine, run, "busiest stage")
     }
 

@@ -128,13 +128,15 @@ extension StepGraphBuilder {
         return merged(s)
     }
 
-    /// Adjacent compute steps become one operation (nothing is issued between them).
+    /// Adjacent compute steps become one operation (nothing is issued between them); in overlapped
+    /// pairs only within a layer, where the other pass takes its turn (`pairsLayers`).
     mutating func merged(_ s: [PassStep]) -> [PassStep] {
         var out: [PassStep] = []
         out.reserveCapacity(s.count)
         for step in s {
-            if case let .compute(t, l, k, n) = step, let prev = out.last, case let .compute(t0, l0, k0, n0) = prev {
-                _ = (l, k, n)
+            if case let .compute(t, l, k, n) = step, let prev = out.last, case let .compute(t0, l0, k0, n0) = prev,
+               !pairsLayers || l == l0 {
+                _ = (k, n)
                 let name = mergedName(n0)
                 out[out.count - 1] = .compute(seconds: t0 + t, layer: l0, layers: k0, name: name)
             } else {

@@ -172,9 +172,11 @@ extension StepGraphBuilder {
                     if gathersAhead { gatherAhead(before: k + 1, &self) }
                     prepare(&a, k, &self)
                     prepare(&b, k + 1, &self)
+                    // The backward first: its combine (grad) runs beside the forward's attention
+                    // (`pairsLayers`).
                     while !a.done || !b.done {
-                        if !a.done { run(&a, rank: r, state: &st, dp: dp, external: &external, untilBlocked: true) }
                         if !b.done { run(&b, rank: r, state: &st, dp: dp, external: &external, untilBlocked: true) }
+                        if !a.done { run(&a, rank: r, state: &st, dp: dp, external: &external, untilBlocked: true) }
                     }
                     finish(&a, k, &self)
                     finish(&b, k + 1, &self)
@@ -199,14 +201,20 @@ extension StepGraphBuilder {
     }
 
     /// Emits the steps of a pass; with `untilBlocked`, stops after a collective the pass must
-    /// wait for (so that the other pass of an overlapped pair computes meanwhile).
+    /// wait for, or before the compute of its next layer (so that the other pass of an overlapped
+    /// pair computes meanwhile).
     mutating func run(_ c: inout Cursor, rank r: Int, state st: inout RankState, dp: DataParallelPlan,
                       external: inout [(Int32, Int)], untilBlocked: Bool) {
+        var turnLayer: Int32 = -1
         while c.index < c.steps.count {
             let step = c.steps[c.index]
             c.index += 1
             switch step {
             case let .compute(seconds, layer, layers, name):
+                if untilBlocked {
+                    if turnLayer >= 0 && layer != turnLayer { c.index -= 1; return }
+                    turnLayer = layer
+                }
                 let id = g.add(stage: r, stream: .compute, category: .compute, work: seconds, deps: [], layer: Int(layer),
                                layers: layers, microBatch: c.microBatch, virtualStage: c.virtualStage, name: name)
                 for k in 0..<c.waits.count { g.addDependency(c.waits[k]) }

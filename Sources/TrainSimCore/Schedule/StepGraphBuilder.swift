@@ -32,6 +32,12 @@ struct StepGraphBuilder {
     let moeRoutedTP: Bool
     /// Layers of each chunk full recompute reruns (`training.recomputeLayers`); nil: every layer.
     let recomputeLimit: Int?
+    /// Passes run as overlapped forward-backward pairs (DualPipe, the MoE all-to-all overlap):
+    /// a pair's two passes take turns, the backward first, at each collective one waits for and
+    /// at each layer (or block of identical layers), as DeepSeek-V3's overlap of a forward and a
+    /// backward chunk interleaves their layers' components (DeepSeek-V3 report, sec. 3.2.1, fig. 4;
+    /// Megatron-Core's schedule_layer_1f1b): so a pass's consecutive layers are not merged.
+    let pairsLayers: Bool
     var g: TaskGraph
 
     // Collectives, registered once.
@@ -95,6 +101,7 @@ struct StepGraphBuilder {
         recompute = e.training.recompute
         (moeHiddenTP, moeRoutedTP) = Self.moeTP(model: e.model, tp: par.tp, etp: par.etp, dispatcher: e.training.framework.moeDispatcher)
         recomputeLimit = e.training.recomputeLimit
+        pairsLayers = e.pairsExpertPasses(ep: par.ep) || par.schedule == .dualpipe
         self.microBatches = microBatches
         order = PipelineOrder(pp: par.pp, vpp: par.vpp, microBatches: microBatches, schedule: par.schedule, group: par.group)
         layout = StageLayout(layers: e.model.layers, pp: par.pp, vpp: par.vpp, split: par.layerSplit)
