@@ -134,9 +134,8 @@ extension StepGraphBuilder {
         var out: [PassStep] = []
         out.reserveCapacity(s.count)
         for step in s {
-            if case let .compute(t, l, k, n) = step, let prev = out.last, case let .compute(t0, l0, k0, n0) = prev,
+            if case let .compute(t, l, _, _) = step, let prev = out.last, case let .compute(t0, l0, k0, n0) = prev,
                !pairsLayers || l == l0 {
-                _ = (k, n)
                 let name = mergedName(n0)
                 out[out.count - 1] = .compute(seconds: t0 + t, layer: l0, layers: k0, name: name)
             } else {
