@@ -61,6 +61,20 @@ final class AttentionKernelTests: XCTestCase {
         XCTAssertLessThan(fa3, 0.9 * fused)
     }
 
+    /// The report's plan names the kernel the step ran with, the stack's or the experiment's override.
+    func testTheReportNamesTheKernel() throws {
+        for (framework, kernel) in [("\"megatron-core\"", "fused"), ("\"pytorch-fsdp\"", "flash2"),
+                                    ("{\"stack\": \"nemo\", \"attentionKernel\": \"fa3\"}", "fa3")] {
+            let e = try Experiment.decode(try JSONParser.parse("""
+            {"model": "llama3-8b", "training": {"tokens": 1e11, "sequenceLength": 8192, "globalBatchSequences": 8, "framework": \(framework)},
+             "cluster": {"topology": "h100-ib", "devices": 8}, "parallelism": {"tp": 1, "zero": 1}}
+            """), file: "k.json", folder: nil)
+            guard case let .object(top) = try Analysis.analyze(e).reportJSON(), case let .object(plan)? = top.first(where: { $0.0 == "plan" })?.1,
+                  case let .string(named)? = plan.first(where: { $0.0 == "attentionKernel" })?.1 else { return XCTFail("no plan.attentionKernel") }
+            XCTAssertEqual(named, kernel, framework)
+        }
+    }
+
     func testStackFilesNameTheirKernel() throws {
         let expected = ["megatron-core": "fused", "nemo": "fused", "mindspeed": "fused", "pytorch-fsdp": "flash2", "internlm": "flash2", "deepspeed": "flash2"]
         for (stack, kernel) in expected {

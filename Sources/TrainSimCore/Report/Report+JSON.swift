@@ -26,6 +26,7 @@ extension Analysis {
             ("schedule", .string(e.parallelism.schedule.rawValue)), ("microBatches", .number(Double(microBatches))),
             ("precision", .string(e.training.precision.rawValue)), ("recompute", .string(e.training.recompute.rawValue)),
             ("attention", .string(e.training.attention.rawValue)), ("framework", .string(e.training.framework.id)),
+            ("attentionKernel", .string(e.training.framework.attentionKernel)),
         ] + (e.training.recomputeLimit.map { [("recomputeLayers", .number(Double($0)))] } ?? [])
           + (e.model.moe != nil ? [("etp", .number(Double(e.parallelism.etp)))] : []))
     }
