@@ -61,7 +61,8 @@ final class AttentionKernelTests: XCTestCase {
         XCTAssertLessThan(fa3, 0.9 * fused)
     }
 
-    /// The report's plan names the kernel the step ran with, the stack's or the experiment's override.
+    /// The report names the kernel the step ran with, the stack's or the experiment's override: the
+    /// JSON plan's `attentionKernel`, and the text's stack line.
     func testTheReportNamesTheKernel() throws {
         for (framework, kernel) in [("\"megatron-core\"", "fused"), ("\"pytorch-fsdp\"", "flash2"),
                                     ("{\"stack\": \"nemo\", \"attentionKernel\": \"fa3\"}", "fa3")] {
@@ -72,6 +73,7 @@ final class AttentionKernelTests: XCTestCase {
             guard case let .object(top) = try Analysis.analyze(e).reportJSON(), case let .object(plan)? = top.first(where: { $0.0 == "plan" })?.1,
                   case let .string(named)? = plan.first(where: { $0.0 == "attentionKernel" })?.1 else { return XCTFail("no plan.attentionKernel") }
             XCTAssertEqual(named, kernel, framework)
+            XCTAssertTrue(try Analysis.analyze(e).text().contains("\nstack: \(e.training.framework.id), attention kernel \(kernel)\n"), framework)
         }
     }
 
