@@ -48,6 +48,16 @@ FUZZ_DIR ?= .build/fuzz
 FUZZ_SECONDS ?= 120
 FUZZ_CORE := $(shell find Sources/TrainSimCore -name '*.swift' | sort)
 FUZZ_SOURCES := $(FUZZ_CORE) Fuzz/FuzzExperiment.swift
+# TrainSimCore imports swift-collections' HeapModule (the search's deferred heap): the fuzzers build it
+# from the package's checkout as one module with its InternalCollectionsUtilities (the package's
+# COLLECTIONS_SINGLE_MODULE mode), with the features and availability macro its Package.swift sets.
+COLLECTIONS_SOURCES := .build/checkouts/swift-collections/Sources
+HEAP_DIR := $(FUZZ_DIR)/heap
+HEAP_FLAGS := -enable-experimental-feature 'AvailabilityMacro=SwiftStdlib 5.0: macOS 10.14.4, iOS 12.2, watchOS 5.2, tvOS 12.2' \
+  -enable-experimental-feature BuiltinModule -enable-experimental-feature Lifetimes \
+  -enable-experimental-feature InoutLifetimeDependence -enable-experimental-feature AddressableParameters \
+  -enable-experimental-feature AddressableTypes -enable-upcoming-feature MemberImportVisibility
+FUZZ_LINK := -I $(HEAP_DIR) -L $(HEAP_DIR) -lHeapModule
 
 fuzz-deps:
 	@if command -v ld.lld >/dev/null 2>&1 || [ -x "$$(dirname "$$(command -v $(SWIFTC))")/ld.lld" ]; then \
@@ -58,11 +68,19 @@ fuzz-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lld >/dev/null; \
 	fi
 
-$(FUZZ_DIR)/fuzz-experiment: $(FUZZ_SOURCES) | fuzz-deps
+$(HEAP_DIR)/libHeapModule.a: | fuzz-deps
+	@mkdir -p $(HEAP_DIR)
+	@[ -d $(COLLECTIONS_SOURCES)/HeapModule ] || $(SWIFT) package resolve
+	@echo "trainsim: building swift-collections' HeapModule for the fuzzers"
+	@find $(COLLECTIONS_SOURCES)/HeapModule $(COLLECTIONS_SOURCES)/InternalCollectionsUtilities -name '*.swift' -print0 | sort -z | \
+	  xargs -0 $(SWIFTC) -parse-as-library -O -module-name HeapModule -package-name swift_collections -D COLLECTIONS_SINGLE_MODULE \
+	  $(HEAP_FLAGS) -emit-module -emit-module-path $(HEAP_DIR)/HeapModule.swiftmodule -emit-library -static -o $@
+
+$(FUZZ_DIR)/fuzz-experiment: $(FUZZ_SOURCES) $(HEAP_DIR)/libHeapModule.a | fuzz-deps
 	@mkdir -p $(FUZZ_DIR)
 	@echo "trainsim: building the fuzzer (swiftc over Sources/TrainSimCore and Fuzz/)"
 	@$(SWIFTC) -parse-as-library -sanitize=fuzzer,address -use-ld=lld -Onone -g -j 2 \
-	  -module-name TrainSimFuzz $(FUZZ_SOURCES) -o $@
+	  -module-name TrainSimFuzz $(FUZZ_SOURCES) $(FUZZ_LINK) -o $@
 
 fuzz: $(FUZZ_DIR)/fuzz-experiment
 	@mkdir -p $(FUZZ_DIR)/corpus
@@ -74,11 +92,11 @@ fuzz: $(FUZZ_DIR)/fuzz-experiment
 
 FUZZ_ENGINE_SOURCES := $(FUZZ_CORE) Fuzz/engine/FuzzEngine.swift
 
-$(FUZZ_DIR)/fuzz-engine: $(FUZZ_ENGINE_SOURCES) | fuzz-deps
+$(FUZZ_DIR)/fuzz-engine: $(FUZZ_ENGINE_SOURCES) $(HEAP_DIR)/libHeapModule.a | fuzz-deps
 	@mkdir -p $(FUZZ_DIR)
 	@echo "trainsim: building the engine fuzzer (swiftc -O over Sources/TrainSimCore and Fuzz/engine/)"
 	@$(SWIFTC) -parse-as-library -sanitize=fuzzer,address -use-ld=lld -O -j 2 \
-	  -module-name TrainSimFuzz $(FUZZ_ENGINE_SOURCES) -o $@
+	  -module-name TrainSimFuzz $(FUZZ_ENGINE_SOURCES) $(FUZZ_LINK) -o $@
 
 fuzz-engine: $(FUZZ_DIR)/fuzz-engine
 	@mkdir -p $(FUZZ_DIR)/engine-corpus
