@@ -62,7 +62,7 @@ final class AttentionKernelTests: XCTestCase {
     }
 
     /// The report names the kernel the step ran with, the stack's or the experiment's override: the
-    /// JSON plan's `attentionKernel`, and the text's stack line.
+    /// JSON plan's `attentionKernel`, the text's stack line and the page's subtitle.
     func testTheReportNamesTheKernel() throws {
         for (framework, kernel) in [("\"megatron-core\"", "fused"), ("\"pytorch-fsdp\"", "flash2"),
                                     ("{\"stack\": \"nemo\", \"attentionKernel\": \"fa3\"}", "fa3")] {
@@ -74,6 +74,7 @@ final class AttentionKernelTests: XCTestCase {
                   case let .string(named)? = plan.first(where: { $0.0 == "attentionKernel" })?.1 else { return XCTFail("no plan.attentionKernel") }
             XCTAssertEqual(named, kernel, framework)
             XCTAssertTrue(try Analysis.analyze(e).text().contains("\nstack: \(e.training.framework.id), attention kernel \(kernel)\n"), framework)
+            XCTAssertTrue(try HTMLReport.run(Analysis.analyze(e)).contains("stack \(e.training.framework.id), attention kernel \(kernel)"), framework)
         }
     }
 
