@@ -125,6 +125,8 @@ public struct FrameworkSpec: Sendable, Equatable {
     /// Transformer Engine 2.x releases); the silicon file says what share of its curve each reaches
     /// (`attentionKernels`; a kernel it does not list runs at the curve).
     public var attentionKernel: String = "fused"
+    /// "megatron-core, attention kernel fused": how the reports name the stack a step ran on.
+    public var reportName: String { id + ", attention kernel " + attentionKernel }
     public static let attentionKernels = ["fused", "flash2", "flex", "fa3"]
 
     /// fp8 runs: bytes moved per element cast to fp8 for a GEMM (its activation input in the

@@ -12,7 +12,7 @@ extension HTMLReport {
                             subtitle: "\(e.model.name) on \(e.cluster.devices) x \(e.cluster.topology.device.name) (\(e.cluster.topology.id)); "
                                 + "plan tp \(e.parallelism.tp) pp \(e.parallelism.pp) vpp \(e.parallelism.vpp) dp \(e.parallelism.dp) "
                                 + "ep \(e.parallelism.ep) cp \(e.parallelism.cp), zero \(e.parallelism.zero), \(e.parallelism.schedule.rawValue); "
-                                + "stack \(e.training.framework.id), attention kernel \(e.training.framework.attentionKernel)")
+                                + "stack " + e.training.framework.reportName)
         page.section("Headline", id: "headline", headline(r))
         page.section("Step breakdown", id: "breakdown", breakdown(r))
         let simulated = try StepTrace(experiment: e).simulate()

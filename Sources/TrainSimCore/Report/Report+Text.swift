@@ -27,7 +27,7 @@ extension Analysis {
         out += "plan: tp \(p.tp), pp \(p.pp)\(p.vpp > 1 ? " (vpp \(p.vpp)\(p.group != p.pp ? ", groups of \(p.group)" : ""))" : ""), dp \(p.dp), ep \(p.ep)\(e.model.moe != nil && p.tp > 1 ? " (etp \(p.etp))" : ""), cp \(p.cp)\(p.cpAlgorithmNote), ZeRO-\(p.zero)\(p.zeroShardGroup.map { " (sharded over \($0))" } ?? "")\(p.zero3GathersOnce ? " (units gathered once per step under pipelining)" : ""), \(p.schedule.rawValue), "
             + "\(s.microBatches) micro-batches of \(e.training.microBatchSequences), \(e.training.precision.rawValue), recompute \(e.training.recompute.rawValue)"
             + (e.training.recomputeLimit.map { " (\($0) layer\($0 == 1 ? "" : "s") of each chunk)" } ?? "") + "\n"
-        out += "stack: \(e.training.framework.id), attention kernel \(e.training.framework.attentionKernel)\n\n"
+        out += "stack: " + e.training.framework.reportName + "\n\n"
         line("step time", Fmt.secs(s.stepSeconds))
         line("tokens/s", Fmt.num(tokensPerSecond) + "  (" + Fmt.num(tokensPerSecondPerDevice) + " per device)")
         line("achieved TFLOP/s/device", Fmt.fixed(achievedTFLOPsPerDevice, 1))

@@ -128,8 +128,9 @@ extension StepGraphBuilder {
         return merged(s)
     }
 
-    /// Adjacent compute steps become one operation (nothing is issued between them); in overlapped
-    /// pairs only within a layer, where the other pass takes its turn (`pairsLayers`).
+    /// Adjacent compute steps become one operation (nothing is issued between them); in a plan with
+    /// overlapped pairs only within a layer, where the other pass of a pair takes its turn
+    /// (`pairsLayers`; a pass's steps are built once for paired and unpaired runs alike).
     mutating func merged(_ s: [PassStep]) -> [PassStep] {
         var out: [PassStep] = []
         out.reserveCapacity(s.count)
