@@ -102,7 +102,8 @@ final class DataFileCLITests: XCTestCase {
         let r = try CLI.run(moved, ["e.json"], env: ["TRAINSIM_HOME": ""], cwd: dir.path)
         XCTAssertEqual(r.code, 2, r.stderr)
         XCTAssertEqual(Self.lines(r.stderr).count, 1, r.stderr)
-        for s in ["e.json: training.framework: framework \"megatron-core\" not found: trainsim's data folder is not found: no Topologies/ folder in",
+        // The cluster is read before the stack (a device may name the stack a run uses by default).
+        for s in ["e.json: cluster.topology: topology \"h800-ib\" not found: trainsim's data folder is not found: no Topologies/ folder in",
                   dir.path, "set TRAINSIM_HOME to the folder that holds trainsim's Topologies/"] {
             XCTAssertTrue(r.stderr.contains(s), "missing \(s) in \(r.stderr)")
         }

@@ -17,10 +17,10 @@ extension Experiment {
         let name = try r.string("name") ?? (file.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } ?? "experiment")
         var model = try ModelSpec.read(r, folder: folder)
         var training = try readTraining(try r.requiredObject("training"))
-        training.framework = try readFramework(training, folder: folder, file: file)
+        let cluster = try readCluster(try r.requiredObject("cluster"), folder: folder)
+        training.framework = try readFramework(training, folder: folder, file: file, device: cluster.topology.device)
         // The busiest expert-parallel rank's share of routed tokens: the model's, else the stack's default.
         if let moe = model.moe, !moe.imbalanceGiven { model.moe!.imbalance = training.framework.moeImbalance }
-        let cluster = try readCluster(try r.requiredObject("cluster"), folder: folder)
         // A search chooses the plan: its file may leave the plan out (one device per stage, data parallel).
         let planGiven = r.raw("parallelism") != nil || r.raw("search") == nil
         var par = try readParallelism(planGiven ? try r.requiredObject("parallelism")
@@ -81,13 +81,24 @@ extension Experiment {
 
     /// Loads `training.framework`'s stack file (the reference stack, Megatron-Core, when the
     /// experiment names none) and applies the flags its object form overrides.
-    static func readFramework(_ t: TrainingSpec, folder: URL?, file: String?) throws(TrainSimError) -> FrameworkSpec {
+    /// Reads the stack again for the experiment's cluster (a search over designs moves a run that
+    /// names no stack onto another device, whose default stack may differ), and the MoE imbalance
+    /// that follows it where the model gives none.
+    mutating func restack() throws(TrainSimError) {
+        training.framework = try Experiment.readFramework(training, folder: folder, file: file, device: cluster.topology.device)
+        if let moe = model.moe, !moe.imbalanceGiven { model.moe!.imbalance = training.framework.moeImbalance }
+    }
+
+    /// The experiment's stack: the one it names (an id or path, or an object of flags over `stack`),
+    /// else `device`'s default stack (`defaultStack` in its file), else the reference stack.
+    static func readFramework(_ t: TrainingSpec, folder: URL?, file: String?, device: DeviceSpec?) throws(TrainSimError) -> FrameworkSpec {
+        let unnamed = device?.defaultStack ?? FrameworkSpec.reference.id
         guard let v = t.frameworkOverrides else {
-            return try FrameworkSpec.load(t.frameworkReference ?? FrameworkSpec.reference.id, relativeTo: folder,
+            return try FrameworkSpec.load(t.frameworkReference ?? unnamed, relativeTo: folder,
                                           referencedFrom: file, keyPath: "training.framework")
         }
         let o = try ObjectReader(v, path: "training.framework", file: file)
-        let stack = try o.string("stack") ?? FrameworkSpec.reference.id
+        let stack = try o.string("stack") ?? unnamed
         var f = try FrameworkSpec.load(stack, relativeTo: folder, referencedFrom: file, keyPath: o.keyPath("stack"))
         try f.applyOverrides(o)
         try o.finish()

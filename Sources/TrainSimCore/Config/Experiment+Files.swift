@@ -37,7 +37,10 @@ extension Experiment {
         if case let .array(choices)? = document.value(at: ["search", "space"])?["cluster.topology"] { topologies += choices.map { Optional($0) } }
         var seen = Set<String>()
         for case let .string(t)? in topologies where seen.insert(t).inserted {
-            _ = try? TopologySpec.load(t, relativeTo: folder, referencedFrom: file, keyPath: "cluster.topology")
+            // A run that names no stack runs its device's default one (MindSpeed on Ascend).
+            if let stack = (try? TopologySpec.load(t, relativeTo: folder, referencedFrom: file, keyPath: "cluster.topology"))?.device.defaultStack {
+                _ = try? FrameworkSpec.load(stack, relativeTo: folder, referencedFrom: file, keyPath: "training.framework")
+            }
         }
     }
 

@@ -55,6 +55,9 @@ public struct DeviceSpec: Sendable, Equatable {
     /// file, each with its source), when known.
     public var rentalPerHourUSD: Double? = nil
     public var capitalUSD: Double? = nil
+    /// The stack an experiment on this part runs when it names none (`defaultStack`: MindSpeed on
+    /// Ascend, where Megatron-Core runs only through its patches); nil: the reference stack.
+    public var defaultStack: String? = nil
 
     public func peakFLOPs(_ precision: Precision) -> Double {
         (peakTFLOPs[precision.rawValue] ?? peakTFLOPs["bf16"] ?? 0) * 1e12
@@ -151,6 +154,12 @@ extension DeviceSpec {
             capital = try pr.sourced("capitalUSD", in: 0...1e8).map { note("prices.capitalUSD", $0) }
             try pr.finish()
         }
+        var stack: String?
+        if let st = try r.sourcedString("defaultStack") {
+            guard !st.value.isEmpty else { throw r.error("defaultStack", "expected the id of a stack file") }
+            stack = st.value
+            if let s = st.source { sources["defaultStack"] = s }
+        }
         try r.finish()
         var d = DeviceSpec(
             id: id, name: name, vendor: vendor, peakTFLOPs: peak, hbmGiB: hbm, hbmGBps: hbmBW, tdpWatts: tdp,
@@ -161,6 +170,7 @@ extension DeviceSpec {
         d.speedSpread = spread
         d.rentalPerHourUSD = rental
         d.capitalUSD = capital
+        d.defaultStack = stack
         return d
     }
 }

@@ -31,6 +31,8 @@ public struct CalibrationResult: Sendable {
     public var error: Double
     /// The plan's memory at its busiest stage: the published plan ran, so it should fit.
     public var memory: MemoryBreakdown? = nil
+    /// trainsim's MFU for the case's plan (`ShippedRanges` reads the published run's from it).
+    public var mfu: Double? = nil
     public var withinTolerance: Bool { abs(error) <= `case`.tolerance }
 }
 
@@ -94,7 +96,7 @@ public enum CalibrationSuite {
         for c in cases {
             let a = try Analysis.analyze(c.experiment)
             let p = predict(c, analysis: a)
-            out.append(CalibrationResult(case: c, predicted: p, error: (p - c.published) / c.published, memory: a.step.memory))
+            out.append(CalibrationResult(case: c, predicted: p, error: (p - c.published) / c.published, memory: a.step.memory, mfu: a.mfu))
         }
         return out
     }
@@ -154,7 +156,9 @@ public enum CalibrationSuite {
         return s
     }
 
-    public static func render(_ results: [CalibrationResult], format: ReportFormat) -> String {
+    /// `shipped`: the shipped experiments against the published runs (`ShippedRanges`), when the
+    /// shipped cases are the ones run.
+    public static func render(_ results: [CalibrationResult], format: ReportFormat, shipped: [ShippedRange] = []) -> String {
         let held = results.filter { !$0.case.calibration }.map { abs($0.error) }
         let all = results.map { abs($0.error) }
         let byFamily = accuracy(results) { $0.family }, byStack = accuracy(results) { $0.stack }, byKind = accuracy(results) { $0.kind }
@@ -181,7 +185,8 @@ public enum CalibrationSuite {
                                              ("byFamily", groupJSON(byFamily)), ("byStack", groupJSON(byStack)), ("byKind", groupJSON(byKind)),
                                              ("pairs", pairsJSON(runPairs)), ("pairsAcrossFamilies", pairsJSON(crossPairs)),
                                              ("outsideTolerance", .array(results.filter { !$0.withinTolerance }.map { .string($0.case.id) })),
-                                             ("outOfMemory", .array(outOfMemory(results).map { .string($0.case.id) }))])) + "\n"
+                                             ("outOfMemory", .array(outOfMemory(results).map { .string($0.case.id) })),
+                                             ("shippedExperiments", ShippedRanges.json(shipped))])) + "\n"
         case .csv:
             return "id,metric,published,predicted,error,tolerance,calibration,peakGiBPerDevice,fits\n" + results.map {
                 "\($0.case.id),\($0.case.metric),\(JSONWriter.number($0.case.published)),\(JSONWriter.number(Analysis.round($0.predicted))),\(JSONWriter.number(Analysis.round($0.error))),\(JSONWriter.number($0.case.tolerance)),\($0.case.calibration),"
@@ -209,6 +214,7 @@ public enum CalibrationSuite {
             if !files.isEmpty {
                 s += "* the source leaves a setting unstated; how it was read, and why, is the case's \"reading\" in " + files.joined(separator: " / ") + "\n"
             }
+            s += ShippedRanges.lines(shipped, markdown: format == .md)
             return s
         }
     }

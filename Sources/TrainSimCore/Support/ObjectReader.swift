@@ -191,6 +191,11 @@ public final class ObjectReader {
         return (c, nil, nil)
     }
 
+    /// A string, bare or as `{"value", "source", "confidence"}` (a device file's default stack).
+    public func sourcedString(_ key: String) throws(TrainSimError) -> (value: String, source: String?, confidence: String?)? {
+        try sourcedValue(key) { (r, k) throws(TrainSimError) in try r.string(k) }
+    }
+
     /// One of `choices`, bare or as `{"value", "source", "confidence"}` (a stack file's choice).
     public func sourcedChoice(_ key: String, _ choices: [String]) throws(TrainSimError) -> (value: String, source: String?, confidence: String?)? {
         try sourcedValue(key) { (r, k) throws(TrainSimError) in try r.choice(k, choices) }

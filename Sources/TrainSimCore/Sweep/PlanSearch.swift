@@ -76,6 +76,7 @@ public struct PlanSearch: Sendable {
                 }
                 var b = e
                 b.cluster = ClusterSpec(topologyReference: ref, topology: topo, devices: d, network: e.cluster.network)
+                if ref != e.cluster.topologyReference { try b.restack() }
                 b.sweep = []
                 b.search = nil
                 b.parallelism.layerSplit = nil
@@ -94,7 +95,7 @@ public struct PlanSearch: Sendable {
             boundNetworks.append(net)
             boundClusters.append(cluster)
             var bounds = BoundCache(e: c.base, sequenceParallel: sequenceParallel, network: net, cluster: cluster)
-            space.plans(model: e.model, training: e.training, devices: c.devices, domainDevices: cluster?.domainDevices ?? 1) {
+            space.plans(model: c.base.model, training: c.base.training, devices: c.devices, domainDevices: cluster?.domainDevices ?? 1) {
                 tp, cp, pp, dp, ep, s, vpp, mb, r, z, a, x, n in
                 let b = bounds.seconds(tp: tp, cp: cp, pp: pp, dp: dp, ep: ep, schedule: s, vpp: vpp, microBatch: mb, recompute: r, zero: z, etp: x,
                                        recomputeLayers: n, cpAlgorithm: a)

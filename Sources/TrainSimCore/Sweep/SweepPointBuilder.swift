@@ -33,14 +33,15 @@ struct SweepPointBuilder {
         guard var e = base else { return try Experiment.decode(doc, file: file, folder: folder) }
         let r = try ObjectReader(doc, path: "", file: file)
         if touched.contains(.model) { e.model = try ModelSpec.read(r, folder: folder) }
-        if touched.contains(.training) {
-            e.training = try Experiment.readTraining(try r.requiredObject("training"))
-            e.training.framework = try Experiment.readFramework(e.training, folder: folder, file: file)
+        if touched.contains(.training) { e.training = try Experiment.readTraining(try r.requiredObject("training")) }
+        if touched.contains(.cluster) { e.cluster = try Experiment.readCluster(try r.requiredObject("cluster"), folder: folder) }
+        // The stack follows the training section and, where it names none, the cluster's device.
+        if touched.contains(.training) || touched.contains(.cluster) {
+            e.training.framework = try Experiment.readFramework(e.training, folder: folder, file: file, device: e.cluster.topology.device)
         }
-        if touched.contains(.model) || touched.contains(.training), let moe = e.model.moe, !moe.imbalanceGiven {
+        if touched.contains(.model) || touched.contains(.training) || touched.contains(.cluster), let moe = e.model.moe, !moe.imbalanceGiven {
             e.model.moe!.imbalance = e.training.framework.moeImbalance
         }
-        if touched.contains(.cluster) { e.cluster = try Experiment.readCluster(try r.requiredObject("cluster"), folder: folder) }
         if touched.contains(.parallelism) { e.parallelism = try Experiment.readParallelism(try r.requiredObject("parallelism")) }
         if touched.contains(.cost) { e.cost = try Experiment.readCost(try r.object("cost")) }
         if touched.contains(.data) { e.data = r.raw("data") }

@@ -1,0 +1,30 @@
+import XCTest
+@testable import TrainSimCore
+
+/// The shipped experiments print MFUs that published runs of their kind reach: each lies in the
+/// range of the published runs on its silicon, of its model kind and precision class (in
+/// trainsim's count), widened by that family's held-out median error (`ShippedRanges`).
+final class ShippedRangesTests: XCTestCase {
+    func testShippedExperimentsLieInThePublishedRangeOfTheirKind() throws {
+        guard let paths = CalibrationSuite.defaultPaths else { throw XCTSkip("no trainsim folder") }
+        var cases: [CalibrationCase] = []
+        for p in paths { cases += try CalibrationSuite.load(path: p) }
+        let results = try CalibrationSuite.evaluate(cases)
+        let rows = try ShippedRanges.shipped(against: results)
+        XCTAssertGreaterThanOrEqual(rows.count, 8, "every shipped experiment without a sweep or search")
+        var ranged = 0
+        // A range needs two published runs; with one, the case's own row in `validate` is the check.
+        for r in rows where r.runs >= 2 {
+            ranged += 1
+            XCTAssertEqual(r.within, true, "\(r.experiment): MFU \(r.mfu) outside \(r.low!)-\(r.high!) +/- \(r.slack) (\(r.family) \(r.kind) \(r.precision))")
+        }
+        XCTAssertGreaterThanOrEqual(ranged, 5)
+        // Ascend examples run MindSpeed, the stack their silicon's curves and the published Ascend runs are.
+        for r in rows where r.family.hasPrefix("ascend") { XCTAssertEqual(r.stack, "mindspeed", r.experiment) }
+        // The published MFU is read in trainsim's count: a case's own plan gives back the case.
+        let c = try XCTUnwrap(results.first { $0.case.metric == "tokensPerSecondPerDevice" })
+        XCTAssertEqual(try XCTUnwrap(ShippedRanges.publishedMFU(c)), c.mfu! * c.case.published / c.predicted, accuracy: 1e-15)
+        let text = CalibrationSuite.render(results, format: .text, shipped: rows)
+        XCTAssertTrue(text.contains("shipped experiments against published runs"), text)
+    }
+}
