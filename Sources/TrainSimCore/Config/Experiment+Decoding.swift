@@ -79,8 +79,6 @@ extension Experiment {
                             frameworkReference: framework, frameworkOverrides: frameworkOverrides)
     }
 
-    /// Loads `training.framework`'s stack file (the reference stack, Megatron-Core, when the
-    /// experiment names none) and applies the flags its object form overrides.
     /// Reads the stack again for the experiment's cluster (a search over designs moves a run that
     /// names no stack onto another device, whose default stack may differ), and the MoE imbalance
     /// that follows it where the model gives none.
@@ -89,8 +87,9 @@ extension Experiment {
         if let moe = model.moe, !moe.imbalanceGiven { model.moe!.imbalance = training.framework.moeImbalance }
     }
 
-    /// The experiment's stack: the one it names (an id or path, or an object of flags over `stack`),
-    /// else `device`'s default stack (`defaultStack` in its file), else the reference stack.
+    /// Loads `training.framework`'s stack file and applies the flags its object form overrides: the
+    /// stack it names (an id or path, or an object of flags over `stack`), else `device`'s default
+    /// stack (`defaultStack` in its file), else the reference stack, Megatron-Core.
     static func readFramework(_ t: TrainingSpec, folder: URL?, file: String?, device: DeviceSpec?) throws(TrainSimError) -> FrameworkSpec {
         let unnamed = device?.defaultStack ?? FrameworkSpec.reference.id
         guard let v = t.frameworkOverrides else {
