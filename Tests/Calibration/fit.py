@@ -294,13 +294,21 @@ def write_accuracy(v):
         return out
     doc = {
         "schemaVersion": 1,
-        "description": "How far trainsim's figures fell from published runs that set no constant: |predicted - published| / published on the held-out rows of Tests/Calibration/cases.json and cases-2.json, per device family (silicon), stack and model kind. Reports quote the groups a run falls in; a group with no held-out row is unvalidated. Written by Tests/Calibration/fit.py after it fits; do not edit.",
+        "description": "How far trainsim's figures fell from published runs that set no constant: |predicted - published| / published on the held-out rows of Tests/Calibration/cases.json and cases-2.json, per device family (silicon), stack and model kind. Reports quote the groups a run falls in; a group with no held-out row is unvalidated. publishedMFU gives, per silicon, model kind and precision class, the MFU the published runs reach in trainsim's count (every row, fitted or not), which reports set a run beside. Written by Tests/Calibration/fit.py after it fits; do not edit.",
         "source": "trainsim validate on the held-out rows (calibration false) of Tests/Calibration/cases.json and cases-2.json, written by Tests/Calibration/fit.py",
         "overall": {"heldOut": len(held), "medianAbsError": fig(v["medianAbsErrorHeldOut"]), "maxAbsError": fig(v["maxAbsErrorHeldOut"])},
         "deviceFamily": groups("family", "byFamily"),
         "stack": groups("stack", "byStack"),
         "modelKind": groups("kind", "byKind"),
     }
+    # The MFU published runs reach in trainsim's count, per silicon, model kind and precision class:
+    # every row (fitted or not), as validate reads it (publishedMFU).
+    ranges = {}
+    for c in v["cases"]:
+        if "publishedMFU" not in c: continue
+        ranges.setdefault(f'{c["family"]}/{c["kind"]}/{c["precision"]}', []).append((c["publishedMFU"], c["id"]))
+    doc["publishedMFU"] = {k: {"runs": len(r), "low": fig(min(x for x, _ in r)), "high": fig(max(x for x, _ in r)),
+                               "rows": sorted(i for _, i in r)} for k, r in sorted(ranges.items())}
     for key, table, what in [("planPairs", "pairs", "one model on one device family"),
                              ("planPairsAcrossFamilies", "pairsAcrossFamilies", "one model on two device families")]:
         p = v[table]["heldOut"]

@@ -26,5 +26,20 @@ final class ShippedRangesTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(ShippedRanges.publishedMFU(c)), c.mfu! * c.case.published / c.predicted, accuracy: 1e-15)
         let text = CalibrationSuite.render(results, format: .text, shipped: rows)
         XCTAssertTrue(text.contains("shipped experiments against published runs"), text)
+        // The shipped accuracy file (fit.py) carries the same ranges, and a run's report quotes its own.
+        let accuracy = try XCTUnwrap(try ValidatedAccuracy.shippedIfPresent())
+        for r in rows where r.runs > 0 {
+            let key = "\(r.family)/\(r.kind)/\(r.precision)"
+            let m = try XCTUnwrap(accuracy.publishedMFU[key], key)
+            XCTAssertEqual(m.runs, r.runs, key)
+            XCTAssertEqual(m.low, r.low!, accuracy: 1e-5 * r.low!, key)
+            XCTAssertEqual(m.high, r.high!, accuracy: 1e-5 * r.high!, key)
+        }
+        let glm = try Experiment.load(path: SweepPlanTests.root.appendingPathComponent("Experiments/glm-4.5-ascend-910b-4096.json").path)
+        let report = try Analysis.analyze(glm).render(.text)
+        XCTAssertTrue(report.contains("published MFU") && report.contains("over 3 moe 16-bit runs on ascend-910b"), report)
+        // The HTML page's MFU figure carries the same range.
+        let page = try HTMLReport.run(try Analysis.analyze(glm))
+        XCTAssertTrue(page.contains("published runs of its kind") && page.contains("data-key=\"accuracy.publishedMFU.high\""))
     }
 }

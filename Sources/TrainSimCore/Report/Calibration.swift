@@ -176,6 +176,8 @@ public enum CalibrationSuite {
                          ("calibration", .bool(r.case.calibration)), ("family", .string(r.case.family)), ("stack", .string(r.case.stack)),
                          ("kind", .string(r.case.kind)), ("source", .string(r.case.source))]
                         + (r.memory.map { [("peakGiBPerDevice", JSONValue.number(Analysis.round($0.peakGiB))), ("fits", .bool($0.fits))] } ?? [])
+                        + [("precision", .string(r.case.experiment.precisionClass))]
+                        + (ShippedRanges.publishedMFU(r).map { [("publishedMFU", JSONValue.number(Analysis.round($0)))] } ?? [])
                         + (r.case.reading.map { [("reading", JSONValue.string($0))] } ?? []))
             }
             return JSONWriter.write(.object([("cases", .array(rows)), ("medianAbsError", .number(Analysis.round(median(all)))),

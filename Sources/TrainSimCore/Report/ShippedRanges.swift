@@ -29,7 +29,7 @@ public struct ShippedRange: Sendable {
 
 public enum ShippedRanges {
     /// A published run's MFU in trainsim's count.
-    static func publishedMFU(_ r: CalibrationResult) -> Double? {
+    public static func publishedMFU(_ r: CalibrationResult) -> Double? {
         guard let mfu = r.mfu, r.predicted > 0 else { return nil }
         let timeLike = r.case.metric == "stepTimeSeconds" || r.case.metric == "deviceHours"
         return timeLike ? mfu * r.predicted / r.case.published : mfu * r.case.published / r.predicted
@@ -53,11 +53,9 @@ public enum ShippedRanges {
     public static func check(_ e: Experiment, name: String, against results: [CalibrationResult]) -> ShippedRange {
         let g = e.validationGroups
         let mfu = (try? Analysis.analyze(e).mfu) ?? 0
-        func precision(_ x: Experiment) -> String { x.training.precision == .fp8 ? "fp8" : "16-bit" }
-        let same = results.filter { $0.case.family == g.family && $0.case.kind == g.kind && precision($0.case.experiment) == precision(e) }
-            .compactMap(publishedMFU)
+        let same = results.filter { $0.case.experiment.publishedMFUKey == e.publishedMFUKey }.compactMap(publishedMFU)
         let held = results.filter { $0.case.family == g.family && !$0.case.calibration }.map { abs($0.error) }
-        return ShippedRange(experiment: name, family: g.family, kind: g.kind, precision: precision(e), stack: g.stack, mfu: mfu,
+        return ShippedRange(experiment: name, family: g.family, kind: g.kind, precision: e.precisionClass, stack: g.stack, mfu: mfu,
                             low: same.min(), high: same.max(), runs: same.count,
                             slack: held.isEmpty ? 0 : CalibrationSuite.median(held))
     }

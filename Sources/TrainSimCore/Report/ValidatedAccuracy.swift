@@ -25,6 +25,15 @@ public struct ValidatedAccuracy: Sendable, Equatable {
     /// The same across device families (one model on two silicons): the accuracy a comparison of
     /// clusters of different devices has.
     public var pairsAcrossFamilies: PairSummary? = nil
+    /// The MFU published runs reach, in trainsim's count, per silicon, model kind and precision class
+    /// (`Experiment.publishedMFUKey`): the range a run's MFU can be set beside. Every published
+    /// row counts (fitted or not: these are the runs' figures, not trainsim's errors).
+    public struct PublishedRange: Sendable, Equatable {
+        public var runs: Int
+        public var low: Double, high: Double
+        public var rows: [String]
+    }
+    public var publishedMFU: [String: PublishedRange] = [:]
 
     static let file = "Topologies/run/accuracy.json"
 
@@ -62,6 +71,7 @@ public struct ValidatedAccuracy: Sendable, Equatable {
                                   byStack: try groups("stack"), byKind: try groups("modelKind"))
         a.pairs = try pairSummary(r, "planPairs")
         a.pairsAcrossFamilies = try pairSummary(r, "planPairsAcrossFamilies")
+        a.publishedMFU = try publishedRanges(r)
         try r.finish()
         return a
     }
@@ -77,6 +87,26 @@ public struct ValidatedAccuracy: Sendable, Equatable {
         try p.finish()
         guard s.orderRight <= s.ordered, s.ordered <= s.pairs else { throw p.error("orderRight", "expected orderRight <= ordered <= pairs") }
         return s
+    }
+
+    /// `publishedMFU`: {"SILICON/KIND/PRECISION": {"runs", "low", "high", "rows"}}; empty where the file has none.
+    private static func publishedRanges(_ r: ObjectReader) throws(TrainSimError) -> [String: PublishedRange] {
+        guard let o = try r.object("publishedMFU"), case let .object(pairs)? = r.raw("publishedMFU") else { return [:] }
+        var out: [String: PublishedRange] = [:]
+        for (key, _) in pairs {
+            guard let g = try o.object(key) else { throw o.error(key, "expected an object") }
+            let low = try g.requiredNumber("low", in: 0...10), high = try g.requiredNumber("high", in: 0...10)
+            guard low <= high else { throw g.error("low", "expected low <= high") }
+            var rows: [String] = []
+            for (i, v) in (try g.list("rows") ?? []).enumerated() {
+                guard case let .string(s) = v else { throw g.error("rows[\(i)]", "expected a case id") }
+                rows.append(s)
+            }
+            out[key] = PublishedRange(runs: try g.requiredInt("runs", in: 1...100_000), low: low, high: high, rows: rows)
+            try g.finish()
+        }
+        try o.finish()
+        return out
     }
 
     private static func group(_ g: ObjectReader) throws(TrainSimError) -> Group {
@@ -113,6 +143,10 @@ public struct ValidatedAccuracy: Sendable, Equatable {
         }
         pairs.append(("overall", .object([("heldOutRuns", .number(Double(overall.heldOut))), ("medianAbsError", .number(overall.median)),
                                           ("maxAbsError", .number(overall.worst))])))
+        if let m = publishedMFU[e.publishedMFUKey] {
+            pairs.append(("publishedMFU", .object([("group", .string(e.publishedMFUKey)), ("runs", .number(Double(m.runs))),
+                                                   ("low", .number(m.low)), ("high", .number(m.high))])))
+        }
         if let p = self.pairs {
             pairs.append(("planPairs", .object([("heldOutPairs", .number(Double(p.pairs))), ("ordered", .number(Double(p.ordered))),
                                                 ("orderRight", .number(Double(p.orderRight))), ("medianAbsRatioError", .number(p.median)),
@@ -156,6 +190,13 @@ public struct ValidatedAccuracy: Sendable, Equatable {
                 s += head + "no published run held out: unvalidated\n"
             }
         }
+        let k = e.validationGroups
+        let what = "\(k.kind) \(e.precisionClass) run"
+        if let m = publishedMFU[e.publishedMFUKey] {
+            s += "  " + Fmt.column("published MFU", 30) + Fmt.fixed(100 * m.low, 1) + "-" + Fmt.fixed(100 * m.high, 1) + " % over \(m.runs) \(what)\(m.runs == 1 ? "" : "s") on \(k.family) (trainsim's count)\n"
+        } else if !publishedMFU.isEmpty {
+            s += "  " + Fmt.column("published MFU", 30) + "no published \(what) on \(k.family)\n"
+        }
         return s
     }
 }
@@ -165,5 +206,15 @@ extension Experiment {
     /// the stack, and the model kind ("moe" or "dense").
     public var validationGroups: (family: String, stack: String, kind: String) {
         (cluster.topology.device.family, training.framework.id, model.moe != nil ? "moe" : "dense")
+    }
+
+    /// "fp8" or "16-bit": fp8 runs reach more of the bf16 peak MFU is counted against, so published
+    /// MFU ranges are kept apart by it.
+    public var precisionClass: String { training.precision == .fp8 ? "fp8" : "16-bit" }
+
+    /// The key of the published MFU range a run is set beside: silicon, model kind, precision class.
+    public var publishedMFUKey: String {
+        let g = validationGroups
+        return "\(g.family)/\(g.kind)/\(precisionClass)"
     }
 }
