@@ -38,6 +38,8 @@ final class ShippedRangesTests: XCTestCase {
         let glm = try Experiment.load(path: SweepPlanTests.root.appendingPathComponent("Experiments/glm-4.5-ascend-910b-4096.json").path)
         let report = try Analysis.analyze(glm).render(.text)
         XCTAssertTrue(report.contains("published MFU") && report.contains("over 3 moe 16-bit runs on ascend-910b"), report)
+        // A search's accuracy line names it too.
+        XCTAssertTrue(accuracy.summary(glm).hasSuffix("published MFU 10.0-20.5 % (3 16-bit runs)"), accuracy.summary(glm))
         // The HTML page's MFU figure carries the same range.
         let page = try HTMLReport.run(try Analysis.analyze(glm))
         XCTAssertTrue(page.contains("published runs of its kind") && page.contains("data-key=\"accuracy.publishedMFU.high\""))

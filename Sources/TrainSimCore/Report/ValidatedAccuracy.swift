@@ -32,6 +32,10 @@ public struct ValidatedAccuracy: Sendable, Equatable {
         public var runs: Int
         public var low: Double, high: Double
         public var rows: [String]
+        /// "10.0-20.5 %", or "39.1 %" for one run.
+        public var rangeText: String {
+            runs == 1 || low == high ? Fmt.fixed(100 * high, 1) + " %" : Fmt.fixed(100 * low, 1) + "-" + Fmt.fixed(100 * high, 1) + " %"
+        }
     }
     public var publishedMFU: [String: PublishedRange] = [:]
 
@@ -155,12 +159,17 @@ public struct ValidatedAccuracy: Sendable, Equatable {
         return .object(pairs)
     }
 
-    /// One line for a table of plans (search): each group's held-out median and worst |error|.
+    /// One line for a table of plans (search): each group's held-out median and worst |error|, and
+    /// the MFU published runs of the plans' kind reach.
     public func summary(_ e: Experiment) -> String {
-        groups(e).map { _, name, g in
+        var parts = groups(e).map { _, name, g in
             g.map { "\(name) \(Fmt.fixed(100 * $0.median, 1)) % median, \(Fmt.fixed(100 * $0.worst, 1)) % worst (\($0.heldOut) run\($0.heldOut == 1 ? "" : "s"))" }
                 ?? "\(name) unvalidated"
-        }.joined(separator: "; ")
+        }
+        if let m = publishedMFU[e.publishedMFUKey] {
+            parts.append("published MFU \(m.rangeText) (\(m.runs) \(e.precisionClass) run\(m.runs == 1 ? "" : "s"))")
+        }
+        return parts.joined(separator: "; ")
     }
 
     /// One line on plan against plan, for reports that rank or compare plans (search, compare).
@@ -193,7 +202,7 @@ public struct ValidatedAccuracy: Sendable, Equatable {
         let k = e.validationGroups
         let what = "\(k.kind) \(e.precisionClass) run"
         if let m = publishedMFU[e.publishedMFUKey] {
-            s += "  " + Fmt.column("published MFU", 30) + Fmt.fixed(100 * m.low, 1) + "-" + Fmt.fixed(100 * m.high, 1) + " % over \(m.runs) \(what)\(m.runs == 1 ? "" : "s") on \(k.family) (trainsim's count)\n"
+            s += "  " + Fmt.column("published MFU", 30) + m.rangeText + " over \(m.runs) \(what)\(m.runs == 1 ? "" : "s") on \(k.family) (trainsim's count)\n"
         } else if !publishedMFU.isEmpty {
             s += "  " + Fmt.column("published MFU", 30) + "no published \(what) on \(k.family)\n"
         }
