@@ -30,8 +30,11 @@ extension HTMLReport {
         h += HTMLPage.figure("step time", r.num("stepTimeSeconds", Fmt.secs))
         h += HTMLPage.figure("tokens / s", r.num("tokensPerSecond") { Fmt.num($0) }, note: r.num("tokensPerSecondPerDevice") { Fmt.num($0) } + " per device")
         // Beside it, the MFU published runs of its silicon, model kind and precision reach (trainsim's count).
-        let published = r.double("accuracy.publishedMFU.low") == nil ? ""
-            : "; published runs of its kind " + r.num("accuracy.publishedMFU.low") { Fmt.fixed($0 * 100, 1) } + "-" + r.num("accuracy.publishedMFU.high", Fmt.pct)
+        var published = ""
+        if let low = r.double("accuracy.publishedMFU.low"), let high = r.double("accuracy.publishedMFU.high") {
+            published = "; published runs of its kind " + (low == high ? "" : r.num("accuracy.publishedMFU.low") { Fmt.fixed($0 * 100, 1) } + "-")
+                + r.num("accuracy.publishedMFU.high", Fmt.pct)
+        }
         h += HTMLPage.figure("MFU", r.num("mfu", Fmt.pct), note: r.num("achievedTFLOPsPerDevice") { Fmt.num($0) } + " TFLOP/s per device" + published)
         h += HTMLPage.figure("HFU", r.num("hfu", Fmt.pct), note: "with recomputation")
         h += HTMLPage.figure("training days", r.num("trainingDays", days), note: "ideal: no failures")
