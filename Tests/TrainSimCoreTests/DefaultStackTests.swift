@@ -30,6 +30,12 @@ final class DefaultStackTests: XCTestCase {
         XCTAssertNotNil(try experiment("ascend-910b-a2").cluster.topology.device.sources["defaultStack"])
         let text = try Analysis.analyze(try experiment("ascend-910b-a2")).render(.text)
         XCTAssertTrue(text.contains("stack: mindspeed"), text)
+        // A comparison of designs names each column's stack.
+        let table = CompareTable(columns: try ["h800-ib", "ascend-910b-a2"].map {
+            CompareTable.Column(label: $0, report: try Analysis.analyze(try experiment($0)).reportJSON())
+        }).render(.text)
+        let row = try XCTUnwrap(table.split(separator: "\n").first { $0.hasPrefix("stack") }, table)
+        XCTAssertTrue(row.contains("megatron-core, fused") && row.contains("mindspeed, fused"), String(row))
     }
 
     func testABadDefaultStackIsAOneLineError() throws {

@@ -72,6 +72,8 @@ public struct CompareTable: Sendable {
         text("plan") { c in
             ["tp", "pp", "vpp", "dp", "ep", "cp"].compactMap { k in number(c, "plan." + k).map { "\(k) \(JSONWriter.number($0))" } }.joined(separator: ", ")
         }
+        // The stack each ran on (a device may choose it: MindSpeed on Ascend), with its attention kernel.
+        text("stack") { c in [string(c, "plan.framework"), string(c, "plan.attentionKernel")].filter { !$0.isEmpty }.joined(separator: ", ") }
         ranked("step time", "stepTimeSeconds", .lower) { v, _ in Fmt.secs(v) }
         for k in ["compute", "bubble", "tp", "pp", "dp", "ep", "cp", "optimizer"] {
             let name = ["compute", "bubble", "optimizer"].contains(k) ? "  " + k : "  \(k.uppercased()) comm (exposed)"

@@ -22,7 +22,7 @@ public enum SweepOutput {
 
     /// The key paths `projection` keeps.
     static let projectionPaths = ["index", "point", "status", "reason"]
-        + (metricColumns + ["cost.totalUSD", "exposedCommunicationByTier"]).map { "report." + $0 }
+        + (metricColumns + ["cost.totalUSD", "exposedCommunicationByTier", "plan.framework", "plan.attentionKernel"]).map { "report." + $0 }
 
     /// A point's line for the tables (text, Markdown): its table entry (`TableEntry`), with its
     /// row's cells formatted, and the report fields the tables read (`projection`) only where
