@@ -7,7 +7,7 @@ struct ValidateCommand: ParsableCommand {
         commandName: "validate",
         abstract: "Run the published calibration cases and print predicted vs published with the error of each.",
         discussion: """
-        Cases come from Tests/Calibration/cases.json and cases-2.json in the trainsim folder (or the FILEs given). Held-out accuracy is printed per device family (silicon) and per stack. Cases marked 'sets constants' were used to set device efficiency data; the others are held out. Each case has a tolerance; the exit code is 1 when any case is outside it. With the shipped cases it also sets each shipped experiment's MFU beside the range the published runs on the same silicon and of the same model kind reach.
+        Cases come from Tests/Calibration/cases.json and cases-2.json in the trainsim folder (or the FILEs given). Held-out accuracy is printed per device family (silicon) and per stack. Cases marked 'sets constants' were used to set device efficiency data; the others are held out. Each case has a tolerance; the exit code is 1 when any case is outside it. With the shipped cases it also sets each shipped experiment's MFU beside the range the published runs on the same silicon, of the same model kind and precision class reach.
 
         Examples:
           trainsim validate
