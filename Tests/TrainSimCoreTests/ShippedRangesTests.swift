@@ -23,7 +23,7 @@ final class ShippedRangesTests: XCTestCase {
         for r in rows where r.family.hasPrefix("ascend") { XCTAssertEqual(r.stack, "mindspeed", r.experiment) }
         // The published MFU is read in trainsim's count: a case's own plan gives back the case.
         let c = try XCTUnwrap(results.first { $0.case.metric == "tokensPerSecondPerDevice" })
-        XCTAssertEqual(try XCTUnwrap(ShippedRanges.publishedMFU(c)), c.mfu! * c.case.published / c.predicted, accuracy: 1e-15)
+        XCTAssertEqual(try XCTUnwrap(c.publishedMFU), c.mfu! * c.case.published / c.predicted, accuracy: 1e-15)
         let text = CalibrationSuite.render(results, format: .text, shipped: rows)
         XCTAssertTrue(text.contains("shipped experiments against published runs"), text)
         // The shipped accuracy file (fit.py) carries the same ranges, and a run's report quotes its own.

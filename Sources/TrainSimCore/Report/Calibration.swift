@@ -34,6 +34,14 @@ public struct CalibrationResult: Sendable {
     /// trainsim's MFU for the case's plan (`ShippedRanges` reads the published run's from it).
     public var mfu: Double? = nil
     public var withinTolerance: Bool { abs(error) <= `case`.tolerance }
+
+    /// The published run's MFU in trainsim's count: trainsim's MFU for its plan times published over
+    /// predicted (every metric is proportional to throughput, or to time for step time and device-hours).
+    public var publishedMFU: Double? {
+        guard let mfu, predicted > 0 else { return nil }
+        let timeLike = `case`.metric == "stepTimeSeconds" || `case`.metric == "deviceHours"
+        return timeLike ? mfu * predicted / `case`.published : mfu * `case`.published / predicted
+    }
 }
 
 public enum CalibrationSuite {
@@ -99,6 +107,24 @@ public enum CalibrationSuite {
             out.append(CalibrationResult(case: c, predicted: p, error: (p - c.published) / c.published, memory: a.step.memory, mfu: a.mfu))
         }
         return out
+    }
+
+    /// The range of the published runs' MFU (`CalibrationResult.publishedMFU`) per silicon, model kind
+    /// and precision class (`Experiment.publishedMFUKey`), over every row: `validate`'s JSON gives it
+    /// and fit.py copies it into accuracy.json for reports to quote.
+    public static func publishedMFURanges(_ results: [CalibrationResult]) -> [String: ValidatedAccuracy.PublishedRange] {
+        var out: [String: ValidatedAccuracy.PublishedRange] = [:]
+        for r in results {
+            guard let m = r.publishedMFU else { continue }
+            let key = r.case.experiment.publishedMFUKey
+            if var g = out[key] {
+                g.runs += 1; g.low = min(g.low, m); g.high = max(g.high, m); g.rows.append(r.case.id)
+                out[key] = g
+            } else {
+                out[key] = .init(runs: 1, low: m, high: m, rows: [r.case.id])
+            }
+        }
+        return out.mapValues { var g = $0; g.rows.sort(); return g }
     }
 
     public static func median(_ xs: [Double]) -> Double {
@@ -177,7 +203,7 @@ public enum CalibrationSuite {
                          ("kind", .string(r.case.kind)), ("source", .string(r.case.source))]
                         + (r.memory.map { [("peakGiBPerDevice", JSONValue.number(Analysis.round($0.peakGiB))), ("fits", .bool($0.fits))] } ?? [])
                         + [("precision", .string(r.case.experiment.precisionClass))]
-                        + (ShippedRanges.publishedMFU(r).map { [("publishedMFU", JSONValue.number(Analysis.round($0)))] } ?? [])
+                        + (r.publishedMFU.map { [("publishedMFU", JSONValue.number(Analysis.round($0)))] } ?? [])
                         + (r.case.reading.map { [("reading", JSONValue.string($0))] } ?? []))
             }
             return JSONWriter.write(.object([("cases", .array(rows)), ("medianAbsError", .number(Analysis.round(median(all)))),
@@ -188,6 +214,10 @@ public enum CalibrationSuite {
                                              ("pairs", pairsJSON(runPairs)), ("pairsAcrossFamilies", pairsJSON(crossPairs)),
                                              ("outsideTolerance", .array(results.filter { !$0.withinTolerance }.map { .string($0.case.id) })),
                                              ("outOfMemory", .array(outOfMemory(results).map { .string($0.case.id) })),
+                                             ("publishedMFU", .object(publishedMFURanges(results).sorted { $0.key < $1.key }.map { k, g in
+                                                 (k, .object([("runs", .number(Double(g.runs))), ("low", .number(Analysis.round(g.low))),
+                                                              ("high", .number(Analysis.round(g.high))), ("rows", .array(g.rows.map { .string($0) }))]))
+                                             })),
                                              ("shippedExperiments", ShippedRanges.json(shipped))])) + "\n"
         case .csv:
             return "id,metric,published,predicted,error,tolerance,calibration,peakGiBPerDevice,fits\n" + results.map {

@@ -16,9 +16,11 @@ public struct ShippedRange: Sendable {
     public var precision: String
     public var stack: String
     public var mfu: Double
-    /// The published runs' lowest and highest MFU, and how many there are (nil: none on this silicon and kind).
-    public var low: Double?, high: Double?
-    public var runs: Int
+    /// The published runs of its kind (`CalibrationSuite.publishedMFURanges`; nil: none on this silicon).
+    public var published: ValidatedAccuracy.PublishedRange?
+    public var low: Double? { published?.low }
+    public var high: Double? { published?.high }
+    public var runs: Int { published?.runs ?? 0 }
     /// The family's held-out median |error| (0 with no held-out run).
     public var slack: Double
     public var within: Bool? {
@@ -28,36 +30,25 @@ public struct ShippedRange: Sendable {
 }
 
 public enum ShippedRanges {
-    /// A published run's MFU in trainsim's count.
-    public static func publishedMFU(_ r: CalibrationResult) -> Double? {
-        guard let mfu = r.mfu, r.predicted > 0 else { return nil }
-        let timeLike = r.case.metric == "stepTimeSeconds" || r.case.metric == "deviceHours"
-        return timeLike ? mfu * r.predicted / r.case.published : mfu * r.case.published / r.predicted
-    }
-
     /// The shipped experiments (`Experiments/*.json` without a sweep or search) against `results`.
     public static func shipped(against results: [CalibrationResult]) throws(TrainSimError) -> [ShippedRange] {
         guard let home = DataLocator.home else { return [] }
         let folder = home.appendingPathComponent("Experiments")
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
+        let ranges = CalibrationSuite.publishedMFURanges(results)
+        let families = Dictionary(uniqueKeysWithValues: CalibrationSuite.accuracy(results) { $0.family }.map { ($0.group, $0) })
         var out: [ShippedRange] = []
         for name in names {
             let path = folder.appendingPathComponent(name).path
             let json = try DataLocator.readJSON(URL(fileURLWithPath: path), displayName: path)
             guard json["sweep"] == nil, json["search"] == nil else { continue }
-            out.append(check(try Experiment.load(path: path), name: String(name.dropLast(5)), against: results))
+            let e = try Experiment.load(path: path), g = e.validationGroups
+            let family = families[g.family].flatMap { $0.heldOut > 0 ? $0 : nil }
+            out.append(ShippedRange(experiment: String(name.dropLast(5)), family: g.family, kind: g.kind, precision: e.precisionClass,
+                                    stack: g.stack, mfu: (try? Analysis.analyze(e).mfu) ?? 0, published: ranges[e.publishedMFUKey],
+                                    slack: family?.median ?? 0))
         }
         return out
-    }
-
-    public static func check(_ e: Experiment, name: String, against results: [CalibrationResult]) -> ShippedRange {
-        let g = e.validationGroups
-        let mfu = (try? Analysis.analyze(e).mfu) ?? 0
-        let same = results.filter { $0.case.experiment.publishedMFUKey == e.publishedMFUKey }.compactMap(publishedMFU)
-        let held = results.filter { $0.case.family == g.family && !$0.case.calibration }.map { abs($0.error) }
-        return ShippedRange(experiment: name, family: g.family, kind: g.kind, precision: e.precisionClass, stack: g.stack, mfu: mfu,
-                            low: same.min(), high: same.max(), runs: same.count,
-                            slack: held.isEmpty ? 0 : CalibrationSuite.median(held))
     }
 
     static func lines(_ rows: [ShippedRange], markdown: Bool) -> String {
@@ -66,12 +57,12 @@ public enum ShippedRanges {
         for r in rows {
             let head = markdown ? "- \(r.experiment): " : "  " + r.experiment.padding(toLength: 36, withPad: " ", startingAt: 0)
             let mfu = String(format: "MFU %4.1f %%", r.mfu * 100)
-            guard let low = r.low, let high = r.high else {
+            guard let p = r.published else {
                 s += head + mfu + "  no published \(r.precision) \(r.kind) run on \(r.family) to compare with\n"
                 continue
             }
-            s += head + mfu + String(format: "  published %4.1f-%4.1f %% (%d %@ %@ runs on %@, +/- %.1f %%)", low * 100, high * 100, r.runs,
-                                     r.precision, r.kind, r.family, r.slack * 100) + (r.within == true ? "  within" : "  OUTSIDE") + "\n"
+            s += head + mfu + "  published \(p.rangeText) (\(p.runs) \(r.precision) \(r.kind) run\(p.runs == 1 ? "" : "s") on \(r.family), +/- "
+                + Fmt.fixed(r.slack * 100, 1) + " %)" + (r.within == true ? "  within" : "  OUTSIDE") + "\n"
         }
         return s
     }

@@ -35,11 +35,14 @@ struct SweepPointBuilder {
         if touched.contains(.model) { e.model = try ModelSpec.read(r, folder: folder) }
         if touched.contains(.training) { e.training = try Experiment.readTraining(try r.requiredObject("training")) }
         if touched.contains(.cluster) { e.cluster = try Experiment.readCluster(try r.requiredObject("cluster"), folder: folder) }
-        // The stack follows the training section and, where it names none, the cluster's device.
-        if touched.contains(.training) || touched.contains(.cluster) {
+        // The stack follows the training section and, where it names none, the device: read again
+        // where either changed it (a point on a device with the base's default stack keeps the base's).
+        let restack = touched.contains(.training)
+            || (touched.contains(.cluster) && e.cluster.topology.device.defaultStack != base?.cluster.topology.device.defaultStack)
+        if restack {
             e.training.framework = try Experiment.readFramework(e.training, folder: folder, file: file, device: e.cluster.topology.device)
         }
-        if touched.contains(.model) || touched.contains(.training) || touched.contains(.cluster), let moe = e.model.moe, !moe.imbalanceGiven {
+        if touched.contains(.model) || restack, let moe = e.model.moe, !moe.imbalanceGiven {
             e.model.moe!.imbalance = e.training.framework.moeImbalance
         }
         if touched.contains(.parallelism) { e.parallelism = try Experiment.readParallelism(try r.requiredObject("parallelism")) }
