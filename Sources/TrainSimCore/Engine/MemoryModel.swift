@@ -136,8 +136,11 @@ struct MemoryModel {
                 actPerMicro += rerun ? actDense : keptDense
             }
         }
-        if p == 0 { dense += params.embedding / t }
-        if p == par.pp - 1 { dense += (e.copiesTiedEmbedding ? params.embedding : params.outputLayer) / t }
+        // The embedding and output layer are not fp8 linears: they stay 16-bit whatever `fp8Params` says.
+        var embeddings = 0.0
+        if p == 0 { embeddings += params.embedding / t }
+        if p == par.pp - 1 { embeddings += (e.copiesTiedEmbedding ? params.embedding : params.outputLayer) / t }
+        dense += embeddings
         var dDense = Double(par.dp * par.cp), dExpert = Double(par.tp * par.dp * par.cp / (par.ep * par.etp))
         // Hybrid sharding: the states are sharded over the shard groups only.
         if par.zeroShardGroup != nil, let groups = Placement(par).shardGroups {
@@ -160,6 +163,7 @@ struct MemoryModel {
         }
         let a = states(dense, dDense), b = states(expert, dExpert)
         var weights = a.0 + b.0
+        if w < 2, !(par.zero >= 3 && masterShard) { weights += (2 - w) * embeddings / (par.zero >= 3 ? dDense : 1) }
         var grads = a.1 + b.1
         if par.zero3GathersOnce {
             // Under pipelining the stage's units stay gathered from their first forward to their
