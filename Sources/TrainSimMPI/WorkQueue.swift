@@ -3,9 +3,9 @@ import Foundation
 /// Shares independent work items `0..<count` among MPI ranks with dynamic load balancing.
 ///
 /// Rank 0 hands out chunks (runs of item numbers) on request, from a thread of its own, and
-/// computes items itself meanwhile, one at a time. Chunks are
-/// guided: a share of what is left, at most `maxChunk`, so items whose costs differ by 1000x
-/// still end together. Each rank asks for its next chunk before it computes the current one
+/// computes items itself meanwhile, one at a time (or a `block` at a time). Chunks are whole
+/// blocks, then guided: a share of what is left, at most `maxChunk`, so items whose costs differ
+/// by 1000x still end together. Each rank asks for its next chunk before it computes the current one
 /// and returns a chunk's results with the request after it;
 /// rank 0 receives every result, tagged with its index, in completion order (the caller sorts
 /// by index, so the output does not depend on the number of ranks). Without MPI, or with one
@@ -13,11 +13,16 @@ import Foundation
 public struct WorkQueue {
     public let mpi: MPIContext?
     public let maxChunk: Int
+    /// Items are handed out in whole, aligned blocks of this many (rank 0's own included) until
+    /// the last few blocks, which are split: neighbouring items that share work (a sweep's points
+    /// that differ only in inner axes reuse each other's simulated step) stay on one rank.
+    public let block: Int
     static let requestTag = 7101, assignTag = 7102
 
-    public init(mpi: MPIContext?, maxChunk: Int = 64) {
+    public init(mpi: MPIContext?, maxChunk: Int = 64, block: Int = 1) {
         self.mpi = (mpi?.size ?? 1) > 1 ? mpi : nil
         self.maxChunk = max(1, maxChunk)
+        self.block = max(1, block)
     }
 
     /// Runs `work` on every item `0..<count` and calls `collect` on rank 0 with each result that
@@ -40,16 +45,18 @@ public struct WorkQueue {
     private func coordinate(_ mpi: MPIContext, _ count: Int, work: (Int) -> Data?, collect: (Int, Data) -> Void, progress: (Int) -> Void) {
         withoutActuallyEscaping(collect) { collect in
             withoutActuallyEscaping(progress) { progress in
-                let state = Coordinator(count: count, ranks: mpi.size, collect: collect, progress: progress)
+                let state = Coordinator(count: count, ranks: mpi.size, block: block, collect: collect, progress: progress)
                 let finished = DispatchSemaphore(value: 0)
                 let thread = Thread { [mpi, maxChunk] in
                     state.answerWorkers(mpi, maxChunk: maxChunk)
                     finished.signal()
                 }
                 thread.start()
-                while let i = state.nextItem() {
-                    let r = work(i)
-                    state.finished(i, r)
+                while let items = state.nextItems() {
+                    for i in items {
+                        let r = work(i)
+                        state.finished(i, r)
+                    }
                 }
                 finished.wait()
                 // The thread object may outlive this call: it must not keep the caller's closures.
@@ -61,12 +68,22 @@ public struct WorkQueue {
     /// Rank 0's shared state: the next item to hand out and the results' sink, under one lock.
     private final class Coordinator: @unchecked Sendable {
         let lock = NSLock()
-        let count: Int, ranks: Int
+        let count: Int, ranks: Int, block: Int
         var cursor = 0
         private var collect: (Int, Data) -> Void, progress: (Int) -> Void
 
-        init(count: Int, ranks: Int, collect: @escaping (Int, Data) -> Void, progress: @escaping (Int) -> Void) {
-            self.count = count; self.ranks = ranks; self.collect = collect; self.progress = progress
+        init(count: Int, ranks: Int, block: Int, collect: @escaping (Int, Data) -> Void, progress: @escaping (Int) -> Void) {
+            self.count = count; self.ranks = ranks; self.block = block; self.collect = collect; self.progress = progress
+        }
+
+        /// Items to hand out next (under the lock): whole blocks while more than two per rank are
+        /// left, then guided pieces (a share of what is left, at most `most`) so that the ranks end
+        /// together. `most`: rank 0 takes a block, or one item, at a time; a worker up to `maxChunk`.
+        private func take(most: Int) -> Int {
+            let left = count - cursor
+            guard left > 0 else { return 0 }
+            if block > 1, left > 2 * ranks * block { return block }
+            return max(1, min(most, left / (4 * ranks)))
         }
 
         func release() {
@@ -75,11 +92,12 @@ public struct WorkQueue {
             progress = { _ in }
         }
 
-        func nextItem() -> Int? {
+        func nextItems() -> Range<Int>? {
             lock.lock(); defer { lock.unlock() }
-            guard cursor < count else { return nil }
-            cursor += 1
-            return cursor - 1
+            let n = take(most: 1)
+            guard n > 0 else { return nil }
+            cursor += n
+            return (cursor - n)..<cursor
         }
 
         func finished(_ i: Int, _ r: Data?) {
@@ -103,8 +121,7 @@ public struct WorkQueue {
                     lock.unlock()
                     continue
                 }
-                let left = count - cursor
-                let n = left == 0 ? 0 : max(1, min(maxChunk, left / (4 * ranks)))
+                let n = take(most: maxChunk)
                 let start = cursor
                 cursor += n
                 lock.unlock()

@@ -143,7 +143,7 @@ struct SweepCommand: ParsableCommand {
         let failed = WriteFailure()
         let evaluator = SweepEvaluator(plan)
         evaluator.skipOutOfMemory = skipOutOfMemory
-        WorkQueue(mpi: Ranks.mpi, maxChunk: 64).run(count: todo, work: { k in
+        WorkQueue(mpi: Ranks.mpi, maxChunk: 64, block: missing == nil ? plan.innerBlock(atLeast: 64) : 1).run(count: todo, work: { k in
             if failed.isSet { return nil }
             return SweepTally.encode(evaluator.evaluate(point(k)), experiment: experiment, rows: rowFormat, reports: reports, journal: journalLines)
         }, collect: { k, data in

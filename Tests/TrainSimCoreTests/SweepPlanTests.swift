@@ -37,6 +37,18 @@ final class SweepPlanTests: XCTestCase {
         XCTAssertEqual(p.coordinates(7), [1, 1, 1])
     }
 
+    /// The block of inner axes ranks take whole: the smallest holding at least n points, not past the limit.
+    func testInnerBlockOfAxes() throws {
+        let p = try Self.plan("{\(Self.base), \"sweep\": {\"cluster.devices\": [64, 128, 256], \"parallelism.tp\": [1, 2, 4], \"parallelism.pp\": [1, 2], \"training.recompute\": [\"none\", \"selective\", \"full\"]}}")
+        XCTAssertEqual(p.innerBlock(atLeast: 1), 1)
+        XCTAssertEqual(p.innerBlock(atLeast: 3), 3)
+        XCTAssertEqual(p.innerBlock(atLeast: 4), 6)
+        XCTAssertEqual(p.innerBlock(atLeast: 7), 18)
+        XCTAssertEqual(p.innerBlock(atLeast: 1000), 54)
+        XCTAssertEqual(p.innerBlock(atLeast: 7, limit: 10), 6)
+        XCTAssertEqual(p.innerBlock(atLeast: 7, limit: 2), 1)
+    }
+
     func testPointCountIsLimited() throws {
         func sweep(_ n: Int, _ m: Int) -> String {
             "{\(Self.base), \"sweep\": {\"training.tokens\": [\((1...n).map { "\($0)e12" }.joined(separator: ", "))], \"data.x\": [\((1...m).map(String.init).joined(separator: ", "))]}}"

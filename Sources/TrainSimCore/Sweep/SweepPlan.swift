@@ -56,6 +56,19 @@ public struct SweepPlan: Sendable {
     /// as reading the sweep checks.
     public var count: Int { axes.reduce(1) { $0 * $1.values.count } }
 
+    /// Points in the smallest block of the innermost axes that holds at least `n` (1 where the
+    /// next axis would take it past `limit`). Points of one block differ only in those axes, and
+    /// many share a simulated step (ZeRO 1 and 2 alike, run-level values): ranks under `mpirun`
+    /// take whole blocks, so each rank's cache of steps finds them (`WorkQueue`'s `block`).
+    public func innerBlock(atLeast n: Int, limit: Int = 1024) -> Int {
+        var b = 1
+        for a in axes.reversed() where b < n {
+            guard b * a.values.count <= limit else { break }
+            b *= a.values.count
+        }
+        return b
+    }
+
     /// The value index on each axis of point `index`.
     public func coordinates(_ index: Int) -> [Int] {
         var rest = index
