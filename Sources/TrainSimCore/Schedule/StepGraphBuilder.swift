@@ -43,8 +43,8 @@ struct StepGraphBuilder {
     // Collectives, registered once.
     var tpAG: Int32 = -1, tpRS: Int32 = -1, tpAR: Int32 = -1, tpAGChunk: Int32 = -1, tpRSChunk: Int32 = -1
     var cpFwd: Int32 = -1, cpBwd: Int32 = -1
-    /// Backward, the combine's gradient goes out as the dispatch did and the dispatch's comes back
-    /// as the combine did (`expertCombineGrad`), both 16-bit.
+    /// Backward, the combine's gradient goes out as the dispatch did (fp8 in fp8 runs) and the
+    /// dispatch's comes back as the combine did, 16-bit (`expertCombineGrad`).
     var epDispatch: Int32 = -1, epCombine: Int32 = -1, epCombineGrad: Int32 = -1
     /// Experts split over the TP ranks (etp > 1) under an all-to-all dispatcher: the routed tokens
     /// are all-gathered over TP before the experts and reduce-scattered after.
@@ -159,7 +159,7 @@ struct StepGraphBuilder {
                                                                       cluster: cluster, dispatcher: fw.moeDispatcher)
             epDispatch = request(dispatch)
             epCombine = request(combine)
-            epCombineGrad = request(StepGraphBuilder.expertCombineGrad(combine, dispatcher: fw.moeDispatcher))
+            epCombineGrad = request(StepGraphBuilder.expertCombineGrad(dispatch: dispatch, combine: combine, dispatcher: fw.moeDispatcher))
             // The busiest rank receives `imbalance` times the mean.
             imbalance = spec.imbalance
         }
@@ -226,12 +226,15 @@ struct StepGraphBuilder {
         sp && !(dispatcher == "allgather" && etp > 1) ? T / Double(tp) : T
     }
 
-    /// The collective that carries the combine's gradient back to the experts: an all-to-all of the
-    /// combine's 16-bit size, or under the allgather dispatcher the all-gather that mirrors the
-    /// combine's reduce-scatter (Megatron-Core's MoEAllGatherTokenDispatcher: the backward of a
-    /// reduce-scatter is an all-gather, that of the dispatch's all-gather a reduce-scatter).
-    static func expertCombineGrad(_ combine: CollectiveRequest, dispatcher: String) -> CollectiveRequest {
-        guard dispatcher == "allgather" else { return combine }
+    /// The collective that carries the combine's gradient back to the experts: an all-to-all the
+    /// size of the dispatch, which it retraces (in fp8 runs the activation gradient before the
+    /// expert down-projections goes out in fp8 as the dispatch's activations do, while both
+    /// combines stay bf16: DeepSeek-V3 report, sec. 3.3.2, "Low-Precision Communication"), or
+    /// under the allgather dispatcher the all-gather that mirrors the combine's reduce-scatter
+    /// (Megatron-Core's MoEAllGatherTokenDispatcher: the backward of a reduce-scatter is an
+    /// all-gather, that of the dispatch's all-gather a reduce-scatter), 16-bit.
+    static func expertCombineGrad(dispatch: CollectiveRequest, combine: CollectiveRequest, dispatcher: String) -> CollectiveRequest {
+        guard dispatcher == "allgather" else { return dispatch }
         return CollectiveRequest(kind: .allGather, bytes: combine.bytes, group: combine.group, label: combine.label)
     }
 

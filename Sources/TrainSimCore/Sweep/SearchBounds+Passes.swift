@@ -56,7 +56,7 @@ extension BoundCache {
         let (dispatch, combine) = StepGraphBuilder.expertRequests(model: e.model, spec: spec, tokens: tokens, precision: e.training.precision,
                                                                   epGroup: epGroup, cluster: cluster, dispatcher: dispatcher)
         let d = net.cost(dispatch).seconds, c = net.cost(combine).seconds
-        let g = net.cost(StepGraphBuilder.expertCombineGrad(combine, dispatcher: dispatcher)).seconds
+        let g = net.cost(StepGraphBuilder.expertCombineGrad(dispatch: dispatch, combine: combine, dispatcher: dispatcher)).seconds
         return ((d + c) * spec.imbalance, (g + c + (recompute == .full ? d + c : 0)) * spec.imbalance)
     }
 
