@@ -54,6 +54,23 @@ final class MoEDispatchTests: XCTestCase {
         }
     }
 
+    /// Under an all-to-all dispatcher the backward's two all-to-alls retrace the forward's: in fp8
+    /// runs the combine's gradient goes to the experts in fp8, as the dispatch did, and the
+    /// dispatch's gradient comes back in bf16, as the combine did (DeepSeek-V3 report, sec. 3.3.2):
+    /// two sizes of all-to-all, as many fp8 calls as bf16 ones. In bf16 runs, one size.
+    func testAllToAllBackwardRetracesTheForwardsPrecision() throws {
+        for precision in ["bf16", "fp8"] {
+            var e = try experiment(#"{"stack": "megatron-core", "moeDispatcher": "alltoall"}"#)
+            e.training.precision = precision == "fp8" ? .fp8 : .bf16
+            let ep = try Analysis.analyze(e).step.collectives.filter { $0.label == "ep" && $0.kind == .allToAll }
+            XCTAssertEqual(ep.count, precision == "fp8" ? 2 : 1, precision)
+            if precision == "fp8", let small = ep.min(by: { $0.bytes < $1.bytes }), let large = ep.max(by: { $0.bytes < $1.bytes }) {
+                XCTAssertEqual(large.bytes, 2 * small.bytes)
+                XCTAssertEqual(small.callsPerStep, large.callsPerStep)
+            }
+        }
+    }
+
     func testHostSyncStallsEveryMoELayerForward() throws {
         let base = try Analysis.analyze(try experiment(#"{"stack": "megatron-core", "moeHostSyncUs": 0}"#))
         let slow = try Analysis.analyze(try experiment(#"{"stack": "megatron-core", "moeHostSyncUs": 1000}"#))

@@ -61,4 +61,25 @@ final class OverlappedPairOrderTests: XCTestCase {
                            && ep[i + 3].hasPrefix("ep dispatch (grad)") && microBatch(ep[i + 3]) == b, "forward first at \(f) / \(b)")
         }
     }
+
+    /// In a pair the dense layers go one by one, so that the other pass's all-to-alls interleave
+    /// with them as with MoE layers (a merged run of them was one compute operation, which the
+    /// forward's dispatch and combine waited out); without pairs identical layers still run as one.
+    func testPairedDenseLayersInterleaveOneByOne() throws {
+        func plan(_ schedule: String) throws -> Experiment {
+            try Experiment.decode(try JSONParser.parse("""
+            {"model": "deepseek-v3", "training": {"tokens": 1e12, "sequenceLength": 4096, "globalBatchSequences": 512, "recompute": "selective"},
+             "cluster": {"topology": "h800-ib", "devices": 256},
+             "parallelism": {"tp": 1, "pp": 8, "ep": 32, "zero": 1, "schedule": "\(schedule)"}}
+            """), file: "t.json", folder: nil)
+        }
+        // Stage 0 holds DeepSeek-V3's three dense layers (0-2) at the head of its first chunk.
+        let paired = try stageOps(plan("dualpipe"), stage: 0).filter { $0.stream == "compute" }.map(\.name)
+        XCTAssertFalse(paired.contains { $0.contains(" L0-") || $0.contains(" L1-2 ") }, "a merged run of dense layers in a pair")
+        for l in 0...2 { XCTAssertTrue(paired.contains { $0.hasPrefix("qkv F + L\(l) mb") }, "dense layer \(l)'s forward alone") }
+        // Without pairs the forward of the three runs as one operation, with the embedding's.
+        let unpaired = try stageOps(plan("1f1b"), stage: 0).filter { $0.stream == "compute" }.map(\.name)
+        XCTAssertTrue(unpaired.contains { $0.hasPrefix("embedding F + mb") }, "identical layers run as one without pairs")
+        XCTAssertFalse(unpaired.contains { $0.hasPrefix("qkv F") && $0.contains(" L1 mb") })
+    }
 }
