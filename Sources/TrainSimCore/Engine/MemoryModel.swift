@@ -173,6 +173,7 @@ struct MemoryModel {
                 weights += w * n
                 grads += g * n - states.1
             }
+            if w < 2, dDense > 1 { weights += (2 - w) * embeddings }  // gathered 16-bit, as above
         }
         if par.schedule == .dualpipe { weights *= 2 }
         if par.zero3EveryMicroBatch, let perLayer = count == 0 ? nil : (dense + expert) / Double(count) {
