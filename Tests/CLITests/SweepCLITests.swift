@@ -37,15 +37,16 @@ final class SweepCLITests: XCTestCase {
     }
 
     /// A sweep large enough that ranks take whole blocks of its inner axes (here the 64 points of
-    /// tp x zero x tokens for one cluster size: `SweepPlan.innerBlock`), then guided pieces at
-    /// the end: the same lines as on one rank, in the same order.
+    /// tp x zero x tokens for one cluster size: `SweepPlan.innerBlock`; with 512 points, blocks
+    /// while more than two a rank are left, on 2 and on 3 ranks), then guided pieces at the end:
+    /// the same lines as on one rank, in the same order.
     func testBlocksOfPointsGiveTheSameLinesOnAnyRankCount() throws {
         let sweep = folder.appendingPathComponent("blocks.json")
         try Data("""
         {"name": "blocks", "model": "llama3-8b",
          "training": {"tokens": 1e11, "sequenceLength": 4096, "globalBatchSequences": 512, "precision": "bf16"},
          "cluster": {"topology": "h800-ib", "devices": 64}, "parallelism": {"tp": 1},
-         "sweep": {"cluster.devices": [64, 128, 256, 512, 1024, 2048], "parallelism.tp": [1, 2, 4, 8], "parallelism.zero": [1, 2],
+         "sweep": {"cluster.devices": [64, 128, 256, 512, 1024, 2048, 4096, 8192], "parallelism.tp": [1, 2, 4, 8], "parallelism.zero": [1, 2],
                    "training.tokens": [1e11, 2e11, 3e11, 4e11, 5e11, 6e11, 7e11, 8e11]}}
         """.utf8).write(to: sweep)
         var files: [Data] = []
@@ -55,7 +56,7 @@ final class SweepCLITests: XCTestCase {
             XCTAssertEqual(r.status, 0, r.err)
             files.append(try Data(contentsOf: URL(fileURLWithPath: path)))
         }
-        XCTAssertEqual(String(decoding: files[0], as: UTF8.self).split(separator: "\n").count, 384)
+        XCTAssertEqual(String(decoding: files[0], as: UTF8.self).split(separator: "\n").count, 512)
         XCTAssertEqual(files[1], files[0], "2 ranks")
         XCTAssertEqual(files[2], files[0], "3 ranks")
     }
