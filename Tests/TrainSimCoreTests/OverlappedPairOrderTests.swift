@@ -81,5 +81,12 @@ final class OverlappedPairOrderTests: XCTestCase {
         let unpaired = try stageOps(plan("1f1b"), stage: 0).filter { $0.stream == "compute" }.map(\.name)
         XCTAssertTrue(unpaired.contains { $0.hasPrefix("embedding F + mb") }, "identical layers run as one without pairs")
         XCTAssertFalse(unpaired.contains { $0.hasPrefix("qkv F") && $0.contains(" L1 mb") })
+        // A dense model has no all-to-all to hide: its DualPipe pairs keep identical layers as one.
+        let dense = try Experiment.decode(try JSONParser.parse("""
+        {"model": "llama3-70b", "training": {"tokens": 1e12, "sequenceLength": 8192, "globalBatchSequences": 512, "recompute": "selective"},
+         "cluster": {"topology": "h800-ib", "devices": 512}, "parallelism": {"tp": 4, "pp": 8, "zero": 1, "schedule": "dualpipe"}}
+        """), file: "t.json", folder: nil)
+        let denseOps = try stageOps(dense, stage: 0).filter { $0.stream == "compute" }.map(\.name)
+        XCTAssertTrue(denseOps.contains { $0.contains(" L0-9 mb") }, "a dense model's run of layers in a pair")
     }
 }

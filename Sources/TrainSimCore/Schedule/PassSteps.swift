@@ -26,18 +26,20 @@ extension StepGraphBuilder {
 
     /// Runs of identical consecutive layers (dense, then MoE; recomputed, then not), each emitted
     /// once with its work multiplied; per layer where the pass reduces gradients or gathers
-    /// parameters per layer. In overlapped pairs (`pairsLayers`) dense layers go one by one: a
-    /// merged run of them would be one compute operation, which the other pass's expert
-    /// all-to-alls could not interleave with (DualPipe interleaves the two chunks' layers, dense
-    /// or MoE: DeepSeek-V3 report, sec. 3.2.1, fig. 4). A run of MoE layers keeps its components
-    /// (attention, dispatch, experts, combine) and so interleaves with the other pass as one
-    /// layer would, at a fraction of the operations.
+    /// parameters per layer. In overlapped pairs (`pairsLayers`) of an MoE model, its dense layers
+    /// go one by one: a merged run of them would be one compute operation, which the other pass's
+    /// expert all-to-alls could not interleave with (DualPipe interleaves the two chunks' layers,
+    /// dense or MoE: DeepSeek-V3 report, sec. 3.2.1, fig. 4). A run of MoE layers keeps its
+    /// components (attention, dispatch, experts, combine) and so interleaves with the other pass
+    /// as one layer would, at a fraction of the operations. A dense model has no all-to-all to
+    /// hide, and its runs stay merged (one by one, a DualPipe Llama 3 70B step took 8x the
+    /// operations).
     func blocks(_ layers: Range<Int>, perLayer: Bool) -> [(Int, Int32)] {
         if perLayer { return layers.map { ($0, 1) } }
         var out: [(Int, Int32)] = []
         for l in layers {
             if let last = out.last, (last.0 >= moeStart) == (l >= moeStart), recomputes(last.0) == recomputes(l),
-               !(pairsLayers && l < moeStart) {
+               !(pairsLayers && l < moeStart && moeStart < e.model.layers) {
                 out[out.count - 1].1 += 1
             } else {
                 out.append((l, 1))
