@@ -18,17 +18,26 @@ final class SweepCLITests: XCTestCase {
         return (r.code, r.stdout, r.stderr)
     }
 
+    /// The sweep's JSON lines on 1, 2 and 3 ranks (`NAME1.jsonl`...), each run checked to succeed;
+    /// `each` runs after the sweep on that many ranks.
+    func journalsOnOneToThreeRanks(_ sweep: String, name: String, each: (Int) throws -> Void = { _ in }) throws -> [Data] {
+        var files: [Data] = []
+        for n in [1, 2, 3] {
+            let path = folder.appendingPathComponent("\(name)\(n).jsonl").path
+            let r = try run(["sweep", sweep, "--format", "json", "--output", path], ranks: n)
+            XCTAssertEqual(r.status, 0, r.err)
+            files.append(try Data(contentsOf: URL(fileURLWithPath: path)))
+            try each(n)
+        }
+        return files
+    }
+
     func testSweepOutputIsByteIdenticalForAnyRankCount() throws {
         let local = try run(["sweep", Self.sweepFile, "--format", "csv"])
         XCTAssertEqual(local.status, 0, local.err)
         XCTAssertEqual(local.out.split(separator: "\n").count, 13, local.out)
-        var files: [Data] = []
-        for n in [1, 2, 3] {
-            let path = folder.appendingPathComponent("np\(n).jsonl").path
-            let r = try run(["sweep", Self.sweepFile, "--format", "json", "--output", path], ranks: n)
-            XCTAssertEqual(r.status, 0, r.err)
-            files.append(try Data(contentsOf: URL(fileURLWithPath: path)))
-            let csv = try run(["sweep", Self.sweepFile, "--format", "csv"], ranks: n)
+        let files = try journalsOnOneToThreeRanks(Self.sweepFile, name: "np") { n in
+            let csv = try self.run(["sweep", Self.sweepFile, "--format", "csv"], ranks: n)
             XCTAssertEqual(csv.out, local.out, "CSV on \(n) ranks")
         }
         XCTAssertEqual(String(decoding: files[0], as: UTF8.self).split(separator: "\n").count, 12)
@@ -49,13 +58,7 @@ final class SweepCLITests: XCTestCase {
          "sweep": {"cluster.devices": [64, 128, 256, 512, 1024, 2048, 4096, 8192], "parallelism.tp": [1, 2, 4, 8], "parallelism.zero": [1, 2],
                    "training.tokens": [1e11, 2e11, 3e11, 4e11, 5e11, 6e11, 7e11, 8e11]}}
         """.utf8).write(to: sweep)
-        var files: [Data] = []
-        for n in [1, 2, 3] {
-            let path = folder.appendingPathComponent("blocks-np\(n).jsonl").path
-            let r = try run(["sweep", sweep.path, "--format", "json", "--output", path], ranks: n)
-            XCTAssertEqual(r.status, 0, r.err)
-            files.append(try Data(contentsOf: URL(fileURLWithPath: path)))
-        }
+        let files = try journalsOnOneToThreeRanks(sweep.path, name: "blocks-np")
         XCTAssertEqual(String(decoding: files[0], as: UTF8.self).split(separator: "\n").count, 512)
         XCTAssertEqual(files[1], files[0], "2 ranks")
         XCTAssertEqual(files[2], files[0], "3 ranks")

@@ -20,7 +20,7 @@ extension Experiment {
         let cluster = try readCluster(try r.requiredObject("cluster"), folder: folder)
         training.framework = try readFramework(training, folder: folder, file: file, device: cluster.topology.device)
         // The busiest expert-parallel rank's share of routed tokens: the model's, else the stack's default.
-        if let moe = model.moe, !moe.imbalanceGiven { model.moe!.imbalance = training.framework.moeImbalance }
+        model.takeImbalance(from: training.framework)
         // A search chooses the plan: its file may leave the plan out (one device per stage, data parallel).
         let planGiven = r.raw("parallelism") != nil || r.raw("search") == nil
         var par = try readParallelism(planGiven ? try r.requiredObject("parallelism")
@@ -84,7 +84,7 @@ extension Experiment {
     /// that follows it where the model gives none.
     mutating func restack() throws(TrainSimError) {
         training.framework = try Experiment.readFramework(training, folder: folder, file: file, device: cluster.topology.device)
-        if let moe = model.moe, !moe.imbalanceGiven { model.moe!.imbalance = training.framework.moeImbalance }
+        model.takeImbalance(from: training.framework)
     }
 
     /// Loads `training.framework`'s stack file and applies the flags its object form overrides: the

@@ -92,3 +92,10 @@ public struct MLASpec: Sendable, Equatable {
         self.headDim = headDim; self.vHeadDim = vHeadDim ?? headDim
     }
 }
+
+extension ModelSpec {
+    /// Where the model gives no MoE imbalance, the stack's default (`moeImbalance`) applies.
+    mutating func takeImbalance(from fw: FrameworkSpec) {
+        if let moe, !moe.imbalanceGiven { self.moe!.imbalance = fw.moeImbalance }
+    }
+}

@@ -42,7 +42,7 @@ public enum ShippedRanges {
             let path = folder.appendingPathComponent(name).path
             let json = try DataLocator.readJSON(URL(fileURLWithPath: path), displayName: path)
             guard json["sweep"] == nil, json["search"] == nil else { continue }
-            let e = try Experiment.load(path: path), g = e.validationGroups
+            let e = try Experiment.decode(json, file: path, folder: folder), g = e.validationGroups
             let family = families[g.family].flatMap { $0.heldOut > 0 ? $0 : nil }
             out.append(ShippedRange(experiment: String(name.dropLast(5)), family: g.family, kind: g.kind, precision: e.precisionClass,
                                     stack: g.stack, mfu: (try? Analysis.analyze(e).mfu) ?? 0, published: ranges[e.publishedMFUKey],

@@ -42,9 +42,7 @@ struct SweepPointBuilder {
         if restack {
             e.training.framework = try Experiment.readFramework(e.training, folder: folder, file: file, device: e.cluster.topology.device)
         }
-        if touched.contains(.model) || restack, let moe = e.model.moe, !moe.imbalanceGiven {
-            e.model.moe!.imbalance = e.training.framework.moeImbalance
-        }
+        if touched.contains(.model) || restack { e.model.takeImbalance(from: e.training.framework) }
         if touched.contains(.parallelism) { e.parallelism = try Experiment.readParallelism(try r.requiredObject("parallelism")) }
         if touched.contains(.cost) { e.cost = try Experiment.readCost(try r.object("cost")) }
         if touched.contains(.data) { e.data = r.raw("data") }
