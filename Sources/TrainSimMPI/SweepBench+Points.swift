@@ -34,7 +34,8 @@ extension SweepBench {
                 keepTime += KernelBench.threadCPUTime() - k
             }
         }
-        let fast = Double(plan.count) / max(KernelBench.threadCPUTime() - t0 - keepTime, 1e-9)
+        let sweepCPU = max(KernelBench.threadCPUTime() - t0 - keepTime, 1e-9)
+        let fast = Double(plan.count) / sweepCPU
         // The old path on every 13th point (each re-reads and decodes its files).
         let sample = Array(stride(from: 0, to: plan.count, by: 13))
         let t1 = KernelBench.threadCPUTime()
@@ -43,6 +44,13 @@ extension SweepBench {
         out += "  one core, analytical network: \(Int(fast.rounded())) points per CPU-second over all \(plan.count) points "
             + "(\(works) work; \(bytes / plan.count) bytes of JSON a point; \(evaluator.timelineHits) steps reused a timeline simulated before); the old path (files re-read and re-decoded per point, "
             + "every 13th point): \(Int(slow.rounded())) per CPU-second: \(String(format: "%.1f", fast / slow))x\n"
+        // Timeline plans per CPU-second on this sweep (issue 11's figure): the steps it simulated
+        // over the whole sweep's CPU time (reading, checking and writing the points included), and
+        // what a step costs in operations, which is what sets it.
+        let steps = evaluator.timelineSteps, ops = evaluator.timelineOperations
+        out += "  timeline plans: \(steps) steps simulated (and \(evaluator.timelineHits) reused) over the sweep's \(String(format: "%.2f", sweepCPU)) CPU-s: "
+            + "\(Int((Double(steps) / sweepCPU).rounded())) timeline plans per CPU-second; \(ops / max(steps, 1)) operations a step on average, "
+            + "\(String(format: "%.0f", 1e9 * sweepCPU / Double(max(ops, 1)))) ns of the sweep's CPU time per operation\n"
 
         // The same points with `--skip-out-of-memory`: those that do not fit are not simulated.
         let skipping = SweepEvaluator(plan)

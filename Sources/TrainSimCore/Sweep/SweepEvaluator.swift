@@ -17,6 +17,9 @@ public final class SweepEvaluator {
     private let timelines = TimelineCache()
     /// Points whose step was read from the cache of steps simulated before.
     public var timelineHits: Int { timelines.hits }
+    /// Steps this evaluator simulated (not read from the cache), and their graphs' operations in all.
+    public var timelineSteps: Int { timelines.simulated }
+    public var timelineOperations: Int { timelines.operations }
     /// Points from the base experiment decoded once, re-reading only the sections the axes set.
     private var builder: SweepPointBuilder?
     /// Axes under `cluster` (they decide the cluster), by position in the plan.

@@ -37,6 +37,9 @@ public final class TimelineCache: @unchecked Sendable {
     let capacity: Int
     /// Lookups that found a step simulated before, and lookups in all.
     private(set) var hits = 0, lookups = 0
+    /// Steps simulated while the cache was active (each inserted once), and the operations of the
+    /// last graph each simulated (the steady-state window's, or the whole step's): what a step costs.
+    private(set) var simulated = 0, operations = 0
 
     nonisolated(unsafe) static var active: TimelineCache?
 
@@ -62,6 +65,8 @@ public final class TimelineCache: @unchecked Sendable {
         var kept = run
         kept.graph = run.graph.collectivesOnly()
         lock.lock(); defer { lock.unlock() }
+        simulated += 1
+        operations += run.graph.count
         guard entries[key] == nil else { return }
         if order.count < capacity {
             order.append(key)
