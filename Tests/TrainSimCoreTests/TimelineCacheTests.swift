@@ -51,6 +51,15 @@ final class TimelineCacheTests: XCTestCase {
         let cached = try TimelineCache.using(cache) { try [a, b, c].map { try Engine($0).step(memory: nil) } }
         XCTAssertEqual(cache.hits, 1, "ZeRO-2's step under Megatron-Core is ZeRO-1's")
         XCTAssertEqual(cache.lookups, 3)
+        // The two steps simulated are counted (the bench's timeline plans), with the operations of
+        // the graph each simulated last: the steady-state window's, as the engine reads it.
+        XCTAssertEqual(cache.simulated, 2)
+        let ops = try [a, c].map { e -> Int in
+            let run = try Engine(e).timelineRun()
+            XCTAssertTrue(run.extended)
+            return run.graph.count
+        }
+        XCTAssertEqual(cache.operations, ops.reduce(0, +))
         for (x, y) in zip(alone, cached) {
             XCTAssertEqual(x.stepSeconds, y.stepSeconds)
             XCTAssertEqual(x.breakdown, y.breakdown)
