@@ -106,4 +106,27 @@ final class MemoryPlanTests: XCTestCase {
         // Never more than the step's micro-batches.
         XCTAssertEqual(mm.inFlight(stage: 0, microBatches: 4), 4)
     }
+
+    /// The last stage holds one micro-batch's logits at the loss's peak: tokens x vocabulary / TP
+    /// elements at the stack's `logitsBytes`, 6 under Megatron-Core's vocab-parallel cross entropy
+    /// (bf16 logits beside their fp32 copy), 8 under the FSDP stack's estimate; the other stages none.
+    func testLastStageHoldsTheLossLogitsAtTheStacksBytes() throws {
+        func memory(_ framework: String) throws -> (last: MemoryBreakdown, first: MemoryBreakdown) {
+            let e = try Experiment.decode(try JSONParser.parse("""
+            {"model": "llama3-8b", "training": {"tokens": 1e11, "sequenceLength": 4096, "globalBatchSequences": 8, "microBatchSequences": 2,
+                                                "precision": "bf16", "framework": \(framework)},
+             "cluster": {"topology": "h100-ib", "devices": 8}, "parallelism": {"tp": 2, "pp": 4}}
+            """), file: "l.json", folder: nil)
+            let layout = StageLayout(layers: e.model.layers, pp: 4, vpp: 1, split: nil)
+            let mm = MemoryModel(e: e, device: e.cluster.topology.device, params: ParameterCount(e.model), layout: layout)
+            return (mm.breakdown(stage: 3, microBatches: e.microBatches), mm.breakdown(stage: 0, microBatches: e.microBatches))
+        }
+        let elements = 2.0 * 4096 * 128_256 / 2
+        let megatron = try memory(#""megatron-core""#), fsdp = try memory(#"{"stack": "megatron-core", "logitsBytes": 8}"#)
+        XCTAssertEqual(megatron.last.logitsGiB, elements * 6 / 1_073_741_824, accuracy: 1e-12)
+        XCTAssertEqual(fsdp.last.logitsGiB, elements * 8 / 1_073_741_824, accuracy: 1e-12)
+        XCTAssertEqual(try memory(#""pytorch-fsdp""#).last.logitsGiB, fsdp.last.logitsGiB, accuracy: 1e-12)
+        XCTAssertEqual(megatron.first.logitsGiB, 0)
+        XCTAssertEqual(fsdp.last.peakGiB - megatron.last.peakGiB, elements * 2 / 1_073_741_824, accuracy: 1e-9)
+    }
 }

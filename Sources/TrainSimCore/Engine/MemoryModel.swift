@@ -187,7 +187,7 @@ struct MemoryModel {
         var logits = 0.0
         if p == par.pp - 1 {
             let tokens = Double(e.training.sequenceLength / par.cp * e.training.microBatchSequences)
-            logits = 2 * tokens * Double(m.vocab) / t * 4
+            logits = tokens * Double(m.vocab) / t * e.training.framework.logitsBytes
         }
         return MemoryBreakdown(weightsGiB: weights / Self.gib, gradientsGiB: grads / Self.gib,
                                optimizerGiB: (a.2 + b.2) / Self.gib, activationsGiB: act / Self.gib,

@@ -133,6 +133,10 @@ public struct FrameworkSpec: Sendable, Equatable {
     /// forward, its output's gradient in the backward): read in bf16, written in fp8 and again
     /// transposed for the other GEMM that reads it.
     public var fp8CastBytes: Double = 0
+    /// Bytes per logit element (tokens x vocabulary / TP) the loss holds at its peak on the last
+    /// pipeline stage: the output layer's 16-bit logits and the loss's fp32 copy, or the fp32
+    /// gradient and its 16-bit cast for the output layer's backward.
+    public var logitsBytes: Double = 8
 
     /// Bytes per model parameter held and gathered, for a run in `precision`.
     public func parameterBytes(_ precision: Precision) -> Double { precision == .fp8 && fp8Params ? 1 : 2 }
@@ -155,6 +159,7 @@ public struct FrameworkSpec: Sendable, Equatable {
         f.moeHostSyncUs = 100
         f.elementwisePasses = 8.7
         f.fp8CastBytes = 4
+        f.logitsBytes = 6
         f.moeAllToAllOverlapRequires = "megatron-core"
         f.expertTensorParallel = true
         f.schedules = ["1f1b", "interleaved"]
@@ -197,6 +202,7 @@ public struct FrameworkSpec: Sendable, Equatable {
          ("zero2ReshardAfterBackward", .bool(\.zero2ReshardAfterBackward)),
          ("fp8Params", .bool(\.fp8Params)),
          ("fp8CastBytes", .number(\.fp8CastBytes, 0...16, positive: false)),
+         ("logitsBytes", .number(\.logitsBytes, 0...32, positive: false)),
          ("moeDispatcher", .choice(\.moeDispatcher, dispatchers)),
          ("moeHostSyncUs", .number(\.moeHostSyncUs, 0...10_000, positive: false)),
          ("moeImbalance", .number(\.moeImbalance, 1...64, positive: true)),
