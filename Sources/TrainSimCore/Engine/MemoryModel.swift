@@ -150,30 +150,30 @@ struct MemoryModel {
         let g = e.training.framework.gradReduceBytes, o = optimizerBytesPerParameter
         let w = e.training.framework.parameterBytes(e.training.precision)
         let masterShard = e.training.framework.zero3MasterShard
-        func states(_ n: Double, _ d: Double) -> (Double, Double, Double) {
+        /// The states of `n` parameters whose model copy takes `held` bytes gathered, sharded over `d`.
+        func states(_ n: Double, held: Double, _ d: Double) -> (Double, Double, Double) {
             switch par.zero {
-            case 0: return (w * n, g * n, o * n)
-            case 1: return (w * n, g * n, o * n / d)
-            case 2: return (w * n, g * n / d, o * n / d)
+            case 0: return (held, g * n, o * n)
+            case 1: return (held, g * n, o * n / d)
+            case 2: return (held, g * n / d, o * n / d)
             default:
                 // FSDP: the fp32 shard is the master copy and its gradient is fp32; Adam's two moments.
                 if masterShard { return (4 * n / d, 4 * n / d, 8 * n / d) }
-                return (w * n / d, g * n / d, o * n / d)
+                return (held / d, g * n / d, o * n / d)
             }
         }
-        let a = states(dense, dDense), b = states(expert, dExpert)
+        let denseHeld = w * (dense - embeddings) + 2 * embeddings, expertHeld = w * expert
+        let a = states(dense, held: denseHeld, dDense), b = states(expert, held: expertHeld, dExpert)
         var weights = a.0 + b.0
-        if w < 2, !(par.zero >= 3 && masterShard) { weights += (2 - w) * embeddings / (par.zero >= 3 ? dDense : 1) }
         var grads = a.1 + b.1
         if par.zero3GathersOnce {
             // Under pipelining the stage's units stay gathered from their first forward to their
             // last backward, and their gradients accumulate unsharded in the reduction dtype.
             // (A group sharded over one rank holds its states whole already.)
-            for (n, d, states) in [(dense, dDense, a), (expert, dExpert, b)] where d > 1 {
-                weights += w * n
+            for (n, held, d, states) in [(dense, denseHeld, dDense, a), (expert, expertHeld, dExpert, b)] where d > 1 {
+                weights += held
                 grads += g * n - states.1
             }
-            if w < 2, dDense > 1 { weights += (2 - w) * embeddings }  // gathered 16-bit, as above
         }
         if par.schedule == .dualpipe { weights *= 2 }
         if par.zero3EveryMicroBatch, let perLayer = count == 0 ? nil : (dense + expert) / Double(count) {
