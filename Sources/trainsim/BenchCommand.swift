@@ -12,8 +12,8 @@ struct BenchCommand: ParsableCommand {
         timeline  one step's timeline: ms per step and operations for DeepSeek-V3 (DualPipe), a 9,216-device MoE and a 16,384-device dense plan; plans/s and the pruned search of Experiments/search-deepseek-v3-h800.json; the whole `trainsim FILE` process on the MoE plan.
         network   the SIMD max-min solver vs a scalar reference; one step of a 9,216-device MoE plan and a 100,000-device dense plan in flow mode, with peak memory.
         montecarlo  whole-run Monte Carlo trials per second on one worker and the speedup on two.
-        sweep     sweep points per CPU-second on Experiments/sweep-bench-llama3-70b.json (25,920 points; new and old path) and the timeline plans per CPU-second it simulates, 1 vs 2 MPI ranks on all
-                  its points with the machine's own ceiling (two 1-rank sweeps side by side), peak memory of a 10,000- and a 1,000,000-point sweep (JSON and CSV); search plans per second and its 1-vs-2-rank speedup.
+        sweep     sweep points per CPU-second on Experiments/sweep-bench-llama3-70b.json (25,920 points; new and old path) and the timeline plans per CPU-second it simulates, 1 vs 2 MPI ranks on all \
+        its points with the machine's own ceiling (two 1-rank sweeps side by side), peak memory of a 10,000- and a 1,000,000-point sweep (JSON and CSV); search plans per second and its 1-vs-2-rank speedup.
         all       everything above.
 
         Examples:

@@ -7,9 +7,9 @@ struct CompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "Compare runs side by side: step time and its breakdown, MFU, days, cost, energy, memory, exposed communication per tier.",
         discussion: """
-        Each FILE is a report (trainsim run --format json), an experiment (simulated here), an experiment with a
-        sweep (one column per point; e.g. a sweep over cluster.topology compares topologies on the same workload),
-        or sweep results as JSON lines. The best value of each row is marked (* in text, bold in md).
+        Each FILE is a report (trainsim run --format json), an experiment (simulated here), an experiment with a \
+        sweep (one column per point; e.g. a sweep over cluster.topology compares topologies on the same workload), \
+        or sweep results as JSON lines. The best value of each row is marked (* in text, bold in md). \
         --format md gives a table that pastes into a document.
 
         Examples:

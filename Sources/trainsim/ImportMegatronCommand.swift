@@ -7,17 +7,17 @@ struct ImportMegatronCommand: ParsableCommand {
         commandName: "megatron",
         abstract: "Read a Megatron-LM or MindSpeed launch script (or argument file) and print the experiment it describes.",
         discussion: """
-        FILE is a bash launch script (`torchrun ... pretrain_gpt.py $GPT_ARGS ...`, with variables, arrays,
-        ${VAR} expansion, line continuations and comments, read without running anything) or a plain file of
-        arguments. It prints an experiment file (JSON) that `trainsim run` takes: the model shape, batches,
-        sequence length, precision, recompute, the parallel plan (TP, PP, VPP, EP, CP, sequence parallelism,
-        the distributed optimizer as ZeRO 1), the stack's overlap flags, and the device count from NNODES x
+        FILE is a bash launch script (`torchrun ... pretrain_gpt.py $GPT_ARGS ...`, with variables, arrays, \
+        ${VAR} expansion, line continuations and comments, read without running anything) or a plain file of \
+        arguments. It prints an experiment file (JSON) that `trainsim run` takes: the model shape, batches, \
+        sequence length, precision, recompute, the parallel plan (TP, PP, VPP, EP, CP, sequence parallelism, \
+        the distributed optimizer as ZeRO 1), the stack's overlap flags, and the device count from NNODES x \
         GPUS_PER_NODE (or NPUS_PER_NODE, WORLD_SIZE, torchrun --nnodes/--nproc_per_node).
-        Every argument it does not map is named on stderr, one line each ("ignored --lr: ..."), as is every
-        value it had to assume; the exit status is still 0. A script without a model shape needs --model;
+        Every argument it does not map is named on stderr, one line each ("ignored --lr: ..."), as is every \
+        value it had to assume; the exit status is still 0. A script without a model shape needs --model; \
         a bad value (`--tensor-model-parallel-size x`) is one line and exit 2.
-        The stack is MindSpeed when the script names it (import mindspeed, MindSpeed-LLM paths, the Ascend
-        toolkit, NPUS_PER_NODE, --use-mc2 ...), else Megatron-Core. A launch script does not name the cluster:
+        The stack is MindSpeed when the script names it (import mindspeed, MindSpeed-LLM paths, the Ascend \
+        toolkit, NPUS_PER_NODE, --use-mc2 ...), else Megatron-Core. A launch script does not name the cluster: \
         --topology does (default h100-ib, or ascend-910b-a2 for MindSpeed).
 
         Examples:

@@ -8,14 +8,14 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Simulate one experiment: step time, throughput, MFU, memory, and the whole run's days, energy and cost.",
         discussion: """
-        FILE is an experiment file (see README). `trainsim FILE` is the same as `trainsim run FILE`; a file with a
+        FILE is an experiment file (see README). `trainsim FILE` is the same as `trainsim run FILE`; a file with a \
         "sweep" or "search" object runs that sweep or search.
-        The report ends with the whole run (section wholeRun): phases, tokens, input pipeline, checkpoints,
-        failures and restarts, expected days and cost vs ideal, goodput. The experiment's optional `data` and
+        The report ends with the whole run (section wholeRun): phases, tokens, input pipeline, checkpoints, \
+        failures and restarts, expected days and cost vs ideal, goodput. The experiment's optional `data` and \
         `reliability` objects refine it; the topology file gives storage and failure rates.
-        With --trials N, N Monte Carlo trials of failures and restarts give P50, P90 and P99 of days and cost;
+        With --trials N, N Monte Carlo trials of failures and restarts give P50, P90 and P99 of days and cost; \
         under mpirun the trials are shared among ranks and the result is the same for any number of ranks.
-        Exit status: 0 on success, 1 when a phase does not fit in memory (the report is still printed) or
+        Exit status: 0 on success, 1 when a phase does not fit in memory (the report is still printed) or \
         failures leave the run no chance to finish, 2 on bad input.
 
         Examples:

@@ -8,17 +8,17 @@ struct SearchCommand: ParsableCommand {
         commandName: "search",
         abstract: "Find the best parallel plans for a model on a cluster, by step time or by cost, with memory as a hard limit.",
         discussion: """
-        FILE is an experiment; its "search" object sets the objective ("time" or "cost"), how many plans to list
-        ("top", default 10) and, optionally, the candidate values per knob ("space": parallelism.tp, .pp, .vpp,
-        .cp, .ep, .zero, .schedule, training.microBatchSequences, .recompute, cluster.devices, cluster.topology).
-        Knobs not listed take trainsim's defaults: tp dividing the heads inside the scale-up domain, pp up to the
-        layers, ep dividing the experts and dp x cp, vpp 2-8 for the interleaved schedule, micro-batches 1-8,
+        FILE is an experiment; its "search" object sets the objective ("time" or "cost"), how many plans to list \
+        ("top", default 10) and, optionally, the candidate values per knob ("space": parallelism.tp, .pp, .vpp, \
+        .cp, .ep, .zero, .schedule, training.microBatchSequences, .recompute, cluster.devices, cluster.topology). \
+        Knobs not listed take trainsim's defaults: tp dividing the heads inside the scale-up domain, pp up to the \
+        layers, ep dividing the experts and dp x cp, vpp 2-8 for the interleaved schedule, micro-batches 1-8, \
         ZeRO 0-3, every recompute mode and schedule. The plan in FILE is ignored.
         A "sweep" over cluster.topology or cluster.devices in the same file is a list of clusters to search too.
-        Prints the best N plans and the time-cost Pareto front, and with several clusters the best plan on each. Candidates that cannot beat the best so far
-        (a compute-only lower bound of the step time) are pruned without being simulated; the answer is the
+        Prints the best N plans and the time-cost Pareto front, and with several clusters the best plan on each. Candidates that cannot beat the best so far \
+        (a compute-only lower bound of the step time) are pruned without being simulated; the answer is the \
         same as simulating all of them, and the same for any number of MPI ranks.
-        Plans whose reports show the same step time and cost share one row, which lists them (e.g. zero 1/2,
+        Plans whose reports show the same step time and cost share one row, which lists them (e.g. zero 1/2, \
         with the memory of each); JSON rows carry them in "variants", so the best N are N different answers.
 
         Examples:

@@ -8,23 +8,23 @@ struct SweepCommand: ParsableCommand {
         commandName: "sweep",
         abstract: "Simulate every point of an experiment's `sweep`: the cartesian product of the listed key paths.",
         discussion: """
-        FILE is an experiment with a "sweep" object mapping key paths to lists of values, e.g.
+        FILE is an experiment with a "sweep" object mapping key paths to lists of values, e.g. \
         {"parallelism.tp": [1, 2, 4, 8], "cluster.topology": ["h800-ib", "h800-hpn-dualplane"]}.
-        Points are numbered in file order, the last key fastest. Points that cannot work (a plan that does
+        Points are numbered in file order, the last key fastest. Points that cannot work (a plan that does \
         not divide, out of memory) are listed with the reason. Leave parallelism.dp out to let each point derive it.
         "model" itself may be swept: {"model": ["llama3-8b", "llama3-70b", "my-model.json"]}.
 
         Formats: text or md (a table), csv (one row per point, fixed columns), json (JSON lines, one per point).
         Where cluster.topology is the last key with several values, the table is followed by the topologies side by side for each setting of the other keys.
-        Results stream to the output in point order as they finish: with --format json to FILE itself, otherwise
-        to FILE.jsonl beside it. A killed sweep rerun with --resume computes only the missing points; each line
-        carries a fingerprint of the experiment and its data files and a check, so lines of another experiment,
+        Results stream to the output in point order as they finish: with --format json to FILE itself, otherwise \
+        to FILE.jsonl beside it. A killed sweep rerun with --resume computes only the missing points; each line \
+        carries a fingerprint of the experiment and its data files and a check, so lines of another experiment, \
         or edited ones, are refused (exit 2).
-        A sweep has at most 1,000,000 points; no rank keeps a point once written, so memory stays flat: the rank
-        that computes a point makes its CSV line, or its line for the tables (its row, formatted), and rank 0 puts
-        them in order in a temporary file, copied out (CSV) or rendered at the end
-        (text, md); only --html keeps every point. Under mpirun -np N rank 0 reads the files and sends them to the other ranks, the points are shared among the ranks, each rank writes its points' lines and rank 0 puts them in
-        order, and the output is the same for any N. A progress line (points done, rate, time left) is drawn when
+        A sweep has at most 1,000,000 points; no rank keeps a point once written, so memory stays flat: the rank \
+        that computes a point makes its CSV line, or its line for the tables (its row, formatted), and rank 0 puts \
+        them in order in a temporary file, copied out (CSV) or rendered at the end \
+        (text, md); only --html keeps every point. Under mpirun -np N rank 0 reads the files and sends them to the other ranks, the points are shared among the ranks, each rank writes its points' lines and rank 0 puts them in \
+        order, and the output is the same for any N. A progress line (points done, rate, time left) is drawn when \
         stderr is a terminal, under mpirun when mpirun's stderr is one.
         Exit status: 0 when at least one point works, 1 when none does, 2 on bad input.
 

@@ -36,6 +36,27 @@ final class HelpCLITests: XCTestCase {
         XCTAssertTrue(megatron.stdout.contains("trainsim import megatron Experiments/launch/"), megatron.stdout)
     }
 
+    /// A verb's help reads as paragraphs at a terminal's 80 columns: no line of its overview or
+    /// discussion stops short (under 50 columns) while the next line goes on with the same sentence
+    /// (a lower-case word, or a bracket, brace, quote or dot), which is what a line break written
+    /// into the help's source, rather than the parser's wrapping, looks like. A row of a list of
+    /// names (`timeline  one step's timeline...` in bench's help) starts a line of its own.
+    func testEveryVerbsHelpWrapsAsParagraphsAt80Columns() throws {
+        let root = try CLI.trainsim(["--help"])
+        for verb in [""] + verbs(root.stdout) + ["import megatron"] {
+            let r = try CLI.trainsim(verb.split(separator: " ").map(String.init) + ["--help"], env: ["COLUMNS": "80"])
+            XCTAssertEqual(r.code, 0, "\(verb): \(r.stderr)")
+            let text = r.stdout.components(separatedBy: "\nExamples:")[0].components(separatedBy: "\nUSAGE:")[0]
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            for (a, b) in zip(lines, lines.dropFirst()) where !a.isEmpty && a.count < 50 {
+                let name = b.prefix { $0.isLowercase }
+                let listRow = !name.isEmpty && b.dropFirst(name.count).hasPrefix("  ")
+                guard let c = b.first, c.isLowercase || "({\".`".contains(c), !listRow else { continue }
+                XCTFail("\(verb) --help breaks a sentence after \"\(a)\", going on with \"\(b)\"")
+            }
+        }
+    }
+
     func testVersionPrintsTheOneVersion() throws {
         let source = try String(contentsOfFile: CLI.packageRoot + "/Sources/trainsim/Version.swift", encoding: .utf8)
         guard let line = source.split(separator: "\n").first(where: { $0.contains("static let number = \"") }) else {
