@@ -29,16 +29,23 @@ deps:
 test-deps:
 	$(call install_missing,browser)
 
+# Release builds enable testing (the tests' @testable imports of TrainSimCore and TrainSimMPI), the
+# same for every target here, so that `make test` compiles only the test targets on top of the binary
+# it tests instead of a second, debug build of every module: on the slowest host seen, 160 s against
+# 416 s, and a fresh clone's `make test` 21 -> about 17 minutes. No measurable cost to the binary's
+# speed (`trainsim bench timeline`, two runs of each build alternated: within the runs' noise).
+RELEASE := -c release -Xswiftc -enable-testing
+
 build: deps
-	$(SWIFT) build -c release --product trainsim
+	$(SWIFT) build $(RELEASE) --product trainsim
 
 run: build
 	./.build/release/trainsim run $(EXAMPLE)
 
 test: test-deps
-	$(SWIFT) build -c release --product trainsim
+	$(SWIFT) build $(RELEASE) --product trainsim
 	$(MAKE) --no-print-directory fuzz-typecheck
-	TRAINSIM_BIN=$(CURDIR)/.build/release/trainsim $(SWIFT) test --no-parallel --disable-swift-testing
+	TRAINSIM_BIN=$(CURDIR)/.build/release/trainsim $(SWIFT) test $(RELEASE) --no-parallel --disable-swift-testing
 
 bench: build
 	./.build/release/trainsim bench
