@@ -32,8 +32,10 @@ test-deps:
 # Release builds enable testing (the tests' @testable imports of TrainSimCore and TrainSimMPI), the
 # same for every target here, so that `make test` compiles only the test targets on top of the binary
 # it tests instead of a second, debug build of every module: on the slowest host seen, 160 s against
-# 416 s, and a fresh clone's `make test` 21 -> about 17 minutes. No measurable cost to the binary's
-# speed (`trainsim bench timeline`, two runs of each build alternated: within the runs' noise).
+# 416 s, and a fresh clone's `make test` 21 -> about 17 minutes. The tests are built with `swift build
+# --build-tests` and run with `swift test --skip-build`: `swift test` building them itself plans the
+# modules anew and compiles every one again. No measurable cost to the binary's speed (`trainsim bench
+# timeline`, two runs of each build alternated: within the runs' noise).
 RELEASE := -c release -Xswiftc -enable-testing
 
 build: deps
@@ -44,8 +46,9 @@ run: build
 
 test: test-deps
 	$(SWIFT) build $(RELEASE) --product trainsim
+	$(SWIFT) build $(RELEASE) --build-tests
 	$(MAKE) --no-print-directory fuzz-typecheck
-	TRAINSIM_BIN=$(CURDIR)/.build/release/trainsim $(SWIFT) test $(RELEASE) --no-parallel --disable-swift-testing
+	TRAINSIM_BIN=$(CURDIR)/.build/release/trainsim $(SWIFT) test $(RELEASE) --skip-build --no-parallel --disable-swift-testing
 
 bench: build
 	./.build/release/trainsim bench
