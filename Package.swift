@@ -23,6 +23,15 @@ let mpiInclude: String = {
 }()
 let mpiHeaders: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-I" + mpiInclude])]
 
+/// Generic types are instantiated through their metadata accessors, not by demangling their names
+/// at run time: a name's generic requirements (a dictionary key's Hashable) were looked up by
+/// scanning every protocol conformance in the binary, Foundation's included, on the first use of
+/// each type. Measured with `make callgrind` (instructions, whole process; outputs byte-identical):
+/// the quickstart 15.47 M -> 13.79 M, the 9,216-device MoE run of `trainsim bench timeline` 18.90 M
+/// -> 17.40 M, the shipped DeepSeek-V3 run 36.78 M -> 35.09 M. (Set on trainsim's own targets:
+/// `trainsim FILE` does not run ArgumentParser, and `trainsim --version`, which does, stays at 15.4 M.)
+let directMetadata: SwiftSetting = .unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"])
+
 let package = Package(
     name: "trainsim",
     platforms: [.macOS(.v13)],
@@ -44,7 +53,7 @@ let package = Package(
         .target(
             name: "CollectiveKernels",
             dependencies: ["CKernelsC"],
-            swiftSettings: [.unsafeFlags(["-Ounchecked"])]
+            swiftSettings: [.unsafeFlags(["-Ounchecked"]), directMetadata]
         ),
         .target(
             name: "TrainSimCore",
@@ -54,16 +63,16 @@ let package = Package(
             ],
             // The simulator is optimised in debug builds too: the test suite simulates thousands
             // of step timelines (calibration cases, brute-force searches), 10-30x slower at -Onone.
-            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug)), directMetadata]
         ),
-        .target(name: "TrainSimMPI", dependencies: ["CMPI", "CollectiveKernels", "TrainSimCore"], swiftSettings: mpiHeaders),
+        .target(name: "TrainSimMPI", dependencies: ["CMPI", "CollectiveKernels", "TrainSimCore"], swiftSettings: mpiHeaders + [directMetadata]),
         .executableTarget(
             name: "trainsim",
             dependencies: [
                 "TrainSimCore", "TrainSimMPI", "CollectiveKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: mpiHeaders,
+            swiftSettings: mpiHeaders + [directMetadata],
             // Swift's runtime and Foundation linked into the binary: binding their symbols at every
             // start took the dynamic loader 4-5 ms, half of a small run (`trainsim --version` 10.4 ->
             // 5.7 ms). The binary grows from 27 to 97 MB (Foundation's ICU data). The static libraries
