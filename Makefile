@@ -54,8 +54,8 @@ bench: build
 	./.build/release/trainsim bench
 
 # Instructions one command executes, counted by callgrind: repeatable where wall and CPU times are
-# not (on the slowest host seen, one DeepSeek-V3 step measured 4.9 to 8.3 ms in four runs of `trainsim
-# bench timeline`), so that two versions of a hot path can be compared. For example
+# not (at stop 57 one DeepSeek-V3 step measured 4.1 to 8.3 ms in runs of `trainsim bench timeline`
+# within one hour on one machine), so that two versions of a hot path can be compared. For example
 # `make callgrind ARGS="Experiments/deepseek-v3-h800-2048.json"`; the profile is left in
 # .build/callgrind.out for callgrind_annotate. Valgrind 3.19 (Debian 12) cannot read the DWARF the
 # Swift 6 toolchain writes ("unhandled dwarf2 abbrev form code 0x25", then it gives up), so it runs a
