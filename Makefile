@@ -32,10 +32,10 @@ test-deps:
 # Release builds enable testing (the tests' @testable imports of TrainSimCore and TrainSimMPI), the
 # same for every target here, so that `make test` compiles only the test targets on top of the binary
 # it tests instead of a second, debug build of every module: on the slowest host seen, 160 s against
-# 416 s (116 s on a fresh clone), and a fresh clone's `make test` 21 -> 12 minutes. The tests are built with `swift build
-# --build-tests` and run with `swift test --skip-build`: `swift test` building them itself plans the
-# modules anew and compiles every one again. No measurable cost to the binary's speed (`trainsim bench
-# timeline`, two runs of each build alternated: within the runs' noise).
+# 416 s (116 s on a fresh clone), and a fresh clone's `make test` 21 -> 12 minutes. The tests are
+# built with `swift build --build-tests` and run with `swift test --skip-build`: `swift test` building
+# them itself plans the modules anew and compiles every one again. No measurable cost to the binary's
+# speed (`trainsim bench timeline`, two runs of each build alternated: within the runs' noise).
 RELEASE := -c release -Xswiftc -enable-testing
 
 build: deps

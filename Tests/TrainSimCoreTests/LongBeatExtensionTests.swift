@@ -9,10 +9,11 @@ import XCTest
 /// direction), where it lasts 836.193 ms. The window (51 micro-batches per direction, its periods
 /// at 32-34) saw three long periods, so the step read off it is 111.695 s where the full
 /// simulation gives 111.651 s (+3.9e-4); the Qwen3-235B plan on the 2:1 fabric comes out
-/// 13.3748 s against 13.3733 s (+1.1e-4). Found at stop 57 on 2 of 57 plans drawn at random
-/// (`trainsim run` against a full simulation). No cycle longer than the window can be read off
-/// it; until the window looks further, this test bounds what such a beat costs: the extended
-/// step is within 1e-3 of the full simulation, and never faster than it by more than rounding.
+/// 13.3748 s against 13.3733 s (+1.1e-4). Found at stop 57 on 2 of 57 plans drawn at random with
+/// deep pipelines, each read off its window and simulated in full. No cycle longer than the
+/// window can be read off it; until the window looks further, this test bounds what such a beat
+/// costs: the extended step is within 1e-3 of the full simulation, and never faster than it by
+/// more than rounding.
 final class LongBeatExtensionTests: XCTestCase {
     func experiment(_ text: String) throws -> Experiment {
         try Experiment.decode(try JSONParser.parse(text), file: "test.json", folder: nil)
