@@ -25,7 +25,10 @@ final class EngineTests: XCTestCase {
         // Published totals: Llama 3 8B/70B/405B, DeepSeek-V3 671B (37B active), Qwen3 235B (22B active), GPT-3 175B.
         let cases: [(String, Double, Double?)] = [("llama3-8b", 8.03e9, nil), ("llama3-70b", 70.6e9, nil), ("llama3-405b", 405.8e9, nil),
                                                  ("deepseek-v3", 671e9, 37e9), ("qwen3-235b-a22b", 235e9, 22e9), ("gpt3-175b", 175e9, nil),
-                                                 ("glm-4.5", 355e9, 32e9)]
+                                                 ("glm-4.5", 355e9, 32e9),
+                                                 // Llama 2 (arXiv:2307.09288): 6.74B, 13.0B, 69.0B; Qwen2-57B-A14B model card: 57B, 14B active.
+                                                 ("llama2-7b", 6.74e9, nil), ("llama2-13b", 13.0e9, nil), ("llama2-70b", 69.0e9, nil),
+                                                 ("qwen2-57b-a14b", 57.4e9, 14.2e9)]
         for (name, total, active) in cases {
             let p = ParameterCount(ModelPresets.all[name]!)
             XCTAssertEqual(p.total / total, 1, accuracy: 0.03, "\(name): \(p.total)")

@@ -71,7 +71,9 @@ final class HuggingFaceConfigTests: XCTestCase {
     /// The configs read into the same models as the presets written from them.
     func testConfigsMatchPresets() throws {
         let pairs = [("Llama-3.1-8B", "llama3-8b"), ("Qwen2.5-7B", "qwen2.5-7b"), ("Qwen2.5-72B", "qwen2.5-72b"),
-                     ("Qwen3-32B", "qwen3-32b"), ("Qwen3-30B-A3B", "qwen3-30b-a3b"), ("DeepSeek-V3", "deepseek-v3")]
+                     ("Qwen3-32B", "qwen3-32b"), ("Qwen3-30B-A3B", "qwen3-30b-a3b"), ("DeepSeek-V3", "deepseek-v3"),
+                     ("DeepSeek-V2-Lite", "deepseek-v2-lite"), ("Mixtral-8x7B-v0.1", "mixtral-8x7b"), ("gpt-oss-20b", "gpt-oss-20b"),
+                     ("gpt-oss-120b", "gpt-oss-120b"), ("GLM-4.5", "glm-4.5"), ("Kimi-K2-Base", "kimi-k2")]
         for (fixture, presetName) in pairs {
             var preset = try XCTUnwrap(ModelPresets.all[presetName])
             preset.name = fixture
