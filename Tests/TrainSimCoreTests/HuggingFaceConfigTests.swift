@@ -96,6 +96,8 @@ final class HuggingFaceConfigTests: XCTestCase {
         XCTAssertEqual(glm.mtpLayers, 1)
         XCTAssertEqual(glm.moe?.denseLayers, 3)
         XCTAssertEqual(glm.headDim, 128)
+        // Every Qwen3 model normalises q and k per head (Qwen3 report, sec. 2): the presets without a fixture too.
+        for name in ModelPresets.names where name.hasPrefix("qwen3") { XCTAssertTrue(ModelPresets.all[name]!.qkNorm, name) }
         let mixtral = try Self.load("Mixtral-8x7B-v0.1")
         XCTAssertEqual(mixtral.moe, MoESpec(experts: 8, topK: 2, expertFfnHidden: 14336))
         let internlm3 = try Self.load("internlm3-8b-instruct")

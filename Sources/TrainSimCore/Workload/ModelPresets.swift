@@ -53,9 +53,10 @@ public enum ModelPresets {
         "qwen3-32b": withQKNorm(ModelSpec(name: "qwen3-32b", layers: 64, hidden: 5120, ffnHidden: 25600, heads: 64, kvHeads: 8, headDim: 128, vocab: 151936)),
         "qwen3-30b-a3b": withQKNorm(ModelSpec(name: "qwen3-30b-a3b", layers: 48, hidden: 2048, ffnHidden: 6144, heads: 32, kvHeads: 4, headDim: 128, vocab: 151936,
                                               moe: MoESpec(experts: 128, topK: 8, sharedExperts: 0, expertFfnHidden: 768, denseLayers: 0))),
-        // config.json of Qwen/Qwen3-235B-A22B (Qwen3 Technical Report, arXiv:2505.09388): 128 experts, top-8, no shared experts, no dense layers.
-        "qwen3-235b-a22b": ModelSpec(name: "qwen3-235b-a22b", layers: 94, hidden: 4096, ffnHidden: 12288, heads: 64, kvHeads: 4, headDim: 128, vocab: 151936,
-                                     moe: MoESpec(experts: 128, topK: 8, sharedExperts: 0, expertFfnHidden: 1536, denseLayers: 0)),
+        // config.json of Qwen/Qwen3-235B-A22B (Qwen3 Technical Report, arXiv:2505.09388): 128 experts, top-8, no shared experts, no dense layers;
+        // QK norm, as every Qwen3 model (the report, sec. 2; transformers' Qwen3MoeAttention has q_norm and k_norm).
+        "qwen3-235b-a22b": withQKNorm(ModelSpec(name: "qwen3-235b-a22b", layers: 94, hidden: 4096, ffnHidden: 12288, heads: 64, kvHeads: 4, headDim: 128,
+                                                vocab: 151936, moe: MoESpec(experts: 128, topK: 8, sharedExperts: 0, expertFfnHidden: 1536, denseLayers: 0))),
         // GLM-4.5 report (arXiv:2508.06471) and config.json of zai-org/GLM-4.5: 355B total, 32B active; 160 experts + 1 shared, top-8,
         // first 3 dense; biases on q, k and v (attention_bias), QK norm (use_qk_norm) and one MTP layer (num_nextn_predict_layers).
         "glm-4.5": withMTP(withQKNorm(withQKVBias(ModelSpec(name: "glm-4.5", layers: 92, hidden: 5120, ffnHidden: 12288, heads: 96, kvHeads: 8, headDim: 128,
