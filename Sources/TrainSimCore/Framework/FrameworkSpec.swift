@@ -171,50 +171,53 @@ public struct FrameworkSpec: Sendable, Equatable {
 
     /// The flags an experiment may override, with their kinds and ranges (shared by the stack
     /// file reader, where each is `{"value", "source", "confidence"}`, and the override reader).
+    /// Each flag's setter is a closure, not a key path: key paths are made at run time, which cost
+    /// the Swift runtime about 0.43 M instructions for this table the first time, 3 % of a whole
+    /// `trainsim FILE` run (callgrind); a closure that captures nothing costs nothing to make.
     enum Flag {
-        case bool(WritableKeyPath<FrameworkSpec, Bool>)
-        case number(WritableKeyPath<FrameworkSpec, Double>, ClosedRange<Double>, positive: Bool)
-        case int(WritableKeyPath<FrameworkSpec, Int>, ClosedRange<Int>)
-        case choice(WritableKeyPath<FrameworkSpec, String>, [String])
-        case choices(WritableKeyPath<FrameworkSpec, [String]>, [String])
+        case bool((inout FrameworkSpec, Bool) -> Void)
+        case number((inout FrameworkSpec, Double) -> Void, ClosedRange<Double>, positive: Bool)
+        case int((inout FrameworkSpec, Int) -> Void, ClosedRange<Int>)
+        case choice((inout FrameworkSpec, String) -> Void, [String])
+        case choices((inout FrameworkSpec, [String]) -> Void, [String])
     }
 
     static var flags: [(key: String, kind: Flag)] {
-        [("efficiencyFactor", .number(\.efficiencyFactor, 0.1...2, positive: true)),
-         ("tpAsyncBackward", .bool(\.tpAsyncBackward)),
-         ("tpCommOverlap", .bool(\.tpCommOverlap)),
-         ("tpOverlapSplits", .int(\.tpOverlapSplits, 1...64)),
-         ("overlapGradReduce", .bool(\.overlapGradReduce)),
-         ("overlapParamGather", .bool(\.overlapParamGather)),
-         ("bucketParameters", .number(\.bucketParameters, 0...1e13, positive: false)),
-         ("bucketParametersPerRank", .number(\.bucketParametersPerRank, 0...1e12, positive: false)),
-         ("gradReduceBytes", .number(\.gradReduceBytes, 1...4, positive: false)),
-         ("moeAllToAllOverlap", .bool(\.moeAllToAllOverlap)),
-         ("moeAllToAllOverlapRequires", .choice(\.moeAllToAllOverlapRequires, moeOverlapRequirements)),
-         ("overlapSMShare", .number(\.overlapSMShare, 0...0.9, positive: false)),
-         ("commLaunchUs", .number(\.commLaunchUs, 0...10_000, positive: false)),
-         ("p2pBlocking", .bool(\.p2pBlocking)),
-         ("p2pOverlapWarmupFlush", .bool(\.p2pOverlapWarmupFlush)),
-         ("alignGradReduce", .bool(\.alignGradReduce)),
-         ("alignParamGather", .bool(\.alignParamGather)),
-         ("gradReduceEveryMicroBatch", .bool(\.gradReduceEveryMicroBatch)),
-         ("zero3Prefetch", .bool(\.zero3Prefetch)),
-         ("zero2ReshardAfterBackward", .bool(\.zero2ReshardAfterBackward)),
-         ("fp8Params", .bool(\.fp8Params)),
-         ("fp8CastBytes", .number(\.fp8CastBytes, 0...16, positive: false)),
-         ("logitsBytes", .number(\.logitsBytes, 0...32, positive: false)),
-         ("moeDispatcher", .choice(\.moeDispatcher, dispatchers)),
-         ("moeHostSyncUs", .number(\.moeHostSyncUs, 0...10_000, positive: false)),
-         ("moeImbalance", .number(\.moeImbalance, 1...64, positive: true)),
-         ("moeKernelEfficiency", .number(\.moeKernelEfficiency, 0.05...1, positive: true)),
-         ("elementwisePasses", .number(\.elementwisePasses, 0...200, positive: false)),
-         ("expertTensorParallel", .bool(\.expertTensorParallel)),
-         ("zeroGradReduce", .choice(\.zeroGradReduce, gradReduces)),
-         ("zeroParamSync", .choice(\.zeroParamSync, paramSyncs)),
-         ("zero3MasterShard", .bool(\.zero3MasterShard)),
-         ("pipelineMaxZero", .int(\.pipelineMaxZero, 0...3)),
-         ("schedules", .choices(\.schedules, PipelineSchedule.allCases.map(\.rawValue))),
-         ("attentionKernel", .choice(\.attentionKernel, attentionKernels))]
+        [("efficiencyFactor", .number({ $0.efficiencyFactor = $1 }, 0.1...2, positive: true)),
+         ("tpAsyncBackward", .bool({ $0.tpAsyncBackward = $1 })),
+         ("tpCommOverlap", .bool({ $0.tpCommOverlap = $1 })),
+         ("tpOverlapSplits", .int({ $0.tpOverlapSplits = $1 }, 1...64)),
+         ("overlapGradReduce", .bool({ $0.overlapGradReduce = $1 })),
+         ("overlapParamGather", .bool({ $0.overlapParamGather = $1 })),
+         ("bucketParameters", .number({ $0.bucketParameters = $1 }, 0...1e13, positive: false)),
+         ("bucketParametersPerRank", .number({ $0.bucketParametersPerRank = $1 }, 0...1e12, positive: false)),
+         ("gradReduceBytes", .number({ $0.gradReduceBytes = $1 }, 1...4, positive: false)),
+         ("moeAllToAllOverlap", .bool({ $0.moeAllToAllOverlap = $1 })),
+         ("moeAllToAllOverlapRequires", .choice({ $0.moeAllToAllOverlapRequires = $1 }, moeOverlapRequirements)),
+         ("overlapSMShare", .number({ $0.overlapSMShare = $1 }, 0...0.9, positive: false)),
+         ("commLaunchUs", .number({ $0.commLaunchUs = $1 }, 0...10_000, positive: false)),
+         ("p2pBlocking", .bool({ $0.p2pBlocking = $1 })),
+         ("p2pOverlapWarmupFlush", .bool({ $0.p2pOverlapWarmupFlush = $1 })),
+         ("alignGradReduce", .bool({ $0.alignGradReduce = $1 })),
+         ("alignParamGather", .bool({ $0.alignParamGather = $1 })),
+         ("gradReduceEveryMicroBatch", .bool({ $0.gradReduceEveryMicroBatch = $1 })),
+         ("zero3Prefetch", .bool({ $0.zero3Prefetch = $1 })),
+         ("zero2ReshardAfterBackward", .bool({ $0.zero2ReshardAfterBackward = $1 })),
+         ("fp8Params", .bool({ $0.fp8Params = $1 })),
+         ("fp8CastBytes", .number({ $0.fp8CastBytes = $1 }, 0...16, positive: false)),
+         ("logitsBytes", .number({ $0.logitsBytes = $1 }, 0...32, positive: false)),
+         ("moeDispatcher", .choice({ $0.moeDispatcher = $1 }, dispatchers)),
+         ("moeHostSyncUs", .number({ $0.moeHostSyncUs = $1 }, 0...10_000, positive: false)),
+         ("moeImbalance", .number({ $0.moeImbalance = $1 }, 1...64, positive: true)),
+         ("moeKernelEfficiency", .number({ $0.moeKernelEfficiency = $1 }, 0.05...1, positive: true)),
+         ("elementwisePasses", .number({ $0.elementwisePasses = $1 }, 0...200, positive: false)),
+         ("expertTensorParallel", .bool({ $0.expertTensorParallel = $1 })),
+         ("zeroGradReduce", .choice({ $0.zeroGradReduce = $1 }, gradReduces)),
+         ("zeroParamSync", .choice({ $0.zeroParamSync = $1 }, paramSyncs)),
+         ("zero3MasterShard", .bool({ $0.zero3MasterShard = $1 })),
+         ("pipelineMaxZero", .int({ $0.pipelineMaxZero = $1 }, 0...3)),
+         ("schedules", .choices({ $0.schedules = $1 }, PipelineSchedule.allCases.map(\.rawValue))),
+         ("attentionKernel", .choice({ $0.attentionKernel = $1 }, attentionKernels))]
     }
 
     /// The keys of a stack file and of an experiment's override object besides `stack`.
@@ -260,7 +263,7 @@ public struct FrameworkSpec: Sendable, Equatable {
             switch kind {
             case let .bool(p):
                 guard let s = try r.sourcedBool(key) else { continue }
-                spec[keyPath: p] = s.value
+                p(&spec, s.value)
                 spec.sources[key] = label(s.source, s.confidence)
             case let .number(p, range, positive):
                 let s: Sourced?
@@ -270,19 +273,19 @@ public struct FrameworkSpec: Sendable, Equatable {
                     s = try r.sourced(key, in: range, positive: positive)
                 }
                 guard let s else { continue }
-                spec[keyPath: p] = s.value
+                p(&spec, s.value)
                 spec.sources[key] = label(s.source, s.confidence)
             case let .int(p, range):
                 guard let s = try r.sourcedInt(key, in: range) else { continue }
-                spec[keyPath: p] = Int(s.value)
+                p(&spec, Int(s.value))
                 spec.sources[key] = label(s.source, s.confidence)
             case let .choice(p, choices):
                 guard let s = try r.sourcedChoice(key, choices) else { continue }
-                spec[keyPath: p] = s.value
+                p(&spec, s.value)
                 spec.sources[key] = label(s.source, s.confidence)
             case let .choices(p, choices):
                 guard let s = try r.sourcedChoices(key, choices) else { continue }
-                spec[keyPath: p] = s.value
+                p(&spec, s.value)
                 spec.sources[key] = label(s.source, s.confidence)
             }
         }
@@ -306,19 +309,19 @@ public struct FrameworkSpec: Sendable, Equatable {
             switch kind {
             case let .bool(p):
                 guard let b = try r.bool(key) else { continue }
-                self[keyPath: p] = b
+                p(&self, b)
             case let .number(p, range, positive):
                 guard let d = try r.number(key, in: range, positive: positive) else { continue }
-                self[keyPath: p] = d
+                p(&self, d)
             case let .int(p, range):
                 guard let n = try r.int(key, in: range) else { continue }
-                self[keyPath: p] = n
+                p(&self, n)
             case let .choice(p, choices):
                 guard let c = try r.choice(key, choices) else { continue }
-                self[keyPath: p] = c
+                p(&self, c)
             case let .choices(p, choices):
                 guard let c = try r.choices(key, choices) else { continue }
-                self[keyPath: p] = c
+                p(&self, c)
             }
             sources[key] = "experiment override"
             if key == "efficiencyFactor" { source = "experiment override"; efficiencyBySilicon = [:] }

@@ -28,6 +28,7 @@ public struct FlowProfile: Sendable {
 /// Flow-level network: collectives become flows on the topology graph, and concurrent flows
 /// share link bandwidth max-min fairly. Results are cached per (kind, group, algorithm).
 public final class FlowNetwork: CollectiveCostModel, @unchecked Sendable {
+    public var isFlowLevel: Bool { true }
     public struct Options: Sendable {
         public var routing: RoutingPolicy = .destinationModK
         /// Solve one representative of identical independent group copies (exact).

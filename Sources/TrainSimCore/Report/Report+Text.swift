@@ -43,7 +43,7 @@ extension Analysis {
                 + "speed spread " + Fmt.fixed(100 * device.speedSpread, 1) + " %)\n"
         }
         out += "\nmemory per device (stage \(m.stage))\n"
-        line("  weights / grads / optim", [m.weightsGiB, m.gradientsGiB, m.optimizerGiB].map { Fmt.fixed($0, 1) }.joined(separator: " / ") + " GiB")
+        line("  weights / grads / optim", Fmt.joined([m.weightsGiB, m.gradientsGiB, m.optimizerGiB].map { Fmt.fixed($0, 1) }, " / ") + " GiB")
         line("  activations / logits", Fmt.fixed(m.activationsGiB, 1) + " / " + Fmt.fixed(m.logitsGiB, 1) + " GiB")
         line("  peak", Fmt.fixed(m.peakGiB, 1) + " of " + Fmt.fixed(m.capacityGiB, 1) + " GiB: " + (m.fits ? "fits" : "OUT OF MEMORY"))
         out += "\nwhole run\n"

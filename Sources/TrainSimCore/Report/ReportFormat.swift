@@ -37,16 +37,35 @@ public enum Fmt {
         let a = abs(x)
         if a >= 1e15 { return String(format: "%.\(digits)g", x) }
         if a >= 100 { return grouped(x.rounded()) }
-        return String(format: "%.\(digits)g", x)
+        return general(x, digits)
     }
+    /// `x` as an integer with thousands separators (-1,234,567). Written over bytes: reversing a
+    /// String made the Swift runtime build `ReversedCollection<String>`'s metadata on first use, a
+    /// look through every protocol conformance in the binary (0.4 M instructions of a 12 M
+    /// instruction run, callgrind).
     public static func grouped(_ x: Double) -> String {
-        let s = String(Int64(x))
-        var out = ""
-        for (i, ch) in s.reversed().enumerated() {
-            if i > 0 && i % 3 == 0 && ch != "-" { out.append(",") }
-            out.append(ch)
+        let text = Array(String(Int64(x)).utf8)
+        let start = text.first == UInt8(ascii: "-") ? 1 : 0
+        let n = text.count - start
+        var out = [UInt8]()
+        out.reserveCapacity(text.count + n / 3)
+        if start == 1 { out.append(UInt8(ascii: "-")) }
+        for i in 0..<n {
+            if i > 0 && (n - i) % 3 == 0 { out.append(UInt8(ascii: ",")) }
+            out.append(text[start + i])
         }
-        return String(out.reversed())
+        return String(decoding: out, as: UTF8.self)
+    }
+    /// `parts` joined by `separator`: a loop over the array, since the standard library's
+    /// `joined(separator:)` runs unspecialized here and looks up its associated types through the
+    /// runtime on first use (0.27 M instructions, callgrind).
+    public static func joined(_ parts: [String], _ separator: String) -> String {
+        var out = ""
+        for i in parts.indices {
+            if i > 0 { out += separator }
+            out += parts[i]
+        }
+        return out
     }
     public static func pct(_ x: Double) -> String { fixed(x * 100, 1) + " %" }
     public static func secs(_ x: Double) -> String {

@@ -61,7 +61,7 @@ extension WholeRun {
                                  + Fmt.fixed(d("failures", "restartHours") ?? 0, 1) + " h restarting")
         }
         if let stall = d("input", "dataStallHours"), let util = d("input", "storageUtilisation") {
-            line("input data", String(format: "%.3g", d("input", "readGBps") ?? 0) + " GB/s read, storage " + Fmt.fixed(util * 100, 2) + " % busy, "
+            line("input data", Fmt.general(d("input", "readGBps") ?? 0, 3) + " GB/s read, storage " + Fmt.fixed(util * 100, 2) + " % busy, "
                                    + Fmt.fixed(stall, 1) + " h of data stall")
         }
         out += "  (every figure with its source: --format json, key wholeRun)\n"

@@ -105,8 +105,12 @@ public final class FileSource: @unchecked Sendable {
         return URL(fileURLWithPath: currentDirectory, isDirectory: true).appendingPathComponent(path)
     }
 
-    private func answer<T>(_ key: String, _ table: WritableKeyPath<FileRecord, [String: T]>, miss: T, disk: () -> T) -> T {
+    /// The key paths are autoclosures: a key path made at run time costs the Swift runtime about
+    /// 0.1 M instructions the first time at each place (metadata of its generic class), which a
+    /// process that reads from disk, as every one outside `mpirun` does, never needs.
+    private func answer<T>(_ key: String, _ table: @autoclosure () -> WritableKeyPath<FileRecord, [String: T]>, miss: T, disk: () -> T) -> T {
         if mode == .disk { return disk() }
+        let table = table()
         lock.lock()
         defer { lock.unlock() }
         if let known = stored[keyPath: table][key] { return known }
@@ -119,8 +123,9 @@ public final class FileSource: @unchecked Sendable {
         return value
     }
 
-    private func answer<T>(_ field: WritableKeyPath<FileRecord, T?>, miss: T, disk: () -> T) -> T {
+    private func answer<T>(_ field: @autoclosure () -> WritableKeyPath<FileRecord, T?>, miss: T, disk: () -> T) -> T {
         if mode == .disk { return disk() }
+        let field = field()
         lock.lock()
         defer { lock.unlock() }
         if let known = stored[keyPath: field] { return known }

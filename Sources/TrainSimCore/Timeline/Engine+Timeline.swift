@@ -50,7 +50,7 @@ extension Engine {
     /// Simulates the step with `microBatches` micro-batches, every operation on the timeline.
     func simulate(microBatches: Int, optimizer: [Double], built: TaskGraph? = nil) -> SimulatedStep {
         let (g, start, end) = timeline(microBatches: microBatches, optimizer: optimizer, built: built)
-        let summary = TimelineSummary(graph: g, start: start, end: end, busyAsTraffic: !(network is FlowNetwork))
+        let summary = TimelineSummary(graph: g, start: start, end: end, busyAsTraffic: !network.isFlowLevel)
         return SimulatedStep(graph: g, start: start, end: end, summary: summary)
     }
 
@@ -143,7 +143,7 @@ extension Engine {
         let opt = optimizerSecondsPerStage()
         let window = SteadyWindow(schedule: par.schedule, pp: par.pp, vpp: par.vpp, group: par.group, microBatches: m)
         let first = graph(microBatches: window?.microBatches ?? m, optimizer: opt)
-        let flow = network as? FlowNetwork
+        let flow = network.isFlowLevel ? network as? FlowNetwork : nil
         let key = TimelineCache.Key(fingerprint: first.fingerprint(), microBatches: m, schedule: par.schedule.rawValue,
                                     pp: par.pp, vpp: par.vpp, group: par.group, shared: linksShared,
                                     network: flow.map { ObjectIdentifier($0) })
@@ -160,7 +160,7 @@ extension Engine {
         let opt = optimizer ?? optimizerSecondsPerStage()
         func prebuilt(_ n: Int) -> TaskGraph? { built?.microBatches == n ? built?.graph : nil }
         let par = experiment.parallelism
-        let analytical = !(network is FlowNetwork)
+        let analytical = !network.isFlowLevel
         // One simulation whose middle micro-batches repeat (analytical network: busy time is traffic).
         if !full, analytical, let w = SteadyWindow(schedule: par.schedule, pp: par.pp, vpp: par.vpp, group: par.group, microBatches: m) {
             if let r = extended(w, microBatches: m, optimizer: opt, built: prebuilt(w.microBatches)) { return r }
