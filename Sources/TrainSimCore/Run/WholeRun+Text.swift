@@ -27,7 +27,7 @@ extension WholeRun {
         if let t = d("cost", "total") {
             var parts: [String] = []
             for k in ["compute", "energy", "storage"] { if let x = d("cost", k) { parts.append(k + " " + Fmt.money(x, cur)) } }
-            line("cost", Fmt.money(t, cur) + " (" + parts.joined(separator: ", ") + ")")
+            line("cost", Fmt.money(t, cur) + " (" + Fmt.joined(parts, ", ") + ")")
             if let ideal = d("cost", "ideal") { line("cost without failures", Fmt.money(ideal, cur)) }
         }
         if let req = d("tokens", "requested") {
