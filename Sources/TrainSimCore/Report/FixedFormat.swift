@@ -53,7 +53,7 @@ extension Fmt {
             let printed: Int
             if utf8[0] != UInt8(ascii: "0") {
                 printed = point - 1
-            } else if let first = utf8[(point + 1)...].firstIndex(where: { $0 != UInt8(ascii: "0") }) {
+            } else if point < utf8.count, let first = utf8[(point + 1)...].firstIndex(where: { $0 != UInt8(ascii: "0") }) {
                 printed = point - first
             } else {
                 return String(format: "%.\(digits)g", x)
