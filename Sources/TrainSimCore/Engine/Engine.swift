@@ -92,7 +92,7 @@ public struct Engine: Sendable {
         }
         var utilization: [[LinkTierUtilization]] = []
         // The flow kernel also reports how busy each tier's links are during each collective.
-        if network.isFlowLevel, let flow = network as? FlowNetwork {
+        if let flow = network.flowNetwork {
             for rec in records {
                 guard let g = rec.group else { continue }
                 utilization.append(flow.linkUtilization(CollectiveRequest(kind: rec.kind, bytes: rec.bytes, group: g, label: rec.label)))

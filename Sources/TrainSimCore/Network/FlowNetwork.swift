@@ -25,6 +25,12 @@ public struct FlowProfile: Sendable {
     public func seconds(bytes: Double) -> Double { bytes * secondsPerByte + latencySeconds }
 }
 
+extension CollectiveCostModel {
+    /// This model as the flow-level network, or nil: cast only where `isFlowLevel` says it will
+    /// succeed, so that an analytical run never pays for a failing cast.
+    var flowNetwork: FlowNetwork? { isFlowLevel ? self as? FlowNetwork : nil }
+}
+
 /// Flow-level network: collectives become flows on the topology graph, and concurrent flows
 /// share link bandwidth max-min fairly. Results are cached per (kind, group, algorithm).
 public final class FlowNetwork: CollectiveCostModel, @unchecked Sendable {

@@ -35,8 +35,7 @@ public enum Fmt {
     public static func num(_ x: Double, _ digits: Int = 3) -> String {
         if x == 0 { return "0" }
         let a = abs(x)
-        if a >= 1e15 { return String(format: "%.\(digits)g", x) }
-        if a >= 100 { return grouped(x.rounded()) }
+        if a >= 100 && a < 1e15 { return grouped(x.rounded()) }
         return general(x, digits)
     }
     /// `x` as an integer with thousands separators (-1,234,567). Written over bytes: reversing a

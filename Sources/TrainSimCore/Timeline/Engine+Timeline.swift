@@ -143,7 +143,7 @@ extension Engine {
         let opt = optimizerSecondsPerStage()
         let window = SteadyWindow(schedule: par.schedule, pp: par.pp, vpp: par.vpp, group: par.group, microBatches: m)
         let first = graph(microBatches: window?.microBatches ?? m, optimizer: opt)
-        let flow = network.isFlowLevel ? network as? FlowNetwork : nil
+        let flow = network.flowNetwork
         let key = TimelineCache.Key(fingerprint: first.fingerprint(), microBatches: m, schedule: par.schedule.rawValue,
                                     pp: par.pp, vpp: par.vpp, group: par.group, shared: linksShared,
                                     network: flow.map { ObjectIdentifier($0) })

@@ -36,7 +36,7 @@ final class LinkSharing {
 
     init(graph: TaskGraph, network: CollectiveCostModel, shared: Bool = true) {
         self.shared = shared
-        flow = network.isFlowLevel ? network as? FlowNetwork : nil
+        flow = network.flowNetwork
         requests = graph.requests
         alone = graph.requestCost.map(\.seconds)
         opRequest = graph.request
