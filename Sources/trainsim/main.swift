@@ -41,8 +41,8 @@ let code: Int32
 do {
     // Under mpirun every rank runs rank 0's command line (an MPMD launch may give ranks different ones).
     let arguments = SharedInput.arguments(Ranks.mpi, Array(CommandLine.arguments.dropFirst()))
-    if RunCommand.isPlainRun(arguments) {
-        try RunCommand.perform(file: arguments[0])
+    if let plain = RunCommand.plainRun(arguments) {
+        try RunCommand.perform(file: plain.file, out: (plain.format, nil))
     } else {
         var command = try Trainsim.parseAsRoot(arguments)
         // Verbs that share no work among ranks (topo, validate, compare, bench) run on rank 0 alone, which

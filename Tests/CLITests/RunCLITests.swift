@@ -19,9 +19,11 @@ final class RunCLITests: XCTestCase {
         }
     }
 
-    /// `trainsim FILE` takes a path that skips the argument parser (`RunCommand.isPlainRun`): it
-    /// must print exactly what `trainsim run FILE` prints, for plans, a small sweep, a plan that
-    /// does not fit, a missing file and a bad one.
+    /// `trainsim [run] FILE [--format F]` takes a path that skips the argument parser
+    /// (`RunCommand.plainRun`): it must print exactly what the parsed run verb prints (options
+    /// before the file, which the plain path does not take), for plans, a small sweep, a plan that
+    /// does not fit, a missing file and a bad one, in every format; a format the verb does not know
+    /// gets the parser's error.
     func testPlainFileEqualsRunVerb() throws {
         let dir = CLI.tempDir()
         let bad = dir.appendingPathComponent("bad.json").path
@@ -35,7 +37,20 @@ final class RunCLITests: XCTestCase {
             XCTAssertEqual(plain.code, verb.code, f)
             XCTAssertEqual(plain.stdout, verb.stdout, f)
             XCTAssertEqual(plain.stderr, verb.stderr, f)
+            for format in ["text", "json", "csv", "md"] {
+                let parsed = try CLI.trainsim(["run", "--format", format, f], cwd: CLI.packageRoot)
+                for args in [[f, "--format", format], ["run", f, "--format", format]] {
+                    let fast = try CLI.trainsim(args, cwd: CLI.packageRoot)
+                    XCTAssertEqual(fast.code, parsed.code, "\(args)")
+                    XCTAssertEqual(fast.stdout, parsed.stdout, "\(args)")
+                    XCTAssertEqual(fast.stderr, parsed.stderr, "\(args)")
+                }
+            }
         }
+        let unknown = try CLI.trainsim(["Experiments/quickstart-llama3-8b-a100.json", "--format", "yaml"], cwd: CLI.packageRoot)
+        XCTAssertEqual(unknown.code, 2)
+        XCTAssertTrue(unknown.stderr.contains("yaml"), unknown.stderr)
+        XCTAssertEqual(unknown.stderr.split(separator: "\n").count, 1, unknown.stderr)
     }
 
     /// An experiment from a pipe (README: `generate-experiment | trainsim /dev/stdin`), a plan and a
