@@ -32,8 +32,8 @@ let mpiHeaders: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-I" + mpiInclude])]
 /// `trainsim FILE` does not run ArgumentParser, and `trainsim --version`, which does, stays at 15.4 M.)
 let directMetadata: SwiftSetting = .unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"])
 
-/// GCC's C++ library, linked into the binary: a folder holding only a link to `libstdc++.a`,
-/// searched before the system's folders, so that the `-lstdc++` that the Swift runtime's static
+/// GCC's C++ library, linked into the binary: a folder holding only a link to `libstdc++.a`
+/// (`.build/static-cxx`, made here, whatever scratch path the build uses), searched before the system's folders, so that the `-lstdc++` that the Swift runtime's static
 /// libraries ask for finds the archive rather than the shared library. Loading libstdc++.so and
 /// libgcc_s.so and binding their symbols took the dynamic loader 1,676 of its 1,779 symbol
 /// relocations at every start. nil where no libstdc++.a is found: the shared library is linked.
