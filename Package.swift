@@ -33,8 +33,9 @@ let mpiHeaders: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-I" + mpiInclude])]
 let directMetadata: SwiftSetting = .unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"])
 
 /// GCC's C++ library, linked into the binary: a folder holding only a link to `libstdc++.a`
-/// (`.build/static-cxx`, made here, whatever scratch path the build uses), searched before the system's folders, so that the `-lstdc++` that the Swift runtime's static
-/// libraries ask for finds the archive rather than the shared library. Loading libstdc++.so and
+/// (`.build/static-cxx`, made here, whatever scratch path the build uses), searched before the
+/// system's folders, so that the `-lstdc++` that the Swift runtime's static libraries ask for
+/// finds the archive rather than the shared library. Loading libstdc++.so and
 /// libgcc_s.so and binding their symbols took the dynamic loader 1,676 of its 1,779 symbol
 /// relocations at every start. nil where no libstdc++.a is found: the shared library is linked.
 let staticCxxFolder: String? = {
